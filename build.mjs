@@ -1,0 +1,18 @@
+// Bundles the CLI (and, later, each Lambda) with esbuild. Runs on `npm ci` through `prepare`,
+// so `npx s3scan` works right after install with no other step.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['lib/cli/main.ts'],
+  outfile: 'dist/cli/main.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __s3scanCreateRequire } from 'node:module'; const require = __s3scanCreateRequire(import.meta.url);",
+  },
+});
