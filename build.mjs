@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 
 await build({
   entryPoints: ['lib/cli/main.ts'],
+  // package.json and demo/ are read relative to dist/cli/, as they are from lib/cli/.
   outfile: 'dist/cli/main.js',
   bundle: true,
   platform: 'node',

@@ -1,4 +1,9 @@
-import { type RequestContext, type Tri, evaluateConditions, unsupportedReason } from './conditions.js';
+import {
+  evaluateConditions,
+  type RequestContext,
+  type Tri,
+  unsupportedReason,
+} from './conditions.js';
 import { globMatch } from './glob.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
 import {
@@ -136,7 +141,11 @@ function applyMatrix(sim: Simulation, statement: PolicyStatement): Uint8Array {
   return matrix;
 }
 
-function statementApplies(sim: Simulation, statement: PolicyStatement, request: ProbeRequest): boolean {
+function statementApplies(
+  sim: Simulation,
+  statement: PolicyStatement,
+  request: ProbeRequest,
+): boolean {
   const index =
     (request.principalIndex * ACTION_COUNT + request.actionIndex) * sim.resources.length +
     request.resourceIndex;
@@ -260,7 +269,10 @@ function buildRequests(
 }
 
 /** Combined answer over many requests: true only if every one is denied. */
-function allDenied(sim: Simulation, requests: ProbeRequest[]): { result: Tri; open: ProbeRequest[] } {
+function allDenied(
+  sim: Simulation,
+  requests: ProbeRequest[],
+): { result: Tri; open: ProbeRequest[] } {
   let result: Tri = true;
   const open: ProbeRequest[] = [];
   for (const request of requests) {
@@ -279,7 +291,9 @@ function someAllowed(sim: Simulation, requests: ProbeRequest[]): boolean {
 
 function listSome(items: Iterable<string>, max = 6): string[] {
   const unique = [...new Set(items)];
-  return unique.length <= max ? unique : [...unique.slice(0, max), `…and ${unique.length - max} more`];
+  return unique.length <= max
+    ? unique
+    : [...unique.slice(0, max), `…and ${unique.length - max} more`];
 }
 
 interface VerdictProbe {
@@ -299,10 +313,16 @@ function describeResource(sim: Simulation, arn: string): string {
 }
 
 /** Why one statement does not deny all of the requests. */
-function explainShortfall(sim: Simulation, statement: PolicyStatement, probe: VerdictProbe): string {
+function explainShortfall(
+  sim: Simulation,
+  statement: PolicyStatement,
+  probe: VerdictProbe,
+): string {
   const reasons: string[] = [];
   if (statement.effect === 'Allow') {
-    reasons.push('it is an Allow, and an Allow never enforces anything: only an explicit Deny does');
+    reasons.push(
+      'it is an Allow, and an Allow never enforces anything: only an explicit Deny does',
+    );
   }
   const spec = statement.principal;
   if (spec.negated) {
@@ -323,7 +343,10 @@ function explainShortfall(sim: Simulation, statement: PolicyStatement, probe: Ve
         ? `NotAction leaves ${listSome(visible.map((a) => a.name)).join(', ')} out of the deny`
         : onlyFuture
           ? 'its Action lists actions one by one instead of s3:*, so actions AWS adds later are not covered'
-          : `its Action does not cover ${listSome(visible.map((a) => a.name), 4).join(', ')}`,
+          : `its Action does not cover ${listSome(
+              visible.map((a) => a.name),
+              4,
+            ).join(', ')}`,
     );
   }
   const coversBucket = resourceMatches(statement, sim.bucketArn);
@@ -452,7 +475,8 @@ function pickClosest(
   return best;
 }
 
-function inferPartition(policy: ParsedPolicy, bucket: string): string {
+/** The partition of the bucket ARNs the policy names (`aws` when it names none). */
+export function inferPartition(policy: ParsedPolicy, bucket: string): string {
   for (const statement of policy.statements) {
     for (const pattern of statement.resources.patterns) {
       const match = /^arn:([^:]+):s3:::(.*)$/.exec(pattern);
@@ -553,7 +577,11 @@ function analyzeTlsMinVersion(
   return minimum;
 }
 
-function sseContext(sse?: string, keyId?: string, customerAlgorithm?: string): Record<string, string> {
+function sseContext(
+  sse?: string,
+  keyId?: string,
+  customerAlgorithm?: string,
+): Record<string, string> {
   return {
     ...(sse ? { [KEY_SSE]: sse } : {}),
     ...(keyId ? { [KEY_KMS_KEY_ID]: keyId } : {}),

@@ -19,7 +19,11 @@ const NEGATED = new Set([
 ]);
 
 /** Keys whose type is Boolean: other operators on them are a type mismatch IAM does not define. */
-const BOOLEAN_KEYS = new Set(['aws:securetransport', 'aws:multifactorauthpresent', 'aws:viaawsservice']);
+const BOOLEAN_KEYS = new Set([
+  'aws:securetransport',
+  'aws:multifactorauthpresent',
+  'aws:viaawsservice',
+]);
 
 /** Why a clause evaluates to `unknown`, or undefined when s3scan evaluates it exactly. */
 export function unsupportedReason(clause: ConditionClause): string | undefined {
@@ -150,7 +154,10 @@ export function evaluateClause(clause: ConditionClause, context: RequestContext)
 }
 
 /** AND of all clauses of a statement, in three-valued logic. */
-export function evaluateConditions(clauses: readonly ConditionClause[], context: RequestContext): Tri {
+export function evaluateConditions(
+  clauses: readonly ConditionClause[],
+  context: RequestContext,
+): Tri {
   let result: Tri = true;
   for (const clause of clauses) {
     const value = evaluateClause(clause, context);

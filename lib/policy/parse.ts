@@ -111,7 +111,11 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function parsePrincipal(raw: unknown, where: string, negated: boolean): PolicyStatement['principal'] {
+function parsePrincipal(
+  raw: unknown,
+  where: string,
+  negated: boolean,
+): PolicyStatement['principal'] {
   if (raw === '*') return { any: true, aws: [], other: [], negated };
   if (!isRecord(raw)) {
     throw new PolicyParseError(`${where} must be "*" or an object, got ${describeType(raw)}`);
@@ -183,7 +187,9 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
   if (!isRecord(raw)) throw new PolicyParseError(`${where} must be an object`);
   const effect = raw.Effect;
   if (effect !== 'Allow' && effect !== 'Deny') {
-    throw new PolicyParseError(`${where}.Effect must be "Allow" or "Deny", got ${JSON.stringify(effect) ?? 'nothing'}`);
+    throw new PolicyParseError(
+      `${where}.Effect must be "Allow" or "Deny", got ${JSON.stringify(effect) ?? 'nothing'}`,
+    );
   }
   const sid = raw.Sid;
   if (sid !== undefined && typeof sid !== 'string') {

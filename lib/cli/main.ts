@@ -1,0 +1,373 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { AwsClients } from '../collect/clients.js';
+import { collectEvidence } from '../collect/scan.js';
+import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
+import { type EvaluationSummary, evaluate, failsAt } from '../engine/evaluate.js';
+import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
+import {
+  CollectError,
+  ConfigError,
+  CredentialsError,
+  EvidenceError,
+  PolicyParseError,
+  ReportStoreError,
+} from '../errors.js';
+import { loadEvidence } from '../evidence/load.js';
+import type { ScanEvidence } from '../evidence/types.js';
+import { FORMATS, type Format, renderFindings } from '../export/render.js';
+import { analyzePolicy } from '../policy/analyze.js';
+import { fixPolicy } from '../policy/fix.js';
+import { LocalReportStore } from '../report-store/local.js';
+import type { ScanSummaryFile } from '../report-store/types.js';
+import { explainAnalysis } from './explain.js';
+import { createProgress } from './progress.js';
+
+/** Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure. */
+export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3 } as const;
+
+const packageJson = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+) as { version: string };
+const VERSION = packageJson.version;
+const DEMO_EVIDENCE = fileURLToPath(new URL('../../demo/demo-account.json', import.meta.url));
+const DEMO_CONFIG = fileURLToPath(new URL('../../demo/s3scan.config.yml', import.meta.url));
+const DEFAULT_STORE = 's3scan-reports';
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stdin: () => Promise<string>;
+  stderrIsTty: boolean;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  stderrIsTty: process.stderr.isTTY === true,
+};
+
+function parseSeverity(value: string): Severity {
+  if (!(SEVERITIES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`must be one of ${SEVERITIES.join(', ')}`);
+  }
+  return value as Severity;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError('must be an integer from 1 to 256');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter(Boolean)];
+}
+
+const formatOption = (defaultFormat: Format = 'table') =>
+  new Option('--format <format>', 'output format').choices([...FORMATS]).default(defaultFormat);
+const failOnOption = () =>
+  new Option(
+    '--fail-on <severity>',
+    `exit 1 when an unsuppressed FAIL is at least this severe (${SEVERITIES.join('|')})`,
+  ).argParser(parseSeverity);
+
+async function loadConfig(path: string | undefined): Promise<LoadedConfig> {
+  return path ? loadConfigFile(path) : defaultConfig();
+}
+
+function newScanId(now: Date): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+function summaryFile(
+  summary: EvaluationSummary,
+  source: ScanSummaryFile['source'],
+  extra: Pick<ScanSummaryFile, 'timings' | 'collection'> = {},
+): ScanSummaryFile {
+  return { schemaVersion: '1', source, ...summary, ...extra };
+}
+
+interface OutputOptions {
+  format: Format;
+  failOn?: Severity;
+  all?: boolean;
+}
+
+function emit(
+  io: CliIo,
+  findings: Finding[],
+  summary: EvaluationSummary,
+  options: OutputOptions,
+): number {
+  io.stdout(
+    renderFindings(options.format, findings, summary, {
+      toolVersion: VERSION,
+      all: options.all ?? false,
+    }),
+  );
+  return options.failOn && failsAt(summary, options.failOn) ? EXIT.failOn : EXIT.ok;
+}
+
+async function storeAndEmit(
+  io: CliIo,
+  evidence: ScanEvidence,
+  config: LoadedConfig,
+  storeDir: string,
+  source: ScanSummaryFile['source'],
+  options: OutputOptions,
+  extra: Pick<ScanSummaryFile, 'timings' | 'collection'> = {},
+): Promise<number> {
+  const started = performance.now();
+  const { findings, summary } = evaluate(evidence, config.evaluation);
+  const evaluateMs = Math.round(performance.now() - started);
+  const store = new LocalReportStore(storeDir);
+  const location = await store.writeScan({
+    summary: summaryFile(summary, source, { ...extra, timings: { ...extra.timings, evaluateMs } }),
+    findings,
+    evidence,
+  });
+  const code = emit(io, findings, summary, options);
+  io.stderr(`Report written to ${location} (index: ${store.describe()}/index.json)\n`);
+  return code;
+}
+
+/** Builds the `s3scan` command. Each action resolves to an exit code. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('s3scan')
+    .description('Compliance scanner for Amazon S3 encryption at rest and in transit.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  program
+    .command('scan')
+    .description('Scan every bucket of the AWS account, evaluate the rules and store the report.')
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option(
+      '--region <region>',
+      'only buckets in this region (repeatable or comma-separated)',
+      collect,
+    )
+    .option(
+      '--bucket <name>',
+      'only this bucket; globs allowed (repeatable or comma-separated)',
+      collect,
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option(
+      '--concurrency <n>',
+      'maximum AWS calls in flight (default: config or 16)',
+      parsePositiveInt,
+    )
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .option('--no-progress', 'do not show progress on stderr')
+    .addOption(formatOption())
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const config = await loadConfig(options.config);
+      const regions: string[] = options.region ?? [];
+      const homeRegion =
+        regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      const clients = new AwsClients(
+        {
+          maxAttempts: config.scan.maxAttempts,
+          ...(options.profile ? { profile: options.profile } : {}),
+        },
+        homeRegion,
+      );
+      const scanTime = new Date();
+      const progress = options.progress ? createProgress(io) : undefined;
+      const started = performance.now();
+      try {
+        const { evidence, stats } = await collectEvidence({
+          clients,
+          concurrency: options.concurrency ?? config.scan.concurrency,
+          scanId: newScanId(scanTime),
+          scanTime,
+          toolVersion: VERSION,
+          buckets: options.bucket ?? [],
+          regions,
+          ...(progress ? { onProgress: progress.update } : {}),
+        });
+        progress?.stop();
+        setExit(
+          await storeAndEmit(io, evidence, config, options.store, 'scan', options, {
+            timings: { collectMs: Math.round(performance.now() - started) },
+            collection: stats,
+          }),
+        );
+      } finally {
+        progress?.stop();
+        clients.destroy();
+      }
+    });
+
+  program
+    .command('evaluate')
+    .description('Re-run the rules on recorded evidence (a file or a folder); makes no AWS call.')
+    .requiredOption('--evidence <path>', 'evidence file, or a folder such as scans/<id>/evidence')
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--store <dir>', 'also write the result to this report store')
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .addOption(formatOption())
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const config = await loadConfig(options.config);
+      const evidence = await loadEvidence(options.evidence);
+      if (options.store) {
+        setExit(await storeAndEmit(io, evidence, config, options.store, 'evaluate', options));
+        return;
+      }
+      const { findings, summary } = evaluate(evidence, config.evaluation);
+      setExit(emit(io, findings, summary, options));
+    });
+
+  program
+    .command('report')
+    .description('Print a stored report.')
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--scan <id>', 'scan id, or "latest"', 'latest')
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .addOption(formatOption())
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const store = new LocalReportStore(options.store);
+      const index = await store.readIndex();
+      if (!index)
+        throw new ConfigError(
+          `no scans in ${store.describe()} (index.json not found); run s3scan scan or npm start first`,
+        );
+      const scanId = options.scan === 'latest' ? index.latest : options.scan;
+      if (!index.scans.some((s) => s.scanId === scanId)) {
+        throw new ConfigError(`scan ${scanId} is not in ${store.describe()}/index.json`);
+      }
+      const { summary, findings } = await store.readScan(scanId);
+      setExit(emit(io, findings, summary, options));
+    });
+
+  program
+    .command('policy')
+    .description(
+      'Analyse one bucket policy: the five verdicts and what is left open. Reads FILE or stdin.',
+    )
+    .argument('[file]', 'policy JSON file, or - for stdin')
+    .requiredOption('--bucket <name>', 'the bucket the policy is attached to')
+    .option('--account <id>', 'the bucket owner account (decides who is "same account")')
+    .option('--partition <partition>', 'aws, aws-cn or aws-us-gov (default: from the policy)')
+    .option('--fix-tls', 'print the policy with a statement added that denies requests without TLS')
+    .option('--fix-sse-c', 'print the policy with a statement added that denies SSE-C uploads')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'),
+    )
+    .action(async (file: string | undefined, options) => {
+      const text =
+        !file || file === '-'
+          ? await io.stdin()
+          : await readFile(file, 'utf8').catch((error: Error) => {
+              throw new ConfigError(`cannot read ${file}: ${error.message}`);
+            });
+      const analyzeOptions = {
+        bucket: options.bucket as string,
+        ...(options.account ? { accountId: options.account as string } : {}),
+        ...(options.partition ? { partition: options.partition as string } : {}),
+      };
+      if (options.fixTls || options.fixSseC) {
+        const fixed = fixPolicy(text, {
+          ...analyzeOptions,
+          tls: options.fixTls,
+          sseC: options.fixSseC,
+        });
+        io.stdout(`${JSON.stringify(fixed.policy, null, 2)}\n`);
+        io.stderr(
+          fixed.added.length > 0
+            ? `Added ${fixed.added.join(', ')}; re-analysed: tlsEnforced=${fixed.analysis.tlsEnforced}, sseCBlocked=${fixed.analysis.sseCBlocked}\n`
+            : 'Nothing to add: the policy already enforces what was asked.\n',
+        );
+        return;
+      }
+      const analysis = analyzePolicy(text, analyzeOptions);
+      io.stdout(
+        options.format === 'json'
+          ? `${JSON.stringify(analysis, null, 2)}\n`
+          : explainAnalysis(analysis, options.bucket),
+      );
+    });
+
+  program
+    .command('demo')
+    .description(
+      'Evaluate the bundled demo account into a local report store and print the summary.',
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--config <file>', 'config file (YAML or JSON)', DEMO_CONFIG)
+    .option(
+      '--no-serve',
+      'do not serve the dashboard afterwards (it does not exist yet, so nothing is served)',
+    )
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .addOption(formatOption('summary'))
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const config = await loadConfig(options.config);
+      const evidence = await loadEvidence(DEMO_EVIDENCE);
+      setExit(await storeAndEmit(io, evidence, config, options.store, 'demo', options));
+    });
+
+  return program;
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof EvidenceError) return EXIT.input;
+  if (error instanceof PolicyParseError || error instanceof CredentialsError) return EXIT.input;
+  if (error instanceof CollectError || error instanceof ReportStoreError) return EXIT.runtime;
+  return EXIT.runtime;
+}
+
+/** Runs the CLI with arguments (without `node` and the script) and returns the exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    const commanderCode = (error as { code?: string }).code;
+    if (commanderCode?.startsWith('commander.')) {
+      // Help and version exit 0; usage errors (already printed by commander) exit 2.
+      return commanderCode === 'commander.helpDisplayed' ||
+        commanderCode === 'commander.version' ||
+        commanderCode === 'commander.help'
+        ? EXIT.ok
+        : EXIT.input;
+    }
+    if (error instanceof CredentialsError) {
+      io.stderr(
+        `s3scan: ${error.message}. Configure credentials (aws configure, AWS_PROFILE or --profile), or run \`npm start\` for the bundled demo account.\n`,
+      );
+      return EXIT.input;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`s3scan: ${message}\n`);
+    return exitCodeFor(error);
+  }
+}

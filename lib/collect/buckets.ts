@@ -1,0 +1,255 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  ListBucketInventoryConfigurationsCommand,
+  paginateListBuckets,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Probe } from '../evidence/probe.js';
+import type {
+  BucketEvidence,
+  BucketVersioning,
+  InventoryConfiguration,
+  ServerSideEncryptionConfiguration,
+} from '../evidence/types.js';
+import type { AwsClients } from './clients.js';
+import { canonicalKeyRef } from './kms.js';
+import { errorCode, httpStatus, jsonSafe, probe, probeFromError, redirectRegion } from './probe.js';
+
+/** A bucket as ListBuckets returned it. */
+export interface ListedBucket {
+  name: string;
+  region?: string;
+  creationDate?: string;
+}
+
+/** Runs a function under the scan's call limiter (bounded concurrency, call counting). */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+type BucketProbeField =
+  | 'encryption'
+  | 'policy'
+  | 'policyStatus'
+  | 'versioning'
+  | 'inventoryConfigurations';
+
+interface BucketRead<T> {
+  field: BucketProbeField;
+  /** The IAM action the call needs; serverless.yml must grant every one. */
+  iamAction: string;
+  /** Error codes that mean "not configured". */
+  absentCodes: readonly string[];
+  read: (s3: S3Client, bucket: string, owner: string) => Promise<T>;
+}
+
+const encryptionRead: BucketRead<ServerSideEncryptionConfiguration> = {
+  field: 'encryption',
+  iamAction: 's3:GetEncryptionConfiguration',
+  // Unmodeled; only old endpoints and emulators still answer it (real S3 has SSE-S3 since 2023).
+  absentCodes: ['ServerSideEncryptionConfigurationNotFoundError'],
+  read: async (s3, Bucket, ExpectedBucketOwner) => {
+    const out = await s3.send(new GetBucketEncryptionCommand({ Bucket, ExpectedBucketOwner }));
+    const config = jsonSafe<{
+      ServerSideEncryptionConfiguration?: ServerSideEncryptionConfiguration;
+    }>(out).ServerSideEncryptionConfiguration;
+    return { Rules: config?.Rules ?? [] };
+  },
+};
+
+const policyRead: BucketRead<string> = {
+  field: 'policy',
+  iamAction: 's3:GetBucketPolicy',
+  absentCodes: ['NoSuchBucketPolicy'],
+  read: async (s3, Bucket, ExpectedBucketOwner) => {
+    const out = await s3.send(new GetBucketPolicyCommand({ Bucket, ExpectedBucketOwner }));
+    if (typeof out.Policy !== 'string')
+      throw Object.assign(new Error('GetBucketPolicy returned no Policy'), { name: 'EmptyPolicy' });
+    return out.Policy;
+  },
+};
+
+const policyStatusRead: BucketRead<{ IsPublic?: boolean }> = {
+  field: 'policyStatus',
+  iamAction: 's3:GetBucketPolicyStatus',
+  absentCodes: ['NoSuchBucketPolicy'],
+  read: async (s3, Bucket, ExpectedBucketOwner) =>
+    jsonSafe<{ PolicyStatus?: { IsPublic?: boolean } }>(
+      await s3.send(new GetBucketPolicyStatusCommand({ Bucket, ExpectedBucketOwner })),
+    ).PolicyStatus ?? {},
+};
+
+const versioningRead: BucketRead<BucketVersioning> = {
+  field: 'versioning',
+  iamAction: 's3:GetBucketVersioning',
+  absentCodes: [],
+  read: async (s3, Bucket, ExpectedBucketOwner) =>
+    jsonSafe<BucketVersioning>(
+      await s3.send(new GetBucketVersioningCommand({ Bucket, ExpectedBucketOwner })),
+    ),
+};
+
+const inventoryRead: BucketRead<InventoryConfiguration[]> = {
+  field: 'inventoryConfigurations',
+  iamAction: 's3:GetInventoryConfiguration',
+  absentCodes: [],
+  read: async (s3, Bucket, ExpectedBucketOwner) => {
+    const configurations: InventoryConfiguration[] = [];
+    let ContinuationToken: string | undefined;
+    // No SDK paginator exists for this call: loop on NextContinuationToken while truncated.
+    for (let page = 0; page < 1000; page++) {
+      const out = await s3.send(
+        new ListBucketInventoryConfigurationsCommand({
+          Bucket,
+          ExpectedBucketOwner,
+          ContinuationToken,
+        }),
+      );
+      configurations.push(
+        ...(jsonSafe<{ InventoryConfigurationList?: InventoryConfiguration[] }>(out)
+          .InventoryConfigurationList ?? []),
+      );
+      if (!out.IsTruncated || !out.NextContinuationToken) break;
+      ContinuationToken = out.NextContinuationToken;
+    }
+    return configurations;
+  },
+};
+
+/** Every per-bucket read, with the IAM action it needs. */
+export const BUCKET_READS = [
+  encryptionRead,
+  policyRead,
+  policyStatusRead,
+  versioningRead,
+  inventoryRead,
+] as const;
+
+/** IAM actions the bucket collector needs (ListBuckets plus the per-bucket reads). */
+export const S3_IAM_ACTIONS = ['s3:ListAllMyBuckets', ...BUCKET_READS.map((r) => r.iamAction)];
+
+const WRONG_REGION_CODES = new Set([
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'IllegalLocationConstraintException',
+]);
+
+/**
+ * One read, retried once in the region S3 names when the bucket turns out to live elsewhere
+ * (the SDK's followRegionRedirects covers 301 only, not AuthorizationHeaderMalformed).
+ */
+async function readWithRegionRetry<T>(
+  clients: AwsClients,
+  bucket: { name: string; region: string; accountId: string },
+  read: BucketRead<T>,
+  limit: Limiter,
+  corrected: { region?: string },
+): Promise<Probe<T>> {
+  const attempt = (region: string) =>
+    limit(() => read.read(clients.s3(region), bucket.name, bucket.accountId));
+  try {
+    return { ok: await attempt(corrected.region ?? bucket.region) };
+  } catch (error) {
+    const region = redirectRegion(error);
+    const wrongRegion = httpStatus(error) === 301 || WRONG_REGION_CODES.has(errorCode(error));
+    if (wrongRegion && region && region !== (corrected.region ?? bucket.region)) {
+      corrected.region = region;
+      return probe(() => attempt(region), read.absentCodes);
+    }
+    return probeFromError<T>(error, read.absentCodes);
+  }
+}
+
+/** Collects every bucket-level probe of one bucket; never throws. */
+export async function collectBucket(
+  clients: AwsClients,
+  listed: ListedBucket & { region: string },
+  account: { accountId: string; partition: string },
+  limit: Limiter,
+): Promise<BucketEvidence> {
+  const target = { name: listed.name, region: listed.region, accountId: account.accountId };
+  const corrected: { region?: string } = {};
+  const [encryption, policy, policyStatus, versioning, inventoryConfigurations] = await Promise.all(
+    [
+      readWithRegionRetry(clients, target, encryptionRead, limit, corrected),
+      readWithRegionRetry(clients, target, policyRead, limit, corrected),
+      readWithRegionRetry(clients, target, policyStatusRead, limit, corrected),
+      readWithRegionRetry(clients, target, versioningRead, limit, corrected),
+      readWithRegionRetry(clients, target, inventoryRead, limit, corrected),
+    ],
+  );
+  const region = corrected.region ?? listed.region;
+  const evidence: BucketEvidence = {
+    name: listed.name,
+    arn: `arn:${account.partition}:s3:::${listed.name}`,
+    region,
+    accountId: account.accountId,
+    partition: account.partition,
+    ...(listed.creationDate ? { creationDate: listed.creationDate } : {}),
+    encryption,
+    policy,
+    policyStatus,
+    versioning,
+    inventoryConfigurations,
+  };
+  if ('ok' in encryption) {
+    const rule = encryption.ok.Rules.find(
+      (r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+    );
+    const algorithm = rule?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
+    if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') {
+      const ref = canonicalKeyRef(rule?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID, {
+        region,
+        accountId: account.accountId,
+        partition: account.partition,
+      });
+      if (ref) evidence.defaultKmsKeyRef = ref;
+    }
+  }
+  return evidence;
+}
+
+/**
+ * Lists every general purpose bucket, paginated. `MaxBuckets` is always sent, because S3
+ * returns `BucketRegion` only when the request has a parameter; that spares a
+ * GetBucketLocation per bucket.
+ */
+export async function listBuckets(clients: AwsClients, limit: Limiter): Promise<ListedBucket[]> {
+  const buckets: ListedBucket[] = [];
+  const paginator = paginateListBuckets(
+    { client: clients.s3(clients.homeRegion), pageSize: 1000 },
+    {},
+  );
+  const iterator = paginator[Symbol.asyncIterator]();
+  for (;;) {
+    const page = await limit(() => iterator.next());
+    if (page.done) break;
+    for (const b of page.value.Buckets ?? []) {
+      if (!b.Name) continue;
+      buckets.push({
+        name: b.Name,
+        ...(b.BucketRegion ? { region: b.BucketRegion } : {}),
+        ...(b.CreationDate ? { creationDate: new Date(b.CreationDate).toISOString() } : {}),
+      });
+    }
+  }
+  return buckets;
+}
+
+/** The region of a bucket that ListBuckets did not place: HeadBucket answers it even on 403. */
+export async function bucketRegion(
+  clients: AwsClients,
+  name: string,
+  limit: Limiter,
+): Promise<string | undefined> {
+  try {
+    const out = await limit(() =>
+      clients.s3(clients.homeRegion).send(new HeadBucketCommand({ Bucket: name })),
+    );
+    return out.BucketRegion;
+  } catch (error) {
+    return redirectRegion(error);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Probe } from '../evidence/probe.js';
+
+/** The parts of an SDK v3 error that s3scan relies on. */
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+const DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'AllAccessDisabled']);
+
+/** HTTP status of an SDK error; HEAD-style errors have no useful `name`, so use this. */
+export function httpStatus(error: unknown): number | undefined {
+  return (error as SdkErrorLike)?.$metadata?.httpStatusCode;
+}
+
+/** The error code: the XML/JSON code when there is one, else the name, else the status. */
+export function errorCode(error: unknown): string {
+  const e = error as SdkErrorLike;
+  const name = e?.Code ?? e?.name;
+  if (name && name !== 'Unknown' && name !== 'Error' && !/^\d{3}$/.test(name)) return name;
+  const status = httpStatus(error);
+  return status ? `HTTP${status}` : (name ?? 'UnknownError');
+}
+
+/**
+ * Turns an SDK error into a probe. `absentCodes` are the codes that mean "not configured"
+ * for this call (e.g. `NoSuchBucketPolicy`). 403 and the AccessDenied family are `denied`
+ * (KMS answers AccessDeniedException with HTTP 400, hence the name check); 405 is `denied`
+ * too (GetBucketPolicy from an identity outside the bucket owner account).
+ */
+export function probeFromError<T>(error: unknown, absentCodes: readonly string[]): Probe<T> {
+  const code = errorCode(error);
+  const status = httpStatus(error);
+  const message = String((error as SdkErrorLike)?.message ?? error).slice(0, 500);
+  if (absentCodes.includes(code)) return { absent: code };
+  if (DENIED_NAMES.has(code) || status === 403) return { denied: code, message };
+  if (status === 405) {
+    return { denied: code, message: `${message} (the caller is not in the bucket owner account)` };
+  }
+  return { error: code, message };
+}
+
+/** SDK output as plain JSON: no `$metadata`, Dates as ISO strings, no undefined members. */
+export function jsonSafe<T>(output: object): T {
+  const { $metadata: _ignored, ...rest } = output as { $metadata?: unknown };
+  return JSON.parse(JSON.stringify(rest)) as T;
+}
+
+/** Runs an AWS read and records what it observed; never throws. */
+export async function probe<T>(
+  read: () => Promise<T>,
+  absentCodes: readonly string[] = [],
+): Promise<Probe<T>> {
+  try {
+    return { ok: await read() };
+  } catch (error) {
+    return probeFromError<T>(error, absentCodes);
+  }
+}
+
+/** The region S3 names in a wrong-region answer (301 header, or the 400 message). */
+export function redirectRegion(error: unknown): string | undefined {
+  const e = error as SdkErrorLike & { Region?: string };
+  const header = e?.$response?.headers?.['x-amz-bucket-region'];
+  if (header) return header;
+  if (e?.Region) return e.Region;
+  const expecting = /expecting '([a-z0-9-]+)'/.exec(String(e?.message ?? ''));
+  return expecting?.[1];
+}

@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
+import { SEVERITIES, type Severity } from '../engine/types.js';
+import { ConfigError } from '../errors.js';
+import { BUCKET_RULES } from '../rules/index.js';
+import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
+
+/** The config file as written (YAML or JSON). */
+export interface ConfigFile {
+  rules?: Record<string, { enabled?: boolean; severity?: Severity }>;
+  kms?: { allowedKeyArns?: string[]; allowedKeyAccounts?: string[] };
+  tls?: { minVersion?: string | number };
+  suppressions?: { rule: string; resource: string; reason: string; expires: string }[];
+  scan?: { concurrency?: number; maxAttempts?: number };
+}
+
+/** Settings for collection that the config file may set. */
+export interface ScanSettings {
+  concurrency: number;
+  maxAttempts: number;
+}
+
+/** A loaded, validated configuration. */
+export interface LoadedConfig {
+  evaluation: EvaluationConfig;
+  scan: ScanSettings;
+}
+
+export const DEFAULT_SCAN_SETTINGS: ScanSettings = { concurrency: 16, maxAttempts: 10 };
+
+const ruleIds = BUCKET_RULES.map((r) => r.id);
+
+/** JSON Schema of the config file; `s3scan` validates every config against it. */
+export const CONFIG_SCHEMA = {
+  $id: 'https://s3scan.dev/schemas/config.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rules: {
+      type: 'object',
+      propertyNames: { enum: ruleIds },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean' },
+          severity: { enum: [...SEVERITIES] },
+        },
+      },
+    },
+    kms: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowedKeyArns: {
+          type: 'array',
+          items: {
+            type: 'string',
+            pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$',
+          },
+        },
+        allowedKeyAccounts: {
+          type: 'array',
+          items: { type: 'string', pattern: '^\\d{12}$' },
+        },
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { minVersion: { enum: ['1.2', '1.3', 1.2, 1.3] } },
+    },
+    suppressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rule', 'resource', 'reason', 'expires'],
+        properties: {
+          rule: { enum: ruleIds },
+          resource: { type: 'string', minLength: 1 },
+          reason: { type: 'string', minLength: 1 },
+          expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+        },
+      },
+    },
+    scan: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
+      },
+    },
+  },
+} as const;
+
+const validateConfig = compileSchema<ConfigFile>(CONFIG_SCHEMA);
+
+/**
+ * Validates a parsed config document and turns it into evaluation and scan settings.
+ * Throws {@link ConfigError} listing every invalid field by name.
+ */
+export function configFromDocument(document: unknown, source = 'config'): LoadedConfig {
+  const doc = document ?? {};
+  if (!validateConfig(doc)) {
+    const lines = formatSchemaErrors(validateConfig.errors);
+    throw new ConfigError(`${source} is invalid:\n  ${lines.join('\n  ')}`);
+  }
+  for (const [i, s] of (doc.suppressions ?? []).entries()) {
+    if (Number.isNaN(Date.parse(`${s.expires}T00:00:00Z`))) {
+      throw new ConfigError(
+        `${source} is invalid:\n  suppressions[${i}].expires: is not a real date`,
+      );
+    }
+  }
+  return {
+    evaluation: {
+      rules: doc.rules ?? {},
+      settings: {
+        allowedKmsKeyArns: doc.kms?.allowedKeyArns ?? [],
+        allowedKeyAccounts: doc.kms?.allowedKeyAccounts ?? [],
+        minTlsVersion: String(
+          doc.tls?.minVersion ?? DEFAULT_EVALUATION_CONFIG.settings.minTlsVersion,
+        ),
+      },
+      suppressions: doc.suppressions ?? [],
+    },
+    scan: { ...DEFAULT_SCAN_SETTINGS, ...doc.scan },
+  };
+}
+
+/** Reads a YAML (`.yml`, `.yaml`) or JSON config file. */
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let document: unknown;
+  try {
+    document = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return configFromDocument(document, `config file ${path}`);
+}
+
+/** The configuration used when no file is given. */
+export function defaultConfig(): LoadedConfig {
+  return { evaluation: DEFAULT_EVALUATION_CONFIG, scan: DEFAULT_SCAN_SETTINGS };
+}

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { bucketEvidencePath } from '../evidence/paths.js';
+import { probeFailure } from '../evidence/probe.js';
+import type { BucketEvidence, ScanEvidence } from '../evidence/types.js';
+import { analyzePolicySafely } from '../policy/analyze.js';
+import { globMatch } from '../policy/glob.js';
+import { BUCKET_RULES } from '../rules/index.js';
+import {
+  type AppliedSuppression,
+  type BucketContext,
+  type Finding,
+  type PolicyView,
+  type Rule,
+  type RuleOutcome,
+  type RuleSettings,
+  SEVERITIES,
+  type Severity,
+  STATUSES,
+  type Status,
+} from './types.js';
+
+/** A finding to accept for a while, with the reason and the date it stops applying. */
+export interface Suppression {
+  rule: string;
+  /** Glob (`*`, `?`) over the bucket name or ARN. */
+  resource: string;
+  reason: string;
+  /** `YYYY-MM-DD`; the suppression applies up to the end of that day (UTC). */
+  expires: string;
+}
+
+/** What the config file contributes to evaluation. */
+export interface EvaluationConfig {
+  rules: Record<string, { enabled?: boolean; severity?: Severity }>;
+  settings: RuleSettings;
+  suppressions: Suppression[];
+}
+
+/** The configuration used when none is given. */
+export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
+  rules: {},
+  settings: { allowedKmsKeyArns: [], allowedKeyAccounts: [], minTlsVersion: '1.2' },
+  suppressions: [],
+};
+
+type StatusCounts = Record<Status, number>;
+
+/** Counts of a scan's findings, for summary.json, the table and `--fail-on`. */
+export interface EvaluationSummary {
+  scanId: string;
+  scanTime: string;
+  accountId: string;
+  buckets: number;
+  findings: number;
+  byStatus: StatusCounts;
+  /** Unsuppressed FAIL findings by severity. */
+  failedBySeverity: Record<Severity, number>;
+  byRule: Record<string, StatusCounts>;
+  byBucket: Record<string, StatusCounts>;
+  suppressed: number;
+  expiredSuppressions: { rule: string; resource: string; reason: string; expires: string }[];
+  disabledRules: string[];
+}
+
+/** Findings and their summary. */
+export interface EvaluationResult {
+  findings: Finding[];
+  summary: EvaluationSummary;
+}
+
+function emptyCounts(): StatusCounts {
+  return Object.fromEntries(STATUSES.map((s) => [s, 0])) as StatusCounts;
+}
+
+/** sha256(ruleId, ARN), stable across scans so findings can be tracked and diffed. */
+export function fingerprint(ruleId: string, arn: string): string {
+  return createHash('sha256').update(`${ruleId}\u0000${arn}`).digest('hex').slice(0, 32);
+}
+
+function policyView(bucket: BucketEvidence): PolicyView {
+  const probe = bucket.policy;
+  if ('absent' in probe) return { absent: probe.absent };
+  if (!('ok' in probe)) return { failed: probeFailure(probe) ?? 'unknown' };
+  const result = analyzePolicySafely(probe.ok, {
+    bucket: bucket.name,
+    partition: bucket.partition,
+    accountId: bucket.accountId,
+  });
+  return 'error' in result
+    ? { failed: `the bucket policy could not be analysed: ${result.error}` }
+    : { analysis: result.analysis };
+}
+
+function runRule(rule: Rule, context: BucketContext): RuleOutcome {
+  try {
+    return rule.evaluate(context);
+  } catch (error) {
+    // One broken rule must never sink the scan: it becomes an ERROR finding.
+    return {
+      status: 'ERROR',
+      message: `Rule ${rule.id} failed on bucket ${context.bucket.name}: ${(error as Error).message ?? String(error)}.`,
+    };
+  }
+}
+
+function endOfDay(date: string): number {
+  return Date.parse(`${date}T23:59:59.999Z`);
+}
+
+function matchSuppression(
+  suppressions: Suppression[],
+  ruleId: string,
+  bucket: BucketEvidence,
+  scanTime: number,
+): AppliedSuppression | undefined {
+  const matching = suppressions.filter(
+    (s) =>
+      s.rule === ruleId &&
+      (globMatch(s.resource, bucket.name, false) || globMatch(s.resource, bucket.arn, false)),
+  );
+  if (matching.length === 0) return undefined;
+  const active = matching.find((s) => scanTime <= endOfDay(s.expires));
+  const chosen = active ?? matching[0]!;
+  return { reason: chosen.reason, expires: chosen.expires, active: active !== undefined };
+}
+
+function compareBuckets(a: BucketEvidence, b: BucketEvidence): number {
+  return a.name < b.name
+    ? -1
+    : a.name > b.name
+      ? 1
+      : a.region < b.region
+        ? -1
+        : a.region > b.region
+          ? 1
+          : 0;
+}
+
+/**
+ * Runs every enabled rule on every bucket of the evidence. Pure: the same evidence and config
+ * give the same findings, byte for byte (buckets sorted by name, rules in registry order).
+ *
+ * @example
+ * const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+ */
+export function evaluate(
+  evidence: ScanEvidence,
+  config: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
+  rules: readonly Rule[] = BUCKET_RULES,
+): EvaluationResult {
+  const enabled = rules.filter((r) => config.rules[r.id]?.enabled !== false);
+  const scanTime = Date.parse(evidence.scanTime);
+  const findings: Finding[] = [];
+  const expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
+  for (const bucket of [...evidence.buckets].sort(compareBuckets)) {
+    let analysed: PolicyView | undefined;
+    const context: BucketContext = {
+      bucket,
+      kmsKeys: evidence.kmsKeys,
+      scanTime: evidence.scanTime,
+      settings: config.settings,
+      policy: () => {
+        analysed ??= policyView(bucket);
+        return analysed;
+      },
+    };
+    for (const rule of enabled) {
+      const outcome = runRule(rule, context);
+      const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
+      if (suppression && !suppression.active) {
+        expired.set(`${rule.id}\u0000${bucket.arn}`, {
+          rule: rule.id,
+          resource: bucket.arn,
+          reason: suppression.reason,
+          expires: suppression.expires,
+        });
+      }
+      findings.push({
+        ruleId: rule.id,
+        title: rule.title,
+        status: outcome.status,
+        severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
+        resource: {
+          arn: bucket.arn,
+          type: 'AWS::S3::Bucket',
+          name: bucket.name,
+          region: bucket.region,
+          account: bucket.accountId,
+        },
+        message: outcome.message,
+        details: outcome.details ?? {},
+        evidenceRef: bucketEvidencePath(bucket.accountId, bucket.region, bucket.name),
+        fingerprint: fingerprint(rule.id, bucket.arn),
+        ...(suppression ? { suppression } : {}),
+      });
+    }
+  }
+  return {
+    findings,
+    summary: summarize(evidence, findings, {
+      expiredSuppressions: [...expired.values()],
+      disabledRules: rules.filter((r) => !enabled.includes(r)).map((r) => r.id),
+    }),
+  };
+}
+
+/** Counts findings by status, severity, rule and bucket. */
+export function summarize(
+  evidence: Pick<ScanEvidence, 'scanId' | 'scanTime' | 'accountId' | 'buckets'>,
+  findings: Finding[],
+  extra: Pick<EvaluationSummary, 'expiredSuppressions' | 'disabledRules'>,
+): EvaluationSummary {
+  const byStatus = emptyCounts();
+  const failedBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<
+    Severity,
+    number
+  >;
+  const byRule: Record<string, StatusCounts> = {};
+  const byBucket: Record<string, StatusCounts> = {};
+  let suppressed = 0;
+  for (const finding of findings) {
+    byStatus[finding.status] += 1;
+    byRule[finding.ruleId] ??= emptyCounts();
+    byRule[finding.ruleId]![finding.status] += 1;
+    byBucket[finding.resource.name] ??= emptyCounts();
+    byBucket[finding.resource.name]![finding.status] += 1;
+    if (finding.suppression?.active) suppressed += 1;
+    else if (finding.status === 'FAIL') failedBySeverity[finding.severity] += 1;
+  }
+  return {
+    scanId: evidence.scanId,
+    scanTime: evidence.scanTime,
+    accountId: evidence.accountId,
+    buckets: evidence.buckets.length,
+    findings: findings.length,
+    byStatus,
+    failedBySeverity,
+    byRule,
+    byBucket,
+    suppressed,
+    ...extra,
+  };
+}
+
+/** True when an unsuppressed FAIL is at least as severe as `threshold` (for `--fail-on`). */
+export function failsAt(summary: EvaluationSummary, threshold: Severity): boolean {
+  const limit = SEVERITIES.indexOf(threshold);
+  return SEVERITIES.some((s, i) => i <= limit && summary.failedBySeverity[s] > 0);
+}

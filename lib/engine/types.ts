@@ -1,0 +1,97 @@
+import type { BucketEvidence, KmsKeyEvidence } from '../evidence/types.js';
+import type { PolicyAnalysis } from '../policy/analyze.js';
+
+/** Finding severities, most severe first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Finding statuses. ERROR means s3scan could not observe what the rule needs. */
+export const STATUSES = ['PASS', 'FAIL', 'ERROR', 'SKIPPED'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Organisation-specific inputs to the rules, from the config file. */
+export interface RuleSettings {
+  /** When non-empty, the only KMS key ARNs a bucket may use by default. */
+  allowedKmsKeyArns: string[];
+  /** Accounts, besides the bucket's own, whose KMS keys are acceptable. */
+  allowedKeyAccounts: string[];
+  /** The minimum TLS version the organisation requires (AWS itself enforces 1.2). */
+  minTlsVersion: string;
+}
+
+/** The bucket policy as the rules see it. */
+export type PolicyView = { analysis: PolicyAnalysis } | { absent: string } | { failed: string };
+
+/** Everything a bucket rule may look at. Pure data: no SDK, no clock but `scanTime`. */
+export interface BucketContext {
+  bucket: BucketEvidence;
+  kmsKeys: Readonly<Record<string, KmsKeyEvidence>>;
+  scanTime: string;
+  settings: RuleSettings;
+  /** The analysed bucket policy; computed once per bucket and shared by the rules. */
+  policy: () => PolicyView;
+}
+
+/** What a rule decided for one resource. */
+export interface RuleOutcome {
+  status: Status;
+  /** One sentence naming the resource, ending with a period. */
+  message: string;
+  details?: Record<string, unknown>;
+  /** Set when this outcome is more (or less) severe than the rule's default. */
+  severity?: Severity;
+}
+
+/** Documentation and remediation of a rule, kept next to its code. */
+export interface RuleMetadata {
+  /** `s3-<resource>-<expected state>`, equal to the file name. */
+  id: string;
+  title: string;
+  severity: Severity;
+  resourceType: 'AWS::S3::Bucket';
+  description: string;
+  rationale: string;
+  remediation: {
+    text: string;
+    cli: string;
+    cloudformation: string;
+  };
+  references: string[];
+  /** The evidence fields the rule reads; a denied or failed one makes it ERROR. */
+  evidence: string[];
+}
+
+/** A bucket-level rule. `evaluate` must be pure and must not throw for valid evidence. */
+export interface Rule extends RuleMetadata {
+  evaluate: (context: BucketContext) => RuleOutcome;
+}
+
+/** A suppression as it applied (or stopped applying) to a finding. */
+export interface AppliedSuppression {
+  reason: string;
+  expires: string;
+  /** False once `expires` is before the scan time: the finding counts again. */
+  active: boolean;
+}
+
+/** One rule's verdict on one resource. */
+export interface Finding {
+  ruleId: string;
+  title: string;
+  status: Status;
+  severity: Severity;
+  resource: {
+    arn: string;
+    type: 'AWS::S3::Bucket';
+    name: string;
+    region: string;
+    account: string;
+  };
+  message: string;
+  details: Record<string, unknown>;
+  /** Path of the evidence file inside the scan folder. */
+  evidenceRef: string;
+  /** hash(ruleId, resource ARN): stable across scans. */
+  fingerprint: string;
+  suppression?: AppliedSuppression;
+}

@@ -1,0 +1,6 @@
+const AWS_MANAGED_S3_KEY = /^(?:alias\/aws\/s3|arn:[^:]+:kms:[^:]+:\d{12}:alias\/aws\/s3)$/;
+
+/** True for the AWS managed key `aws/s3` in any of its spellings (alias name or alias ARN). */
+export function isAwsManagedS3Alias(keyId: string): boolean {
+  return AWS_MANAGED_S3_KEY.test(keyId);
+}

@@ -1,0 +1,169 @@
+/**
+ * JSON Schema of the evidence files (`ScanEvidence` bundles and per-bucket files). The
+ * committed copy in `schemas/evidence.schema.json` is checked against this by a test.
+ */
+
+function probe(value: object): object {
+  return {
+    oneOf: [
+      { type: 'object', required: ['ok'], additionalProperties: false, properties: { ok: value } },
+      {
+        type: 'object',
+        required: ['absent'],
+        additionalProperties: false,
+        properties: { absent: { type: 'string' } },
+      },
+      {
+        type: 'object',
+        required: ['denied'],
+        additionalProperties: false,
+        properties: { denied: { type: 'string' }, message: { type: 'string' } },
+      },
+      {
+        type: 'object',
+        required: ['error', 'message'],
+        additionalProperties: false,
+        properties: { error: { type: 'string' }, message: { type: 'string' } },
+      },
+    ],
+  };
+}
+
+const stringList = { type: 'array', items: { type: 'string' } };
+
+const encryptionRule = {
+  type: 'object',
+  properties: {
+    ApplyServerSideEncryptionByDefault: {
+      type: 'object',
+      properties: { SSEAlgorithm: { type: 'string' }, KMSMasterKeyID: { type: 'string' } },
+    },
+    BucketKeyEnabled: { type: 'boolean' },
+    BlockedEncryptionTypes: { type: 'object', properties: { EncryptionType: stringList } },
+  },
+};
+
+const bucket = {
+  type: 'object',
+  required: [
+    'name',
+    'arn',
+    'region',
+    'accountId',
+    'partition',
+    'encryption',
+    'policy',
+    'policyStatus',
+    'versioning',
+    'inventoryConfigurations',
+  ],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    arn: { type: 'string', minLength: 1 },
+    region: { type: 'string', minLength: 1 },
+    accountId: { type: 'string' },
+    partition: { type: 'string' },
+    creationDate: { type: 'string' },
+    encryption: probe({
+      type: 'object',
+      required: ['Rules'],
+      properties: { Rules: { type: 'array', items: encryptionRule } },
+    }),
+    policy: probe({ type: 'string' }),
+    policyStatus: probe({ type: 'object', properties: { IsPublic: { type: 'boolean' } } }),
+    versioning: probe({
+      type: 'object',
+      properties: { Status: { type: 'string' }, MFADelete: { type: 'string' } },
+    }),
+    inventoryConfigurations: probe({ type: 'array', items: { type: 'object' } }),
+    defaultKmsKeyRef: { type: 'string' },
+  },
+};
+
+const kmsKey = {
+  type: 'object',
+  required: ['ref', 'region', 'describe'],
+  additionalProperties: false,
+  properties: {
+    ref: { type: 'string' },
+    region: { type: 'string' },
+    describe: probe({
+      type: 'object',
+      required: ['KeyId'],
+      properties: {
+        KeyId: { type: 'string' },
+        Arn: { type: 'string' },
+        AWSAccountId: { type: 'string' },
+        KeyManager: { type: 'string' },
+        KeyState: { type: 'string' },
+        Enabled: { type: 'boolean' },
+        KeySpec: { type: 'string' },
+        KeyUsage: { type: 'string' },
+        DeletionDate: { type: 'string' },
+      },
+    }),
+    rotation: probe({
+      type: 'object',
+      properties: {
+        KeyRotationEnabled: { type: 'boolean' },
+        RotationPeriodInDays: { type: 'number' },
+        NextRotationDate: { type: 'string' },
+      },
+    }),
+  },
+};
+
+const common = {
+  schemaVersion: { type: 'string', pattern: '^1\\.\\d+$' },
+  tool: {
+    type: 'object',
+    required: ['name', 'version'],
+    properties: { name: { type: 'string' }, version: { type: 'string' } },
+  },
+  scanId: { type: 'string', minLength: 1 },
+  scanTime: { type: 'string', minLength: 1 },
+  accountId: { type: 'string' },
+  partition: { type: 'string' },
+  callerArn: { type: 'string' },
+  kmsKeys: { type: 'object', additionalProperties: kmsKey },
+};
+
+/** Schema of a whole-scan evidence bundle or a per-bucket evidence file. */
+export const EVIDENCE_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://s3scan.dev/schemas/evidence.json',
+  title: 's3scan evidence',
+  oneOf: [
+    {
+      type: 'object',
+      required: [
+        'schemaVersion',
+        'tool',
+        'scanId',
+        'scanTime',
+        'accountId',
+        'partition',
+        'buckets',
+        'kmsKeys',
+      ],
+      additionalProperties: false,
+      properties: { ...common, buckets: { type: 'array', items: bucket } },
+    },
+    {
+      type: 'object',
+      required: [
+        'schemaVersion',
+        'tool',
+        'scanId',
+        'scanTime',
+        'accountId',
+        'partition',
+        'bucket',
+        'kmsKeys',
+      ],
+      additionalProperties: false,
+      properties: { ...common, bucket },
+    },
+  ],
+};

@@ -1,0 +1,58 @@
+import { requirementsOf } from '../compliance/frameworks.js';
+import type { Finding, Rule, Status } from '../engine/types.js';
+import { BUCKET_RULES } from '../rules/index.js';
+
+const COMPLIANCE: Record<Status, string> = {
+  PASS: 'PASSED',
+  FAIL: 'FAILED',
+  ERROR: 'NOT_AVAILABLE',
+  SKIPPED: 'NOT_AVAILABLE',
+};
+
+const rulesById = new Map<string, Rule>(BUCKET_RULES.map((r) => [r.id, r]));
+
+/** ASFF limits Description to 1024 characters. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * One finding in the AWS Security Finding Format, ready for Security Hub BatchImportFindings
+ * (the account's default product ARN, in the bucket's region).
+ */
+export function toAsff(finding: Finding, scan: { scanTime: string; toolVersion: string }) {
+  const { account, region, arn } = finding.resource;
+  const partition = arn.split(':')[1] ?? 'aws';
+  const rule = rulesById.get(finding.ruleId);
+  const suppressed = finding.suppression?.active === true;
+  return {
+    SchemaVersion: '2018-10-08',
+    Id: `s3scan/${finding.fingerprint}`,
+    ProductArn: `arn:${partition}:securityhub:${region}:${account}:product/${account}/default`,
+    GeneratorId: `s3scan/${finding.ruleId}`,
+    AwsAccountId: account,
+    Types: ['Software and Configuration Checks/AWS Security Best Practices'],
+    CreatedAt: scan.scanTime,
+    UpdatedAt: scan.scanTime,
+    Severity: { Label: finding.severity.toUpperCase() },
+    Title: clip(finding.title, 256),
+    Description: clip(finding.message, 1024),
+    Remediation: rule
+      ? { Recommendation: { Text: clip(rule.remediation.text, 512), Url: rule.references[0] } }
+      : undefined,
+    ProductFields: {
+      ProviderName: 's3scan',
+      ProviderVersion: scan.toolVersion,
+      's3scan/RuleId': finding.ruleId,
+      's3scan/Status': finding.status,
+      's3scan/EvidenceRef': finding.evidenceRef,
+    },
+    Resources: [{ Type: 'AwsS3Bucket', Id: arn, Partition: partition, Region: region }],
+    Compliance: {
+      Status: COMPLIANCE[finding.status],
+      RelatedRequirements: requirementsOf(finding.ruleId).slice(0, 32),
+    },
+    Workflow: { Status: suppressed ? 'SUPPRESSED' : 'NEW' },
+    RecordState: 'ACTIVE',
+  };
+}

@@ -1,0 +1,100 @@
+import { requirementsOf } from '../compliance/frameworks.js';
+import type { Finding, Rule, Severity, Status } from '../engine/types.js';
+import { BUCKET_RULES } from '../rules/index.js';
+
+const SEVERITY_IDS: Record<Severity, number> = {
+  informational: 1,
+  low: 2,
+  medium: 3,
+  high: 4,
+  critical: 5,
+};
+
+/** OCSF compliance.status_id: 0 Unknown, 1 Pass, 2 Warning, 3 Fail, 99 Other. */
+const COMPLIANCE_STATUS: Record<Status, { id: number; name: string }> = {
+  PASS: { id: 1, name: 'Pass' },
+  FAIL: { id: 3, name: 'Fail' },
+  ERROR: { id: 0, name: 'Unknown' },
+  SKIPPED: { id: 99, name: 'Other' },
+};
+
+const rulesById = new Map<string, Rule>(BUCKET_RULES.map((r) => [r.id, r]));
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * One finding as an OCSF Compliance Finding (class_uid 2003, category Findings, activity
+ * Create), schema 1.5.0.
+ */
+export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: string }) {
+  const rule = rulesById.get(finding.ruleId);
+  const status = COMPLIANCE_STATUS[finding.status];
+  const partition = finding.resource.arn.split(':')[1] ?? 'aws';
+  const suppressed = finding.suppression?.active === true;
+  return {
+    class_uid: 2003,
+    class_name: 'Compliance Finding',
+    category_uid: 2,
+    category_name: 'Findings',
+    activity_id: 1,
+    activity_name: 'Create',
+    type_uid: 200301,
+    type_name: 'Compliance Finding: Create',
+    time: Date.parse(scan.scanTime),
+    severity_id: SEVERITY_IDS[finding.severity],
+    severity: capitalise(finding.severity),
+    status_id: suppressed ? 3 : 1,
+    status: suppressed ? 'Suppressed' : 'New',
+    message: finding.message,
+    metadata: {
+      version: '1.5.0',
+      product: { name: 's3scan', vendor_name: 's3scan', version: scan.toolVersion },
+      event_code: finding.ruleId,
+      uid: finding.fingerprint,
+    },
+    finding_info: {
+      uid: finding.fingerprint,
+      title: finding.title,
+      desc: finding.message,
+      types: ['Software and Configuration Checks'],
+    },
+    compliance: {
+      control: finding.ruleId,
+      requirements: requirementsOf(finding.ruleId),
+      status_id: status.id,
+      status:
+        finding.status === 'ERROR'
+          ? 'Error'
+          : finding.status === 'SKIPPED'
+            ? 'Skipped'
+            : status.name,
+      status_detail: finding.message,
+    },
+    resources: [
+      {
+        uid: finding.resource.arn,
+        name: finding.resource.name,
+        type: finding.resource.type,
+        region: finding.resource.region,
+        cloud_partition: partition,
+        owner: { account: { uid: finding.resource.account, type: 'AWS Account', type_id: 10 } },
+      },
+    ],
+    cloud: {
+      provider: 'AWS',
+      region: finding.resource.region,
+      account: { uid: finding.resource.account, type: 'AWS Account', type_id: 10 },
+    },
+    remediation: {
+      desc: rule?.remediation.text ?? '',
+      references: rule?.references ?? [],
+    },
+    unmapped: {
+      details: finding.details,
+      evidence_ref: finding.evidenceRef,
+      ...(finding.suppression ? { suppression: finding.suppression } : {}),
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import Table from 'cli-table3';
+import type { EvaluationSummary } from '../engine/evaluate.js';
+import { type Finding, SEVERITIES } from '../engine/types.js';
+
+/** Removes terminal control sequences that hostile names or messages could carry. */
+export function sanitiseForTerminal(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
+const STATUS_ORDER = { ERROR: 0, FAIL: 1, PASS: 2, SKIPPED: 3 } as const;
+
+/**
+ * A readable summary and a table of the findings that need attention (FAIL and ERROR);
+ * `all` adds PASS and SKIPPED.
+ */
+export function renderTable(findings: Finding[], summary: EvaluationSummary, all = false): string {
+  const shown = findings
+    .filter((f) => all || f.status === 'FAIL' || f.status === 'ERROR')
+    .sort(
+      (a, b) =>
+        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+        SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+        a.resource.name.localeCompare(b.resource.name) ||
+        a.ruleId.localeCompare(b.ruleId),
+    );
+  const lines: string[] = [];
+  if (shown.length > 0) {
+    const table = new Table({
+      head: ['Status', 'Severity', 'Bucket', 'Rule', 'Finding'],
+      colWidths: [9, 10, 28, 36, 70],
+      wordWrap: true,
+      style: { head: [], border: [] },
+    });
+    for (const f of shown) {
+      const status = f.suppression?.active ? `${f.status}*` : f.status;
+      table.push([
+        status,
+        f.severity,
+        sanitiseForTerminal(f.resource.name),
+        f.ruleId,
+        sanitiseForTerminal(f.message),
+      ]);
+    }
+    lines.push(table.toString());
+    if (shown.some((f) => f.suppression?.active)) lines.push('* suppressed (see the config file)');
+  }
+  lines.push(...summaryLines(summary, all));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A compact view for a first look (`npm start`): findings per rule, then the critical and
+ * high severity FAILs, then the totals.
+ */
+export function renderSummary(findings: Finding[], summary: EvaluationSummary): string {
+  const byRule = new Table({
+    head: ['Rule', 'PASS', 'FAIL', 'ERROR', 'SKIPPED'],
+    style: { head: [], border: [] },
+  });
+  for (const [ruleId, counts] of Object.entries(summary.byRule)) {
+    byRule.push([ruleId, counts.PASS, counts.FAIL, counts.ERROR, counts.SKIPPED]);
+  }
+  const lines = [byRule.toString()];
+  const urgent = findings.filter(
+    (f) =>
+      f.status === 'FAIL' &&
+      !f.suppression?.active &&
+      (f.severity === 'critical' || f.severity === 'high'),
+  );
+  if (urgent.length > 0) {
+    lines.push('', 'Critical and high severity failures:');
+    for (const f of urgent.sort(
+      (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
+    )) {
+      lines.push(`  [${f.severity}] ${sanitiseForTerminal(f.message)}`);
+    }
+  }
+  lines.push('', ...summaryLines(summary, true));
+  return `${lines.join('\n')}\n`;
+}
+
+function summaryLines(summary: EvaluationSummary, all: boolean): string[] {
+  const lines: string[] = [];
+  const s = summary.byStatus;
+  lines.push(
+    `Scan ${summary.scanId} of account ${summary.accountId} at ${summary.scanTime}: ${summary.buckets} buckets, ${summary.findings} findings`,
+    `  PASS ${s.PASS}   FAIL ${s.FAIL}   ERROR ${s.ERROR}   SKIPPED ${s.SKIPPED}   suppressed ${summary.suppressed}`,
+    `  failed by severity: ${SEVERITIES.map((sev) => `${sev} ${summary.failedBySeverity[sev]}`).join(', ')}`,
+  );
+  if (!all && s.PASS + s.SKIPPED > 0)
+    lines.push(`  (${s.PASS} PASS and ${s.SKIPPED} SKIPPED findings not shown; use --all)`);
+  for (const e of summary.expiredSuppressions) {
+    lines.push(
+      `  expired suppression: ${e.rule} on ${sanitiseForTerminal(e.resource)} (expired ${e.expires}: ${sanitiseForTerminal(e.reason)})`,
+    );
+  }
+  if (summary.disabledRules.length > 0)
+    lines.push(`  disabled rules: ${summary.disabledRules.join(', ')}`);
+  return lines;
+}

@@ -1,0 +1,45 @@
+import type { EvaluationSummary } from '../engine/evaluate.js';
+import type { Finding } from '../engine/types.js';
+import type { ScanEvidence } from '../evidence/types.js';
+
+/** summary.json: the evaluation summary plus how the scan ran. */
+export interface ScanSummaryFile extends EvaluationSummary {
+  schemaVersion: string;
+  source: 'scan' | 'evaluate' | 'demo';
+  timings?: Record<string, number>;
+  collection?: Record<string, number>;
+}
+
+/** One line of the scan history in index.json. */
+export interface IndexEntry {
+  scanId: string;
+  scanTime: string;
+  accountId: string;
+  buckets: number;
+  byStatus: EvaluationSummary['byStatus'];
+  failedBySeverity: EvaluationSummary['failedBySeverity'];
+}
+
+/** index.json: the scan history, newest first; written last and atomically. */
+export interface StoreIndex {
+  schemaVersion: string;
+  latest: string;
+  scans: IndexEntry[];
+}
+
+/** Everything one scan writes. */
+export interface ScanRecord {
+  summary: ScanSummaryFile;
+  findings: Finding[];
+  evidence: ScanEvidence;
+}
+
+/** Where reports live: a local folder now, the S3 report bucket in the Lambda deployment. */
+export interface ReportStore {
+  /** Writes a scan, then points index.json at it. Returns where the scan was written. */
+  writeScan(record: ScanRecord): Promise<string>;
+  readIndex(): Promise<StoreIndex | undefined>;
+  readScan(scanId: string): Promise<{ summary: ScanSummaryFile; findings: Finding[] }>;
+  /** Human-readable location of a scan, for messages. */
+  describe(scanId?: string): string;
+}

@@ -1,0 +1,30 @@
+import type { Rule } from '../engine/types.js';
+import { rule as defaultEncryptionKms } from './s3-bucket-default-encryption-kms.js';
+import { rule as bucketKeyEnabled } from './s3-bucket-key-enabled.js';
+import { rule as kmsKeyCustomerManaged } from './s3-bucket-kms-key-customer-managed.js';
+import { rule as kmsKeyRotation } from './s3-bucket-kms-key-rotation.js';
+import { rule as kmsKeySameAccount } from './s3-bucket-kms-key-same-account.js';
+import { rule as kmsKeyUsable } from './s3-bucket-kms-key-usable.js';
+import { rule as policyPinsKmsKey } from './s3-bucket-policy-pins-kms-key.js';
+import { rule as policyRequiresEncryption } from './s3-bucket-policy-requires-encryption.js';
+import { rule as sseCBlocked } from './s3-bucket-sse-c-blocked.js';
+import { rule as tlsEnforced } from './s3-bucket-tls-enforced.js';
+import { rule as tlsMinVersion } from './s3-bucket-tls-min-version.js';
+
+/**
+ * Every bucket rule. A static list because esbuild bundles only what is imported and a Lambda
+ * cannot walk this folder; a contract test checks that every rule file is listed here.
+ */
+export const BUCKET_RULES: readonly Rule[] = [
+  tlsEnforced,
+  tlsMinVersion,
+  defaultEncryptionKms,
+  kmsKeyCustomerManaged,
+  kmsKeyUsable,
+  kmsKeyRotation,
+  kmsKeySameAccount,
+  bucketKeyEnabled,
+  sseCBlocked,
+  policyRequiresEncryption,
+  policyPinsKmsKey,
+];

@@ -1,0 +1,80 @@
+import type { Rule } from '../engine/types.js';
+
+/**
+ * The bucket policy denies every request that is not sent over TLS.
+ *
+ * - PASS: explicit Deny statements with `aws:SecureTransport = false` cover every principal,
+ *   every S3 action, the bucket ARN and `bucket/*` (aws-facts.md 3.3 `tlsEnforced`).
+ * - FAIL: no bucket policy, or the policy leaves some HTTP request allowed; `details.gaps` says
+ *   which principals, actions and resources, and which statement came closest.
+ * - ERROR: GetBucketPolicy was denied or failed, or the stored policy is not a valid policy.
+ */
+export const rule: Rule = {
+  id: 's3-bucket-tls-enforced',
+  title: 'Bucket policy denies requests that do not use TLS',
+  severity: 'high',
+  resourceType: 'AWS::S3::Bucket',
+  description:
+    'Checks that the bucket policy explicitly denies every S3 request made over plain HTTP, for all principals, all actions, the bucket and its objects.',
+  rationale:
+    'Without an explicit Deny on aws:SecureTransport = false, any principal that is allowed access (by an identity policy, an ACL or the bucket policy) can read and write over unencrypted HTTP. An Allow that requires TLS does not prevent this.',
+  remediation: {
+    text: 'Add a Deny statement for Principal "*", Action "s3:*", Resource bucket and bucket/*, with Condition Bool aws:SecureTransport "false". `s3scan policy --fix-tls` prints the policy with it added.',
+    cli: `aws s3api get-bucket-policy --bucket BUCKET --query Policy --output text > policy.json
+npx s3scan policy --bucket BUCKET --fix-tls policy.json > fixed.json
+aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
+    cloudformation: `BucketPolicy:
+  Type: AWS::S3::BucketPolicy
+  Properties:
+    Bucket: !Ref Bucket
+    PolicyDocument:
+      Version: '2012-10-17'
+      Statement:
+        - Sid: DenyInsecureTransport
+          Effect: Deny
+          Principal: '*'
+          Action: 's3:*'
+          Resource:
+            - !GetAtt Bucket.Arn
+            - !Join ['', [!GetAtt Bucket.Arn, '/*']]
+          Condition:
+            Bool:
+              aws:SecureTransport: 'false'`,
+  },
+  references: [
+    'https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html#example-bucket-policies-HTTP-HTTPS',
+    'https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-ssl-requests-only.html',
+    'https://repost.aws/knowledge-center/s3-bucket-policy-for-config-rule',
+  ],
+  evidence: ['policy'],
+  evaluate(context) {
+    const name = context.bucket.name;
+    const policy = context.policy();
+    if ('failed' in policy) {
+      return {
+        status: 'ERROR',
+        message: `Could not judge TLS enforcement of bucket ${name}: ${policy.failed}.`,
+      };
+    }
+    if ('absent' in policy) {
+      return {
+        status: 'FAIL',
+        message: `Bucket ${name} has no bucket policy, so requests over plain HTTP are not denied.`,
+        details: { policy: policy.absent },
+      };
+    }
+    const { analysis } = policy;
+    const gaps = analysis.gaps.filter((g) => g.verdict === 'tlsEnforced');
+    if (analysis.tlsEnforced) {
+      return {
+        status: 'PASS',
+        message: `Bucket ${name} denies every request that does not use TLS.`,
+      };
+    }
+    return {
+      status: 'FAIL',
+      message: `Bucket ${name} does not deny every request over plain HTTP: ${gaps[0]?.reason ?? 'no covering Deny'}.`,
+      details: { gaps },
+    };
+  },
+};
