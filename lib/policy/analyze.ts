@@ -4,9 +4,10 @@ import {
   type Tri,
   unsupportedReason,
 } from './conditions.js';
-import { globMatch } from './glob.js';
+import { compileGlob } from './glob.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
 import {
+  exemptedPrincipal,
   PROBE_ACTIONS,
   PROBE_OBJECT_KEYS,
   type ProbeAction,
@@ -84,6 +85,7 @@ interface Simulation {
   applies: Map<PolicyStatement, Uint8Array>;
   /** The Deny statements that apply to each (principal, action, resource) target. */
   applicable: Map<number, { statements: PolicyStatement[]; key: string }>;
+  live?: PolicyStatement[];
   /** The bucket ARN first, then the probe object ARNs. */
   resources: string[];
   principals: ProbePrincipal[];
@@ -111,14 +113,55 @@ function principalMatches(statement: PolicyStatement, principal: ProbePrincipal)
   return spec.negated ? !matches : matches;
 }
 
+/** Action and resource matches of a statement, computed once per statement. */
+const targetMatches = new WeakMap<
+  PolicyStatement,
+  { actions: Map<string, boolean>; resources: Map<string, boolean> }
+>();
+
+function matchesOf(statement: PolicyStatement) {
+  let entry = targetMatches.get(statement);
+  if (!entry) {
+    entry = { actions: new Map(), resources: new Map() };
+    targetMatches.set(statement, entry);
+  }
+  return entry;
+}
+
 function actionMatches(statement: PolicyStatement, action: string): boolean {
-  const hit = statement.actions.patterns.some((p) => globMatch(p, action, true));
-  return statement.actions.negated ? !hit : hit;
+  const cache = matchesOf(statement).actions;
+  let result = cache.get(action);
+  if (result === undefined) {
+    const matchers = statement.actions.patterns.map((p) => compileGlob(p, true));
+    for (const probe of PROBE_ACTIONS) {
+      const hit = matchers.some((m) => m(probe.name));
+      cache.set(probe.name, statement.actions.negated ? !hit : hit);
+    }
+    result = cache.get(action);
+    if (result === undefined) {
+      const hit = matchers.some((m) => m(action));
+      result = statement.actions.negated ? !hit : hit;
+      cache.set(action, result);
+    }
+  }
+  return result;
 }
 
 function resourceMatches(statement: PolicyStatement, arn: string): boolean {
-  const hit = statement.resources.patterns.some((p) => globMatch(p, arn, false));
-  return statement.resources.negated ? !hit : hit;
+  const cache = matchesOf(statement).resources;
+  let result = cache.get(arn);
+  if (result === undefined) {
+    const hit = statement.resources.patterns.some((p) => compileGlob(p, false)(arn));
+    result = statement.resources.negated ? !hit : hit;
+    cache.set(arn, result);
+  }
+  return result;
+}
+
+/** The Deny statements that apply to at least one probe request; the rest cannot deny anything. */
+function liveDenies(sim: Simulation): PolicyStatement[] {
+  sim.live ??= sim.statements.filter((s) => s.effect === 'Deny' && applyMatrix(sim, s).includes(1));
+  return sim.live;
 }
 
 /** Which probe requests a statement applies to (principal × action × resource), computed once. */
@@ -185,9 +228,7 @@ function deniedEverywhere(sim: Simulation, request: ProbeRequest, only?: PolicyS
       request.resourceIndex;
     let cached = sim.applicable.get(target);
     if (!cached) {
-      const statements = sim.statements.filter(
-        (s) => s.effect === 'Deny' && statementApplies(sim, s, request),
-      );
+      const statements = liveDenies(sim).filter((s) => statementApplies(sim, s, request));
       cached = { statements, key: statements.map((s) => s.index).join(',') };
       sim.applicable.set(target, cached);
     }
@@ -461,12 +502,15 @@ function pickClosest(
 ): PolicyStatement | undefined {
   let best: PolicyStatement | undefined;
   let bestScore = -1;
+  const targets = open.map(
+    (r) =>
+      (r.principalIndex * ACTION_COUNT + r.actionIndex) * sim.resources.length + r.resourceIndex,
+  );
   for (const statement of candidates) {
-    const asDeny: PolicyStatement = { ...statement, effect: 'Deny' };
+    // Whether it applies is independent of Effect, so an Allow can be the closest too.
+    const matrix = applyMatrix(sim, statement);
     let score = statement.effect === 'Deny' ? 1 : 0;
-    for (const request of open) {
-      if (statementApplies(sim, asDeny, request)) score += 2;
-    }
+    for (const target of targets) score += matrix[target]! * 2;
     if (score > bestScore) {
       best = statement;
       bestScore = score;
@@ -502,7 +546,14 @@ function simulationFor(
     applies: new Map(),
     applicable: new Map(),
     resources: [bucketArn, ...PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`)],
-    principals: probePrincipals(options.accountId ?? '111122223333'),
+    principals: [
+      ...probePrincipals(options.accountId ?? '111122223333'),
+      ...statements
+        .filter((s) => s.principal.negated)
+        .flatMap((s) => s.principal.aws)
+        .map((entry, i) => exemptedPrincipal(entry, i))
+        .filter((p): p is ProbePrincipal => p !== undefined),
+    ],
     bucketArn,
     objectArns: PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`),
     partition,

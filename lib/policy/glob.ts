@@ -1,4 +1,27 @@
-const cache = new Map<string, RegExp>();
+const cache = new Map<string, (value: string) => boolean>();
+
+/** Compiles an IAM wildcard pattern into a matcher; reuse it for many values. */
+export function compileGlob(pattern: string, ignoreCase: boolean): (value: string) => boolean {
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const star = p.indexOf('*');
+  const hasQuestion = p.includes('?');
+  // Most patterns are literals, "*", or "prefix*": answer those without a regular expression.
+  if (!hasQuestion && star === -1) {
+    return ignoreCase ? (v) => v.toLowerCase() === p : (v) => v === p;
+  }
+  if (!hasQuestion && star === p.length - 1) {
+    const prefix = p.slice(0, -1);
+    return ignoreCase ? (v) => v.toLowerCase().startsWith(prefix) : (v) => v.startsWith(prefix);
+  }
+  let source = '';
+  for (const ch of p) {
+    if (ch === '*') source += '.*';
+    else if (ch === '?') source += '.';
+    else source += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+  }
+  const regex = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+  return (v) => regex.test(v);
+}
 
 /**
  * IAM wildcard match: `*` is any run of characters, `?` is exactly one. Actions compare
@@ -6,18 +29,12 @@ const cache = new Map<string, RegExp>();
  */
 export function globMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
   const cacheKey = `${ignoreCase ? 'i' : 's'}\u0000${pattern}`;
-  let regex = cache.get(cacheKey);
-  if (!regex) {
-    let source = '';
-    for (const ch of pattern) {
-      if (ch === '*') source += '.*';
-      else if (ch === '?') source += '.';
-      else source += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
-    }
-    regex = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+  let matcher = cache.get(cacheKey);
+  if (!matcher) {
+    matcher = compileGlob(pattern, ignoreCase);
     // Bound the cache so a hostile stream of distinct patterns cannot grow memory forever.
     if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, regex);
+    cache.set(cacheKey, matcher);
   }
-  return regex.test(value);
+  return matcher(value);
 }

@@ -70,6 +70,9 @@ const KNOWN_BASE_OPERATORS = new Set([
   'null',
 ]);
 
+/** AWS's size limit for a bucket policy (20 KB). */
+export const MAX_POLICY_BYTES = 20 * 1024;
+
 /** True when s3scan knows how IAM evaluates this (lower-case, unqualified) operator. */
 export function isKnownOperator(base: string): boolean {
   return KNOWN_BASE_OPERATORS.has(base);
@@ -247,6 +250,12 @@ export function parsePolicy(document: unknown): ParsedPolicy {
   }
   if (!isRecord(doc)) {
     throw new PolicyParseError(`a policy must be a JSON object, got ${describeType(doc)}`);
+  }
+  const size = Buffer.byteLength(JSON.stringify(doc));
+  if (size > MAX_POLICY_BYTES) {
+    throw new PolicyParseError(
+      `the policy is ${size} bytes without whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,
+    );
   }
   const version = doc.Version;
   if (version !== undefined && version !== '2012-10-17' && version !== '2008-10-17') {

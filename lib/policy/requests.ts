@@ -1,6 +1,6 @@
 /** A principal s3scan simulates a request from. */
 export interface ProbePrincipal {
-  kind: 'anonymous' | 'same-account' | 'other-account';
+  kind: 'anonymous' | 'same-account' | 'other-account' | 'exempted';
   label: string;
   account?: string;
   arn?: string;
@@ -51,6 +51,26 @@ export const PROBE_ACTIONS: readonly ProbeAction[] = [
 
 /** Object keys used to probe object-resource coverage: a plain, a nested and a dotted key. */
 export const PROBE_OBJECT_KEYS = ['s3scan-probe-object', 'deep/nested/path/file.bin', '.hidden'];
+
+/**
+ * A principal that a `NotPrincipal` names: a Deny with `NotPrincipal` exempts exactly these, so
+ * they must be probed too.
+ */
+export function exemptedPrincipal(entry: string, index: number): ProbePrincipal | undefined {
+  if (entry === '*') return undefined;
+  const account = /^\d{12}$/.test(entry)
+    ? entry
+    : /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(entry)?.[1];
+  return {
+    kind: 'exempted',
+    label: `${entry} (exempted by NotPrincipal)`,
+    ...(account ? { account } : {}),
+    arn:
+      /^arn:/.test(entry) && !entry.endsWith(':root')
+        ? entry
+        : `arn:aws:iam::${account ?? '000000000000'}:role/s3scan-exempted-${index}`,
+  };
+}
 
 /** The three principal classes every verdict must hold for. */
 export function probePrincipals(accountId: string): ProbePrincipal[] {
