@@ -5,7 +5,7 @@ import {
   GetBucketVersioningCommand,
   HeadBucketCommand,
   ListBucketInventoryConfigurationsCommand,
-  paginateListBuckets,
+  ListBucketsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Probe } from '../evidence/probe.js';
@@ -218,15 +218,14 @@ export async function collectBucket(
  */
 export async function listBuckets(clients: AwsClients, limit: Limiter): Promise<ListedBucket[]> {
   const buckets: ListedBucket[] = [];
-  const paginator = paginateListBuckets(
-    { client: clients.s3(clients.homeRegion), pageSize: 1000 },
-    {},
-  );
-  const iterator = paginator[Symbol.asyncIterator]();
-  for (;;) {
-    const page = await limit(() => iterator.next());
-    if (page.done) break;
-    for (const b of page.value.Buckets ?? []) {
+  const s3 = clients.s3(clients.homeRegion);
+  let ContinuationToken: string | undefined;
+  // A bounded loop: 10,000 pages of 1,000 is far beyond any account's bucket quota.
+  for (let page = 0; page < 10_000; page++) {
+    const out = await limit(() =>
+      s3.send(new ListBucketsCommand({ MaxBuckets: 1000, ContinuationToken })),
+    );
+    for (const b of out.Buckets ?? []) {
       if (!b.Name) continue;
       buckets.push({
         name: b.Name,
@@ -234,6 +233,8 @@ export async function listBuckets(clients: AwsClients, limit: Limiter): Promise<
         ...(b.CreationDate ? { creationDate: new Date(b.CreationDate).toISOString() } : {}),
       });
     }
+    if (!out.ContinuationToken) break;
+    ContinuationToken = out.ContinuationToken;
   }
   return buckets;
 }

@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromDocument, loadConfigFile } from '../../../lib/config/config.js';
+import { ConfigError } from '../../../lib/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 's3scan-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('Config file', () => {
+  it('loads YAML with every option', async () => {
+    // Prepare
+    const path = file(
+      'ok.yml',
+      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12 }\n`,
+    );
+
+    // Act
+    const config = await loadConfigFile(path);
+
+    // Assess
+    expect(config.evaluation.rules['s3-bucket-key-enabled']).toEqual({ enabled: false });
+    expect(config.evaluation.settings).toEqual({
+      allowedKmsKeyArns: [
+        'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      ],
+      allowedKeyAccounts: ['444455556666'],
+      minTlsVersion: '1.3',
+    });
+    expect(config.scan).toEqual({ concurrency: 32, maxAttempts: 12 });
+  });
+
+  it('loads JSON', async () => {
+    const config = await loadConfigFile(file('ok.json', '{"tls":{"minVersion":"1.2"}}'));
+    expect(config.evaluation.settings.minTlsVersion).toBe('1.2');
+  });
+
+  it('names every invalid field', () => {
+    // Act
+    const attempt = () =>
+      configFromDocument({
+        rules: {
+          's3-bucket-nope': { enabled: true },
+          's3-bucket-key-enabled': { severity: 'urgent' },
+        },
+        kms: { allowedKeyAccounts: ['12345'] },
+        suppressions: [{ rule: 's3-bucket-tls-enforced', resource: 'x', expires: '2027-01-31' }],
+        colour: 'blue',
+      });
+
+    // Assess
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/rules\.s3-bucket-nope: is not a known name/);
+    expect(message).toMatch(/rules\.s3-bucket-key-enabled\.severity: must be one of "critical"/);
+    expect(message).toMatch(/kms\.allowedKeyAccounts\[0\]: must match pattern/);
+    expect(message).toMatch(/suppressions\[0\]\.reason: is required/);
+    expect(message).toMatch(/colour: is not a known field/);
+  });
+
+  it('rejects an impossible expiry date', () => {
+    expect(() =>
+      configFromDocument({
+        suppressions: [
+          { rule: 's3-bucket-tls-enforced', resource: 'x', reason: 'y', expires: '2027-13-45' },
+        ],
+      }),
+    ).toThrow(/suppressions\[0\]\.expires: is not a real date/);
+  });
+
+  it('reports a broken YAML file with its path', async () => {
+    await expect(loadConfigFile(file('broken.yml', 'rules: [unclosed'))).rejects.toThrow(
+      /broken\.yml is not valid YAML/,
+    );
+  });
+
+  it('reports a missing file', async () => {
+    await expect(loadConfigFile(join(dir, 'missing.yml'))).rejects.toThrow(
+      /cannot read config file/,
+    );
+  });
+});

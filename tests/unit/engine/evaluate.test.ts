@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_EVALUATION_CONFIG,
+  type EvaluationConfig,
+  evaluate,
+  failsAt,
+  fingerprint,
+} from '../../../lib/engine/evaluate.js';
+import type { Rule } from '../../../lib/engine/types.js';
+import { BUCKET_RULES } from '../../../lib/rules/index.js';
+import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
+
+function config(overrides: Partial<EvaluationConfig>): EvaluationConfig {
+  return { ...DEFAULT_EVALUATION_CONFIG, ...overrides };
+}
+
+describe('Function: evaluate', () => {
+  it('gives the same findings, byte for byte, whatever the bucket order', () => {
+    // Prepare
+    const a = bucketEvidence('a-bucket', { policy: { ok: tlsPolicy('a-bucket') } });
+    const b = bucketEvidence('b.bucket.with.dots');
+
+    // Act
+    const first = JSON.stringify(evaluate(scanEvidence([a, b])));
+    const second = JSON.stringify(evaluate(scanEvidence([b, a])));
+
+    // Assess
+    expect(first).toBe(second);
+  });
+
+  it('runs every rule on every bucket with stable fingerprints and evidence refs', () => {
+    // Act
+    const { findings, summary } = evaluate(scanEvidence([bucketEvidence('b1')]));
+
+    // Assess
+    expect(findings).toHaveLength(BUCKET_RULES.length);
+    expect(summary.findings).toBe(BUCKET_RULES.length);
+    expect(findings[0]).toMatchObject({
+      resource: {
+        arn: 'arn:aws:s3:::b1',
+        type: 'AWS::S3::Bucket',
+        region: 'us-east-1',
+        account: '111122223333',
+      },
+      evidenceRef: 'evidence/111122223333/us-east-1/b1.json',
+      fingerprint: fingerprint(findings[0]!.ruleId, 'arn:aws:s3:::b1'),
+    });
+  });
+
+  it('turns a throwing rule into an ERROR finding and keeps going', () => {
+    // Prepare
+    const broken: Rule = {
+      ...BUCKET_RULES[0]!,
+      id: 's3-bucket-broken',
+      evaluate: () => {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    const { findings } = evaluate(
+      scanEvidence([bucketEvidence('b1'), bucketEvidence('b2')]),
+      DEFAULT_EVALUATION_CONFIG,
+      [broken],
+    );
+
+    // Assess
+    expect(findings.map((f) => [f.resource.name, f.status, f.message])).toEqual([
+      ['b1', 'ERROR', 'Rule s3-bucket-broken failed on bucket b1: boom.'],
+      ['b2', 'ERROR', 'Rule s3-bucket-broken failed on bucket b2: boom.'],
+    ]);
+  });
+
+  it('applies disabled rules and severity overrides from the config', () => {
+    // Act
+    const { findings, summary } = evaluate(
+      scanEvidence([bucketEvidence('b1')]),
+      config({
+        rules: {
+          's3-bucket-key-enabled': { enabled: false },
+          's3-bucket-tls-enforced': { severity: 'critical' },
+        },
+      }),
+    );
+
+    // Assess
+    expect(findings.some((f) => f.ruleId === 's3-bucket-key-enabled')).toBe(false);
+    expect(findings.find((f) => f.ruleId === 's3-bucket-tls-enforced')?.severity).toBe('critical');
+    expect(summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+  });
+
+  it('applies an active suppression and reports an expired one as expired', () => {
+    // Prepare
+    const suppressions = [
+      {
+        rule: 's3-bucket-tls-enforced',
+        resource: 'legacy-*',
+        reason: 'migrating',
+        expires: '2026-11-01',
+      },
+      {
+        rule: 's3-bucket-tls-enforced',
+        resource: 'arn:aws:s3:::old-*',
+        reason: 'was migrating',
+        expires: '2026-10-31',
+      },
+    ];
+
+    // Act
+    const { findings, summary } = evaluate(
+      scanEvidence([bucketEvidence('legacy-1'), bucketEvidence('old-1')]),
+      config({ suppressions }),
+    );
+
+    // Assess
+    const tls = findings.filter((f) => f.ruleId === 's3-bucket-tls-enforced');
+    expect(tls.map((f) => [f.resource.name, f.status, f.suppression?.active])).toEqual([
+      ['legacy-1', 'FAIL', true],
+      ['old-1', 'FAIL', false],
+    ]);
+    expect(summary.suppressed).toBe(1);
+    expect(summary.expiredSuppressions).toEqual([
+      {
+        rule: 's3-bucket-tls-enforced',
+        resource: 'arn:aws:s3:::old-1',
+        reason: 'was migrating',
+        expires: '2026-10-31',
+      },
+    ]);
+    const unsuppressedHigh = findings.filter(
+      (f) => f.status === 'FAIL' && f.severity === 'high' && !f.suppression?.active,
+    );
+    expect(summary.failedBySeverity.high).toBe(unsuppressedHigh.length);
+    expect(unsuppressedHigh.map((f) => `${f.resource.name} ${f.ruleId}`)).toContain(
+      'old-1 s3-bucket-tls-enforced',
+    );
+    expect(unsuppressedHigh.map((f) => `${f.resource.name} ${f.ruleId}`)).not.toContain(
+      'legacy-1 s3-bucket-tls-enforced',
+    );
+  });
+
+  it('--fail-on counts unsuppressed FAILs at or above the threshold only', () => {
+    // Prepare
+    const blocksSseC = {
+      ok: {
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+            BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
+          },
+        ],
+      },
+    };
+    const { summary } = evaluate(
+      scanEvidence([
+        bucketEvidence('b1', { encryption: blocksSseC, policy: { ok: tlsPolicy('b1') } }),
+      ]),
+    );
+
+    // Assess: SSE-S3 only fails medium and low rules here; high ones pass.
+    expect(summary.failedBySeverity.high).toBe(0);
+    expect(failsAt(summary, 'high')).toBe(false);
+    expect(failsAt(summary, 'medium')).toBe(true);
+  });
+
+  it('evaluates 10,000 buckets without trouble', () => {
+    // Prepare
+    const buckets = Array.from({ length: 10_000 }, (_, i) =>
+      bucketEvidence(`bucket-${String(i).padStart(5, '0')}`),
+    );
+
+    // Act
+    const { summary } = evaluate(scanEvidence(buckets));
+
+    // Assess
+    expect(summary.buckets).toBe(10_000);
+    expect(summary.findings).toBe(10_000 * BUCKET_RULES.length);
+  });
+});
