@@ -137,8 +137,9 @@ const WRONG_REGION_CODES = new Set([
 ]);
 
 /**
- * One read, retried once in the region S3 names when the bucket turns out to live elsewhere
- * (the SDK's followRegionRedirects covers 301 only, not AuthorizationHeaderMalformed).
+ * One read, retried once in the region S3 names when the bucket turns out to live elsewhere:
+ * a 301 with `x-amz-bucket-region`, `AuthorizationHeaderMalformed` ("expecting 'eu-west-1'")
+ * or `IllegalLocationConstraintException`. The corrected region is recorded in the evidence.
  */
 async function readWithRegionRetry<T>(
   clients: AwsClients,

@@ -41,10 +41,10 @@ export class AwsClients {
   public s3(region: string): S3Client {
     let client = this.s3Clients.get(region);
     if (!client) {
+      // No followRegionRedirects: the bucket collector retries in the region S3 names itself,
+      // so the evidence records where the bucket really lives, and it covers the 400 answers too.
       client = new S3Client({
         ...this.common(region),
-        // A safety net: ListBuckets gives each bucket's region, but a stale region still works.
-        followRegionRedirects: true,
         ...(this.options.forcePathStyle ? { forcePathStyle: true } : {}),
       });
       this.s3Clients.set(region, client);

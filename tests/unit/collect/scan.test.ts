@@ -1,6 +1,7 @@
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
+  type GetBucketEncryptionCommandOutput,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
   GetBucketVersioningCommand,
@@ -52,8 +53,9 @@ const run = (overrides: Partial<Parameters<typeof collectEvidence>[0]> = {}) =>
     ...overrides,
   });
 
-function sseS3() {
+function sseS3(): GetBucketEncryptionCommandOutput {
   return {
+    $metadata: {},
     ServerSideEncryptionConfiguration: {
       Rules: [
         { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false },
@@ -64,13 +66,11 @@ function sseS3() {
 
 describe('Function: collectEvidence', () => {
   beforeEach(() => {
-    sts
-      .on(GetCallerIdentityCommand)
-      .resolves({
-        Account: ACCOUNT,
-        Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/s3scan/scan`,
-        UserId: 'AROA:scan',
-      });
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: ACCOUNT,
+      Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/s3scan/scan`,
+      UserId: 'AROA:scan',
+    });
     s3.on(GetBucketEncryptionCommand).resolves(sseS3());
     s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
     s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
@@ -198,13 +198,11 @@ describe('Function: collectEvidence', () => {
         CreationDate: new Date('2024-03-01T09:00:00Z'),
       },
     });
-    kms
-      .on(GetKeyRotationStatusCommand)
-      .resolves({
-        KeyRotationEnabled: true,
-        RotationPeriodInDays: 365,
-        NextRotationDate: new Date('2027-03-01T09:00:00Z'),
-      });
+    kms.on(GetKeyRotationStatusCommand).resolves({
+      KeyRotationEnabled: true,
+      RotationPeriodInDays: 365,
+      NextRotationDate: new Date('2027-03-01T09:00:00Z'),
+    });
 
     // Act
     const { evidence } = await run();
@@ -249,7 +247,7 @@ describe('Function: collectEvidence', () => {
         { Name: 'alias-arn', BucketRegion: 'us-east-1' },
       ],
     });
-    const kmsRule = (key?: string) => ({
+    const kmsRule = (key?: string): Partial<GetBucketEncryptionCommandOutput> => ({
       ServerSideEncryptionConfiguration: {
         Rules: [
           {
@@ -430,13 +428,11 @@ describe('Function: collectEvidence', () => {
 
   it('says there are no credentials in a CredentialsError', async () => {
     // Prepare
-    sts
-      .on(GetCallerIdentityCommand)
-      .rejects(
-        Object.assign(new Error('Could not load credentials from any providers'), {
-          name: 'CredentialsProviderError',
-        }),
-      );
+    sts.on(GetCallerIdentityCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
 
     // Act & Assess
     await expect(run()).rejects.toBeInstanceOf(CredentialsError);

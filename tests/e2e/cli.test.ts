@@ -1,0 +1,243 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 's3scan-cli-'));
+
+/** Runs the built CLI the way a user does, with no AWS credentials in reach. */
+function s3scan(args: string[], input?: string) {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: work,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_CONFIG_FILE: join(work, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
+  };
+  const result = spawnSync(process.execPath, [join(root, 'bin/s3scan.js'), ...args], {
+    cwd: work,
+    env,
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const policyFile = (name: string, text: string) => {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('s3scan CLI', () => {
+  it.each(['scan', 'evaluate', 'report', 'policy', 'demo'])('has --help for %s', (command) => {
+    // Act
+    const { code, stdout } = s3scan([command, '--help']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`Usage: s3scan ${command}`));
+  });
+
+  it('runs the demo into a store, and evaluate --evidence reproduces its findings byte for byte', () => {
+    // Prepare
+    const store = join(work, 'demo-store');
+
+    // Act
+    const demo = s3scan(['demo', '--store', store, '--no-serve']);
+
+    // Assess
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(
+      /Scan demo-20261101T060000Z of account 111122223333 .*: 24 buckets/,
+    );
+    expect(demo.stderr).toMatch(/Report written to .*demo-store\/scans\/demo-20261101T060000Z/);
+    const scanDir = join(store, 'scans', 'demo-20261101T060000Z');
+    const stored = gunzipSync(readFileSync(join(scanDir, 'findings.ndjson.gz'))).toString('utf8');
+
+    const again = s3scan([
+      'evaluate',
+      '--evidence',
+      join(scanDir, 'evidence'),
+      '--config',
+      join(root, 'demo/s3scan.config.yml'),
+      '--format',
+      'json',
+    ]);
+    expect(again.code).toBe(0);
+    const reproduced = (JSON.parse(again.stdout) as { findings: unknown[] }).findings
+      .map((f) => JSON.stringify(f))
+      .join('\n');
+    expect(`${reproduced}\n`).toBe(stored);
+  });
+
+  it('exits 1 with --fail-on when a FAIL is severe enough', () => {
+    expect(s3scan(['demo', '--store', join(work, 'fail-on'), '--fail-on', 'critical']).code).toBe(
+      1,
+    );
+  });
+
+  it('prints the latest stored report', () => {
+    // Prepare
+    const store = join(work, 'report-store');
+    s3scan(['demo', '--store', store]);
+
+    // Act
+    const { code, stdout } = s3scan(['report', '--store', store, '--format', 'csv']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\r\n')[0]).toMatch(/^ruleId,status,severity/);
+  });
+
+  it('says in one line that there are no credentials, exits 2 and points at npm start', () => {
+    // Act
+    const { code, stderr } = s3scan(['scan', '--no-progress', '--store', join(work, 'never')]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/no AWS credentials.*npm start/);
+    expect(readdirSync(work)).not.toContain('never');
+  });
+
+  it('names the invalid field of a broken config file and exits 2', () => {
+    // Prepare
+    const config = policyFile(
+      'bad.yml',
+      'rules:\n  s3-bucket-key-enabled:\n    severity: urgent\n',
+    );
+
+    // Act
+    const { code, stderr } = s3scan([
+      'demo',
+      '--config',
+      config,
+      '--store',
+      join(work, 'bad-config'),
+    ]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/rules\.s3-bucket-key-enabled\.severity: must be one of/);
+  });
+
+  it('refuses evidence with an unknown schemaVersion and publishes nothing', () => {
+    // Prepare
+    const demo = JSON.parse(readFileSync(join(root, 'demo/demo-account.json'), 'utf8'));
+    const evidence = policyFile('v9.json', JSON.stringify({ ...demo, schemaVersion: '9.0' }));
+    const store = join(work, 'v9-store');
+
+    // Act
+    const { code, stderr } = s3scan(['evaluate', '--evidence', evidence, '--store', store]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unsupported evidence schemaVersion "9.0"/);
+    expect(readdirSync(work)).not.toContain('v9-store');
+  });
+
+  describe('policy', () => {
+    const canonical = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: ['arn:aws:s3:::b1', 'arn:aws:s3:::b1/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    });
+
+    it('prints exactly one JSON object with the five verdicts and gaps', () => {
+      // Act
+      const { code, stdout } = s3scan([
+        'policy',
+        '--bucket',
+        'b1',
+        policyFile('ok.json', canonical),
+      ]);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({
+        tlsEnforced: true,
+        tlsMinVersion: null,
+        sseEnforced: null,
+        kmsKeyEnforced: null,
+        sseCBlocked: null,
+        gaps: [],
+      });
+    });
+
+    it('reads stdin and explains in text', () => {
+      // Act
+      const { code, stdout } = s3scan(
+        ['policy', '--bucket', 'other', '--format', 'text', '-'],
+        canonical,
+      );
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/TLS required for every request \(tlsEnforced\): +no/);
+      expect(stdout).toMatch(/why: .*Resource does not cover arn:aws:s3:::other/);
+    });
+
+    it.each([
+      ['invalid JSON', '{"Statement": [', /not valid JSON/],
+      ['a document that is not a policy', '{"hello": "world"}', /no Statement/],
+    ])('exits 2 with one line on stderr for %s', (_what, text, message) => {
+      // Act
+      const { code, stdout, stderr } = s3scan(['policy', '--bucket', 'b1', '-'], text);
+
+      // Assess
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(message);
+    });
+
+    it('exits 2 without --bucket', () => {
+      const { code, stderr } = s3scan(['policy', '-'], canonical);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/--bucket/);
+    });
+
+    it('--fix-tls adds one statement, keeps the others, and the result is enforced', () => {
+      // Prepare
+      const original = {
+        Version: '2012-10-17',
+        Statement: {
+          Sid: 'Keep',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::b1/*',
+        },
+      };
+
+      // Act
+      const { code, stdout, stderr } = s3scan(
+        ['policy', '--bucket', 'b1', '--fix-tls', '--fix-sse-c', '-'],
+        JSON.stringify(original),
+      );
+
+      // Assess
+      expect(code).toBe(0);
+      const fixed = JSON.parse(stdout);
+      expect(fixed.Statement[0]).toEqual(original.Statement);
+      expect(fixed.Statement).toHaveLength(3);
+      expect(stderr).toMatch(/tlsEnforced=true, sseCBlocked=true/);
+      const check = s3scan(['policy', '--bucket', 'b1', '-'], stdout);
+      expect(JSON.parse(check.stdout)).toMatchObject({ tlsEnforced: true, sseCBlocked: true });
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../lib/engine/evaluate.js';
+import { toAsff } from '../../../lib/export/asff.js';
+import { findingsToCsv, neutraliseFormula } from '../../../lib/export/csv.js';
+import { toOcsf } from '../../../lib/export/ocsf.js';
+import { renderFindings } from '../../../lib/export/render.js';
+import { sanitiseForTerminal } from '../../../lib/export/table.js';
+import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
+
+const { findings, summary } = evaluate(
+  scanEvidence([bucketEvidence('b1'), bucketEvidence('b2', { policy: { ok: tlsPolicy('b2') } })]),
+);
+const scan = { scanTime: summary.scanTime, toolVersion: '0.1.0' };
+const tlsFail = findings.find((f) => f.ruleId === 's3-bucket-tls-enforced' && f.status === 'FAIL')!;
+const tlsPass = findings.find((f) => f.ruleId === 's3-bucket-tls-enforced' && f.status === 'PASS')!;
+
+describe('OCSF export', () => {
+  it('is a Compliance Finding (class 2003) with compliance status and requirements', () => {
+    // Act
+    const ocsf = toOcsf(tlsFail, scan);
+
+    // Assess
+    expect(ocsf).toMatchObject({
+      class_uid: 2003,
+      category_uid: 2,
+      activity_id: 1,
+      type_uid: 200301,
+      severity_id: 4,
+      time: Date.parse('2026-11-01T06:00:00.000Z'),
+      finding_info: { uid: tlsFail.fingerprint, title: tlsFail.title },
+      compliance: {
+        control: 's3-bucket-tls-enforced',
+        status_id: 3,
+        status: 'Fail',
+        requirements: expect.arrayContaining(['aws-fsbp:S3.5', 'cis-aws-foundations:2.1.1']),
+      },
+      resources: [{ uid: 'arn:aws:s3:::b1', type: 'AWS::S3::Bucket', region: 'us-east-1' }],
+      cloud: { provider: 'AWS', account: { uid: '111122223333' } },
+    });
+    expect(toOcsf(tlsPass, scan).compliance).toMatchObject({ status_id: 1, status: 'Pass' });
+  });
+});
+
+describe('ASFF export', () => {
+  it('has the fields BatchImportFindings requires', () => {
+    // Act
+    const asff = toAsff(tlsFail, scan);
+
+    // Assess
+    expect(asff).toMatchObject({
+      SchemaVersion: '2018-10-08',
+      Id: `s3scan/${tlsFail.fingerprint}`,
+      ProductArn: 'arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default',
+      GeneratorId: 's3scan/s3-bucket-tls-enforced',
+      AwsAccountId: '111122223333',
+      Types: ['Software and Configuration Checks/AWS Security Best Practices'],
+      CreatedAt: '2026-11-01T06:00:00.000Z',
+      Severity: { Label: 'HIGH' },
+      Resources: [
+        { Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::b1', Partition: 'aws', Region: 'us-east-1' },
+      ],
+      Compliance: { Status: 'FAILED' },
+      Workflow: { Status: 'NEW' },
+    });
+    expect(asff.Description.length).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('CSV export', () => {
+  it.each([
+    ['=HYPERLINK("http://evil")', `'=HYPERLINK("http://evil")`],
+    ['+1+1', `'+1+1`],
+    ['-2', `'-2`],
+    ['@SUM(A1)', `'@SUM(A1)`],
+    ['\tcmd', `'\tcmd`],
+    ['plain', 'plain'],
+  ])('neutralises %j', (value, expected) => {
+    expect(neutraliseFormula(value)).toBe(expected);
+  });
+
+  it('is RFC 4180: a header, CRLF rows, quotes doubled, and parses back', () => {
+    // Prepare
+    const hostile = { ...tlsFail, message: 'a "quoted", multi\nline =cmd|" /C calc"!A0 message' };
+
+    // Act
+    const csv = findingsToCsv([hostile]);
+    const rows = parse(csv) as string[][];
+
+    // Assess
+    expect(csv.split('\r\n')[0]).toBe(
+      'ruleId,status,severity,account,region,bucket,arn,message,suppressed,fingerprint,evidenceRef',
+    );
+    expect(csv).toContain('"a ""quoted"", multi\nline =cmd|"" /C calc""!A0 message"');
+    expect(rows[1]?.[7]).toBe(hostile.message);
+  });
+});
+
+describe('Table and renderFindings', () => {
+  it('strips terminal escape sequences from names and messages', () => {
+    expect(sanitiseForTerminal('bad\u001b[31mred\u0007')).toBe('bad?[31mred?');
+  });
+
+  it.each(['table', 'summary', 'json', 'ocsf', 'asff', 'csv'] as const)('renders %s', (format) => {
+    // Act
+    const text = renderFindings(format, findings, summary, { toolVersion: '0.1.0' });
+
+    // Assess
+    expect(text.length).toBeGreaterThan(100);
+    if (format === 'json' || format === 'ocsf' || format === 'asff')
+      expect(() => JSON.parse(text)).not.toThrow();
+  });
+});

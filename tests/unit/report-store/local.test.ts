@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../lib/engine/evaluate.js';
+import { ReportStoreError } from '../../../lib/errors.js';
+import { LocalReportStore } from '../../../lib/report-store/local.js';
+import type { ScanRecord } from '../../../lib/report-store/types.js';
+import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
+
+function record(scanId: string, scanTime: string, bucketNames = ['b1']): ScanRecord {
+  const evidence = { ...scanEvidence(bucketNames.map((n) => bucketEvidence(n))), scanId, scanTime };
+  const { findings, summary } = evaluate(evidence);
+  return { summary: { schemaVersion: '1', source: 'scan', ...summary }, findings, evidence };
+}
+
+describe('Class: LocalReportStore', () => {
+  it('writes the DESIGN.md layout and points index.json at the scan', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+
+    // Act
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z', ['b1', 'logs.example.com']));
+
+    // Assess
+    const scanDir = join(root, 'scans', 'scan-1');
+    expect(readdirSync(scanDir).sort()).toEqual(['evidence', 'findings.ndjson.gz', 'summary.json']);
+    expect(existsSync(join(scanDir, 'evidence/111122223333/us-east-1/logs.example.com.json'))).toBe(
+      true,
+    );
+    const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8'));
+    expect(index).toMatchObject({ latest: 'scan-1', scans: [{ scanId: 'scan-1', buckets: 2 }] });
+    const { findings, summary } = await store.readScan('scan-1');
+    expect(findings).toHaveLength(22);
+    expect(summary.scanId).toBe('scan-1');
+  });
+
+  it('keeps the history newest first and the latest pointing at the newest write', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+
+    // Act
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+    await store.writeScan(record('scan-2', '2026-11-02T06:00:00.000Z'));
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+
+    // Assess
+    const index = await store.readIndex();
+    expect(index?.latest).toBe('scan-1');
+    expect(index?.scans.map((s) => s.scanId)).toEqual(['scan-2', 'scan-1']);
+  });
+
+  it('never replaces the last good scan when a write fails half way', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+    await store.writeScan(record('good', '2026-11-01T06:00:00.000Z'));
+    const before = readFileSync(join(root, 'index.json'), 'utf8');
+    const broken = record('broken', '2026-11-02T06:00:00.000Z');
+    // A finding that cannot be serialised stops the write after the evidence files.
+    (broken.findings[0] as unknown as { details: Record<string, unknown> }).details = { big: 10n };
+
+    // Act & Assess
+    await expect(store.writeScan(broken)).rejects.toBeInstanceOf(ReportStoreError);
+    expect(readFileSync(join(root, 'index.json'), 'utf8')).toBe(before);
+    expect(readdirSync(join(root, 'scans'))).toEqual(['good']);
+  });
+
+  it('reports an unwritable store as a ReportStoreError', async () => {
+    // Prepare: a store "folder" below a regular file cannot be created, even by root.
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    writeFileSync(join(root, 'a-file'), 'not a folder');
+    const store = new LocalReportStore(join(root, 'a-file', 'store'));
+
+    // Act & Assess
+    await expect(store.writeScan(record('x', '2026-11-01T06:00:00.000Z'))).rejects.toThrow(
+      /could not write scan x/,
+    );
+  });
+
+  it('keeps hostile bucket names inside the evidence folder', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+
+    // Act
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z', ['../../escape', '..']));
+
+    // Assess
+    expect(readdirSync(join(root, 'scans/scan-1/evidence/111122223333/us-east-1')).sort()).toEqual([
+      '.._.._escape.json',
+      '_...json',
+    ]);
+    expect(existsSync(join(root, 'escape.json'))).toBe(false);
+  });
+});
