@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzePolicy } from '../../../lib/policy/analyze.js';
@@ -25,8 +25,8 @@ function bucketOf(policy: unknown): string {
 }
 
 describe('analyzePolicy on the AWS-published corpus', () => {
-  it('has the 14 published cases', () => {
-    expect(cases).toHaveLength(14);
+  it('has at least the 14 published cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(14);
   });
 
   it.each(cases.map((c) => [c.id, c] as const))(
