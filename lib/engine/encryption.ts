@@ -25,8 +25,20 @@ function defaultRule(rules: ServerSideEncryptionRule[]): ServerSideEncryptionRul
   return rules.find((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm) ?? rules[0];
 }
 
+const classified = new WeakMap<object, DefaultEncryption>();
+
 /** Classifies the bucket's default encryption. DSSE-KMS counts as KMS everywhere. */
 export function defaultEncryption(context: BucketContext): DefaultEncryption {
+  // Several rules ask for the same bucket; evidence is immutable during evaluation.
+  let result = classified.get(context.bucket.encryption);
+  if (!result) {
+    result = classify(context);
+    classified.set(context.bucket.encryption, result);
+  }
+  return result;
+}
+
+function classify(context: BucketContext): DefaultEncryption {
   const probe = context.bucket.encryption;
   if ('absent' in probe) {
     // ServerSideEncryptionConfigurationNotFoundError: pre-2023 answer; S3 applies SSE-S3 now.

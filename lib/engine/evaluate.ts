@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import { probeFailure } from '../evidence/probe.js';
 import type { BucketEvidence, ScanEvidence } from '../evidence/types.js';
-import { analyzePolicySafely } from '../policy/analyze.js';
 import { globMatch } from '../policy/glob.js';
+import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { BUCKET_RULES } from '../rules/index.js';
 import {
   type AppliedSuppression,
@@ -74,14 +74,14 @@ function emptyCounts(): StatusCounts {
 
 /** sha256(ruleId, ARN), stable across scans so findings can be tracked and diffed. */
 export function fingerprint(ruleId: string, arn: string): string {
-  return createHash('sha256').update(`${ruleId}\u0000${arn}`).digest('hex').slice(0, 32);
+  return hash('sha256', `${ruleId}\u0000${arn}`, 'hex').slice(0, 32);
 }
 
-function policyView(bucket: BucketEvidence): PolicyView {
+function policyView(bucket: BucketEvidence, policies: PolicyAnalysisCache): PolicyView {
   const probe = bucket.policy;
   if ('absent' in probe) return { absent: probe.absent };
   if (!('ok' in probe)) return { failed: probeFailure(probe) ?? 'unknown' };
-  const result = analyzePolicySafely(probe.ok, {
+  const result = policies.analyze(probe.ok, {
     bucket: bucket.name,
     partition: bucket.partition,
     accountId: bucket.accountId,
@@ -113,6 +113,7 @@ function matchSuppression(
   bucket: BucketEvidence,
   scanTime: number,
 ): AppliedSuppression | undefined {
+  if (suppressions.length === 0) return undefined;
   const matching = suppressions.filter(
     (s) =>
       s.rule === ruleId &&
@@ -152,15 +153,25 @@ export function evaluate(
   const scanTime = Date.parse(evidence.scanTime);
   const findings: Finding[] = [];
   const expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
+  const policies = new PolicyAnalysisCache();
   for (const bucket of [...evidence.buckets].sort(compareBuckets)) {
     let analysed: PolicyView | undefined;
+    // Shared by the bucket's findings: fewer objects for large accounts, same JSON.
+    const resource: Finding['resource'] = {
+      arn: bucket.arn,
+      type: 'AWS::S3::Bucket',
+      name: bucket.name,
+      region: bucket.region,
+      account: bucket.accountId,
+    };
+    const evidenceRef = bucketEvidencePath(bucket.accountId, bucket.region, bucket.name);
     const context: BucketContext = {
       bucket,
       kmsKeys: evidence.kmsKeys,
       scanTime: evidence.scanTime,
       settings: config.settings,
       policy: () => {
-        analysed ??= policyView(bucket);
+        analysed ??= policyView(bucket, policies);
         return analysed;
       },
     };
@@ -180,16 +191,10 @@ export function evaluate(
         title: rule.title,
         status: outcome.status,
         severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
-        resource: {
-          arn: bucket.arn,
-          type: 'AWS::S3::Bucket',
-          name: bucket.name,
-          region: bucket.region,
-          account: bucket.accountId,
-        },
+        resource,
         message: outcome.message,
         details: outcome.details ?? {},
-        evidenceRef: bucketEvidencePath(bucket.accountId, bucket.region, bucket.name),
+        evidenceRef,
         fingerprint: fingerprint(rule.id, bucket.arn),
         ...(suppression ? { suppression } : {}),
       });

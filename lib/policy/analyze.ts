@@ -65,6 +65,7 @@ const UNLISTED_VALUE = 'zz-s3scan-unlisted-value';
 const ACTION_COUNT = PROBE_ACTIONS.length;
 const ACTION_INDEX = new Map(PROBE_ACTIONS.map((a, i) => [a.name, i]));
 
+/** One (principal, action, resource) a request can target; built once per simulation. */
 interface ProbeRequest {
   principal: ProbePrincipal;
   principalIndex: number;
@@ -72,19 +73,30 @@ interface ProbeRequest {
   actionIndex: number;
   resource: string;
   resourceIndex: number;
-  /** Values of the keys the verdict fixes; a key listed in `fixedKeys` but absent here is absent. */
+  /** Position in the apply matrices. */
+  index: number;
+}
+
+/** Requests that share one context: the values of the keys the verdict fixes. */
+interface RequestSet {
+  requests: ProbeRequest[];
+  /** A key listed in the simulation's `fixedKeys` but missing here is absent from the request. */
   context: Map<string, string[]>;
-  /** A string that identifies `context`, for memoisation. */
-  contextKey: string;
+  /** Answers of {@link deniedEverywhere} for this context, by group of applicable statements. */
+  memo: Map<number, Tri>;
 }
 
 interface Simulation {
   statements: PolicyStatement[];
-  /** Results of {@link deniedEverywhere} by applicable statements and context: most requests share them. */
-  memo: Map<string, Tri>;
+  /** Answers by context key, then by group of applicable statements: most requests share them. */
+  memo: Map<string, Map<number, Tri>>;
   applies: Map<PolicyStatement, Uint8Array>;
-  /** The Deny statements that apply to each (principal, action, resource) target. */
-  applicable: Map<number, { statements: PolicyStatement[]; key: string }>;
+  /** For each request index, the group of live Deny statements that apply to it (-1: not yet known). */
+  groupOf: Int32Array;
+  groups: PolicyStatement[][];
+  groupIds: Map<string, number>;
+  /** Request objects by the actions they were built for. */
+  requestCache: Map<readonly ProbeAction[], ProbeRequest[]>;
   live?: PolicyStatement[];
   /** The bucket ARN first, then the probe object ARNs. */
   resources: string[];
@@ -189,10 +201,7 @@ function statementApplies(
   statement: PolicyStatement,
   request: ProbeRequest,
 ): boolean {
-  const index =
-    (request.principalIndex * ACTION_COUNT + request.actionIndex) * sim.resources.length +
-    request.resourceIndex;
-  return applyMatrix(sim, statement)[index] === 1;
+  return applyMatrix(sim, statement)[request.index] === 1;
 }
 
 function candidateValues(statements: PolicyStatement[], key: string): (string | undefined)[] {
@@ -212,41 +221,42 @@ function candidateValues(statements: PolicyStatement[], key: string): (string | 
   return [...values];
 }
 
+function groupOf(sim: Simulation, request: ProbeRequest): number {
+  let group = sim.groupOf[request.index] ?? -1;
+  if (group < 0) {
+    const statements = liveDenies(sim).filter((s) => statementApplies(sim, s, request));
+    const key = statements.map((s) => s.index).join(',');
+    group = sim.groupIds.get(key) ?? -1;
+    if (group < 0) {
+      group = sim.groups.length;
+      sim.groups.push(statements);
+      sim.groupIds.set(key, group);
+    }
+    sim.groupOf[request.index] = group;
+  }
+  return group;
+}
+
 /**
  * Is the request explicitly denied in every context? Keys the verdict does not fix take every
  * value that could make a Deny miss (absent, each value the policy names, one it does not),
  * because IAM denies only when a condition holds, and an attacker picks the request.
  */
-function deniedEverywhere(sim: Simulation, request: ProbeRequest, only?: PolicyStatement[]): Tri {
-  let group: { statements: PolicyStatement[]; key: string };
-  if (only) {
-    const statements = only.filter((s) => s.effect === 'Deny' && statementApplies(sim, s, request));
-    group = { statements, key: `only:${statements.map((s) => s.index).join(',')}` };
-  } else {
-    const target =
-      (request.principalIndex * ACTION_COUNT + request.actionIndex) * sim.resources.length +
-      request.resourceIndex;
-    let cached = sim.applicable.get(target);
-    if (!cached) {
-      const statements = liveDenies(sim).filter((s) => statementApplies(sim, s, request));
-      cached = { statements, key: statements.map((s) => s.index).join(',') };
-      sim.applicable.set(target, cached);
-    }
-    group = cached;
+function deniedEverywhere(sim: Simulation, request: ProbeRequest, set: RequestSet): Tri {
+  const group = groupOf(sim, request);
+  let answer = set.memo.get(group);
+  if (answer === undefined) {
+    const statements = sim.groups[group] ?? [];
+    answer = statements.length === 0 ? false : decideAcrossContexts(sim, statements, set.context);
+    set.memo.set(group, answer);
   }
-  if (group.statements.length === 0) return false;
-  const memoKey = `${group.key}|${request.contextKey}`;
-  const known = sim.memo.get(memoKey);
-  if (known !== undefined) return known;
-  const result = decideAcrossContexts(sim, group.statements, request);
-  sim.memo.set(memoKey, result);
-  return result;
+  return answer;
 }
 
 function decideAcrossContexts(
   sim: Simulation,
   applicable: PolicyStatement[],
-  request: ProbeRequest,
+  fixedContext: Map<string, string[]>,
 ): Tri {
   const otherKeys = [
     ...new Set(applicable.flatMap((s) => s.conditions.map((c) => c.keyLower))),
@@ -255,7 +265,7 @@ function decideAcrossContexts(
   const total = choices.reduce((n, c) => n * c.length, 1);
   if (total > MAX_CONTEXTS) return 'unknown';
   let result: Tri = true;
-  const context = new Map(request.context);
+  const context = new Map(fixedContext);
   for (let combo = 0; combo < total; combo++) {
     let rest = combo;
     otherKeys.forEach((key, i) => {
@@ -280,54 +290,71 @@ function decideAcrossContexts(
   return result;
 }
 
-function buildRequests(
-  sim: Simulation,
-  actions: readonly ProbeAction[],
-  context: Record<string, string>,
-): ProbeRequest[] {
-  const requests: ProbeRequest[] = [];
-  const contextMap = new Map(Object.entries(context).map(([k, v]) => [k, [v]]));
-  const contextKey = JSON.stringify(context);
-  for (const [principalIndex, principal] of sim.principals.entries()) {
-    for (const action of actions) {
-      const actionIndex = ACTION_INDEX.get(action.name) ?? -1;
-      const resourceIndexes = action.on === 'bucket' ? [0] : sim.objectArns.map((_, i) => i + 1);
-      for (const resourceIndex of resourceIndexes) {
-        requests.push({
-          principal,
-          principalIndex,
-          action,
-          actionIndex,
-          resource: sim.resources[resourceIndex] ?? '',
-          resourceIndex,
-          context: contextMap,
-          contextKey,
-        });
+/** The requests of every principal for the given actions, on their resources. */
+function requestsFor(sim: Simulation, actions: readonly ProbeAction[]): ProbeRequest[] {
+  let requests = sim.requestCache.get(actions);
+  if (!requests) {
+    requests = [];
+    for (const [principalIndex, principal] of sim.principals.entries()) {
+      for (const action of actions) {
+        const actionIndex = ACTION_INDEX.get(action.name) ?? -1;
+        const resourceIndexes = action.on === 'bucket' ? [0] : sim.objectArns.map((_, i) => i + 1);
+        for (const resourceIndex of resourceIndexes) {
+          requests.push({
+            principal,
+            principalIndex,
+            action,
+            actionIndex,
+            resource: sim.resources[resourceIndex] ?? '',
+            resourceIndex,
+            index:
+              (principalIndex * ACTION_COUNT + actionIndex) * sim.resources.length + resourceIndex,
+          });
+        }
       }
     }
+    sim.requestCache.set(actions, requests);
   }
   return requests;
 }
 
-/** Combined answer over many requests: true only if every one is denied. */
-function allDenied(
+/** The requests for these actions, all carrying one context. */
+function buildRequests(
   sim: Simulation,
-  requests: ProbeRequest[],
-): { result: Tri; open: ProbeRequest[] } {
+  actions: readonly ProbeAction[],
+  context: Record<string, string>,
+): RequestSet {
+  const contextKey = JSON.stringify(context);
+  let memo = sim.memo.get(contextKey);
+  if (!memo) {
+    memo = new Map();
+    sim.memo.set(contextKey, memo);
+  }
+  return {
+    requests: requestsFor(sim, actions),
+    context: new Map(Object.entries(context).map(([k, v]) => [k, [v]])),
+    memo,
+  };
+}
+
+/** Combined answer over request sets: true only if every request is denied. */
+function allDenied(sim: Simulation, sets: RequestSet[]): { result: Tri; open: ProbeRequest[] } {
   let result: Tri = true;
   const open: ProbeRequest[] = [];
-  for (const request of requests) {
-    const denied = deniedEverywhere(sim, request);
-    if (denied !== true) open.push(request);
-    if (denied === false) result = false;
-    else if (denied === 'unknown' && result === true) result = 'unknown';
+  for (const set of sets) {
+    for (const request of set.requests) {
+      const denied = deniedEverywhere(sim, request, set);
+      if (denied !== true) open.push(request);
+      if (denied === false) result = false;
+      else if (denied === 'unknown' && result === true) result = 'unknown';
+    }
   }
   return { result, open };
 }
 
-/** At least one principal can make the request in some context. */
-function someAllowed(sim: Simulation, requests: ProbeRequest[]): boolean {
-  return requests.some((r) => deniedEverywhere(sim, r) === false);
+/** At least one principal can make one of the requests in some context. */
+function someAllowed(sim: Simulation, sets: RequestSet[]): boolean {
+  return sets.some((set) => set.requests.some((r) => deniedEverywhere(sim, r, set) === false));
 }
 
 function listSome(items: Iterable<string>, max = 6): string[] {
@@ -510,7 +537,7 @@ function pickClosest(
     // Whether it applies is independent of Effect, so an Allow can be the closest too.
     const matrix = applyMatrix(sim, statement);
     let score = statement.effect === 'Deny' ? 1 : 0;
-    for (const target of targets) score += matrix[target]! * 2;
+    for (const request of open) score += matrix[request.index]! * 2;
     if (score > bestScore) {
       best = statement;
       bestScore = score;
@@ -540,22 +567,28 @@ function simulationFor(
 ): Simulation {
   const partition = options.partition ?? inferPartition(policy, options.bucket);
   const bucketArn = `arn:${partition}:s3:::${options.bucket}`;
+  const objectArns = PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`);
+  const principals = [
+    ...probePrincipals(options.accountId ?? '111122223333'),
+    ...statements
+      .filter((s) => s.principal.negated)
+      .flatMap((s) => s.principal.aws)
+      .map((entry, i) => exemptedPrincipal(entry, i))
+      .filter((p): p is ProbePrincipal => p !== undefined),
+  ];
+  const resources = [bucketArn, ...objectArns];
   return {
     statements,
     memo: new Map(),
     applies: new Map(),
-    applicable: new Map(),
-    resources: [bucketArn, ...PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`)],
-    principals: [
-      ...probePrincipals(options.accountId ?? '111122223333'),
-      ...statements
-        .filter((s) => s.principal.negated)
-        .flatMap((s) => s.principal.aws)
-        .map((entry, i) => exemptedPrincipal(entry, i))
-        .filter((p): p is ProbePrincipal => p !== undefined),
-    ],
+    groupOf: new Int32Array(principals.length * ACTION_COUNT * resources.length).fill(-1),
+    groups: [],
+    groupIds: new Map(),
+    requestCache: new Map(),
+    resources,
+    principals,
     bucketArn,
-    objectArns: PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`),
+    objectArns,
     partition,
     fixedKeys: new Set(fixedKeys),
   };
@@ -572,7 +605,7 @@ function analyzeTls(policy: ParsedPolicy, options: AnalyzeOptions, gaps: PolicyG
     // Plain HTTP: SecureTransport is false and no TLS version exists.
     context: { [KEY_SECURE_TRANSPORT]: 'false' },
   };
-  const { result, open } = allDenied(sim, buildRequests(sim, probe.actions, probe.context));
+  const { result, open } = allDenied(sim, [buildRequests(sim, probe.actions, probe.context)]);
   if (result === true) return true;
   const tlsVersionDeny = policy.statements.find(
     (s) => s.effect === 'Deny' && referencesAny(s, [KEY_TLS_VERSION]),
@@ -600,7 +633,7 @@ function analyzeTlsMinVersion(
       [KEY_SECURE_TRANSPORT]: 'true',
       [KEY_TLS_VERSION]: version,
     });
-    const { result, open } = allDenied(sim, requests);
+    const { result, open } = allDenied(sim, [requests]);
     if (result !== true) {
       minimum = version === TLS_VERSIONS[0] ? null : version;
       firstOpen = open;
@@ -667,18 +700,18 @@ function analyzeSse(
   const pinned = pinnedKeys(policy);
   const sim = simulationFor(policy, options, relevant, SSE_KEYS);
   const otherKey = `arn:${sim.partition}:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000`;
-  const requestsFor = (context: Record<string, string>) => buildRequests(sim, PUT_OBJECT, context);
-  const r0 = requestsFor(sseContext());
-  const r1 = requestsFor(sseContext('AES256'));
-  const r2 = requestsFor(sseContext('aws:kms', otherKey));
-  const r2Dsse = requestsFor(sseContext('aws:kms:dsse', otherKey));
-  const r2NoKey = requestsFor(sseContext('aws:kms'));
-  const r2DsseNoKey = requestsFor(sseContext('aws:kms:dsse'));
+  const uploads = (context: Record<string, string>) => buildRequests(sim, PUT_OBJECT, context);
+  const r0 = [uploads(sseContext())];
+  const r1 = [uploads(sseContext('AES256'))];
+  const r2 = [uploads(sseContext('aws:kms', otherKey))];
+  const r2Dsse = [uploads(sseContext('aws:kms:dsse', otherKey))];
+  const r2NoKey = [uploads(sseContext('aws:kms'))];
+  const r2DsseNoKey = [uploads(sseContext('aws:kms:dsse'))];
   const r3 = pinned.flatMap((key) => [
-    ...requestsFor(sseContext('aws:kms', key)),
-    ...requestsFor(sseContext('aws:kms:dsse', key)),
+    uploads(sseContext('aws:kms', key)),
+    uploads(sseContext('aws:kms:dsse', key)),
   ]);
-  const r4 = requestsFor(sseContext(undefined, undefined, 'AES256'));
+  const r4 = [uploads(sseContext(undefined, undefined, 'AES256'))];
 
   const mentionsSseOrKey = relevant.some((s) => referencesAny(s, [KEY_SSE, KEY_KMS_KEY_ID]));
   const mentionsKeyId = relevant.some((s) => referencesAny(s, [KEY_KMS_KEY_ID]));
@@ -735,7 +768,7 @@ function analyzeSse(
               ? 'it requires KMS encryption but names no KMS key ARN, so uploads under any KMS key pass'
               : 'it does not reject uploads that name another KMS key',
         },
-        open.length > 0 ? open : r3,
+        open.length > 0 ? open : r3.flatMap((set) => set.requests),
         relevant,
         pinned.length === 0
           ? 'the policy requires SSE-KMS but names no key ARN in s3:x-amz-server-side-encryption-aws-kms-key-id, so any KMS key is accepted'
