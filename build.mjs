@@ -2,6 +2,24 @@
 // so `npx s3scan` works right after install with no other step.
 import { build } from 'esbuild';
 
+const bundleRequire = {
+  js: "import { createRequire as __s3scanCreateRequire } from 'node:module'; const require = __s3scanCreateRequire(import.meta.url);",
+};
+
+// `node build.mjs --bench` bundles the benchmarks the same way, so they measure shipped code.
+if (process.argv.includes('--bench')) {
+  await build({
+    entryPoints: ['bench/run.ts'],
+    outfile: 'dist/bench/run.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+    banner: bundleRequire,
+  });
+}
+
 await build({
   entryPoints: ['lib/cli/main.ts'],
   // package.json and demo/ are read relative to dist/cli/, as they are from lib/cli/.
@@ -13,7 +31,5 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __s3scanCreateRequire } from 'node:module'; const require = __s3scanCreateRequire(import.meta.url);",
-  },
+  banner: bundleRequire,
 });

@@ -376,10 +376,6 @@ interface VerdictProbe {
   hint?: string;
 }
 
-function describeResource(sim: Simulation, arn: string): string {
-  return arn === sim.bucketArn ? arn : `${sim.bucketArn}/*`;
-}
-
 /** Why one statement does not deny all of the requests. */
 function explainShortfall(
   sim: Simulation,
@@ -503,19 +499,28 @@ function buildGap(
   fallbackReason: string,
 ): PolicyGap {
   const closest = pickClosest(sim, open, candidates);
-  const principals = new Set<string>();
-  const actions = new Set<string>();
-  const resources = new Set<string>();
+  const principalSeen = new Uint8Array(sim.principals.length);
+  const actionSeen = new Uint8Array(ACTION_COUNT);
+  let bucketOpen = false;
+  let objectsOpen = false;
   for (const request of open) {
-    principals.add(request.principal.label);
-    if (!request.action.name.includes('S3scanFuture')) actions.add(request.action.name);
-    resources.add(describeResource(sim, request.resource));
+    principalSeen[request.principalIndex] = 1;
+    actionSeen[request.actionIndex] = 1;
+    if (request.resourceIndex === 0) bucketOpen = true;
+    else objectsOpen = true;
   }
+  const principals = sim.principals.filter((_, i) => principalSeen[i]).map((p) => p.label);
+  const actions = PROBE_ACTIONS.filter(
+    (a, i) => actionSeen[i] && !a.name.includes('S3scanFuture'),
+  ).map((a) => a.name);
   return {
     verdict: probe.verdict,
     principals: listSome(principals),
     actions: listSome(actions, 8),
-    resources: listSome(resources),
+    resources: [
+      ...(bucketOpen ? [sim.bucketArn] : []),
+      ...(objectsOpen ? [`${sim.bucketArn}/*`] : []),
+    ],
     closestStatement: closest?.label ?? null,
     reason: closest ? explainShortfall(sim, closest, probe) : fallbackReason,
   };
@@ -529,10 +534,6 @@ function pickClosest(
 ): PolicyStatement | undefined {
   let best: PolicyStatement | undefined;
   let bestScore = -1;
-  const targets = open.map(
-    (r) =>
-      (r.principalIndex * ACTION_COUNT + r.actionIndex) * sim.resources.length + r.resourceIndex,
-  );
   for (const statement of candidates) {
     // Whether it applies is independent of Effect, so an Allow can be the closest too.
     const matrix = applyMatrix(sim, statement);

@@ -7,7 +7,31 @@ const S3_ARN = /^arn:([^:]*):s3:::(.*)$/s;
 type Outcome = { analysis: PolicyAnalysis } | { error: string };
 
 /** Marks a template key whose policy must be analysed bucket by bucket. */
-const UNSAFE = '';
+const UNSAFE = 'unsafe';
+
+/**
+ * The template's outcome with the real bucket name put back. Only gap resources and reasons
+ * can name the bucket (a template is unsafe if the name appears anywhere else), so the rest is
+ * shared as it is: findings never modify it.
+ */
+function forBucket(outcome: Outcome, bucket: string): Outcome {
+  if (!('analysis' in outcome)) return outcome;
+  const swap = (text: string) =>
+    text.includes(TEMPLATE_BUCKET) ? text.split(TEMPLATE_BUCKET).join(bucket) : text;
+  const { analysis } = outcome;
+  if (analysis.gaps.length === 0) return outcome;
+  return {
+    analysis: {
+      ...analysis,
+      gaps: analysis.gaps.map((gap) => ({
+        ...gap,
+        resources: gap.resources.map(swap),
+        reason: swap(gap.reason),
+        ...(gap.closestStatement ? { closestStatement: swap(gap.closestStatement) } : {}),
+      })),
+    },
+  };
+}
 
 /**
  * Rewrites the bucket's own ARNs in a policy to a placeholder bucket, so that buckets whose
@@ -55,8 +79,8 @@ function templateOf(value: unknown, bucket: string, isPlaceholder: boolean): unk
  * One cache per evaluation: no state outlives it.
  */
 export class PolicyAnalysisCache {
-  /** The template's outcome as JSON text, ready for the bucket name to be put back. */
-  private readonly cache = new Map<string, string>();
+  /** The outcome for the placeholder bucket, or UNSAFE for templates that must not be shared. */
+  private readonly cache = new Map<string, Outcome | typeof UNSAFE>();
 
   public constructor(private readonly maxEntries = 2000) {}
 
@@ -68,23 +92,18 @@ export class PolicyAnalysisCache {
       bucket.length >= 3 && !policy.includes('\\u')
         ? policy.split(bucket).join(TEMPLATE_BUCKET)
         : undefined;
-    const fastKey =
-      fast === undefined
-        ? undefined
-        : `${options.partition}\u0000${options.accountId ?? ''}\u0000${fast}`;
-    let text = fastKey === undefined ? undefined : this.cache.get(fastKey);
-    if (text === undefined && fast !== undefined && fastKey !== undefined) {
-      text = this.fromTemplateText(fast, options) ?? UNSAFE;
-      this.remember(fastKey, text);
+    if (fast === undefined) return this.slowPath(policy, options);
+    const fastKey = `${options.partition}\u0000${options.accountId ?? ''}\u0000${fast}`;
+    let shared = this.cache.get(fastKey);
+    if (shared === undefined) {
+      shared = this.fromTemplateText(fast, options) ?? UNSAFE;
+      this.remember(fastKey, shared);
     }
-    if (text === undefined || text === UNSAFE) return this.slowPath(policy, options);
-    return JSON.parse(
-      text.split(TEMPLATE_BUCKET).join(JSON.stringify(bucket).slice(1, -1)),
-    ) as Outcome;
+    return shared === UNSAFE ? this.slowPath(policy, options) : forBucket(shared, bucket);
   }
 
   /** Analyses a template text whose placeholder stands only in the bucket's own ARNs. */
-  private fromTemplateText(text: string, options: AnalyzeOptions): string | undefined {
+  private fromTemplateText(text: string, options: AnalyzeOptions): Outcome | undefined {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -93,7 +112,7 @@ export class PolicyAnalysisCache {
     }
     // The placeholder is its own "bucket": a template is safe when rewriting it is a no-op.
     if (templateOf(parsed, TEMPLATE_BUCKET, true) === undefined) return undefined;
-    return JSON.stringify(analyzePolicySafely(parsed, { ...options, bucket: TEMPLATE_BUCKET }));
+    return analyzePolicySafely(parsed, { ...options, bucket: TEMPLATE_BUCKET });
   }
 
   private slowPath(policy: string, options: AnalyzeOptions & { partition: string }): Outcome {
@@ -107,18 +126,16 @@ export class PolicyAnalysisCache {
       options.bucket.length >= 3 ? templateOf(parsed, options.bucket, false) : undefined;
     if (template === undefined) return analyzePolicySafely(parsed, options);
     const key = `${options.partition}\u0000${options.accountId ?? ''}\u0000${JSON.stringify(template)}`;
-    let text = this.cache.get(key);
-    if (text === undefined || text === UNSAFE) {
-      text = JSON.stringify(analyzePolicySafely(template, { ...options, bucket: TEMPLATE_BUCKET }));
-      this.remember(key, text);
+    let shared = this.cache.get(key);
+    if (shared === undefined || shared === UNSAFE) {
+      shared = analyzePolicySafely(template, { ...options, bucket: TEMPLATE_BUCKET });
+      this.remember(key, shared);
     }
-    return JSON.parse(
-      text.split(TEMPLATE_BUCKET).join(JSON.stringify(options.bucket).slice(1, -1)),
-    ) as Outcome;
+    return forBucket(shared, options.bucket);
   }
 
-  private remember(key: string, text: string): void {
+  private remember(key: string, outcome: Outcome | typeof UNSAFE): void {
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(key, text);
+    this.cache.set(key, outcome);
   }
 }
