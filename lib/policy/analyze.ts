@@ -4,7 +4,7 @@ import {
   type Tri,
   unsupportedReason,
 } from './conditions.js';
-import { compileGlob } from './glob.js';
+import { actionMatches, principalMatches, resourceMatches } from './match.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
 import {
   exemptedPrincipal,
@@ -109,65 +109,6 @@ interface Simulation {
 
 function referencesAny(statement: PolicyStatement, keys: readonly string[]): boolean {
   return statement.conditions.some((c) => keys.includes(c.keyLower));
-}
-
-function principalMatches(statement: PolicyStatement, principal: ProbePrincipal): boolean {
-  const spec = statement.principal;
-  let matches = spec.any;
-  if (!matches && principal.kind !== 'anonymous') {
-    matches = spec.aws.some((entry) => {
-      if (/^\d{12}$/.test(entry)) return entry === principal.account;
-      const root = /^arn:[^:]+:iam::(\d{12}):root$/.exec(entry);
-      if (root) return root[1] === principal.account;
-      return entry === principal.arn;
-    });
-  }
-  return spec.negated ? !matches : matches;
-}
-
-/** Action and resource matches of a statement, computed once per statement. */
-const targetMatches = new WeakMap<
-  PolicyStatement,
-  { actions: Map<string, boolean>; resources: Map<string, boolean> }
->();
-
-function matchesOf(statement: PolicyStatement) {
-  let entry = targetMatches.get(statement);
-  if (!entry) {
-    entry = { actions: new Map(), resources: new Map() };
-    targetMatches.set(statement, entry);
-  }
-  return entry;
-}
-
-function actionMatches(statement: PolicyStatement, action: string): boolean {
-  const cache = matchesOf(statement).actions;
-  let result = cache.get(action);
-  if (result === undefined) {
-    const matchers = statement.actions.patterns.map((p) => compileGlob(p, true));
-    for (const probe of PROBE_ACTIONS) {
-      const hit = matchers.some((m) => m(probe.name));
-      cache.set(probe.name, statement.actions.negated ? !hit : hit);
-    }
-    result = cache.get(action);
-    if (result === undefined) {
-      const hit = matchers.some((m) => m(action));
-      result = statement.actions.negated ? !hit : hit;
-      cache.set(action, result);
-    }
-  }
-  return result;
-}
-
-function resourceMatches(statement: PolicyStatement, arn: string): boolean {
-  const cache = matchesOf(statement).resources;
-  let result = cache.get(arn);
-  if (result === undefined) {
-    const hit = statement.resources.patterns.some((p) => compileGlob(p, false)(arn));
-    result = statement.resources.negated ? !hit : hit;
-    cache.set(arn, result);
-  }
-  return result;
 }
 
 /** The Deny statements that apply to at least one probe request; the rest cannot deny anything. */
