@@ -1,5 +1,7 @@
 // Bundles the CLI (and, later, each Lambda) with esbuild. Runs on `npm ci` through `prepare`,
 // so `npx s3scan` works right after install with no other step.
+import { readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const bundleRequire = {
@@ -33,3 +35,27 @@ await build({
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: bundleRequire,
 });
+
+// One bundle per Lambda in dist/functions/<name>/, the SDK bundled at the pinned versions.
+// osls packages each folder on its own (serverless.yml `package.patterns`).
+const functions = readdirSync('functions').filter((f) => f.endsWith('.ts'));
+await Promise.all(
+  functions.map(async (file) => {
+    const name = file.replace(/\.ts$/, '');
+    const outdir = `dist/functions/${name}`;
+    await build({
+      entryPoints: [`functions/${file}`],
+      outfile: `${outdir}/index.js`,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      sourcemap: 'linked',
+      logLevel: 'warning',
+      banner: bundleRequire,
+    });
+    await mkdir(outdir, { recursive: true });
+    await writeFile(`${outdir}/package.json`, '{"type":"module"}\n');
+  }),
+);

@@ -4,3 +4,5 @@ import 'aws-sdk-client-mock-vitest/extend';
 // looks for credentials, and the Node 20 support notice is noise in test output.
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';

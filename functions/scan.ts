@@ -1,0 +1,156 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { AwsClients } from '../lib/collect/clients.js';
+import { type CollectResult, collectEvidence } from '../lib/collect/scan.js';
+import {
+  DEFAULT_EVALUATION_CONFIG,
+  type EvaluationSummary,
+  evaluate,
+} from '../lib/engine/evaluate.js';
+import type { Finding } from '../lib/engine/types.js';
+import { ConfigError } from '../lib/errors.js';
+import { compileSchema, formatSchemaErrors } from '../lib/validation/json-schema.js';
+
+/** The invoke payload: every field optional; `{}` scans the whole account. */
+export interface ScanInput {
+  buckets?: string[];
+  regions?: string[];
+  objects?: 'none';
+  scanId?: string;
+}
+
+/** What an invoke answers: the summary and the findings that need attention. */
+export interface ScanOutput {
+  scanId: string;
+  summary: EvaluationSummary;
+  /** FAIL and ERROR findings, at most `MAX_FINDINGS_IN_RESPONSE` (Lambda responses are capped at 6 MB). */
+  findings: Finding[];
+  truncated: boolean;
+  collection: CollectResult['stats'];
+}
+
+const MAX_FINDINGS_IN_RESPONSE = 500;
+
+const INPUT_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    buckets: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'string', minLength: 1, maxLength: 255 },
+    },
+    regions: {
+      type: 'array',
+      maxItems: 50,
+      items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+    },
+    objects: { enum: ['none'] },
+    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  },
+} as const;
+const validateInput = compileSchema<ScanInput>(INPUT_SCHEMA);
+
+/** Validates an invoke payload; the error names every invalid field. */
+export function parseScanInput(event: unknown): ScanInput {
+  const input = event ?? {};
+  if (!validateInput(input)) {
+    throw new ConfigError(
+      `invalid scan payload:\n  ${formatSchemaErrors(validateInput.errors).join('\n  ')}`,
+    );
+  }
+  return input;
+}
+
+/** Reads a positive integer setting from the environment, failing loudly at cold start. */
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** What the handler needs from outside, injectable for tests. */
+export interface ScanDependencies {
+  clients: () => AwsClients;
+  now: () => Date;
+  concurrency: number;
+}
+
+/** Builds the production dependencies from the environment. */
+export function dependenciesFromEnv(): ScanDependencies {
+  const concurrency = intFromEnv('SCAN_CONCURRENCY', 16);
+  const maxAttempts = intFromEnv('SCAN_MAX_ATTEMPTS', 10);
+  return {
+    clients: () => new AwsClients({ maxAttempts }, process.env.AWS_REGION ?? 'us-east-1'),
+    now: () => new Date(),
+    concurrency,
+  };
+}
+
+const logger = new Logger({ serviceName: 's3scan' });
+const metrics = new Metrics({ namespace: 's3scan', serviceName: 's3scan' });
+
+/**
+ * On-demand bucket-level scan: collect, evaluate, and answer the summary with the findings
+ * that need attention. The invocation is aborted before the Lambda timeout rather than killed.
+ */
+export async function scan(
+  event: unknown,
+  deps: ScanDependencies,
+  signal?: AbortSignal,
+): Promise<ScanOutput> {
+  const input = parseScanInput(event);
+  const now = deps.now();
+  const scanId =
+    input.scanId ??
+    `${now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-lambda`;
+  const clients = deps.clients();
+  try {
+    const { evidence, stats } = await collectEvidence({
+      clients,
+      concurrency: deps.concurrency,
+      scanId,
+      scanTime: now,
+      toolVersion: '0.1.0',
+      buckets: input.buckets ?? [],
+      regions: input.regions ?? [],
+      ...(signal ? { signal } : {}),
+    });
+    const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+    const attention = findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR');
+    metrics.addMetric('BucketsScanned', MetricUnit.Count, summary.buckets);
+    metrics.addMetric('FailedFindings', MetricUnit.Count, summary.byStatus.FAIL);
+    metrics.addMetric('ErrorFindings', MetricUnit.Count, summary.byStatus.ERROR);
+    logger.info('scan finished', { scanId, byStatus: summary.byStatus, collection: stats });
+    return {
+      scanId,
+      summary,
+      findings: attention.slice(0, MAX_FINDINGS_IN_RESPONSE),
+      truncated: attention.length > MAX_FINDINGS_IN_RESPONSE,
+      collection: stats,
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+let deps: ScanDependencies | undefined;
+
+/** The Lambda entry point (middy, with Powertools logging and metrics). */
+export const handler = middy<unknown, ScanOutput, Error, Context>({ timeoutEarlyInMillis: 10_000 })
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler(async (event, _context, { signal }) => {
+    deps ??= dependenciesFromEnv();
+    return scan(event, deps, signal);
+  });

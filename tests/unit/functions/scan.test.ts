@@ -1,0 +1,106 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketVersioningCommand,
+  ListBucketInventoryConfigurationsCommand,
+  ListBucketsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseScanInput, type ScanDependencies, scan } from '../../../functions/scan.js';
+import { AwsClients } from '../../../lib/collect/clients.js';
+import { ConfigError } from '../../../lib/errors.js';
+import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+
+const s3 = mockClient(S3Client);
+const sts = mockClient(STSClient);
+
+const deps: ScanDependencies = {
+  clients: () =>
+    new AwsClients(
+      { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+      'us-east-1',
+    ),
+  now: () => new Date('2026-11-01T06:00:00Z'),
+  concurrency: 4,
+};
+
+describe('Function: scan', () => {
+  beforeEach(() => {
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({
+        Account: '111122223333',
+        Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/fn',
+      });
+    s3.on(ListBucketsCommand).resolves({
+      Buckets: [
+        { Name: 'b1', BucketRegion: 'us-east-1' },
+        { Name: 'b2', BucketRegion: 'eu-west-1' },
+      ],
+    });
+    s3.on(GetBucketEncryptionCommand).resolves({
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    });
+    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketVersioningCommand).resolves({});
+    s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+  });
+  afterEach(() => {
+    s3.reset();
+    sts.reset();
+  });
+
+  it('scans the buckets an invoke names and answers the findings that need attention', async () => {
+    // Act
+    const output = await scan({ buckets: ['b1'], scanId: 'on-demand-1' }, deps);
+
+    // Assess
+    expect(output.scanId).toBe('on-demand-1');
+    expect(output.summary.buckets).toBe(1);
+    expect(output.findings.every((f) => f.status === 'FAIL' || f.status === 'ERROR')).toBe(true);
+    expect(output.findings.map((f) => f.ruleId)).toContain('s3-bucket-tls-enforced');
+    expect(s3).not.toHaveReceivedCommandWith(GetBucketEncryptionCommand, { Bucket: 'b2' });
+  });
+
+  it('accepts an empty payload as "the whole account"', async () => {
+    expect((await scan(undefined, deps)).summary.buckets).toBe(2);
+  });
+
+  it.each([
+    [{ buckets: 'b1' }, /buckets: must be array/],
+    [{ regions: ['Mars'] }, /regions\[0\]: must match pattern/],
+    [{ objects: 'full' }, /objects: must be one of "none"/],
+    [{ bucket: ['b1'] }, /bucket: is not a known field/],
+    [{ scanId: '../../etc' }, /scanId: must match pattern/],
+    ['scan everything', /\(top level\): must be object/],
+  ])('rejects %j naming the field, before any AWS call', async (payload, message) => {
+    // Act & Assess
+    await expect(scan(payload, deps)).rejects.toThrow(ConfigError);
+    await expect(scan(payload, deps)).rejects.toThrow(message);
+    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+  });
+
+  it('stops when the invocation is about to time out', async () => {
+    // Prepare
+    const controller = new AbortController();
+    controller.abort(new Error('Lambda timeout approaching'));
+
+    // Act & Assess
+    await expect(scan({}, deps, controller.signal)).rejects.toThrow(/Lambda timeout approaching/);
+  });
+
+  it('parses a valid payload unchanged', () => {
+    expect(parseScanInput({ buckets: ['b1'], regions: ['eu-west-1'], objects: 'none' })).toEqual({
+      buckets: ['b1'],
+      regions: ['eu-west-1'],
+      objects: 'none',
+    });
+  });
+});
