@@ -30,12 +30,10 @@ const deps: ScanDependencies = {
 
 describe('Function: scan', () => {
   beforeEach(() => {
-    sts
-      .on(GetCallerIdentityCommand)
-      .resolves({
-        Account: '111122223333',
-        Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/fn',
-      });
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '111122223333',
+      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/fn',
+    });
     s3.on(ListBucketsCommand).resolves({
       Buckets: [
         { Name: 'b1', BucketRegion: 'us-east-1' },
