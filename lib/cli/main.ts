@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AwsClients } from '../collect/clients.js';
-import { collectEvidence } from '../collect/scan.js';
+import type { ObjectObservation } from '../collect/objects/classify.js';
+import { collectEvidence, type ObjectSink } from '../collect/scan.js';
 import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
 import { type EvaluationSummary, evaluate, failsAt } from '../engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
@@ -22,6 +23,7 @@ import { FORMATS, type Format, renderFindings } from '../export/render.js';
 import { analyzePolicy } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
 import { LocalReportStore } from '../report-store/local.js';
+import { openObjectCsv } from '../report-store/objects-csv.js';
 import type { ScanSummaryFile } from '../report-store/types.js';
 import { explainAnalysis } from './explain.js';
 import { createProgress } from './progress.js';
@@ -67,6 +69,13 @@ function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256)
     throw new InvalidArgumentError('must be an integer from 1 to 256');
+  return n;
+}
+
+function parseSampleSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new InvalidArgumentError('must be an integer from 1 to 100000');
   return n;
 }
 
@@ -145,6 +154,27 @@ async function storeAndEmit(
   return code;
 }
 
+/** Opens the CSV file on the first row, so buckets without objects leave no empty file. */
+function lazySink(path: string): ObjectSink {
+  let opened: Promise<ObjectSink> | undefined;
+  const pending: ObjectObservation[] = [];
+  return {
+    write: (observation) => {
+      pending.push(observation);
+      opened ??= openObjectCsv(path);
+      void opened.then((sink) => {
+        for (const row of pending.splice(0)) sink.write(row);
+      });
+    },
+    close: async () => {
+      if (!opened) return;
+      const sink = await opened;
+      for (const row of pending.splice(0)) sink.write(row);
+      await sink.close();
+    },
+  };
+}
+
 /** Builds the `s3scan` command. Each action resolves to an exit code. */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command();
@@ -177,6 +207,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'maximum AWS calls in flight (default: config or 16)',
       parsePositiveInt,
     )
+    .addOption(
+      new Option(
+        '--objects <mode>',
+        'object-level scan: none, a deterministic sample per bucket, or every object (HEAD)',
+      )
+        .choices(['none', 'sample', 'full'])
+        .default('none'),
+    )
+    .option('--versions', 'with --objects: also classify noncurrent object versions')
+    .option('--sample-size <n>', 'objects per bucket with --objects sample', parseSampleSize, 100)
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
     .addOption(formatOption())
@@ -196,11 +236,24 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const scanTime = new Date();
       const progress = options.progress ? createProgress(io) : undefined;
       const started = performance.now();
+      const scanId = newScanId(scanTime);
+      const store = new LocalReportStore(options.store);
       try {
         const { evidence, stats } = await collectEvidence({
           clients,
           concurrency: options.concurrency ?? config.scan.concurrency,
-          scanId: newScanId(scanTime),
+          scanId,
+          ...(options.objects !== 'none'
+            ? {
+                objects: {
+                  mode: options.objects,
+                  versions: options.versions === true,
+                  sampleSize: options.sampleSize,
+                  sinkFor: (bucket) =>
+                    lazySink(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name)),
+                },
+              }
+            : {}),
           scanTime,
           toolVersion: VERSION,
           buckets: options.bucket ?? [],

@@ -1,11 +1,17 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
 import { CollectError, CredentialsError } from '../errors.js';
-import { EVIDENCE_SCHEMA_VERSION, type ScanEvidence } from '../evidence/types.js';
+import {
+  type BucketEvidence,
+  EVIDENCE_SCHEMA_VERSION,
+  type ScanEvidence,
+} from '../evidence/types.js';
 import { globMatch } from '../policy/glob.js';
 import { bucketRegion, collectBucket, type Limiter, listBuckets } from './buckets.js';
 import type { AwsClients } from './clients.js';
-import { collectKmsKey } from './kms.js';
+import { canonicalKeyRef, collectKmsKey } from './kms.js';
+import type { ObjectObservation } from './objects/classify.js';
+import { sweepBucket } from './objects/sweep.js';
 import { errorCode } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
@@ -30,6 +36,24 @@ export interface CollectOptions {
   regions?: string[];
   onProgress?: (progress: CollectProgress) => void;
   signal?: AbortSignal;
+  /** Object-level scanning; bucket-level only when absent. */
+  objects?: ObjectScanOptions;
+}
+
+/** Where the per-object rows of one bucket go (the store's objects CSV). */
+export interface ObjectSink {
+  write: (observation: ObjectObservation) => void;
+  close: () => Promise<void>;
+}
+
+/** How to scan objects. */
+export interface ObjectScanOptions {
+  mode: 'sample' | 'full';
+  versions: boolean;
+  sampleSize: number;
+  /** Buckets swept at the same time (each holds up to two listing pages in memory). */
+  bucketConcurrency?: number;
+  sinkFor?: (bucket: BucketEvidence) => ObjectSink | undefined;
 }
 
 /** Collected evidence and how it was collected. */
@@ -130,8 +154,16 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
   );
   stats.bucketsWithErrors = progress.errors;
 
+  if (options.objects)
+    await sweepObjects(buckets, options.objects, clients, s3Limit, options.signal);
+
   const refs = [
-    ...new Set(buckets.flatMap((b) => (b.defaultKmsKeyRef ? [b.defaultKmsKeyRef] : []))),
+    ...new Set(
+      buckets.flatMap((b) => [
+        ...(b.defaultKmsKeyRef ? [b.defaultKmsKeyRef] : []),
+        ...Object.keys(b.objects?.byKmsKey ?? {}),
+      ]),
+    ),
   ].sort();
   const keys = await Promise.all(refs.map((ref) => collectKmsKey(clients, ref, kmsLimit)));
   stats.kmsKeys = keys.length;
@@ -150,4 +182,47 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
     },
     stats,
   };
+}
+
+/**
+ * Sweeps the objects of every bucket (a few buckets at a time, calls bounded by the shared
+ * limiter), storing the aggregates on each bucket's evidence. Object KMS key ids are made
+ * canonical ARNs so they meet the key facts collected once per key.
+ */
+async function sweepObjects(
+  buckets: BucketEvidence[],
+  objects: ObjectScanOptions,
+  clients: AwsClients,
+  limit: Limiter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const bucketLimit = pLimit(objects.bucketConcurrency ?? 4);
+  await Promise.all(
+    buckets.map((bucket) =>
+      bucketLimit(async () => {
+        const sink = objects.sinkFor?.(bucket);
+        try {
+          const result = await sweepBucket({
+            s3: clients.s3(bucket.region),
+            bucket: bucket.name,
+            owner: bucket.accountId,
+            mode: objects.mode,
+            versions: objects.versions,
+            sampleSize: objects.sampleSize,
+            limit,
+            ...(signal ? { signal } : {}),
+            ...(sink ? { onObject: sink.write } : {}),
+          });
+          if ('checkpoint' in result) throw signal?.reason ?? new Error('object sweep aborted');
+          const byKmsKey: typeof result.evidence.byKmsKey = {};
+          for (const [keyId, tally] of Object.entries(result.evidence.byKmsKey)) {
+            byKmsKey[canonicalKeyRef(keyId, bucket) ?? keyId] = tally;
+          }
+          bucket.objects = { ...result.evidence, byKmsKey };
+        } finally {
+          await sink?.close();
+        }
+      }),
+    ),
+  );
 }

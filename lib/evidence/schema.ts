@@ -43,6 +43,57 @@ const encryptionRule = {
   },
 };
 
+const objectTally = {
+  type: 'object',
+  required: ['count', 'bytes', 'examples'],
+  properties: {
+    count: { type: 'integer', minimum: 0 },
+    bytes: { type: 'number', minimum: 0 },
+    examples: stringList,
+  },
+};
+const tallies = { type: 'object', additionalProperties: objectTally };
+
+const objectScan = {
+  type: 'object',
+  required: [
+    'mode',
+    'versions',
+    'complete',
+    'listed',
+    'classified',
+    'byEncryption',
+    'noncurrentByEncryption',
+    'byKmsKey',
+    'byStorageClass',
+    'denied',
+    'failed',
+    'deleteMarkers',
+  ],
+  properties: {
+    mode: { enum: ['sample', 'full'] },
+    versions: { type: 'boolean' },
+    complete: { type: 'boolean' },
+    listed: { type: 'integer', minimum: 0 },
+    classified: { type: 'integer', minimum: 0 },
+    byEncryption: tallies,
+    noncurrentByEncryption: tallies,
+    byKmsKey: tallies,
+    byStorageClass: { type: 'object' },
+    unknownAlgorithms: { type: 'object', additionalProperties: { type: 'integer' } },
+    clientSide: { type: 'object' },
+    newestSseC: { type: 'string' },
+    denied: objectTally,
+    failed: objectTally,
+    deleteMarkers: { type: 'integer', minimum: 0 },
+    listError: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+};
+
 const bucket = {
   type: 'object',
   required: [
@@ -78,6 +129,7 @@ const bucket = {
     }),
     inventoryConfigurations: probe({ type: 'array', items: { type: 'object' } }),
     defaultKmsKeyRef: { type: 'string' },
+    objects: objectScan,
   },
 };
 

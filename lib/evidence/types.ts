@@ -64,6 +64,57 @@ export interface BucketEvidence {
    * `kmsKeys`. Absent when the default is not KMS, or is the AWS managed `aws/s3` key.
    */
   defaultKmsKeyRef?: string;
+  /** Object-level evidence, when objects were scanned (`--objects sample|full`). */
+  objects?: ObjectScanEvidence;
+}
+
+/** How an object is encrypted at rest, as HEAD (or S3 Inventory) tells. */
+export const OBJECT_ENCRYPTION_TYPES = [
+  'SSE-S3',
+  'SSE-KMS',
+  'DSSE-KMS',
+  'SSE-C',
+  'NONE',
+  'UNKNOWN',
+] as const;
+export type ObjectEncryptionType = (typeof OBJECT_ENCRYPTION_TYPES)[number];
+
+/** Count and bytes of a class of objects, with up to 100 example keys. */
+export interface ObjectTally {
+  count: number;
+  bytes: number;
+  examples: string[];
+}
+
+/** Aggregated object-level evidence of one bucket. The per-object list is streamed to the store. */
+export interface ObjectScanEvidence {
+  mode: 'sample' | 'full';
+  /** Whether noncurrent versions were included (`--versions`). */
+  versions: boolean;
+  /** True when every listed object (or the whole sample) was classified. */
+  complete: boolean;
+  listed: number;
+  classified: number;
+  /** Objects of each encryption type; current and noncurrent versions counted apart. */
+  byEncryption: Partial<Record<ObjectEncryptionType, ObjectTally>>;
+  noncurrentByEncryption: Partial<Record<ObjectEncryptionType, ObjectTally>>;
+  /** Objects by the KMS key ARN (or id) S3 reports for them. */
+  byKmsKey: Record<string, ObjectTally>;
+  byStorageClass: Record<string, { count: number; bytes: number }>;
+  /** `ServerSideEncryption` values s3scan does not know (e.g. `aws:fsx`), with counts. */
+  unknownAlgorithms: Record<string, number>;
+  /** Objects carrying S3 Encryption Client metadata, by format. */
+  clientSide: { v1: number; v2: number; v3: number };
+  /** Newest LastModified among SSE-C objects: recent SSE-C writes are a ransomware indicator. */
+  newestSseC?: string;
+  /** HEAD answered 403: the object could not be classified. */
+  denied: ObjectTally;
+  /** HEAD failed otherwise (after retries). */
+  failed: ObjectTally & { codes: Record<string, number> };
+  /** Delete markers seen (they carry no encryption, so they are not classified). */
+  deleteMarkers: number;
+  /** Listing itself failed: nothing after this point was seen. */
+  listError?: { code: string; message: string };
 }
 
 /** KMS DescribeKey output's KeyMetadata, Dates as ISO strings. */

@@ -32,6 +32,18 @@ export class LocalReportStore implements ReportStore {
     this.root = resolve(root);
   }
 
+  /** Where a scan's per-object CSV is written while the scan runs; moved in by writeScan. */
+  public stagedObjectsPath(scanId: string, accountId: string, bucket: string): string {
+    return join(
+      this.root,
+      'scans',
+      `.staging-${safeSegment(scanId)}`,
+      'objects',
+      safeSegment(accountId),
+      `${safeSegment(bucket)}.csv.gz`,
+    );
+  }
+
   public describe(scanId?: string): string {
     return scanId ? join(this.root, 'scans', safeSegment(scanId)) : this.root;
   }
@@ -65,6 +77,13 @@ export class LocalReportStore implements ReportStore {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
       }
+      const staging = join(scansDir, `.staging-${scanId}`);
+      await rename(join(staging, 'objects'), join(tempDir, 'objects')).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        },
+      );
+      await rm(staging, { recursive: true, force: true });
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
       await writeFile(join(tempDir, 'findings.ndjson.gz'), gzipSync(ndjson ? `${ndjson}\n` : ''));
       await writeFile(

@@ -10,6 +10,12 @@ import { rule as policyRequiresEncryption } from './s3-bucket-policy-requires-en
 import { rule as sseCBlocked } from './s3-bucket-sse-c-blocked.js';
 import { rule as tlsEnforced } from './s3-bucket-tls-enforced.js';
 import { rule as tlsMinVersion } from './s3-bucket-tls-min-version.js';
+import { rule as objectVersionsUnencrypted } from './s3-object-versions-unencrypted.js';
+import { rule as objectsKmsKeyMismatch } from './s3-objects-kms-key-mismatch.js';
+import { rule as objectsKmsKeyUnusable } from './s3-objects-kms-key-unusable.js';
+import { rule as objectsSseC } from './s3-objects-sse-c.js';
+import { rule as objectsUnencrypted } from './s3-objects-unencrypted.js';
+import { rule as objectsWeakerThanDefault } from './s3-objects-weaker-than-default.js';
 
 /**
  * Every bucket rule. A static list because esbuild bundles only what is imported and a Lambda
@@ -27,4 +33,10 @@ export const BUCKET_RULES: readonly Rule[] = [
   sseCBlocked,
   policyRequiresEncryption,
   policyPinsKmsKey,
+  objectsUnencrypted,
+  objectsSseC,
+  objectsKmsKeyUnusable,
+  objectsKmsKeyMismatch,
+  objectsWeakerThanDefault,
+  objectVersionsUnencrypted,
 ];

@@ -59,7 +59,7 @@ export function kmsEncryption(
         ],
       },
     },
-    ...(keyId && keyId.startsWith('arn:') && !keyId.includes(':alias/aws/s3')
+    ...(keyId?.startsWith('arn:') && !keyId.includes(':alias/aws/s3')
       ? { defaultKmsKeyRef: keyId }
       : {}),
   };
@@ -126,3 +126,33 @@ export function tlsPolicy(bucket: string): string {
     ],
   });
 }
+
+/** Object evidence with only the given tallies set. */
+export function objectScan(
+  overrides: Partial<import('../../lib/evidence/types.js').ObjectScanEvidence> = {},
+): import('../../lib/evidence/types.js').ObjectScanEvidence {
+  return {
+    mode: 'full',
+    versions: false,
+    complete: true,
+    listed: 10,
+    classified: 10,
+    byEncryption: { 'SSE-S3': { count: 10, bytes: 1000, examples: ['a', 'b'] } },
+    noncurrentByEncryption: {},
+    byKmsKey: {},
+    byStorageClass: { STANDARD: { count: 10, bytes: 1000 } },
+    unknownAlgorithms: {},
+    clientSide: { v1: 0, v2: 0, v3: 0 },
+    denied: { count: 0, bytes: 0, examples: [] },
+    failed: { count: 0, bytes: 0, examples: [], codes: {} },
+    deleteMarkers: 0,
+    ...overrides,
+  };
+}
+
+/** A tally of `count` objects with example keys. */
+export const tally = (count: number, ...examples: string[]) => ({
+  count,
+  bytes: count * 100,
+  examples,
+});

@@ -6,6 +6,7 @@ import { evaluate } from '../../../lib/engine/evaluate.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
+import { BUCKET_RULES } from '../../../lib/rules/index.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
 function record(scanId: string, scanTime: string, bucketNames = ['b1']): ScanRecord {
@@ -32,7 +33,7 @@ describe('Class: LocalReportStore', () => {
     const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8'));
     expect(index).toMatchObject({ latest: 'scan-1', scans: [{ scanId: 'scan-1', buckets: 2 }] });
     const { findings, summary } = await store.readScan('scan-1');
-    expect(findings).toHaveLength(22);
+    expect(findings).toHaveLength(2 * BUCKET_RULES.length);
     expect(summary.scanId).toBe('scan-1');
   });
 

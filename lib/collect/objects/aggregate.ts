@@ -1,0 +1,101 @@
+import type { ObjectScanEvidence, ObjectTally } from '../../evidence/types.js';
+import type { ObjectObservation } from './classify.js';
+
+/** At most this many example keys are kept per class. */
+export const MAX_EXAMPLES = 100;
+
+function tally(): ObjectTally {
+  return { count: 0, bytes: 0, examples: [] };
+}
+
+function add(target: ObjectTally, observation: ObjectObservation): void {
+  target.count += 1;
+  target.bytes += observation.size;
+  if (target.examples.length < MAX_EXAMPLES) target.examples.push(observation.key);
+}
+
+/** Folds observations into the per-bucket aggregates; constant memory whatever the bucket size. */
+export class ObjectAggregator {
+  private readonly evidence: ObjectScanEvidence;
+
+  public constructor(
+    mode: ObjectScanEvidence['mode'],
+    versions: boolean,
+    resumeFrom?: ObjectScanEvidence,
+  ) {
+    this.evidence = resumeFrom
+      ? structuredClone(resumeFrom)
+      : {
+          mode,
+          versions,
+          complete: false,
+          listed: 0,
+          classified: 0,
+          byEncryption: {},
+          noncurrentByEncryption: {},
+          byKmsKey: {},
+          byStorageClass: {},
+          unknownAlgorithms: {},
+          clientSide: { v1: 0, v2: 0, v3: 0 },
+          denied: tally(),
+          failed: { ...tally(), codes: {} },
+          deleteMarkers: 0,
+        };
+  }
+
+  public listed(count: number): void {
+    this.evidence.listed += count;
+  }
+
+  public add(observation: ObjectObservation): void {
+    const e = this.evidence;
+    const { outcome } = observation;
+    switch (outcome.kind) {
+      case 'delete-marker':
+        e.deleteMarkers += 1;
+        return;
+      case 'denied':
+        add(e.denied, observation);
+        return;
+      case 'failed':
+        add(e.failed, observation);
+        e.failed.codes[outcome.code] = (e.failed.codes[outcome.code] ?? 0) + 1;
+        return;
+      case 'classified': {
+        e.classified += 1;
+        const byType = observation.isLatest ? e.byEncryption : e.noncurrentByEncryption;
+        byType[outcome.type] ??= tally();
+        add(byType[outcome.type]!, observation);
+        if (outcome.kmsKeyId) {
+          e.byKmsKey[outcome.kmsKeyId] ??= tally();
+          add(e.byKmsKey[outcome.kmsKeyId]!, observation);
+        }
+        if (outcome.type === 'UNKNOWN' && outcome.algorithm) {
+          e.unknownAlgorithms[outcome.algorithm] =
+            (e.unknownAlgorithms[outcome.algorithm] ?? 0) + 1;
+        }
+        if (outcome.clientSide) e.clientSide[outcome.clientSide] += 1;
+        if (
+          outcome.type === 'SSE-C' &&
+          observation.lastModified &&
+          (!e.newestSseC || observation.lastModified > e.newestSseC)
+        ) {
+          e.newestSseC = observation.lastModified;
+        }
+        e.byStorageClass[observation.storageClass] ??= { count: 0, bytes: 0 };
+        const storage = e.byStorageClass[observation.storageClass]!;
+        storage.count += 1;
+        storage.bytes += observation.size;
+      }
+    }
+  }
+
+  public listFailed(code: string, message: string): void {
+    this.evidence.listError = { code, message };
+  }
+
+  /** The aggregates so far; `complete` says whether every object was seen. */
+  public result(complete: boolean): ObjectScanEvidence {
+    return { ...structuredClone(this.evidence), complete };
+  }
+}

@@ -1,0 +1,286 @@
+import { createHash } from 'node:crypto';
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { ObjectScanEvidence } from '../../evidence/types.js';
+import type { Limiter } from '../buckets.js';
+import { errorCode } from '../probe.js';
+import { ObjectAggregator } from './aggregate.js';
+import { classifyHead, classifyHeadError, type ObjectObservation } from './classify.js';
+
+/** IAM actions the object sweep needs (HeadObject is authorised by s3:GetObject). */
+export const OBJECT_IAM_ACTIONS = [
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:GetObject',
+  's3:GetObjectVersion',
+] as const;
+
+/** Where an interrupted sweep stands: enough to continue it and end with the same aggregates. */
+export interface SweepCheckpoint {
+  bucket: string;
+  mode: 'sample' | 'full';
+  versions: boolean;
+  /** The listing position of the first page not yet folded into `aggregates`. */
+  continuationToken?: string;
+  keyMarker?: string;
+  versionIdMarker?: string;
+  pagesDone: number;
+  aggregates: ObjectScanEvidence;
+}
+
+/** What to sweep and how. */
+export interface SweepOptions {
+  s3: S3Client;
+  bucket: string;
+  /** ExpectedBucketOwner on every call. */
+  owner: string;
+  mode: 'sample' | 'full';
+  /** Also HEAD noncurrent versions (ListObjectVersions). */
+  versions: boolean;
+  /** Objects per bucket in sample mode. */
+  sampleSize: number;
+  /** Sample mode lists at most this many keys to choose from. */
+  sampleListLimit?: number;
+  limit: Limiter;
+  signal?: AbortSignal;
+  /** Receives every observation once, in listing order, as its page completes. */
+  onObject?: (observation: ObjectObservation) => void;
+  resume?: SweepCheckpoint;
+}
+
+/** A finished sweep, or where an aborted one stopped. */
+export type SweepResult = { evidence: ObjectScanEvidence } | { checkpoint: SweepCheckpoint };
+
+interface Listed {
+  key: string;
+  versionId?: string;
+  isLatest: boolean;
+  size: number;
+  lastModified?: string;
+  storageClass: string;
+  deleteMarker?: boolean;
+}
+
+async function head(options: SweepOptions, object: Listed): Promise<ObjectObservation> {
+  const base = {
+    key: object.key,
+    ...(object.versionId !== undefined ? { versionId: object.versionId } : {}),
+    isLatest: object.isLatest,
+    size: object.size,
+    ...(object.lastModified ? { lastModified: object.lastModified } : {}),
+    storageClass: object.storageClass,
+  };
+  if (object.deleteMarker) return { ...base, outcome: { kind: 'delete-marker' } };
+  try {
+    const output = await options.limit(() =>
+      options.s3.send(
+        new HeadObjectCommand({
+          Bucket: options.bucket,
+          Key: object.key,
+          ExpectedBucketOwner: options.owner,
+          // "null" is a real version id (objects stored before versioning); pass it verbatim.
+          ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
+        }),
+      ),
+    );
+    return {
+      ...base,
+      lastModified: output.LastModified?.toISOString() ?? object.lastModified,
+      storageClass: output.StorageClass ?? object.storageClass,
+      outcome: classifyHead(output),
+    } as ObjectObservation;
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return { ...base, outcome: classifyHeadError(error) };
+  }
+}
+
+interface Page {
+  objects: Listed[];
+  next?: { continuationToken?: string; keyMarker?: string; versionIdMarker?: string };
+}
+
+async function listPage(
+  options: SweepOptions,
+  position: Omit<SweepCheckpoint, 'bucket' | 'mode' | 'versions' | 'aggregates' | 'pagesDone'>,
+): Promise<Page> {
+  if (options.versions) {
+    // ListObjectVersions has no SDK paginator: loop on NextKeyMarker + NextVersionIdMarker.
+    const out = await options.limit(() =>
+      options.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: options.bucket,
+          ExpectedBucketOwner: options.owner,
+          MaxKeys: 1000,
+          ...(position.keyMarker !== undefined ? { KeyMarker: position.keyMarker } : {}),
+          ...(position.versionIdMarker !== undefined
+            ? { VersionIdMarker: position.versionIdMarker }
+            : {}),
+        }),
+      ),
+    );
+    const objects: Listed[] = [
+      ...(out.Versions ?? []).map((v) => ({
+        key: v.Key ?? '',
+        versionId: v.VersionId ?? 'null',
+        isLatest: v.IsLatest === true,
+        size: v.Size ?? 0,
+        ...(v.LastModified ? { lastModified: new Date(v.LastModified).toISOString() } : {}),
+        storageClass: v.StorageClass ?? 'STANDARD',
+      })),
+      ...(out.DeleteMarkers ?? []).map((m) => ({
+        key: m.Key ?? '',
+        versionId: m.VersionId ?? 'null',
+        isLatest: m.IsLatest === true,
+        size: 0,
+        storageClass: 'NONE',
+        deleteMarker: true,
+      })),
+    ];
+    return {
+      objects,
+      ...(out.IsTruncated
+        ? {
+            next: {
+              keyMarker: out.NextKeyMarker ?? '',
+              versionIdMarker: out.NextVersionIdMarker ?? '',
+            },
+          }
+        : {}),
+    };
+  }
+  const out = await options.limit(() =>
+    options.s3.send(
+      new ListObjectsV2Command({
+        Bucket: options.bucket,
+        ExpectedBucketOwner: options.owner,
+        MaxKeys: 1000,
+        ...(position.continuationToken !== undefined
+          ? { ContinuationToken: position.continuationToken }
+          : {}),
+      }),
+    ),
+  );
+  return {
+    objects: (out.Contents ?? []).map((o) => ({
+      key: o.Key ?? '',
+      isLatest: true,
+      size: o.Size ?? 0,
+      ...(o.LastModified ? { lastModified: new Date(o.LastModified).toISOString() } : {}),
+      storageClass: o.StorageClass ?? 'STANDARD',
+    })),
+    ...(out.IsTruncated && out.NextContinuationToken
+      ? { next: { continuationToken: out.NextContinuationToken } }
+      : {}),
+  };
+}
+
+/** A stable, uniform rank of a key: the sample is the `sampleSize` keys of lowest rank. */
+function rank(key: string, versionId?: string): string {
+  return createHash('sha1')
+    .update(`${key}\u0000${versionId ?? ''}`)
+    .digest('hex');
+}
+
+async function sweepSample(options: SweepOptions): Promise<SweepResult> {
+  const aggregator = new ObjectAggregator('sample', options.versions);
+  const limitKeys = options.sampleListLimit ?? 1_000_000;
+  let kept: { rank: string; object: Listed }[] = [];
+  let position: Page['next'] = {};
+  let listedCount = 0;
+  let listFailed = false;
+  try {
+    while (position && listedCount < limitKeys) {
+      const page = await listPage(options, position);
+      listedCount += page.objects.length;
+      for (const object of page.objects)
+        kept.push({ rank: rank(object.key, object.versionId), object });
+      // Bottom-k by hash rank: deterministic, spread over the whole listing, constant memory.
+      if (kept.length > options.sampleSize * 4) {
+        kept.sort((a, b) => (a.rank < b.rank ? -1 : 1));
+        kept = kept.slice(0, options.sampleSize);
+      }
+      position = page.next;
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    aggregator.listFailed(errorCode(error), String((error as Error).message));
+    listFailed = true;
+  }
+  aggregator.listed(listedCount);
+  kept.sort((a, b) => (a.rank < b.rank ? -1 : 1));
+  const sample = kept.slice(0, options.sampleSize).map((k) => k.object);
+  sample.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const observations = await Promise.all(sample.map((object) => head(options, object)));
+  for (const observation of observations) {
+    aggregator.add(observation);
+    options.onObject?.(observation);
+  }
+  return { evidence: aggregator.result(position === undefined && !listFailed) };
+}
+
+async function sweepFull(options: SweepOptions): Promise<SweepResult> {
+  const resume = options.resume;
+  const aggregator = new ObjectAggregator('full', options.versions, resume?.aggregates);
+  let position: Page['next'] = resume
+    ? {
+        ...(resume.continuationToken !== undefined
+          ? { continuationToken: resume.continuationToken }
+          : {}),
+        ...(resume.keyMarker !== undefined ? { keyMarker: resume.keyMarker } : {}),
+        ...(resume.versionIdMarker !== undefined
+          ? { versionIdMarker: resume.versionIdMarker }
+          : {}),
+      }
+    : {};
+  let pagesDone = resume?.pagesDone ?? 0;
+  let nextPage: Promise<Page> | undefined;
+  while (position) {
+    const current: NonNullable<Page['next']> = position;
+    try {
+      const page: Page = await (nextPage ?? listPage(options, current));
+      // Keep the limiter busy: list the next page while this one is HEADed.
+      nextPage = page.next ? listPage(options, page.next) : undefined;
+      nextPage?.catch(() => undefined);
+      const observations = await Promise.all(page.objects.map((object) => head(options, object)));
+      // A page counts only once all of it is classified, so a resume never counts twice.
+      aggregator.listed(page.objects.length);
+      for (const observation of observations) {
+        aggregator.add(observation);
+        options.onObject?.(observation);
+      }
+      pagesDone += 1;
+      position = page.next;
+    } catch (error) {
+      if (options.signal?.aborted) {
+        return {
+          checkpoint: {
+            bucket: options.bucket,
+            mode: 'full',
+            versions: options.versions,
+            ...current,
+            pagesDone,
+            aggregates: aggregator.result(false),
+          },
+        };
+      }
+      aggregator.listFailed(errorCode(error), String((error as Error).message));
+      return { evidence: aggregator.result(false) };
+    }
+  }
+  return { evidence: aggregator.result(true) };
+}
+
+/**
+ * Classifies a bucket's objects with HeadObject (no KMS permission or quota needed): every
+ * object (`full`, optionally every version) or a deterministic sample (`sample`). Memory stays
+ * bounded by one listing page; the per-object rows go to `onObject`. On abort, a `full` sweep
+ * returns a checkpoint that `resume` continues from.
+ */
+export async function sweepBucket(options: SweepOptions): Promise<SweepResult> {
+  return options.mode === 'sample' ? sweepSample(options) : sweepFull(options);
+}

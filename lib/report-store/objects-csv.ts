@@ -1,0 +1,79 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { stringify } from 'csv-stringify';
+import type { ObjectObservation } from '../collect/objects/classify.js';
+import type { ObjectSink } from '../collect/scan.js';
+import { neutraliseFormula } from '../export/csv.js';
+
+/** Columns of `objects/<account>/<bucket>.csv.gz`. */
+export const OBJECT_CSV_COLUMNS = [
+  'key',
+  'versionId',
+  'isLatest',
+  'size',
+  'lastModified',
+  'storageClass',
+  'encryption',
+  'serverSideEncryption',
+  'kmsKeyId',
+  'bucketKeyEnabled',
+  'clientSide',
+  'note',
+] as const;
+
+function row(o: ObjectObservation): string[] {
+  const outcome = o.outcome;
+  const classified = outcome.kind === 'classified' ? outcome : undefined;
+  const note =
+    outcome.kind === 'denied'
+      ? `HEAD denied (${outcome.code})`
+      : outcome.kind === 'failed'
+        ? `HEAD failed (${outcome.code})`
+        : outcome.kind === 'delete-marker'
+          ? 'delete marker'
+          : classified?.likely
+            ? 'SSE-C (likely): HEAD without the customer key answered 400'
+            : '';
+  return [
+    neutraliseFormula(o.key),
+    o.versionId ?? '',
+    String(o.isLatest),
+    String(o.size),
+    o.lastModified ?? '',
+    o.storageClass,
+    classified?.type ?? '',
+    classified?.algorithm ?? '',
+    classified?.kmsKeyId ?? '',
+    classified?.bucketKeyEnabled === undefined ? '' : String(classified.bucketKeyEnabled),
+    classified?.clientSide ?? '',
+    note,
+  ];
+}
+
+/**
+ * Streams one bucket's per-object rows to a gzip CSV (RFC 4180, a header row, keys quoted and
+ * formula-neutralised: object keys are chosen by whoever writes to the bucket).
+ */
+export async function openObjectCsv(path: string): Promise<ObjectSink> {
+  await mkdir(dirname(path), { recursive: true });
+  const file = createWriteStream(path);
+  const gzip = createGzip();
+  const csv = stringify({
+    header: true,
+    columns: [...OBJECT_CSV_COLUMNS],
+    record_delimiter: '\r\n',
+  });
+  csv.pipe(gzip).pipe(file);
+  return {
+    write: (observation) => {
+      csv.write(row(observation));
+    },
+    close: async () => {
+      csv.end();
+      await finished(file);
+    },
+  };
+}

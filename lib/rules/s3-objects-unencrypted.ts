@@ -1,0 +1,59 @@
+import { coverage, isOutcome, objectEvidence, unclassified } from '../engine/objects.js';
+import type { Rule } from '../engine/types.js';
+
+/**
+ * No current object is stored unencrypted (plaintext objects written before 2023 to buckets
+ * without default encryption: HEAD shows no `ServerSideEncryption`).
+ *
+ * - PASS: every classified object is encrypted and none could not be classified.
+ * - FAIL: at least one object has no server-side encryption (count, bytes, examples).
+ * - ERROR: no unencrypted object was found, but some HEADs were denied or failed, or the
+ *   listing failed: the unseen objects might be plaintext.
+ * - SKIPPED: objects were not scanned.
+ */
+export const rule: Rule = {
+  id: 's3-objects-unencrypted',
+  title: 'No objects are stored without encryption',
+  severity: 'high',
+  resourceType: 'AWS::S3::Bucket',
+  description:
+    'Checks, with HeadObject on every object or a deterministic sample, that no object lacks server-side encryption.',
+  rationale:
+    'Since 2023-01-05 S3 encrypts every new object, but objects written earlier to buckets without default encryption are still plaintext, and enabling default encryption never re-encrypts them.',
+  remediation: {
+    text: 'Re-encrypt the listed objects by copying them over themselves (or with S3 Batch Operations); the copy picks up the bucket default encryption. With versioning, delete the old plaintext versions too.',
+    cli: `aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id KEY_ARN --metadata-directive COPY`,
+    cloudformation: `# Objects are data, not stack resources: use an S3 Batch Operations job (S3PutObjectCopy)
+# over an S3 Inventory manifest to re-encrypt existing objects.`,
+  },
+  references: [
+    'https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html',
+    'https://repost.aws/knowledge-center/s3-existing-objects-default-encryption',
+  ],
+  evidence: ['objects'],
+  evaluate(context) {
+    const name = context.bucket.name;
+    const objects = objectEvidence(context);
+    if (isOutcome(objects)) return objects;
+    const plaintext = objects.byEncryption.NONE;
+    if (plaintext && plaintext.count > 0) {
+      return {
+        status: 'FAIL',
+        message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.`,
+        details: { unencrypted: plaintext, mode: objects.mode },
+      };
+    }
+    const gap = unclassified(objects);
+    if (gap) {
+      return {
+        status: 'ERROR',
+        message: `No unencrypted object found in bucket ${name}, but not every object was seen: ${gap}.`,
+        details: { denied: objects.denied, failed: objects.failed },
+      };
+    }
+    return {
+      status: 'PASS',
+      message: `Every object of bucket ${name} is encrypted (${coverage(objects)}).`,
+    };
+  },
+};
