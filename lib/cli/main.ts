@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AwsClients } from '../collect/clients.js';
 import type { ObjectObservation } from '../collect/objects/classify.js';
-import { collectEvidence, type ObjectSink } from '../collect/scan.js';
+import {
+  type CollectResult,
+  collectEvidence,
+  type ObjectSink,
+  resumeCollection,
+  type ScanCheckpoint,
+} from '../collect/scan.js';
 import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
 import { type EvaluationSummary, evaluate, failsAt } from '../engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
@@ -28,8 +35,11 @@ import type { ScanSummaryFile } from '../report-store/types.js';
 import { explainAnalysis } from './explain.js';
 import { createProgress } from './progress.js';
 
-/** Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure. */
-export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3 } as const;
+/**
+ * Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure,
+ * 4 interrupted with a checkpoint (`s3scan scan --resume` continues).
+ */
+export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4 } as const;
 
 const packageJson = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
@@ -154,6 +164,29 @@ async function storeAndEmit(
   return code;
 }
 
+async function writeCheckpoint(path: string, checkpoint: ScanCheckpoint): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, `${JSON.stringify(checkpoint)}\n`);
+  await rename(temp, path);
+}
+
+async function readCheckpoint(path: string): Promise<ScanCheckpoint> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ConfigError(`no interrupted scan to resume: ${path} does not exist`);
+  }
+  try {
+    const checkpoint = JSON.parse(text) as ScanCheckpoint;
+    if (checkpoint.schemaVersion !== '1' || !checkpoint.evidence || !checkpoint.sweeps)
+      throw new Error('not an s3scan checkpoint');
+    return checkpoint;
+  } catch (error) {
+    throw new ConfigError(`${path} is not a usable checkpoint: ${(error as Error).message}`);
+  }
+}
+
 /** Opens the CSV file on the first row, so buckets without objects leave no empty file. */
 function lazySink(path: string): ObjectSink {
   let opened: Promise<ObjectSink> | undefined;
@@ -217,6 +250,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .option('--versions', 'with --objects: also classify noncurrent object versions')
     .option('--sample-size <n>', 'objects per bucket with --objects sample', parseSampleSize, 100)
+    .option('--resume', 'continue the interrupted scan whose checkpoint is in the store')
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
     .addOption(formatOption())
@@ -233,41 +267,73 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         },
         homeRegion,
       );
-      const scanTime = new Date();
       const progress = options.progress ? createProgress(io) : undefined;
       const started = performance.now();
-      const scanId = newScanId(scanTime);
       const store = new LocalReportStore(options.store);
+      const checkpointPath = join(store.root, 'checkpoint.json');
+      // Ctrl-C (or a scheduler's SIGTERM) stops the sweep at a page boundary with a checkpoint.
+      const controller = new AbortController();
+      const interrupt = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      const sinkFor =
+        (scanId: string) =>
+        (bucket: { accountId: string; name: string }): ObjectSink =>
+          lazySink(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name));
       try {
-        const { evidence, stats } = await collectEvidence({
-          clients,
-          concurrency: options.concurrency ?? config.scan.concurrency,
-          scanId,
-          ...(options.objects !== 'none'
-            ? {
-                objects: {
-                  mode: options.objects,
-                  versions: options.versions === true,
-                  sampleSize: options.sampleSize,
-                  sinkFor: (bucket) =>
-                    lazySink(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name)),
-                },
-              }
-            : {}),
-          scanTime,
-          toolVersion: VERSION,
-          buckets: options.bucket ?? [],
-          regions,
-          ...(progress ? { onProgress: progress.update } : {}),
-        });
+        let result: CollectResult;
+        if (options.resume) {
+          const checkpoint = await readCheckpoint(checkpointPath);
+          result = await resumeCollection(checkpoint, {
+            clients,
+            concurrency: options.concurrency ?? config.scan.concurrency,
+            signal: controller.signal,
+            sinkFor: sinkFor(checkpoint.evidence.scanId),
+          });
+        } else {
+          const scanTime = new Date();
+          const scanId = newScanId(scanTime);
+          result = await collectEvidence({
+            clients,
+            concurrency: options.concurrency ?? config.scan.concurrency,
+            scanId,
+            ...(options.objects !== 'none'
+              ? {
+                  objects: {
+                    mode: options.objects,
+                    versions: options.versions === true,
+                    sampleSize: options.sampleSize,
+                    sinkFor: sinkFor(scanId),
+                  },
+                }
+              : {}),
+            scanTime,
+            toolVersion: VERSION,
+            buckets: options.bucket ?? [],
+            regions,
+            signal: controller.signal,
+            ...(progress ? { onProgress: progress.update } : {}),
+          });
+        }
         progress?.stop();
+        if (result.checkpoint) {
+          await writeCheckpoint(checkpointPath, result.checkpoint);
+          io.stderr(
+            `s3scan: interrupted with ${Object.keys(result.checkpoint.sweeps).length} object sweeps unfinished; checkpoint written to ${checkpointPath}. Continue with: s3scan scan --resume --store ${options.store}\n`,
+          );
+          setExit(EXIT.interrupted);
+          return;
+        }
         setExit(
-          await storeAndEmit(io, evidence, config, options.store, 'scan', options, {
+          await storeAndEmit(io, result.evidence, config, options.store, 'scan', options, {
             timings: { collectMs: Math.round(performance.now() - started) },
-            collection: stats,
+            collection: result.stats,
           }),
         );
+        await rm(checkpointPath, { force: true });
       } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
         progress?.stop();
         clients.destroy();
       }

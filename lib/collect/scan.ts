@@ -11,7 +11,7 @@ import { bucketRegion, collectBucket, type Limiter, listBuckets } from './bucket
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef, collectKmsKey } from './kms.js';
 import type { ObjectObservation } from './objects/classify.js';
-import { sweepBucket } from './objects/sweep.js';
+import { type SweepCheckpoint, sweepBucket } from './objects/sweep.js';
 import { errorCode } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
@@ -59,6 +59,8 @@ export interface ObjectScanOptions {
 /** Collected evidence and how it was collected. */
 export interface CollectResult {
   evidence: ScanEvidence;
+  /** Set when the scan was interrupted during the object sweep: `evidence` is incomplete. */
+  checkpoint?: ScanCheckpoint;
   stats: {
     s3Calls: number;
     kmsCalls: number;
@@ -153,76 +155,176 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
     }),
   );
   stats.bucketsWithErrors = progress.errors;
+  // Interrupted before the object sweep: bucket probes may hold aborts, so nothing is kept.
+  options.signal?.throwIfAborted();
 
-  if (options.objects)
-    await sweepObjects(buckets, options.objects, clients, s3Limit, options.signal);
+  const evidence: ScanEvidence = {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    tool: { name: 's3scan', version: options.toolVersion },
+    scanId: options.scanId,
+    scanTime: options.scanTime.toISOString(),
+    accountId,
+    partition,
+    callerArn,
+    buckets: buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    kmsKeys: {},
+  };
+  const sweeps: Record<string, SweepCheckpoint | 'pending'> = options.objects
+    ? Object.fromEntries(buckets.map((b) => [b.name, 'pending' as const]))
+    : {};
+  return finish(evidence, sweeps, options, { clients, s3Limit, kmsLimit, stats });
+}
 
+/**
+ * An interrupted scan: the bucket-level evidence, and where each object sweep stands.
+ * `s3scan scan --resume` (and the Lambdas) continue it with {@link resumeCollection}.
+ */
+export interface ScanCheckpoint {
+  schemaVersion: '1';
+  evidence: ScanEvidence;
+  objects: Omit<ObjectScanOptions, 'sinkFor'>;
+  /** Buckets whose sweep has not finished: a sweep checkpoint, or not started. */
+  sweeps: Record<string, SweepCheckpoint | 'pending'>;
+  stats: CollectResult['stats'];
+}
+
+interface Machinery {
+  clients: AwsClients;
+  s3Limit: Limiter;
+  kmsLimit: Limiter;
+  stats: CollectResult['stats'];
+}
+
+/** Sweeps what is left, then collects KMS facts once per key; or stops with a checkpoint. */
+async function finish(
+  evidence: ScanEvidence,
+  sweeps: Record<string, SweepCheckpoint | 'pending'>,
+  options: Pick<CollectOptions, 'objects' | 'signal'>,
+  machinery: Machinery,
+): Promise<CollectResult> {
+  const { clients, stats } = machinery;
+  if (options.objects && Object.keys(sweeps).length > 0) {
+    const left = await sweepObjects(
+      evidence.buckets,
+      sweeps,
+      options.objects,
+      clients,
+      machinery.s3Limit,
+      options.signal,
+    );
+    if (Object.keys(left).length > 0) {
+      const { sinkFor: _sink, ...objects } = options.objects;
+      return {
+        evidence,
+        stats,
+        checkpoint: { schemaVersion: '1', evidence, objects, sweeps: left, stats },
+      };
+    }
+  }
   const refs = [
     ...new Set(
-      buckets.flatMap((b) => [
+      evidence.buckets.flatMap((b) => [
         ...(b.defaultKmsKeyRef ? [b.defaultKmsKeyRef] : []),
         ...Object.keys(b.objects?.byKmsKey ?? {}),
       ]),
     ),
   ].sort();
-  const keys = await Promise.all(refs.map((ref) => collectKmsKey(clients, ref, kmsLimit)));
+  const keys = await Promise.all(
+    refs.map((ref) => collectKmsKey(clients, ref, machinery.kmsLimit)),
+  );
   stats.kmsKeys = keys.length;
-
   return {
-    evidence: {
-      schemaVersion: EVIDENCE_SCHEMA_VERSION,
-      tool: { name: 's3scan', version: options.toolVersion },
-      scanId: options.scanId,
-      scanTime: options.scanTime.toISOString(),
-      accountId,
-      partition,
-      callerArn,
-      buckets: buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      kmsKeys: Object.fromEntries(keys.map((k) => [k.ref, k])),
-    },
+    evidence: { ...evidence, kmsKeys: Object.fromEntries(keys.map((k) => [k.ref, k])) },
     stats,
   };
 }
 
+/** Continues an interrupted scan from its checkpoint; same result as if it had never stopped. */
+export async function resumeCollection(
+  checkpoint: ScanCheckpoint,
+  options: Pick<CollectOptions, 'clients' | 'concurrency' | 'signal'> & {
+    sinkFor?: ObjectScanOptions['sinkFor'];
+  },
+): Promise<CollectResult> {
+  const limiter = pLimit(options.concurrency);
+  const stats = { ...checkpoint.stats };
+  const counted =
+    (service: 's3Calls' | 'kmsCalls'): Limiter =>
+    (fn) =>
+      limiter(() => {
+        options.signal?.throwIfAborted();
+        stats[service] += 1;
+        return fn();
+      });
+  return finish(
+    structuredClone(checkpoint.evidence),
+    checkpoint.sweeps,
+    {
+      objects: { ...checkpoint.objects, ...(options.sinkFor ? { sinkFor: options.sinkFor } : {}) },
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    { clients: options.clients, s3Limit: counted('s3Calls'), kmsLimit: counted('kmsCalls'), stats },
+  );
+}
+
 /**
- * Sweeps the objects of every bucket (a few buckets at a time, calls bounded by the shared
- * limiter), storing the aggregates on each bucket's evidence. Object KMS key ids are made
- * canonical ARNs so they meet the key facts collected once per key.
+ * Sweeps the objects of the listed buckets (a few buckets at a time, calls bounded by the
+ * shared limiter), storing the aggregates on each bucket's evidence. Object KMS key ids become
+ * canonical ARNs so they meet the key facts collected once per key. Returns the sweeps an
+ * abort left unfinished.
  */
 async function sweepObjects(
   buckets: BucketEvidence[],
+  sweeps: Record<string, SweepCheckpoint | 'pending'>,
   objects: ObjectScanOptions,
   clients: AwsClients,
   limit: Limiter,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<Record<string, SweepCheckpoint | 'pending'>> {
   const bucketLimit = pLimit(objects.bucketConcurrency ?? 4);
+  const left: Record<string, SweepCheckpoint | 'pending'> = {};
   await Promise.all(
-    buckets.map((bucket) =>
-      bucketLimit(async () => {
-        const sink = objects.sinkFor?.(bucket);
-        try {
-          const result = await sweepBucket({
-            s3: clients.s3(bucket.region),
-            bucket: bucket.name,
-            owner: bucket.accountId,
-            mode: objects.mode,
-            versions: objects.versions,
-            sampleSize: objects.sampleSize,
-            limit,
-            ...(signal ? { signal } : {}),
-            ...(sink ? { onObject: sink.write } : {}),
-          });
-          if ('checkpoint' in result) throw signal?.reason ?? new Error('object sweep aborted');
-          const byKmsKey: typeof result.evidence.byKmsKey = {};
-          for (const [keyId, tally] of Object.entries(result.evidence.byKmsKey)) {
-            byKmsKey[canonicalKeyRef(keyId, bucket) ?? keyId] = tally;
+    buckets
+      .filter((bucket) => sweeps[bucket.name] !== undefined)
+      .map((bucket) =>
+        bucketLimit(async () => {
+          const state = sweeps[bucket.name]!;
+          if (signal?.aborted) {
+            left[bucket.name] = state;
+            return;
           }
-          bucket.objects = { ...result.evidence, byKmsKey };
-        } finally {
-          await sink?.close();
-        }
-      }),
-    ),
+          const sink = objects.sinkFor?.(bucket);
+          try {
+            const result = await sweepBucket({
+              s3: clients.s3(bucket.region),
+              bucket: bucket.name,
+              owner: bucket.accountId,
+              mode: objects.mode,
+              versions: objects.versions,
+              sampleSize: objects.sampleSize,
+              limit,
+              ...(state !== 'pending' ? { resume: state } : {}),
+              ...(signal ? { signal } : {}),
+              ...(sink ? { onObject: sink.write } : {}),
+            });
+            if ('checkpoint' in result) {
+              left[bucket.name] = result.checkpoint;
+              return;
+            }
+            const byKmsKey: typeof result.evidence.byKmsKey = {};
+            for (const [keyId, tally] of Object.entries(result.evidence.byKmsKey)) {
+              byKmsKey[canonicalKeyRef(keyId, bucket) ?? keyId] = tally;
+            }
+            bucket.objects = { ...result.evidence, byKmsKey };
+          } catch (error) {
+            // A sample sweep aborted mid-way starts again on resume; anything else is a failure.
+            if (!signal?.aborted) throw error;
+            left[bucket.name] = state;
+          } finally {
+            await sink?.close();
+          }
+        }),
+      ),
   );
+  return left;
 }

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -59,10 +59,12 @@ function row(o: ObjectObservation): string[] {
  */
 export async function openObjectCsv(path: string): Promise<ObjectSink> {
   await mkdir(dirname(path), { recursive: true });
-  const file = createWriteStream(path);
+  // A resumed scan appends a second gzip member; gunzip reads members back to back.
+  const resuming = existsSync(path);
+  const file = createWriteStream(path, { flags: 'a' });
   const gzip = createGzip();
   const csv = stringify({
-    header: true,
+    header: !resuming,
     columns: [...OBJECT_CSV_COLUMNS],
     record_delimiter: '\r\n',
   });

@@ -3,13 +3,41 @@ import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectObservation } from '../../lib/collect/objects/classify.js';
 import { sweepBucket } from '../../lib/collect/objects/sweep.js';
-import { type FakeAws, type SeenRequest, s3ErrorXml, s3Xml, startFakeAws } from '../helpers/fake-aws-server.js';
+import {
+  type FakeAws,
+  type FakeResponse,
+  type SeenRequest,
+  s3ErrorXml,
+  s3Xml,
+  startFakeAws,
+} from '../helpers/fake-aws-server.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const OBJECTS: Record<string, { status: number; headers: Record<string, string> }> = {
-  'kms.bin': { status: 200, headers: { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': KEY, 'x-amz-server-side-encryption-bucket-key-enabled': 'true', 'x-amz-storage-class': 'STANDARD_IA' } },
-  'dsse.bin': { status: 200, headers: { 'x-amz-server-side-encryption': 'aws:kms:dsse', 'x-amz-server-side-encryption-aws-kms-key-id': KEY } },
-  'sse-s3 with space.txt': { status: 200, headers: { 'x-amz-server-side-encryption': 'AES256', 'x-amz-meta-x-amz-key-v2': 'abc', 'x-amz-meta-x-amz-iv': 'iv' } },
+  'kms.bin': {
+    status: 200,
+    headers: {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': KEY,
+      'x-amz-server-side-encryption-bucket-key-enabled': 'true',
+      'x-amz-storage-class': 'STANDARD_IA',
+    },
+  },
+  'dsse.bin': {
+    status: 200,
+    headers: {
+      'x-amz-server-side-encryption': 'aws:kms:dsse',
+      'x-amz-server-side-encryption-aws-kms-key-id': KEY,
+    },
+  },
+  'sse-s3 with space.txt': {
+    status: 200,
+    headers: {
+      'x-amz-server-side-encryption': 'AES256',
+      'x-amz-meta-x-amz-key-v2': 'abc',
+      'x-amz-meta-x-amz-iv': 'iv',
+    },
+  },
   'legacy-plaintext.csv': { status: 200, headers: {} },
   'fsx-object': { status: 200, headers: { 'x-amz-server-side-encryption': 'aws:fsx' } },
   'customer-key.dat': { status: 400, headers: {} },
@@ -22,20 +50,41 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function answer(request: SeenRequest) {
+function answer(request: SeenRequest): FakeResponse {
   const key = request.path.replace(/^\/objects-bucket\/?/, '');
   if (request.method === 'GET' && key === '' && request.query.get('list-type') === '2') {
     const contents = Object.keys(OBJECTS)
       .sort()
-      .map((k) => `<Contents><Key>${escapeXml(k)}</Key><LastModified>2022-06-01T00:00:00.000Z</LastModified><ETag>"e"</ETag><Size>42</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+      .map(
+        (k) =>
+          `<Contents><Key>${escapeXml(k)}</Key><LastModified>2022-06-01T00:00:00.000Z</LastModified><ETag>"e"</ETag><Size>42</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      )
       .join('');
-    return { status: 200, headers: { 'content-type': 'application/xml' }, body: s3Xml('ListBucketResult', `<Name>objects-bucket</Name><KeyCount>${Object.keys(OBJECTS).length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}`) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/xml' },
+      body: s3Xml(
+        'ListBucketResult',
+        `<Name>objects-bucket</Name><KeyCount>${Object.keys(OBJECTS).length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}`,
+      ),
+    };
   }
   const object = OBJECTS[key];
   if (request.method === 'HEAD' && object) {
-    return { status: object.status, headers: { 'last-modified': 'Wed, 01 Jun 2022 00:00:00 GMT', 'content-length': '42', ...object.headers } };
+    return {
+      status: object.status,
+      headers: {
+        'last-modified': 'Wed, 01 Jun 2022 00:00:00 GMT',
+        'content-length': '42',
+        ...object.headers,
+      },
+    };
   }
-  return { status: 404, headers: { 'content-type': 'application/xml' }, body: s3ErrorXml('NoSuchKey', `no ${key}`) };
+  return {
+    status: 404,
+    headers: { 'content-type': 'application/xml' },
+    body: s3ErrorXml('NoSuchKey', `no ${key}`),
+  };
 }
 
 describe('Object sweep over the wire (real HEAD deserialisation)', () => {
@@ -45,16 +94,37 @@ describe('Object sweep over the wire (real HEAD deserialisation)', () => {
 
   beforeAll(async () => {
     server = await startFakeAws(answer);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    });
     const limit = pLimit(4);
-    result = await sweepBucket({ s3, bucket: 'objects-bucket', owner: '111122223333', mode: 'full', versions: false, sampleSize: 10, limit: (fn) => limit(fn), onObject: (o) => rows.push(o) });
+    result = await sweepBucket({
+      s3,
+      bucket: 'objects-bucket',
+      owner: '111122223333',
+      mode: 'full',
+      versions: false,
+      sampleSize: 10,
+      limit: (fn) => limit(fn),
+      onObject: (o) => rows.push(o),
+    });
     s3.destroy();
   });
   afterAll(() => server.close());
 
   it('classifies what the real SDK makes of each HEAD answer', () => {
     const byKey = Object.fromEntries(rows.map((r) => [r.key, r.outcome]));
-    expect(byKey['kms.bin']).toEqual({ kind: 'classified', type: 'SSE-KMS', algorithm: 'aws:kms', kmsKeyId: KEY, bucketKeyEnabled: true });
+    expect(byKey['kms.bin']).toEqual({
+      kind: 'classified',
+      type: 'SSE-KMS',
+      algorithm: 'aws:kms',
+      kmsKeyId: KEY,
+      bucketKeyEnabled: true,
+    });
     expect(byKey['dsse.bin']).toMatchObject({ type: 'DSSE-KMS' });
     expect(byKey['sse-s3 with space.txt']).toMatchObject({ type: 'SSE-S3', clientSide: 'v2' });
     expect(byKey['legacy-plaintext.csv']).toEqual({ kind: 'classified', type: 'NONE' });
@@ -68,8 +138,12 @@ describe('Object sweep over the wire (real HEAD deserialisation)', () => {
 
   it('sends HEAD for keys with spaces, unicode and XML characters, with ExpectedBucketOwner', () => {
     const heads = server.requests.filter((r) => r.method === 'HEAD');
-    expect(heads.map((r) => r.path.replace('/objects-bucket/', '')).sort()).toEqual(Object.keys(OBJECTS).sort());
-    expect(heads.every((r) => r.headers['x-amz-expected-bucket-owner'] === '111122223333')).toBe(true);
+    expect(heads.map((r) => r.path.replace('/objects-bucket/', '')).sort()).toEqual(
+      Object.keys(OBJECTS).sort(),
+    );
+    expect(heads.every((r) => r.headers['x-amz-expected-bucket-owner'] === '111122223333')).toBe(
+      true,
+    );
   });
 
   it('aggregates the bucket', () => {
