@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AwsClients } from '../collect/clients.js';
-import type { ObjectObservation } from '../collect/objects/classify.js';
 import {
   type CollectResult,
   collectEvidence,
@@ -30,7 +29,7 @@ import { FORMATS, type Format, renderFindings } from '../export/render.js';
 import { analyzePolicy } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
 import { LocalReportStore } from '../report-store/local.js';
-import { openObjectCsv } from '../report-store/objects-csv.js';
+import { lazyObjectCsv } from '../report-store/objects-csv.js';
 import type { ScanSummaryFile } from '../report-store/types.js';
 import { explainAnalysis } from './explain.js';
 import { createProgress } from './progress.js';
@@ -187,27 +186,6 @@ async function readCheckpoint(path: string): Promise<ScanCheckpoint> {
   }
 }
 
-/** Opens the CSV file on the first row, so buckets without objects leave no empty file. */
-function lazySink(path: string): ObjectSink {
-  let opened: Promise<ObjectSink> | undefined;
-  const pending: ObjectObservation[] = [];
-  return {
-    write: (observation) => {
-      pending.push(observation);
-      opened ??= openObjectCsv(path);
-      void opened.then((sink) => {
-        for (const row of pending.splice(0)) sink.write(row);
-      });
-    },
-    close: async () => {
-      if (!opened) return;
-      const sink = await opened;
-      for (const row of pending.splice(0)) sink.write(row);
-      await sink.close();
-    },
-  };
-}
-
 /** Builds the `s3scan` command. Each action resolves to an exit code. */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command();
@@ -243,14 +221,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(
       new Option(
         '--objects <mode>',
-        'object-level scan: none, a deterministic sample per bucket, or every object (HEAD)',
+        'object-level scan: none; sample (deterministic, HEAD); full (every object, HEAD); inventory (S3 Inventory EncryptionStatus); auto (inventory when fresh, else sample)',
       )
-        .choices(['none', 'sample', 'full'])
+        .choices(['none', 'sample', 'full', 'inventory', 'auto'])
         .default('none'),
     )
     .option('--versions', 'with --objects: also classify noncurrent object versions')
     .option('--sample-size <n>', 'objects per bucket with --objects sample', parseSampleSize, 100)
     .option('--resume', 'continue the interrupted scan whose checkpoint is in the store')
+    .option(
+      '--inventory-max-age <days>',
+      'with --objects inventory|auto: newest delivery may be this old',
+      parsePositiveInt,
+      8,
+    )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
     .addOption(formatOption())
@@ -279,7 +263,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const sinkFor =
         (scanId: string) =>
         (bucket: { accountId: string; name: string }): ObjectSink =>
-          lazySink(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name));
+          lazyObjectCsv(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name));
       try {
         let result: CollectResult;
         if (options.resume) {
@@ -303,6 +287,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
                     mode: options.objects,
                     versions: options.versions === true,
                     sampleSize: options.sampleSize,
+                    maxInventoryAgeDays: options.inventoryMaxAge,
                     sinkFor: sinkFor(scanId),
                   },
                 }

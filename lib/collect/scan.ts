@@ -10,8 +10,10 @@ import { globMatch } from '../policy/glob.js';
 import { bucketRegion, collectBucket, type Limiter, listBuckets } from './buckets.js';
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef, collectKmsKey } from './kms.js';
+import { ObjectAggregator } from './objects/aggregate.js';
 import type { ObjectObservation } from './objects/classify.js';
-import { type SweepCheckpoint, sweepBucket } from './objects/sweep.js';
+import { findInventory, InventoryUnavailableError, readInventory } from './objects/inventory.js';
+import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
 import { errorCode } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
@@ -44,11 +46,16 @@ export interface CollectOptions {
 export interface ObjectSink {
   write: (observation: ObjectObservation) => void;
   close: () => Promise<void>;
+  /** Throws away what was written (an inventory that turned out unusable). */
+  discard: () => Promise<void>;
 }
 
 /** How to scan objects. */
 export interface ObjectScanOptions {
-  mode: 'sample' | 'full';
+  /** `auto`: inventory when a fresh delivery with EncryptionStatus exists, else `sample`. */
+  mode: 'sample' | 'full' | 'inventory' | 'auto';
+  /** The newest inventory delivery may be at most this old (default 8 days). */
+  maxInventoryAgeDays?: number;
   versions: boolean;
   sampleSize: number;
   /** Buckets swept at the same time (each holds up to two listing pages in memory). */
@@ -205,6 +212,7 @@ async function finish(
   const { clients, stats } = machinery;
   if (options.objects && Object.keys(sweeps).length > 0) {
     const left = await sweepObjects(
+      new Date(evidence.scanTime),
       evidence.buckets,
       sweeps,
       options.objects,
@@ -274,6 +282,7 @@ export async function resumeCollection(
  * abort left unfinished.
  */
 async function sweepObjects(
+  scanTime: Date,
   buckets: BucketEvidence[],
   sweeps: Record<string, SweepCheckpoint | 'pending'>,
   objects: ObjectScanOptions,
@@ -295,18 +304,16 @@ async function sweepObjects(
           }
           const sink = objects.sinkFor?.(bucket);
           try {
-            const result = await sweepBucket({
-              s3: clients.s3(bucket.region),
-              bucket: bucket.name,
-              owner: bucket.accountId,
-              mode: objects.mode,
-              versions: objects.versions,
-              sampleSize: objects.sampleSize,
+            const result = await sweepOne(
+              bucket,
+              state,
+              objects,
+              clients,
               limit,
-              ...(state !== 'pending' ? { resume: state } : {}),
-              ...(signal ? { signal } : {}),
-              ...(sink ? { onObject: sink.write } : {}),
-            });
+              signal,
+              sink,
+              scanTime,
+            );
             if ('checkpoint' in result) {
               left[bucket.name] = result.checkpoint;
               return;
@@ -327,4 +334,69 @@ async function sweepObjects(
       ),
   );
   return left;
+}
+
+/** One bucket's object evidence in the requested mode, falling back from inventory in `auto`. */
+async function sweepOne(
+  bucket: BucketEvidence,
+  state: SweepCheckpoint | 'pending',
+  objects: ObjectScanOptions,
+  clients: AwsClients,
+  limit: Limiter,
+  signal: AbortSignal | undefined,
+  sink: ObjectSink | undefined,
+  scanTime: Date,
+): Promise<SweepResult> {
+  let fallback: string | undefined;
+  if (objects.mode === 'inventory' || objects.mode === 'auto') {
+    try {
+      const configurations =
+        'ok' in bucket.inventoryConfigurations ? bucket.inventoryConfigurations.ok : [];
+      const choice = await findInventory({
+        s3ForBucket: () => clients.s3(bucket.region),
+        bucket: bucket.name,
+        configurations,
+        versions: objects.versions,
+        scanTime,
+        maxAgeDays: objects.maxInventoryAgeDays ?? 8,
+        limit,
+      });
+      return {
+        evidence: await readInventory({
+          s3: clients.s3(bucket.region),
+          choice,
+          limit,
+          ...(sink ? { onObject: sink.write } : {}),
+        }),
+      };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      await sink?.discard();
+      const reason =
+        error instanceof InventoryUnavailableError
+          ? error
+          : new InventoryUnavailableError(errorCode(error), String((error as Error).message));
+      if (objects.mode === 'inventory') {
+        const empty = new ObjectAggregator('inventory', objects.versions);
+        empty.listFailed(reason.code, reason.message);
+        return { evidence: empty.result(false) };
+      }
+      fallback = `${reason.code}: ${reason.message}`;
+    }
+  }
+  const result = await sweepBucket({
+    s3: clients.s3(bucket.region),
+    bucket: bucket.name,
+    owner: bucket.accountId,
+    mode: objects.mode === 'full' ? 'full' : 'sample',
+    versions: objects.versions,
+    sampleSize: objects.sampleSize,
+    limit,
+    ...(state !== 'pending' ? { resume: state } : {}),
+    ...(signal ? { signal } : {}),
+    ...(sink ? { onObject: sink.write } : {}),
+  });
+  return 'evidence' in result && fallback
+    ? { evidence: { ...result.evidence, inventoryUnavailable: fallback } }
+    : result;
 }

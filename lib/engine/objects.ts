@@ -65,3 +65,21 @@ export function total(...tallies: (ObjectTally | undefined)[]): ObjectTally {
 export function isOutcome(value: ObjectScanEvidence | RuleOutcome): value is RuleOutcome {
   return 'status' in value;
 }
+
+/**
+ * S3 Inventory has no KMS key column: with KMS-encrypted objects known only from inventory,
+ * key-level rules cannot judge and say so instead of passing.
+ */
+export function inventoryWithoutKeys(
+  objects: ObjectScanEvidence,
+  bucket: string,
+): RuleOutcome | undefined {
+  const kmsObjects =
+    (objects.byEncryption['SSE-KMS']?.count ?? 0) + (objects.byEncryption['DSSE-KMS']?.count ?? 0);
+  if (objects.mode !== 'inventory' || kmsObjects === 0 || Object.keys(objects.byKmsKey).length > 0)
+    return undefined;
+  return {
+    status: 'SKIPPED',
+    message: `S3 Inventory lists ${kmsObjects} KMS-encrypted objects in bucket ${bucket} but has no KMS key column; scan with --objects sample or full to check their keys.`,
+  };
+}

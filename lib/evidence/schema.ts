@@ -71,7 +71,9 @@ const objectScan = {
     'deleteMarkers',
   ],
   properties: {
-    mode: { enum: ['sample', 'full'] },
+    mode: { enum: ['sample', 'full', 'inventory'] },
+    inventory: { type: 'object' },
+    inventoryUnavailable: { type: 'string' },
     versions: { type: 'boolean' },
     complete: { type: 'boolean' },
     listed: { type: 'integer', minimum: 0 },

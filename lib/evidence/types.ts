@@ -88,7 +88,18 @@ export interface ObjectTally {
 
 /** Aggregated object-level evidence of one bucket. The per-object list is streamed to the store. */
 export interface ObjectScanEvidence {
-  mode: 'sample' | 'full';
+  /** `inventory`: from an S3 Inventory delivery (no KMS key column: `byKmsKey` stays empty). */
+  mode: 'sample' | 'full' | 'inventory';
+  /** In `auto` mode: why the inventory could not be used and HEAD sampling was used instead. */
+  inventoryUnavailable?: string;
+  /** The delivery read, in inventory mode. */
+  inventory?: {
+    configurationId: string;
+    manifest: string;
+    createdAt: string;
+    fileFormat: string;
+    files: number;
+  };
   /** Whether noncurrent versions were included (`--versions`). */
   versions: boolean;
   /** True when every listed object (or the whole sample) was classified. */

@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -76,6 +76,43 @@ export async function openObjectCsv(path: string): Promise<ObjectSink> {
     close: async () => {
       csv.end();
       await finished(file);
+    },
+    discard: async () => {
+      csv.end();
+      await finished(file);
+      await rm(path, { force: true });
+    },
+  };
+}
+
+/**
+ * The objects CSV of one bucket, opened on the first row (buckets without objects leave no
+ * file). Rows arrive synchronously and are written in order once the file is open.
+ */
+export function lazyObjectCsv(path: string): ObjectSink {
+  let opened: Promise<ObjectSink> | undefined;
+  const pending: ObjectObservation[] = [];
+  const drain = (sink: ObjectSink) => {
+    for (const row of pending.splice(0)) sink.write(row);
+  };
+  return {
+    write: (observation) => {
+      pending.push(observation);
+      opened ??= openObjectCsv(path);
+      void opened.then(drain);
+    },
+    close: async () => {
+      if (!opened) return;
+      const sink = await opened;
+      drain(sink);
+      await sink.close();
+    },
+    discard: async () => {
+      pending.length = 0;
+      if (!opened) return;
+      const sink = await opened;
+      opened = undefined;
+      await sink.discard();
     },
   };
 }

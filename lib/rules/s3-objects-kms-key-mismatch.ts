@@ -1,5 +1,5 @@
 import { defaultEncryption, defaultKeyEvidence } from '../engine/encryption.js';
-import { isOutcome, objectEvidence } from '../engine/objects.js';
+import { inventoryWithoutKeys, isOutcome, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -9,7 +9,7 @@ import type { Rule } from '../engine/types.js';
  *   is `aws/s3`).
  * - FAIL: objects under other keys (key ARNs and counts in `details`).
  * - ERROR: the default encryption could not be read, or a key's identity cannot be told.
- * - SKIPPED: objects were not scanned, or the default encryption is not KMS.
+ * - SKIPPED: objects were not scanned, or only S3 Inventory was read (it has no KMS key column), or the default encryption is not KMS.
  */
 export const rule: Rule = {
   id: 's3-objects-kms-key-mismatch',
@@ -32,6 +32,8 @@ export const rule: Rule = {
     const name = context.bucket.name;
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
+    const inventoryBlind = inventoryWithoutKeys(objects, name);
+    if (inventoryBlind) return inventoryBlind;
     const encryption = defaultEncryption(context);
     if (encryption.kind === 'failed') {
       return {

@@ -1,4 +1,4 @@
-import { isOutcome, objectEvidence } from '../engine/objects.js';
+import { inventoryWithoutKeys, isOutcome, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
 
@@ -17,7 +17,7 @@ const LOST_STATES = new Set([
  * - FAIL (critical): objects under a key that is Disabled, PendingDeletion,
  *   PendingReplicaDeletion, Unavailable or missing (`NotFoundException`).
  * - ERROR: no unusable key found, but DescribeKey was denied or failed for some key.
- * - SKIPPED: objects were not scanned.
+ * - SKIPPED: objects were not scanned, or only S3 Inventory was read (it has no KMS key column).
  */
 export const rule: Rule = {
   id: 's3-objects-kms-key-unusable',
@@ -47,6 +47,8 @@ aws kms enable-key --key-id KEY_ARN`,
     const name = context.bucket.name;
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
+    const inventoryBlind = inventoryWithoutKeys(objects, name);
+    if (inventoryBlind) return inventoryBlind;
     const lost: { keyArn: string; state: string; objects: number; examples: string[] }[] = [];
     const unknown: string[] = [];
     for (const [keyArn, tally] of Object.entries(objects.byKmsKey)) {

@@ -1,0 +1,379 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { parse as parseCsv } from 'csv-parse';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type {
+  InventoryConfiguration,
+  ObjectEncryptionType,
+  ObjectScanEvidence,
+} from '../../evidence/types.js';
+import type { Limiter } from '../buckets.js';
+import { errorCode, httpStatus } from '../probe.js';
+import { ObjectAggregator } from './aggregate.js';
+import type { ObjectObservation } from './classify.js';
+
+/** `manifest.json` of an S3 Inventory delivery (aws-facts.md section 6). */
+export interface InventoryManifest {
+  sourceBucket: string;
+  destinationBucket: string;
+  version?: string;
+  creationTimestamp: string;
+  fileFormat: string;
+  fileSchema: string;
+  files: { key: string; size: number; MD5checksum: string }[];
+}
+
+/** A delivery chosen for a bucket: its configuration, manifest location and age. */
+export interface InventoryChoice {
+  configuration: InventoryConfiguration;
+  destinationBucket: string;
+  manifestKey: string;
+  createdAt: string;
+}
+
+/** Why a bucket's inventory could not be used; `auto` falls back to sampling on these. */
+export class InventoryUnavailableError extends Error {
+  public constructor(
+    public readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InventoryUnavailableError';
+  }
+}
+
+/** Inventory `EncryptionStatus` values to s3scan's types; anything new is "encrypted, unknown type". */
+const STATUS: Record<string, ObjectEncryptionType> = {
+  'SSE-S3': 'SSE-S3',
+  'SSE-KMS': 'SSE-KMS',
+  'DSSE-KMS': 'DSSE-KMS',
+  'SSE-C': 'SSE-C',
+  'NOT-SSE': 'NONE',
+};
+
+const DELIVERY = /\/(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})Z\/$/;
+
+function bucketFromArn(arn: string | undefined): string | undefined {
+  return arn?.startsWith('arn:') ? arn.split(':::')[1] : arn;
+}
+
+/**
+ * Finds the newest inventory delivery with `EncryptionStatus` for a bucket, no older than
+ * `maxAgeDays` at `scanTime`. Throws {@link InventoryUnavailableError} naming why not.
+ */
+export async function findInventory(options: {
+  s3ForBucket: (bucket: string) => S3Client;
+  bucket: string;
+  configurations: InventoryConfiguration[];
+  versions: boolean;
+  scanTime: Date;
+  maxAgeDays: number;
+  limit: Limiter;
+}): Promise<InventoryChoice> {
+  const usable = options.configurations
+    .filter((c) => c.IsEnabled !== false && (c.OptionalFields ?? []).includes('EncryptionStatus'))
+    .filter((c) => !options.versions || c.IncludedObjectVersions === 'All')
+    .sort((a, b) =>
+      a.Schedule?.Frequency === 'Daily' ? -1 : b.Schedule?.Frequency === 'Daily' ? 1 : 0,
+    );
+  if (usable.length === 0) {
+    throw new InventoryUnavailableError(
+      'NoInventoryWithEncryptionStatus',
+      `no enabled inventory configuration of ${options.bucket} includes EncryptionStatus${options.versions ? ' and all versions' : ''}`,
+    );
+  }
+  const reasons: string[] = [];
+  for (const configuration of usable) {
+    const destination = configuration.Destination?.S3BucketDestination;
+    const destinationBucket = bucketFromArn(destination?.Bucket);
+    if (!destinationBucket || !configuration.Id) continue;
+    const prefix = `${destination?.Prefix ? `${destination.Prefix.replace(/\/$/, '')}/` : ''}${options.bucket}/${configuration.Id}/`;
+    let folders: string[];
+    try {
+      const out = await options.limit(() =>
+        options.s3ForBucket(destinationBucket).send(
+          new ListObjectsV2Command({
+            Bucket: destinationBucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            MaxKeys: 1000,
+          }),
+        ),
+      );
+      folders = (out.CommonPrefixes ?? [])
+        .map((p) => p.Prefix ?? '')
+        .filter((p) => DELIVERY.test(p));
+    } catch (error) {
+      // The destination may be in another account; denied is common and must be said.
+      reasons.push(`listing s3://${destinationBucket}/${prefix} failed (${errorCode(error)})`);
+      continue;
+    }
+    const newest = folders.sort().at(-1);
+    if (!newest) {
+      reasons.push(`no delivery under s3://${destinationBucket}/${prefix}`);
+      continue;
+    }
+    const [, y, mo, d, h, mi] = DELIVERY.exec(newest) ?? [];
+    const createdAt = new Date(`${y}-${mo}-${d}T${h}:${mi}:00Z`);
+    const ageDays = (options.scanTime.getTime() - createdAt.getTime()) / 86_400_000;
+    if (ageDays > options.maxAgeDays) {
+      reasons.push(
+        `newest delivery ${createdAt.toISOString()} is ${ageDays.toFixed(1)} days old (limit ${options.maxAgeDays})`,
+      );
+      continue;
+    }
+    return {
+      configuration,
+      destinationBucket,
+      manifestKey: `${newest}manifest.json`,
+      createdAt: createdAt.toISOString(),
+    };
+  }
+  throw new InventoryUnavailableError(
+    'NoFreshInventory',
+    reasons.join('; ') || 'no usable inventory destination',
+  );
+}
+
+async function getObjectStream(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  limit: Limiter,
+): Promise<Readable> {
+  const out = await limit(() => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return out.Body as Readable;
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Passes bytes through while computing their MD5. */
+function md5Tap(hash: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+/** Inventory CSV keys are URL-encoded, with `+` for spaces. */
+export function decodeInventoryKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, '%20'));
+}
+
+function observation(
+  row: Record<string, string | boolean | bigint | number | undefined>,
+  fields: Record<string, string>,
+): ObjectObservation | undefined {
+  const get = (name: string) => {
+    const value = row[fields[name] ?? name];
+    return value === undefined || value === null ? undefined : String(value);
+  };
+  const rawKey = get('Key');
+  if (rawKey === undefined) return undefined;
+  const key = fields.Key === 'Key' ? decodeInventoryKey(rawKey) : rawKey;
+  const base = {
+    key,
+    ...(get('VersionId') ? { versionId: get('VersionId') } : {}),
+    isLatest: get('IsLatest') === undefined ? true : get('IsLatest') === 'true',
+    size: Number(get('Size') ?? 0) || 0,
+    ...(get('LastModifiedDate')
+      ? { lastModified: new Date(String(get('LastModifiedDate'))).toISOString() }
+      : {}),
+    storageClass: get('StorageClass') || 'STANDARD',
+  };
+  if (get('IsDeleteMarker') === 'true') return { ...base, outcome: { kind: 'delete-marker' } };
+  const status = get('EncryptionStatus') ?? '';
+  const type = STATUS[status] ?? 'UNKNOWN';
+  return {
+    ...base,
+    outcome: {
+      kind: 'classified',
+      type,
+      ...(type === 'UNKNOWN' ? { algorithm: status || '(empty EncryptionStatus)' } : {}),
+      ...(get('BucketKeyStatus') ? { bucketKeyEnabled: get('BucketKeyStatus') === 'ENABLED' } : {}),
+    },
+  } as ObjectObservation;
+}
+
+const CSV_FIELDS = [
+  'Key',
+  'VersionId',
+  'IsLatest',
+  'IsDeleteMarker',
+  'Size',
+  'LastModifiedDate',
+  'StorageClass',
+  'EncryptionStatus',
+  'BucketKeyStatus',
+];
+const PARQUET_FIELDS: Record<string, string> = {
+  Key: 'key',
+  VersionId: 'version_id',
+  IsLatest: 'is_latest',
+  IsDeleteMarker: 'is_delete_marker',
+  Size: 'size',
+  LastModifiedDate: 'last_modified_date',
+  StorageClass: 'storage_class',
+  EncryptionStatus: 'encryption_status',
+  BucketKeyStatus: 'bucket_key_status',
+};
+
+async function readCsvFile(
+  stream: Readable,
+  columns: string[],
+  hash: ReturnType<typeof createHash>,
+  onRow: (o: ObjectObservation) => void,
+): Promise<void> {
+  const fields = Object.fromEntries(CSV_FIELDS.map((f) => [f, f]));
+  // gunzip and parse as a stream: one row in memory at a time, whatever the file size.
+  const parser = parseCsv({ columns, relax_column_count: false, skip_empty_lines: true });
+  const rows = pipeline(stream, md5Tap(hash), createGunzip(), parser);
+  // Either side may fail first (a truncated gzip fails both); the loop reports it, not a stray rejection.
+  rows.catch(() => undefined);
+  for await (const row of parser) {
+    const o = observation(row as Record<string, string>, fields);
+    if (o) onRow(o);
+  }
+  await rows;
+}
+
+async function readParquetFile(
+  stream: Readable,
+  hash: ReturnType<typeof createHash>,
+  onRow: (o: ObjectObservation) => void,
+): Promise<void> {
+  // Parquet needs random access: spool to a temporary file (disk, not memory), then read it
+  // one row group at a time.
+  const dir = await mkdtemp(join(tmpdir(), 's3scan-inventory-'));
+  const path = join(dir, 'part.parquet');
+  try {
+    await pipeline(stream, md5Tap(hash), createWriteStream(path));
+    const file = await asyncBufferFromFile(path);
+    const metadata = await parquetMetadataAsync(file);
+    const present = new Set(metadata.schema.map((s) => s.name));
+    const columns = Object.values(PARQUET_FIELDS).filter((c) => present.has(c));
+    let rowStart = 0;
+    for (const group of metadata.row_groups) {
+      const rowEnd = rowStart + Number(group.num_rows);
+      const rows = await parquetReadObjects({ file, metadata, columns, rowStart, rowEnd });
+      for (const row of rows) {
+        const o = observation(row as Record<string, string>, PARQUET_FIELDS);
+        if (o) onRow(o);
+      }
+      rowStart = rowEnd;
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads one inventory delivery into object aggregates: verifies `manifest.checksum` and every
+ * data file's MD5, streams gzip CSV (no header row; columns from `fileSchema`; URL-encoded
+ * keys) and Parquet. ORC is refused with what to switch to. Any bad file makes the whole
+ * delivery unusable: a partly read inventory is never reported as the bucket's truth.
+ */
+export async function readInventory(options: {
+  s3: S3Client;
+  choice: InventoryChoice;
+  limit: Limiter;
+  onObject?: (o: ObjectObservation) => void;
+}): Promise<ObjectScanEvidence> {
+  const { s3, choice, limit } = options;
+  const bucket = choice.destinationBucket;
+  const manifestText = await readText(await getObjectStream(s3, bucket, choice.manifestKey, limit));
+  const checksumKey = choice.manifestKey.replace(/manifest\.json$/, 'manifest.checksum');
+  let expected: string | undefined;
+  try {
+    expected = (await readText(await getObjectStream(s3, bucket, checksumKey, limit)))
+      .trim()
+      .toLowerCase();
+  } catch (error) {
+    if (httpStatus(error) !== 404) throw error;
+  }
+  if (expected && createHash('md5').update(manifestText).digest('hex') !== expected) {
+    throw new InventoryUnavailableError(
+      'InventoryChecksumMismatch',
+      `s3://${bucket}/${choice.manifestKey} does not match manifest.checksum`,
+    );
+  }
+  let manifest: InventoryManifest;
+  try {
+    manifest = JSON.parse(manifestText) as InventoryManifest;
+  } catch (error) {
+    throw new InventoryUnavailableError(
+      'InventoryManifestInvalid',
+      `s3://${bucket}/${choice.manifestKey} is not JSON: ${(error as Error).message}`,
+    );
+  }
+  const format = String(manifest.fileFormat).toUpperCase();
+  if (format === 'ORC') {
+    throw new InventoryUnavailableError(
+      'InventoryFormatUnsupported',
+      'ORC inventory reports are not supported: no maintained ORC reader exists for JavaScript. Switch the inventory configuration to Parquet or CSV',
+    );
+  }
+  if (format !== 'CSV' && format !== 'PARQUET') {
+    throw new InventoryUnavailableError(
+      'InventoryFormatUnsupported',
+      `unknown inventory fileFormat ${JSON.stringify(manifest.fileFormat)}`,
+    );
+  }
+  const columns = String(manifest.fileSchema)
+    .split(',')
+    .map((c) => c.trim());
+  const versions = choice.configuration.IncludedObjectVersions === 'All';
+  const aggregator = new ObjectAggregator('inventory', versions);
+  const collectRow = (o: ObjectObservation) => {
+    aggregator.listed(1);
+    aggregator.add(o);
+    // Rows stream straight on; if a later checksum fails the caller discards the whole list.
+    options.onObject?.(o);
+  };
+  for (const file of manifest.files ?? []) {
+    const hash = createHash('md5');
+    try {
+      const stream = await getObjectStream(s3, bucket, file.key, limit);
+      if (format === 'CSV') await readCsvFile(stream, columns, hash, collectRow);
+      else await readParquetFile(stream, hash, collectRow);
+    } catch (error) {
+      if (error instanceof InventoryUnavailableError) throw error;
+      throw new InventoryUnavailableError(
+        'InventoryFileUnreadable',
+        `s3://${bucket}/${file.key}: ${errorCode(error)}: ${(error as Error).message}`,
+      );
+    }
+    const md5 = hash.digest('hex');
+    if (file.MD5checksum && md5 !== file.MD5checksum.toLowerCase()) {
+      throw new InventoryUnavailableError(
+        'InventoryChecksumMismatch',
+        `s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.MD5checksum}`,
+      );
+    }
+  }
+  const evidence = aggregator.result(true);
+  return {
+    ...evidence,
+    inventory: {
+      configurationId: choice.configuration.Id ?? '',
+      manifest: `s3://${bucket}/${choice.manifestKey}`,
+      createdAt: choice.createdAt,
+      fileFormat: format,
+      files: (manifest.files ?? []).length,
+    },
+  };
+}

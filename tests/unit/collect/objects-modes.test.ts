@@ -1,0 +1,166 @@
+import { Readable } from 'node:stream';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketInventoryConfigurationsCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AwsClients } from '../../../lib/collect/clients.js';
+import { collectEvidence } from '../../../lib/collect/scan.js';
+import { evaluate } from '../../../lib/engine/evaluate.js';
+import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+import { inventoryCsvGz, manifest } from '../../helpers/inventory.js';
+
+const s3 = mockClient(S3Client);
+const sts = mockClient(STSClient);
+const clients = () =>
+  new AwsClients(
+    { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+    'us-east-1',
+  );
+const inventoryConfig = {
+  Id: 'daily',
+  IsEnabled: true,
+  IncludedObjectVersions: 'Current' as const,
+  Schedule: { Frequency: 'Daily' as const },
+  Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::dest', Format: 'CSV' as const } },
+  OptionalFields: ['EncryptionStatus' as const],
+};
+const plaintextRows = [
+  {
+    key: 'legacy.csv',
+    size: 5,
+    lastModified: '2020-01-01T00:00:00.000Z',
+    storageClass: 'STANDARD',
+    encryptionStatus: 'NOT-SSE',
+  },
+];
+
+describe('Object modes inventory and auto', () => {
+  beforeEach(() => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '111122223333',
+      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/cli',
+    });
+    s3.on(ListBucketsCommand).resolves({
+      Buckets: ['good', 'broken', 'none'].map((Name) => ({ Name, BucketRegion: 'us-east-1' })),
+    });
+    s3.on(GetBucketEncryptionCommand).resolves({
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    });
+    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketVersioningCommand).resolves({});
+    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'none' }).resolves({
+      IsTruncated: false,
+    });
+    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'good' }).resolves({
+      IsTruncated: false,
+      InventoryConfigurationList: [inventoryConfig],
+    });
+    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'broken' }).resolves({
+      IsTruncated: false,
+      InventoryConfigurationList: [inventoryConfig],
+    });
+    s3.on(ListObjectsV2Command, { Bucket: 'dest' }).callsFake((input: { Prefix: string }) => ({
+      CommonPrefixes: [{ Prefix: `${input.Prefix}2026-10-31T01-00Z/` }],
+    }));
+    const good = inventoryCsvGz('good', plaintextRows);
+    const broken = inventoryCsvGz('broken', plaintextRows);
+    const files: Record<string, Buffer | string> = {
+      'good/daily/2026-10-31T01-00Z/manifest.json': manifest('good', 'CSV', [
+        { key: 'good/daily/data/a.csv.gz', data: good },
+      ]),
+      'good/daily/data/a.csv.gz': good,
+      'broken/daily/2026-10-31T01-00Z/manifest.json': manifest('broken', 'CSV', [
+        { key: 'broken/daily/data/a.csv.gz', data: broken },
+      ]),
+      'broken/daily/data/a.csv.gz': broken.subarray(0, 12),
+    };
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      const body = files[input.Key];
+      if (!body)
+        throw Object.assign(new Error('NoSuchKey'), {
+          name: 'NoSuchKey',
+          $metadata: { httpStatusCode: 404 },
+        });
+      return { Body: Readable.from([Buffer.from(body)]) };
+    });
+    s3.on(ListObjectsV2Command, { Bucket: 'none' }).resolves({
+      Contents: [{ Key: 'sampled.txt', Size: 3 }],
+      IsTruncated: false,
+    });
+    s3.on(ListObjectsV2Command, { Bucket: 'broken' }).resolves({
+      Contents: [{ Key: 'sampled.txt', Size: 3 }],
+      IsTruncated: false,
+    });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
+  });
+  afterEach(() => {
+    s3.reset();
+    sts.reset();
+  });
+
+  const run = (mode: 'inventory' | 'auto') =>
+    collectEvidence({
+      clients: clients(),
+      concurrency: 4,
+      scanId: 's',
+      scanTime: new Date('2026-11-01T06:00:00Z'),
+      toolVersion: 't',
+      objects: { mode, versions: false, sampleSize: 5 },
+    });
+
+  it('inventory mode: reads a good delivery, reports a truncated one as ERROR, leaves the others alone', async () => {
+    // Act
+    const { evidence } = await run('inventory');
+    const { findings } = evaluate(evidence);
+    const status = (bucket: string) =>
+      findings.find((f) => f.resource.name === bucket && f.ruleId === 's3-objects-unencrypted');
+
+    // Assess
+    expect(evidence.buckets.find((b) => b.name === 'good')?.objects).toMatchObject({
+      mode: 'inventory',
+      byEncryption: { NONE: { count: 1 } },
+    });
+    expect(status('good')?.status).toBe('FAIL');
+    expect(status('broken')).toMatchObject({
+      status: 'ERROR',
+      message: expect.stringMatching(/InventoryFileUnreadable/),
+    });
+    expect(status('none')).toMatchObject({
+      status: 'ERROR',
+      message: expect.stringMatching(/NoInventoryWithEncryptionStatus/),
+    });
+    expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
+  });
+
+  it('auto mode: uses the inventory where it is fresh and samples with HEAD elsewhere, saying why', async () => {
+    // Act
+    const { evidence } = await run('auto');
+
+    // Assess
+    const byName = Object.fromEntries(evidence.buckets.map((b) => [b.name, b.objects]));
+    expect(byName.good).toMatchObject({ mode: 'inventory' });
+    expect(byName.broken).toMatchObject({
+      mode: 'sample',
+      classified: 1,
+      inventoryUnavailable: expect.stringMatching(/^InventoryFileUnreadable/),
+    });
+    expect(byName.none).toMatchObject({
+      mode: 'sample',
+      inventoryUnavailable: expect.stringMatching(/^NoInventoryWithEncryptionStatus/),
+    });
+  });
+});
