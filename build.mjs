@@ -13,6 +13,8 @@ if (process.argv.includes('--bench')) {
   await build({
     entryPoints: ['bench/run.ts'],
     outfile: 'dist/bench/run.js',
+    // DuckDB loads a native binding per platform: resolve it from node_modules at run time.
+    external: ['@duckdb/*'],
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -1,13 +1,48 @@
 // `npm run bench` (add `-- --quick` for a run under two minutes). Never part of `npm test`.
+// Each benchmark runs in its own process, so memory figures are its own.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchEvaluate } from './evaluate.js';
+import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchPolicy } from './policy.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
 const quick = process.argv.includes('--quick');
 
-await benchPolicy(quick);
-await benchEvaluate(quick);
-await benchBucketScan(quick);
-await benchSdkCallCost(quick);
+const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
+  policy: benchPolicy,
+  evaluate: benchEvaluate,
+  'bucket-scan': benchBucketScan,
+  'sdk-call': benchSdkCallCost,
+  'head-sweep': benchHeadSweep,
+  'sweep-memory': benchSweepMemory,
+  inventory: benchInventory,
+  'cost-model': costModel,
+};
+
+const only = process.argv[process.argv.indexOf('--only') + 1];
+if (process.argv.includes('--only') && only) {
+  const bench = BENCHES[only];
+  if (!bench)
+    throw new Error(`unknown benchmark ${only}; one of ${Object.keys(BENCHES).join(', ')}`);
+  await bench(quick);
+} else {
+  let failed = 0;
+  for (const name of Object.keys(BENCHES)) {
+    const args = [
+      '--expose-gc',
+      fileURLToPath(import.meta.url),
+      '--only',
+      name,
+      ...(quick ? ['--quick'] : []),
+    ];
+    const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (result.status !== 0) {
+      failed += 1;
+      process.stderr.write(`benchmark ${name} failed (exit ${result.status})\n`);
+    }
+  }
+  process.exitCode = failed > 0 ? 1 : 0;
+}

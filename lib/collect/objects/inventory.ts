@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parse as parseCsv } from 'csv-parse';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type {
   InventoryConfiguration,
@@ -171,7 +171,8 @@ function md5Tap(hash: ReturnType<typeof createHash>): Transform {
 
 /** Inventory CSV keys are URL-encoded, with `+` for spaces. */
 export function decodeInventoryKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, '%20'));
+  const spaced = key.includes('+') ? key.replaceAll('+', ' ') : key;
+  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
 }
 
 function observation(
@@ -232,23 +233,132 @@ const PARQUET_FIELDS: Record<string, string> = {
   BucketKeyStatus: 'bucket_key_status',
 };
 
+/**
+ * The common shape of an inventory record, split at once: every field quoted, no quote inside
+ * a field (keys are URL-encoded). Undefined for anything else.
+ */
+function simpleRecord(line: string): string[] | undefined {
+  const end = line.endsWith('\r') ? line.length - 2 : line.length - 1;
+  if (end < 1 || line.charCodeAt(0) !== 34 || line.charCodeAt(end) !== 34) return undefined;
+  const fields = line.slice(1, end).split('","');
+  for (const field of fields) if (field.includes('"')) return undefined;
+  return fields;
+}
+
+/** Splits one CSV record (RFC 4180: quoted fields, "" inside quotes). */
+export function splitCsvRecord(line: string): string[] {
+  const simple = simpleRecord(line);
+  if (simple) return simple;
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields;
+}
+
+function quoteCount(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) count++;
+  return count;
+}
+
 async function readCsvFile(
   stream: Readable,
   columns: string[],
   hash: ReturnType<typeof createHash>,
   onRow: (o: ObjectObservation) => void,
 ): Promise<void> {
-  const fields = Object.fromEntries(CSV_FIELDS.map((f) => [f, f]));
-  // gunzip and parse as a stream: one row in memory at a time, whatever the file size.
-  const parser = parseCsv({ columns, relax_column_count: false, skip_empty_lines: true });
-  const rows = pipeline(stream, md5Tap(hash), createGunzip(), parser);
-  // Either side may fail first (a truncated gzip fails both); the loop reports it, not a stray rejection.
-  rows.catch(() => undefined);
-  for await (const row of parser) {
-    const o = observation(row as Record<string, string>, fields);
-    if (o) onRow(o);
+  const at = (name: string) => columns.indexOf(name);
+  const index = {
+    key: at('Key'),
+    version: at('VersionId'),
+    latest: at('IsLatest'),
+    deleteMarker: at('IsDeleteMarker'),
+    size: at('Size'),
+    modified: at('LastModifiedDate'),
+    storage: at('StorageClass'),
+    status: at('EncryptionStatus'),
+    bucketKey: at('BucketKeyStatus'),
+  };
+  if (index.key < 0 || index.status < 0) {
+    throw new InventoryUnavailableError(
+      'InventoryManifestInvalid',
+      `fileSchema lacks Key or EncryptionStatus: ${columns.join(', ')}`,
+    );
   }
-  await rows;
+  const tap = md5Tap(hash);
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  stream.on('error', (error) => gunzip.destroy(error));
+  tap.on('error', (error) => gunzip.destroy(error));
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  // gunzip and split line by line: memory holds one chunk, whatever the file size.
+  for await (const chunk of stream.pipe(tap).pipe(gunzip)) {
+    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+    rest = lines.pop() ?? '';
+    let pending = '';
+    for (const line of lines) {
+      const record = pending ? `${pending}\n${line}` : line;
+      const fields = simpleRecord(record);
+      if (fields) {
+        onRow(csvObservation(fields, index));
+        pending = '';
+        continue;
+      }
+      // An odd number of quotes means a quoted newline: the record continues on the next line.
+      if (quoteCount(record) % 2 === 1) {
+        pending = record;
+        continue;
+      }
+      pending = '';
+      if (record.length > 0)
+        onRow(
+          csvObservation(
+            splitCsvRecord(record.endsWith('\r') ? record.slice(0, -1) : record),
+            index,
+          ),
+        );
+    }
+    if (pending) rest = `${pending}\n${rest}`;
+  }
+  rest += decoder.end();
+  if (rest.trim().length > 0) onRow(csvObservation(splitCsvRecord(rest), index));
+}
+
+function csvObservation(f: string[], index: Record<string, number>): ObjectObservation {
+  const field = (i: number | undefined) => (i === undefined || i < 0 ? '' : (f[i] ?? ''));
+  const base = {
+    key: decodeInventoryKey(field(index.key)),
+    isLatest: field(index.latest) !== 'false',
+    size: Number(field(index.size)) || 0,
+    storageClass: field(index.storage) || 'STANDARD',
+  } as Omit<ObjectObservation, 'outcome'>;
+  const version = field(index.version);
+  if (version) base.versionId = version;
+  const modified = field(index.modified);
+  if (modified) base.lastModified = modified;
+  if (field(index.deleteMarker) === 'true') return { ...base, outcome: { kind: 'delete-marker' } };
+  const status = field(index.status);
+  const type = STATUS[status] ?? 'UNKNOWN';
+  const outcome: ObjectObservation['outcome'] = { kind: 'classified', type };
+  if (type === 'UNKNOWN') outcome.algorithm = status || '(empty EncryptionStatus)';
+  const bucketKey = field(index.bucketKey);
+  if (bucketKey) outcome.bucketKeyEnabled = bucketKey === 'ENABLED';
+  return { ...base, outcome };
 }
 
 async function readParquetFile(

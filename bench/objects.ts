@@ -1,0 +1,327 @@
+// Object-level benchmarks (issue 4). Paths are relative to the bundle in dist/bench/.
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
+import { createGzip } from 'node:zlib';
+import { type GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import type { Limiter } from '../lib/collect/buckets.js';
+import { readInventory } from '../lib/collect/objects/inventory.js';
+import { sweepBucket } from '../lib/collect/objects/sweep.js';
+import { report, timeIt } from './common.js';
+
+const limiterOf = (concurrency: number): Limiter => {
+  const limit = pLimit(concurrency);
+  return (fn) => limit(fn);
+};
+
+/**
+ * A fake S3 on 127.0.0.1, in a worker thread so its CPU is not the sweep's: ListObjectsV2 and
+ * HeadObject for `objects` keys, every answer after `latencyMs`.
+ */
+async function startServer(
+  objects: number,
+  latencyMs: number,
+): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const source = `
+    const { createServer } = require('node:http');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { objects, latencyMs } = workerData;
+    const key = (i) => 'data/' + String(i).padStart(8, '0') + '.bin';
+    const server = createServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      const reply = (status, headers, body) => setTimeout(() => { res.writeHead(status, headers); res.end(body); }, latencyMs);
+      if (req.method === 'HEAD') {
+        const i = Number(url.pathname.replace(/\\D/g, ''));
+        return reply(200, i % 10 === 0 ? { 'content-length': '10' } : { 'content-length': '10', 'x-amz-server-side-encryption': 'AES256' });
+      }
+      const start = Number(url.searchParams.get('continuation-token') || 0);
+      const end = Math.min(objects, start + 1000);
+      let body = '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name>';
+      for (let i = start; i < end; i++) body += '<Contents><Key>' + key(i) + '</Key><Size>10</Size><StorageClass>STANDARD</StorageClass></Contents>';
+      body += '<IsTruncated>' + (end < objects) + '</IsTruncated>' + (end < objects ? '<NextContinuationToken>' + end + '</NextContinuationToken>' : '') + '</ListBucketResult>';
+      reply(200, { 'content-type': 'application/xml' }, body);
+    });
+    server.keepAliveTimeout = 60000;
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+    parentPort.on('message', () => server.close(() => process.exit(0)));
+  `;
+  const worker = new Worker(source, { eval: true, workerData: { objects, latencyMs } });
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => void (await worker.terminate()),
+  };
+}
+
+async function sweepOverHttp(objects: number, latencyMs: number, concurrency: number) {
+  const server = await startServer(objects, latencyMs);
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    maxAttempts: 3,
+    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+  });
+  try {
+    const { result, ms } = await timeIt(() =>
+      sweepBucket({
+        s3,
+        bucket: 'b',
+        owner: '111122223333',
+        mode: 'full',
+        versions: false,
+        sampleSize: 1,
+        limit: limiterOf(concurrency),
+      }),
+    );
+    if (!('evidence' in result) || result.evidence.classified !== objects)
+      throw new Error('the sweep did not classify every object');
+    return { headsPerSecond: objects / (ms / 1000), ms };
+  } finally {
+    s3.destroy();
+    await server.stop();
+  }
+}
+
+/** HEAD sweep against a local HTTP S3 with fixed latency: concurrency pays, up to the SDK's CPU. */
+export async function benchHeadSweep(quick: boolean): Promise<void> {
+  const C = 64;
+  const L = 20;
+  const objects = quick ? 3000 : 12_000;
+  const swept = await sweepOverHttp(objects, L, C);
+  const limit = C / (L / 1000);
+  report({
+    bench: 'head-sweep',
+    metric: 'efficiency',
+    value: swept.headsPerSecond / limit,
+    unit: 'ratio',
+    note: `achieved HEAD/s ${swept.headsPerSecond.toFixed(0)} / (C/L) ${limit}, C=${C}, L=${L}ms, ${objects} objects over HTTP on 127.0.0.1`,
+  });
+  const naiveObjects = quick ? 100 : 300;
+  const naive = await sweepOverHttp(naiveObjects, L, 1);
+  report({
+    bench: 'head-sweep',
+    metric: 'speedup-vs-sequential',
+    value: swept.headsPerSecond / naive.headsPerSecond,
+    unit: 'ratio',
+    note: `bounded concurrency ${swept.headsPerSecond.toFixed(0)}/s vs the sequential loop ${naive.headsPerSecond.toFixed(1)}/s (floor 1/L = ${1000 / L}/s)`,
+  });
+  // The CPU floor: the same sweep with no latency shows what one core of SDK work allows.
+  const cpuBound = await sweepOverHttp(objects, 0, C);
+  report({
+    bench: 'head-sweep',
+    metric: 'vs-cpu-bound',
+    value: swept.headsPerSecond / Math.min(limit, cpuBound.headsPerSecond),
+    unit: 'ratio',
+    note: `achieved / min(C/L, ${cpuBound.headsPerSecond.toFixed(0)} HEAD/s with zero latency: the SDK's CPU per call on this machine)`,
+  });
+}
+
+/** Peak RSS while sweeping a million objects through a client that answers at once. */
+export async function benchSweepMemory(quick: boolean): Promise<void> {
+  const objects = quick ? 200_000 : 1_000_000;
+  const key = (i: number) => `data/${String(i).padStart(8, '0')}.bin`;
+  // A duck-typed client: the memory under test is the sweep's, not the SDK's.
+  const s3 = {
+    send: async (command: { input: { ContinuationToken?: string; Key?: string } }) => {
+      // Bundlers may rename command classes: tell HEAD from LIST by the input.
+      if (command.input.Key !== undefined) {
+        return Number(command.input.Key?.slice(5, 13)) % 10 === 0
+          ? {}
+          : { ServerSideEncryption: 'AES256' };
+      }
+      const start = Number(command.input.ContinuationToken ?? 0);
+      const end = Math.min(objects, start + 1000);
+      return {
+        Contents: Array.from({ length: end - start }, (_, i) => ({
+          Key: key(start + i),
+          Size: 10,
+          StorageClass: 'STANDARD',
+        })),
+        IsTruncated: end < objects,
+        ...(end < objects ? { NextContinuationToken: String(end) } : {}),
+      };
+    },
+  } as unknown as S3Client;
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const { ms } = await timeIt(() =>
+    sweepBucket({
+      s3,
+      bucket: 'b',
+      owner: '1',
+      mode: 'full',
+      versions: false,
+      sampleSize: 1,
+      limit: limiterOf(64),
+      onObject: () => undefined,
+    }),
+  );
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  report({
+    bench: 'head-sweep',
+    metric: 'peak-rss',
+    value: peak / 2 ** 20,
+    unit: 'MiB',
+    note: `${objects} objects swept in ${(ms / 1000).toFixed(1)}s; RSS before ${(before / 2 ** 20).toFixed(0)} MiB; target < 300 MiB`,
+  });
+}
+
+/** Writes an inventory-style gzip CSV of `rows` rows (no header, URL-encoded keys). */
+async function writeInventoryCsv(path: string, rows: number): Promise<void> {
+  const statuses = [
+    'SSE-S3',
+    'SSE-KMS',
+    'SSE-S3',
+    'SSE-KMS',
+    'NOT-SSE',
+    'SSE-S3',
+    'SSE-C',
+    'SSE-S3',
+  ];
+  const classes = ['STANDARD', 'STANDARD_IA', 'GLACIER', 'INTELLIGENT_TIERING'];
+  async function* lines() {
+    let chunk = '';
+    for (let i = 0; i < rows; i++) {
+      chunk += `"src","logs/2024/${i % 97}/object+${i}.json","","true","false","${(i * 37) % 100000}","2024-05-01T00:00:00.000Z","${classes[i % 4]}","${statuses[i % 8]}","ENABLED"\n`;
+      if (chunk.length > 1 << 20) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield chunk;
+  }
+  await pipeline(Readable.from(lines()), createGzip({ level: 6 }), createWriteStream(path));
+}
+
+/** Inventory classification against `zcat | wc -l` (the floor) and DuckDB on the same file. */
+export async function benchInventory(quick: boolean): Promise<void> {
+  const rows = quick ? 500_000 : 5_000_000;
+  const dir = await mkdtemp(join(tmpdir(), 's3scan-bench-inventory-'));
+  const path = join(dir, 'part.csv.gz');
+  try {
+    await writeInventoryCsv(path, rows);
+    const { size } = await stat(path);
+    const { ms: zcatMs } = await timeIt(() => execFileSync('bash', ['-c', `zcat ${path} | wc -l`]));
+    const floor = rows / (zcatMs / 1000);
+
+    const { createReadStream } = await import('node:fs');
+    const s3 = { send: async () => ({ Body: createReadStream(path) }) } as unknown as S3Client;
+    const manifestText = JSON.stringify({
+      sourceBucket: 'src',
+      destinationBucket: 'arn:aws:s3:::d',
+      creationTimestamp: '0',
+      fileFormat: 'CSV',
+      fileSchema:
+        'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, StorageClass, EncryptionStatus, BucketKeyStatus',
+      files: [{ key: 'data/part.csv.gz', size, MD5checksum: '' }],
+    });
+    const manifestS3 = {
+      send: async (command: GetObjectCommand) =>
+        command.input.Key?.endsWith('manifest.json')
+          ? { Body: Readable.from([manifestText]) }
+          : command.input.Key?.endsWith('manifest.checksum')
+            ? Promise.reject(
+                Object.assign(new Error('NoSuchKey'), { $metadata: { httpStatusCode: 404 } }),
+              )
+            : s3.send(command as never),
+    } as unknown as S3Client;
+    global.gc?.();
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const { result, ms } = await timeIt(() =>
+      readInventory({
+        s3: manifestS3,
+        choice: {
+          configuration: { Id: 'daily', IncludedObjectVersions: 'Current' },
+          destinationBucket: 'd',
+          manifestKey: 'src/daily/2026-10-31T01-00Z/manifest.json',
+          createdAt: '2026-10-31T01:00:00.000Z',
+        },
+        limit: (fn) => fn(),
+      }),
+    );
+    clearInterval(sampler);
+    if (result.listed !== rows) throw new Error(`read ${result.listed} rows, expected ${rows}`);
+    const rate = rows / (ms / 1000);
+    report({
+      bench: 'inventory',
+      metric: 'vs-zcat-wc',
+      value: rate / floor,
+      unit: 'ratio',
+      note: `classified ${rate.toFixed(0)} rows/s vs zcat|wc -l ${floor.toFixed(0)} rows/s on ${rows} rows (${(size / 2 ** 20).toFixed(0)} MiB gzip); target >= 0.5`,
+    });
+    report({
+      bench: 'inventory',
+      metric: 'peak-rss',
+      value: peak / 2 ** 20,
+      unit: 'MiB',
+      note: 'while classifying the inventory file; target < 300 MiB',
+    });
+
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const { ms: duckMs } = await timeIt(() =>
+      connection.runAndReadAll(
+        `SELECT column8 AS status, count(*), sum(CAST(column5 AS BIGINT)) FROM read_csv('${path}', header=false, all_varchar=true) GROUP BY 1`,
+      ),
+    );
+    report({
+      bench: 'inventory',
+      metric: 'vs-duckdb',
+      value: rate / (rows / (duckMs / 1000)),
+      unit: 'ratio',
+      note: `s3scan ${rate.toFixed(0)} rows/s vs DuckDB read_csv + GROUP BY ${(rows / (duckMs / 1000)).toFixed(0)} rows/s (DuckDB uses both cores)`,
+    });
+    connection.closeSync();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** API calls and dollars per million objects, inventory against a full HEAD sweep. */
+export function costModel(): void {
+  // us-east-1 list prices (aws-facts.md section 6, to be checked on https://aws.amazon.com/s3/pricing/):
+  const inventoryPerMillion = 0.0025; // S3 Inventory, per million objects listed
+  const getPer1000 = 0.0004; // GET/HEAD requests
+  const listPer1000 = 0.005; // LIST requests
+  const sweepCalls = 1_000_000 + 1_000; // one HEAD per object, one LIST per 1,000
+  const sweepDollars = (1_000_000 / 1000) * getPer1000 + (1_000 / 1000) * listPer1000;
+  const inventoryCalls = 2 + 1; // manifest, checksum, and ~1 data file GET per million rows
+  const inventoryDollars = inventoryPerMillion + (inventoryCalls / 1000) * getPer1000;
+  report({
+    bench: 'cost-model',
+    metric: 'full-sweep-dollars-per-million',
+    value: sweepDollars,
+    unit: 'USD',
+    note: `${sweepCalls} calls per million objects at $${getPer1000}/1k HEAD + $${listPer1000}/1k LIST (us-east-1 list prices)`,
+  });
+  report({
+    bench: 'cost-model',
+    metric: 'inventory-dollars-per-million',
+    value: inventoryDollars,
+    unit: 'USD',
+    note: `~${inventoryCalls} GETs per million objects + $${inventoryPerMillion}/million listed (S3 Inventory)`,
+  });
+  report({
+    bench: 'cost-model',
+    metric: 'sweep-vs-inventory',
+    value: sweepDollars / inventoryDollars,
+    unit: 'ratio',
+    note: 'how many times more a full HEAD sweep costs than reading S3 Inventory',
+  });
+}
