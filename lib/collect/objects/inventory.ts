@@ -210,17 +210,6 @@ function observation(
   } as ObjectObservation;
 }
 
-const CSV_FIELDS = [
-  'Key',
-  'VersionId',
-  'IsLatest',
-  'IsDeleteMarker',
-  'Size',
-  'LastModifiedDate',
-  'StorageClass',
-  'EncryptionStatus',
-  'BucketKeyStatus',
-];
 const PARQUET_FIELDS: Record<string, string> = {
   Key: 'key',
   VersionId: 'version_id',
