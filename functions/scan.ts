@@ -13,6 +13,8 @@ import {
 } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
 import { ConfigError } from '../lib/errors.js';
+import { S3ReportStore } from '../lib/report-store/s3.js';
+import type { ReportStore } from '../lib/report-store/types.js';
 import { compileSchema, formatSchemaErrors } from '../lib/validation/json-schema.js';
 
 /** The invoke payload: every field optional; `{}` scans the whole account. */
@@ -26,6 +28,8 @@ export interface ScanInput {
 /** What an invoke answers: the summary and the findings that need attention. */
 export interface ScanOutput {
   scanId: string;
+  /** Where the report was stored, when the function has a report bucket. */
+  report?: string;
   summary: EvaluationSummary;
   /** FAIL and ERROR findings, at most `MAX_FINDINGS_IN_RESPONSE` (Lambda responses are capped at 6 MB). */
   findings: Finding[];
@@ -81,16 +85,36 @@ export interface ScanDependencies {
   clients: () => AwsClients;
   now: () => Date;
   concurrency: number;
+  /** The report store; scans are only answered, not stored, without one. */
+  store?: ReportStore;
 }
 
 /** Builds the production dependencies from the environment. */
 export function dependenciesFromEnv(): ScanDependencies {
   const concurrency = intFromEnv('SCAN_CONCURRENCY', 16);
   const maxAttempts = intFromEnv('SCAN_MAX_ATTEMPTS', 10);
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const reportBucket = process.env.REPORT_BUCKET;
   return {
-    clients: () => new AwsClients({ maxAttempts }, process.env.AWS_REGION ?? 'us-east-1'),
+    clients: () => new AwsClients({ maxAttempts }, region),
     now: () => new Date(),
     concurrency,
+    ...(reportBucket
+      ? {
+          store: S3ReportStore.create({
+            region,
+            maxAttempts,
+            bucket: reportBucket,
+            ...(process.env.REPORT_PREFIX ? { prefix: process.env.REPORT_PREFIX } : {}),
+            ...(process.env.REPORT_BUCKET_OWNER
+              ? { expectedOwner: process.env.REPORT_BUCKET_OWNER }
+              : {}),
+            ...(process.env.REPORT_KMS_KEY_ARN
+              ? { kmsKeyArn: process.env.REPORT_KMS_KEY_ARN }
+              : {}),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -127,6 +151,11 @@ export async function scan(
       ...(signal ? { signal } : {}),
     });
     const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+    const report = await deps.store?.writeScan({
+      summary: { schemaVersion: '1', source: 'scan', ...summary, collection: stats },
+      findings,
+      evidence,
+    });
     const attention = findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR');
     metrics.addMetric('BucketsScanned', MetricUnit.Count, summary.buckets);
     metrics.addMetric('FailedFindings', MetricUnit.Count, summary.byStatus.FAIL);
@@ -134,6 +163,7 @@ export async function scan(
     logger.info('scan finished', { scanId, byStatus: summary.byStatus, collection: stats });
     return {
       scanId,
+      ...(report ? { report } : {}),
       summary,
       findings: attention.slice(0, MAX_FINDINGS_IN_RESPONSE),
       truncated: attention.length > MAX_FINDINGS_IN_RESPONSE,

@@ -5,11 +5,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
+import { evaluate } from '../../lib/engine/evaluate.js';
+import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
+import { analyzePolicy } from '../../lib/policy/analyze.js';
+import { resolve, validateTemplate } from '../helpers/cfn.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> & { PolicyDocument?: unknown } }
+  >;
 }
 
 let template: Template;
@@ -74,9 +81,156 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     const risky =
       /^(s3:(Put|Delete|Create|Replicate|Restore|Abort|Bypass|Update)|kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey|Create|Delete|Disable|Schedule|Put)|\*$|s3:\*|kms:\*)/;
     for (const statement of statements().filter((s) => s.Effect === 'Allow')) {
+      // The report store's own bucket and key are written to; nothing else is.
+      if (/ReportBucket|ReportKey/.test(JSON.stringify(statement.Resource))) continue;
       const actions = asList(statement.Action).filter((a) => typeof a === 'string');
       expect({ actions: actions.filter((a) => risky.test(a)) }).toEqual({ actions: [] });
     }
+  });
+
+  it('uses only resource types and property names CloudFormation knows', () => {
+    expect(validateTemplate(template as never)).toEqual([]);
+  }, 30_000);
+
+  it('grants kms:Decrypt and object writes on the report store only', () => {
+    for (const statement of statements().filter((s) => s.Effect === 'Allow')) {
+      const actions = asList(statement.Action);
+      if (
+        actions.some(
+          (a) => a === 'kms:Decrypt' || a === 'kms:GenerateDataKey' || a === 's3:PutObject',
+        )
+      ) {
+        expect(JSON.stringify(statement.Resource)).toMatch(/ReportKey|ReportBucket/);
+      }
+    }
+  });
+
+  describe('the report bucket passes our own rules', () => {
+    const names = {
+      ReportBucket: { ref: 's3scan-reports-example', arn: 'arn:aws:s3:::s3scan-reports-example' },
+      ReportKey: {
+        ref: 'report-key',
+        arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
+      },
+    };
+    const pseudo = {
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': '111122223333',
+      'AWS::Region': 'us-east-1',
+    };
+
+    it('its bucket policy is judged TLS-enforced, SSE-C blocked and key-pinned by the analyzer', () => {
+      // Prepare
+      const policy = resolve(
+        template.Resources.ReportBucketPolicy?.Properties.PolicyDocument,
+        names,
+        pseudo,
+      );
+
+      // Act
+      const analysis = analyzePolicy(policy, {
+        bucket: names.ReportBucket.ref,
+        accountId: '111122223333',
+      });
+
+      // Assess
+      expect(analysis).toMatchObject({
+        tlsEnforced: true,
+        sseCBlocked: true,
+        kmsKeyEnforced: true,
+        pinnedKmsKeyArns: [names.ReportKey.arn],
+      });
+    });
+
+    it('every bucket rule passes on the evidence the template describes', () => {
+      // Prepare: evidence as the collectors would record the deployed bucket.
+      const props = resolve(template.Resources.ReportBucket?.Properties, names, pseudo) as {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: string };
+            BucketKeyEnabled: boolean;
+            BlockedEncryptionTypes: { EncryptionType: string[] };
+          }[];
+        };
+        VersioningConfiguration: { Status: string };
+      };
+      const rule = props.BucketEncryption.ServerSideEncryptionConfiguration[0]!;
+      const bucket: BucketEvidence = {
+        name: names.ReportBucket.ref,
+        arn: names.ReportBucket.arn,
+        region: 'us-east-1',
+        accountId: '111122223333',
+        partition: 'aws',
+        encryption: {
+          ok: {
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault,
+                BucketKeyEnabled: rule.BucketKeyEnabled,
+                BlockedEncryptionTypes: rule.BlockedEncryptionTypes,
+              },
+            ],
+          },
+        },
+        policy: {
+          ok: JSON.stringify(
+            resolve(
+              template.Resources.ReportBucketPolicy?.Properties.PolicyDocument,
+              names,
+              pseudo,
+            ),
+          ),
+        },
+        policyStatus: { ok: { IsPublic: false } },
+        versioning: { ok: { Status: props.VersioningConfiguration.Status } },
+        inventoryConfigurations: { ok: [] },
+        defaultKmsKeyRef: names.ReportKey.arn,
+      };
+      const keyProps = template.Resources.ReportKey?.Properties as { EnableKeyRotation: boolean };
+      const evidence: ScanEvidence = {
+        schemaVersion: '1.0',
+        tool: { name: 's3scan', version: 'contract' },
+        scanId: 'contract',
+        scanTime: '2026-11-01T00:00:00.000Z',
+        accountId: '111122223333',
+        partition: 'aws',
+        buckets: [bucket],
+        kmsKeys: {
+          [names.ReportKey.arn]: {
+            ref: names.ReportKey.arn,
+            region: 'us-east-1',
+            describe: {
+              ok: {
+                KeyId: '11111111-2222-4333-8444-555555555555',
+                Arn: names.ReportKey.arn,
+                AWSAccountId: '111122223333',
+                KeyManager: 'CUSTOMER',
+                KeyState: 'Enabled',
+                KeySpec: 'SYMMETRIC_DEFAULT',
+                KeyUsage: 'ENCRYPT_DECRYPT',
+              },
+            },
+            rotation: { ok: { KeyRotationEnabled: keyProps.EnableKeyRotation } },
+          },
+        },
+      };
+
+      // Act
+      const { findings } = evaluate(evidence);
+
+      // Assess: every bucket rule passes. (The key pin also rejects header-less uploads, which
+      // is why the report store sends SSE-KMS headers with the pinned key.)
+      const notPassing = findings
+        .filter((f) => f.ruleId.startsWith('s3-bucket-') && f.status !== 'PASS')
+        .map((f) => f.ruleId);
+      expect(notPassing).toEqual([]);
+      const scan = template.Resources.ScanLambdaFunction?.Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(resolve(scan.Environment.Variables.REPORT_KMS_KEY_ARN, names, pseudo)).toBe(
+        names.ReportKey.arn,
+      );
+    });
   });
 
   it('ships a bundle under 1.5 MB that loads and rejects a bad payload by field name', async () => {

@@ -67,6 +67,29 @@ describe('Function: scan', () => {
     expect(s3).not.toHaveReceivedCommandWith(GetBucketEncryptionCommand, { Bucket: 'b2' });
   });
 
+  it('stores the scan when the function has a report store, and says where', async () => {
+    // Prepare
+    const written: string[] = [];
+    const store = {
+      writeScan: async (record: { summary: { scanId: string } }) => {
+        written.push(record.summary.scanId);
+        return `s3://reports/scans/${record.summary.scanId}`;
+      },
+      readIndex: async () => undefined,
+      readScan: async () => {
+        throw new Error('not used');
+      },
+      describe: () => 's3://reports',
+    };
+
+    // Act
+    const output = await scan({ scanId: 'scheduled-1' }, { ...deps, store });
+
+    // Assess
+    expect(written).toEqual(['scheduled-1']);
+    expect(output.report).toBe('s3://reports/scans/scheduled-1');
+  });
+
   it('accepts an empty payload as "the whole account"', async () => {
     expect((await scan(undefined, deps)).summary.buckets).toBe(2);
   });
