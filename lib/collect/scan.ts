@@ -7,7 +7,13 @@ import {
   type ScanEvidence,
 } from '../evidence/types.js';
 import { globMatch } from '../policy/glob.js';
-import { bucketRegion, collectBucket, type Limiter, listBuckets } from './buckets.js';
+import {
+  bucketRegion,
+  collectBucket,
+  type Limiter,
+  type ListedBucket,
+  listBuckets,
+} from './buckets.js';
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef, collectKmsKey } from './kms.js';
 import { ObjectAggregator } from './objects/aggregate.js';
@@ -103,51 +109,11 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
   const s3Limit = counted('s3Calls');
   const kmsLimit = counted('kmsCalls');
 
-  let accountId: string;
-  let callerArn: string;
-  try {
-    stats.stsCalls += 1;
-    const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
-    accountId = identity.Account ?? '';
-    callerArn = identity.Arn ?? '';
-  } catch (error) {
-    const code = errorCode(error);
-    if (
-      code === 'CredentialsProviderError' ||
-      /credential/i.test(String((error as Error).message))
-    ) {
-      throw new CredentialsError(`no AWS credentials found (${(error as Error).message})`, {
-        cause: error,
-      });
-    }
-    throw new CollectError(`sts:GetCallerIdentity failed: ${code}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const partition = callerArn.split(':')[1] || 'aws';
-
-  let listed: Awaited<ReturnType<typeof listBuckets>>;
-  try {
-    listed = await listBuckets(clients, s3Limit);
-  } catch (error) {
-    throw new CollectError(
-      `s3:ListBuckets failed (${errorCode(error)}: ${(error as Error).message}); the scanner needs s3:ListAllMyBuckets`,
-      { cause: error },
-    );
-  }
-  const nameFilters = options.buckets ?? [];
-  const selected = listed.filter(
-    (b) => nameFilters.length === 0 || nameFilters.some((f) => globMatch(f, b.name, false)),
-  );
-  const located = await Promise.all(
-    selected.map(async (b) => ({
-      ...b,
-      region: b.region ?? (await bucketRegion(clients, b.name, s3Limit)) ?? clients.homeRegion,
-    })),
-  );
-  const regionFilters = options.regions ?? [];
-  const targets = located.filter(
-    (b) => regionFilters.length === 0 || regionFilters.includes(b.region),
+  stats.stsCalls += 1;
+  const { accountId, partition, callerArn, targets } = await enumerateBuckets(
+    clients,
+    options,
+    s3Limit,
   );
 
   const progress: CollectProgress = { done: 0, total: targets.length, errors: 0 };
@@ -180,6 +146,91 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
     ? Object.fromEntries(buckets.map((b) => [b.name, 'pending' as const]))
     : {};
   return finish(evidence, sweeps, options, { clients, s3Limit, kmsLimit, stats });
+}
+
+/** The account and the buckets a scan covers, after the name and region filters. */
+export interface Enumeration {
+  accountId: string;
+  partition: string;
+  callerArn: string;
+  targets: (ListedBucket & { region: string })[];
+}
+
+/**
+ * STS for the account, then ListBuckets (with MaxBuckets, so regions come back), filtered by
+ * bucket globs and regions. Throws CredentialsError without credentials, CollectError when the
+ * account cannot be listed.
+ */
+export async function enumerateBuckets(
+  clients: AwsClients,
+  options: Pick<CollectOptions, 'buckets' | 'regions'>,
+  limit: Limiter,
+): Promise<Enumeration> {
+  let accountId: string;
+  let callerArn: string;
+  try {
+    const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
+    accountId = identity.Account ?? '';
+    callerArn = identity.Arn ?? '';
+  } catch (error) {
+    const code = errorCode(error);
+    if (
+      code === 'CredentialsProviderError' ||
+      /credential/i.test(String((error as Error).message))
+    ) {
+      throw new CredentialsError(`no AWS credentials found (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    throw new CollectError(`sts:GetCallerIdentity failed: ${code}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const partition = callerArn.split(':')[1] || 'aws';
+  let listed: ListedBucket[];
+  try {
+    listed = await listBuckets(clients, limit);
+  } catch (error) {
+    throw new CollectError(
+      `s3:ListBuckets failed (${errorCode(error)}: ${(error as Error).message}); the scanner needs s3:ListAllMyBuckets`,
+      { cause: error },
+    );
+  }
+  const nameFilters = options.buckets ?? [];
+  const selected = listed.filter(
+    (b) => nameFilters.length === 0 || nameFilters.some((f) => globMatch(f, b.name, false)),
+  );
+  const located = await Promise.all(
+    selected.map(async (b) => ({
+      ...b,
+      region: b.region ?? (await bucketRegion(clients, b.name, limit)) ?? clients.homeRegion,
+    })),
+  );
+  const regionFilters = options.regions ?? [];
+  return {
+    accountId,
+    partition,
+    callerArn,
+    targets: located.filter((b) => regionFilters.length === 0 || regionFilters.includes(b.region)),
+  };
+}
+
+/** KMS facts once per distinct key the buckets use (default keys and object keys). */
+export async function collectKeyFacts(
+  clients: AwsClients,
+  buckets: BucketEvidence[],
+  limit: Limiter,
+): Promise<ScanEvidence['kmsKeys']> {
+  const refs = [
+    ...new Set(
+      buckets.flatMap((b) => [
+        ...(b.defaultKmsKeyRef ? [b.defaultKmsKeyRef] : []),
+        ...Object.keys(b.objects?.byKmsKey ?? {}),
+      ]),
+    ),
+  ].sort();
+  const keys = await Promise.all(refs.map((ref) => collectKmsKey(clients, ref, limit)));
+  return Object.fromEntries(keys.map((k) => [k.ref, k]));
 }
 
 /**
@@ -229,22 +280,9 @@ async function finish(
       };
     }
   }
-  const refs = [
-    ...new Set(
-      evidence.buckets.flatMap((b) => [
-        ...(b.defaultKmsKeyRef ? [b.defaultKmsKeyRef] : []),
-        ...Object.keys(b.objects?.byKmsKey ?? {}),
-      ]),
-    ),
-  ].sort();
-  const keys = await Promise.all(
-    refs.map((ref) => collectKmsKey(clients, ref, machinery.kmsLimit)),
-  );
-  stats.kmsKeys = keys.length;
-  return {
-    evidence: { ...evidence, kmsKeys: Object.fromEntries(keys.map((k) => [k.ref, k])) },
-    stats,
-  };
+  const kmsKeys = await collectKeyFacts(clients, evidence.buckets, machinery.kmsLimit);
+  stats.kmsKeys = Object.keys(kmsKeys).length;
+  return { evidence: { ...evidence, kmsKeys }, stats };
 }
 
 /** Continues an interrupted scan from its checkpoint; same result as if it had never stopped. */
