@@ -1,10 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { AwsClients } from '../lib/collect/clients.js';
+import type { AwsClients } from '../lib/collect/clients.js';
 import { type CollectResult, collectEvidence } from '../lib/collect/scan.js';
 import {
   DEFAULT_EVALUATION_CONFIG,
@@ -12,10 +11,15 @@ import {
   evaluate,
 } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
-import { ConfigError } from '../lib/errors.js';
-import { S3ReportStore } from '../lib/report-store/s3.js';
 import type { ReportStore } from '../lib/report-store/types.js';
-import { compileSchema, formatSchemaErrors } from '../lib/validation/json-schema.js';
+import {
+  clientsFromEnv,
+  intFromEnv,
+  logger,
+  metrics,
+  storeFromEnv,
+  validator,
+} from './common/env.js';
 
 /** The invoke payload: every field optional; `{}` scans the whole account. */
 export interface ScanInput {
@@ -39,47 +43,28 @@ export interface ScanOutput {
 
 const MAX_FINDINGS_IN_RESPONSE = 500;
 
-const INPUT_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    buckets: {
-      type: 'array',
-      maxItems: 1000,
-      items: { type: 'string', minLength: 1, maxLength: 255 },
-    },
-    regions: {
-      type: 'array',
-      maxItems: 50,
-      items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-    },
-    objects: { enum: ['none'] },
-    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-  },
-} as const;
-const validateInput = compileSchema<ScanInput>(INPUT_SCHEMA);
-
 /** Validates an invoke payload; the error names every invalid field. */
-export function parseScanInput(event: unknown): ScanInput {
-  const input = event ?? {};
-  if (!validateInput(input)) {
-    throw new ConfigError(
-      `invalid scan payload:\n  ${formatSchemaErrors(validateInput.errors).join('\n  ')}`,
-    );
-  }
-  return input;
-}
-
-/** Reads a positive integer setting from the environment, failing loudly at cold start. */
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
+export const parseScanInput = validator<ScanInput>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      buckets: {
+        type: 'array',
+        maxItems: 1000,
+        items: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+      regions: {
+        type: 'array',
+        maxItems: 50,
+        items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+      },
+      objects: { enum: ['none'] },
+      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+    },
+  },
+  'scan',
+);
 /** What the handler needs from outside, injectable for tests. */
 export interface ScanDependencies {
   clients: () => AwsClients;
@@ -91,35 +76,13 @@ export interface ScanDependencies {
 
 /** Builds the production dependencies from the environment. */
 export function dependenciesFromEnv(): ScanDependencies {
-  const concurrency = intFromEnv('SCAN_CONCURRENCY', 16);
-  const maxAttempts = intFromEnv('SCAN_MAX_ATTEMPTS', 10);
-  const region = process.env.AWS_REGION ?? 'us-east-1';
-  const reportBucket = process.env.REPORT_BUCKET;
   return {
-    clients: () => new AwsClients({ maxAttempts }, region),
+    clients: clientsFromEnv,
     now: () => new Date(),
-    concurrency,
-    ...(reportBucket
-      ? {
-          store: S3ReportStore.create({
-            region,
-            maxAttempts,
-            bucket: reportBucket,
-            ...(process.env.REPORT_PREFIX ? { prefix: process.env.REPORT_PREFIX } : {}),
-            ...(process.env.REPORT_BUCKET_OWNER
-              ? { expectedOwner: process.env.REPORT_BUCKET_OWNER }
-              : {}),
-            ...(process.env.REPORT_KMS_KEY_ARN
-              ? { kmsKeyArn: process.env.REPORT_KMS_KEY_ARN }
-              : {}),
-          }),
-        }
-      : {}),
+    concurrency: intFromEnv('SCAN_CONCURRENCY', 16),
+    ...(process.env.REPORT_BUCKET ? { store: storeFromEnv() } : {}),
   };
 }
-
-const logger = new Logger({ serviceName: 's3scan' });
-const metrics = new Metrics({ namespace: 's3scan', serviceName: 's3scan' });
 
 /**
  * On-demand bucket-level scan: collect, evaluate, and answer the summary with the findings

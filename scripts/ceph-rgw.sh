@@ -4,6 +4,7 @@
 #   scripts/ceph-rgw.sh stop DIR
 # Credentials: TESTACCESSKEY / TESTSECRETKEY. SSE-KMS uses the "testing" backend with key id testkey-1.
 set -euo pipefail
+trap 'echo "ceph-rgw.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cmd=${1:?start|stop}; D=${2:?dir}; PORT=${3:-7480}
 
 stop() {

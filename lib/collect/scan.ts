@@ -438,3 +438,47 @@ async function sweepOne(
     ? { evidence: { ...result.evidence, inventoryUnavailable: fallback } }
     : result;
 }
+
+/** Where one bucket's collection stopped, for the next invocation to continue. */
+export interface BucketCheckpoint {
+  bucket: BucketEvidence;
+  sweep: SweepCheckpoint | 'pending';
+}
+
+/**
+ * Collects one bucket (probes, then objects when asked), for hosts that fan out per bucket
+ * (the Step Functions map). Stops with a checkpoint when `signal` aborts during the sweep.
+ */
+export async function collectSingleBucket(options: {
+  clients: AwsClients;
+  target: ListedBucket & { region: string };
+  account: { accountId: string; partition: string };
+  concurrency: number;
+  scanTime: Date;
+  objects?: ObjectScanOptions;
+  signal?: AbortSignal;
+  resume?: BucketCheckpoint;
+}): Promise<{ bucket: BucketEvidence } | { checkpoint: BucketCheckpoint }> {
+  const limiter = pLimit(options.concurrency);
+  const limit: Limiter = (fn) =>
+    limiter(() => {
+      options.signal?.throwIfAborted();
+      return fn();
+    });
+  const bucket =
+    options.resume?.bucket ??
+    (await collectBucket(options.clients, options.target, options.account, limit));
+  options.signal?.throwIfAborted();
+  if (!options.objects) return { bucket };
+  const left = await sweepObjects(
+    options.scanTime,
+    [bucket],
+    { [bucket.name]: options.resume?.sweep ?? 'pending' },
+    options.objects,
+    options.clients,
+    limit,
+    options.signal,
+  );
+  const sweep = left[bucket.name];
+  return sweep ? { checkpoint: { bucket, sweep } } : { bucket };
+}

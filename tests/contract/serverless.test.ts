@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
+import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
 import { evaluate } from '../../lib/engine/evaluate.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
@@ -74,7 +75,95 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         .filter((s) => s.Effect === 'Allow')
         .flatMap((s) => asList(s.Action)),
     );
-    for (const action of [...S3_IAM_ACTIONS, ...KMS_IAM_ACTIONS]) expect(granted).toContain(action);
+    for (const action of [...S3_IAM_ACTIONS, ...KMS_IAM_ACTIONS, ...OBJECT_IAM_ACTIONS])
+      expect(granted).toContain(action);
+  });
+
+  describe('the scheduled scan state machine', () => {
+    const machine = () =>
+      template.Resources.ScanStateMachine?.Properties as {
+        DefinitionString: string;
+        DefinitionSubstitutions: Record<string, unknown>;
+      };
+    const definition = () =>
+      JSON.parse(machine().DefinitionString) as {
+        StartAt: string;
+        States: Record<string, Record<string, unknown>>;
+      };
+
+    it('is valid JSON whose every placeholder has a substitution naming a resource of the stack', () => {
+      const placeholders = [...machine().DefinitionString.matchAll(/\$\{([^}]+)\}/g)].map(
+        (m) => m[1],
+      );
+      expect(new Set(placeholders)).toEqual(
+        new Set(Object.keys(machine().DefinitionSubstitutions)),
+      );
+      for (const value of Object.values(machine().DefinitionSubstitutions)) {
+        const target =
+          (value as { Ref?: string; 'Fn::GetAtt'?: string[] }).Ref ??
+          (value as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+        expect(Object.keys(template.Resources)).toContain(target);
+      }
+      expect(definition().StartAt).toBe('Enumerate');
+    });
+
+    it('enumerates, fans out in a Distributed Map reading items from S3, loops a bucket until done, then finalizes', () => {
+      const { States } = definition();
+      // biome-ignore lint/suspicious/noExplicitAny: walking a parsed state machine definition
+      const map = States.ScanBuckets as Record<string, any>;
+      expect(States.Enumerate).toMatchObject({ Next: 'ScanBuckets' });
+      expect(map).toMatchObject({
+        Type: 'Map',
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+        },
+        MaxConcurrency: 40,
+        ToleratedFailurePercentage: 10,
+        ResultPath: null,
+        Next: 'Finalize',
+        Catch: [{ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], Next: 'Finalize' }],
+      });
+      const inner = map.ItemProcessor.States;
+      expect(inner.MoreToScan.Choices).toEqual([
+        { Variable: '$.done', BooleanEquals: false, Next: 'Continue' },
+      ]);
+      expect(inner.Continue).toMatchObject({
+        Type: 'Pass',
+        OutputPath: '$.item',
+        Next: 'ScanBucket',
+      });
+      expect(States.Finalize).toMatchObject({
+        End: true,
+        Parameters: { Payload: { 'scanId.$': '$.scanId' } },
+      });
+    });
+
+    it('may invoke exactly the three step functions, and the schedule may only start it', () => {
+      const role = template.Resources.ScanStateMachineRole?.Properties as {
+        Policies: {
+          PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+        }[];
+      };
+      const invoke = role.Policies.flatMap((p) => p.PolicyDocument.Statement).find((st) =>
+        asList(st.Action).includes('lambda:InvokeFunction'),
+      );
+      expect(JSON.stringify(invoke?.Resource)).toMatch(
+        /EnumerateLambdaFunction.*ScanBucketLambdaFunction.*FinalizeLambdaFunction/,
+      );
+      const schedule = template.Resources.ScanSchedule?.Properties as {
+        Target: { Arn: unknown; Input: string };
+      };
+      expect(schedule.Target.Arn).toEqual({ Ref: 'ScanStateMachine' });
+      expect(JSON.parse(schedule.Target.Input)).toEqual({ objects: 'auto' });
+      const scheduler = template.Resources.SchedulerRole?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Action: string }[] } }[];
+      };
+      expect(
+        scheduler.Policies.flatMap((p) => p.PolicyDocument.Statement).map((st) => st.Action),
+      ).toEqual(['states:StartExecution']);
+    });
   });
 
   it('grants no write and no decrypt on scanned resources', () => {
@@ -233,20 +322,30 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     });
   });
 
-  it('ships a bundle under 1.5 MB that loads and rejects a bad payload by field name', async () => {
-    // Prepare
-    const bundle = join(root, 'dist/functions/scan/index.js');
-    const { handler } = (await import(pathToFileURL(bundle).href)) as {
-      handler: (event: unknown, context: unknown) => Promise<unknown>;
-    };
+  it.each([
+    ['scan', { buckets: 'b1' }, /buckets: must be array/],
+    ['enumerate', { objects: 'all' }, /objects: must be one of/],
+    ['scan-bucket', { scanId: 's' }, /bucket: is required/],
+    ['finalize', {}, /scanId: is required/],
+  ])(
+    'ships a %s bundle under 1.5 MB that loads and rejects a bad payload by field name',
+    async (name, payload, message) => {
+      // Prepare
+      const bundle = join(root, `dist/functions/${name}/index.js`);
+      process.env.REPORT_BUCKET = 'contract-test-bucket';
+      const { handler } = (await import(pathToFileURL(bundle).href)) as {
+        handler: (event: unknown, context: unknown) => Promise<unknown>;
+      };
 
-    // Act & Assess
-    expect(readFileSync(bundle).length).toBeLessThan(1.5 * 1024 * 1024);
-    await expect(
-      handler(
-        { buckets: 'b1' },
-        { getRemainingTimeInMillis: () => 60_000, functionName: 'scan', awsRequestId: 'r1' },
-      ),
-    ).rejects.toThrow(/buckets: must be array/);
-  });
+      // Act & Assess
+      expect(readFileSync(bundle).length).toBeLessThan(1.5 * 1024 * 1024);
+      await expect(
+        handler(payload, {
+          getRemainingTimeInMillis: () => 120_000,
+          functionName: name,
+          awsRequestId: 'r1',
+        }),
+      ).rejects.toThrow(message);
+    },
+  );
 });

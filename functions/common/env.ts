@@ -1,0 +1,71 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AwsClients } from '../../lib/collect/clients.js';
+import { ConfigError } from '../../lib/errors.js';
+import { S3ReportStore } from '../../lib/report-store/s3.js';
+import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
+import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
+
+/** Shared by every function: one logger and one metrics namespace. */
+export const logger = new Logger({ serviceName: 's3scan' });
+export const metrics = new Metrics({ namespace: 's3scan', serviceName: 's3scan' });
+
+/** Reads a positive integer setting from the environment, failing loudly at cold start. */
+export function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** A required environment variable. */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+export const region = () => process.env.AWS_REGION ?? 'us-east-1';
+
+/** AWS clients with the configured retries. */
+export function clientsFromEnv(): AwsClients {
+  return new AwsClients({ maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10) }, region());
+}
+
+function reportLocation() {
+  return {
+    bucket: requiredEnv('REPORT_BUCKET'),
+    ...(process.env.REPORT_PREFIX ? { prefix: process.env.REPORT_PREFIX } : {}),
+    ...(process.env.REPORT_BUCKET_OWNER ? { expectedOwner: process.env.REPORT_BUCKET_OWNER } : {}),
+    ...(process.env.REPORT_KMS_KEY_ARN ? { kmsKeyArn: process.env.REPORT_KMS_KEY_ARN } : {}),
+  };
+}
+
+/** The S3 report store named by REPORT_BUCKET (and REPORT_PREFIX, REPORT_KMS_KEY_ARN). */
+export function storeFromEnv(): S3ReportStore {
+  return S3ReportStore.create({
+    region: region(),
+    maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10),
+    ...reportLocation(),
+  });
+}
+
+/** The work area of a scan, beside its report. */
+export function workFromEnv(scanId: string): S3WorkArea {
+  return S3WorkArea.create({ region: region(), scanId, ...reportLocation() });
+}
+
+/** Validates a payload against a JSON Schema; the error names every invalid field. */
+export function validator<T>(schema: object, what: string): (event: unknown) => T {
+  const validate = compileSchema<T>(schema);
+  return (event) => {
+    const input = event ?? {};
+    if (!validate(input))
+      throw new ConfigError(
+        `invalid ${what} payload:\n  ${formatSchemaErrors(validate.errors).join('\n  ')}`,
+      );
+    return input;
+  };
+}

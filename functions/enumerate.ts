@@ -1,0 +1,87 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { AwsClients } from '../lib/collect/clients.js';
+import { startScan } from '../lib/distributed/steps.js';
+import type { WorkArea } from '../lib/distributed/work-area.js';
+import { clientsFromEnv, logger, validator, workFromEnv } from './common/env.js';
+
+/** The state machine's input: like the scan function's. */
+export interface EnumerateInput {
+  buckets?: string[];
+  regions?: string[];
+  objects?: 'none' | 'sample' | 'full' | 'inventory' | 'auto';
+  versions?: boolean;
+  sampleSize?: number;
+  scanId?: string;
+}
+
+export const parseEnumerateInput = validator<EnumerateInput>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      buckets: {
+        type: 'array',
+        maxItems: 1000,
+        items: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+      regions: {
+        type: 'array',
+        maxItems: 50,
+        items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+      },
+      objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
+      versions: { type: 'boolean' },
+      sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
+      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+    },
+  },
+  'scan',
+);
+
+/** Enumerates the buckets of a scheduled (or on-demand) distributed scan. */
+export async function enumerate(
+  event: unknown,
+  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; now: () => Date },
+) {
+  const input = parseEnumerateInput(event);
+  const now = deps.now();
+  const scanId =
+    input.scanId ??
+    `${now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-sfn`;
+  const clients = deps.clients();
+  try {
+    const mode = input.objects ?? 'auto';
+    const result = await startScan({
+      clients,
+      work: deps.work,
+      scanId,
+      now,
+      buckets: input.buckets ?? [],
+      regions: input.regions ?? [],
+      ...(mode !== 'none'
+        ? {
+            objects: {
+              mode,
+              versions: input.versions === true,
+              sampleSize: input.sampleSize ?? 100,
+            },
+          }
+        : {}),
+    });
+    logger.info('scan planned', result);
+    return result;
+  } finally {
+    clients.destroy();
+  }
+}
+
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event) =>
+    enumerate(event, { clients: clientsFromEnv, work: workFromEnv, now: () => new Date() }),
+  );

@@ -1,0 +1,60 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { AwsClients } from '../lib/collect/clients.js';
+import { finishScan } from '../lib/distributed/steps.js';
+import type { WorkArea } from '../lib/distributed/work-area.js';
+import type { ReportStore } from '../lib/report-store/types.js';
+import {
+  clientsFromEnv,
+  logger,
+  metrics,
+  storeFromEnv,
+  validator,
+  workFromEnv,
+} from './common/env.js';
+
+export const parseFinalizeInput = validator<{ scanId: string }>(
+  {
+    type: 'object',
+    required: ['scanId'],
+    properties: { scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } },
+  },
+  'finalize',
+);
+
+/** Assembles the evidence, evaluates and publishes the report (index.json last). */
+export async function finalize(
+  event: unknown,
+  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; store: () => ReportStore },
+) {
+  const { scanId } = parseFinalizeInput(event);
+  const clients = deps.clients();
+  try {
+    const result = await finishScan({ clients, work: deps.work(scanId), store: deps.store() });
+    metrics.addMetric('BucketsScanned', MetricUnit.Count, result.summary.buckets);
+    metrics.addMetric('FailedBuckets', MetricUnit.Count, result.failedBuckets.length);
+    logger.info('scan published', {
+      scanId,
+      report: result.report,
+      failedBuckets: result.failedBuckets,
+    });
+    return {
+      scanId,
+      report: result.report,
+      byStatus: result.summary.byStatus,
+      failedBuckets: result.failedBuckets,
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler((event) =>
+    finalize(event, { clients: clientsFromEnv, work: workFromEnv, store: storeFromEnv }),
+  );

@@ -1,0 +1,56 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { AwsClients } from '../lib/collect/clients.js';
+import { type BucketItem, scanBucketStep } from '../lib/distributed/steps.js';
+import type { WorkArea } from '../lib/distributed/work-area.js';
+import { clientsFromEnv, intFromEnv, logger, validator, workFromEnv } from './common/env.js';
+
+export const parseBucketItem = validator<BucketItem>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['scanId', 'bucket', 'region'],
+    properties: {
+      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+      bucket: { type: 'string', minLength: 1, maxLength: 255 },
+      region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+    },
+  },
+  'bucket item',
+);
+
+/** One Distributed Map item: collect a bucket, or checkpoint before the timeout. */
+export async function scanBucket(
+  event: unknown,
+  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; concurrency: number },
+  signal?: AbortSignal,
+) {
+  const item = parseBucketItem(event);
+  const clients = deps.clients();
+  try {
+    return await scanBucketStep({
+      clients,
+      work: deps.work(item.scanId),
+      item,
+      concurrency: deps.concurrency,
+      ...(signal ? { signal } : {}),
+    });
+  } finally {
+    clients.destroy();
+  }
+}
+
+export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInMillis: 30_000 })
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event, _context, { signal }) =>
+    scanBucket(
+      event,
+      {
+        clients: clientsFromEnv,
+        work: workFromEnv,
+        concurrency: intFromEnv('SCAN_CONCURRENCY', 32),
+      },
+      signal,
+    ),
+  );

@@ -1,0 +1,165 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketVersioningCommand,
+  HeadObjectCommand,
+  ListBucketInventoryConfigurationsCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { enumerate } from '../../../functions/enumerate.js';
+import { finalize } from '../../../functions/finalize.js';
+import { scanBucket } from '../../../functions/scan-bucket.js';
+import { AwsClients } from '../../../lib/collect/clients.js';
+import { MemoryWorkArea } from '../../../lib/distributed/work-area.js';
+import { ConfigError } from '../../../lib/errors.js';
+import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+
+const s3 = mockClient(S3Client);
+const kms = mockClient(KMSClient);
+const sts = mockClient(STSClient);
+const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+let heads = 0;
+let abortAt = Number.POSITIVE_INFINITY;
+let controller = new AbortController();
+
+const areas = new Map<string, MemoryWorkArea>();
+const work = (scanId: string) => {
+  if (!areas.has(scanId)) areas.set(scanId, new MemoryWorkArea());
+  return areas.get(scanId)!;
+};
+const clients = () =>
+  new AwsClients(
+    { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+    'us-east-1',
+  );
+
+describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), finalize', () => {
+  beforeEach(() => {
+    areas.clear();
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '111122223333',
+      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/sfn',
+    });
+    s3.on(ListBucketsCommand).resolves({
+      Buckets: ['alpha', 'beta', 'broken'].map((Name) => ({ Name, BucketRegion: 'us-east-1' })),
+    });
+    s3.on(GetBucketEncryptionCommand).resolves({
+      ServerSideEncryptionConfiguration: {
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+    });
+    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
+    s3.on(GetBucketVersioningCommand).resolves({});
+    s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+    s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
+      const start = Number(input.ContinuationToken ?? 0);
+      const keys = Array.from({ length: 2500 }, (_, i) => `k${String(i).padStart(5, '0')}`).slice(
+        start,
+        start + 1000,
+      );
+      const next = start + keys.length;
+      return {
+        Contents: keys.map((Key) => ({ Key, Size: 1 })),
+        IsTruncated: next < 2500,
+        ...(next < 2500 ? { NextContinuationToken: String(next) } : {}),
+      };
+    });
+    s3.on(HeadObjectCommand).callsFake(() => {
+      heads += 1;
+      if (heads === abortAt) controller.abort(new Error('Lambda timeout approaching'));
+      return { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KEY, BucketKeyEnabled: true };
+    });
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: 'k', Arn: KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' },
+    });
+    kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
+  });
+  afterEach(() => {
+    s3.reset();
+    kms.reset();
+    sts.reset();
+  });
+
+  it('runs a whole scan through the three functions, resuming a bucket that hit the timeout, and reports a failed bucket as ERROR', async () => {
+    // Act 1: enumerate writes the plan and the map's items.
+    const planned = await enumerate(
+      { objects: 'full', scanId: 'sfn-1' },
+      { clients, work, now: () => new Date('2026-11-01T06:00:00Z') },
+    );
+    expect(planned).toEqual({ scanId: 'sfn-1', itemsKey: 'items.json', buckets: 3 });
+    const items = (await work('sfn-1').get<{ bucket: string }[]>('items.json')) ?? [];
+
+    // Act 2: the map runs alpha (timing out once), beta; broken fails for good.
+    heads = 0;
+    abortAt = 1200;
+    controller = new AbortController();
+    const deps = { clients, work, concurrency: 8 };
+    const first = await scanBucket(items[0], deps, controller.signal);
+    abortAt = Number.POSITIVE_INFINITY;
+    const second = await scanBucket(first.item, deps);
+    const beta = await scanBucket(items[1], deps);
+
+    // Act 3: finalize publishes.
+    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+    const published = await finalize(
+      { scanId: 'sfn-1', extra: 'state machine context' },
+      { clients, work, store: () => new LocalReportStore(root) },
+    );
+
+    // Assess
+    expect(first).toEqual({
+      done: false,
+      item: { scanId: 'sfn-1', bucket: 'alpha', region: 'us-east-1' },
+    });
+    expect(second.done).toBe(true);
+    expect(beta.done).toBe(true);
+    expect(published.failedBuckets).toEqual(['broken']);
+    const store = new LocalReportStore(root);
+    const { findings } = await store.readScan('sfn-1');
+    const alpha = findings.find(
+      (f) => f.resource.name === 'alpha' && f.ruleId === 's3-objects-unencrypted',
+    );
+    expect(alpha?.message).toMatch(/2500 objects/);
+    const broken = Object.fromEntries(
+      findings.filter((f) => f.resource.name === 'broken').map((f) => [f.ruleId, f.status]),
+    );
+    expect(broken).toMatchObject({
+      's3-bucket-tls-enforced': 'ERROR',
+      's3-bucket-default-encryption-kms': 'ERROR',
+      's3-bucket-sse-c-blocked': 'ERROR',
+    });
+    expect(Object.values(broken)).not.toContain('FAIL');
+    expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 1);
+    expect((await store.readIndex())?.latest).toBe('sfn-1');
+  });
+
+  it('rejects invalid payloads by field name before any AWS call', async () => {
+    await expect(
+      enumerate({ objects: 'everything' }, { clients, work, now: () => new Date() }),
+    ).rejects.toThrow(/objects: must be one of/);
+    await expect(
+      scanBucket({ scanId: 'x', bucket: 'b' }, { clients, work, concurrency: 1 }),
+    ).rejects.toThrow(ConfigError);
+    await expect(
+      scanBucket({ scanId: 'x', bucket: 'b' }, { clients, work, concurrency: 1 }),
+    ).rejects.toThrow(/region: is required/);
+    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+  });
+});
