@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
+import { benchBundles } from './bundles.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchPolicy } from './policy.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'sweep-memory': benchSweepMemory,
   inventory: benchInventory,
   'cost-model': costModel,
+  bundles: benchBundles,
 };
 
 const only = process.argv[process.argv.indexOf('--only') + 1];

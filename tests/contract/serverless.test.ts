@@ -79,6 +79,31 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       expect(granted).toContain(action);
   });
 
+  it('puts every dashboard route behind the JWT authorizer', () => {
+    const routes = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::ApiGatewayV2::Route',
+    );
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /scans',
+      'GET /scans/{id}/findings',
+      'GET /scans/{id}/summary',
+    ]);
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe('JWT');
+    const authorizer = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::ApiGatewayV2::Authorizer',
+    );
+    expect(authorizer?.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+    });
+  });
+
+  it('encrypts the alert topic with the report key', () => {
+    expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': ['ReportKey', 'Arn'],
+    });
+  });
+
   describe('the scheduled scan state machine', () => {
     const machine = () =>
       template.Resources.ScanStateMachine?.Properties as {

@@ -1,0 +1,117 @@
+import type { Finding } from '../engine/types.js';
+import { SEVERITIES, STATUSES } from '../engine/types.js';
+import type { IndexEntry, ReportStore, ScanSummaryFile } from '../report-store/types.js';
+
+/** A client mistake: the host answers it with this HTTP status and message. */
+export class DashboardRequestError extends Error {
+  public constructor(
+    public readonly statusCode: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DashboardRequestError';
+  }
+}
+
+/** Query parameters of GET /scans/{id}/findings. */
+export interface FindingsQuery {
+  status?: string;
+  severity?: string;
+  rule?: string;
+  bucket?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+const MAX_PAGE = 500;
+const DEFAULT_PAGE = 100;
+
+function pageSize(limit: string | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
+    throw new DashboardRequestError(400, `limit must be an integer from 1 to ${MAX_PAGE}`);
+  return n;
+}
+
+/** Cursors are opaque to clients: a base64url offset. */
+function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only what encodeCursor produced round-trips; anything else is a client mistake.
+  if (!/^\d{1,9}$/.test(text) || encodeCursor(Number(text)) !== cursor) {
+    throw new DashboardRequestError(400, 'cursor is not one this API returned');
+  }
+  return Number(text);
+}
+
+const encodeCursor = (offset: number) => Buffer.from(String(offset)).toString('base64url');
+
+function oneOf(
+  name: string,
+  value: string | undefined,
+  allowed: readonly string[],
+): string[] | undefined {
+  if (value === undefined) return undefined;
+  const values = value.split(',').filter(Boolean);
+  const wrong = values.filter((v) => !allowed.includes(v));
+  if (wrong.length > 0)
+    throw new DashboardRequestError(
+      400,
+      `${name} must be one or more of ${allowed.join(', ')}; got ${wrong.join(', ')}`,
+    );
+  return values;
+}
+
+async function scanOrThrow(
+  store: ReportStore,
+  scanId: string,
+): Promise<{ summary: ScanSummaryFile; findings: Finding[] }> {
+  const index = await store.readIndex();
+  const id = scanId === 'latest' ? index?.latest : scanId;
+  if (!id || !index?.scans.some((s) => s.scanId === id))
+    throw new DashboardRequestError(404, `no scan ${scanId}`);
+  return store.readScan(id);
+}
+
+/** GET /scans: the scan history, newest first, paginated. */
+export async function listScans(store: ReportStore, query: { limit?: string; cursor?: string }) {
+  const index = await store.readIndex();
+  const all: IndexEntry[] = index?.scans ?? [];
+  const offset = decodeCursor(query.cursor);
+  const size = pageSize(query.limit);
+  const scans = all.slice(offset, offset + size);
+  return {
+    latest: index?.latest ?? null,
+    scans,
+    ...(offset + size < all.length ? { nextCursor: encodeCursor(offset + size) } : {}),
+  };
+}
+
+/** GET /scans/{id}/summary (`latest` allowed). */
+export async function getSummary(store: ReportStore, scanId: string) {
+  return (await scanOrThrow(store, scanId)).summary;
+}
+
+/** GET /scans/{id}/findings with filters (status, severity, rule, bucket; comma-separated) and pages. */
+export async function getFindings(store: ReportStore, scanId: string, query: FindingsQuery) {
+  const statuses = oneOf('status', query.status, STATUSES);
+  const severities = oneOf('severity', query.severity, SEVERITIES);
+  const rules = query.rule?.split(',').filter(Boolean);
+  const buckets = query.bucket?.split(',').filter(Boolean);
+  const size = pageSize(query.limit);
+  const offset = decodeCursor(query.cursor);
+  const { findings } = await scanOrThrow(store, scanId);
+  const matching = findings.filter(
+    (f) =>
+      (!statuses || statuses.includes(f.status)) &&
+      (!severities || severities.includes(f.severity)) &&
+      (!rules || rules.includes(f.ruleId)) &&
+      (!buckets || buckets.includes(f.resource.name)),
+  );
+  return {
+    total: matching.length,
+    findings: matching.slice(offset, offset + size),
+    ...(offset + size < matching.length ? { nextCursor: encodeCursor(offset + size) } : {}),
+  };
+}

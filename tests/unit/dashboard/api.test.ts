@@ -1,0 +1,135 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dashboardHandler } from '../../../functions/dashboard-api.js';
+import { evaluate } from '../../../lib/engine/evaluate.js';
+import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
+
+const root = mkdtempSync(join(tmpdir(), 's3scan-dashboard-'));
+const store = new LocalReportStore(root);
+const handler = dashboardHandler(() => store);
+
+function request(
+  method: string,
+  path: string,
+  query: Record<string, string> = {},
+  pathParameters: Record<string, string> = {},
+) {
+  const event = {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: { Authorization: 'Bearer token' },
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters,
+    requestContext: { http: { method, path }, routeKey: `${method} ${path}` },
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+  return handler(event, {
+    getRemainingTimeInMillis: () => 10_000,
+    functionName: 'dashboard-api',
+    awsRequestId: 'r',
+  } as never) as Promise<{ statusCode: number; body: string }>;
+}
+
+describe('Dashboard API', () => {
+  beforeAll(async () => {
+    for (const [i, scanId] of ['scan-a', 'scan-b', 'scan-c'].entries()) {
+      const evidence = {
+        ...scanEvidence([
+          bucketEvidence('b1'),
+          bucketEvidence('b2', { policy: { ok: tlsPolicy('b2') } }),
+        ]),
+        scanId,
+        scanTime: `2026-11-0${i + 1}T06:00:00.000Z`,
+      };
+      const { findings, summary } = evaluate(evidence);
+      await store.writeScan({
+        summary: { schemaVersion: '1', source: 'scan', ...summary },
+        findings,
+        evidence,
+      });
+    }
+  });
+
+  it('lists scans newest first, paginated with an opaque cursor', async () => {
+    // Act
+    const first = await request('GET', '/scans', { limit: '2' });
+    const body = JSON.parse(first.body);
+    const second = JSON.parse(
+      (await request('GET', '/scans', { limit: '2', cursor: body.nextCursor })).body,
+    );
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(body.latest).toBe('scan-c');
+    expect(body.scans.map((s: { scanId: string }) => s.scanId)).toEqual(['scan-c', 'scan-b']);
+    expect(second.scans.map((s: { scanId: string }) => s.scanId)).toEqual(['scan-a']);
+    expect(second.nextCursor).toBeUndefined();
+  });
+
+  it('answers a summary, latest included', async () => {
+    const response = await request('GET', '/scans/{id}/summary', {}, { id: 'latest' });
+    expect(JSON.parse(response.body)).toMatchObject({ scanId: 'scan-c', buckets: 2 });
+  });
+
+  it('filters findings by status, severity, rule and bucket', async () => {
+    // Act
+    const response = await request(
+      'GET',
+      '/scans/{id}/findings',
+      { status: 'FAIL', severity: 'high,critical', bucket: 'b1' },
+      { id: 'scan-b' },
+    );
+    const body = JSON.parse(response.body);
+
+    // Assess
+    expect(body.total).toBeGreaterThan(0);
+    expect(
+      body.findings.every(
+        (f: { status: string; severity: string; resource: { name: string } }) =>
+          f.status === 'FAIL' &&
+          ['high', 'critical'].includes(f.severity) &&
+          f.resource.name === 'b1',
+      ),
+    ).toBe(true);
+    const byRule = JSON.parse(
+      (
+        await request(
+          'GET',
+          '/scans/{id}/findings',
+          { rule: 's3-bucket-tls-enforced' },
+          { id: 'scan-b' },
+        )
+      ).body,
+    );
+    expect(
+      byRule.findings.map((f: { resource: { name: string }; status: string }) => [
+        f.resource.name,
+        f.status,
+      ]),
+    ).toEqual([
+      ['b1', 'FAIL'],
+      ['b2', 'PASS'],
+    ]);
+  });
+
+  it.each([
+    [{ status: 'BROKEN' }, /status must be one or more of PASS, FAIL, ERROR, SKIPPED; got BROKEN/],
+    [{ limit: '0' }, /limit must be an integer from 1 to 500/],
+    [{ cursor: '!!!' }, /cursor is not one this API returned/],
+  ])('answers 400 with the reason for %j', async (query, message) => {
+    const response = await request('GET', '/scans/{id}/findings', query, { id: 'scan-a' });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toMatch(message);
+  });
+
+  it('answers 404 for an unknown scan or route', async () => {
+    expect((await request('GET', '/scans/{id}/summary', {}, { id: 'nope' })).statusCode).toBe(404);
+    expect((await request('GET', '/admin', {})).statusCode).toBe(404);
+  });
+});
