@@ -98,6 +98,20 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     });
   });
 
+  it('gives the HTTP-facing dashboard its own role that can only read reports', () => {
+    const dashboard = template.Resources.DashboardApiLambdaFunction?.Properties as {
+      Role: unknown;
+    };
+    expect(dashboard.Role).toEqual({ 'Fn::GetAtt': ['DashboardRole', 'Arn'] });
+    const role = template.Resources.DashboardRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string; Resource: unknown }[] } }[];
+    };
+    const granted = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+    expect(granted.map((st) => st.Action).sort()).toEqual(['kms:Decrypt', 's3:GetObject']);
+    for (const statement of granted)
+      expect(JSON.stringify(statement.Resource)).toMatch(/ReportBucket|ReportKey/);
+  });
+
   it('encrypts the alert topic with the report key', () => {
     expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toEqual({
       'Fn::GetAtt': ['ReportKey', 'Arn'],
