@@ -4,7 +4,13 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import { startScan } from '../lib/distributed/steps.js';
 import type { WorkArea } from '../lib/distributed/work-area.js';
-import { clientsFromEnv, logger, validator, workFromEnv } from './common/env.js';
+import {
+  clientsFromEnv,
+  logger,
+  SCAN_TARGET_PROPERTIES,
+  validator,
+  workFromEnv,
+} from './common/env.js';
 
 /** The state machine's input: like the scan function's. */
 export interface EnumerateInput {
@@ -21,20 +27,10 @@ export const parseEnumerateInput = validator<EnumerateInput>(
     type: 'object',
     additionalProperties: false,
     properties: {
-      buckets: {
-        type: 'array',
-        maxItems: 1000,
-        items: { type: 'string', minLength: 1, maxLength: 255 },
-      },
-      regions: {
-        type: 'array',
-        maxItems: 50,
-        items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-      },
+      ...SCAN_TARGET_PROPERTIES,
       objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
       versions: { type: 'boolean' },
       sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
-      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
     },
   },
   'scan',

@@ -17,6 +17,7 @@ import {
   intFromEnv,
   logger,
   metrics,
+  SCAN_TARGET_PROPERTIES,
   storeFromEnv,
   validator,
 } from './common/env.js';
@@ -49,18 +50,8 @@ export const parseScanInput = validator<ScanInput>(
     type: 'object',
     additionalProperties: false,
     properties: {
-      buckets: {
-        type: 'array',
-        maxItems: 1000,
-        items: { type: 'string', minLength: 1, maxLength: 255 },
-      },
-      regions: {
-        type: 'array',
-        maxItems: 50,
-        items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-      },
+      ...SCAN_TARGET_PROPERTIES,
       objects: { enum: ['none'] },
-      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
     },
   },
   'scan',

@@ -69,3 +69,18 @@ export function validator<T>(schema: object, what: string): (event: unknown) => 
     return input;
   };
 }
+
+/** The JSON Schema properties every scan entry point accepts: which buckets, regions, scan id. */
+export const SCAN_TARGET_PROPERTIES = {
+  buckets: {
+    type: 'array',
+    maxItems: 1000,
+    items: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  regions: {
+    type: 'array',
+    maxItems: 50,
+    items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+  },
+  scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+} as const;

@@ -1,7 +1,7 @@
 import { isAwsManagedS3Alias } from '../evidence/kms.js';
 import { probeFailure } from '../evidence/probe.js';
 import type { KmsKeyEvidence, ServerSideEncryptionRule } from '../evidence/types.js';
-import type { BucketContext } from './types.js';
+import type { BucketContext, RuleOutcome } from './types.js';
 
 /** How a bucket encrypts new objects by default, as far as the evidence tells. */
 export type DefaultEncryption =
@@ -87,4 +87,27 @@ export function keyAccount(context: BucketContext, keyId: string): string | unde
   if (evidence && 'ok' in evidence.describe) return evidence.describe.ok.AWSAccountId;
   const fromRef = /^arn:[^:]+:kms:[^:]*:(\d{12}):/.exec(context.bucket.defaultKmsKeyRef ?? '')?.[1];
   return fromRef;
+}
+
+/** A KMS default encryption, as {@link defaultEncryption} classifies it. */
+export type KmsDefault = Extract<DefaultEncryption, { kind: 'kms' }>;
+
+/**
+ * The bucket's KMS default encryption, or the outcome a KMS rule gives instead: ERROR when
+ * GetBucketEncryption could not be read, SKIPPED (saying `notKms`) when the default is not KMS.
+ */
+export function kmsDefault(
+  context: BucketContext,
+  notKms = 'does not use a KMS key by default',
+): KmsDefault | RuleOutcome {
+  const encryption = defaultEncryption(context);
+  const name = context.bucket.name;
+  if (encryption.kind === 'failed') {
+    return {
+      status: 'ERROR',
+      message: `Could not read the default encryption of bucket ${name}: ${encryption.reason}.`,
+    };
+  }
+  if (encryption.kind !== 'kms') return { status: 'SKIPPED', message: `Bucket ${name} ${notKms}.` };
+  return encryption;
 }

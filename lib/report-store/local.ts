@@ -6,11 +6,8 @@ import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { bucketEvidencePath, safeSegment } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
-import type { IndexEntry, ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
-
-const INDEX_SCHEMA_VERSION = '1';
-/** How many scans index.json lists; older scan folders stay on disk. */
-const INDEX_HISTORY = 500;
+import { indexWith } from './index-file.js';
+import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
 async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -110,23 +107,7 @@ export class LocalReportStore implements ReportStore {
   }
 
   private async publish(summary: ScanSummaryFile): Promise<void> {
-    const current = await this.readIndex();
-    const entry: IndexEntry = {
-      scanId: summary.scanId,
-      scanTime: summary.scanTime,
-      accountId: summary.accountId,
-      buckets: summary.buckets,
-      byStatus: summary.byStatus,
-      failedBySeverity: summary.failedBySeverity,
-    };
-    const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== summary.scanId)]
-      .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
-      .slice(0, INDEX_HISTORY);
-    const index: StoreIndex = {
-      schemaVersion: INDEX_SCHEMA_VERSION,
-      latest: summary.scanId,
-      scans,
-    };
+    const index = indexWith(await this.readIndex(), summary);
     await writeFileAtomic(join(this.root, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
 

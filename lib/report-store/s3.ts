@@ -6,13 +6,12 @@ import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { bucketEvidencePath, safeSegment } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
-import type { IndexEntry, ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
+import { indexWith } from './index-file.js';
+import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
 /** IAM actions the S3 report store needs on its own bucket (not on scanned buckets). */
 export const REPORT_STORE_IAM_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
 
-const INDEX_SCHEMA_VERSION = '1';
-const INDEX_HISTORY = 500;
 /** Attempts at the conditional index write before giving up (another writer kept winning). */
 const INDEX_ATTEMPTS = 8;
 
@@ -160,28 +159,12 @@ export class S3ReportStore implements ReportStore {
   }
 
   private async publish(summary: ScanSummaryFile): Promise<void> {
-    const entry: IndexEntry = {
-      scanId: summary.scanId,
-      scanTime: summary.scanTime,
-      accountId: summary.accountId,
-      buckets: summary.buckets,
-      byStatus: summary.byStatus,
-      failedBySeverity: summary.failedBySeverity,
-    };
     for (let attempt = 1; attempt <= INDEX_ATTEMPTS; attempt++) {
       const current = await this.get('index.json');
       const existing = current
         ? (JSON.parse(current.body.toString('utf8')) as StoreIndex)
         : undefined;
-      const scans = [entry, ...(existing?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
-        .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
-        .slice(0, INDEX_HISTORY);
-      // The latest is the newest scan, whichever finalizer writes last.
-      const index: StoreIndex = {
-        schemaVersion: INDEX_SCHEMA_VERSION,
-        latest: scans[0]?.scanId ?? entry.scanId,
-        scans,
-      };
+      const index = indexWith(existing, summary, 'newest');
       try {
         await this.put(
           'index.json',

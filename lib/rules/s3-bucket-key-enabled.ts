@@ -1,4 +1,4 @@
-import { defaultEncryption } from '../engine/encryption.js';
+import { kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -30,16 +30,8 @@ export const rule: Rule = {
   evidence: ['encryption'],
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = defaultEncryption(context);
-    if (encryption.kind === 'failed') {
-      return {
-        status: 'ERROR',
-        message: `Could not read the default encryption of bucket ${name}: ${encryption.reason}.`,
-      };
-    }
-    if (encryption.kind !== 'kms') {
-      return { status: 'SKIPPED', message: `Bucket ${name} does not use SSE-KMS by default.` };
-    }
+    const encryption = kmsDefault(context, 'does not use SSE-KMS by default');
+    if ('status' in encryption) return encryption;
     if (encryption.algorithm === 'aws:kms:dsse') {
       return {
         status: 'SKIPPED',

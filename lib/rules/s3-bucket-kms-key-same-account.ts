@@ -1,4 +1,4 @@
-import { defaultEncryption, keyAccount } from '../engine/encryption.js';
+import { keyAccount, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -36,16 +36,8 @@ export const rule: Rule = {
   evidence: ['encryption', 'kms.describe'],
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = defaultEncryption(context);
-    if (encryption.kind === 'failed') {
-      return {
-        status: 'ERROR',
-        message: `Could not read the default encryption of bucket ${name}: ${encryption.reason}.`,
-      };
-    }
-    if (encryption.kind !== 'kms') {
-      return { status: 'SKIPPED', message: `Bucket ${name} does not use a KMS key by default.` };
-    }
+    const encryption = kmsDefault(context);
+    if ('status' in encryption) return encryption;
     if (encryption.awsManagedKey) {
       return {
         status: 'PASS',

@@ -1,4 +1,4 @@
-import { defaultEncryption, defaultKeyEvidence } from '../engine/encryption.js';
+import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -40,14 +40,12 @@ export const rule: Rule = {
   evidence: ['encryption', 'policy'],
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = defaultEncryption(context);
-    if (encryption.kind === 'failed') {
-      return {
-        status: 'ERROR',
-        message: `Could not read the default encryption of bucket ${name}: ${encryption.reason}.`,
-      };
-    }
-    if (encryption.kind !== 'kms' || encryption.awsManagedKey) {
+    const encryption = kmsDefault(
+      context,
+      'does not use a customer-chosen KMS key by default, so there is no key to pin',
+    );
+    if ('status' in encryption) return encryption;
+    if (encryption.awsManagedKey) {
       return {
         status: 'SKIPPED',
         message: `Bucket ${name} does not use a customer-chosen KMS key by default, so there is no key to pin.`,

@@ -1,4 +1,4 @@
-import { defaultEncryption, defaultKeyEvidence } from '../engine/encryption.js';
+import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
 import { inventoryWithoutKeys, isOutcome, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
@@ -34,19 +34,8 @@ export const rule: Rule = {
     if (isOutcome(objects)) return objects;
     const inventoryBlind = inventoryWithoutKeys(objects, name);
     if (inventoryBlind) return inventoryBlind;
-    const encryption = defaultEncryption(context);
-    if (encryption.kind === 'failed') {
-      return {
-        status: 'ERROR',
-        message: `Could not read the default encryption of bucket ${name}: ${encryption.reason}.`,
-      };
-    }
-    if (encryption.kind !== 'kms') {
-      return {
-        status: 'SKIPPED',
-        message: `Bucket ${name} has no default KMS key to compare objects with.`,
-      };
-    }
+    const encryption = kmsDefault(context, 'has no default KMS key to compare objects with');
+    if ('status' in encryption) return encryption;
     const defaultKey = defaultKeyEvidence(context);
     const defaultArn =
       defaultKey && 'ok' in defaultKey.describe

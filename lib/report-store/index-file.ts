@@ -1,0 +1,32 @@
+import type { IndexEntry, ScanSummaryFile, StoreIndex } from './types.js';
+
+/** How many scans index.json lists; older scan folders stay where they are. */
+export const INDEX_HISTORY = 500;
+const INDEX_SCHEMA_VERSION = '1';
+
+/**
+ * The index with a scan added (or replaced), newest first. `latest` is the scan just written,
+ * or with `latest: 'newest'` the newest by scan time (concurrent finalizers agree on it).
+ */
+export function indexWith(
+  current: StoreIndex | undefined,
+  summary: ScanSummaryFile,
+  latest: 'written' | 'newest' = 'written',
+): StoreIndex {
+  const entry: IndexEntry = {
+    scanId: summary.scanId,
+    scanTime: summary.scanTime,
+    accountId: summary.accountId,
+    buckets: summary.buckets,
+    byStatus: summary.byStatus,
+    failedBySeverity: summary.failedBySeverity,
+  };
+  const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
+    .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
+    .slice(0, INDEX_HISTORY);
+  return {
+    schemaVersion: INDEX_SCHEMA_VERSION,
+    latest: latest === 'newest' ? (scans[0]?.scanId ?? entry.scanId) : entry.scanId,
+    scans,
+  };
+}
