@@ -112,6 +112,24 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       expect(JSON.stringify(statement.Resource)).toMatch(/ReportBucket|ReportKey/);
   });
 
+  it.each([
+    ['EnumerateLambdaFunction', 'EnumerateRole', ['s3:ListAllMyBuckets', 's3:ListBucket']],
+    ['FinalizeLambdaFunction', 'FinalizeRole', ['kms:DescribeKey', 'kms:GetKeyRotationStatus']],
+  ])(
+    'gives %s its own role with only the account-wide reads it makes',
+    (fn, roleName, accountWide) => {
+      const fnProps = template.Resources[fn]?.Properties as { Role: unknown };
+      expect(fnProps.Role).toEqual({ 'Fn::GetAtt': [roleName, 'Arn'] });
+      const role = template.Resources[roleName]?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
+      };
+      const onEverything = role.Policies.flatMap((p) => p.PolicyDocument.Statement).filter(
+        (st) => st.Resource === '*',
+      );
+      expect(onEverything.flatMap((st) => st.Action).sort()).toEqual([...accountWide].sort());
+    },
+  );
+
   it('encrypts the alert topic with the report key', () => {
     expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toEqual({
       'Fn::GetAtt': ['ReportKey', 'Arn'],
