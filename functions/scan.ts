@@ -4,13 +4,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
-import { type CollectResult, collectEvidence } from '../lib/collect/scan.js';
+import {
+  type CollectResult,
+  collectEvidence,
+  resumeCollection,
+  type ScanCheckpoint,
+} from '../lib/collect/scan.js';
+import type { WorkArea } from '../lib/distributed/work-area.js';
 import {
   DEFAULT_EVALUATION_CONFIG,
   type EvaluationSummary,
   evaluate,
 } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
+import { ConfigError } from '../lib/errors.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import {
   clientsFromEnv,
@@ -20,14 +27,28 @@ import {
   SCAN_TARGET_PROPERTIES,
   storeFromEnv,
   validator,
+  workFromEnv,
 } from './common/env.js';
 
 /** The invoke payload: every field optional; `{}` scans the whole account. */
 export interface ScanInput {
   buckets?: string[];
   regions?: string[];
-  objects?: 'none';
+  objects?: 'none' | 'sample' | 'full' | 'inventory' | 'auto';
+  versions?: boolean;
+  sampleSize?: number;
   scanId?: string;
+  /** Continue the scan that an earlier invocation handed over (its scan id). */
+  resume?: string;
+}
+
+/** What an invoke answers when it stopped before the Lambda timeout: how to continue. */
+export interface ScanHandover {
+  scanId: string;
+  checkpointed: true;
+  /** Invoke again with this payload. */
+  next: { resume: string };
+  message: string;
 }
 
 /** What an invoke answers: the summary and the findings that need attention. */
@@ -51,7 +72,10 @@ export const parseScanInput = validator<ScanInput>(
     additionalProperties: false,
     properties: {
       ...SCAN_TARGET_PROPERTIES,
-      objects: { enum: ['none'] },
+      objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
+      versions: { type: 'boolean' },
+      sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
+      resume: SCAN_TARGET_PROPERTIES.scanId,
     },
   },
   'scan',
@@ -63,7 +87,11 @@ export interface ScanDependencies {
   concurrency: number;
   /** The report store; scans are only answered, not stored, without one. */
   store?: ReportStore;
+  /** Where a checkpoint is kept between invocations (beside the reports). */
+  work?: (scanId: string) => WorkArea;
 }
+
+const CHECKPOINT = 'checkpoint.json';
 
 /** Builds the production dependencies from the environment. */
 export function dependenciesFromEnv(): ScanDependencies {
@@ -71,39 +99,82 @@ export function dependenciesFromEnv(): ScanDependencies {
     clients: clientsFromEnv,
     now: () => new Date(),
     concurrency: intFromEnv('SCAN_CONCURRENCY', 16),
-    ...(process.env.REPORT_BUCKET ? { store: storeFromEnv() } : {}),
+    ...(process.env.REPORT_BUCKET ? { store: storeFromEnv(), work: workFromEnv } : {}),
   };
 }
 
 /**
- * On-demand bucket-level scan: collect, evaluate, and answer the summary with the findings
- * that need attention. The invocation is aborted before the Lambda timeout rather than killed.
+ * On-demand scan: collect, evaluate, store, and answer the summary with the findings that need
+ * attention. Before the Lambda timeout an object sweep stops at a checkpoint kept beside the
+ * reports, and the answer says how to continue (`{"resume": scanId}`).
  */
 export async function scan(
   event: unknown,
   deps: ScanDependencies,
   signal?: AbortSignal,
-): Promise<ScanOutput> {
+): Promise<ScanOutput | ScanHandover> {
   const input = parseScanInput(event);
   const now = deps.now();
-  const scanId =
-    input.scanId ??
-    `${now
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z')}-lambda`;
   const clients = deps.clients();
   try {
-    const { evidence, stats } = await collectEvidence({
-      clients,
-      concurrency: deps.concurrency,
-      scanId,
-      scanTime: now,
-      toolVersion: '0.1.0',
-      buckets: input.buckets ?? [],
-      regions: input.regions ?? [],
-      ...(signal ? { signal } : {}),
-    });
+    let result: CollectResult;
+    let scanId: string;
+    if (input.resume) {
+      scanId = input.resume;
+      const checkpoint = await deps.work?.(scanId).get<ScanCheckpoint>(CHECKPOINT);
+      if (!checkpoint) throw new ConfigError(`resume: no checkpoint for scan ${scanId}`);
+      result = await resumeCollection(checkpoint, {
+        clients,
+        concurrency: deps.concurrency,
+        ...(signal ? { signal } : {}),
+      });
+    } else {
+      scanId =
+        input.scanId ??
+        `${now
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d+Z$/, 'Z')}-lambda`;
+      const mode = input.objects ?? 'none';
+      result = await collectEvidence({
+        clients,
+        concurrency: deps.concurrency,
+        scanId,
+        scanTime: now,
+        toolVersion: '0.1.0',
+        buckets: input.buckets ?? [],
+        regions: input.regions ?? [],
+        ...(mode !== 'none'
+          ? {
+              objects: {
+                mode,
+                versions: input.versions === true,
+                sampleSize: input.sampleSize ?? 100,
+              },
+            }
+          : {}),
+        ...(signal ? { signal } : {}),
+      });
+    }
+    if (result.checkpoint) {
+      const work = deps.work?.(scanId);
+      if (!work)
+        throw new Error(
+          'the scan was interrupted and there is no report bucket to keep its checkpoint in',
+        );
+      await work.put(CHECKPOINT, result.checkpoint);
+      logger.info('scan checkpointed', {
+        scanId,
+        unfinished: Object.keys(result.checkpoint.sweeps).length,
+      });
+      return {
+        scanId,
+        checkpointed: true,
+        next: { resume: scanId },
+        message: `stopped before the Lambda timeout with ${Object.keys(result.checkpoint.sweeps).length} object sweeps unfinished; invoke again with {"resume":"${scanId}"}`,
+      };
+    }
+    const { evidence, stats } = result;
     const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
     const report = await deps.store?.writeScan({
       summary: { schemaVersion: '1', source: 'scan', ...summary, collection: stats },
@@ -131,7 +202,9 @@ export async function scan(
 let deps: ScanDependencies | undefined;
 
 /** The Lambda entry point (middy, with Powertools logging and metrics). */
-export const handler = middy<unknown, ScanOutput, Error, Context>({ timeoutEarlyInMillis: 10_000 })
+export const handler = middy<unknown, ScanOutput | ScanHandover, Error, Context>({
+  timeoutEarlyInMillis: 10_000,
+})
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event, _context, { signal }) => {

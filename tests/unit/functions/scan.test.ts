@@ -3,15 +3,23 @@ import {
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
   GetBucketVersioningCommand,
+  HeadObjectCommand,
   ListBucketInventoryConfigurationsCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseScanInput, type ScanDependencies, scan } from '../../../functions/scan.js';
+import {
+  parseScanInput,
+  type ScanDependencies,
+  type ScanOutput,
+  scan,
+} from '../../../functions/scan.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
+import { MemoryWorkArea } from '../../../lib/distributed/work-area.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 
@@ -27,6 +35,14 @@ const deps: ScanDependencies = {
   now: () => new Date('2026-11-01T06:00:00Z'),
   concurrency: 4,
 };
+
+/** The answer of an invocation that finished (not a handover). */
+async function completed(answer: Promise<unknown>): Promise<ScanOutput> {
+  const output = await answer;
+  if (!output || typeof output !== 'object' || !('summary' in output))
+    throw new Error(`expected a finished scan, got ${JSON.stringify(output)}`);
+  return output as ScanOutput;
+}
 
 describe('Function: scan', () => {
   beforeEach(() => {
@@ -57,7 +73,7 @@ describe('Function: scan', () => {
 
   it('scans the buckets an invoke names and answers the findings that need attention', async () => {
     // Act
-    const output = await scan({ buckets: ['b1'], scanId: 'on-demand-1' }, deps);
+    const output = await completed(scan({ buckets: ['b1'], scanId: 'on-demand-1' }, deps));
 
     // Assess
     expect(output.scanId).toBe('on-demand-1');
@@ -83,7 +99,7 @@ describe('Function: scan', () => {
     };
 
     // Act
-    const output = await scan({ scanId: 'scheduled-1' }, { ...deps, store });
+    const output = await completed(scan({ scanId: 'scheduled-1' }, { ...deps, store }));
 
     // Assess
     expect(written).toEqual(['scheduled-1']);
@@ -91,13 +107,14 @@ describe('Function: scan', () => {
   });
 
   it('accepts an empty payload as "the whole account"', async () => {
-    expect((await scan(undefined, deps)).summary.buckets).toBe(2);
+    expect((await completed(scan(undefined, deps))).summary.buckets).toBe(2);
   });
 
   it.each([
     [{ buckets: 'b1' }, /buckets: must be array/],
     [{ regions: ['Mars'] }, /regions\[0\]: must match pattern/],
-    [{ objects: 'full' }, /objects: must be one of "none"/],
+    [{ objects: 'everything' }, /objects: must be one of "none", "sample"/],
+    [{ resume: '../x' }, /resume: must match pattern/],
     [{ bucket: ['b1'] }, /bucket: is not a known field/],
     [{ scanId: '../../etc' }, /scanId: must match pattern/],
     ['scan everything', /\(top level\): must be object/],
@@ -115,6 +132,59 @@ describe('Function: scan', () => {
 
     // Act & Assess
     await expect(scan({}, deps, controller.signal)).rejects.toThrow(/Lambda timeout approaching/);
+  });
+
+  it('hands over through a checkpoint before the timeout, and the next invocation finishes the scan', async () => {
+    // Prepare: b1 holds 2,500 objects; HEAD number 700 brings the timeout near.
+    const areas = new Map<string, MemoryWorkArea>();
+    const work = (id: string) => {
+      if (!areas.has(id)) areas.set(id, new MemoryWorkArea());
+      return areas.get(id)!;
+    };
+    const keys = Array.from({ length: 2500 }, (_, i) => `k${String(i).padStart(5, '0')}`);
+    s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
+      const start = Number(input.ContinuationToken ?? 0);
+      const page = keys.slice(start, start + 1000);
+      const next = start + page.length;
+      return {
+        Contents: page.map((Key) => ({ Key, Size: 1 })),
+        IsTruncated: next < keys.length,
+        ...(next < keys.length ? { NextContinuationToken: String(next) } : {}),
+      };
+    });
+    const controller = new AbortController();
+    let heads = 0;
+    s3.on(HeadObjectCommand).callsFake(() => {
+      heads += 1;
+      if (heads === 700) controller.abort(new Error('Lambda timeout approaching'));
+      return { ServerSideEncryption: 'AES256' };
+    });
+
+    // Act
+    const first = await scan(
+      { buckets: ['b1'], objects: 'full', scanId: 'long-1' },
+      { ...deps, work },
+      controller.signal,
+    );
+    const second = await completed(scan((first as { next: unknown }).next, { ...deps, work }));
+
+    // Assess
+    expect(first).toMatchObject({
+      scanId: 'long-1',
+      checkpointed: true,
+      next: { resume: 'long-1' },
+    });
+    expect(second.scanId).toBe('long-1');
+    expect(second.summary.buckets).toBe(1);
+    // Every one of the 2,500 objects was classified across the two invocations.
+    expect(second.summary.byRule['s3-objects-unencrypted']).toMatchObject({ PASS: 1, ERROR: 0 });
+    expect(second.collection.s3Calls).toBeGreaterThan(2500);
+  });
+
+  it('refuses to resume a scan that left no checkpoint', async () => {
+    await expect(
+      scan({ resume: 'never-started' }, { ...deps, work: () => new MemoryWorkArea() }),
+    ).rejects.toThrow(/resume: no checkpoint for scan never-started/);
   });
 
   it('parses a valid payload unchanged', () => {
