@@ -399,14 +399,7 @@ async function sweepOne(
         maxAgeDays: objects.maxInventoryAgeDays ?? 8,
         limit,
       });
-      return {
-        evidence: await readInventory({
-          s3: clients.s3(bucket.region),
-          choice,
-          limit,
-          ...(sink ? { onObject: sink.write } : {}),
-        }),
-      };
+      return { evidence: await readInventory({ s3: clients.s3(bucket.region), choice, limit }) };
     } catch (error) {
       if (signal?.aborted) throw error;
       await sink?.discard();

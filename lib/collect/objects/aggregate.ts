@@ -1,4 +1,8 @@
-import type { ObjectScanEvidence, ObjectTally } from '../../evidence/types.js';
+import type {
+  ObjectEncryptionType,
+  ObjectScanEvidence,
+  ObjectTally,
+} from '../../evidence/types.js';
 import type { ObjectObservation } from './classify.js';
 
 /** At most this many example keys are kept per class. */
@@ -88,6 +92,50 @@ export class ObjectAggregator {
         storage.bytes += observation.size;
       }
     }
+  }
+
+  /**
+   * The hot path of S3 Inventory rows: counts one classified object without building an
+   * observation; the key (URL-decoded, which costs) is only asked for while examples are kept.
+   */
+  public addClassified(
+    type: ObjectEncryptionType,
+    algorithm: string | undefined,
+    size: number,
+    storageClass: string,
+    isLatest: boolean,
+    lastModified: string | undefined,
+    key: () => string,
+  ): void {
+    const e = this.evidence;
+    e.listed += 1;
+    e.classified += 1;
+    const byType = isLatest ? e.byEncryption : e.noncurrentByEncryption;
+    let target = byType[type];
+    if (!target) {
+      target = tally();
+      byType[type] = target;
+    }
+    target.count += 1;
+    target.bytes += size;
+    if (target.examples.length < MAX_EXAMPLES) target.examples.push(key());
+    if (type === 'UNKNOWN' && algorithm)
+      e.unknownAlgorithms[algorithm] = (e.unknownAlgorithms[algorithm] ?? 0) + 1;
+    if (type === 'SSE-C' && lastModified && (!e.newestSseC || lastModified > e.newestSseC))
+      e.newestSseC = lastModified;
+    let storage = e.byStorageClass[storageClass];
+    if (!storage) {
+      storage = { count: 0, bytes: 0 };
+      e.byStorageClass[storageClass] = storage;
+    }
+    storage.count += 1;
+    storage.bytes += size;
+  }
+
+  /** Counts a delete marker seen in a listing or inventory. */
+  public addDeleteMarker(): void {
+    this.evidence.listed += 1;
+    this.evidence.deleteMarkers += 1;
   }
 
   public listFailed(code: string, message: string): void {

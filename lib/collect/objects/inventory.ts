@@ -269,8 +269,9 @@ async function readCsvFile(
   stream: Readable,
   columns: string[],
   hash: ReturnType<typeof createHash>,
-  onRow: (o: ObjectObservation) => void,
+  aggregator: ObjectAggregator,
 ): Promise<void> {
+  const onRow = (fields: string[]) => countCsvRecord(fields, index, aggregator);
   const at = (name: string) => columns.indexOf(name);
   const index = {
     key: at('Key'),
@@ -304,7 +305,7 @@ async function readCsvFile(
       const record = pending ? `${pending}\n${line}` : line;
       const fields = simpleRecord(record);
       if (fields) {
-        onRow(csvObservation(fields, index));
+        onRow(fields);
         pending = '';
         continue;
       }
@@ -315,39 +316,35 @@ async function readCsvFile(
       }
       pending = '';
       if (record.length > 0)
-        onRow(
-          csvObservation(
-            splitCsvRecord(record.endsWith('\r') ? record.slice(0, -1) : record),
-            index,
-          ),
-        );
+        onRow(splitCsvRecord(record.endsWith('\r') ? record.slice(0, -1) : record));
     }
     if (pending) rest = `${pending}\n${rest}`;
   }
   rest += decoder.end();
-  if (rest.trim().length > 0) onRow(csvObservation(splitCsvRecord(rest), index));
+  if (rest.trim().length > 0) onRow(splitCsvRecord(rest));
 }
 
-function csvObservation(f: string[], index: Record<string, number>): ObjectObservation {
+function countCsvRecord(
+  f: string[],
+  index: Record<string, number>,
+  aggregator: ObjectAggregator,
+): void {
   const field = (i: number | undefined) => (i === undefined || i < 0 ? '' : (f[i] ?? ''));
-  const base = {
-    key: decodeInventoryKey(field(index.key)),
-    isLatest: field(index.latest) !== 'false',
-    size: Number(field(index.size)) || 0,
-    storageClass: field(index.storage) || 'STANDARD',
-  } as Omit<ObjectObservation, 'outcome'>;
-  const version = field(index.version);
-  if (version) base.versionId = version;
-  const modified = field(index.modified);
-  if (modified) base.lastModified = modified;
-  if (field(index.deleteMarker) === 'true') return { ...base, outcome: { kind: 'delete-marker' } };
+  if (field(index.deleteMarker) === 'true') {
+    aggregator.addDeleteMarker();
+    return;
+  }
   const status = field(index.status);
   const type = STATUS[status] ?? 'UNKNOWN';
-  const outcome: ObjectObservation['outcome'] = { kind: 'classified', type };
-  if (type === 'UNKNOWN') outcome.algorithm = status || '(empty EncryptionStatus)';
-  const bucketKey = field(index.bucketKey);
-  if (bucketKey) outcome.bucketKeyEnabled = bucketKey === 'ENABLED';
-  return { ...base, outcome };
+  aggregator.addClassified(
+    type,
+    type === 'UNKNOWN' ? status || '(empty EncryptionStatus)' : undefined,
+    Number(field(index.size)) || 0,
+    field(index.storage) || 'STANDARD',
+    field(index.latest) !== 'false',
+    field(index.modified) || undefined,
+    () => decodeInventoryKey(field(index.key)),
+  );
 }
 
 async function readParquetFile(
@@ -384,13 +381,13 @@ async function readParquetFile(
  * Reads one inventory delivery into object aggregates: verifies `manifest.checksum` and every
  * data file's MD5, streams gzip CSV (no header row; columns from `fileSchema`; URL-encoded
  * keys) and Parquet. ORC is refused with what to switch to. Any bad file makes the whole
- * delivery unusable: a partly read inventory is never reported as the bucket's truth.
+ * delivery unusable: a partly read inventory is never reported as the bucket's truth. The
+ * per-object list is the inventory itself (its manifest is recorded), so it is not written again.
  */
 export async function readInventory(options: {
   s3: S3Client;
   choice: InventoryChoice;
   limit: Limiter;
-  onObject?: (o: ObjectObservation) => void;
 }): Promise<ObjectScanEvidence> {
   const { s3, choice, limit } = options;
   const bucket = choice.destinationBucket;
@@ -440,14 +437,12 @@ export async function readInventory(options: {
   const collectRow = (o: ObjectObservation) => {
     aggregator.listed(1);
     aggregator.add(o);
-    // Rows stream straight on; if a later checksum fails the caller discards the whole list.
-    options.onObject?.(o);
   };
   for (const file of manifest.files ?? []) {
     const hash = createHash('md5');
     try {
       const stream = await getObjectStream(s3, bucket, file.key, limit);
-      if (format === 'CSV') await readCsvFile(stream, columns, hash, collectRow);
+      if (format === 'CSV') await readCsvFile(stream, columns, hash, aggregator);
       else await readParquetFile(stream, hash, collectRow);
     } catch (error) {
       if (error instanceof InventoryUnavailableError) throw error;
