@@ -114,8 +114,12 @@ export interface ObjectScanEvidence {
   byStorageClass: Record<string, { count: number; bytes: number }>;
   /** `ServerSideEncryption` values s3scan does not know (e.g. `aws:fsx`), with counts. */
   unknownAlgorithms: Record<string, number>;
-  /** Objects carrying S3 Encryption Client metadata, by format. */
-  clientSide: { v1: number; v2: number; v3: number };
+  /**
+   * Objects carrying S3 Encryption Client metadata, by format. `instructionFiles` counts
+   * `<key>.instruction` objects: V1/V2 clients can keep all metadata there, leaving the
+   * encrypted object itself with no marker at all (aws-facts.md section 1.4).
+   */
+  clientSide: { v1: number; v2: number; v3: number; instructionFiles?: number };
   /** Newest LastModified among SSE-C objects: recent SSE-C writes are a ransomware indicator. */
   newestSseC?: string;
   /** HEAD answered 403: the object could not be classified. */

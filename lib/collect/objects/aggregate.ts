@@ -5,6 +5,16 @@ import type {
 } from '../../evidence/types.js';
 import type { ObjectObservation } from './classify.js';
 
+const INSTRUCTION_SUFFIX = '.instruction';
+
+/**
+ * True for an S3 Encryption Client instruction file (`<key>.instruction`), which holds the
+ * envelope metadata of its sibling object instead of that object's own user metadata.
+ */
+export function isInstructionFile(key: string): boolean {
+  return key.endsWith(INSTRUCTION_SUFFIX);
+}
+
 /** At most this many example keys are kept per class. */
 export const MAX_EXAMPLES = 100;
 
@@ -40,11 +50,17 @@ export class ObjectAggregator {
           byKmsKey: {},
           byStorageClass: {},
           unknownAlgorithms: {},
-          clientSide: { v1: 0, v2: 0, v3: 0 },
+          clientSide: { v1: 0, v2: 0, v3: 0, instructionFiles: 0 },
           denied: tally(),
           failed: { ...tally(), codes: {} },
           deleteMarkers: 0,
         };
+  }
+
+  /** Older checkpoints predate the field, hence the default. */
+  private countInstructionFile(): void {
+    const clientSide = this.evidence.clientSide;
+    clientSide.instructionFiles = (clientSide.instructionFiles ?? 0) + 1;
   }
 
   public listed(count: number): void {
@@ -79,6 +95,7 @@ export class ObjectAggregator {
             (e.unknownAlgorithms[outcome.algorithm] ?? 0) + 1;
         }
         if (outcome.clientSide) e.clientSide[outcome.clientSide] += 1;
+        if (isInstructionFile(observation.key)) this.countInstructionFile();
         if (
           outcome.type === 'SSE-C' &&
           observation.lastModified &&
@@ -106,8 +123,10 @@ export class ObjectAggregator {
     isLatest: boolean,
     lastModified: string | undefined,
     key: () => string,
+    instructionFile = false,
   ): void {
     const e = this.evidence;
+    if (instructionFile) this.countInstructionFile();
     e.listed += 1;
     e.classified += 1;
     const byType = isLatest ? e.byEncryption : e.noncurrentByEncryption;

@@ -49,13 +49,15 @@ const TYPES: Record<string, ObjectEncryptionType> = {
 /**
  * The S3 Encryption Client format from user metadata (lower-case keys, no `x-amz-meta-`):
  * V1 `x-amz-key` + `x-amz-iv`, V2 `x-amz-key-v2` + `x-amz-iv`, V3 `x-amz-3` + `x-amz-d` + `x-amz-i`.
+ * A V3 object whose metadata went to an instruction file keeps only `x-amz-c`, `x-amz-d` and
+ * `x-amz-i`, which the V3 clients always leave on the object, so those are enough.
  */
 export function clientSideFormat(
   metadata: Record<string, string> | undefined,
 ): 'v1' | 'v2' | 'v3' | undefined {
   if (!metadata) return undefined;
   const has = (key: string) => Object.hasOwn(metadata, key);
-  if (has('x-amz-3') && has('x-amz-d') && has('x-amz-i')) return 'v3';
+  if (has('x-amz-d') && has('x-amz-i') && (has('x-amz-3') || has('x-amz-c'))) return 'v3';
   if (has('x-amz-key-v2') && has('x-amz-iv')) return 'v2';
   if (has('x-amz-key') && has('x-amz-iv')) return 'v1';
   return undefined;

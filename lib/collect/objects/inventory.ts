@@ -16,7 +16,7 @@ import type {
 } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
 import { errorCode, httpStatus } from '../probe.js';
-import { ObjectAggregator } from './aggregate.js';
+import { isInstructionFile, ObjectAggregator } from './aggregate.js';
 import type { ObjectObservation } from './classify.js';
 
 /** `manifest.json` of an S3 Inventory delivery (aws-facts.md section 6). */
@@ -344,6 +344,8 @@ function countCsvRecord(
     field(index.latest) !== 'false',
     field(index.modified) || undefined,
     () => decodeInventoryKey(field(index.key)),
+    // URL encoding leaves '.' and letters alone, so the raw field can be tested undecoded.
+    isInstructionFile(field(index.key)),
   );
 }
 

@@ -76,6 +76,15 @@ describe('Function: classifyHead', () => {
     expect(clientSideFormat(Metadata)).toBe(format);
   });
 
+  it('recognises a V3 object whose key material went to an instruction file', () => {
+    // Prepare: V3 clients always leave x-amz-c, x-amz-d and x-amz-i on the object.
+    const Metadata = { 'x-amz-c': '115', 'x-amz-d': 'commitment', 'x-amz-i': 'message-id' };
+
+    // Act & Assess
+    expect(clientSideFormat(Metadata)).toBe('v3');
+    expect(clientSideFormat({ 'x-amz-d': 'commitment' })).toBeUndefined();
+  });
+
   it('finds no client-side marker in ordinary metadata', () => {
     expect(clientSideFormat({ 'content-owner': 'team-a', 'x-amz-iv-not': 'x' })).toBeUndefined();
   });

@@ -64,7 +64,8 @@ function rows(): InventoryRow[] {
       encryptionStatus: statuses[i % statuses.length]!,
     })),
     ...Array.from({ length: 1200 }, (_, i) => ({
-      key: `data/${i}.json`,
+      // Two instruction files of the S3 Encryption Client, whose siblings carry no markers.
+      key: i % 600 === 599 ? `data/${i - 1}.json.instruction` : `data/${i}.json`,
       size: 100,
       lastModified: '2024-05-01T00:00:00.000Z',
       storageClass: i % 2 ? 'STANDARD' : 'GLACIER',
@@ -192,6 +193,7 @@ describe('S3 Inventory', () => {
       unknownAlgorithms: { 'SOME-FUTURE-SSE': 1 },
       byKmsKey: {},
       byStorageClass: { GLACIER: { count: 600 } },
+      clientSide: { instructionFiles: 2 },
       inventory: { fileFormat: 'CSV', files: 2, createdAt: '2026-10-31T01:00:00.000Z' },
     });
     expect(evidence.byEncryption['SSE-KMS']?.count).toBe(1201);
@@ -221,6 +223,7 @@ describe('S3 Inventory', () => {
       listed: all.length,
       deleteMarkers: 1,
       byEncryption: { NONE: { count: 1 }, 'SSE-KMS': { count: 1201 } },
+      clientSide: { instructionFiles: 2 },
       inventory: { fileFormat: 'PARQUET' },
     });
     expect(evidence.byEncryption['DSSE-KMS']?.examples).toEqual(['new\nline']);

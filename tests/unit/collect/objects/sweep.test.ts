@@ -117,6 +117,31 @@ describe('Function: sweepBucket', () => {
     expect(rows.map((r) => r.key)).toEqual(keys);
   });
 
+  it('counts S3 Encryption Client instruction files, whose siblings carry no marker', async () => {
+    // Prepare: V1/V2 clients can put every marker in `<key>.instruction` (aws-facts.md 1.4).
+    const objects = ['report.pdf', 'report.pdf.instruction', 'v3.bin', 'plain.txt'];
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: objects.map((Key) => ({ Key, Size: 10, StorageClass: 'STANDARD' })),
+      KeyCount: objects.length,
+      IsTruncated: false,
+    });
+    s3Mock.on(HeadObjectCommand).callsFake((input: { Key: string }) => ({
+      ServerSideEncryption: 'AES256',
+      Metadata:
+        input.Key === 'v3.bin'
+          ? { 'x-amz-c': '115', 'x-amz-d': 'commitment', 'x-amz-i': 'message-id' }
+          : {},
+    }));
+
+    // Act
+    const result = await sweepBucket(base());
+
+    // Assess
+    if (!('evidence' in result)) throw new Error('expected evidence');
+    expect(result.evidence.clientSide).toEqual({ v1: 0, v2: 0, v3: 1, instructionFiles: 1 });
+    expect(result.evidence.byEncryption['SSE-S3']?.count).toBe(4);
+  });
+
   it('records denied and failed HEADs without stopping', async () => {
     // Prepare
     mockBucket(20);
