@@ -287,6 +287,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
                     mode: options.objects,
                     versions: options.versions === true,
                     sampleSize: options.sampleSize,
+                    prefixConcurrency: config.scan.prefixConcurrency,
                     maxInventoryAgeDays: options.inventoryMaxAge,
                     sinkFor: sinkFor(scanId),
                   },

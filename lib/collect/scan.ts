@@ -64,6 +64,8 @@ export interface ObjectScanOptions {
   maxInventoryAgeDays?: number;
   versions: boolean;
   sampleSize: number;
+  /** HEADs in flight per key prefix (default 100; S3 serves 5,500 HEAD/s per prefix). */
+  prefixConcurrency?: number;
   /** Buckets swept at the same time (each holds up to two listing pages in memory). */
   bucketConcurrency?: number;
   sinkFor?: (bucket: BucketEvidence) => ObjectSink | undefined;
@@ -422,6 +424,9 @@ async function sweepOne(
     mode: objects.mode === 'full' ? 'full' : 'sample',
     versions: objects.versions,
     sampleSize: objects.sampleSize,
+    ...(objects.prefixConcurrency !== undefined
+      ? { prefixConcurrency: objects.prefixConcurrency }
+      : {}),
     limit,
     ...(state !== 'pending' ? { resume: state } : {}),
     ...(signal ? { signal } : {}),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
@@ -13,13 +14,15 @@ export interface ConfigFile {
   kms?: { allowedKeyArns?: string[]; allowedKeyAccounts?: string[] };
   tls?: { minVersion?: string | number };
   suppressions?: { rule: string; resource: string; reason: string; expires: string }[];
-  scan?: { concurrency?: number; maxAttempts?: number };
+  scan?: { concurrency?: number; maxAttempts?: number; prefixConcurrency?: number };
 }
 
 /** Settings for collection that the config file may set. */
 export interface ScanSettings {
   concurrency: number;
   maxAttempts: number;
+  /** Object HEADs in flight per key prefix; S3 serves 5,500 GET/HEAD per second per prefix. */
+  prefixConcurrency: number;
 }
 
 /** A loaded, validated configuration. */
@@ -28,7 +31,11 @@ export interface LoadedConfig {
   scan: ScanSettings;
 }
 
-export const DEFAULT_SCAN_SETTINGS: ScanSettings = { concurrency: 16, maxAttempts: 10 };
+export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
+  concurrency: 16,
+  maxAttempts: 10,
+  prefixConcurrency: DEFAULT_PREFIX_CONCURRENCY,
+};
 
 const ruleIds = BUCKET_RULES.map((r) => r.id);
 
@@ -92,6 +99,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
+        prefixConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
       },
     },
   },

@@ -10,6 +10,12 @@ import type { Limiter } from '../buckets.js';
 import { errorCode } from '../probe.js';
 import { ObjectAggregator } from './aggregate.js';
 import { classifyHead, classifyHeadError, type ObjectObservation } from './classify.js';
+import {
+  DEFAULT_PREFIX_CONCURRENCY,
+  type PrefixLimiter,
+  prefixLimiter,
+  prefixOf,
+} from './prefix-limit.js';
 
 /** IAM actions the object sweep needs (HeadObject is authorised by s3:GetObject). */
 export const OBJECT_IAM_ACTIONS = [
@@ -46,6 +52,11 @@ export interface SweepOptions {
   /** Sample mode lists at most this many keys to choose from. */
   sampleListLimit?: number;
   limit: Limiter;
+  /**
+   * HEADs in flight per key prefix (default 100), on top of `limit`: keeps one hot prefix
+   * under S3's per-prefix request rate while other prefixes proceed.
+   */
+  prefixConcurrency?: number;
   signal?: AbortSignal;
   /** Receives every observation once, in listing order, as its page completes. */
   onObject?: (observation: ObjectObservation) => void;
@@ -65,7 +76,10 @@ interface Listed {
   deleteMarker?: boolean;
 }
 
-async function head(options: SweepOptions, object: Listed): Promise<ObjectObservation> {
+/** The options of one sweep run, with its per-prefix limiter. */
+type Sweep = SweepOptions & { byPrefix: PrefixLimiter };
+
+async function head(options: Sweep, object: Listed): Promise<ObjectObservation> {
   const base = {
     key: object.key,
     ...(object.versionId !== undefined ? { versionId: object.versionId } : {}),
@@ -76,15 +90,18 @@ async function head(options: SweepOptions, object: Listed): Promise<ObjectObserv
   };
   if (object.deleteMarker) return { ...base, outcome: { kind: 'delete-marker' } };
   try {
-    const output = await options.limit(() =>
-      options.s3.send(
-        new HeadObjectCommand({
-          Bucket: options.bucket,
-          Key: object.key,
-          ExpectedBucketOwner: options.owner,
-          // "null" is a real version id (objects stored before versioning); pass it verbatim.
-          ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
-        }),
+    // The prefix slot is taken first, so a hot prefix queues without holding global slots.
+    const output = await options.byPrefix(prefixOf(object.key), () =>
+      options.limit(() =>
+        options.s3.send(
+          new HeadObjectCommand({
+            Bucket: options.bucket,
+            Key: object.key,
+            ExpectedBucketOwner: options.owner,
+            // "null" is a real version id (objects stored before versioning); pass it verbatim.
+            ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
+          }),
+        ),
       ),
     );
     return {
@@ -186,7 +203,7 @@ function rank(key: string, versionId?: string): string {
     .digest('hex');
 }
 
-async function sweepSample(options: SweepOptions): Promise<SweepResult> {
+async function sweepSample(options: Sweep): Promise<SweepResult> {
   const aggregator = new ObjectAggregator('sample', options.versions);
   const limitKeys = options.sampleListLimit ?? 1_000_000;
   let kept: { rank: string; object: Listed }[] = [];
@@ -223,7 +240,7 @@ async function sweepSample(options: SweepOptions): Promise<SweepResult> {
   return { evidence: aggregator.result(position === undefined && !listFailed) };
 }
 
-async function sweepFull(options: SweepOptions): Promise<SweepResult> {
+async function sweepFull(options: Sweep): Promise<SweepResult> {
   const resume = options.resume;
   const aggregator = new ObjectAggregator('full', options.versions, resume?.aggregates);
   let position: Page['next'] = resume
@@ -282,5 +299,9 @@ async function sweepFull(options: SweepOptions): Promise<SweepResult> {
  * returns a checkpoint that `resume` continues from.
  */
 export async function sweepBucket(options: SweepOptions): Promise<SweepResult> {
-  return options.mode === 'sample' ? sweepSample(options) : sweepFull(options);
+  const sweep: Sweep = {
+    ...options,
+    byPrefix: prefixLimiter(options.prefixConcurrency ?? DEFAULT_PREFIX_CONCURRENCY),
+  };
+  return sweep.mode === 'sample' ? sweepSample(sweep) : sweepFull(sweep);
 }

@@ -142,6 +142,41 @@ describe('Function: sweepBucket', () => {
     expect(result.evidence.byEncryption['SSE-S3']?.count).toBe(4);
   });
 
+  it('keeps HEADs in flight per key prefix under prefixConcurrency, prefixes in parallel', async () => {
+    // Prepare
+    const objects = ['hot/', 'warm/', 'cold/'].flatMap((p) =>
+      Array.from({ length: 30 }, (_, i) => `${p}${i}`),
+    );
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: objects.map((Key) => ({ Key, Size: 1, StorageClass: 'STANDARD' })),
+      KeyCount: objects.length,
+      IsTruncated: false,
+    });
+    const inFlight = new Map<string, number>();
+    const peak = new Map<string, number>();
+    let total = 0;
+    let peakTotal = 0;
+    s3Mock.on(HeadObjectCommand).callsFake(async (input: { Key: string }) => {
+      const prefix = input.Key.slice(0, input.Key.indexOf('/') + 1);
+      inFlight.set(prefix, (inFlight.get(prefix) ?? 0) + 1);
+      peak.set(prefix, Math.max(peak.get(prefix) ?? 0, inFlight.get(prefix) ?? 0));
+      peakTotal = Math.max(peakTotal, ++total);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight.set(prefix, (inFlight.get(prefix) ?? 0) - 1);
+      total -= 1;
+      return { ServerSideEncryption: 'AES256' };
+    });
+
+    // Act
+    const result = await sweepBucket(base({ limit: limiter(undefined, 64), prefixConcurrency: 4 }));
+
+    // Assess
+    if (!('evidence' in result)) throw new Error('expected evidence');
+    expect(result.evidence.classified).toBe(90);
+    expect(Object.fromEntries(peak)).toEqual({ 'hot/': 4, 'warm/': 4, 'cold/': 4 });
+    expect(peakTotal).toBe(12);
+  });
+
   it('records denied and failed HEADs without stopping', async () => {
     // Prepare
     mockBucket(20);
