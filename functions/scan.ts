@@ -7,9 +7,11 @@ import type { AwsClients } from '../lib/collect/clients.js';
 import {
   type CollectResult,
   collectEvidence,
+  type ObjectSink,
   resumeCollection,
   type ScanCheckpoint,
 } from '../lib/collect/scan.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../lib/distributed/object-chunks.js';
 import type { WorkArea } from '../lib/distributed/work-area.js';
 import {
   DEFAULT_EVALUATION_CONFIG,
@@ -119,13 +121,20 @@ export async function scan(
   try {
     let result: CollectResult;
     let scanId: string;
+    // Where checkpoints and per-object CSV chunks are kept between invocations.
+    let work: WorkArea | undefined;
     if (input.resume) {
       scanId = input.resume;
-      const checkpoint = await deps.work?.(scanId).get<ScanCheckpoint>(CHECKPOINT);
+      work = deps.work?.(scanId);
+      const checkpoint = await work?.get<ScanCheckpoint>(CHECKPOINT);
       if (!checkpoint) throw new ConfigError(`resume: no checkpoint for scan ${scanId}`);
       result = await resumeCollection(checkpoint, {
         clients,
         concurrency: deps.concurrency,
+        ...objectSinks(work, (bucket) => {
+          const state = checkpoint.sweeps[bucket];
+          return state && state !== 'pending' ? state.pagesDone : 0;
+        }),
         ...(signal ? { signal } : {}),
       });
     } else {
@@ -136,6 +145,7 @@ export async function scan(
           .replace(/[-:]/g, '')
           .replace(/\.\d+Z$/, 'Z')}-lambda`;
       const mode = input.objects ?? 'none';
+      work = deps.work?.(scanId);
       result = await collectEvidence({
         clients,
         concurrency: deps.concurrency,
@@ -150,6 +160,7 @@ export async function scan(
                 mode,
                 versions: input.versions === true,
                 sampleSize: input.sampleSize ?? 100,
+                ...objectSinks(work, () => 0),
               },
             }
           : {}),
@@ -157,7 +168,6 @@ export async function scan(
       });
     }
     if (result.checkpoint) {
-      const work = deps.work?.(scanId);
       if (!work)
         throw new Error(
           'the scan was interrupted and there is no report bucket to keep its checkpoint in',
@@ -176,7 +186,9 @@ export async function scan(
     }
     const { evidence, stats } = result;
     const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+    const objectFiles = work ? await objectFilesFromChunks(work, evidence.buckets) : [];
     const report = await deps.store?.writeScan({
+      ...(objectFiles.length > 0 ? { objectFiles } : {}),
       summary: { schemaVersion: '1', source: 'scan', ...summary, collection: stats },
       findings,
       evidence,
@@ -197,6 +209,18 @@ export async function scan(
   } finally {
     clients.destroy();
   }
+}
+
+/**
+ * Per-object CSV sinks that keep each invocation's rows as a chunk in the work area, named
+ * after the listing page the bucket's sweep starts from in this invocation.
+ */
+function objectSinks(
+  work: WorkArea | undefined,
+  startPageOf: (bucket: string) => number,
+): { sinkFor?: (bucket: { accountId: string; name: string }) => ObjectSink } {
+  if (!work) return {};
+  return { sinkFor: (bucket) => chunkedObjectSink(work, bucket, startPageOf(bucket.name)) };
 }
 
 let deps: ScanDependencies | undefined;

@@ -15,6 +15,7 @@ import {
   type ScanEvidence,
 } from '../evidence/types.js';
 import type { ReportStore } from '../report-store/types.js';
+import { chunkedObjectSink, objectFilesFromChunks } from './object-chunks.js';
 import type { WorkArea } from './work-area.js';
 
 /** What enumerate decided: the scan every later step works on. */
@@ -100,6 +101,7 @@ export async function scanBucketStep(options: {
   if (!plan) throw new Error(`scan ${item.scanId} has no plan`);
   const listed = plan.buckets.find((b) => b.bucket === item.bucket);
   const resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket));
+  const startPage = resume && resume.sweep !== 'pending' ? resume.sweep.pagesDone : 0;
   let result: Awaited<ReturnType<typeof collectSingleBucket>>;
   try {
     result = await collectSingleBucket({
@@ -112,7 +114,14 @@ export async function scanBucketStep(options: {
       account: { accountId: plan.accountId, partition: plan.partition },
       concurrency: options.concurrency,
       scanTime: new Date(plan.scanTime),
-      ...(plan.objects ? { objects: plan.objects } : {}),
+      ...(plan.objects
+        ? {
+            objects: {
+              ...plan.objects,
+              sinkFor: (bucket) => chunkedObjectSink(work, bucket, startPage),
+            },
+          }
+        : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(resume ? { resume } : {}),
     });
@@ -190,7 +199,13 @@ export async function finishScan(options: {
     kmsKeys,
   };
   const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+  // A bucket that failed for good may have left chunks of a partial listing: not published.
+  const objectFiles = await objectFilesFromChunks(
+    options.work,
+    evidence.buckets.filter((b) => !failedBuckets.includes(b.name)),
+  );
   const report = await options.store.writeScan({
+    ...(objectFiles.length > 0 ? { objectFiles } : {}),
     summary: {
       schemaVersion: '1',
       source: 'scan',

@@ -5,6 +5,9 @@
 export interface WorkArea {
   put(path: string, value: unknown): Promise<void>;
   get<T>(path: string): Promise<T | undefined>;
+  /** Raw bytes (a gzip chunk of the per-object CSV). */
+  putBytes(path: string, body: Buffer, contentType: string): Promise<void>;
+  getBytes(path: string): Promise<Buffer | undefined>;
   /** Paths (relative to the work area) under a prefix. */
   list(prefix: string): Promise<string[]>;
   /** The S3 key of a path, for the state machine's ItemReader. */
@@ -14,6 +17,7 @@ export interface WorkArea {
 /** A work area in memory, for tests and the single-process host. */
 export class MemoryWorkArea implements WorkArea {
   public readonly files = new Map<string, string>();
+  public readonly blobs = new Map<string, Buffer>();
 
   public async put(path: string, value: unknown): Promise<void> {
     this.files.set(path, JSON.stringify(value));
@@ -24,8 +28,16 @@ export class MemoryWorkArea implements WorkArea {
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
+  public async putBytes(path: string, body: Buffer): Promise<void> {
+    this.blobs.set(path, Buffer.from(body));
+  }
+
+  public async getBytes(path: string): Promise<Buffer | undefined> {
+    return this.blobs.get(path);
+  }
+
   public async list(prefix: string): Promise<string[]> {
-    return [...this.files.keys()].filter((k) => k.startsWith(prefix)).sort();
+    return [...this.files.keys(), ...this.blobs.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
 
   public keyOf(path: string): string {

@@ -11,3 +11,8 @@ export function safeSegment(name: string): string {
 export function bucketEvidencePath(accountId: string, region: string, bucket: string): string {
   return `evidence/${safeSegment(accountId)}/${safeSegment(region)}/${safeSegment(bucket)}.json`;
 }
+
+/** Where a bucket's per-object CSV lives inside a scan folder. */
+export function objectCsvPath(accountId: string, bucket: string): string {
+  return `objects/${safeSegment(accountId)}/${safeSegment(bucket)}.csv.gz`;
+}

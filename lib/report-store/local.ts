@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
-import { bucketEvidencePath, safeSegment } from '../evidence/paths.js';
+import { bucketEvidencePath, objectCsvPath, safeSegment } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
@@ -35,9 +35,7 @@ export class LocalReportStore implements ReportStore {
       this.root,
       'scans',
       `.staging-${safeSegment(scanId)}`,
-      'objects',
-      safeSegment(accountId),
-      `${safeSegment(bucket)}.csv.gz`,
+      objectCsvPath(accountId, bucket),
     );
   }
 
@@ -81,6 +79,11 @@ export class LocalReportStore implements ReportStore {
         },
       );
       await rm(staging, { recursive: true, force: true });
+      for (const file of record.objectFiles ?? []) {
+        const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, await file.read());
+      }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
       await writeFile(join(tempDir, 'findings.ndjson.gz'), gzipSync(ndjson ? `${ndjson}\n` : ''));
       await writeFile(

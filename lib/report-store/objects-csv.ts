@@ -57,10 +57,13 @@ function row(o: ObjectObservation): string[] {
  * Streams one bucket's per-object rows to a gzip CSV (RFC 4180, a header row, keys quoted and
  * formula-neutralised: object keys are chosen by whoever writes to the bucket).
  */
-export async function openObjectCsv(path: string): Promise<ObjectSink> {
+export async function openObjectCsv(
+  path: string,
+  options: { header?: boolean } = {},
+): Promise<ObjectSink> {
   await mkdir(dirname(path), { recursive: true });
   // A resumed scan appends a second gzip member; gunzip reads members back to back.
-  const resuming = existsSync(path);
+  const resuming = !(options.header ?? !existsSync(path));
   const file = createWriteStream(path, { flags: 'a' });
   const gzip = createGzip();
   const csv = stringify({

@@ -51,12 +51,16 @@ export class S3WorkArea implements WorkArea {
   }
 
   public async put(path: string, value: unknown): Promise<void> {
+    await this.putBytes(path, Buffer.from(JSON.stringify(value)), 'application/json');
+  }
+
+  public async putBytes(path: string, body: Buffer, contentType: string): Promise<void> {
     await this.options.s3.send(
       new PutObjectCommand({
         Bucket: this.options.bucket,
         Key: this.keyOf(path),
-        Body: JSON.stringify(value),
-        ContentType: 'application/json',
+        Body: body,
+        ContentType: contentType,
         ...(this.options.kmsKeyArn
           ? {
               ServerSideEncryption: 'aws:kms',
@@ -70,6 +74,11 @@ export class S3WorkArea implements WorkArea {
   }
 
   public async get<T>(path: string): Promise<T | undefined> {
+    const body = await this.getBytes(path);
+    return body === undefined ? undefined : (JSON.parse(body.toString('utf8')) as T);
+  }
+
+  public async getBytes(path: string): Promise<Buffer | undefined> {
     try {
       const out = await this.options.s3.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(path), ...this.owner }),
@@ -77,7 +86,7 @@ export class S3WorkArea implements WorkArea {
       const chunks: Buffer[] = [];
       for await (const chunk of out.Body as AsyncIterable<Uint8Array>)
         chunks.push(Buffer.from(chunk));
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+      return Buffer.concat(chunks);
     } catch (error) {
       if (errorCode(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
       throw error;

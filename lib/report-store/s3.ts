@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { errorCode, httpStatus } from '../collect/probe.js';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
-import { bucketEvidencePath, safeSegment } from '../evidence/paths.js';
+import { bucketEvidencePath, objectCsvPath, safeSegment } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
@@ -136,6 +136,14 @@ export class S3ReportStore implements ReportStore {
           }),
         ),
       );
+      // One bucket's CSV in memory at a time.
+      for (const file of record.objectFiles ?? []) {
+        await this.put(
+          `${dir}/${objectCsvPath(file.accountId, file.bucket)}`,
+          await file.read(),
+          'application/gzip',
+        );
+      }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
       await this.put(
         `${dir}/findings.ndjson.gz`,

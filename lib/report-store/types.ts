@@ -28,10 +28,19 @@ export interface StoreIndex {
 }
 
 /** Everything one scan writes. */
+/** One bucket's per-object CSV (gzip), read when the store writes it. */
+export interface ObjectFile {
+  accountId: string;
+  bucket: string;
+  read: () => Promise<Buffer>;
+}
+
 export interface ScanRecord {
   summary: ScanSummaryFile;
   findings: Finding[];
   evidence: ScanEvidence;
+  /** Per-object CSVs written elsewhere while the scan ran (the Lambdas' work area). */
+  objectFiles?: ObjectFile[];
 }
 
 /** Where reports live: a local folder now, the S3 report bucket in the Lambda deployment. */

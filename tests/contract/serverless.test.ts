@@ -130,6 +130,16 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     },
   );
 
+  it('lets finalize list the work area (per-object CSV chunks) of the report bucket only', () => {
+    const role = template.Resources.FinalizeRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
+    };
+    const listing = role.Policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) =>
+      st.Action.includes('s3:ListBucket'),
+    );
+    expect(listing.map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': ['ReportBucket', 'Arn'] }]);
+  });
+
   it('encrypts the alert topic with the report key', () => {
     expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toEqual({
       'Fn::GetAtt': ['ReportKey', 'Arn'],

@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
@@ -112,6 +113,13 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     controller = new AbortController();
     const deps = { clients, work, concurrency: 8 };
     const first = await scanBucket(items[0], deps, controller.signal);
+    const firstChunks = await work('sfn-1').list('objects/');
+    // A retried invocation (its checkpoint write lost) sweeps the same pages again: it must
+    // replace its chunk of the per-object CSV, not add the rows twice.
+    work('sfn-1').files.delete('checkpoints/alpha.json');
+    heads = 0;
+    controller = new AbortController();
+    await scanBucket(items[0], deps, controller.signal);
     abortAt = Number.POSITIVE_INFINITY;
     const second = await scanBucket(first.item, deps);
     const beta = await scanBucket(items[1], deps);
@@ -147,6 +155,19 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     });
     expect(Object.values(broken)).not.toContain('FAIL');
     expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 1);
+    // The per-object CSV of alpha: one chunk per invocation, every object exactly once.
+    expect(firstChunks).toEqual(['objects/111122223333/alpha/000000000.csv.gz']);
+    const csv = gunzipSync(
+      readFileSync(join(root, 'scans', 'sfn-1', 'objects', '111122223333', 'alpha.csv.gz')),
+    )
+      .toString('utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(csv[0]).toMatch(/^key,versionId,isLatest,size,/);
+    const keys = csv.slice(1).map((line) => line.split(',')[0]);
+    expect(keys).toHaveLength(2500);
+    expect(new Set(keys).size).toBe(2500);
+    expect(csv.filter((line) => line.startsWith('key,'))).toHaveLength(1);
     expect((await store.readIndex())?.latest).toBe('sfn-1');
   });
 

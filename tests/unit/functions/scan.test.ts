@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
@@ -21,6 +25,7 @@ import {
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { MemoryWorkArea } from '../../../lib/distributed/work-area.js';
 import { ConfigError } from '../../../lib/errors.js';
+import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 
 const s3 = mockClient(S3Client);
@@ -166,7 +171,11 @@ describe('Function: scan', () => {
       { ...deps, work },
       controller.signal,
     );
-    const second = await completed(scan((first as { next: unknown }).next, { ...deps, work }));
+    const root = mkdtempSync(join(tmpdir(), 's3scan-fn-'));
+    const store = new LocalReportStore(root);
+    const second = await completed(
+      scan((first as { next: unknown }).next, { ...deps, work, store }),
+    );
 
     // Assess
     expect(first).toMatchObject({
@@ -179,6 +188,15 @@ describe('Function: scan', () => {
     // Every one of the 2,500 objects was classified across the two invocations.
     expect(second.summary.byRule['s3-objects-unencrypted']).toMatchObject({ PASS: 1, ERROR: 0 });
     expect(second.collection.s3Calls).toBeGreaterThan(2500);
+    // The per-object CSV lands in the report store with each object once.
+    const rows = gunzipSync(
+      readFileSync(join(root, 'scans', 'long-1', 'objects', '111122223333', 'b1.csv.gz')),
+    )
+      .toString('utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(rows).toHaveLength(2501);
+    expect(new Set(rows.slice(1).map((row) => row.split(',')[0])).size).toBe(2500);
   });
 
   it('refuses to resume a scan that left no checkpoint', async () => {

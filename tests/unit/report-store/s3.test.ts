@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,6 +102,40 @@ describe('Class: S3ReportStore', () => {
     expect(
       gunzipSync(bucket.objects.get('acct/scans/scan-1/findings.ndjson.gz')!.body).toString(),
     ).toContain('"ruleId"');
+  });
+
+  it('writes per-object CSVs of the work area before the summary, one bucket at a time', async () => {
+    // Prepare
+    const bucket = fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+    let reading = 0;
+    let peak = 0;
+    const file = (name: string) => ({
+      accountId: '111122223333',
+      bucket: name,
+      read: async () => {
+        peak = Math.max(peak, ++reading);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        reading -= 1;
+        return gzipSync(`key\r\n${name}-object\r\n`);
+      },
+    });
+
+    // Act
+    await store.writeScan({
+      ...record('scan-2', '2026-11-02T06:00:00.000Z'),
+      objectFiles: [file('b1'), file('logs.example.com')],
+    });
+
+    // Assess
+    const csvKey = 'scans/scan-2/objects/111122223333/logs.example.com.csv.gz';
+    expect(gunzipSync(bucket.objects.get(csvKey)!.body).toString()).toContain(
+      'logs.example.com-object',
+    );
+    expect(bucket.writes.indexOf(csvKey)).toBeLessThan(
+      bucket.writes.indexOf('scans/scan-2/summary.json'),
+    );
+    expect(peak).toBe(1);
   });
 
   it('never loses a scan when two finalizers race on index.json', async () => {

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ObjectSink } from '../collect/scan.js';
+import { safeSegment } from '../evidence/paths.js';
+import { openObjectCsv } from '../report-store/objects-csv.js';
+import type { ObjectFile } from '../report-store/types.js';
+import type { WorkArea } from './work-area.js';
+
+const chunkDir = (accountId: string, bucket: string) =>
+  `objects/${safeSegment(accountId)}/${safeSegment(bucket)}/`;
+
+/**
+ * The per-object CSV of a sweep that spans Lambda invocations: each invocation writes one gzip
+ * member to /tmp and uploads it to the work area as a chunk. The chunk is named after the
+ * listing page the invocation started from, so a retried invocation (same checkpoint) replaces
+ * its own chunk instead of adding rows twice; only the first chunk has the header row.
+ */
+export function chunkedObjectSink(
+  work: WorkArea,
+  bucket: { accountId: string; name: string },
+  startPage: number,
+): ObjectSink {
+  const path = join(tmpdir(), `s3scan-objects-${randomBytes(8).toString('hex')}.csv.gz`);
+  let opened: Promise<ObjectSink> | undefined;
+  const pending: Parameters<ObjectSink['write']>[0][] = [];
+  const drain = (sink: ObjectSink) => {
+    for (const row of pending.splice(0)) sink.write(row);
+  };
+  return {
+    write: (observation) => {
+      pending.push(observation);
+      opened ??= openObjectCsv(path, { header: startPage === 0 });
+      void opened.then(drain);
+    },
+    close: async () => {
+      if (!opened) return;
+      const sink = await opened;
+      drain(sink);
+      await sink.close();
+      try {
+        const name = `${String(startPage).padStart(9, '0')}.csv.gz`;
+        await work.putBytes(
+          `${chunkDir(bucket.accountId, bucket.name)}${name}`,
+          await readFile(path),
+          'application/gzip',
+        );
+      } finally {
+        await rm(path, { force: true });
+      }
+    },
+    discard: async () => {
+      pending.length = 0;
+      if (!opened) return;
+      const sink = await opened;
+      opened = undefined;
+      await sink.discard();
+    },
+  };
+}
+
+/**
+ * The per-object CSV files of finished buckets, assembled from their chunks in listing order
+ * (gzip members read back to back), one bucket at a time when the store asks for it.
+ */
+export async function objectFilesFromChunks(
+  work: WorkArea,
+  buckets: { accountId: string; name: string }[],
+): Promise<ObjectFile[]> {
+  const files: ObjectFile[] = [];
+  for (const bucket of buckets) {
+    const chunks = await work.list(chunkDir(bucket.accountId, bucket.name));
+    if (chunks.length === 0) continue;
+    files.push({
+      accountId: bucket.accountId,
+      bucket: bucket.name,
+      read: async () => {
+        const parts: Buffer[] = [];
+        for (const chunk of chunks) {
+          const body = await work.getBytes(chunk);
+          if (!body) throw new Error(`object CSV chunk ${chunk} disappeared from the work area`);
+          parts.push(body);
+        }
+        return Buffer.concat(parts);
+      },
+    });
+  }
+  return files;
+}
