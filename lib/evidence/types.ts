@@ -68,12 +68,17 @@ export interface BucketEvidence {
   objects?: ObjectScanEvidence;
 }
 
-/** How an object is encrypted at rest, as HEAD (or S3 Inventory) tells. */
+/**
+ * How an object is encrypted at rest, as HEAD (or S3 Inventory) tells. `CLIENT-SIDE`: no
+ * server-side encryption, but S3 Encryption Client metadata on the object, so its bytes were
+ * encrypted before upload (objects written before 2023 to buckets without a default).
+ */
 export const OBJECT_ENCRYPTION_TYPES = [
   'SSE-S3',
   'SSE-KMS',
   'DSSE-KMS',
   'SSE-C',
+  'CLIENT-SIDE',
   'NONE',
   'UNKNOWN',
 ] as const;

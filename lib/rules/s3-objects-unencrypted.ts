@@ -5,6 +5,9 @@ import type { Rule } from '../engine/types.js';
  * No current object is stored unencrypted (plaintext objects written before 2023 to buckets
  * without default encryption: HEAD shows no `ServerSideEncryption`).
  *
+ * Objects with S3 Encryption Client metadata and no server-side layer (`CLIENT-SIDE`) count
+ * as encrypted: their bytes were encrypted before upload.
+ *
  * - PASS: every classified object is encrypted and none could not be classified.
  * - FAIL: at least one object has no server-side encryption (count, bytes, examples).
  * - ERROR: no unencrypted object was found, but some HEADs were denied or failed, or the
@@ -37,9 +40,15 @@ export const rule: Rule = {
     if (isOutcome(objects)) return objects;
     const plaintext = objects.byEncryption.NONE;
     if (plaintext && plaintext.count > 0) {
+      // V1/V2 clients may keep every marker in `<key>.instruction`: say so rather than guess.
+      const instructionFiles = objects.clientSide.instructionFiles ?? 0;
+      const caveat =
+        instructionFiles > 0
+          ? ` The bucket also holds ${instructionFiles} S3 Encryption Client instruction files (<key>.instruction): their sibling objects are encrypted client-side although they carry no marker themselves.`
+          : '';
       return {
         status: 'FAIL',
-        message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.`,
+        message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.${caveat}`,
         details: { unencrypted: plaintext, mode: objects.mode },
       };
     }

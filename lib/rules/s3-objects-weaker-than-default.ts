@@ -14,6 +14,7 @@ const STRENGTH: Partial<Record<ObjectEncryptionType, number>> = {
 /**
  * No current object is encrypted more weakly than the bucket default (order: none < SSE-S3 <
  * SSE-KMS < DSSE-KMS): such objects predate the default or were written with explicit headers.
+ * Client-side encrypted objects are not ranked: their protection does not depend on S3's.
  *
  * - PASS: every classified object is at least as strong as the default.
  * - FAIL: weaker objects exist (by type, with counts and examples).

@@ -79,8 +79,12 @@ export function classifyHead(output: HeadOutputLike): ObjectObservation['outcome
     };
   }
   const algorithm = output.ServerSideEncryption;
-  const type: ObjectEncryptionType =
-    algorithm === undefined || algorithm === '' ? 'NONE' : (TYPES[algorithm] ?? 'UNKNOWN');
+  const serverSide = algorithm === undefined || algorithm === '' ? undefined : algorithm;
+  const type: ObjectEncryptionType = serverSide
+    ? (TYPES[serverSide] ?? 'UNKNOWN')
+    : clientSide
+      ? 'CLIENT-SIDE'
+      : 'NONE';
   return {
     kind: 'classified',
     type,

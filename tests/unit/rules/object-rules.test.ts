@@ -51,6 +51,28 @@ describe('Object rules', () => {
         'PASS',
       );
     });
+    it('passes client-side encrypted objects that have no server-side layer', () => {
+      // Prepare: pre-2023 uploads through the S3 Encryption Client to a bucket without a default.
+      const objects = objectScan({ byEncryption: { 'CLIENT-SIDE': tally(4, 'vault/a.bin') } });
+
+      // Act
+      const outcome = runRule(unencrypted, bucketEvidence('b1', { objects }));
+
+      // Assess
+      expect(outcome.status).toBe('PASS');
+    });
+    it('fails plaintext objects but says when instruction files may explain some', () => {
+      // Prepare
+      const objects = objectScan({ byEncryption: { NONE: tally(2, 'vault/a.bin') } });
+      objects.clientSide.instructionFiles = 2;
+
+      // Act
+      const outcome = runRule(unencrypted, bucketEvidence('b1', { objects }));
+
+      // Assess
+      expect(outcome.status).toBe('FAIL');
+      expect(outcome.message).toMatch(/2 S3 Encryption Client instruction files/);
+    });
     it('fails on plaintext objects with count and examples', () => {
       const outcome = runRule(
         unencrypted,

@@ -76,6 +76,17 @@ describe('Function: classifyHead', () => {
     expect(clientSideFormat(Metadata)).toBe(format);
   });
 
+  it('classifies an object with S3 Encryption Client markers and no SSE as CLIENT-SIDE', () => {
+    // Prepare: a V2 upload from before 2023 to a bucket without default encryption.
+    const Metadata = { 'x-amz-key-v2': 'k', 'x-amz-iv': 'iv', 'x-amz-wrap-alg': 'kms+context' };
+
+    // Act
+    const outcome = classifyHead({ Metadata, LastModified: new Date('2021-03-01T00:00:00Z') });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'classified', type: 'CLIENT-SIDE', clientSide: 'v2' });
+  });
+
   it('recognises a V3 object whose key material went to an instruction file', () => {
     // Prepare: V3 clients always leave x-amz-c, x-amz-d and x-amz-i on the object.
     const Metadata = { 'x-amz-c': '115', 'x-amz-d': 'commitment', 'x-amz-i': 'message-id' };
