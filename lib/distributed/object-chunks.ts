@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectSink } from '../collect/scan.js';
 import { safeSegment } from '../evidence/paths.js';
-import { openObjectCsv } from '../report-store/objects-csv.js';
+import { lazyObjectCsv } from '../report-store/objects-csv.js';
 import type { ObjectFile } from '../report-store/types.js';
 import type { WorkArea } from './work-area.js';
 
@@ -23,22 +23,16 @@ export function chunkedObjectSink(
   startPage: number,
 ): ObjectSink {
   const path = join(tmpdir(), `s3scan-objects-${randomBytes(8).toString('hex')}.csv.gz`);
-  let opened: Promise<ObjectSink> | undefined;
-  const pending: Parameters<ObjectSink['write']>[0][] = [];
-  const drain = (sink: ObjectSink) => {
-    for (const row of pending.splice(0)) sink.write(row);
-  };
+  const file = lazyObjectCsv(path, { header: startPage === 0 });
+  let wrote = false;
   return {
     write: (observation) => {
-      pending.push(observation);
-      opened ??= openObjectCsv(path, { header: startPage === 0 });
-      void opened.then(drain);
+      wrote = true;
+      file.write(observation);
     },
     close: async () => {
-      if (!opened) return;
-      const sink = await opened;
-      drain(sink);
-      await sink.close();
+      await file.close();
+      if (!wrote) return;
       try {
         const name = `${String(startPage).padStart(9, '0')}.csv.gz`;
         await work.putBytes(
@@ -51,11 +45,8 @@ export function chunkedObjectSink(
       }
     },
     discard: async () => {
-      pending.length = 0;
-      if (!opened) return;
-      const sink = await opened;
-      opened = undefined;
-      await sink.discard();
+      wrote = false;
+      await file.discard();
     },
   };
 }

@@ -92,7 +92,7 @@ export async function openObjectCsv(
  * The objects CSV of one bucket, opened on the first row (buckets without objects leave no
  * file). Rows arrive synchronously and are written in order once the file is open.
  */
-export function lazyObjectCsv(path: string): ObjectSink {
+export function lazyObjectCsv(path: string, options: { header?: boolean } = {}): ObjectSink {
   let opened: Promise<ObjectSink> | undefined;
   const pending: ObjectObservation[] = [];
   const drain = (sink: ObjectSink) => {
@@ -101,7 +101,7 @@ export function lazyObjectCsv(path: string): ObjectSink {
   return {
     write: (observation) => {
       pending.push(observation);
-      opened ??= openObjectCsv(path);
+      opened ??= openObjectCsv(path, options);
       void opened.then(drain);
     },
     close: async () => {
