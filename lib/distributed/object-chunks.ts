@@ -52,8 +52,8 @@ export function chunkedObjectSink(
 }
 
 /**
- * The per-object CSV files of finished buckets, assembled from their chunks in listing order
- * (gzip members read back to back), one bucket at a time when the store asks for it.
+ * The per-object CSV files of finished buckets: their chunks in listing order (gzip members
+ * read back to back), fetched one at a time as the store writes them.
  */
 export async function objectFilesFromChunks(
   work: WorkArea,
@@ -66,14 +66,12 @@ export async function objectFilesFromChunks(
     files.push({
       accountId: bucket.accountId,
       bucket: bucket.name,
-      read: async () => {
-        const parts: Buffer[] = [];
+      chunks: async function* () {
         for (const chunk of chunks) {
           const body = await work.getBytes(chunk);
           if (!body) throw new Error(`object CSV chunk ${chunk} disappeared from the work area`);
-          parts.push(body);
+          yield body;
         }
-        return Buffer.concat(parts);
       },
     });
   }

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
@@ -82,7 +85,7 @@ export class LocalReportStore implements ReportStore {
       for (const file of record.objectFiles ?? []) {
         const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));
         await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, await file.read());
+        await pipeline(Readable.from(file.chunks()), createWriteStream(path));
       }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
       await writeFile(join(tempDir, 'findings.ndjson.gz'), gzipSync(ndjson ? `${ndjson}\n` : ''));

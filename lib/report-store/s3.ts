@@ -1,5 +1,13 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { errorCode, httpStatus } from '../collect/probe.js';
 import type { Finding } from '../engine/types.js';
@@ -9,8 +17,18 @@ import type { BucketEvidenceFile } from '../evidence/types.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
-/** IAM actions the S3 report store needs on its own bucket (not on scanned buckets). */
-export const REPORT_STORE_IAM_ACTIONS = ['s3:GetObject', 's3:PutObject'] as const;
+/**
+ * IAM actions the S3 report store needs on its own bucket (not on scanned buckets); multipart
+ * uploads are authorised by s3:PutObject, except their abort.
+ */
+export const REPORT_STORE_IAM_ACTIONS = [
+  's3:GetObject',
+  's3:PutObject',
+  's3:AbortMultipartUpload',
+] as const;
+
+/** Per-object CSVs past this size go up in parts of about this size (S3: 5 MiB to 5 GiB). */
+export const MULTIPART_PART_BYTES = 8 * 2 ** 20;
 
 /** Attempts at the conditional index write before giving up (another writer kept winning). */
 const INDEX_ATTEMPTS = 8;
@@ -65,6 +83,24 @@ export class S3ReportStore implements ReportStore {
     return scanId ? `${base}scans/${safeSegment(scanId)}` : base.replace(/\/$/, '');
   }
 
+  /** SSE-KMS headers (the report bucket's policy pins its key) and the expected owner. */
+  private get writeHeaders() {
+    return {
+      ...(this.options.kmsKeyArn
+        ? {
+            ServerSideEncryption: 'aws:kms' as const,
+            SSEKMSKeyId: this.options.kmsKeyArn,
+            BucketKeyEnabled: true,
+          }
+        : {}),
+      ...this.owner,
+    };
+  }
+
+  private get owner() {
+    return this.options.expectedOwner ? { ExpectedBucketOwner: this.options.expectedOwner } : {};
+  }
+
   private async put(
     path: string,
     body: string | Buffer,
@@ -77,17 +113,89 @@ export class S3ReportStore implements ReportStore {
         Key: this.key(path),
         Body: body,
         ContentType: contentType,
-        ...(this.options.kmsKeyArn
-          ? {
-              ServerSideEncryption: 'aws:kms',
-              SSEKMSKeyId: this.options.kmsKeyArn,
-              BucketKeyEnabled: true,
-            }
-          : {}),
-        ...(this.options.expectedOwner ? { ExpectedBucketOwner: this.options.expectedOwner } : {}),
+        ...this.writeHeaders,
         ...condition,
       }),
     );
+  }
+
+  /**
+   * Writes a stream of buffers with one PutObject when it is small, else as a multipart upload
+   * holding one part in memory at a time; a failed upload is aborted, leaving no parts behind.
+   */
+  private async putStream(
+    path: string,
+    body: AsyncIterable<Buffer>,
+    contentType: string,
+  ): Promise<void> {
+    const { s3, bucket } = this.options;
+    const Key = this.key(path);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const parts: { ETag: string; PartNumber: number }[] = [];
+    const uploadPart = async () => {
+      if (!uploadId) {
+        const created = await s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key,
+            ContentType: contentType,
+            ...this.writeHeaders,
+          }),
+        );
+        uploadId = created.UploadId;
+        if (!uploadId) throw new Error('CreateMultipartUpload answered no UploadId');
+      }
+      const PartNumber = parts.length + 1;
+      const out = await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key,
+          UploadId: uploadId,
+          PartNumber,
+          Body: Buffer.concat(pending),
+          ...this.owner,
+        }),
+      );
+      parts.push({ ETag: out.ETag ?? '', PartNumber });
+      pending = [];
+      pendingBytes = 0;
+    };
+    try {
+      for await (const chunk of body) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= MULTIPART_PART_BYTES) await uploadPart();
+      }
+      if (!uploadId) {
+        await this.put(path, Buffer.concat(pending), contentType);
+        return;
+      }
+      if (pendingBytes > 0) await uploadPart();
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...this.owner,
+        }),
+      );
+    } catch (error) {
+      if (uploadId)
+        await s3
+          .send(
+            new AbortMultipartUploadCommand({
+              Bucket: bucket,
+              Key,
+              UploadId: uploadId,
+              ...this.owner,
+            }),
+          )
+          .catch(() => undefined);
+      throw error;
+    }
   }
 
   private async get(path: string): Promise<{ body: Buffer; etag?: string } | undefined> {
@@ -136,11 +244,10 @@ export class S3ReportStore implements ReportStore {
           }),
         ),
       );
-      // One bucket's CSV in memory at a time.
       for (const file of record.objectFiles ?? []) {
-        await this.put(
+        await this.putStream(
           `${dir}/${objectCsvPath(file.accountId, file.bucket)}`,
-          await file.read(),
+          file.chunks(),
           'application/gzip',
         );
       }

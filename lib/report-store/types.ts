@@ -28,11 +28,11 @@ export interface StoreIndex {
 }
 
 /** Everything one scan writes. */
-/** One bucket's per-object CSV (gzip), read when the store writes it. */
+/** One bucket's per-object CSV: gzip members in order, read as the store writes them. */
 export interface ObjectFile {
   accountId: string;
   bucket: string;
-  read: () => Promise<Buffer>;
+  chunks: () => AsyncIterable<Buffer>;
 }
 
 export interface ScanRecord {

@@ -9,6 +9,7 @@ import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
 import { evaluate } from '../../lib/engine/evaluate.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
+import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
 import { resolve, validateTemplate } from '../helpers/cfn.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -127,6 +128,20 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         (st) => st.Resource === '*',
       );
       expect(onEverything.flatMap((st) => st.Action).sort()).toEqual([...accountWide].sort());
+    },
+  );
+
+  it.each(['IamRoleLambdaExecution', 'FinalizeRole'])(
+    'lets %s make every report-store call, on the report bucket only',
+    (roleName) => {
+      const role = template.Resources[roleName]?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
+      };
+      const onReports = role.Policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) =>
+        JSON.stringify(st.Resource).includes('ReportBucket'),
+      );
+      const granted = new Set(onReports.flatMap((st) => st.Action));
+      for (const action of REPORT_STORE_IAM_ACTIONS) expect(granted).toContain(action);
     },
   );
 

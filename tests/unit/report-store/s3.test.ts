@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../../lib/engine/evaluate.js';
@@ -113,11 +121,12 @@ describe('Class: S3ReportStore', () => {
     const file = (name: string) => ({
       accountId: '111122223333',
       bucket: name,
-      read: async () => {
+      chunks: async function* () {
         peak = Math.max(peak, ++reading);
+        yield gzipSync(`key\r\n${name}-object\r\n`);
         await new Promise((resolve) => setTimeout(resolve, 1));
+        yield gzipSync(`${name}-second\r\n`);
         reading -= 1;
-        return gzipSync(`key\r\n${name}-object\r\n`);
       },
     });
 
@@ -127,15 +136,104 @@ describe('Class: S3ReportStore', () => {
       objectFiles: [file('b1'), file('logs.example.com')],
     });
 
-    // Assess
+    // Assess: small files go up in one PutObject; gzip members read back to back.
     const csvKey = 'scans/scan-2/objects/111122223333/logs.example.com.csv.gz';
-    expect(gunzipSync(bucket.objects.get(csvKey)!.body).toString()).toContain(
-      'logs.example.com-object',
+    expect(gunzipSync(bucket.objects.get(csvKey)!.body).toString()).toBe(
+      'key\r\nlogs.example.com-object\r\nlogs.example.com-second\r\n',
     );
     expect(bucket.writes.indexOf(csvKey)).toBeLessThan(
       bucket.writes.indexOf('scans/scan-2/summary.json'),
     );
     expect(peak).toBe(1);
+    expect(s3Mock).not.toHaveReceivedCommand(CreateMultipartUploadCommand);
+  });
+
+  it('uploads a large per-object CSV in parts with the report key, one part in memory', async () => {
+    // Prepare: three 5 MiB chunks make a 10 MiB part and a 5 MiB last part.
+    const bucket = fakeBucket();
+    const uploaded = new Map<number, Buffer>();
+    s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
+    s3Mock.on(UploadPartCommand).callsFake((input: { PartNumber: number; Body: Buffer }) => {
+      uploaded.set(input.PartNumber, Buffer.from(input.Body));
+      return { ETag: `"part-${input.PartNumber}"` };
+    });
+    s3Mock.on(CompleteMultipartUploadCommand).resolves({ ETag: '"whole-2"' });
+    const store = new S3ReportStore({
+      s3,
+      bucket: 'reports',
+      expectedOwner: '111122223333',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
+    });
+    const chunk = (fill: number) => Buffer.alloc(5 * 2 ** 20, fill);
+
+    // Act
+    await store.writeScan({
+      ...record('scan-3', '2026-11-03T06:00:00.000Z'),
+      objectFiles: [
+        {
+          accountId: '111122223333',
+          bucket: 'huge',
+          chunks: async function* () {
+            yield chunk(1);
+            yield chunk(2);
+            yield chunk(3);
+          },
+        },
+      ],
+    });
+
+    // Assess
+    expect(s3Mock).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
+      Key: 'scans/scan-3/objects/111122223333/huge.csv.gz',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k',
+      ExpectedBucketOwner: '111122223333',
+    });
+    expect([...uploaded.keys()]).toEqual([1, 2]);
+    expect(uploaded.get(1)?.length).toBe(10 * 2 ** 20);
+    expect(uploaded.get(2)?.[0]).toBe(3);
+    expect(s3Mock).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
+      UploadId: 'upload-1',
+      MultipartUpload: {
+        Parts: [
+          { ETag: '"part-1"', PartNumber: 1 },
+          { ETag: '"part-2"', PartNumber: 2 },
+        ],
+      },
+    });
+    expect(bucket.writes.at(-1)).toBe('index.json');
+  });
+
+  it('aborts a failed multipart upload and leaves index.json alone', async () => {
+    // Prepare
+    const bucket = fakeBucket();
+    s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-2' });
+    s3Mock
+      .on(UploadPartCommand)
+      .rejects(
+        s3Error('InternalError', 500, 'We encountered an internal error. Please try again.'),
+      );
+    s3Mock.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+
+    // Act
+    const attempt = store.writeScan({
+      ...record('scan-4', '2026-11-04T06:00:00.000Z'),
+      objectFiles: [
+        {
+          accountId: '111122223333',
+          bucket: 'huge',
+          chunks: async function* () {
+            yield Buffer.alloc(9 * 2 ** 20);
+          },
+        },
+      ],
+    });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ReportStoreError);
+    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'upload-2' });
+    expect(bucket.writes).not.toContain('index.json');
   });
 
   it('never loses a scan when two finalizers race on index.json', async () => {
