@@ -204,9 +204,7 @@ export class S3ReportStore implements ReportStore {
         new GetObjectCommand({
           Bucket: this.options.bucket,
           Key: this.key(path),
-          ...(this.options.expectedOwner
-            ? { ExpectedBucketOwner: this.options.expectedOwner }
-            : {}),
+          ...this.owner,
         }),
       );
       return { body: await bodyText(out.Body), ...(out.ETag ? { etag: out.ETag } : {}) };
