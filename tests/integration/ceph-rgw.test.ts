@@ -2,15 +2,25 @@
 // installs it from Debian's packages when missing and starts it). RGW stores and echoes
 // per-object SSE-KMS; it accepts SSE-S3 without echoing it (so such objects read as NONE here).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter } from '../../lib/collect/buckets.js';
 import { sweepBucket } from '../../lib/collect/objects/sweep.js';
+import { evaluate } from '../../lib/engine/evaluate.js';
+import { S3ReportStore } from '../../lib/report-store/s3.js';
+import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 's3scan-rgw-'));
@@ -155,5 +165,41 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
     // Assess
     expect(first.checkpoint.pagesDone).toBe(0);
     expect(resumed).toEqual(reference);
+  });
+
+  it('publishes a large per-object CSV as a real multipart upload with SSE-KMS', async () => {
+    // Prepare: 17 MiB of incompressible chunks make two 8+ MiB parts and a last one.
+    await s3.send(new CreateBucketCommand({ Bucket: 'rgw-reports' }));
+    const store = new S3ReportStore({ s3, bucket: 'rgw-reports', kmsKeyArn: 'testkey-1' });
+    const chunks = Array.from({ length: 17 }, () => randomBytes(2 ** 20));
+    const evidence = scanEvidence([bucketEvidence('b1')]);
+    const { findings, summary } = evaluate(evidence);
+
+    // Act
+    await store.writeScan({
+      summary: { schemaVersion: '1', source: 'scan', ...summary },
+      findings,
+      evidence,
+      objectFiles: [
+        {
+          accountId: '111122223333',
+          bucket: 'b1',
+          chunks: async function* () {
+            yield* chunks;
+          },
+        },
+      ],
+    });
+
+    // Assess
+    const key = `scans/${evidence.scanId}/objects/111122223333/b1.csv.gz`;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'rgw-reports', Key: key }));
+    expect(head.ContentLength).toBe(17 * 2 ** 20);
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.ETag).toMatch(/-3"$/);
+    const body = await s3.send(new GetObjectCommand({ Bucket: 'rgw-reports', Key: key }));
+    const bytes = Buffer.from(await body.Body!.transformToByteArray());
+    expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+    expect((await store.readIndex())?.latest).toBe(evidence.scanId);
   });
 });
