@@ -20,6 +20,7 @@ import { ObjectAggregator } from './objects/aggregate.js';
 import type { ObjectObservation } from './objects/classify.js';
 import { findInventory, InventoryUnavailableError, readInventory } from './objects/inventory.js';
 import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
+import { verifyInventoryPlaintext } from './objects/verify-plaintext.js';
 import { errorCode } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
@@ -401,7 +402,16 @@ async function sweepOne(
         maxAgeDays: objects.maxInventoryAgeDays ?? 8,
         limit,
       });
-      return { evidence: await readInventory({ s3: clients.s3(bucket.region), choice, limit }) };
+      const inventory = await readInventory({ s3: clients.s3(bucket.region), choice, limit });
+      return {
+        evidence: await verifyInventoryPlaintext({
+          s3: clients.s3(bucket.region),
+          bucket: bucket.name,
+          owner: bucket.accountId,
+          evidence: inventory,
+          limit,
+        }),
+      };
     } catch (error) {
       if (signal?.aborted) throw error;
       await sink?.discard();

@@ -84,6 +84,7 @@ const objectScan = {
     byStorageClass: { type: 'object' },
     unknownAlgorithms: { type: 'object', additionalProperties: { type: 'integer' } },
     clientSide: { type: 'object' },
+    plaintextVerified: { type: 'object' },
     newestSseC: { type: 'string' },
     denied: objectTally,
     failed: objectTally,

@@ -125,6 +125,11 @@ export interface ObjectScanEvidence {
    * encrypted object itself with no marker at all (aws-facts.md section 1.4).
    */
   clientSide: { v1: number; v2: number; v3: number; instructionFiles?: number };
+  /**
+   * Inventory mode: the plaintext examples HEADed to find client-side encryption S3 Inventory
+   * cannot show; `unverified` plaintext objects were beyond the examples.
+   */
+  plaintextVerified?: { headed: number; clientSide: number; failed: number; unverified: number };
   /** Newest LastModified among SSE-C objects: recent SSE-C writes are a ransomware indicator. */
   newestSseC?: string;
   /** HEAD answered 403: the object could not be classified. */

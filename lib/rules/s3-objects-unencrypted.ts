@@ -49,7 +49,11 @@ export const rule: Rule = {
       return {
         status: 'FAIL',
         message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.${caveat}`,
-        details: { unencrypted: plaintext, mode: objects.mode },
+        details: {
+          unencrypted: plaintext,
+          mode: objects.mode,
+          ...(objects.plaintextVerified ? { plaintextVerified: objects.plaintextVerified } : {}),
+        },
       };
     }
     const gap = unclassified(objects);

@@ -43,6 +43,14 @@ const plaintextRows = [
     storageClass: 'STANDARD',
     encryptionStatus: 'NOT-SSE',
   },
+  {
+    // Encrypted by the S3 Encryption Client in 2021: S3 Inventory can only say NOT-SSE.
+    key: 'vault/ledger.bin',
+    size: 7,
+    lastModified: '2021-01-01T00:00:00.000Z',
+    storageClass: 'STANDARD',
+    encryptionStatus: 'NOT-SSE',
+  },
 ];
 
 describe('Object modes inventory and auto', () => {
@@ -106,6 +114,14 @@ describe('Object modes inventory and auto', () => {
       IsTruncated: false,
     });
     s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
+    s3.on(HeadObjectCommand, { Bucket: 'good', Key: 'legacy.csv' }).resolves({
+      ContentLength: 5,
+      Metadata: {},
+    });
+    s3.on(HeadObjectCommand, { Bucket: 'good', Key: 'vault/ledger.bin' }).resolves({
+      ContentLength: 7,
+      Metadata: { 'x-amz-key-v2': 'wrapped', 'x-amz-iv': 'iv', 'x-amz-wrap-alg': 'kms+context' },
+    });
   });
   afterEach(() => {
     s3.reset();
@@ -130,9 +146,14 @@ describe('Object modes inventory and auto', () => {
       findings.find((f) => f.resource.name === bucket && f.ruleId === 's3-objects-unencrypted');
 
     // Assess
+    // The plaintext rows were HEADed: the client-side encrypted one is not plaintext after all.
     expect(evidence.buckets.find((b) => b.name === 'good')?.objects).toMatchObject({
       mode: 'inventory',
-      byEncryption: { NONE: { count: 1 } },
+      byEncryption: {
+        NONE: { count: 1, bytes: 5, examples: ['legacy.csv'] },
+        'CLIENT-SIDE': { count: 1, bytes: 7, examples: ['vault/ledger.bin'] },
+      },
+      plaintextVerified: { headed: 2, clientSide: 1, failed: 0, unverified: 0 },
     });
     expect(status('good')?.status).toBe('FAIL');
     expect(status('broken')).toMatchObject({
@@ -143,7 +164,12 @@ describe('Object modes inventory and auto', () => {
       status: 'ERROR',
       message: expect.stringMatching(/NoInventoryWithEncryptionStatus/),
     });
-    expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
+    expect(s3).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+    expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, {
+      Bucket: 'good',
+      Key: 'vault/ledger.bin',
+      ExpectedBucketOwner: '111122223333',
+    });
   });
 
   it('auto mode: uses the inventory where it is fresh and samples with HEAD elsewhere, saying why', async () => {
