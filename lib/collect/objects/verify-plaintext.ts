@@ -1,6 +1,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectScanEvidence } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
+import { MAX_EXAMPLES } from './aggregate.js';
 import { classifyHead } from './classify.js';
 
 /**
@@ -57,7 +58,9 @@ export async function verifyInventoryPlaintext(options: {
     evidence.byEncryption['CLIENT-SIDE'] = target;
     target.count += moved.length;
     target.bytes += movedBytes;
-    target.examples.push(...moved.map((c) => c.key).slice(0, 100 - target.examples.length));
+    target.examples.push(
+      ...moved.map((c) => c.key).slice(0, MAX_EXAMPLES - target.examples.length),
+    );
   }
   evidence.plaintextVerified = {
     headed: checks.length,
