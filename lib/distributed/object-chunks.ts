@@ -59,10 +59,18 @@ export async function objectFilesFromChunks(
   work: WorkArea,
   buckets: { accountId: string; name: string }[],
 ): Promise<ObjectFile[]> {
+  // One listing for the whole scan, not one per bucket: finalize may see thousands of buckets.
+  const byDir = new Map<string, string[]>();
+  for (const path of (await work.list('objects/')).sort()) {
+    const dir = path.slice(0, path.lastIndexOf('/') + 1);
+    const chunks = byDir.get(dir);
+    if (chunks) chunks.push(path);
+    else byDir.set(dir, [path]);
+  }
   const files: ObjectFile[] = [];
   for (const bucket of buckets) {
-    const chunks = await work.list(chunkDir(bucket.accountId, bucket.name));
-    if (chunks.length === 0) continue;
+    const chunks = byDir.get(chunkDir(bucket.accountId, bucket.name));
+    if (!chunks) continue;
     files.push({
       accountId: bucket.accountId,
       bucket: bucket.name,

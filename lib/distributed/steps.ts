@@ -200,9 +200,10 @@ export async function finishScan(options: {
   };
   const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
   // A bucket that failed for good may have left chunks of a partial listing: not published.
+  const failed = new Set(failedBuckets);
   const objectFiles = await objectFilesFromChunks(
     options.work,
-    evidence.buckets.filter((b) => !failedBuckets.includes(b.name)),
+    evidence.buckets.filter((b) => !failed.has(b.name)),
   );
   const report = await options.store.writeScan({
     ...(objectFiles.length > 0 ? { objectFiles } : {}),
