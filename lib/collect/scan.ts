@@ -97,20 +97,31 @@ function hasFailedProbe(bucket: object): boolean {
  * five per-bucket reads, and KMS facts once per distinct default key. Every read is a probe;
  * one bucket's failure never stops the others. Throws only when nothing can be listed.
  */
-export async function collectEvidence(options: CollectOptions): Promise<CollectResult> {
-  const { clients } = options;
-  const limiter = pLimit(options.concurrency);
-  const stats = { s3Calls: 0, kmsCalls: 0, stsCalls: 0, bucketsWithErrors: 0, kmsKeys: 0 };
+/**
+ * S3 and KMS limiters sharing one concurrency bound; each call is counted in `stats` and
+ * refused once `signal` aborts.
+ */
+function countedLimiters(
+  concurrency: number,
+  stats: CollectResult['stats'],
+  signal: AbortSignal | undefined,
+): { s3Limit: Limiter; kmsLimit: Limiter } {
+  const limiter = pLimit(concurrency);
   const counted =
     (service: 's3Calls' | 'kmsCalls'): Limiter =>
     (fn) =>
       limiter(() => {
-        options.signal?.throwIfAborted();
+        signal?.throwIfAborted();
         stats[service] += 1;
         return fn();
       });
-  const s3Limit = counted('s3Calls');
-  const kmsLimit = counted('kmsCalls');
+  return { s3Limit: counted('s3Calls'), kmsLimit: counted('kmsCalls') };
+}
+
+export async function collectEvidence(options: CollectOptions): Promise<CollectResult> {
+  const { clients } = options;
+  const stats = { s3Calls: 0, kmsCalls: 0, stsCalls: 0, bucketsWithErrors: 0, kmsKeys: 0 };
+  const { s3Limit, kmsLimit } = countedLimiters(options.concurrency, stats, options.signal);
 
   stats.stsCalls += 1;
   const { accountId, partition, callerArn, targets } = await enumerateBuckets(
@@ -295,16 +306,7 @@ export async function resumeCollection(
     sinkFor?: ObjectScanOptions['sinkFor'];
   },
 ): Promise<CollectResult> {
-  const limiter = pLimit(options.concurrency);
   const stats = { ...checkpoint.stats };
-  const counted =
-    (service: 's3Calls' | 'kmsCalls'): Limiter =>
-    (fn) =>
-      limiter(() => {
-        options.signal?.throwIfAborted();
-        stats[service] += 1;
-        return fn();
-      });
   return finish(
     structuredClone(checkpoint.evidence),
     checkpoint.sweeps,
@@ -312,7 +314,11 @@ export async function resumeCollection(
       objects: { ...checkpoint.objects, ...(options.sinkFor ? { sinkFor: options.sinkFor } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
     },
-    { clients: options.clients, s3Limit: counted('s3Calls'), kmsLimit: counted('kmsCalls'), stats },
+    {
+      clients: options.clients,
+      ...countedLimiters(options.concurrency, stats, options.signal),
+      stats,
+    },
   );
 }
 

@@ -1,3 +1,5 @@
+import type { BucketEvidence, BucketEvidenceFile, ScanEvidence } from './types.js';
+
 /**
  * Turns an untrusted name (bucket names come from evidence files too) into one safe path
  * segment: no separators, no `..`, nothing a shell or spreadsheet would interpret.
@@ -15,4 +17,24 @@ export function bucketEvidencePath(accountId: string, region: string, bucket: st
 /** Where a bucket's per-object CSV lives inside a scan folder. */
 export function objectCsvPath(accountId: string, bucket: string): string {
   return `objects/${safeSegment(accountId)}/${safeSegment(bucket)}.csv.gz`;
+}
+
+/**
+ * The evidence file of one bucket, as both report stores write it: the scan's header, the
+ * bucket, and the facts of its default KMS key (so the file can be evaluated on its own).
+ */
+export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidence): string {
+  const ref = bucket.defaultKmsKeyRef;
+  const key = ref ? evidence.kmsKeys[ref] : undefined;
+  const file: BucketEvidenceFile = {
+    schemaVersion: evidence.schemaVersion,
+    tool: evidence.tool,
+    scanId: evidence.scanId,
+    scanTime: evidence.scanTime,
+    accountId: evidence.accountId,
+    partition: evidence.partition,
+    bucket,
+    kmsKeys: ref && key ? { [ref]: key } : {},
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
 }

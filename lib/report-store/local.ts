@@ -7,8 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
-import { bucketEvidencePath, objectCsvPath, safeSegment } from '../evidence/paths.js';
-import type { BucketEvidenceFile } from '../evidence/types.js';
+import {
+  bucketEvidenceFile,
+  bucketEvidencePath,
+  objectCsvPath,
+  safeSegment,
+} from '../evidence/paths.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -55,25 +59,12 @@ export class LocalReportStore implements ReportStore {
       await mkdir(tempDir, { recursive: true });
       const { evidence } = record;
       for (const bucket of evidence.buckets) {
-        const file: BucketEvidenceFile = {
-          schemaVersion: evidence.schemaVersion,
-          tool: evidence.tool,
-          scanId: evidence.scanId,
-          scanTime: evidence.scanTime,
-          accountId: evidence.accountId,
-          partition: evidence.partition,
-          bucket,
-          kmsKeys:
-            bucket.defaultKmsKeyRef && evidence.kmsKeys[bucket.defaultKmsKeyRef]
-              ? { [bucket.defaultKmsKeyRef]: evidence.kmsKeys[bucket.defaultKmsKeyRef]! }
-              : {},
-        };
         const path = join(
           tempDir,
           bucketEvidencePath(bucket.accountId, bucket.region, bucket.name),
         );
         await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
+        await writeFile(path, bucketEvidenceFile(evidence, bucket));
       }
       const staging = join(scansDir, `.staging-${scanId}`);
       await rename(join(staging, 'objects'), join(tempDir, 'objects')).catch(

@@ -12,8 +12,12 @@ import pLimit from 'p-limit';
 import { errorCode, httpStatus } from '../collect/probe.js';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
-import { bucketEvidencePath, objectCsvPath, safeSegment } from '../evidence/paths.js';
-import type { BucketEvidenceFile } from '../evidence/types.js';
+import {
+  bucketEvidenceFile,
+  bucketEvidencePath,
+  objectCsvPath,
+  safeSegment,
+} from '../evidence/paths.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -223,20 +227,9 @@ export class S3ReportStore implements ReportStore {
       await Promise.all(
         evidence.buckets.map((bucket) =>
           limit(() => {
-            const ref = bucket.defaultKmsKeyRef;
-            const file: BucketEvidenceFile = {
-              schemaVersion: evidence.schemaVersion,
-              tool: evidence.tool,
-              scanId: evidence.scanId,
-              scanTime: evidence.scanTime,
-              accountId: evidence.accountId,
-              partition: evidence.partition,
-              bucket,
-              kmsKeys: ref && evidence.kmsKeys[ref] ? { [ref]: evidence.kmsKeys[ref] } : {},
-            };
             return this.put(
               `${dir}/${bucketEvidencePath(bucket.accountId, bucket.region, bucket.name)}`,
-              `${JSON.stringify(file, null, 2)}\n`,
+              bucketEvidenceFile(evidence, bucket),
               'application/json',
             );
           }),
