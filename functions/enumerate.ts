@@ -28,9 +28,6 @@ export const parseEnumerateInput = validator<EnumerateInput>(
     additionalProperties: false,
     properties: {
       ...SCAN_TARGET_PROPERTIES,
-      objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
-      versions: { type: 'boolean' },
-      sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
     },
   },
   'scan',

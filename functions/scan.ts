@@ -74,9 +74,6 @@ export const parseScanInput = validator<ScanInput>(
     additionalProperties: false,
     properties: {
       ...SCAN_TARGET_PROPERTIES,
-      objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
-      versions: { type: 'boolean' },
-      sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
       resume: SCAN_TARGET_PROPERTIES.scanId,
     },
   },

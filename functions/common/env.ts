@@ -70,7 +70,7 @@ export function validator<T>(schema: object, what: string): (event: unknown) => 
   };
 }
 
-/** The JSON Schema properties every scan entry point accepts: which buckets, regions, scan id. */
+/** The JSON Schema properties every scan entry point accepts: targets, scan id, object mode. */
 export const SCAN_TARGET_PROPERTIES = {
   buckets: {
     type: 'array',
@@ -83,4 +83,7 @@ export const SCAN_TARGET_PROPERTIES = {
     items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
   },
   scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
+  versions: { type: 'boolean' },
+  sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
 } as const;
