@@ -6,6 +6,8 @@ export interface SeenRequest {
   method: string;
   /** Path without the query, e.g. `/my-bucket`. */
   path: string;
+  /** The request target exactly as sent (percent-encoding and dot segments untouched). */
+  rawUrl: string;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   body: string;
@@ -59,6 +61,7 @@ export async function startFakeAws(
       const seen: SeenRequest = {
         method: req.method ?? 'GET',
         path: decodeURIComponent(url.pathname),
+        rawUrl: req.url ?? '/',
         query: url.searchParams,
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),

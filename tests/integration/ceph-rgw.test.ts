@@ -17,6 +17,7 @@ import {
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter } from '../../lib/collect/buckets.js';
+import type { ObjectObservation } from '../../lib/collect/objects/classify.js';
 import { sweepBucket } from '../../lib/collect/objects/sweep.js';
 import { evaluate } from '../../lib/engine/evaluate.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
@@ -116,6 +117,63 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
         byKmsKey: { 'testkey-1': { count: KMS_OBJECTS } },
       },
     });
+  });
+
+  it('signs direct HEADs that RGW accepts for hostile keys, and agrees with the SDK', async () => {
+    // Prepare: RGW checks SigV4 itself, so a wrongly encoded or signed key comes back 403.
+    const bucket = 'rgw-hostile-keys';
+    const keys = [
+      'with space.txt',
+      'ünïcødé/文件/🔐.bin',
+      'plus+sign&amp=eq',
+      'per%cent%2F',
+      "bang!quote'paren()star*",
+      'double//slash',
+      'dot/./and/../segments',
+      'question?hash#',
+      'tab\tand~tilde',
+    ];
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const [i, key] of keys.entries()) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: key,
+          ...(i % 2 === 0 ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-1' } : {}),
+        }),
+      );
+    }
+    const sweep = (headTransport: 'sdk' | 'direct') => {
+      const rows: ObjectObservation[] = [];
+      return sweepBucket({
+        s3,
+        bucket,
+        owner: '',
+        mode: 'full',
+        versions: false,
+        sampleSize: 10,
+        limit: limiter(),
+        headTransport,
+        onObject: (row) => rows.push(row),
+      }).then((result) => ({ result, rows }));
+    };
+
+    // Act
+    const direct = await sweep('direct');
+    const viaSdk = await sweep('sdk');
+
+    // Assess
+    expect(direct.rows.map((row) => row.key).sort()).toEqual([...keys].sort());
+    expect(direct.result).toMatchObject({
+      evidence: {
+        classified: keys.length,
+        denied: { count: 0 },
+        byEncryption: { 'SSE-KMS': { count: 5 }, NONE: { count: 4 } },
+      },
+    });
+    expect(direct.rows).toEqual(viaSdk.rows);
+    expect(direct.result).toEqual(viaSdk.result);
   });
 
   it('resumes a sweep aborted in the middle to the same result', async () => {

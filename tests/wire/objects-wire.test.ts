@@ -87,77 +87,88 @@ function answer(request: SeenRequest): FakeResponse {
   };
 }
 
-describe('Object sweep over the wire (real HEAD deserialisation)', () => {
-  let server: FakeAws;
-  const rows: ObjectObservation[] = [];
-  let result: Awaited<ReturnType<typeof sweepBucket>>;
+describe.each(['sdk', 'direct'] as const)(
+  'Object sweep over the wire with the %s HEAD transport',
+  (headTransport) => {
+    let server: FakeAws;
+    const rows: ObjectObservation[] = [];
+    let result: Awaited<ReturnType<typeof sweepBucket>>;
 
-  beforeAll(async () => {
-    server = await startFakeAws(answer);
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: server.endpoint,
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    beforeAll(async () => {
+      server = await startFakeAws(answer);
+      const s3 = new S3Client({
+        region: 'us-east-1',
+        endpoint: server.endpoint,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+      });
+      const limit = pLimit(4);
+      result = await sweepBucket({
+        s3,
+        bucket: 'objects-bucket',
+        owner: '111122223333',
+        mode: 'full',
+        versions: false,
+        sampleSize: 10,
+        limit: (fn) => limit(fn),
+        headTransport,
+        onObject: (o) => rows.push(o),
+      });
+      s3.destroy();
     });
-    const limit = pLimit(4);
-    result = await sweepBucket({
-      s3,
-      bucket: 'objects-bucket',
-      owner: '111122223333',
-      mode: 'full',
-      versions: false,
-      sampleSize: 10,
-      limit: (fn) => limit(fn),
-      onObject: (o) => rows.push(o),
-    });
-    s3.destroy();
-  });
-  afterAll(() => server.close());
+    afterAll(() => server.close());
 
-  it('classifies what the real SDK makes of each HEAD answer', () => {
-    const byKey = Object.fromEntries(rows.map((r) => [r.key, r.outcome]));
-    expect(byKey['kms.bin']).toEqual({
-      kind: 'classified',
-      type: 'SSE-KMS',
-      algorithm: 'aws:kms',
-      kmsKeyId: KEY,
-      bucketKeyEnabled: true,
+    it('classifies each HEAD answer as aws-facts.md section 1 says', () => {
+      const byKey = Object.fromEntries(rows.map((r) => [r.key, r.outcome]));
+      expect(byKey['kms.bin']).toEqual({
+        kind: 'classified',
+        type: 'SSE-KMS',
+        algorithm: 'aws:kms',
+        kmsKeyId: KEY,
+        bucketKeyEnabled: true,
+      });
+      expect(byKey['dsse.bin']).toMatchObject({ type: 'DSSE-KMS' });
+      expect(byKey['sse-s3 with space.txt']).toMatchObject({ type: 'SSE-S3', clientSide: 'v2' });
+      expect(byKey['legacy-plaintext.csv']).toEqual({ kind: 'classified', type: 'NONE' });
+      expect(byKey['fsx-object']).toMatchObject({ type: 'UNKNOWN', algorithm: 'aws:fsx' });
+      expect(byKey['customer-key.dat']).toEqual({
+        kind: 'classified',
+        type: 'SSE-C',
+        likely: true,
+      });
+      expect(byKey['forbidden.dat']).toMatchObject({ kind: 'denied' });
+      expect(byKey['deleted.dat']).toEqual({ kind: 'delete-marker' });
+      expect(byKey['ünï & <co>de.txt']).toMatchObject({ type: 'SSE-S3' });
+      expect(rows.find((r) => r.key === 'kms.bin')?.storageClass).toBe('STANDARD_IA');
     });
-    expect(byKey['dsse.bin']).toMatchObject({ type: 'DSSE-KMS' });
-    expect(byKey['sse-s3 with space.txt']).toMatchObject({ type: 'SSE-S3', clientSide: 'v2' });
-    expect(byKey['legacy-plaintext.csv']).toEqual({ kind: 'classified', type: 'NONE' });
-    expect(byKey['fsx-object']).toMatchObject({ type: 'UNKNOWN', algorithm: 'aws:fsx' });
-    expect(byKey['customer-key.dat']).toEqual({ kind: 'classified', type: 'SSE-C', likely: true });
-    expect(byKey['forbidden.dat']).toMatchObject({ kind: 'denied' });
-    expect(byKey['deleted.dat']).toEqual({ kind: 'delete-marker' });
-    expect(byKey['ünï & <co>de.txt']).toMatchObject({ type: 'SSE-S3' });
-    expect(rows.find((r) => r.key === 'kms.bin')?.storageClass).toBe('STANDARD_IA');
-  });
 
-  it('sends HEAD for keys with spaces, unicode and XML characters, with ExpectedBucketOwner', () => {
-    const heads = server.requests.filter((r) => r.method === 'HEAD');
-    expect(heads.map((r) => r.path.replace('/objects-bucket/', '')).sort()).toEqual(
-      Object.keys(OBJECTS).sort(),
-    );
-    expect(heads.every((r) => r.headers['x-amz-expected-bucket-owner'] === '111122223333')).toBe(
-      true,
-    );
-  });
-
-  it('aggregates the bucket', () => {
-    expect(result).toMatchObject({
-      evidence: {
-        complete: true,
-        listed: 9,
-        classified: 7,
-        deleteMarkers: 1,
-        denied: { count: 1 },
-        unknownAlgorithms: { 'aws:fsx': 1 },
-        clientSide: { v2: 1 },
-        byKmsKey: { [KEY]: { count: 2 } },
-      },
+    it('sends HEAD for keys with spaces, unicode and XML characters, with ExpectedBucketOwner', () => {
+      const heads = server.requests.filter((r) => r.method === 'HEAD');
+      expect(heads.map((r) => r.path.replace('/objects-bucket/', '')).sort()).toEqual(
+        Object.keys(OBJECTS).sort(),
+      );
+      expect(heads.every((r) => r.headers['x-amz-expected-bucket-owner'] === '111122223333')).toBe(
+        true,
+      );
+      // Each transport really was the one in use.
+      const direct = heads.filter((r) => r.headers['user-agent'] === 's3scan direct-head');
+      expect(direct).toHaveLength(headTransport === 'direct' ? heads.length : 0);
     });
-  });
-});
+
+    it('aggregates the bucket', () => {
+      expect(result).toMatchObject({
+        evidence: {
+          complete: true,
+          listed: 9,
+          classified: 7,
+          deleteMarkers: 1,
+          denied: { count: 1 },
+          unknownAlgorithms: { 'aws:fsx': 1 },
+          clientSide: { v2: 1 },
+          byKmsKey: { [KEY]: { count: 2 } },
+        },
+      });
+    });
+  },
+);
