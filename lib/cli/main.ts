@@ -288,6 +288,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
                     versions: options.versions === true,
                     sampleSize: options.sampleSize,
                     prefixConcurrency: config.scan.prefixConcurrency,
+                    headTransport: config.scan.headTransport,
                     maxInventoryAgeDays: options.inventoryMaxAge,
                     sinkFor: sinkFor(scanId),
                   },

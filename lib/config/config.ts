@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
@@ -14,7 +15,12 @@ export interface ConfigFile {
   kms?: { allowedKeyArns?: string[]; allowedKeyAccounts?: string[] };
   tls?: { minVersion?: string | number };
   suppressions?: { rule: string; resource: string; reason: string; expires: string }[];
-  scan?: { concurrency?: number; maxAttempts?: number; prefixConcurrency?: number };
+  scan?: {
+    concurrency?: number;
+    maxAttempts?: number;
+    prefixConcurrency?: number;
+    headTransport?: HeadTransport;
+  };
 }
 
 /** Settings for collection that the config file may set. */
@@ -23,6 +29,8 @@ export interface ScanSettings {
   maxAttempts: number;
   /** Object HEADs in flight per key prefix; S3 serves 5,500 GET/HEAD per second per prefix. */
   prefixConcurrency: number;
+  /** How object HEADs go out: `direct` (signed, keep-alive sockets) or through the SDK. */
+  headTransport: HeadTransport;
 }
 
 /** A loaded, validated configuration. */
@@ -35,6 +43,7 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   concurrency: 16,
   maxAttempts: 10,
   prefixConcurrency: DEFAULT_PREFIX_CONCURRENCY,
+  headTransport: 'direct',
 };
 
 const ruleIds = BUCKET_RULES.map((r) => r.id);
@@ -100,6 +109,7 @@ export const CONFIG_SCHEMA = {
         concurrency: { type: 'integer', minimum: 1, maximum: 256 },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
         prefixConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+        headTransport: { enum: ['direct', 'sdk'] },
       },
     },
   },

@@ -17,7 +17,7 @@ describe('Config file', () => {
     // Prepare
     const path = file(
       'ok.yml',
-      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50 }\n`,
+      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50, headTransport: sdk }\n`,
     );
 
     // Act
@@ -32,7 +32,12 @@ describe('Config file', () => {
       allowedKeyAccounts: ['444455556666'],
       minTlsVersion: '1.3',
     });
-    expect(config.scan).toEqual({ concurrency: 32, maxAttempts: 12, prefixConcurrency: 50 });
+    expect(config.scan).toEqual({
+      concurrency: 32,
+      maxAttempts: 12,
+      prefixConcurrency: 50,
+      headTransport: 'sdk',
+    });
   });
 
   it('loads JSON', async () => {
@@ -51,6 +56,7 @@ describe('Config file', () => {
         kms: { allowedKeyAccounts: ['12345'] },
         suppressions: [{ rule: 's3-bucket-tls-enforced', resource: 'x', expires: '2027-01-31' }],
         colour: 'blue',
+        scan: { headTransport: 'curl' },
       });
 
     // Assess
@@ -68,6 +74,7 @@ describe('Config file', () => {
     expect(message).toMatch(/kms\.allowedKeyAccounts\[0\]: must match pattern/);
     expect(message).toMatch(/suppressions\[0\]\.reason: is required/);
     expect(message).toMatch(/colour: is not a known field/);
+    expect(message).toMatch(/scan\.headTransport: must be one of "direct", "sdk"/);
   });
 
   it('rejects an impossible expiry date', () => {
