@@ -5,7 +5,8 @@ import type {
 } from '../../evidence/types.js';
 import type { ObjectObservation } from './classify.js';
 
-const INSTRUCTION_SUFFIX = '.instruction';
+/** The suffix of the S3 Encryption Client's instruction files (`<key>.instruction`). */
+export const INSTRUCTION_SUFFIX = '.instruction';
 
 /**
  * True for an S3 Encryption Client instruction file (`<key>.instruction`), which holds the

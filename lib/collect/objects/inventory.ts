@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
@@ -16,8 +15,17 @@ import type {
 } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
 import { errorCode, httpStatus } from '../probe.js';
-import { isInstructionFile, ObjectAggregator } from './aggregate.js';
+import { INSTRUCTION_SUFFIX, ObjectAggregator } from './aggregate.js';
 import type { ObjectObservation } from './classify.js';
+import {
+  CsvRecordSplitter,
+  type CsvRecordView,
+  FieldInterner,
+  fieldDigits,
+  fieldEndsWith,
+  fieldEquals,
+  fieldText,
+} from './csv-records.js';
 
 /** `manifest.json` of an S3 Inventory delivery (aws-facts.md section 6). */
 export interface InventoryManifest {
@@ -222,47 +230,15 @@ const PARQUET_FIELDS: Record<string, string> = {
   BucketKeyStatus: 'bucket_key_status',
 };
 
-/**
- * The common shape of an inventory record, split at once: every field quoted, no quote inside
- * a field (keys are URL-encoded). Undefined for anything else.
- */
-function simpleRecord(line: string): string[] | undefined {
-  const end = line.endsWith('\r') ? line.length - 2 : line.length - 1;
-  if (end < 1 || line.charCodeAt(0) !== 34 || line.charCodeAt(end) !== 34) return undefined;
-  const fields = line.slice(1, end).split('","');
-  for (const field of fields) if (field.includes('"')) return undefined;
-  return fields;
-}
-
-/** Splits one CSV record (RFC 4180: quoted fields, "" inside quotes). */
-export function splitCsvRecord(line: string): string[] {
-  const simple = simpleRecord(line);
-  if (simple) return simple;
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
-}
-
-function quoteCount(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) count++;
-  return count;
+/** Column positions of one CSV inventory file (-1 where the schema lacks the column). */
+interface CsvColumns {
+  key: number;
+  latest: number;
+  deleteMarker: number;
+  size: number;
+  modified: number;
+  storage: number;
+  status: number;
 }
 
 async function readCsvFile(
@@ -271,18 +247,15 @@ async function readCsvFile(
   hash: ReturnType<typeof createHash>,
   aggregator: ObjectAggregator,
 ): Promise<void> {
-  const onRow = (fields: string[]) => countCsvRecord(fields, index, aggregator);
   const at = (name: string) => columns.indexOf(name);
-  const index = {
+  const index: CsvColumns = {
     key: at('Key'),
-    version: at('VersionId'),
     latest: at('IsLatest'),
     deleteMarker: at('IsDeleteMarker'),
     size: at('Size'),
     modified: at('LastModifiedDate'),
     storage: at('StorageClass'),
     status: at('EncryptionStatus'),
-    bucketKey: at('BucketKeyStatus'),
   };
   if (index.key < 0 || index.status < 0) {
     throw new InventoryUnavailableError(
@@ -290,62 +263,44 @@ async function readCsvFile(
       `fileSchema lacks Key or EncryptionStatus: ${columns.join(', ')}`,
     );
   }
+  const interner = new FieldInterner();
+  const splitter = new CsvRecordSplitter((record) =>
+    countCsvRecord(record, index, interner, aggregator),
+  );
   const tap = md5Tap(hash);
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   stream.on('error', (error) => gunzip.destroy(error));
   tap.on('error', (error) => gunzip.destroy(error));
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  // gunzip and split line by line: memory holds one chunk, whatever the file size.
-  for await (const chunk of stream.pipe(tap).pipe(gunzip)) {
-    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-    rest = lines.pop() ?? '';
-    let pending = '';
-    for (const line of lines) {
-      const record = pending ? `${pending}\n${line}` : line;
-      const fields = simpleRecord(record);
-      if (fields) {
-        onRow(fields);
-        pending = '';
-        continue;
-      }
-      // An odd number of quotes means a quoted newline: the record continues on the next line.
-      if (quoteCount(record) % 2 === 1) {
-        pending = record;
-        continue;
-      }
-      pending = '';
-      if (record.length > 0)
-        onRow(splitCsvRecord(record.endsWith('\r') ? record.slice(0, -1) : record));
-    }
-    if (pending) rest = `${pending}\n${rest}`;
-  }
-  rest += decoder.end();
-  if (rest.trim().length > 0) onRow(splitCsvRecord(rest));
+  // Records are split on the gunzipped bytes: memory holds one chunk, whatever the file size,
+  // and only the fields a row needs become strings.
+  for await (const chunk of stream.pipe(tap).pipe(gunzip)) splitter.push(chunk as Buffer);
+  splitter.end();
 }
 
 function countCsvRecord(
-  f: string[],
-  index: Record<string, number>,
+  record: CsvRecordView,
+  index: CsvColumns,
+  interner: FieldInterner,
   aggregator: ObjectAggregator,
 ): void {
-  const field = (i: number | undefined) => (i === undefined || i < 0 ? '' : (f[i] ?? ''));
-  if (field(index.deleteMarker) === 'true') {
+  if (fieldEquals(record, index.deleteMarker, 'true')) {
     aggregator.addDeleteMarker();
     return;
   }
-  const status = field(index.status);
+  const status = interner.text(record, index.status);
   const type = STATUS[status] ?? 'UNKNOWN';
+  const size = fieldDigits(record, index.size) ?? (Number(fieldText(record, index.size)) || 0);
   aggregator.addClassified(
     type,
     type === 'UNKNOWN' ? status || '(empty EncryptionStatus)' : undefined,
-    Number(field(index.size)) || 0,
-    field(index.storage) || 'STANDARD',
-    field(index.latest) !== 'false',
-    field(index.modified) || undefined,
-    () => decodeInventoryKey(field(index.key)),
+    size,
+    interner.text(record, index.storage) || 'STANDARD',
+    !fieldEquals(record, index.latest, 'false'),
+    // Only SSE-C rows use the date (the newest SSE-C write).
+    type === 'SSE-C' ? fieldText(record, index.modified) || undefined : undefined,
+    () => decodeInventoryKey(fieldText(record, index.key)),
     // URL encoding leaves '.' and letters alone, so the raw field can be tested undecoded.
-    isInstructionFile(field(index.key)),
+    fieldEndsWith(record, index.key, INSTRUCTION_SUFFIX),
   );
 }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -237,10 +238,20 @@ describe('S3 Inventory', () => {
       /does not match manifest\.checksum/,
     ],
     ['a truncated gzip file', 'truncated', /InventoryFileUnreadable|unexpected end/i],
+    [
+      'a CSV file whose quote never closes',
+      'unbalanced',
+      /1\.csv\.gz: CsvRecordError: a CSV record runs past 1048576 bytes without ending: an unbalanced quote/,
+    ],
   ])('refuses %s with a clear error', async (_what, defect, message) => {
     // Prepare
     const part = inventoryCsvGz('src', rows());
-    const broken = defect === 'truncated' ? part.subarray(0, Math.floor(part.length / 2)) : part;
+    const broken =
+      defect === 'truncated'
+        ? part.subarray(0, Math.floor(part.length / 2))
+        : defect === 'unbalanced'
+          ? gzipSync('"src","data/a.json\n'.repeat(100_000))
+          : part;
     const manifestText = manifest('src', 'CSV', [
       {
         key: 'inv/src/daily/data/1.csv.gz',
