@@ -139,7 +139,11 @@ export class CsvRecordSplitter {
   /** Splits every record `chunk` completes; keeps the unfinished tail for the next chunk. */
   public push(chunk: Buffer): void {
     const bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const consumed = this.split(bytes, false);
+    // `bytes` starts at a record boundary: the common lines go the fast way, and from the
+    // first line that is not plainly quoted on, the byte splitter takes over.
+    const simple = this.splitSimple(bytes);
+    const consumed =
+      simple >= 0 ? simple : -simple - 1 + this.split(bytes.subarray(-simple - 1), false);
     const rest = bytes.length - consumed;
     if (rest > this.maxRecordBytes) {
       throw new CsvRecordError(
@@ -154,6 +158,57 @@ export class CsvRecordSplitter {
   public end(): void {
     if (this.carry) this.split(this.carry, true);
     this.carry = undefined;
+  }
+
+  /**
+   * Emits records that are one line of quoted fields with no quote inside any field (S3
+   * Inventory's shape: keys are URL-encoded), found with native string search on a latin1
+   * view, whose character offsets are byte offsets. Every quote after the first must be
+   * followed by `,"` or end the line, so RFC 4180 would split the line the same way. Returns
+   * the bytes consumed, or `-(offset + 1)` of the first line it leaves to {@link split}.
+   */
+  private splitSimple(bytes: Buffer): number {
+    const view = this.view;
+    const starts = view.start;
+    const ends = view.end;
+    const escapes = view.escaped;
+    const max = starts.length;
+    view.bytes = bytes;
+    const text = bytes.toString('latin1');
+    let p = 0;
+    for (;;) {
+      const lineEnd = text.indexOf('\n', p);
+      if (lineEnd < 0) return p;
+      const last = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 2 : lineEnd - 1;
+      if (last < p) {
+        // A blank line.
+        p = lineEnd + 1;
+        continue;
+      }
+      if (last === p || text.charCodeAt(p) !== QUOTE || text.charCodeAt(last) !== QUOTE)
+        return -p - 1;
+      let from = p + 1;
+      let count = 0;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (count === max) return -p - 1;
+        starts[count] = from;
+        ends[count] = quote;
+        escapes[count] = 0;
+        count += 1;
+        if (quote === last) break;
+        if (
+          quote + 2 >= last ||
+          text.charCodeAt(quote + 1) !== COMMA ||
+          text.charCodeAt(quote + 2) !== QUOTE
+        )
+          return -p - 1;
+        from = quote + 3;
+      }
+      view.count = count;
+      this.onRecord(view);
+      p = lineEnd + 1;
+    }
   }
 
   /** Emits the complete records of `bytes`; returns how many bytes they took. */
