@@ -85,7 +85,9 @@ function sameBytes(a: Buffer, b: Buffer, from: number, end: number): boolean {
  * rest are decoded every time, so hostile input cannot grow it.
  */
 export class FieldInterner {
-  private readonly entries = new Map<number, { bytes: Buffer; text: string }[]>();
+  // Slots by (length, first byte, last byte): three reads pick the slot, a short compare
+  // confirms it. Enumerations rarely share all three.
+  private readonly slots: ({ bytes: Buffer; text: string }[] | undefined)[] = new Array(1 << 15);
   private size = 0;
 
   public constructor(private readonly capacity = 256) {}
@@ -96,18 +98,24 @@ export class FieldInterner {
     const bytes = view.bytes;
     const from = view.start[i] as number;
     const end = view.end[i] as number;
-    let hash = end - from;
-    for (let j = from; j < end; j++) hash = (Math.imul(hash, 31) + (bytes[j] as number)) | 0;
-    const bucket = this.entries.get(hash);
-    if (bucket) {
-      for (const entry of bucket) if (sameBytes(entry.bytes, bytes, from, end)) return entry.text;
+    if (end === from) return '';
+    const slot =
+      ((end - from) & 31) |
+      (((bytes[from] as number) & 31) << 5) |
+      (((bytes[end - 1] as number) & 31) << 10);
+    const entries = this.slots[slot];
+    if (entries) {
+      for (let k = 0; k < entries.length; k++) {
+        const entry = entries[k] as { bytes: Buffer; text: string };
+        if (sameBytes(entry.bytes, bytes, from, end)) return entry.text;
+      }
     }
     const text = bytes.toString('utf8', from, end);
     if (this.size < this.capacity) {
       this.size += 1;
       const entry = { bytes: Buffer.from(bytes.subarray(from, end)), text };
-      if (bucket) bucket.push(entry);
-      else this.entries.set(hash, [entry]);
+      if (entries) entries.push(entry);
+      else this.slots[slot] = [entry];
     }
     return text;
   }
