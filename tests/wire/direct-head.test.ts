@@ -264,7 +264,7 @@ describe('direct HeadObject, network failures', () => {
 });
 
 describe('direct HeadObject falls back to the SDK where it must', () => {
-  it('leaves mocked clients, S3 Express and legacy retry strategies to s3.send', async () => {
+  it('leaves mocked clients, S3 Express, legacy retry strategies and names the endpoint rules reject to s3.send', async () => {
     // Prepare
     const plain = clientFor('http://127.0.0.1:9');
     const mocked = clientFor('http://127.0.0.1:9');
@@ -284,12 +284,14 @@ describe('direct HeadObject falls back to the SDK where it must', () => {
     const forMocked = await directHeadObject(mocked, 'b', OWNER);
     const forExpress = await directHeadObject(express, 'data--use1-az4--x-s3', OWNER);
     const forLegacy = await directHeadObject(legacyRetry, 'b', OWNER);
+    const forBadName = await directHeadObject(plain, 'arn:aws:s3:us-east-1:1:accesspoint', OWNER);
     s3Mock.restore();
     // Assess
     expect(forPlain).toBeTypeOf('function');
     expect(forMocked).toBeUndefined();
     expect(forExpress).toBeUndefined();
     expect(forLegacy).toBeUndefined();
+    expect(forBadName).toBeUndefined();
   });
 });
 

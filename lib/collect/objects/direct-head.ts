@@ -240,7 +240,13 @@ export async function directHeadObject(
   owner: string,
 ): Promise<HeadObjectFn | undefined> {
   if (s3.send !== UNWRAPPED_SEND || typeof s3.config?.endpointProvider !== 'function') return;
-  const endpoint = s3.config.endpointProvider((await endpointParameters(s3, bucket)) as never);
+  let endpoint: ReturnType<S3Client['config']['endpointProvider']>;
+  try {
+    endpoint = s3.config.endpointProvider((await endpointParameters(s3, bucket)) as never);
+  } catch {
+    // Endpoint rules reject some names and settings; the SDK then reports that per call.
+    return;
+  }
   const scheme = (endpoint.properties?.authSchemes as { name?: string }[] | undefined)?.[0] as
     | { name?: string; signingName?: string; signingRegion?: string }
     | undefined;
