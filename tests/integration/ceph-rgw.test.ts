@@ -18,7 +18,7 @@ import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter } from '../../lib/collect/buckets.js';
 import type { ObjectObservation } from '../../lib/collect/objects/classify.js';
-import { sweepBucket } from '../../lib/collect/objects/sweep.js';
+import { type SweepOptions, sweepBucket } from '../../lib/collect/objects/sweep.js';
 import { evaluate } from '../../lib/engine/evaluate.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
@@ -39,6 +39,20 @@ function limiter(signal?: AbortSignal): Limiter {
       signal?.throwIfAborted();
       return fn();
     });
+}
+
+/** A full sweep of the integration bucket through the real client; `overrides` vary it. */
+function fullSweep(overrides: Partial<SweepOptions> = {}) {
+  return sweepBucket({
+    s3,
+    bucket: BUCKET,
+    owner: '',
+    mode: 'full',
+    versions: false,
+    sampleSize: 10,
+    limit: limiter(),
+    ...overrides,
+  });
 }
 
 describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
@@ -97,15 +111,7 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
 
   it('lists past 1,000 objects and classifies SSE-KMS and plaintext through HEAD', async () => {
     // Act
-    const result = await sweepBucket({
-      s3,
-      bucket: BUCKET,
-      owner: '',
-      mode: 'full',
-      versions: false,
-      sampleSize: 10,
-      limit: limiter(),
-    });
+    const result = await fullSweep();
 
     // Assess
     expect(result).toMatchObject({
@@ -146,17 +152,9 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
     }
     const sweep = (headTransport: 'sdk' | 'direct') => {
       const rows: ObjectObservation[] = [];
-      return sweepBucket({
-        s3,
-        bucket,
-        owner: '',
-        mode: 'full',
-        versions: false,
-        sampleSize: 10,
-        limit: limiter(),
-        headTransport,
-        onObject: (row) => rows.push(row),
-      }).then((result) => ({ result, rows }));
+      return fullSweep({ bucket, headTransport, onObject: (row) => rows.push(row) }).then(
+        (result) => ({ result, rows }),
+      );
     };
 
     // Act
@@ -178,15 +176,7 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
 
   it('resumes a sweep aborted in the middle to the same result', async () => {
     // Prepare
-    const reference = await sweepBucket({
-      s3,
-      bucket: BUCKET,
-      owner: '',
-      mode: 'full',
-      versions: false,
-      sampleSize: 10,
-      limit: limiter(),
-    });
+    const reference = await fullSweep();
     const controller = new AbortController();
     let calls = 0;
     const limit = limiter(controller.signal);
@@ -198,27 +188,9 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
       });
 
     // Act
-    const first = await sweepBucket({
-      s3,
-      bucket: BUCKET,
-      owner: '',
-      mode: 'full',
-      versions: false,
-      sampleSize: 10,
-      limit: counting,
-      signal: controller.signal,
-    });
+    const first = await fullSweep({ limit: counting, signal: controller.signal });
     if (!('checkpoint' in first)) throw new Error('expected the sweep to stop with a checkpoint');
-    const resumed = await sweepBucket({
-      s3,
-      bucket: BUCKET,
-      owner: '',
-      mode: 'full',
-      versions: false,
-      sampleSize: 10,
-      limit: limiter(),
-      resume: JSON.parse(JSON.stringify(first.checkpoint)),
-    });
+    const resumed = await fullSweep({ resume: JSON.parse(JSON.stringify(first.checkpoint)) });
 
     // Assess
     expect(first.checkpoint.pagesDone).toBe(0);

@@ -88,9 +88,14 @@ export class FieldInterner {
   // Slots by (length, first byte, last byte): three reads pick the slot, a short compare
   // confirms it. Enumerations rarely share all three.
   private readonly slots: ({ bytes: Buffer; text: string }[] | undefined)[] = new Array(1 << 15);
-  private size = 0;
+  private held = 0;
 
   public constructor(private readonly capacity = 256) {}
+
+  /** Distinct values held (never more than the capacity). */
+  public get size(): number {
+    return this.held;
+  }
 
   public text(view: CsvRecordView, i: number): string {
     if (i < 0 || i >= view.count) return '';
@@ -111,8 +116,8 @@ export class FieldInterner {
       }
     }
     const text = bytes.toString('utf8', from, end);
-    if (this.size < this.capacity) {
-      this.size += 1;
+    if (this.held < this.capacity) {
+      this.held += 1;
       const entry = { bytes: Buffer.from(bytes.subarray(from, end)), text };
       if (entries) entries.push(entry);
       else this.slots[slot] = [entry];

@@ -147,6 +147,7 @@ describe('field readers', () => {
     splitter.end();
     // Assess
     expect(texts).toEqual(['SSE-S3', 'SSE-KMS', 'SSE-S3', 'NEW-1', 'NEW-2', 'A"B']);
+    expect(interner.size).toBe(2);
     expect(interner.text({ ...emptyView(), count: 0 }, 0)).toBe('');
   });
 });
