@@ -29,11 +29,41 @@ export function coverage(objects: ObjectScanEvidence): string {
   return objects.complete ? scope : `${scope} (listing incomplete)`;
 }
 
-/** Objects that could not be classified, or undefined when there are none. */
-export function unclassified(objects: ObjectScanEvidence): string | undefined {
+/** What a rule must know of an object to judge it. */
+export interface CoverageNeeds {
+  /** The KMS key of every SSE-KMS / DSSE-KMS object (key-level rules). */
+  kmsKeys?: boolean;
+  /**
+   * Whether SSE-C inferred from a key-less HEAD's 400 counts as seen. Only the SSE-C rule
+   * takes that inference as its finding; for every other rule the object is unseen.
+   */
+  inferredSseCIsSeen?: boolean;
+}
+
+/** KMS-encrypted objects whose key is not known (inventory has no key column at all). */
+function kmsKeyUnknown(objects: ObjectScanEvidence): number {
+  if (objects.mode !== 'inventory') return objects.kmsKeyUnknown ?? 0;
+  const kms =
+    (objects.byEncryption['SSE-KMS']?.count ?? 0) +
+    (objects.byEncryption['DSSE-KMS']?.count ?? 0) +
+    (objects.noncurrentByEncryption['SSE-KMS']?.count ?? 0) +
+    (objects.noncurrentByEncryption['DSSE-KMS']?.count ?? 0);
+  return Object.keys(objects.byKmsKey).length > 0 ? (objects.kmsKeyUnknown ?? 0) : kms;
+}
+
+/**
+ * What the evidence did not see, for the rule's needs, or undefined when every object in
+ * scope was classified: HEADs denied or failed, a listing that stopped, 400s that only
+ * suggest SSE-C, KMS objects without a key id.
+ */
+export function unclassified(
+  objects: ObjectScanEvidence,
+  needs: CoverageNeeds = {},
+): string | undefined {
   const denied = objects.denied.count;
   const failed = objects.failed.count;
-  if (denied === 0 && failed === 0 && !objects.listError) return undefined;
+  const inferred = needs.inferredSseCIsSeen ? 0 : (objects.sseCInferred ?? 0);
+  const keyless = needs.kmsKeys ? kmsKeyUnknown(objects) : 0;
   const parts = [
     ...(denied
       ? [`${denied} HEAD requests denied (e.g. ${objects.denied.examples.slice(0, 3).join(', ')})`]
@@ -41,9 +71,68 @@ export function unclassified(objects: ObjectScanEvidence): string | undefined {
     ...(failed
       ? [`${failed} HEAD requests failed (${Object.keys(objects.failed.codes).join(', ')})`]
       : []),
-    ...(objects.listError ? [`listing stopped: ${objects.listError.code}`] : []),
+    ...(inferred
+      ? [
+          `${inferred} objects answered a key-less HEAD with 400, which suggests SSE-C but does not prove it`,
+        ]
+      : []),
+    ...(keyless
+      ? [
+          objects.mode === 'inventory'
+            ? `${keyless} KMS-encrypted objects are known only from S3 Inventory, which has no KMS key column (scan with --objects sample or full to check their keys)`
+            : `${keyless} KMS-encrypted objects whose HEAD named no KMS key`,
+        ]
+      : []),
+    ...(objects.listError
+      ? [`listing stopped: ${objects.listError.code}`]
+      : objects.complete
+        ? []
+        : ['the scan stopped before every object was classified']),
   ];
-  return parts.join('; ');
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/**
+ * The one coverage rule every object rule follows: a violation among the classified objects
+ * is FAIL; no violation but objects in scope unseen is ERROR naming how many and why; PASS
+ * only when every object in scope was classified.
+ */
+export function judgeObjects(
+  objects: ObjectScanEvidence,
+  judgement: {
+    needs?: CoverageNeeds;
+    /** The FAIL found among the classified objects, if any. */
+    violation?: RuleOutcome;
+    /** A rule-specific ERROR (e.g. a key that could not be described), when no violation. */
+    error?: RuleOutcome;
+    /** Says what was not found, e.g. "No unencrypted object found in bucket b". */
+    noneFound: string;
+    pass: string;
+  },
+): RuleOutcome {
+  if (judgement.violation) return judgement.violation;
+  if (judgement.error) return judgement.error;
+  const gap = unclassified(objects, judgement.needs);
+  if (gap) {
+    return {
+      status: 'ERROR',
+      message: `${judgement.noneFound}, but not every object was seen: ${gap}.`,
+      details: {
+        unseen: {
+          denied: objects.denied.count,
+          failed: objects.failed.count,
+          failedCodes: objects.failed.codes,
+          ...(judgement.needs?.inferredSseCIsSeen
+            ? {}
+            : { sseCInferred: objects.sseCInferred ?? 0 }),
+          ...(judgement.needs?.kmsKeys ? { kmsKeyUnknown: kmsKeyUnknown(objects) } : {}),
+          complete: objects.complete,
+          ...(objects.listError ? { listError: objects.listError } : {}),
+        },
+      },
+    };
+  }
+  return { status: 'PASS', message: judgement.pass };
 }
 
 /** Sum of tallies. */
@@ -64,22 +153,4 @@ export function total(...tallies: (ObjectTally | undefined)[]): ObjectTally {
 /** Type guard: the helper returned a finished outcome rather than evidence. */
 export function isOutcome(value: ObjectScanEvidence | RuleOutcome): value is RuleOutcome {
   return 'status' in value;
-}
-
-/**
- * S3 Inventory has no KMS key column: with KMS-encrypted objects known only from inventory,
- * key-level rules cannot judge and say so instead of passing.
- */
-export function inventoryWithoutKeys(
-  objects: ObjectScanEvidence,
-  bucket: string,
-): RuleOutcome | undefined {
-  const kmsObjects =
-    (objects.byEncryption['SSE-KMS']?.count ?? 0) + (objects.byEncryption['DSSE-KMS']?.count ?? 0);
-  if (objects.mode !== 'inventory' || kmsObjects === 0 || Object.keys(objects.byKmsKey).length > 0)
-    return undefined;
-  return {
-    status: 'SKIPPED',
-    message: `S3 Inventory lists ${kmsObjects} KMS-encrypted objects in bucket ${bucket} but has no KMS key column; scan with --objects sample or full to check their keys.`,
-  };
 }

@@ -86,6 +86,8 @@ const objectScan = {
     clientSide: { type: 'object' },
     plaintextVerified: { type: 'object' },
     newestSseC: { type: 'string' },
+    sseCInferred: { type: 'integer', minimum: 0 },
+    kmsKeyUnknown: { type: 'integer', minimum: 0 },
     denied: objectTally,
     failed: objectTally,
     deleteMarkers: { type: 'integer', minimum: 0 },

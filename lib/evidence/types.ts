@@ -132,6 +132,16 @@ export interface ObjectScanEvidence {
   plaintextVerified?: { headed: number; clientSide: number; failed: number; unverified: number };
   /** Newest LastModified among SSE-C objects: recent SSE-C writes are a ransomware indicator. */
   newestSseC?: string;
+  /**
+   * SSE-C objects known only from a key-less HEAD's 400 (counted in `byEncryption['SSE-C']`
+   * too). A 400 has other causes, so rules other than the SSE-C rule count them as unseen.
+   */
+  sseCInferred?: number;
+  /**
+   * SSE-KMS / DSSE-KMS objects whose HEAD named no KMS key (`SSEKMSKeyId` absent): key-level
+   * rules cannot judge them. Inventory has no key column, so there every KMS object counts.
+   */
+  kmsKeyUnknown?: number;
   /** HEAD answered 403: the object could not be classified. */
   denied: ObjectTally;
   /** HEAD failed otherwise (after retries). */

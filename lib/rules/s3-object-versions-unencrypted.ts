@@ -1,4 +1,4 @@
-import { isOutcome, objectEvidence, total, unclassified } from '../engine/objects.js';
+import { isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -45,25 +45,23 @@ export const rule: Rule = {
       };
     }
     const bad = total(objects.noncurrentByEncryption.NONE, objects.noncurrentByEncryption['SSE-C']);
-    if (bad.count > 0) {
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} keeps ${bad.count} noncurrent versions that are unencrypted or SSE-C, e.g. ${bad.examples.slice(0, 3).join(', ')}.`,
-        details: {
-          unencrypted: objects.noncurrentByEncryption.NONE,
-          sseC: objects.noncurrentByEncryption['SSE-C'],
-        },
-      };
-    }
-    const gap = unclassified(objects);
-    if (gap)
-      return {
-        status: 'ERROR',
-        message: `No weak noncurrent version found in bucket ${name}, but not every version was seen: ${gap}.`,
-      };
-    return {
-      status: 'PASS',
-      message: `No noncurrent version of bucket ${name} is unencrypted or SSE-C.`,
-    };
+    return judgeObjects(objects, {
+      // An SSE-C version is a violation here, so a 400 that suggests SSE-C is one too.
+      needs: { inferredSseCIsSeen: true },
+      ...(bad.count > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              message: `Bucket ${name} keeps ${bad.count} noncurrent versions that are unencrypted or SSE-C, e.g. ${bad.examples.slice(0, 3).join(', ')}.`,
+              details: {
+                unencrypted: objects.noncurrentByEncryption.NONE,
+                sseC: objects.noncurrentByEncryption['SSE-C'],
+              },
+            },
+          }
+        : {}),
+      noneFound: `No weak noncurrent version found in bucket ${name}`,
+      pass: `No noncurrent version of bucket ${name} is unencrypted or SSE-C.`,
+    });
   },
 };

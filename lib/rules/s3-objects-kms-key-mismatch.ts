@@ -1,5 +1,5 @@
 import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
-import { inventoryWithoutKeys, isOutcome, objectEvidence } from '../engine/objects.js';
+import { isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -8,8 +8,9 @@ import type { Rule } from '../engine/types.js';
  * - PASS: every KMS-encrypted object uses the default key (an AWS managed key when the default
  *   is `aws/s3`).
  * - FAIL: objects under other keys (key ARNs and counts in `details`).
- * - ERROR: the default encryption could not be read, or a key's identity cannot be told.
- * - SKIPPED: objects were not scanned, or only S3 Inventory was read (it has no KMS key column), or the default encryption is not KMS.
+ * - ERROR: the default encryption could not be read, a key's identity cannot be told, or some
+ *   objects were not seen or their key is unknown (S3 Inventory has no KMS key column).
+ * - SKIPPED: objects were not scanned, or the default encryption is not KMS.
  */
 export const rule: Rule = {
   id: 's3-objects-kms-key-mismatch',
@@ -32,8 +33,6 @@ export const rule: Rule = {
     const name = context.bucket.name;
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
-    const inventoryBlind = inventoryWithoutKeys(objects, name);
-    if (inventoryBlind) return inventoryBlind;
     const encryption = kmsDefault(context, 'has no default KMS key to compare objects with');
     if ('status' in encryption) return encryption;
     const defaultKey = defaultKeyEvidence(context);
@@ -55,22 +54,27 @@ export const rule: Rule = {
         others.push({ keyArn, objects: tally.count });
       }
     }
-    if (others.length > 0) {
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} holds ${others.reduce((n, o) => n + o.objects, 0)} objects under keys other than its default: ${others.map((o) => `${o.keyArn} (${o.objects})`).join(', ')}.`,
-        details: { defaultKey: defaultArn ?? 'aws/s3', others },
-      };
-    }
-    if (unknown.length > 0) {
-      return {
-        status: 'ERROR',
-        message: `Could not tell whether the keys of some objects of bucket ${name} are AWS managed: ${unknown.join(', ')}.`,
-      };
-    }
-    return {
-      status: 'PASS',
-      message: `Every KMS-encrypted object of bucket ${name} uses the default key.`,
-    };
+    return judgeObjects(objects, {
+      needs: { kmsKeys: true },
+      ...(others.length > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              message: `Bucket ${name} holds ${others.reduce((n, o) => n + o.objects, 0)} objects under keys other than its default: ${others.map((o) => `${o.keyArn} (${o.objects})`).join(', ')}.`,
+              details: { defaultKey: defaultArn ?? 'aws/s3', others },
+            },
+          }
+        : {}),
+      ...(unknown.length > 0
+        ? {
+            error: {
+              status: 'ERROR',
+              message: `Could not tell whether the keys of some objects of bucket ${name} are AWS managed: ${unknown.join(', ')}.`,
+            },
+          }
+        : {}),
+      noneFound: `No object of bucket ${name} is under a key other than its default`,
+      pass: `Every KMS-encrypted object of bucket ${name} uses the default key.`,
+    });
   },
 };

@@ -1,4 +1,4 @@
-import { inventoryWithoutKeys, isOutcome, objectEvidence } from '../engine/objects.js';
+import { isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
 
@@ -16,8 +16,9 @@ const LOST_STATES = new Set([
  * - PASS: every KMS key that objects use is Enabled (or there are no KMS-encrypted objects).
  * - FAIL (critical): objects under a key that is Disabled, PendingDeletion,
  *   PendingReplicaDeletion, Unavailable or missing (`NotFoundException`).
- * - ERROR: no unusable key found, but DescribeKey was denied or failed for some key.
- * - SKIPPED: objects were not scanned, or only S3 Inventory was read (it has no KMS key column).
+ * - ERROR: no unusable key found, but DescribeKey was denied or failed for some key, or some
+ *   objects were not seen or their key is unknown (S3 Inventory has no KMS key column).
+ * - SKIPPED: objects were not scanned.
  */
 export const rule: Rule = {
   id: 's3-objects-kms-key-unusable',
@@ -47,8 +48,6 @@ aws kms enable-key --key-id KEY_ARN`,
     const name = context.bucket.name;
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
-    const inventoryBlind = inventoryWithoutKeys(objects, name);
-    if (inventoryBlind) return inventoryBlind;
     const lost: { keyArn: string; state: string; objects: number; examples: string[] }[] = [];
     const unknown: string[] = [];
     for (const [keyArn, tally] of Object.entries(objects.byKmsKey)) {
@@ -72,23 +71,28 @@ aws kms enable-key --key-id KEY_ARN`,
         unknown.push(`${keyArn} (${probeFailure(key.describe)})`);
       }
     }
-    if (lost.length > 0) {
-      const count = lost.reduce((n, l) => n + l.objects, 0);
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} holds ${count} objects under unusable KMS keys: ${lost.map((l) => `${l.keyArn} is ${l.state}`).join('; ')}.`,
-        details: { lost },
-      };
-    }
-    if (unknown.length > 0) {
-      return {
-        status: 'ERROR',
-        message: `Could not read the state of every key that objects of bucket ${name} use: ${unknown.join('; ')}.`,
-      };
-    }
-    return {
-      status: 'PASS',
-      message: `Every KMS key that objects of bucket ${name} use is enabled (${Object.keys(objects.byKmsKey).length} keys).`,
-    };
+    const count = lost.reduce((n, l) => n + l.objects, 0);
+    return judgeObjects(objects, {
+      needs: { kmsKeys: true },
+      ...(lost.length > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              message: `Bucket ${name} holds ${count} objects under unusable KMS keys: ${lost.map((l) => `${l.keyArn} is ${l.state}`).join('; ')}.`,
+              details: { lost },
+            },
+          }
+        : {}),
+      ...(unknown.length > 0
+        ? {
+            error: {
+              status: 'ERROR',
+              message: `Could not read the state of every key that objects of bucket ${name} use: ${unknown.join('; ')}.`,
+            },
+          }
+        : {}),
+      noneFound: `No object of bucket ${name} is under an unusable KMS key`,
+      pass: `Every KMS key that objects of bucket ${name} use is enabled (${Object.keys(objects.byKmsKey).length} keys).`,
+    });
   },
 };

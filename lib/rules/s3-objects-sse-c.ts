@@ -1,4 +1,4 @@
-import { coverage, isOutcome, objectEvidence, total, unclassified } from '../engine/objects.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
 /** SSE-C writes this recent are reported as critical: a ransomware indicator. */
@@ -38,28 +38,30 @@ export const rule: Rule = {
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
     const sseC = total(objects.byEncryption['SSE-C'], objects.noncurrentByEncryption['SSE-C']);
-    if (sseC.count > 0) {
-      const newest = objects.newestSseC;
-      const ageDays = newest
-        ? (Date.parse(context.scanTime) - Date.parse(newest)) / 86_400_000
-        : Number.POSITIVE_INFINITY;
-      const recent = ageDays <= RECENT_DAYS;
-      return {
-        status: 'FAIL',
-        ...(recent ? { severity: 'critical' as const } : {}),
-        message: `Bucket ${name} holds ${sseC.count} SSE-C objects among ${coverage(objects)}${newest ? `, the newest written ${newest}` : ''}${recent ? ': recent SSE-C writes are a ransomware indicator' : ''}.`,
-        details: { sseC, newestLastModified: newest },
-      };
-    }
-    const gap = unclassified(objects);
-    if (gap)
-      return {
-        status: 'ERROR',
-        message: `No SSE-C object found in bucket ${name}, but not every object was seen: ${gap}.`,
-      };
-    return {
-      status: 'PASS',
-      message: `No object of bucket ${name} uses SSE-C (${coverage(objects)}).`,
-    };
+    const newest = objects.newestSseC;
+    const ageDays = newest
+      ? (Date.parse(context.scanTime) - Date.parse(newest)) / 86_400_000
+      : Number.POSITIVE_INFINITY;
+    const recent = ageDays <= RECENT_DAYS;
+    const inferred = objects.sseCInferred ?? 0;
+    const inference =
+      inferred > 0
+        ? ` (${inferred === sseC.count ? 'all' : inferred} inferred from a key-less HEAD's 400: SSE-C, likely)`
+        : '';
+    return judgeObjects(objects, {
+      needs: { inferredSseCIsSeen: true },
+      ...(sseC.count > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              ...(recent ? { severity: 'critical' as const } : {}),
+              message: `Bucket ${name} holds ${sseC.count} SSE-C objects${inference} among ${coverage(objects)}${newest ? `, the newest written ${newest}` : ''}${recent ? ': recent SSE-C writes are a ransomware indicator' : ''}.`,
+              details: { sseC, newestLastModified: newest, inferred },
+            },
+          }
+        : {}),
+      noneFound: `No SSE-C object found in bucket ${name}`,
+      pass: `No object of bucket ${name} uses SSE-C (${coverage(objects)}).`,
+    });
   },
 };

@@ -1,4 +1,4 @@
-import { coverage, isOutcome, objectEvidence, unclassified } from '../engine/objects.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 
 /**
@@ -8,10 +8,10 @@ import type { Rule } from '../engine/types.js';
  * Objects with S3 Encryption Client metadata and no server-side layer (`CLIENT-SIDE`) count
  * as encrypted: their bytes were encrypted before upload.
  *
- * - PASS: every classified object is encrypted and none could not be classified.
+ * - PASS: every object in scope was classified and is encrypted.
  * - FAIL: at least one object has no server-side encryption (count, bytes, examples).
- * - ERROR: no unencrypted object was found, but some HEADs were denied or failed, or the
- *   listing failed: the unseen objects might be plaintext.
+ * - ERROR: no unencrypted object was found, but some objects were not seen (HEAD denied or
+ *   failed, a 400 that only suggests SSE-C, a listing that stopped): they might be plaintext.
  * - SKIPPED: objects were not scanned.
  */
 export const rule: Rule = {
@@ -39,34 +39,30 @@ export const rule: Rule = {
     const objects = objectEvidence(context);
     if (isOutcome(objects)) return objects;
     const plaintext = objects.byEncryption.NONE;
-    if (plaintext && plaintext.count > 0) {
-      // V1/V2 clients may keep every marker in `<key>.instruction`: say so rather than guess.
-      const instructionFiles = objects.clientSide.instructionFiles ?? 0;
-      const caveat =
-        instructionFiles > 0
-          ? ` The bucket also holds ${instructionFiles} S3 Encryption Client instruction files (<key>.instruction): their sibling objects are encrypted client-side although they carry no marker themselves.`
-          : '';
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.${caveat}`,
-        details: {
-          unencrypted: plaintext,
-          mode: objects.mode,
-          ...(objects.plaintextVerified ? { plaintextVerified: objects.plaintextVerified } : {}),
-        },
-      };
-    }
-    const gap = unclassified(objects);
-    if (gap) {
-      return {
-        status: 'ERROR',
-        message: `No unencrypted object found in bucket ${name}, but not every object was seen: ${gap}.`,
-        details: { denied: objects.denied, failed: objects.failed },
-      };
-    }
-    return {
-      status: 'PASS',
-      message: `Every object of bucket ${name} is encrypted (${coverage(objects)}).`,
-    };
+    // V1/V2 clients may keep every marker in `<key>.instruction`: say so rather than guess.
+    const instructionFiles = objects.clientSide.instructionFiles ?? 0;
+    const caveat =
+      instructionFiles > 0
+        ? ` The bucket also holds ${instructionFiles} S3 Encryption Client instruction files (<key>.instruction): their sibling objects are encrypted client-side although they carry no marker themselves.`
+        : '';
+    return judgeObjects(objects, {
+      ...(plaintext && plaintext.count > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              message: `Bucket ${name} holds ${plaintext.count} unencrypted objects (${plaintext.bytes} bytes) among ${coverage(objects)}, e.g. ${plaintext.examples.slice(0, 3).join(', ')}.${caveat}`,
+              details: {
+                unencrypted: plaintext,
+                mode: objects.mode,
+                ...(objects.plaintextVerified
+                  ? { plaintextVerified: objects.plaintextVerified }
+                  : {}),
+              },
+            },
+          }
+        : {}),
+      noneFound: `No unencrypted object found in bucket ${name}`,
+      pass: `Every object of bucket ${name} is encrypted (${coverage(objects)}).`,
+    });
   },
 };

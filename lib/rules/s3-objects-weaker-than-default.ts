@@ -1,5 +1,5 @@
 import { defaultEncryption } from '../engine/encryption.js';
-import { coverage, isOutcome, objectEvidence, total } from '../engine/objects.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 import type { ObjectEncryptionType } from '../evidence/types.js';
 
@@ -16,9 +16,10 @@ const STRENGTH: Partial<Record<ObjectEncryptionType, number>> = {
  * SSE-KMS < DSSE-KMS): such objects predate the default or were written with explicit headers.
  * Client-side encrypted objects are not ranked: their protection does not depend on S3's.
  *
- * - PASS: every classified object is at least as strong as the default.
+ * - PASS: every object in scope was classified and is at least as strong as the default.
  * - FAIL: weaker objects exist (by type, with counts and examples).
- * - ERROR: the default encryption could not be read, or its type is unknown.
+ * - ERROR: the default encryption could not be read, or its type is unknown, or no weaker
+ *   object was found but some objects were not seen.
  * - SKIPPED: objects were not scanned.
  */
 export const rule: Rule = {
@@ -63,20 +64,22 @@ export const rule: Rule = {
     const weaker = (Object.keys(STRENGTH) as ObjectEncryptionType[]).filter(
       (t) => (STRENGTH[t] ?? 0) < floor && (objects.byEncryption[t]?.count ?? 0) > 0,
     );
-    if (weaker.length > 0) {
-      const tally = total(...weaker.map((t) => objects.byEncryption[t]));
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} defaults to ${defaultType} but holds ${tally.count} objects encrypted more weakly (${weaker.map((t) => `${t}: ${objects.byEncryption[t]?.count}`).join(', ')}), e.g. ${tally.examples.slice(0, 3).join(', ')}.`,
-        details: {
-          default: defaultType,
-          weaker: Object.fromEntries(weaker.map((t) => [t, objects.byEncryption[t]])),
-        },
-      };
-    }
-    return {
-      status: 'PASS',
-      message: `No object of bucket ${name} is weaker than its ${defaultType} default (${coverage(objects)}).`,
-    };
+    const tally = total(...weaker.map((t) => objects.byEncryption[t]));
+    return judgeObjects(objects, {
+      ...(weaker.length > 0
+        ? {
+            violation: {
+              status: 'FAIL',
+              message: `Bucket ${name} defaults to ${defaultType} but holds ${tally.count} objects encrypted more weakly (${weaker.map((t) => `${t}: ${objects.byEncryption[t]?.count}`).join(', ')}), e.g. ${tally.examples.slice(0, 3).join(', ')}.`,
+              details: {
+                default: defaultType,
+                weaker: Object.fromEntries(weaker.map((t) => [t, objects.byEncryption[t]])),
+              },
+            },
+          }
+        : {}),
+      noneFound: `No object of bucket ${name} is weaker than its ${defaultType} default`,
+      pass: `No object of bucket ${name} is weaker than its ${defaultType} default (${coverage(objects)}).`,
+    });
   },
 };

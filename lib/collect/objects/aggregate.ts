@@ -90,7 +90,10 @@ export class ObjectAggregator {
         if (outcome.kmsKeyId) {
           e.byKmsKey[outcome.kmsKeyId] ??= tally();
           add(e.byKmsKey[outcome.kmsKeyId]!, observation);
+        } else if (outcome.type === 'SSE-KMS' || outcome.type === 'DSSE-KMS') {
+          e.kmsKeyUnknown = (e.kmsKeyUnknown ?? 0) + 1;
         }
+        if (outcome.likely) e.sseCInferred = (e.sseCInferred ?? 0) + 1;
         if (outcome.type === 'UNKNOWN' && outcome.algorithm) {
           e.unknownAlgorithms[outcome.algorithm] =
             (e.unknownAlgorithms[outcome.algorithm] ?? 0) + 1;
