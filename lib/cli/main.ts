@@ -81,6 +81,21 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** An S3 endpoint URL: http(s), host, optional port and path, nothing else. */
+function parseEndpointUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL such as https://s3.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError(`must be an http:// or https:// URL, not ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash)
+    throw new InvalidArgumentError('must not carry credentials, a query or a fragment');
+  return value;
+}
+
 function parseSampleSize(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 100_000)
@@ -202,6 +217,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('Scan every bucket of the AWS account, evaluate the rules and store the report.')
     .option('--profile <name>', 'AWS shared-config profile')
     .option(
+      '--endpoint-url <url>',
+      'send S3 requests to this endpoint (S3-compatible stores, VPC endpoints); KMS and STS keep theirs',
+      parseEndpointUrl,
+    )
+    .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
+    .option(
       '--region <region>',
       'only buckets in this region (repeatable or comma-separated)',
       collect,
@@ -244,10 +265,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const regions: string[] = options.region ?? [];
       const homeRegion =
         regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      // The SDK reads a profile's endpoint_url and services section only from AWS_PROFILE,
+      // never from the client's profile option: set both so every call sees one profile.
+      if (options.profile) process.env.AWS_PROFILE = options.profile;
       const clients = new AwsClients(
         {
           maxAttempts: config.scan.maxAttempts,
           ...(options.profile ? { profile: options.profile } : {}),
+          ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
+          ...(options.pathStyle ? { forcePathStyle: true } : {}),
         },
         homeRegion,
       );

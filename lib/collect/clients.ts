@@ -7,8 +7,13 @@ export interface ClientOptions {
   profile?: string;
   /** Total attempts per call (SDK default 3 is too few for bulk reads). */
   maxAttempts: number;
-  /** Tests point every client at a local server. */
+  /** Points every client (S3, KMS, STS) at one endpoint: tests, single-endpoint emulators. */
   endpoint?: string;
+  /**
+   * The S3 endpoint alone (`--endpoint-url`): S3-compatible stores and VPC interface
+   * endpoints. KMS and STS keep theirs (AWS_ENDPOINT_URL_KMS / _STS, profiles).
+   */
+  s3Endpoint?: string;
   forcePathStyle?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -45,6 +50,7 @@ export class AwsClients {
       // so the evidence records where the bucket really lives, and it covers the 400 answers too.
       client = new S3Client({
         ...this.common(region),
+        ...(this.options.s3Endpoint ? { endpoint: this.options.s3Endpoint } : {}),
         ...(this.options.forcePathStyle ? { forcePathStyle: true } : {}),
       });
       this.s3Clients.set(region, client);

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
 import type { HeadOutputLike } from './classify.js';
@@ -202,27 +203,6 @@ function retryType(status: number | undefined, error?: unknown): ErrorType | und
     : undefined;
 }
 
-/** Endpoint-rule parameters from a client's resolved configuration. */
-async function endpointParameters(s3: S3Client, bucket: string): Promise<Record<string, unknown>> {
-  const config = s3.config;
-  const region = await config.region();
-  const custom = config.isCustomEndpoint ? await config.endpoint?.() : undefined;
-  return {
-    Bucket: bucket,
-    Region: region,
-    UseFIPS: await config.useFipsEndpoint(),
-    UseDualStack: await config.useDualstackEndpoint(),
-    ForcePathStyle: config.forcePathStyle ?? false,
-    Accelerate: config.useAccelerateEndpoint ?? false,
-    UseGlobalEndpoint: config.useGlobalEndpoint ?? false,
-    ...(custom
-      ? {
-          Endpoint: `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ''}${custom.path ?? ''}`,
-        }
-      : {}),
-  };
-}
-
 /**
  * HeadObject signed with the client's own SigV4 signer inputs (credentials provider,
  * endpoint rules, clock offset, adaptive retry strategy) and sent straight over a keep-alive
@@ -231,8 +211,8 @@ async function endpointParameters(s3: S3Client, bucket: string): Promise<Record<
  * concurrency and latency instead.
  *
  * Returns `undefined` where the SDK must do the work: a client whose `send` is mocked or
- * wrapped, a legacy custom retry strategy, and endpoints that need another signer (S3 Express
- * session auth, SigV4a).
+ * wrapped, a legacy custom retry strategy, an endpoint the SDK's rules refuse, and endpoints
+ * that need another signer (S3 Express session auth, SigV4a).
  */
 export async function directHeadObject(
   s3: S3Client,
@@ -240,9 +220,16 @@ export async function directHeadObject(
   owner: string,
 ): Promise<HeadObjectFn | undefined> {
   if (s3.send !== UNWRAPPED_SEND || typeof s3.config?.endpointProvider !== 'function') return;
-  let endpoint: ReturnType<S3Client['config']['endpointProvider']>;
+  let endpoint: Awaited<ReturnType<typeof getEndpointFromInstructions>>;
   try {
-    endpoint = s3.config.endpointProvider((await endpointParameters(s3, bucket)) as never);
+    // The SDK's own resolution, as its endpoint middleware runs it for HeadObject: the
+    // client's endpoint option, AWS_ENDPOINT_URL(_S3), a profile's endpoint_url or services
+    // section, FIPS, dual-stack, path style and the bucket-name rules all apply.
+    endpoint = await getEndpointFromInstructions(
+      { Bucket: bucket, Key: 'k' },
+      HeadObjectCommand as never,
+      s3.config as never,
+    );
   } catch {
     // Endpoint rules reject some names and settings; the SDK then reports that per call.
     return;
