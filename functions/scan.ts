@@ -7,6 +7,7 @@ import type { AwsClients } from '../lib/collect/clients.js';
 import {
   type CollectResult,
   collectEvidence,
+  describeCheckpoint,
   type ObjectSink,
   resumeCollection,
   type ScanCheckpoint,
@@ -167,7 +168,7 @@ export async function scan(
     if (result.checkpoint) {
       if (!work)
         throw new Error(
-          'the scan was interrupted and there is no report bucket to keep its checkpoint in',
+          `the scan was interrupted (${String((signal?.reason as Error)?.message ?? signal?.reason ?? 'aborted')}: ${describeCheckpoint(result.checkpoint)}) and there is no report bucket to keep its checkpoint in`,
         );
       await work.put(CHECKPOINT, result.checkpoint);
       logger.info('scan checkpointed', {
@@ -178,7 +179,7 @@ export async function scan(
         scanId,
         checkpointed: true,
         next: { resume: scanId },
-        message: `stopped before the Lambda timeout with ${Object.keys(result.checkpoint.sweeps).length} object sweeps unfinished; invoke again with {"resume":"${scanId}"}`,
+        message: `stopped before the Lambda timeout (${describeCheckpoint(result.checkpoint)}); invoke again with {"resume":"${scanId}"}`,
       };
     }
     const { evidence, stats } = result;

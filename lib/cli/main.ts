@@ -8,6 +8,7 @@ import { AwsClients } from '../collect/clients.js';
 import {
   type CollectResult,
   collectEvidence,
+  describeCheckpoint,
   type ObjectSink,
   resumeCollection,
   type ScanCheckpoint,
@@ -271,6 +272,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const clients = new AwsClients(
         {
           maxAttempts: config.scan.maxAttempts,
+          retryMode: config.scan.retryMode,
+          connectTimeoutMs: config.scan.connectTimeoutMs,
+          requestTimeoutMs: config.scan.requestTimeoutMs,
           ...(options.profile ? { profile: options.profile } : {}),
           ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
           ...(options.pathStyle ? { forcePathStyle: true } : {}),
@@ -332,7 +336,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         if (result.checkpoint) {
           await writeCheckpoint(checkpointPath, result.checkpoint);
           io.stderr(
-            `s3scan: interrupted with ${Object.keys(result.checkpoint.sweeps).length} object sweeps unfinished; checkpoint written to ${checkpointPath}. Continue with: s3scan scan --resume --store ${options.store}\n`,
+            `s3scan: interrupted (${describeCheckpoint(result.checkpoint)}); checkpoint written to ${checkpointPath}. Continue with: s3scan scan --resume --store ${options.store}\n`,
           );
           setExit(EXIT.interrupted);
           return;

@@ -17,7 +17,15 @@ import type {
 } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef } from './kms.js';
-import { errorCode, httpStatus, jsonSafe, probe, probeFromError, redirectRegion } from './probe.js';
+import {
+  abortOption,
+  errorCode,
+  httpStatus,
+  jsonSafe,
+  probe,
+  probeFromError,
+  redirectRegion,
+} from './probe.js';
 
 /** A bucket as ListBuckets returned it. */
 export interface ListedBucket {
@@ -42,7 +50,7 @@ interface BucketRead<T> {
   iamAction: string;
   /** Error codes that mean "not configured". */
   absentCodes: readonly string[];
-  read: (s3: S3Client, bucket: string, owner: string) => Promise<T>;
+  read: (s3: S3Client, bucket: string, owner: string, signal?: AbortSignal) => Promise<T>;
 }
 
 const encryptionRead: BucketRead<ServerSideEncryptionConfiguration> = {
@@ -50,8 +58,11 @@ const encryptionRead: BucketRead<ServerSideEncryptionConfiguration> = {
   iamAction: 's3:GetEncryptionConfiguration',
   // Unmodeled; only old endpoints and emulators still answer it (real S3 has SSE-S3 since 2023).
   absentCodes: ['ServerSideEncryptionConfigurationNotFoundError'],
-  read: async (s3, Bucket, ExpectedBucketOwner) => {
-    const out = await s3.send(new GetBucketEncryptionCommand({ Bucket, ExpectedBucketOwner }));
+  read: async (s3, Bucket, ExpectedBucketOwner, signal) => {
+    const out = await s3.send(
+      new GetBucketEncryptionCommand({ Bucket, ExpectedBucketOwner }),
+      abortOption(signal),
+    );
     const config = jsonSafe<{
       ServerSideEncryptionConfiguration?: ServerSideEncryptionConfiguration;
     }>(out).ServerSideEncryptionConfiguration;
@@ -63,8 +74,11 @@ const policyRead: BucketRead<string> = {
   field: 'policy',
   iamAction: 's3:GetBucketPolicy',
   absentCodes: ['NoSuchBucketPolicy'],
-  read: async (s3, Bucket, ExpectedBucketOwner) => {
-    const out = await s3.send(new GetBucketPolicyCommand({ Bucket, ExpectedBucketOwner }));
+  read: async (s3, Bucket, ExpectedBucketOwner, signal) => {
+    const out = await s3.send(
+      new GetBucketPolicyCommand({ Bucket, ExpectedBucketOwner }),
+      abortOption(signal),
+    );
     if (typeof out.Policy !== 'string')
       throw Object.assign(new Error('GetBucketPolicy returned no Policy'), { name: 'EmptyPolicy' });
     return out.Policy;
@@ -75,9 +89,12 @@ const policyStatusRead: BucketRead<{ IsPublic?: boolean }> = {
   field: 'policyStatus',
   iamAction: 's3:GetBucketPolicyStatus',
   absentCodes: ['NoSuchBucketPolicy'],
-  read: async (s3, Bucket, ExpectedBucketOwner) =>
+  read: async (s3, Bucket, ExpectedBucketOwner, signal) =>
     jsonSafe<{ PolicyStatus?: { IsPublic?: boolean } }>(
-      await s3.send(new GetBucketPolicyStatusCommand({ Bucket, ExpectedBucketOwner })),
+      await s3.send(
+        new GetBucketPolicyStatusCommand({ Bucket, ExpectedBucketOwner }),
+        abortOption(signal),
+      ),
     ).PolicyStatus ?? {},
 };
 
@@ -85,9 +102,12 @@ const versioningRead: BucketRead<BucketVersioning> = {
   field: 'versioning',
   iamAction: 's3:GetBucketVersioning',
   absentCodes: [],
-  read: async (s3, Bucket, ExpectedBucketOwner) =>
+  read: async (s3, Bucket, ExpectedBucketOwner, signal) =>
     jsonSafe<BucketVersioning>(
-      await s3.send(new GetBucketVersioningCommand({ Bucket, ExpectedBucketOwner })),
+      await s3.send(
+        new GetBucketVersioningCommand({ Bucket, ExpectedBucketOwner }),
+        abortOption(signal),
+      ),
     ),
 };
 
@@ -95,7 +115,7 @@ const inventoryRead: BucketRead<InventoryConfiguration[]> = {
   field: 'inventoryConfigurations',
   iamAction: 's3:GetInventoryConfiguration',
   absentCodes: [],
-  read: async (s3, Bucket, ExpectedBucketOwner) => {
+  read: async (s3, Bucket, ExpectedBucketOwner, signal) => {
     const configurations: InventoryConfiguration[] = [];
     let ContinuationToken: string | undefined;
     // No SDK paginator exists for this call: loop on NextContinuationToken while truncated.
@@ -106,6 +126,7 @@ const inventoryRead: BucketRead<InventoryConfiguration[]> = {
           ExpectedBucketOwner,
           ContinuationToken,
         }),
+        abortOption(signal),
       );
       configurations.push(
         ...(jsonSafe<{ InventoryConfigurationList?: InventoryConfiguration[] }>(out)
@@ -147,9 +168,10 @@ async function readWithRegionRetry<T>(
   read: BucketRead<T>,
   limit: Limiter,
   corrected: { region?: string },
+  signal: AbortSignal | undefined,
 ): Promise<Probe<T>> {
   const attempt = (region: string) =>
-    limit(() => read.read(clients.s3(region), bucket.name, bucket.accountId));
+    limit(() => read.read(clients.s3(region), bucket.name, bucket.accountId, signal));
   try {
     return { ok: await attempt(corrected.region ?? bucket.region) };
   } catch (error) {
@@ -169,16 +191,17 @@ export async function collectBucket(
   listed: ListedBucket & { region: string },
   account: { accountId: string; partition: string },
   limit: Limiter,
+  signal?: AbortSignal,
 ): Promise<BucketEvidence> {
   const target = { name: listed.name, region: listed.region, accountId: account.accountId };
   const corrected: { region?: string } = {};
   const [encryption, policy, policyStatus, versioning, inventoryConfigurations] = await Promise.all(
     [
-      readWithRegionRetry(clients, target, encryptionRead, limit, corrected),
-      readWithRegionRetry(clients, target, policyRead, limit, corrected),
-      readWithRegionRetry(clients, target, policyStatusRead, limit, corrected),
-      readWithRegionRetry(clients, target, versioningRead, limit, corrected),
-      readWithRegionRetry(clients, target, inventoryRead, limit, corrected),
+      readWithRegionRetry(clients, target, encryptionRead, limit, corrected, signal),
+      readWithRegionRetry(clients, target, policyRead, limit, corrected, signal),
+      readWithRegionRetry(clients, target, policyStatusRead, limit, corrected, signal),
+      readWithRegionRetry(clients, target, versioningRead, limit, corrected, signal),
+      readWithRegionRetry(clients, target, inventoryRead, limit, corrected, signal),
     ],
   );
   const region = corrected.region ?? listed.region;
@@ -217,14 +240,18 @@ export async function collectBucket(
  * returns `BucketRegion` only when the request has a parameter; that spares a
  * GetBucketLocation per bucket.
  */
-export async function listBuckets(clients: AwsClients, limit: Limiter): Promise<ListedBucket[]> {
+export async function listBuckets(
+  clients: AwsClients,
+  limit: Limiter,
+  signal?: AbortSignal,
+): Promise<ListedBucket[]> {
   const buckets: ListedBucket[] = [];
   const s3 = clients.s3(clients.homeRegion);
   let ContinuationToken: string | undefined;
   // A bounded loop: 10,000 pages of 1,000 is far beyond any account's bucket quota.
   for (let page = 0; page < 10_000; page++) {
     const out = await limit(() =>
-      s3.send(new ListBucketsCommand({ MaxBuckets: 1000, ContinuationToken })),
+      s3.send(new ListBucketsCommand({ MaxBuckets: 1000, ContinuationToken }), abortOption(signal)),
     );
     for (const b of out.Buckets ?? []) {
       if (!b.Name) continue;
@@ -245,10 +272,13 @@ export async function bucketRegion(
   clients: AwsClients,
   name: string,
   limit: Limiter,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   try {
     const out = await limit(() =>
-      clients.s3(clients.homeRegion).send(new HeadBucketCommand({ Bucket: name })),
+      clients
+        .s3(clients.homeRegion)
+        .send(new HeadBucketCommand({ Bucket: name }), abortOption(signal)),
     );
     return out.BucketRegion;
   } catch (error) {

@@ -1,6 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
 /** How to build AWS clients: credentials profile, retries, and (for tests) an endpoint. */
 export interface ClientOptions {
@@ -15,6 +16,12 @@ export interface ClientOptions {
    */
   s3Endpoint?: string;
   forcePathStyle?: boolean;
+  /** Abandon a connection attempt after this long (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Abandon a call with no answer, or a stalled response, after this long (default 30 s). */
+  requestTimeoutMs?: number;
+  /** `adaptive` (default) rate-limits the client on throttling; `standard` only backs off. */
+  retryMode?: 'standard' | 'adaptive';
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
@@ -31,11 +38,19 @@ export class AwsClients {
   ) {}
 
   private common(region: string) {
+    const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return {
       region,
       maxAttempts: this.options.maxAttempts,
-      // Adaptive mode adds client-side rate limiting on throttling (SlowDown, 503).
-      retryMode: 'adaptive' as const,
+      retryMode: this.options.retryMode ?? 'adaptive',
+      // No call may hang a scan: a connection that does not open, an answer that does not
+      // come and a response that stalls all fail (TimeoutError, which the SDK retries).
+      requestHandler: {
+        connectionTimeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        requestTimeout,
+        socketTimeout: requestTimeout,
+        throwOnRequestTimeout: true,
+      },
       ...(this.options.profile ? { profile: this.options.profile } : {}),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),

@@ -2,7 +2,7 @@ import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client
 import { isAwsManagedS3Alias } from '../evidence/kms.js';
 import type { KmsKeyEvidence, KmsKeyMetadata, KmsKeyRotation } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
-import { jsonSafe, probe } from './probe.js';
+import { abortOption, jsonSafe, probe } from './probe.js';
 
 /** IAM actions the KMS collector needs. */
 export const KMS_IAM_ACTIONS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'] as const;
@@ -36,6 +36,7 @@ export async function collectKmsKey(
   clients: AwsClients,
   ref: string,
   limit: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<KmsKeyEvidence> {
   const region = keyRegion(ref);
   const kms = clients.kms(region);
@@ -43,7 +44,7 @@ export async function collectKmsKey(
     probe(
       async () =>
         jsonSafe<{ KeyMetadata?: KmsKeyMetadata }>(
-          await kms.send(new DescribeKeyCommand({ KeyId: ref })),
+          await kms.send(new DescribeKeyCommand({ KeyId: ref }), abortOption(signal)),
         ).KeyMetadata ?? { KeyId: ref },
       ['NotFoundException'],
     ),
@@ -55,7 +56,7 @@ export async function collectKmsKey(
     evidence.rotation = await limit(() =>
       probe(async () =>
         jsonSafe<KmsKeyRotation>(
-          await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn })),
+          await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }), abortOption(signal)),
         ),
       ),
     );

@@ -11,6 +11,11 @@ interface SdkErrorLike {
 
 const DENIED_NAMES = new Set(['AccessDenied', 'AccessDeniedException', 'AllAccessDisabled']);
 
+/** The `send` options that tie a call to the scan's abort signal. */
+export function abortOption(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}
+
 /** HTTP status of an SDK error; HEAD-style errors have no useful `name`, so use this. */
 export function httpStatus(error: unknown): number | undefined {
   return (error as SdkErrorLike)?.$metadata?.httpStatusCode;

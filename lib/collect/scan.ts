@@ -22,7 +22,7 @@ import type { HeadTransport } from './objects/direct-head.js';
 import { findInventory, InventoryUnavailableError, readInventory } from './objects/inventory.js';
 import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
 import { verifyInventoryPlaintext } from './objects/verify-plaintext.js';
-import { errorCode } from './probe.js';
+import { abortOption, errorCode } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
 export interface CollectProgress {
@@ -96,11 +96,6 @@ function hasFailedProbe(bucket: object): boolean {
 }
 
 /**
- * Collects the bucket-level evidence of an account: STS for the account id, ListBuckets, the
- * five per-bucket reads, and KMS facts once per distinct default key. Every read is a probe;
- * one bucket's failure never stops the others. Throws only when nothing can be listed.
- */
-/**
  * S3 and KMS limiters sharing one concurrency bound; each call is counted in `stats` and
  * refused once `signal` aborts.
  */
@@ -121,48 +116,157 @@ function countedLimiters(
   return { s3Limit: counted('s3Calls'), kmsLimit: counted('kmsCalls') };
 }
 
+/**
+ * Collects the evidence of an account: STS for the account id, ListBuckets, the five
+ * per-bucket reads, object sweeps when asked, and KMS facts once per distinct key. Every read
+ * is a probe; one bucket's failure never stops the others. Throws only when nothing can be
+ * listed. When `signal` aborts, at any point, the result carries a checkpoint instead.
+ */
 export async function collectEvidence(options: CollectOptions): Promise<CollectResult> {
-  const { clients } = options;
   const stats = { s3Calls: 0, kmsCalls: 0, stsCalls: 0, bucketsWithErrors: 0, kmsKeys: 0 };
-  const { s3Limit, kmsLimit } = countedLimiters(options.concurrency, stats, options.signal);
-
-  stats.stsCalls += 1;
-  const { accountId, partition, callerArn, targets } = await enumerateBuckets(
-    clients,
-    options,
-    s3Limit,
-  );
-
-  const progress: CollectProgress = { done: 0, total: targets.length, errors: 0 };
-  options.onProgress?.(progress);
-  const buckets = await Promise.all(
-    targets.map(async (target) => {
-      const evidence = await collectBucket(clients, target, { accountId, partition }, s3Limit);
-      progress.done += 1;
-      if (hasFailedProbe(evidence)) progress.errors += 1;
-      options.onProgress?.(progress);
-      return evidence;
-    }),
-  );
-  stats.bucketsWithErrors = progress.errors;
-  // Interrupted before the object sweep: bucket probes may hold aborts, so nothing is kept.
-  options.signal?.throwIfAborted();
-
+  const machinery: Machinery = {
+    clients: options.clients,
+    ...countedLimiters(options.concurrency, stats, options.signal),
+    stats,
+  };
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     tool: { name: 's3scan', version: options.toolVersion },
     scanId: options.scanId,
     scanTime: options.scanTime.toISOString(),
-    accountId,
-    partition,
-    callerArn,
-    buckets: buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    accountId: '',
+    partition: 'aws',
+    buckets: [],
     kmsKeys: {},
   };
-  const sweeps: Record<string, SweepCheckpoint | 'pending'> = options.objects
-    ? Object.fromEntries(buckets.map((b) => [b.name, 'pending' as const]))
+  return listAndRead(evidence, options, machinery);
+}
+
+/** STS and ListBuckets, then the bucket reads; a checkpoint that lists again when interrupted. */
+async function listAndRead(
+  evidence: ScanEvidence,
+  options: Pick<CollectOptions, 'buckets' | 'regions' | 'objects' | 'signal' | 'onProgress'>,
+  machinery: Machinery,
+): Promise<CollectResult> {
+  let enumeration: Enumeration;
+  try {
+    machinery.stats.stsCalls += 1;
+    enumeration = await enumerateBuckets(
+      machinery.clients,
+      options,
+      machinery.s3Limit,
+      options.signal,
+    );
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+    return interrupted(evidence, {}, options, machinery.stats, {
+      listing: { buckets: options.buckets ?? [], regions: options.regions ?? [] },
+    });
+  }
+  const listed: ScanEvidence = {
+    ...evidence,
+    accountId: enumeration.accountId,
+    partition: enumeration.partition,
+    callerArn: enumeration.callerArn,
+  };
+  return readBuckets(listed, enumeration.targets, {}, options, machinery);
+}
+
+/**
+ * The five reads of each target bucket. A bucket whose reads an abort cut short is kept for
+ * the resume to read again (its probes may hold aborts, which are not what AWS said).
+ */
+async function readBuckets(
+  evidence: ScanEvidence,
+  targets: BucketTarget[],
+  sweeps: Record<string, SweepCheckpoint | 'pending'>,
+  options: Pick<CollectOptions, 'objects' | 'signal' | 'onProgress'>,
+  machinery: Machinery,
+): Promise<CollectResult> {
+  const { signal } = options;
+  const progress: CollectProgress = {
+    done: evidence.buckets.length,
+    total: evidence.buckets.length + targets.length,
+    errors: machinery.stats.bucketsWithErrors,
+  };
+  options.onProgress?.(progress);
+  const read: BucketEvidence[] = [];
+  const unread: BucketTarget[] = [];
+  await Promise.all(
+    targets.map(async (target) => {
+      const bucket = await collectBucket(
+        machinery.clients,
+        target,
+        { accountId: evidence.accountId, partition: evidence.partition },
+        machinery.s3Limit,
+        signal,
+      );
+      if (signal?.aborted) {
+        unread.push(target);
+        return;
+      }
+      read.push(bucket);
+      progress.done += 1;
+      if (hasFailedProbe(bucket)) progress.errors += 1;
+      options.onProgress?.(progress);
+    }),
+  );
+  machinery.stats.bucketsWithErrors = progress.errors;
+  const withRead: ScanEvidence = {
+    ...evidence,
+    buckets: [...evidence.buckets, ...read].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    ),
+  };
+  const allSweeps = options.objects
+    ? { ...sweeps, ...Object.fromEntries(read.map((b) => [b.name, 'pending' as const])) }
     : {};
-  return finish(evidence, sweeps, options, { clients, s3Limit, kmsLimit, stats });
+  if (unread.length > 0) {
+    return interrupted(withRead, allSweeps, options, machinery.stats, {
+      unread: unread.sort((a, b) => (a.name < b.name ? -1 : 1)),
+    });
+  }
+  return finish(withRead, allSweeps, options, machinery);
+}
+
+/** The result of a collection that an abort stopped: what was seen, and what is left. */
+function interrupted(
+  evidence: ScanEvidence,
+  sweeps: Record<string, SweepCheckpoint | 'pending'>,
+  options: Pick<CollectOptions, 'objects'>,
+  stats: CollectResult['stats'],
+  left: Pick<ScanCheckpoint, 'unread' | 'listing'> = {},
+): CollectResult {
+  const objects = options.objects ? withoutSink(options.objects) : undefined;
+  return {
+    evidence,
+    stats,
+    checkpoint: {
+      schemaVersion: '1',
+      evidence,
+      ...(objects ? { objects } : {}),
+      sweeps,
+      ...left,
+      stats,
+    },
+  };
+}
+
+function withoutSink(objects: ObjectScanOptions): Omit<ObjectScanOptions, 'sinkFor'> {
+  const { sinkFor: _sink, ...rest } = objects;
+  return rest;
+}
+
+/** What an interrupted scan has left to do, in words. */
+export function describeCheckpoint(checkpoint: ScanCheckpoint): string {
+  if (checkpoint.listing) return 'stopped before the account was listed';
+  const parts = [
+    ...(checkpoint.unread?.length ? [`${checkpoint.unread.length} buckets not yet read`] : []),
+    ...(Object.keys(checkpoint.sweeps).length
+      ? [`${Object.keys(checkpoint.sweeps).length} object sweeps unfinished`]
+      : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : 'KMS keys not yet described';
 }
 
 /** The account and the buckets a scan covers, after the name and region filters. */
@@ -170,8 +274,11 @@ export interface Enumeration {
   accountId: string;
   partition: string;
   callerArn: string;
-  targets: (ListedBucket & { region: string })[];
+  targets: BucketTarget[];
 }
+
+/** A listed bucket with its region: what the bucket reads need. */
+export type BucketTarget = ListedBucket & { region: string };
 
 /**
  * STS for the account, then ListBuckets (with MaxBuckets, so regions come back), filtered by
@@ -182,14 +289,19 @@ export async function enumerateBuckets(
   clients: AwsClients,
   options: Pick<CollectOptions, 'buckets' | 'regions'>,
   limit: Limiter,
+  signal?: AbortSignal,
 ): Promise<Enumeration> {
   let accountId: string;
   let callerArn: string;
   try {
-    const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
+    signal?.throwIfAborted();
+    const identity = await clients
+      .sts()
+      .send(new GetCallerIdentityCommand({}), abortOption(signal));
     accountId = identity.Account ?? '';
     callerArn = identity.Arn ?? '';
   } catch (error) {
+    if (signal?.aborted) throw error;
     const code = errorCode(error);
     if (
       code === 'CredentialsProviderError' ||
@@ -206,8 +318,9 @@ export async function enumerateBuckets(
   const partition = callerArn.split(':')[1] || 'aws';
   let listed: ListedBucket[];
   try {
-    listed = await listBuckets(clients, limit);
+    listed = await listBuckets(clients, limit, signal);
   } catch (error) {
+    if (signal?.aborted) throw error;
     throw new CollectError(
       `s3:ListBuckets failed (${errorCode(error)}: ${(error as Error).message}); the scanner needs s3:ListAllMyBuckets`,
       { cause: error },
@@ -220,7 +333,8 @@ export async function enumerateBuckets(
   const located = await Promise.all(
     selected.map(async (b) => ({
       ...b,
-      region: b.region ?? (await bucketRegion(clients, b.name, limit)) ?? clients.homeRegion,
+      region:
+        b.region ?? (await bucketRegion(clients, b.name, limit, signal)) ?? clients.homeRegion,
     })),
   );
   const regionFilters = options.regions ?? [];
@@ -237,6 +351,7 @@ export async function collectKeyFacts(
   clients: AwsClients,
   buckets: BucketEvidence[],
   limit: Limiter,
+  signal?: AbortSignal,
 ): Promise<ScanEvidence['kmsKeys']> {
   const refs = [
     ...new Set(
@@ -246,7 +361,7 @@ export async function collectKeyFacts(
       ]),
     ),
   ].sort();
-  const keys = await Promise.all(refs.map((ref) => collectKmsKey(clients, ref, limit)));
+  const keys = await Promise.all(refs.map((ref) => collectKmsKey(clients, ref, limit, signal)));
   return Object.fromEntries(keys.map((k) => [k.ref, k]));
 }
 
@@ -256,10 +371,16 @@ export async function collectKeyFacts(
  */
 export interface ScanCheckpoint {
   schemaVersion: '1';
+  /** What was seen so far: the buckets read (their sweeps may be unfinished). */
   evidence: ScanEvidence;
-  objects: Omit<ObjectScanOptions, 'sinkFor'>;
+  /** The object scan asked for; absent for a bucket-level scan. */
+  objects?: Omit<ObjectScanOptions, 'sinkFor'>;
   /** Buckets whose sweep has not finished: a sweep checkpoint, or not started. */
   sweeps: Record<string, SweepCheckpoint | 'pending'>;
+  /** Listed buckets whose reads had not all finished: read again on resume. */
+  unread?: BucketTarget[];
+  /** Set when the scan stopped before the account was listed: resume lists it again. */
+  listing?: { buckets: string[]; regions: string[] };
   stats: CollectResult['stats'];
 }
 
@@ -288,16 +409,17 @@ async function finish(
       machinery.s3Limit,
       options.signal,
     );
-    if (Object.keys(left).length > 0) {
-      const { sinkFor: _sink, ...objects } = options.objects;
-      return {
-        evidence,
-        stats,
-        checkpoint: { schemaVersion: '1', evidence, objects, sweeps: left, stats },
-      };
-    }
+    if (Object.keys(left).length > 0) return interrupted(evidence, left, options, stats);
   }
-  const kmsKeys = await collectKeyFacts(clients, evidence.buckets, machinery.kmsLimit);
+  if (options.signal?.aborted) return interrupted(evidence, {}, options, stats);
+  const kmsKeys = await collectKeyFacts(
+    clients,
+    evidence.buckets,
+    machinery.kmsLimit,
+    options.signal,
+  );
+  // Key facts an abort cut short are not what KMS said: describe them all again on resume.
+  if (options.signal?.aborted) return interrupted(evidence, {}, options, stats);
   stats.kmsKeys = Object.keys(kmsKeys).length;
   return { evidence: { ...evidence, kmsKeys }, stats };
 }
@@ -305,24 +427,34 @@ async function finish(
 /** Continues an interrupted scan from its checkpoint; same result as if it had never stopped. */
 export async function resumeCollection(
   checkpoint: ScanCheckpoint,
-  options: Pick<CollectOptions, 'clients' | 'concurrency' | 'signal'> & {
+  options: Pick<CollectOptions, 'clients' | 'concurrency' | 'signal' | 'onProgress'> & {
     sinkFor?: ObjectScanOptions['sinkFor'];
   },
 ): Promise<CollectResult> {
   const stats = { ...checkpoint.stats };
-  return finish(
-    structuredClone(checkpoint.evidence),
-    checkpoint.sweeps,
-    {
-      objects: { ...checkpoint.objects, ...(options.sinkFor ? { sinkFor: options.sinkFor } : {}) },
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-    {
-      clients: options.clients,
-      ...countedLimiters(options.concurrency, stats, options.signal),
-      stats,
-    },
-  );
+  const machinery: Machinery = {
+    clients: options.clients,
+    ...countedLimiters(options.concurrency, stats, options.signal),
+    stats,
+  };
+  const evidence = structuredClone(checkpoint.evidence);
+  const resumed = {
+    ...(checkpoint.objects
+      ? {
+          objects: {
+            ...checkpoint.objects,
+            ...(options.sinkFor ? { sinkFor: options.sinkFor } : {}),
+          },
+        }
+      : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+  if (checkpoint.listing)
+    return listAndRead(evidence, { ...resumed, ...checkpoint.listing }, machinery);
+  if (checkpoint.unread?.length)
+    return readBuckets(evidence, checkpoint.unread, checkpoint.sweeps, resumed, machinery);
+  return finish(evidence, checkpoint.sweeps, resumed, machinery);
 }
 
 /**
@@ -410,8 +542,14 @@ async function sweepOne(
         scanTime,
         maxAgeDays: objects.maxInventoryAgeDays ?? 8,
         limit,
+        ...(signal ? { signal } : {}),
       });
-      const inventory = await readInventory({ s3: clients.s3(bucket.region), choice, limit });
+      const inventory = await readInventory({
+        s3: clients.s3(bucket.region),
+        choice,
+        limit,
+        ...(signal ? { signal } : {}),
+      });
       return {
         evidence: await verifyInventoryPlaintext({
           s3: clients.s3(bucket.region),
@@ -419,6 +557,7 @@ async function sweepOne(
           owner: bucket.accountId,
           evidence: inventory,
           limit,
+          ...(signal ? { signal } : {}),
         }),
       };
     } catch (error) {
@@ -485,7 +624,7 @@ export async function collectSingleBucket(options: {
     });
   const bucket =
     options.resume?.bucket ??
-    (await collectBucket(options.clients, options.target, options.account, limit));
+    (await collectBucket(options.clients, options.target, options.account, limit, options.signal));
   options.signal?.throwIfAborted();
   if (!options.objects) return { bucket };
   const left = await sweepObjects(

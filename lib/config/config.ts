@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../collect/timeouts.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
@@ -20,6 +21,9 @@ export interface ConfigFile {
     maxAttempts?: number;
     prefixConcurrency?: number;
     headTransport?: HeadTransport;
+    connectTimeoutMs?: number;
+    requestTimeoutMs?: number;
+    retryMode?: 'standard' | 'adaptive';
   };
 }
 
@@ -31,6 +35,12 @@ export interface ScanSettings {
   prefixConcurrency: number;
   /** How object HEADs go out: `direct` (signed, keep-alive sockets) or through the SDK. */
   headTransport: HeadTransport;
+  /** A TCP (and TLS) connection that takes longer is abandoned and retried. */
+  connectTimeoutMs: number;
+  /** A call with no answer, or a response that stalls, for this long is abandoned and retried. */
+  requestTimeoutMs: number;
+  /** The SDK retry mode: `standard` backs off per call, `adaptive` also rate-limits the client. */
+  retryMode: 'standard' | 'adaptive';
 }
 
 /** A loaded, validated configuration. */
@@ -44,6 +54,9 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   maxAttempts: 10,
   prefixConcurrency: DEFAULT_PREFIX_CONCURRENCY,
   headTransport: 'direct',
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  retryMode: 'adaptive',
 };
 
 const ruleIds = BUCKET_RULES.map((r) => r.id);
@@ -110,6 +123,9 @@ export const CONFIG_SCHEMA = {
         maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
         prefixConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
         headTransport: { enum: ['direct', 'sdk'] },
+        connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
+        requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 900_000 },
+        retryMode: { enum: ['standard', 'adaptive'] },
       },
     },
   },

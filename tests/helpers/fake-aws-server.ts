@@ -16,11 +16,12 @@ export interface SeenRequest {
   service: string;
 }
 
-/** What to answer: status, headers, body. */
+/** What to answer: status, headers, body; or a fault (`hang` never answers, `reset` drops the connection). */
 export interface FakeResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  fault?: 'hang' | 'reset';
 }
 
 export type FakeHandler = (request: SeenRequest) => FakeResponse | Promise<FakeResponse>;
@@ -71,6 +72,11 @@ export async function startFakeAws(
       if (options.record !== false) requests.push(seen);
       try {
         const answer = await handler(seen);
+        if (answer.fault === 'hang') return;
+        if (answer.fault === 'reset') {
+          req.socket.destroy();
+          return;
+        }
         const send = () => {
           res.writeHead(answer.status, {
             'x-amz-request-id': '4442587FB7D0A2F9',

@@ -6,6 +6,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../timeouts.js';
 import type { HeadOutputLike } from './classify.js';
 
 /** One HeadObject: what the sweep asks for. */
@@ -261,6 +262,18 @@ export async function directHeadObject(
     ]),
   );
 
+  // The client's own timeouts (its handler resolves them on its first call, the listing).
+  const timeouts = () => {
+    const handler = s3.config.requestHandler as {
+      httpHandlerConfigs?: () => { connectionTimeout?: number; requestTimeout?: number };
+    };
+    const configured = handler.httpHandlerConfigs?.() ?? {};
+    return {
+      connect: configured.connectionTimeout || DEFAULT_CONNECT_TIMEOUT_MS,
+      request: configured.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
+    };
+  };
+
   const once = async (
     request: HeadRequest,
     signal: AbortSignal | undefined,
@@ -289,7 +302,13 @@ export async function directHeadObject(
       request.versionId !== undefined
         ? `?versionId=${extendedEncodeURIComponent(request.versionId)}`
         : '';
+    const limits = timeouts();
     return new Promise((resolve, reject) => {
+      const timedOut = (what: string, ms: number) =>
+        Object.assign(new Error(`HeadObject ${what} after ${ms} ms`), {
+          name: 'TimeoutError',
+          code: 'TimeoutError',
+        });
       const outgoing = send(
         {
           agent,
@@ -300,7 +319,8 @@ export async function directHeadObject(
           path: path + search,
           headers: { ...signed, 'user-agent': 's3scan direct-head' },
           ...(signal ? { signal } : {}),
-          timeout: 30_000,
+          // Socket inactivity: no answer, or an answer that stalls.
+          timeout: limits.request,
         },
         (response) => {
           response.resume();
@@ -310,11 +330,22 @@ export async function directHeadObject(
           response.once('error', reject);
         },
       );
-      outgoing.once('timeout', () =>
-        outgoing.destroy(
-          Object.assign(new Error('HeadObject timed out after 30 s'), { code: 'TimeoutError' }),
-        ),
+      // The whole exchange is bounded too, so a server that trickles bytes cannot hold it.
+      const deadline = setTimeout(
+        () => outgoing.destroy(timedOut('got no complete answer', limits.request)),
+        limits.request,
       );
+      outgoing.once('close', () => clearTimeout(deadline));
+      outgoing.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connectTimer = setTimeout(
+          () => outgoing.destroy(timedOut('could not connect', limits.connect)),
+          limits.connect,
+        );
+        socket.once('connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
+      outgoing.once('timeout', () => outgoing.destroy(timedOut('got no answer', limits.request)));
       outgoing.once('error', reject);
       outgoing.end();
     });

@@ -14,7 +14,7 @@ import type {
   ObjectScanEvidence,
 } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
-import { errorCode, httpStatus } from '../probe.js';
+import { abortOption, errorCode, httpStatus } from '../probe.js';
 import { INSTRUCTION_SUFFIX, ObjectAggregator } from './aggregate.js';
 import type { ObjectObservation } from './classify.js';
 import {
@@ -84,6 +84,7 @@ export async function findInventory(options: {
   scanTime: Date;
   maxAgeDays: number;
   limit: Limiter;
+  signal?: AbortSignal;
 }): Promise<InventoryChoice> {
   const usable = options.configurations
     .filter((c) => c.IsEnabled !== false && (c.OptionalFields ?? []).includes('EncryptionStatus'))
@@ -103,22 +104,31 @@ export async function findInventory(options: {
     const destinationBucket = bucketFromArn(destination?.Bucket);
     if (!destinationBucket || !configuration.Id) continue;
     const prefix = `${destination?.Prefix ? `${destination.Prefix.replace(/\/$/, '')}/` : ''}${options.bucket}/${configuration.Id}/`;
-    let folders: string[];
+    const folders: string[] = [];
     try {
-      const out = await options.limit(() =>
-        options.s3ForBucket(destinationBucket).send(
-          new ListObjectsV2Command({
-            Bucket: destinationBucket,
-            Prefix: prefix,
-            Delimiter: '/',
-            MaxKeys: 1000,
-          }),
-        ),
-      );
-      folders = (out.CommonPrefixes ?? [])
-        .map((p) => p.Prefix ?? '')
-        .filter((p) => DELIVERY.test(p));
+      // A daily inventory passes 1,000 deliveries in under three years, and S3 lists the
+      // oldest first: every page must be read to find the newest.
+      let ContinuationToken: string | undefined;
+      for (let page = 0; page < 10_000; page++) {
+        const out = await options.limit(() =>
+          options.s3ForBucket(destinationBucket).send(
+            new ListObjectsV2Command({
+              Bucket: destinationBucket,
+              Prefix: prefix,
+              Delimiter: '/',
+              MaxKeys: 1000,
+              ...(ContinuationToken ? { ContinuationToken } : {}),
+            }),
+            abortOption(options.signal),
+          ),
+        );
+        for (const common of out.CommonPrefixes ?? [])
+          if (common.Prefix && DELIVERY.test(common.Prefix)) folders.push(common.Prefix);
+        if (!out.IsTruncated || !out.NextContinuationToken) break;
+        ContinuationToken = out.NextContinuationToken;
+      }
     } catch (error) {
+      if (options.signal?.aborted) throw error;
       // The destination may be in another account; denied is common and must be said.
       reasons.push(`listing s3://${destinationBucket}/${prefix} failed (${errorCode(error)})`);
       continue;
@@ -155,8 +165,11 @@ async function getObjectStream(
   bucket: string,
   key: string,
   limit: Limiter,
+  signal: AbortSignal | undefined,
 ): Promise<Readable> {
-  const out = await limit(() => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  const out = await limit(() =>
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), abortOption(signal)),
+  );
   if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
   return out.Body as Readable;
 }
@@ -345,14 +358,19 @@ export async function readInventory(options: {
   s3: S3Client;
   choice: InventoryChoice;
   limit: Limiter;
+  signal?: AbortSignal;
 }): Promise<ObjectScanEvidence> {
   const { s3, choice, limit } = options;
   const bucket = choice.destinationBucket;
-  const manifestText = await readText(await getObjectStream(s3, bucket, choice.manifestKey, limit));
+  const manifestText = await readText(
+    await getObjectStream(s3, bucket, choice.manifestKey, limit, options.signal),
+  );
   const checksumKey = choice.manifestKey.replace(/manifest\.json$/, 'manifest.checksum');
   let expected: string | undefined;
   try {
-    expected = (await readText(await getObjectStream(s3, bucket, checksumKey, limit)))
+    expected = (
+      await readText(await getObjectStream(s3, bucket, checksumKey, limit, options.signal))
+    )
       .trim()
       .toLowerCase();
   } catch (error) {
@@ -398,7 +416,7 @@ export async function readInventory(options: {
   for (const file of manifest.files ?? []) {
     const hash = createHash('md5');
     try {
-      const stream = await getObjectStream(s3, bucket, file.key, limit);
+      const stream = await getObjectStream(s3, bucket, file.key, limit, options.signal);
       if (format === 'CSV') await readCsvFile(stream, columns, hash, aggregator);
       else await readParquetFile(stream, hash, collectRow);
     } catch (error) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectScanEvidence } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
-import { errorCode } from '../probe.js';
+import { abortOption, errorCode } from '../probe.js';
 import { ObjectAggregator } from './aggregate.js';
 import { classifyHead, classifyHeadError, type ObjectObservation } from './classify.js';
 import {
@@ -143,6 +143,7 @@ async function listPage(
             ? { VersionIdMarker: position.versionIdMarker }
             : {}),
         }),
+        abortOption(options.signal),
       ),
     );
     const objects: Listed[] = [
@@ -185,6 +186,7 @@ async function listPage(
           ? { ContinuationToken: position.continuationToken }
           : {}),
       }),
+      abortOption(options.signal),
     ),
   );
   return {

@@ -1,6 +1,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectScanEvidence } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
+import { abortOption } from '../probe.js';
 import { MAX_EXAMPLES } from './aggregate.js';
 import { classifyHead } from './classify.js';
 
@@ -17,6 +18,7 @@ export async function verifyInventoryPlaintext(options: {
   owner: string;
   evidence: ObjectScanEvidence;
   limit: Limiter;
+  signal?: AbortSignal;
 }): Promise<ObjectScanEvidence> {
   const plaintext = options.evidence.byEncryption.NONE;
   if (!plaintext || plaintext.examples.length === 0) return options.evidence;
@@ -30,6 +32,7 @@ export async function verifyInventoryPlaintext(options: {
               Key: key,
               ExpectedBucketOwner: options.owner,
             }),
+            abortOption(options.signal),
           ),
         );
         const outcome = classifyHead(output);
@@ -39,7 +42,8 @@ export async function verifyInventoryPlaintext(options: {
           size: output.ContentLength ?? 0,
           failed: false,
         };
-      } catch {
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
         return { key, clientSide: false, size: 0, failed: true };
       }
     }),

@@ -1,0 +1,8 @@
+/** A connection attempt that takes longer is abandoned and retried (scan.connectTimeoutMs). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A call with no answer, or a response that stalls, for this long is abandoned and retried
+ * (scan.requestTimeoutMs).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
