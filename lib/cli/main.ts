@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AwsClients } from '../collect/clients.js';
@@ -180,6 +180,8 @@ async function storeAndEmit(
 }
 
 async function writeCheckpoint(path: string, checkpoint: ScanCheckpoint): Promise<void> {
+  // The store may not exist yet: a scan interrupted before its first report.
+  await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${process.pid}`;
   await writeFile(temp, `${JSON.stringify(checkpoint)}\n`);
   await rename(temp, path);

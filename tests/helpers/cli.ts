@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A running `s3scan` process: its output so far, and its end. */
+export interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (or the signal that ended it) and the time it took. */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+/** A home folder with no AWS config, credentials or profile in reach. */
+export function isolatedHome(): string {
+  return mkdtempSync(join(tmpdir(), 's3scan-home-'));
+}
+
+/**
+ * Starts the built CLI the way a user does (`node bin/s3scan.js ...`), with only the
+ * environment given here plus PATH: no AWS settings leak in from the machine.
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): CliRun {
+  let out = '';
+  let err = '';
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(root, 'bin/s3scan.js'), ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: cwd,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(cwd, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(cwd, 'no-credentials'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>(
+    (resolve) =>
+      child.once('close', (code, signal) =>
+        resolve({ code, signal, ms: performance.now() - started }),
+      ),
+  );
+  return { child, stdout: () => out, stderr: () => err, done };
+}
+
+/** Waits until `condition` holds, polling; throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
