@@ -1,8 +1,12 @@
 // Bundles the CLI (and, later, each Lambda) with esbuild. Runs on `npm ci` through `prepare`,
 // so `npx s3scan` works right after install with no other step.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// lib/version.ts: the version is inlined, so bundles need no package.json beside them.
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const define = { __S3SCAN_VERSION__: JSON.stringify(version) };
 
 const bundleRequire = {
   js: "import { createRequire as __s3scanCreateRequire } from 'node:module'; const require = __s3scanCreateRequire(import.meta.url);",
@@ -21,6 +25,7 @@ if (process.argv.includes('--bench')) {
     format: 'esm',
     logLevel: 'warning',
     banner: bundleRequire,
+    define,
   });
 }
 
@@ -36,6 +41,7 @@ await build({
   logLevel: 'warning',
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: bundleRequire,
+  define,
 });
 
 // One bundle per Lambda in dist/functions/<name>/, the SDK bundled at the pinned versions.
@@ -56,6 +62,7 @@ await Promise.all(
       sourcemap: 'linked',
       logLevel: 'warning',
       banner: bundleRequire,
+      define,
     });
     await mkdir(outdir, { recursive: true });
     await writeFile(`${outdir}/package.json`, '{"type":"module"}\n');

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import { startScan } from '../lib/distributed/steps.js';
 import type { WorkArea } from '../lib/distributed/work-area.js';
+import { newScanId } from '../lib/report-store/scan-id.js';
 import {
   clientsFromEnv,
   logger,
@@ -40,12 +41,7 @@ export async function enumerate(
 ) {
   const input = parseEnumerateInput(event);
   const now = deps.now();
-  const scanId =
-    input.scanId ??
-    `${now
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z')}-sfn`;
+  const scanId = input.scanId ?? newScanId(now);
   const clients = deps.clients();
   try {
     const mode = input.objects ?? 'auto';

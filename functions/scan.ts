@@ -21,7 +21,9 @@ import {
 } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
 import { ConfigError } from '../lib/errors.js';
+import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore } from '../lib/report-store/types.js';
+import { TOOL_VERSION } from '../lib/version.js';
 import {
   clientsFromEnv,
   intFromEnv,
@@ -136,12 +138,7 @@ export async function scan(
         ...(signal ? { signal } : {}),
       });
     } else {
-      scanId =
-        input.scanId ??
-        `${now
-          .toISOString()
-          .replace(/[-:]/g, '')
-          .replace(/\.\d+Z$/, 'Z')}-lambda`;
+      scanId = input.scanId ?? newScanId(now);
       const mode = input.objects ?? 'none';
       work = deps.work?.(scanId);
       result = await collectEvidence({
@@ -149,7 +146,7 @@ export async function scan(
         concurrency: deps.concurrency,
         scanId,
         scanTime: now,
-        toolVersion: '0.1.0',
+        toolVersion: TOOL_VERSION,
         buckets: input.buckets ?? [],
         regions: input.regions ?? [],
         ...(mode !== 'none'

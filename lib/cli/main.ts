@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AwsClients } from '../collect/clients.js';
@@ -14,6 +12,7 @@ import {
   type ScanCheckpoint,
 } from '../collect/scan.js';
 import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../distributed/object-chunks.js';
 import { type EvaluationSummary, evaluate, failsAt } from '../engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
 import {
@@ -30,8 +29,9 @@ import { FORMATS, type Format, renderFindings } from '../export/render.js';
 import { analyzePolicy } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
 import { LocalReportStore } from '../report-store/local.js';
-import { lazyObjectCsv } from '../report-store/objects-csv.js';
-import type { ScanSummaryFile } from '../report-store/types.js';
+import { newScanId } from '../report-store/scan-id.js';
+import type { ObjectFile, ScanSummaryFile } from '../report-store/types.js';
+import { TOOL_VERSION } from '../version.js';
 import { explainAnalysis } from './explain.js';
 import { createProgress } from './progress.js';
 
@@ -41,10 +41,7 @@ import { createProgress } from './progress.js';
  */
 export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4 } as const;
 
-const packageJson = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
-) as { version: string };
-const VERSION = packageJson.version;
+const VERSION = TOOL_VERSION;
 const DEMO_EVIDENCE = fileURLToPath(new URL('../../demo/demo-account.json', import.meta.url));
 const DEMO_CONFIG = fileURLToPath(new URL('../../demo/s3scan.config.yml', import.meta.url));
 const DEFAULT_STORE = 's3scan-reports';
@@ -120,13 +117,6 @@ async function loadConfig(path: string | undefined): Promise<LoadedConfig> {
   return path ? loadConfigFile(path) : defaultConfig();
 }
 
-function newScanId(now: Date): string {
-  return `${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
-}
-
 function summaryFile(
   summary: EvaluationSummary,
   source: ScanSummaryFile['source'],
@@ -156,25 +146,43 @@ function emit(
   return options.failOn && failsAt(summary, options.failOn) ? EXIT.failOn : EXIT.ok;
 }
 
+/** Where and how `storeAndEmit` stores a scan. */
+interface StoreRequest {
+  storeDir: string;
+  source: ScanSummaryFile['source'];
+  output: OutputOptions;
+  extra?: Pick<ScanSummaryFile, 'timings' | 'collection'>;
+  /** Set when recorded evidence is judged again: that is a new scan, saying what it judged. */
+  evaluatedFrom?: ScanSummaryFile['evaluatedFrom'];
+  objectFiles?: ObjectFile[];
+}
+
 async function storeAndEmit(
   io: CliIo,
   evidence: ScanEvidence,
   config: LoadedConfig,
-  storeDir: string,
-  source: ScanSummaryFile['source'],
-  options: OutputOptions,
-  extra: Pick<ScanSummaryFile, 'timings' | 'collection'> = {},
+  request: StoreRequest,
 ): Promise<number> {
   const started = performance.now();
   const { findings, summary } = evaluate(evidence, config.evaluation);
   const evaluateMs = Math.round(performance.now() - started);
-  const store = new LocalReportStore(storeDir);
+  const store = new LocalReportStore(request.storeDir);
+  const extra = request.extra ?? {};
+  const stored = summaryFile(summary, request.source, {
+    ...extra,
+    timings: { ...extra.timings, evaluateMs },
+  });
+  // Stored scans are immutable: a re-evaluation gets a scan id of its own.
+  const published = request.evaluatedFrom
+    ? { ...stored, scanId: newScanId(new Date()), evaluatedFrom: request.evaluatedFrom }
+    : stored;
   const location = await store.writeScan({
-    summary: summaryFile(summary, source, { ...extra, timings: { ...extra.timings, evaluateMs } }),
+    summary: published,
     findings,
     evidence,
+    ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
   });
-  const code = emit(io, findings, summary, options);
+  const code = emit(io, findings, published, request.output);
   io.stderr(`Report written to ${location} (index: ${store.describe()}/index.json)\n`);
   return code;
 }
@@ -292,10 +300,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
+      // Each run of a sweep writes one chunk, named after the page it started from: a run a
+      // crash cut short is replaced by the next resume, never appended to.
       const sinkFor =
-        (scanId: string) =>
+        (scanId: string, startPage: (bucket: string) => number = () => 0) =>
         (bucket: { accountId: string; name: string }): ObjectSink =>
-          lazyObjectCsv(store.stagedObjectsPath(scanId, bucket.accountId, bucket.name));
+          chunkedObjectSink(store.stagingArea(scanId), bucket, startPage(bucket.name));
       try {
         let result: CollectResult;
         if (options.resume) {
@@ -304,7 +314,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
             clients,
             concurrency: options.concurrency ?? config.scan.concurrency,
             signal: controller.signal,
-            sinkFor: sinkFor(checkpoint.evidence.scanId),
+            sinkFor: sinkFor(checkpoint.evidence.scanId, (bucket) => {
+              const state = checkpoint.sweeps[bucket];
+              return state && state !== 'pending' ? state.pagesDone : 0;
+            }),
           });
         } else {
           const scanTime = new Date();
@@ -343,10 +356,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           setExit(EXIT.interrupted);
           return;
         }
+        const objectFiles = await objectFilesFromChunks(
+          store.stagingArea(result.evidence.scanId),
+          result.evidence.buckets,
+        );
         setExit(
-          await storeAndEmit(io, result.evidence, config, options.store, 'scan', options, {
-            timings: { collectMs: Math.round(performance.now() - started) },
-            collection: result.stats,
+          await storeAndEmit(io, result.evidence, config, {
+            storeDir: options.store,
+            source: 'scan',
+            output: options,
+            extra: {
+              timings: { collectMs: Math.round(performance.now() - started) },
+              collection: result.stats,
+            },
+            objectFiles,
           }),
         );
         await rm(checkpointPath, { force: true });
@@ -371,7 +394,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const config = await loadConfig(options.config);
       const evidence = await loadEvidence(options.evidence);
       if (options.store) {
-        setExit(await storeAndEmit(io, evidence, config, options.store, 'evaluate', options));
+        setExit(
+          await storeAndEmit(io, evidence, config, {
+            storeDir: options.store,
+            source: 'evaluate',
+            output: options,
+            evaluatedFrom: {
+              scanId: evidence.scanId,
+              scanTime: evidence.scanTime,
+              evidence: resolve(options.evidence),
+            },
+          }),
+        );
         return;
       }
       const { findings, summary } = evaluate(evidence, config.evaluation);
@@ -466,7 +500,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (options) => {
       const config = await loadConfig(options.config);
       const evidence = await loadEvidence(DEMO_EVIDENCE);
-      setExit(await storeAndEmit(io, evidence, config, options.store, 'demo', options));
+      setExit(
+        await storeAndEmit(io, evidence, config, {
+          storeDir: options.store,
+          source: 'demo',
+          output: options,
+          evaluatedFrom: {
+            scanId: evidence.scanId,
+            scanTime: evidence.scanTime,
+            evidence: 'demo/demo-account.json (bundled)',
+          },
+        }),
+      );
     });
 
   return program;

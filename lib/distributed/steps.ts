@@ -15,6 +15,7 @@ import {
   type ScanEvidence,
 } from '../evidence/types.js';
 import type { ReportStore } from '../report-store/types.js';
+import { TOOL_VERSION } from '../version.js';
 import { chunkedObjectSink, objectFilesFromChunks } from './object-chunks.js';
 import type { WorkArea } from './work-area.js';
 
@@ -189,7 +190,7 @@ export async function finishScan(options: {
   const kmsKeys = await collectKeyFacts(options.clients, buckets, (fn) => limit(fn));
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
-    tool: { name: 's3scan', version: '0.1.0' },
+    tool: { name: 's3scan', version: TOOL_VERSION },
     scanId: plan.scanId,
     scanTime: plan.scanTime,
     accountId: plan.accountId,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,20 +14,35 @@ import {
   safeSegment,
 } from '../evidence/paths.js';
 import { indexWith } from './index-file.js';
+import { LocalWorkArea, TEMP_FILE, writeFileAtomic } from './local-work-area.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
-async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(temp, data);
-  await rename(temp, path);
+/**
+ * Test-only fail points: `S3SCAN_CRASH_AT=<point>` kills the process there with SIGKILL, so
+ * the tests can prove that a crash at that step never breaks the store.
+ */
+function crashPoint(point: string): void {
+  if (process.env.S3SCAN_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Whether the process that named a leftover is still running. */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
  * The report store in a local folder (the embedded default `./s3scan-reports`). A scan is
  * written into a temporary folder, renamed into `scans/<scanId>`, and only then does
  * `index.json` (written to a temp file and renamed) point at it, so a crash never replaces the
- * last good scan.
+ * last good scan. Published scans are immutable audit evidence: writing one again is refused.
+ * What a crashed run left behind (temp folders and files of dead processes, the staging area
+ * of a published scan) is cleaned by the next write.
  */
 export class LocalReportStore implements ReportStore {
   public readonly root: string;
@@ -36,14 +51,12 @@ export class LocalReportStore implements ReportStore {
     this.root = resolve(root);
   }
 
-  /** Where a scan's per-object CSV is written while the scan runs; moved in by writeScan. */
-  public stagedObjectsPath(scanId: string, accountId: string, bucket: string): string {
-    return join(
-      this.root,
-      'scans',
-      `.staging-${safeSegment(scanId)}`,
-      objectCsvPath(accountId, bucket),
-    );
+  /**
+   * The scratch space of a running scan: per-object CSV chunks, kept across interruptions
+   * until the scan is published (see {@link objectFilesFromChunks}).
+   */
+  public stagingArea(scanId: string): LocalWorkArea {
+    return new LocalWorkArea(join(this.root, 'scans', `.staging-${safeSegment(scanId)}`));
   }
 
   public describe(scanId?: string): string {
@@ -54,8 +67,18 @@ export class LocalReportStore implements ReportStore {
     const scanId = safeSegment(record.summary.scanId);
     const scansDir = join(this.root, 'scans');
     const finalDir = join(scansDir, scanId);
-    const tempDir = join(scansDir, `.partial-${scanId}-${randomBytes(4).toString('hex')}`);
+    const tempDir = join(
+      scansDir,
+      `.partial-${scanId}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
     try {
+      const index = await this.readIndex();
+      if (index?.scans.some((s) => s.scanId === record.summary.scanId)) {
+        throw new Error(
+          'it is already stored there; stored scans are immutable audit evidence, so a new scan needs a new scan id',
+        );
+      }
+      await this.cleanLeftovers(index);
       await mkdir(tempDir, { recursive: true });
       const { evidence } = record;
       for (const bucket of evidence.buckets) {
@@ -66,13 +89,7 @@ export class LocalReportStore implements ReportStore {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, bucketEvidenceFile(evidence, bucket));
       }
-      const staging = join(scansDir, `.staging-${scanId}`);
-      await rename(join(staging, 'objects'), join(tempDir, 'objects')).catch(
-        (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') throw error;
-        },
-      );
-      await rm(staging, { recursive: true, force: true });
+      crashPoint('store:evidence-written');
       for (const file of record.objectFiles ?? []) {
         const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));
         await mkdir(dirname(path), { recursive: true });
@@ -84,15 +101,13 @@ export class LocalReportStore implements ReportStore {
         join(tempDir, 'summary.json'),
         `${JSON.stringify(record.summary, null, 2)}\n`,
       );
-      // Replace an earlier copy of the same scan (re-running the demo) only once the new one is whole.
-      const previous = `${finalDir}.old-${randomBytes(4).toString('hex')}`;
-      const hadPrevious = await rename(finalDir, previous).then(
-        () => true,
-        () => false,
-      );
+      crashPoint('store:scan-written');
+      // Not in the index, so nothing points at it: the remains of a crash before publishing.
+      await rm(finalDir, { recursive: true, force: true });
       await rename(tempDir, finalDir);
-      if (hadPrevious) await rm(previous, { recursive: true, force: true });
+      crashPoint('store:scan-renamed');
       await this.publish(record.summary);
+      await rm(join(scansDir, `.staging-${scanId}`), { recursive: true, force: true });
       return finalDir;
     } catch (error) {
       await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
@@ -103,9 +118,38 @@ export class LocalReportStore implements ReportStore {
     }
   }
 
+  /**
+   * Removes what crashed runs left: `.partial-*` folders and `index.json` temp files of
+   * processes that are gone, and the staging area of scans already published. A staging area
+   * of an unpublished scan stays: `--resume` may still need its chunks.
+   */
+  private async cleanLeftovers(index: StoreIndex | undefined): Promise<void> {
+    const published = new Set((index?.scans ?? []).map((s) => safeSegment(s.scanId)));
+    const scansDir = join(this.root, 'scans');
+    const names = await readdir(scansDir).catch(() => [] as string[]);
+    for (const name of names) {
+      const partial = /^\.partial-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
+      const staging = /^\.staging-(.+)$/.exec(name);
+      const old = /^.+\.old-[0-9a-f]{8}$/.test(name);
+      if (
+        (partial && !alive(Number(partial[1]))) ||
+        (staging && published.has(staging[1] ?? '')) ||
+        old
+      ) {
+        await rm(join(scansDir, name), { recursive: true, force: true });
+      }
+    }
+    for (const name of await readdir(this.root).catch(() => [] as string[])) {
+      const temp = TEMP_FILE.exec(name);
+      if (temp && name.startsWith('index.json') && !alive(Number(temp[1])))
+        await rm(join(this.root, name), { force: true });
+    }
+  }
+
   private async publish(summary: ScanSummaryFile): Promise<void> {
     const index = indexWith(await this.readIndex(), summary);
     await writeFileAtomic(join(this.root, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+    crashPoint('store:index-written');
   }
 
   public async readIndex(): Promise<StoreIndex | undefined> {

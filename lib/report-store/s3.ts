@@ -222,6 +222,14 @@ export class S3ReportStore implements ReportStore {
     const scanId = safeSegment(record.summary.scanId);
     const dir = `scans/${scanId}`;
     try {
+      // Published scans are immutable audit evidence. A scan written but not yet indexed (a
+      // crashed or retried finalize of this very scan) is nobody's evidence yet: rewrite it.
+      const index = await this.readIndex();
+      if (index?.scans.some((s) => s.scanId === record.summary.scanId)) {
+        throw new ReportStoreError(
+          `could not write scan ${scanId} to ${this.describe()}: it is already stored there; stored scans are immutable audit evidence, so a new scan needs a new scan id`,
+        );
+      }
       const { evidence } = record;
       const limit = pLimit(16);
       await Promise.all(

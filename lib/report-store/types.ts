@@ -8,6 +8,11 @@ export interface ScanSummaryFile extends EvaluationSummary {
   source: 'scan' | 'evaluate' | 'demo';
   timings?: Record<string, number>;
   collection?: Record<string, number>;
+  /**
+   * A re-evaluation (`evaluate --store`, `demo`) is a scan of its own: which recorded
+   * evidence it judged again. The evidence files keep the scan id that collected them.
+   */
+  evaluatedFrom?: { scanId: string; scanTime: string; evidence: string };
 }
 
 /** One line of the scan history in index.json. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,13 +52,21 @@ describe('s3scan CLI', () => {
     // Act
     const demo = s3scan(['demo', '--store', store, '--no-serve']);
 
-    // Assess
+    // Assess: a scan of its own, saying which evidence it judged.
     expect(demo.code).toBe(0);
+    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
+    const scanId: string = index.latest;
+    expect(scanId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
     expect(demo.stdout).toMatch(
-      /Scan demo-20261101T060000Z of account 111122223333 .*: 24 buckets/,
+      new RegExp(`Scan ${scanId} of account 111122223333 .*: 24 buckets`),
     );
-    expect(demo.stderr).toMatch(/Report written to .*demo-store\/scans\/demo-20261101T060000Z/);
-    const scanDir = join(store, 'scans', 'demo-20261101T060000Z');
+    expect(demo.stderr).toMatch(new RegExp(`Report written to .*demo-store/scans/${scanId}`));
+    const scanDir = join(store, 'scans', scanId);
+    const summary = JSON.parse(readFileSync(join(scanDir, 'summary.json'), 'utf8'));
+    expect(summary.evaluatedFrom).toMatchObject({
+      scanId: 'demo-20261101T060000Z',
+      scanTime: '2026-11-01T06:00:00.000Z',
+    });
     const stored = gunzipSync(readFileSync(join(scanDir, 'findings.ndjson.gz'))).toString('utf8');
 
     const again = s3scan([
@@ -75,6 +83,40 @@ describe('s3scan CLI', () => {
       .map((f) => JSON.stringify(f))
       .join('\n');
     expect(`${reproduced}\n`).toBe(stored);
+  });
+
+  it('keeps every stored scan: the demo twice and evaluate --store each add a new scan', () => {
+    // Prepare
+    const store = join(work, 'immutable-store');
+    s3scan(['demo', '--store', store]);
+    const first = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')).latest as string;
+    const firstSummary = readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8');
+
+    // Act
+    const second = s3scan(['demo', '--store', store]);
+    const evaluated = s3scan([
+      'evaluate',
+      '--evidence',
+      join(store, 'scans', first, 'evidence'),
+      '--store',
+      store,
+    ]);
+
+    // Assess
+    expect([second.code, evaluated.code]).toEqual([0, 0]);
+    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
+    expect(new Set(index.scans.map((s: { scanId: string }) => s.scanId)).size).toBe(3);
+    for (const entry of index.scans)
+      expect(existsSync(join(store, 'scans', entry.scanId, 'summary.json'))).toBe(true);
+    expect(readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8')).toBe(firstSummary);
+    const latest = JSON.parse(
+      readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8'),
+    );
+    expect(latest).toMatchObject({
+      source: 'evaluate',
+      evaluatedFrom: { scanId: 'demo-20261101T060000Z' },
+    });
+    expect(latest.evaluatedFrom.evidence).toBe(join(store, 'scans', first, 'evidence'));
   });
 
   it('exits 1 with --fail-on when a FAIL is severe enough', () => {

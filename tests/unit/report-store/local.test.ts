@@ -1,4 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,7 +50,6 @@ describe('Class: LocalReportStore', () => {
     const store = new LocalReportStore(root);
 
     // Act
-    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
     await store.writeScan(record('scan-2', '2026-11-02T06:00:00.000Z'));
     await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
 
@@ -51,6 +57,51 @@ describe('Class: LocalReportStore', () => {
     const index = await store.readIndex();
     expect(index?.latest).toBe('scan-1');
     expect(index?.scans.map((s) => s.scanId)).toEqual(['scan-2', 'scan-1']);
+  });
+
+  it('refuses to rewrite a published scan: stored scans are immutable', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+    await store.writeScan(record('scan-2', '2026-11-02T06:00:00.000Z'));
+    const summaryBefore = readFileSync(join(root, 'scans/scan-1/summary.json'), 'utf8');
+    const indexBefore = readFileSync(join(root, 'index.json'), 'utf8');
+
+    // Act & Assess
+    await expect(
+      store.writeScan(record('scan-1', '2026-11-03T06:00:00.000Z', ['other'])),
+    ).rejects.toThrow(/could not write scan scan-1 .*immutable audit evidence/);
+    expect(readFileSync(join(root, 'scans/scan-1/summary.json'), 'utf8')).toBe(summaryBefore);
+    expect(readFileSync(join(root, 'index.json'), 'utf8')).toBe(indexBefore);
+  });
+
+  it('cleans what crashed runs left, and keeps the staging area of an unpublished scan', async () => {
+    // Prepare: remains of a dead process (pid 2^22 + 1 is above Linux's pid_max default).
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+    await store.writeScan(record('published', '2026-11-01T06:00:00.000Z'));
+    const dead = 4_194_305;
+    for (const dir of [
+      `scans/.partial-crashed-${dead}-0badc0de/evidence`,
+      'scans/.staging-published/objects',
+      'scans/.staging-resumable/objects',
+      `scans/.partial-running-${process.pid}-1234abcd`,
+    ])
+      mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, `index.json.tmp-${dead}-deadbeef`), '{"trunc');
+
+    // Act
+    await store.writeScan(record('next', '2026-11-02T06:00:00.000Z'));
+
+    // Assess
+    expect(readdirSync(join(root, 'scans')).sort()).toEqual([
+      `.partial-running-${process.pid}-1234abcd`,
+      '.staging-resumable',
+      'next',
+      'published',
+    ]);
+    expect(readdirSync(root).sort()).toEqual(['index.json', 'scans']);
   });
 
   it('never replaces the last good scan when a write fails half way', async () => {

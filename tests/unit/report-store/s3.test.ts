@@ -112,6 +112,20 @@ describe('Class: S3ReportStore', () => {
     ).toContain('"ruleId"');
   });
 
+  it('refuses to rewrite a published scan, and writes nothing', async () => {
+    // Prepare
+    const bucket = fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+    const writes = bucket.writes.length;
+
+    // Act & Assess
+    await expect(store.writeScan(record('scan-1', '2026-11-05T06:00:00.000Z'))).rejects.toThrow(
+      /scan scan-1 .*immutable audit evidence/,
+    );
+    expect(bucket.writes).toHaveLength(writes);
+  });
+
   it('writes per-object CSVs of the work area before the summary, one bucket at a time', async () => {
     // Prepare
     const bucket = fakeBucket();
