@@ -1,6 +1,8 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { MiddlewareStack } from '@smithy/types';
+import { noteAttempt, onAttempt } from './attempts.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
 /** How to build AWS clients: credentials profile, retries, and (for tests) an endpoint. */
@@ -20,7 +22,7 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Abandon a call with no answer, or a stalled response, after this long (default 30 s). */
   requestTimeoutMs?: number;
-  /** `adaptive` (default) rate-limits the client on throttling; `standard` only backs off. */
+  /** `standard` (default) backs off per call; `adaptive` also rate-limits the client on throttling. */
   retryMode?: 'standard' | 'adaptive';
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
@@ -30,6 +32,35 @@ export class AwsClients {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly kmsClients = new Map<string, KMSClient>();
   private stsClient: STSClient | undefined;
+  /** HTTP attempts made so far, retries included, by service. */
+  public readonly attempts = { s3: 0, kms: 0, sts: 0 };
+
+  /** Every HTTP attempt made by any client, retries included. */
+  public totalAttempts(): number {
+    return this.attempts.s3 + this.attempts.kms + this.attempts.sts;
+  }
+
+  /**
+   * Counts each HTTP attempt: a middleware in the deserialize step runs once per attempt,
+   * below the retry middleware of the finalizeRequest step.
+   */
+  private counted<C extends S3Client | KMSClient | STSClient>(
+    client: C,
+    service: keyof AwsClients['attempts'],
+  ): C {
+    onAttempt(client, () => {
+      this.attempts[service] += 1;
+    });
+    const stack = client.middlewareStack as unknown as MiddlewareStack<object, object>;
+    stack.add(
+      (next) => async (args) => {
+        noteAttempt(client);
+        return next(args);
+      },
+      { step: 'deserialize', name: 's3scanAttemptCounter', priority: 'high' },
+    );
+    return client;
+  }
 
   public constructor(
     private readonly options: ClientOptions,
@@ -42,7 +73,7 @@ export class AwsClients {
     return {
       region,
       maxAttempts: this.options.maxAttempts,
-      retryMode: this.options.retryMode ?? 'adaptive',
+      retryMode: this.options.retryMode ?? 'standard',
       // No call may hang a scan: a connection that does not open, an answer that does not
       // come and a response that stalls all fail (TimeoutError, which the SDK retries).
       requestHandler: {
@@ -63,11 +94,14 @@ export class AwsClients {
     if (!client) {
       // No followRegionRedirects: the bucket collector retries in the region S3 names itself,
       // so the evidence records where the bucket really lives, and it covers the 400 answers too.
-      client = new S3Client({
-        ...this.common(region),
-        ...(this.options.s3Endpoint ? { endpoint: this.options.s3Endpoint } : {}),
-        ...(this.options.forcePathStyle ? { forcePathStyle: true } : {}),
-      });
+      client = this.counted(
+        new S3Client({
+          ...this.common(region),
+          ...(this.options.s3Endpoint ? { endpoint: this.options.s3Endpoint } : {}),
+          ...(this.options.forcePathStyle ? { forcePathStyle: true } : {}),
+        }),
+        's3',
+      );
       this.s3Clients.set(region, client);
     }
     return client;
@@ -77,7 +111,7 @@ export class AwsClients {
   public kms(region: string): KMSClient {
     let client = this.kmsClients.get(region);
     if (!client) {
-      client = new KMSClient(this.common(region));
+      client = this.counted(new KMSClient(this.common(region)), 'kms');
       this.kmsClients.set(region, client);
     }
     return client;
@@ -85,7 +119,7 @@ export class AwsClients {
 
   /** The STS client. */
   public sts(): STSClient {
-    this.stsClient ??= new STSClient(this.common(this.homeRegion));
+    this.stsClient ??= this.counted(new STSClient(this.common(this.homeRegion)), 'sts');
     return this.stsClient;
   }
 

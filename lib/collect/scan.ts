@@ -81,9 +81,14 @@ export interface CollectResult {
   /** Set when the scan was interrupted during the object sweep: `evidence` is incomplete. */
   checkpoint?: ScanCheckpoint;
   stats: {
+    /** Logical calls (one per SDK `send` or direct HEAD, whatever its retries). */
     s3Calls: number;
     kmsCalls: number;
     stsCalls: number;
+    /** HTTP requests really sent, retries included. */
+    httpAttempts: number;
+    /** Attempts beyond the first of each call: what the faults cost. */
+    retries: number;
     bucketsWithErrors: number;
     kmsKeys: number;
   };
@@ -123,12 +128,16 @@ function countedLimiters(
  * listed. When `signal` aborts, at any point, the result carries a checkpoint instead.
  */
 export async function collectEvidence(options: CollectOptions): Promise<CollectResult> {
-  const stats = { s3Calls: 0, kmsCalls: 0, stsCalls: 0, bucketsWithErrors: 0, kmsKeys: 0 };
-  const machinery: Machinery = {
-    clients: options.clients,
-    ...countedLimiters(options.concurrency, stats, options.signal),
-    stats,
+  const stats = {
+    s3Calls: 0,
+    kmsCalls: 0,
+    stsCalls: 0,
+    httpAttempts: 0,
+    retries: 0,
+    bucketsWithErrors: 0,
+    kmsKeys: 0,
   };
+  const machinery = machineryFor(options.clients, options.concurrency, stats, options.signal);
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     tool: { name: 's3scan', version: options.toolVersion },
@@ -159,7 +168,7 @@ async function listAndRead(
     );
   } catch (error) {
     if (!options.signal?.aborted) throw error;
-    return interrupted(evidence, {}, options, machinery.stats, {
+    return interrupted(evidence, {}, options, machinery, {
       listing: { buckets: options.buckets ?? [], regions: options.regions ?? [] },
     });
   }
@@ -222,7 +231,7 @@ async function readBuckets(
     ? { ...sweeps, ...Object.fromEntries(read.map((b) => [b.name, 'pending' as const])) }
     : {};
   if (unread.length > 0) {
-    return interrupted(withRead, allSweeps, options, machinery.stats, {
+    return interrupted(withRead, allSweeps, options, machinery, {
       unread: unread.sort((a, b) => (a.name < b.name ? -1 : 1)),
     });
   }
@@ -234,9 +243,10 @@ function interrupted(
   evidence: ScanEvidence,
   sweeps: Record<string, SweepCheckpoint | 'pending'>,
   options: Pick<CollectOptions, 'objects'>,
-  stats: CollectResult['stats'],
+  machinery: Machinery,
   left: Pick<ScanCheckpoint, 'unread' | 'listing'> = {},
 ): CollectResult {
+  const stats = machinery.settled();
   const objects = options.objects ? withoutSink(options.objects) : undefined;
   return {
     evidence,
@@ -389,6 +399,30 @@ interface Machinery {
   s3Limit: Limiter;
   kmsLimit: Limiter;
   stats: CollectResult['stats'];
+  /** The stats with the HTTP attempts made so far (this run's added to earlier runs'). */
+  settled: () => CollectResult['stats'];
+}
+
+function machineryFor(
+  clients: AwsClients,
+  concurrency: number,
+  stats: CollectResult['stats'],
+  signal: AbortSignal | undefined,
+): Machinery {
+  const attemptBase = stats.httpAttempts - clients.totalAttempts();
+  return {
+    clients,
+    ...countedLimiters(concurrency, stats, signal),
+    stats,
+    settled: () => {
+      stats.httpAttempts = attemptBase + clients.totalAttempts();
+      stats.retries = Math.max(
+        0,
+        stats.httpAttempts - stats.s3Calls - stats.kmsCalls - stats.stsCalls,
+      );
+      return stats;
+    },
+  };
 }
 
 /** Sweeps what is left, then collects KMS facts once per key; or stops with a checkpoint. */
@@ -409,9 +443,9 @@ async function finish(
       machinery.s3Limit,
       options.signal,
     );
-    if (Object.keys(left).length > 0) return interrupted(evidence, left, options, stats);
+    if (Object.keys(left).length > 0) return interrupted(evidence, left, options, machinery);
   }
-  if (options.signal?.aborted) return interrupted(evidence, {}, options, stats);
+  if (options.signal?.aborted) return interrupted(evidence, {}, options, machinery);
   const kmsKeys = await collectKeyFacts(
     clients,
     evidence.buckets,
@@ -419,9 +453,9 @@ async function finish(
     options.signal,
   );
   // Key facts an abort cut short are not what KMS said: describe them all again on resume.
-  if (options.signal?.aborted) return interrupted(evidence, {}, options, stats);
+  if (options.signal?.aborted) return interrupted(evidence, {}, options, machinery);
   stats.kmsKeys = Object.keys(kmsKeys).length;
-  return { evidence: { ...evidence, kmsKeys }, stats };
+  return { evidence: { ...evidence, kmsKeys }, stats: machinery.settled() };
 }
 
 /** Continues an interrupted scan from its checkpoint; same result as if it had never stopped. */
@@ -431,12 +465,13 @@ export async function resumeCollection(
     sinkFor?: ObjectScanOptions['sinkFor'];
   },
 ): Promise<CollectResult> {
-  const stats = { ...checkpoint.stats };
-  const machinery: Machinery = {
-    clients: options.clients,
-    ...countedLimiters(options.concurrency, stats, options.signal),
-    stats,
+  // Checkpoints written before attempts were counted lack the two counters.
+  const stats = {
+    ...checkpoint.stats,
+    httpAttempts: checkpoint.stats.httpAttempts ?? 0,
+    retries: checkpoint.stats.retries ?? 0,
   };
+  const machinery = machineryFor(options.clients, options.concurrency, stats, options.signal);
   const evidence = structuredClone(checkpoint.evidence);
   const resumed = {
     ...(checkpoint.objects

@@ -6,6 +6,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
+import { noteAttempt } from '../attempts.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../timeouts.js';
 import type { HeadOutputLike } from './classify.js';
 
@@ -278,6 +279,7 @@ export async function directHeadObject(
     request: HeadRequest,
     signal: AbortSignal | undefined,
   ): Promise<{ status: number; headers: IncomingHttpHeaders }> => {
+    noteAttempt(s3);
     // The same encoding as the SDK's greedy {Key+} label: each segment, slashes kept.
     const path =
       basePath +
