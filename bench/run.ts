@@ -7,6 +7,7 @@ import { benchBundles } from './bundles.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchPolicy } from './policy.js';
+import { benchRetries } from './retries.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   evaluate: benchEvaluate,
   'bucket-scan': benchBucketScan,
   'sdk-call': benchSdkCallCost,
+  retries: benchRetries,
   'head-sweep': benchHeadSweep,
   'sweep-memory': benchSweepMemory,
   inventory: benchInventory,
