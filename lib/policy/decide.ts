@@ -5,7 +5,7 @@ import {
   type RequestPrincipal,
   resourceMatches,
 } from './match.js';
-import type { ParsedPolicy } from './parse.js';
+import type { ParsedPolicy, PolicyStatement } from './parse.js';
 
 /** One fully specified request against a bucket. */
 export interface ConcreteRequest {
@@ -26,21 +26,34 @@ export interface ConcreteRequest {
  *   resource: 'arn:aws:s3:::b/k', context: { 'aws:SecureTransport': 'false' } });
  */
 export function explicitlyDenied(policy: ParsedPolicy, request: ConcreteRequest): Tri {
+  const { denying, unknown } = denyingStatements(policy, request);
+  return denying.length > 0 ? true : unknown ? 'unknown' : false;
+}
+
+/**
+ * The Deny statements that deny this one request, so a finding can name them; `unknown` is
+ * true when some statement's conditions could not be evaluated.
+ */
+export function denyingStatements(
+  policy: ParsedPolicy,
+  request: ConcreteRequest,
+): { denying: PolicyStatement[]; unknown: boolean } {
   const context = new Map(
     Object.entries(request.context).map(([key, value]) => [
       key.toLowerCase(),
       Array.isArray(value) ? value : [value],
     ]),
   );
-  let result: Tri = false;
+  const denying: PolicyStatement[] = [];
+  let unknown = false;
   for (const statement of policy.statements) {
     if (statement.effect !== 'Deny') continue;
     if (!principalMatches(statement, request.principal)) continue;
     if (!actionMatches(statement, request.action) || !resourceMatches(statement, request.resource))
       continue;
     const applies = evaluateConditions(statement.conditions, context);
-    if (applies === true) return true;
-    if (applies === 'unknown') result = 'unknown';
+    if (applies === true) denying.push(statement);
+    if (applies === 'unknown') unknown = true;
   }
-  return result;
+  return { denying, unknown };
 }

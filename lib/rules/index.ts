@@ -5,6 +5,7 @@ import { rule as kmsKeyCustomerManaged } from './s3-bucket-kms-key-customer-mana
 import { rule as kmsKeyRotation } from './s3-bucket-kms-key-rotation.js';
 import { rule as kmsKeySameAccount } from './s3-bucket-kms-key-same-account.js';
 import { rule as kmsKeyUsable } from './s3-bucket-kms-key-usable.js';
+import { rule as policyAllowsDefaultEncryption } from './s3-bucket-policy-allows-default-encryption.js';
 import { rule as policyPinsKmsKey } from './s3-bucket-policy-pins-kms-key.js';
 import { rule as policyRequiresEncryption } from './s3-bucket-policy-requires-encryption.js';
 import { rule as sseCBlocked } from './s3-bucket-sse-c-blocked.js';
@@ -33,6 +34,7 @@ export const BUCKET_RULES: readonly Rule[] = [
   sseCBlocked,
   policyRequiresEncryption,
   policyPinsKmsKey,
+  policyAllowsDefaultEncryption,
   objectsUnencrypted,
   objectsSseC,
   objectsKmsKeyUnusable,

@@ -389,12 +389,19 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       // Act
       const { findings } = evaluate(evidence);
 
-      // Assess: every bucket rule passes. (The key pin also rejects header-less uploads, which
-      // is why the report store sends SSE-KMS headers with the pinned key.)
+      // Assess: every bucket rule passes but one, by choice. The key pin rejects header-less
+      // uploads (bucket policies are evaluated before default encryption); s3scan's only
+      // writer, the report store, always sends SSE-KMS headers with the pinned key, which is
+      // also the default key, so the conflict rule fails at its low severity and says so.
       const notPassing = findings
         .filter((f) => f.ruleId.startsWith('s3-bucket-') && f.status !== 'PASS')
         .map((f) => f.ruleId);
-      expect(notPassing).toEqual([]);
+      expect(notPassing).toEqual(['s3-bucket-policy-allows-default-encryption']);
+      const conflict = findings.find(
+        (f) => f.ruleId === 's3-bucket-policy-allows-default-encryption',
+      );
+      expect(conflict).toMatchObject({ status: 'FAIL', severity: 'low' });
+      expect(conflict?.message).toMatch(/is the default key, so writers only need to name it/);
       const scan = template.Resources.ScanLambdaFunction?.Properties as {
         Environment: { Variables: Record<string, unknown> };
       };
