@@ -4,6 +4,7 @@ import {
   type Tri,
   unsupportedReason,
 } from './conditions.js';
+import { compileGlob } from './glob.js';
 import { actionMatches, principalMatches, resourceMatches } from './match.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
 import {
@@ -103,6 +104,11 @@ interface Simulation {
   principals: ProbePrincipal[];
   bucketArn: string;
   objectArns: string[];
+  /**
+   * For each object probe, the policy pattern it was drawn from (so a gap can name the part
+   * of the bucket that stays open); undefined for the fixed probes, which stand for `bucket/*`.
+   */
+  objectSources: (string | undefined)[];
   partition: string;
   fixedKeys: Set<string>;
 }
@@ -355,21 +361,31 @@ function explainShortfall(
     );
   }
   const coversBucket = resourceMatches(statement, sim.bucketArn);
-  const coversObjects = sim.objectArns.every((arn) => resourceMatches(statement, arn));
+  const objectHits = sim.objectArns.map((arn) => resourceMatches(statement, arn));
+  const coversObjects = objectHits.every(Boolean);
+  const coversSomeObjects = objectHits.some(Boolean);
   const needsBucket = probe.actions.some((a) => a.on === 'bucket');
   const needsObjects = probe.actions.some((a) => a.on === 'object');
   if (needsBucket && coversObjects && !coversBucket) {
     reasons.push(
       `objects only: its Resource lacks ${sim.bucketArn}, so bucket-level actions such as s3:ListBucket stay allowed ${probe.requestWords}`,
     );
-  } else if (needsObjects && coversBucket && !coversObjects) {
+  } else if (needsObjects && coversBucket && !coversSomeObjects) {
     reasons.push(
       `bucket ARN only: its Resource lacks ${sim.bucketArn}/*, so object actions such as s3:GetObject stay allowed ${probe.requestWords}`,
     );
-  } else if (!coversBucket && !coversObjects) {
+  } else if (!coversBucket && !coversSomeObjects) {
     reasons.push(`its Resource does not cover ${sim.bucketArn} or ${sim.bucketArn}/*`);
   } else if (needsObjects && !coversObjects) {
-    reasons.push(`its Resource covers only some objects of ${sim.bucketArn}`);
+    const left = sim.objectArns
+      .map((arn, i) => ({ arn, source: sim.objectSources[i] }))
+      .filter((_, i) => !objectHits[i])
+      .map(({ arn, source }) => source ?? arn);
+    reasons.push(
+      statement.resources.negated
+        ? `its NotResource carves ${listSome([...new Set(left)]).join(', ')} out of the deny`
+        : `its Resource covers only some objects of ${sim.bucketArn}: not ${listSome([...new Set(left)]).join(', ')}`,
+    );
   }
   for (const clause of statement.conditions) {
     const unsupported = unsupportedReason(clause);
@@ -443,12 +459,18 @@ function buildGap(
   const principalSeen = new Uint8Array(sim.principals.length);
   const actionSeen = new Uint8Array(ACTION_COUNT);
   let bucketOpen = false;
-  let objectsOpen = false;
+  let anyObjectOpen = false;
+  const openPatterns = new Set<string>();
   for (const request of open) {
     principalSeen[request.principalIndex] = 1;
     actionSeen[request.actionIndex] = 1;
-    if (request.resourceIndex === 0) bucketOpen = true;
-    else objectsOpen = true;
+    if (request.resourceIndex === 0) {
+      bucketOpen = true;
+      continue;
+    }
+    const source = sim.objectSources[request.resourceIndex - 1];
+    if (source) openPatterns.add(source);
+    else anyObjectOpen = true;
   }
   const principals = sim.principals.filter((_, i) => principalSeen[i]).map((p) => p.label);
   const actions = PROBE_ACTIONS.filter(
@@ -458,9 +480,10 @@ function buildGap(
     verdict: probe.verdict,
     principals: listSome(principals),
     actions: listSome(actions, 8),
+    // Objects in general, or only the parts of the bucket the policy's own patterns name.
     resources: [
       ...(bucketOpen ? [sim.bucketArn] : []),
-      ...(objectsOpen ? [`${sim.bucketArn}/*`] : []),
+      ...(anyObjectOpen ? [`${sim.bucketArn}/*`] : [...openPatterns]),
     ],
     closestStatement: closest?.label ?? null,
     reason: closest ? explainShortfall(sim, closest, probe) : fallbackReason,
@@ -509,7 +532,9 @@ function simulationFor(
 ): Simulation {
   const partition = options.partition ?? inferPartition(policy, options.bucket);
   const bucketArn = `arn:${partition}:s3:::${options.bucket}`;
-  const objectArns = PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`);
+  const fixed = PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`);
+  const derived = derivedObjectProbes(policy, bucketArn, fixed);
+  const objectArns = [...fixed, ...derived.map((d) => d.arn)];
   const principals = [
     ...probePrincipals(options.accountId ?? '111122223333'),
     ...statements
@@ -531,9 +556,51 @@ function simulationFor(
     principals,
     bucketArn,
     objectArns,
+    objectSources: [...fixed.map(() => undefined), ...derived.map((d) => d.pattern)],
     partition,
     fixedKeys: new Set(fixedKeys),
   };
+}
+
+/** At most this many object probes are drawn from a policy's own patterns. */
+const MAX_DERIVED_PROBES = 24;
+
+/**
+ * Object probes drawn from the policy's own Resource and NotResource patterns, so that a
+ * carve-out (`NotResource: bucket/public/*`) or a Resource narrower than the bucket is
+ * probed inside as well as outside: each pattern naming objects of this bucket yields a key
+ * that it matches. A key is kept only when the set of patterns it matches is new: two keys
+ * that every pattern treats alike cannot tell any verdict apart.
+ */
+function derivedObjectProbes(
+  policy: ParsedPolicy,
+  bucketArn: string,
+  fixed: string[],
+): { arn: string; pattern: string }[] {
+  const patterns = [
+    ...new Set(policy.statements.flatMap((s) => s.resources.patterns)),
+  ].filter((p) => p.startsWith('arn:') && p.includes('/'));
+  if (patterns.length === 0) return [];
+  const signature = (arn: string) =>
+    patterns.map((p) => (compileGlob(p, false)(arn) ? '1' : '0')).join('');
+  const seen = new Set(fixed.map(signature));
+  const probes: { arn: string; pattern: string }[] = [];
+  for (const pattern of patterns) {
+    const slash = pattern.indexOf('/');
+    // The object part with its wildcards filled in: `public/*` gives `public/s3scan`.
+    const key = pattern
+      .slice(slash + 1)
+      .replace(/\*/g, 's3scan')
+      .replace(/\?/g, 'x');
+    const arn = `${bucketArn}/${key}`;
+    if (key === '' || !compileGlob(pattern, false)(arn)) continue;
+    const id = signature(arn);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    probes.push({ arn, pattern });
+    if (probes.length >= MAX_DERIVED_PROBES) break;
+  }
+  return probes;
 }
 
 function analyzeTls(policy: ParsedPolicy, options: AnalyzeOptions, gaps: PolicyGap[]): boolean {

@@ -4,6 +4,7 @@
 import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { explicitlyDenied } from '../../lib/policy/decide.js';
 import type { RequestPrincipal } from '../../lib/policy/match.js';
 import { parsePolicy } from '../../lib/policy/parse.js';
@@ -50,7 +51,29 @@ const resource = fc.constantFrom(
   `${BUCKET}/logs/*`,
   `${BUCKET}/*.txt`,
   'arn:aws:s3:::*',
+  `${BUCKET}/public/*`,
+  `${BUCKET}/p?blic/*`,
+  `${BUCKET}/a*`,
+  `${BUCKET}/logs/20??/*.gz`,
+  'arn:aws:s3:::b?/*',
 );
+
+/** Object keys inside each of the policy's own object patterns: `public/*` gives `public/zz`. */
+function keysFromPatterns(doc: { Statement: Record<string, unknown>[] }): string[] {
+  const patterns = doc.Statement.flatMap((s) => [s.Resource, s.NotResource])
+    .flat()
+    .filter((p): p is string => typeof p === 'string' && p.includes('/'));
+  return [
+    ...new Set(
+      patterns.map((p) =>
+        p
+          .slice(p.indexOf('/') + 1)
+          .replace(/\*/g, 'zz')
+          .replace(/\?/g, 'q'),
+      ),
+    ),
+  ].filter((key) => key !== '');
+}
 const conditionBlock = fc.constantFrom<[string, string, unknown]>(
   ['Bool', 'aws:SecureTransport', 'false'],
   ['Bool', 'aws:SecureTransport', false],
@@ -210,9 +233,30 @@ describe('Differential: explicit-deny decisions against @cloud-copilot/iam-simul
       fc.asyncProperty(
         policy,
         fc.array(probe, { minLength: 4, maxLength: 6 }),
-        async (doc, requests) => {
+        async (doc, drawn) => {
           tally.policies += 1;
           const parsed = parsePolicy(doc);
+          // Besides the drawn requests, one per key inside each of the policy's own patterns.
+          // A GetObject carries no upload headers: AWS (and iam-simulate) has no SSE keys for it.
+          const requests = [
+            ...drawn,
+            ...keysFromPatterns(doc).map((key, i) => {
+              const base = drawn[i % drawn.length]!;
+              const get = base.action !== 's3:PutObject';
+              return {
+                ...base,
+                resource: `${BUCKET}/${key}`,
+                action: get ? 's3:GetObject' : 's3:PutObject',
+                context: get
+                  ? Object.fromEntries(
+                      Object.entries(base.context).filter(
+                        ([k]) => !k.startsWith('s3:x-amz-server-side-encryption'),
+                      ),
+                    )
+                  : base.context,
+              };
+            }),
+          ];
           for (const request of requests) {
             const ours = explicitlyDenied(parsed, {
               principal: principals[request.who],
@@ -246,5 +290,129 @@ describe('Differential: explicit-deny decisions against @cloud-copilot/iam-simul
     // Both outcomes must be well represented, or agreement would mean little.
     expect(tally.denied).toBeGreaterThan(tally.compared / 20);
     expect(tally.compared - tally.denied).toBeGreaterThan(tally.compared / 20);
+  }, 300_000);
+
+  it('never calls TLS or an SSE header enforced when a request drawn from the policy’s own patterns gets through', async () => {
+    // Prepare: a full TLS-only Deny and an SSE-header Deny, each varied with carve-outs,
+    // narrower Resources, NotAction and NotPrincipal, so both verdicts come out both ways.
+    const variant = fc.record({
+      tlsResource: fc.constantFrom<Record<string, unknown>>(
+        { Resource: [BUCKET, `${BUCKET}/*`] },
+        { Resource: '*' },
+        { Resource: [`${BUCKET}*`] },
+        { Resource: [BUCKET, `${BUCKET}/public/*`] },
+        { NotResource: `${BUCKET}/public/*` },
+        { NotResource: [`${BUCKET}/p?blic/*`] },
+        { NotResource: 'arn:aws:s3:::other/*' },
+        { Resource: [BUCKET, `${BUCKET}/a*`, `${BUCKET}/[!a]*`] },
+      ),
+      tlsAction: fc.constantFrom<Record<string, unknown>>(
+        { Action: 's3:*' },
+        { Action: '*' },
+        { NotAction: 's3:GetObject' },
+        { NotAction: 'sqs:*' },
+      ),
+      tlsPrincipal: fc.constantFrom<Record<string, unknown>>(
+        { Principal: '*' },
+        { NotPrincipal: { AWS: SAME } },
+      ),
+      extraTls: fc.boolean(),
+      sseResource: fc.constantFrom<Record<string, unknown>>(
+        { Resource: `${BUCKET}/*` },
+        { NotResource: `${BUCKET}/uploads/*` },
+        { Resource: `${BUCKET}/a*` },
+      ),
+    });
+    const tally = { policies: 0, tlsEnforced: 0, sseEnforced: 0, requests: 0 };
+    const violations: string[] = [];
+
+    // Act
+    await fc.assert(
+      fc.asyncProperty(variant, async (v) => {
+        tally.policies += 1;
+        const doc = {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'TlsOnly',
+              Effect: 'Deny',
+              ...v.tlsPrincipal,
+              ...v.tlsAction,
+              ...v.tlsResource,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+            ...(v.extraTls
+              ? [
+                  {
+                    Sid: 'TlsPublic',
+                    Effect: 'Deny',
+                    Principal: '*',
+                    Action: 's3:*',
+                    Resource: `${BUCKET}/public/*`,
+                    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+                  },
+                ]
+              : []),
+            {
+              Sid: 'RequireSse',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:PutObject',
+              ...v.sseResource,
+              Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
+            },
+          ],
+        };
+        const verdicts = analyzePolicy(doc, { bucket: 'b1', accountId: ACCOUNT });
+        const keys = ['k', 'deep/x.bin', ...keysFromPatterns(doc)];
+        const who = ['anonymous', 'same', 'other'] as const;
+        if (verdicts.tlsEnforced) {
+          tally.tlsEnforced += 1;
+          for (const w of who)
+            for (const [action, resource] of [
+              ['s3:ListBucket', BUCKET],
+              ['s3:GetBucketPolicy', BUCKET],
+              ...keys.flatMap((k) => [
+                ['s3:GetObject', `${BUCKET}/${k}`],
+                ['s3:PutObject', `${BUCKET}/${k}`],
+              ]),
+            ] as const) {
+              tally.requests += 1;
+              const request = {
+                who: w,
+                action,
+                resource,
+                context: { 'aws:SecureTransport': 'false' },
+              };
+              if ((await theirs(doc, request)) !== true && violations.length < 5)
+                violations.push(`tlsEnforced but allowed: ${JSON.stringify({ doc, request })}`);
+            }
+        }
+        if (verdicts.sseEnforced === true) {
+          tally.sseEnforced += 1;
+          for (const w of who)
+            for (const k of keys) {
+              tally.requests += 1;
+              const request = {
+                who: w,
+                action: 's3:PutObject',
+                resource: `${BUCKET}/${k}`,
+                context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
+              };
+              if ((await theirs(doc, request)) !== true && violations.length < 5)
+                violations.push(`sseEnforced but allowed: ${JSON.stringify({ doc, request })}`);
+            }
+        }
+      }),
+      { numRuns: 300, seed: 20261201 },
+    );
+    console.info(`verdict differential: ${JSON.stringify(tally)}`);
+
+    // Assess: sound, and both verdicts came out true often enough to mean something.
+    expect(violations).toEqual([]);
+    expect(tally.tlsEnforced).toBeGreaterThan(20);
+    expect(tally.tlsEnforced).toBeLessThan(tally.policies - 20);
+    expect(tally.sseEnforced).toBeGreaterThan(20);
+    expect(tally.sseEnforced).toBeLessThan(tally.policies - 20);
   }, 300_000);
 });
