@@ -4,6 +4,7 @@ import {
   type Tri,
   unsupportedReason,
 } from './conditions.js';
+import { denyingStatements } from './decide.js';
 import { compileGlob } from './glob.js';
 import { actionMatches, principalMatches, resourceMatches } from './match.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
@@ -40,6 +41,17 @@ export interface PolicyAnalysis extends PolicyVerdicts {
   gaps: PolicyGap[];
   /** KMS key ARNs that the policy names in `s3:x-amz-server-side-encryption-aws-kms-key-id`. */
   pinnedKmsKeyArns: string[];
+  /**
+   * When uploads without an encryption header are denied (`sseEnforced`): the statements that
+   * deny them, by label. Bucket policies are evaluated before default encryption, so these
+   * turn away writers that rely on the default.
+   */
+  headerlessUploadDenials: string[];
+  /**
+   * SSE-C uploads are rejected, though no statement tests the SSE-C header: a side effect of
+   * requiring `x-amz-server-side-encryption`, which SSE-C requests do not carry.
+   */
+  sseCRejectedAsSideEffect: boolean;
   /** Remarks that are not gaps, e.g. side effects worth knowing. */
   notes: string[];
 }
@@ -577,9 +589,9 @@ function derivedObjectProbes(
   bucketArn: string,
   fixed: string[],
 ): { arn: string; pattern: string }[] {
-  const patterns = [
-    ...new Set(policy.statements.flatMap((s) => s.resources.patterns)),
-  ].filter((p) => p.startsWith('arn:') && p.includes('/'));
+  const patterns = [...new Set(policy.statements.flatMap((s) => s.resources.patterns))].filter(
+    (p) => p.startsWith('arn:') && p.includes('/'),
+  );
   if (patterns.length === 0) return [];
   const signature = (arn: string) =>
     patterns.map((p) => (compileGlob(p, false)(arn) ? '1' : '0')).join('');
@@ -704,7 +716,10 @@ function analyzeSse(
   options: AnalyzeOptions,
   gaps: PolicyGap[],
   notes: string[],
-): Pick<PolicyVerdicts, 'sseEnforced' | 'kmsKeyEnforced' | 'sseCBlocked'> & { pinned: string[] } {
+): Pick<PolicyVerdicts, 'sseEnforced' | 'kmsKeyEnforced' | 'sseCBlocked'> & {
+  pinned: string[];
+  sseCRejectedAsSideEffect: boolean;
+} {
   const relevant = policy.statements.filter((s) => referencesAny(s, SSE_KEYS));
   const pinned = pinnedKeys(policy);
   const sim = simulationFor(policy, options, relevant, SSE_KEYS);
@@ -808,12 +823,15 @@ function analyzeSse(
         ),
       );
     }
-  } else if (sseEnforced === true && allDenied(sim, r4).result === true) {
+  }
+  const sseCRejectedAsSideEffect =
+    !mentionsSseC && sseEnforced === true && allDenied(sim, r4).result === true;
+  if (sseCRejectedAsSideEffect) {
     notes.push(
       'SSE-C uploads are rejected as a side effect of requiring the x-amz-server-side-encryption header; sseCBlocked stays null because no statement tests the SSE-C header',
     );
   }
-  return { sseEnforced, kmsKeyEnforced, sseCBlocked, pinned };
+  return { sseEnforced, kmsKeyEnforced, sseCBlocked, pinned, sseCRejectedAsSideEffect };
 }
 
 /**
@@ -836,6 +854,16 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
   const tlsEnforced = analyzeTls(policy, options, gaps);
   const tlsMinVersion = analyzeTlsMinVersion(policy, options, gaps);
   const sse = analyzeSse(policy, options, gaps, notes);
+  const partition = options.partition ?? inferPartition(policy, options.bucket);
+  const headerlessUploadDenials =
+    sse.sseEnforced === true
+      ? denyingStatements(policy, {
+          principal: { kind: 'anonymous' },
+          action: 's3:PutObject',
+          resource: `arn:${partition}:s3:::${options.bucket}/${PROBE_OBJECT_KEYS[0]}`,
+          context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
+        }).denying.map((statement) => statement.label)
+      : [];
   return {
     tlsEnforced,
     tlsMinVersion,
@@ -844,6 +872,8 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
     sseCBlocked: sse.sseCBlocked,
     gaps,
     pinnedKmsKeyArns: sse.pinned,
+    headerlessUploadDenials,
+    sseCRejectedAsSideEffect: sse.sseCRejectedAsSideEffect,
     notes,
   };
 }

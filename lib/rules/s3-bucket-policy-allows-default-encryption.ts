@@ -1,7 +1,5 @@
 import { defaultEncryption, defaultKeyEvidence } from '../engine/encryption.js';
 import type { BucketContext, Rule, RuleOutcome } from '../engine/types.js';
-import { denyingStatements } from '../policy/decide.js';
-import { parsePolicy } from '../policy/parse.js';
 
 /** The clients that send no encryption header and rely on the bucket default. */
 const HEADERLESS_CLIENTS =
@@ -78,7 +76,7 @@ aws s3api put-bucket-policy --bucket BUCKET --policy '{"Version":"2012-10-17","S
         message: `The bucket policy of ${name} admits uploads without an encryption header; the default encryption applies to them.`,
       };
     }
-    const statements = headerlessDenials(context.bucket.policy, context.bucket.arn);
+    const statements = policy.analysis.headerlessUploadDenials;
     const headerConflict = `The bucket policy of ${name} denies uploads that carry no encryption header${statements.length ? ` (${statements.join(', ')})` : ''}, although the bucket's default encryption would have encrypted them: bucket policies are evaluated before default encryption. This breaks ${HEADERLESS_CLIENTS}.`;
     if (kmsKeyEnforced !== true || pinnedKmsKeyArns.length === 0) {
       return { status: 'FAIL', message: headerConflict, details: { sseEnforced, statements } };
@@ -86,18 +84,6 @@ aws s3api put-bucket-policy --bucket BUCKET --policy '{"Version":"2012-10-17","S
     return keyConflict(context, headerConflict, { statements, pinnedKmsKeyArns });
   },
 };
-
-/** The labels of the Deny statements that turn away a header-less PutObject from anyone. */
-function headerlessDenials(policy: BucketContext['bucket']['policy'], bucketArn: string): string[] {
-  if (!('ok' in policy)) return [];
-  const { denying } = denyingStatements(parsePolicy(policy.ok), {
-    principal: { kind: 'anonymous' },
-    action: 's3:PutObject',
-    resource: `${bucketArn}/s3scan-probe-object`,
-    context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
-  });
-  return denying.map((statement) => statement.label);
-}
 
 /** The header conflict, made worse when the pinned keys exclude the default key. */
 function keyConflict(

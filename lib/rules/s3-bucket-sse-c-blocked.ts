@@ -1,12 +1,15 @@
 import { sseCBlockedByBucket } from '../engine/encryption.js';
-import type { Rule } from '../engine/types.js';
+import type { BucketContext, Rule } from '../engine/types.js';
 
 /**
  * Uploads with customer-provided keys (SSE-C) are blocked, by the bucket's
  * `BlockedEncryptionTypes` or by a bucket policy Deny.
  *
  * - PASS: `BlockedEncryptionTypes.EncryptionType` contains `SSE-C`, or the policy denies every
- *   SSE-C upload (`sseCBlocked`). Both are reported in `details`.
+ *   SSE-C upload (`sseCBlocked`), or it requires `x-amz-server-side-encryption`, which SSE-C
+ *   uploads never carry (a side effect, said as such). All are reported in `details`. When
+ *   objects were scanned and SSE-C objects remain, the message says they were written before
+ *   the block: blocking stops new SSE-C writes, it does not remove old ones.
  * - FAIL: both were read and neither blocks SSE-C.
  * - ERROR: neither blocks SSE-C as far as s3scan could see, and one of the two reads was denied
  *   or failed (the unread one might block it).
@@ -41,21 +44,25 @@ export const rule: Rule = {
     const policy = context.policy();
     const byPolicy =
       'analysis' in policy ? policy.analysis.sseCBlocked : 'absent' in policy ? null : undefined;
+    const sideEffect = 'analysis' in policy && policy.analysis.sseCRejectedAsSideEffect;
     const details = {
       blockedEncryptionTypes: typeof byBucket === 'boolean' ? byBucket : 'unknown',
       policySseCBlocked: byPolicy === undefined ? 'unknown' : byPolicy,
+      ...(sideEffect ? { policyRejectsSseCAsSideEffect: true } : {}),
+      ...(existingSseC(context) ? { existingSseCObjects: existingSseC(context) } : {}),
     };
-    if (byBucket === true) {
+    const how =
+      byBucket === true
+        ? 'with BlockedEncryptionTypes'
+        : byPolicy === true
+          ? 'with a bucket policy Deny'
+          : sideEffect
+            ? 'as a side effect of its bucket policy, which requires the x-amz-server-side-encryption header that SSE-C uploads never carry (BlockedEncryptionTypes would block them explicitly)'
+            : undefined;
+    if (how) {
       return {
         status: 'PASS',
-        message: `Bucket ${name} blocks SSE-C uploads with BlockedEncryptionTypes.`,
-        details,
-      };
-    }
-    if (byPolicy === true) {
-      return {
-        status: 'PASS',
-        message: `Bucket ${name} blocks SSE-C uploads with a bucket policy Deny.`,
+        message: `Bucket ${name} blocks SSE-C uploads ${how}.${stillThere(context)}`,
         details,
       };
     }
@@ -81,3 +88,20 @@ export const rule: Rule = {
     };
   },
 };
+
+/** SSE-C objects (current and noncurrent) the object scan found, if it ran. */
+function existingSseC(context: BucketContext): number {
+  const objects = context.bucket.objects;
+  return (
+    (objects?.byEncryption['SSE-C']?.count ?? 0) +
+    (objects?.noncurrentByEncryption['SSE-C']?.count ?? 0)
+  );
+}
+
+/** Blocking never removes what was written before it: say so when SSE-C objects remain. */
+function stillThere(context: BucketContext): string {
+  const count = existingSseC(context);
+  if (count === 0) return '';
+  const newest = context.bucket.objects?.newestSseC;
+  return ` Still, ${count} SSE-C objects remain, written before the block${newest ? ` (the newest ${newest})` : ''}: blocking stops new SSE-C writes and leaves those readable only with their customer keys (see s3-objects-sse-c).`;
+}
