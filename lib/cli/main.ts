@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AwsClients } from '../collect/clients.js';
+import { AwsClients, assertProfileExists } from '../collect/clients.js';
 import {
   type CollectResult,
   collectEvidence,
@@ -278,7 +278,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       // The SDK reads a profile's endpoint_url and services section only from AWS_PROFILE,
       // never from the client's profile option: set both so every call sees one profile.
-      if (options.profile) process.env.AWS_PROFILE = options.profile;
+      if (options.profile) {
+        await assertProfileExists(options.profile);
+        process.env.AWS_PROFILE = options.profile;
+      }
       const clients = new AwsClients(
         {
           maxAttempts: config.scan.maxAttempts,

@@ -1,7 +1,9 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { MiddlewareStack } from '@smithy/types';
+import { ConfigError } from '../errors.js';
 import { noteAttempt, onAttempt } from './attempts.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
@@ -129,4 +131,19 @@ export class AwsClients {
     for (const c of this.kmsClients.values()) c.destroy();
     this.stsClient?.destroy();
   }
+}
+
+/**
+ * Refuses a profile that no shared config or credentials file defines, naming it and the
+ * profiles that exist, instead of the SDK's later and vaguer credentials error.
+ */
+export async function assertProfileExists(profile: string): Promise<void> {
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  const known = [...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)])]
+    .filter((name) => !/^(sso-session|services)\./.test(name))
+    .sort();
+  if (known.includes(profile)) return;
+  throw new ConfigError(
+    `profile ${profile} is not defined in the shared config or credentials file (${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}, ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'})${known.length ? `; the profiles there are ${known.join(', ')}` : '; no profile is defined there'}`,
+  );
 }

@@ -4,6 +4,9 @@ import type { Probe } from '../evidence/probe.js';
 interface SdkErrorLike {
   name?: string;
   message?: string;
+  /** Node's system error code (ENOTFOUND, ECONNRESET, ...), for failures below HTTP. */
+  code?: string;
+  hostname?: string;
   Code?: string;
   $metadata?: { httpStatusCode?: number };
   $response?: { headers?: Record<string, string | undefined> };
@@ -27,7 +30,32 @@ export function errorCode(error: unknown): string {
   const name = e?.Code ?? e?.name;
   if (name && name !== 'Unknown' && name !== 'Error' && !/^\d{3}$/.test(name)) return name;
   const status = httpStatus(error);
-  return status ? `HTTP${status}` : (name ?? 'UnknownError');
+  if (status) return `HTTP${status}`;
+  return typeof e?.code === 'string' && e.code ? e.code : (name ?? 'UnknownError');
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * For a failure to reach AWS at all (DNS, refused, no route): a sentence naming the host,
+ * else undefined. Such a failure is about the network or the endpoint, not permissions.
+ */
+export function unreachable(error: unknown): string | undefined {
+  const e = error as SdkErrorLike;
+  if (!e?.code || !UNREACHABLE_CODES.has(e.code)) return undefined;
+  const host =
+    e.hostname ?? /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED)\s+(\S+)/.exec(String(e.message))?.[1];
+  const what =
+    e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+      ? 'its name does not resolve'
+      : 'nothing answers there';
+  return `the endpoint ${host ?? '(unknown host)'} is unreachable (${e.code}: ${what}); check the network, --region, --endpoint-url or AWS_ENDPOINT_URL`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { distance as levenshtein } from 'fastest-levenshtein';
 import pLimit from 'p-limit';
-import { CollectError, CredentialsError } from '../errors.js';
+import { CollectError, ConfigError, CredentialsError } from '../errors.js';
 import {
   type BucketEvidence,
   EVIDENCE_SCHEMA_VERSION,
@@ -22,7 +23,7 @@ import type { HeadTransport } from './objects/direct-head.js';
 import { findInventory, InventoryUnavailableError, readInventory } from './objects/inventory.js';
 import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
 import { verifyInventoryPlaintext } from './objects/verify-plaintext.js';
-import { abortOption, errorCode } from './probe.js';
+import { abortOption, errorCode, unreachable } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
 export interface CollectProgress {
@@ -313,6 +314,9 @@ export async function enumerateBuckets(
   } catch (error) {
     if (signal?.aborted) throw error;
     const code = errorCode(error);
+    const offline = unreachable(error);
+    if (offline)
+      throw new CollectError(`sts:GetCallerIdentity failed: ${offline}`, { cause: error });
     if (
       code === 'CredentialsProviderError' ||
       /credential/i.test(String((error as Error).message))
@@ -340,6 +344,16 @@ export async function enumerateBuckets(
   const selected = listed.filter(
     (b) => nameFilters.length === 0 || nameFilters.some((f) => globMatch(f, b.name, false)),
   );
+  // A filter that matches nothing is a typo far more often than an intent: say so, and
+  // never publish an empty scan as the latest report.
+  if (nameFilters.length > 0 && selected.length === 0) {
+    throw new ConfigError(
+      `--bucket ${nameFilters.join(',')} matches none of the ${listed.length} buckets of account ${accountId}${suggest(
+        nameFilters,
+        listed.map((b) => b.name),
+      )}`,
+    );
+  }
   const located = await Promise.all(
     selected.map(async (b) => ({
       ...b,
@@ -348,12 +362,30 @@ export async function enumerateBuckets(
     })),
   );
   const regionFilters = options.regions ?? [];
-  return {
-    accountId,
-    partition,
-    callerArn,
-    targets: located.filter((b) => regionFilters.length === 0 || regionFilters.includes(b.region)),
-  };
+  const targets = located.filter(
+    (b) => regionFilters.length === 0 || regionFilters.includes(b.region),
+  );
+  if (regionFilters.length > 0 && targets.length === 0 && located.length > 0) {
+    const regions = [...new Set(located.map((b) => b.region))].sort();
+    throw new ConfigError(
+      `--region ${regionFilters.join(',')} holds none of the ${located.length} selected buckets; they are in ${regions.join(', ')}`,
+    );
+  }
+  return { accountId, partition, callerArn, targets };
+}
+
+/** ": did you mean a, b or c?" with the names closest to what was asked, or "". */
+function suggest(asked: string[], names: string[]): string {
+  if (names.length === 0) return '';
+  const closest = names
+    .map((name) => ({
+      name,
+      distance: Math.min(...asked.map((a) => levenshtein(a.replace(/[*?]/g, ''), name))),
+    }))
+    .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : 1))
+    .slice(0, 3)
+    .map((c) => c.name);
+  return `; the closest names are ${closest.join(', ')}`;
 }
 
 /** KMS facts once per distinct key the buckets use (default keys and object keys). */
