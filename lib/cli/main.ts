@@ -52,6 +52,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   stdin: () => Promise<string>;
   stderrIsTty: boolean;
+  /** A person at a terminal, not a pipe: `s3scan policy` without FILE tells them it waits. */
+  stdinIsTty: boolean;
 }
 
 const processIo: CliIo = {
@@ -63,6 +65,7 @@ const processIo: CliIo = {
     return Buffer.concat(chunks).toString('utf8');
   },
   stderrIsTty: process.stderr.isTTY === true,
+  stdinIsTty: process.stdin.isTTY === true,
 };
 
 function parseSeverity(value: string): Severity {
@@ -453,6 +456,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'),
     )
     .action(async (file: string | undefined, options) => {
+      if ((!file || file === '-') && io.stdinIsTty) {
+        io.stderr(
+          's3scan policy: reading the policy from standard input; paste it and end with Ctrl-D, or pass a FILE.\n',
+        );
+      }
       const text =
         !file || file === '-'
           ? await io.stdin()

@@ -548,7 +548,7 @@ function simulationFor(
   const derived = derivedObjectProbes(policy, bucketArn, fixed);
   const objectArns = [...fixed, ...derived.map((d) => d.arn)];
   const principals = [
-    ...probePrincipals(options.accountId ?? '111122223333'),
+    ...probePrincipals(options.accountId ?? accountNotNamedIn(policy), options.accountId !== undefined),
     ...statements
       .filter((s) => s.principal.negated)
       .flatMap((s) => s.principal.aws)
@@ -572,6 +572,20 @@ function simulationFor(
     partition,
     fixedKeys: new Set(fixedKeys),
   };
+}
+
+/**
+ * Without the bucket owner's account, the "same account" probe must not be an account the
+ * policy names (it would inherit that account's treatment by accident): the first of a few
+ * reserved-looking ids that appears nowhere in the policy.
+ */
+function accountNotNamedIn(policy: ParsedPolicy): string {
+  const named = new Set(
+    policy.statements.flatMap((s) =>
+      s.principal.aws.map((entry) => /(\d{12})/.exec(entry)?.[1] ?? entry),
+    ),
+  );
+  return ['000000000000', '000000000001', '000000000002'].find((id) => !named.has(id)) ?? '000000000003';
 }
 
 /** At most this many object probes are drawn from a policy's own patterns. */

@@ -70,6 +70,32 @@ const KNOWN_BASE_OPERATORS = new Set([
   'null',
 ]);
 
+/** Deeper than this, a document cannot be a policy (a real one nests about 7 levels). */
+const MAX_POLICY_DEPTH = 64;
+
+/**
+ * How deep a JSON text nests arrays and objects, in one pass outside strings; stops counting
+ * once past the limit, so a hostile 100,000-level document costs no recursion and no parse.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > MAX_POLICY_DEPTH) return deepest;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return deepest;
+}
+
 /** AWS's size limit for a bucket policy (20 KB). */
 export const MAX_POLICY_BYTES = 20 * 1024;
 
@@ -240,12 +266,20 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
 export function parsePolicy(document: unknown): ParsedPolicy {
   let doc = document;
   if (typeof document === 'string') {
+    // Editors on Windows save a UTF-8 byte order mark; JSON.parse refuses it.
+    const text = document.charCodeAt(0) === 0xfeff ? document.slice(1) : document;
+    const depth = nestingDepth(text);
+    if (depth > MAX_POLICY_DEPTH) {
+      throw new PolicyParseError(
+        `the policy nests more than ${MAX_POLICY_DEPTH} levels deep; a bucket policy needs about 7, so this cannot be one`,
+      );
+    }
     try {
-      doc = JSON.parse(document);
+      doc = JSON.parse(text);
     } catch (error) {
-      throw new PolicyParseError(`the policy is not valid JSON: ${(error as Error).message}`, {
-        cause: error,
-      });
+      // One line: JSON.parse quotes the input, which may hold line breaks.
+      const reason = String((error as Error).message).replace(/\s*[\r\n]+\s*/g, ' ');
+      throw new PolicyParseError(`the policy is not valid JSON: ${reason}`, { cause: error });
     }
   }
   if (!isRecord(doc)) {

@@ -73,13 +73,16 @@ export function exemptedPrincipal(entry: string, index: number): ProbePrincipal 
 }
 
 /** The three principal classes every verdict must hold for. */
-export function probePrincipals(accountId: string): ProbePrincipal[] {
+export function probePrincipals(accountId: string, known = true): ProbePrincipal[] {
   const otherAccount = accountId === '999999999999' ? '888888888888' : '999999999999';
   return [
     { kind: 'anonymous', label: 'anonymous' },
     {
       kind: 'same-account',
-      label: `principals of the bucket account ${accountId}`,
+      // Without the owner's account (`s3scan policy` without --account) say so, not a number.
+      label: known
+        ? `principals of the bucket account ${accountId}`
+        : 'principals of the bucket account (not given; pass --account to name it)',
       account: accountId,
       arn: `arn:aws:iam::${accountId}:role/s3scan-probe`,
     },
