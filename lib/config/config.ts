@@ -146,9 +146,9 @@ export function configFromDocument(document: unknown, source = 'config'): Loaded
     throw new ConfigError(`${source} is invalid:\n  ${lines.join('\n  ')}`);
   }
   for (const [i, s] of (doc.suppressions ?? []).entries()) {
-    if (Number.isNaN(Date.parse(`${s.expires}T00:00:00Z`))) {
+    if (!isCalendarDate(s.expires)) {
       throw new ConfigError(
-        `${source} is invalid:\n  suppressions[${i}].expires: is not a real date`,
+        `${source} is invalid:\n  suppressions[${i}].expires: ${s.expires} is not a real date`,
       );
     }
   }
@@ -168,6 +168,22 @@ export function configFromDocument(document: unknown, source = 'config'): Loaded
   };
 }
 
+/**
+ * A real YYYY-MM-DD day. `Date.parse` rolls 2026-02-30 over to March 2nd, so the date must
+ * survive a round trip unchanged.
+ */
+function isCalendarDate(text: string): boolean {
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
+}
+
+/** "line L, column C" of a character offset, for JSON.parse's "at position N" errors. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+}
+
 /** Reads a YAML (`.yml`, `.yaml`) or JSON config file. */
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   let text: string;
@@ -179,14 +195,17 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
     });
   }
   let document: unknown;
+  const json = extname(path) === '.json';
   try {
-    document = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    document = json ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
+    // Where it broke, as an editor shows it: YAML says "at line L, column C" itself.
+    const message = String((error as Error).message);
+    const position = /at position (\d+)/.exec(message);
+    const where = json && position ? ` (${lineAndColumn(text, Number(position[1]))})` : '';
     throw new ConfigError(
-      `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      `config file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${message.split('\n')[0]}${where}`,
+      { cause: error },
     );
   }
   return configFromDocument(document, `config file ${path}`);

@@ -58,7 +58,14 @@ export interface EvaluationSummary {
   byRule: Record<string, StatusCounts>;
   byBucket: Record<string, StatusCounts>;
   suppressed: number;
-  expiredSuppressions: { rule: string; resource: string; reason: string; expires: string }[];
+  /** Configured suppressions past their date, once each, with how many buckets they matched. */
+  expiredSuppressions: {
+    rule: string;
+    resource: string;
+    reason: string;
+    expires: string;
+    buckets: number;
+  }[];
   disabledRules: string[];
 }
 
@@ -131,7 +138,12 @@ function matchSuppression(
   if (matching.length === 0) return undefined;
   const active = matching.find((s) => scanTime <= endOfDay(s.expires));
   const chosen = active ?? matching[0]!;
-  return { reason: chosen.reason, expires: chosen.expires, active: active !== undefined };
+  return {
+    resource: chosen.resource,
+    reason: chosen.reason,
+    expires: chosen.expires,
+    active: active !== undefined,
+  };
 }
 
 function compareBuckets(a: BucketEvidence, b: BucketEvidence): number {
@@ -190,12 +202,18 @@ export function evaluate(
       const outcome = runRule(rule, context);
       const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
       if (suppression && !suppression.active) {
-        expired.set(`${rule.id}\u0000${bucket.arn}`, {
-          rule: rule.id,
-          resource: bucket.arn,
-          reason: suppression.reason,
-          expires: suppression.expires,
-        });
+        // One entry per configured suppression, however many buckets its pattern matches.
+        const key = `${rule.id}\u0000${suppression.resource}\u0000${suppression.expires}`;
+        const entry = expired.get(key);
+        if (entry) entry.buckets += 1;
+        else
+          expired.set(key, {
+            rule: rule.id,
+            resource: suppression.resource,
+            reason: suppression.reason,
+            expires: suppression.expires,
+            buckets: 1,
+          });
       }
       findings.push({
         ruleId: rule.id,

@@ -68,6 +68,8 @@ export interface Rule extends RuleMetadata {
 
 /** A suppression as it applied (or stopped applying) to a finding. */
 export interface AppliedSuppression {
+  /** The suppression's resource pattern as configured (a name, an ARN or a glob). */
+  resource: string;
   reason: string;
   expires: string;
   /** False once `expires` is before the scan time: the finding counts again. */

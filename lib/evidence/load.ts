@@ -26,6 +26,19 @@ export function parseEvidenceDocument(
     const lines = formatSchemaErrors(validateEvidence.errors).slice(0, 10);
     throw new EvidenceError(`${source}: not valid s3scan evidence:\n  ${lines.join('\n  ')}`);
   }
+  // The pattern admits 2026-02-30T...; Date.parse rolls that over, so check the day survives.
+  const { scanTime } = document;
+  const day = scanTime.slice(0, 10);
+  const dayTime = Date.parse(`${day}T00:00:00Z`);
+  const real =
+    !Number.isNaN(Date.parse(scanTime)) &&
+    !Number.isNaN(dayTime) &&
+    new Date(dayTime).toISOString().slice(0, 10) === day;
+  if (!real) {
+    throw new EvidenceError(
+      `${source}: scanTime ${JSON.stringify(scanTime)} is not a real date and time`,
+    );
+  }
   return document;
 }
 

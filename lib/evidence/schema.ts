@@ -179,7 +179,11 @@ const common = {
     properties: { name: { type: 'string' }, version: { type: 'string' } },
   },
   scanId: { type: 'string', minLength: 1 },
-  scanTime: { type: 'string', minLength: 1 },
+  // The rules' only clock: an ISO 8601 UTC time (a real one is checked when loading).
+  scanTime: {
+    type: 'string',
+    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$',
+  },
   accountId: { type: 'string' },
   partition: { type: 'string' },
   callerArn: { type: 'string' },

@@ -92,7 +92,7 @@ function summaryLines(summary: EvaluationSummary, all: boolean): string[] {
     lines.push(`  (${s.PASS} PASS and ${s.SKIPPED} SKIPPED findings not shown; use --all)`);
   for (const e of summary.expiredSuppressions) {
     lines.push(
-      `  expired suppression: ${e.rule} on ${sanitiseForTerminal(e.resource)} (expired ${e.expires}: ${sanitiseForTerminal(e.reason)})`,
+      `  expired suppression: ${e.rule} on ${sanitiseForTerminal(e.resource)}${e.buckets > 1 ? ` (${e.buckets} buckets)` : ''} (expired ${e.expires}: ${sanitiseForTerminal(e.reason)})`,
     );
   }
   if (summary.disabledRules.length > 0)

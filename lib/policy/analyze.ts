@@ -548,7 +548,10 @@ function simulationFor(
   const derived = derivedObjectProbes(policy, bucketArn, fixed);
   const objectArns = [...fixed, ...derived.map((d) => d.arn)];
   const principals = [
-    ...probePrincipals(options.accountId ?? accountNotNamedIn(policy), options.accountId !== undefined),
+    ...probePrincipals(
+      options.accountId ?? accountNotNamedIn(policy),
+      options.accountId !== undefined,
+    ),
     ...statements
       .filter((s) => s.principal.negated)
       .flatMap((s) => s.principal.aws)
@@ -585,7 +588,9 @@ function accountNotNamedIn(policy: ParsedPolicy): string {
       s.principal.aws.map((entry) => /(\d{12})/.exec(entry)?.[1] ?? entry),
     ),
   );
-  return ['000000000000', '000000000001', '000000000002'].find((id) => !named.has(id)) ?? '000000000003';
+  return (
+    ['000000000000', '000000000001', '000000000002'].find((id) => !named.has(id)) ?? '000000000003'
+  );
 }
 
 /** At most this many object probes are drawn from a policy's own patterns. */

@@ -80,20 +80,37 @@ describe('Config file', () => {
     expect(message).toMatch(/scan\.headTransport: must be one of "direct", "sdk"/);
   });
 
-  it('rejects an impossible expiry date', () => {
+  it.each(['2027-13-45', '2026-02-30', '2026-04-31', '2025-02-29'])(
+    'rejects the impossible expiry date %s',
+    (expires) => {
+      expect(() =>
+        configFromDocument({
+          suppressions: [{ rule: 's3-bucket-tls-enforced', resource: 'x', reason: 'y', expires }],
+        }),
+      ).toThrow(new RegExp(`suppressions\\[0\\]\\.expires: ${expires} is not a real date`));
+    },
+  );
+
+  it('accepts a leap day', () => {
     expect(() =>
       configFromDocument({
         suppressions: [
-          { rule: 's3-bucket-tls-enforced', resource: 'x', reason: 'y', expires: '2027-13-45' },
+          { rule: 's3-bucket-tls-enforced', resource: 'x', reason: 'y', expires: '2028-02-29' },
         ],
       }),
-    ).toThrow(/suppressions\[0\]\.expires: is not a real date/);
+    ).not.toThrow();
   });
 
-  it('reports a broken YAML file with its path', async () => {
-    await expect(loadConfigFile(file('broken.yml', 'rules: [unclosed'))).rejects.toThrow(
-      /broken\.yml is not valid YAML/,
-    );
+  it('reports a broken YAML file with its path, line and column', async () => {
+    await expect(
+      loadConfigFile(file('broken.yml', 'scan:\n  concurrency: 3\n bad: [\n')),
+    ).rejects.toThrow(/broken\.yml is not valid YAML: .*at line 3, column 1:$/);
+  });
+
+  it('reports a broken JSON file with its line and column', async () => {
+    await expect(
+      loadConfigFile(file('broken.json', '{\n  "scan": {\n    "concurrency" 3\n  }\n}\n')),
+    ).rejects.toThrow(/broken\.json is not valid JSON: .* \(line 3, column 19\)$/);
   });
 
   it('reports a missing file', async () => {

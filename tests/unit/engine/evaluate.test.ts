@@ -108,7 +108,7 @@ describe('Function: evaluate', () => {
 
     // Act
     const { findings, summary } = evaluate(
-      scanEvidence([bucketEvidence('legacy-1'), bucketEvidence('old-1')]),
+      scanEvidence([bucketEvidence('legacy-1'), bucketEvidence('old-1'), bucketEvidence('old-2')]),
       config({ suppressions }),
     );
 
@@ -117,14 +117,17 @@ describe('Function: evaluate', () => {
     expect(tls.map((f) => [f.resource.name, f.status, f.suppression?.active])).toEqual([
       ['legacy-1', 'FAIL', true],
       ['old-1', 'FAIL', false],
+      ['old-2', 'FAIL', false],
     ]);
     expect(summary.suppressed).toBe(1);
+    // The expired wildcard is reported once, with how many buckets it matched.
     expect(summary.expiredSuppressions).toEqual([
       {
         rule: 's3-bucket-tls-enforced',
-        resource: 'arn:aws:s3:::old-1',
+        resource: 'arn:aws:s3:::old-*',
         reason: 'was migrating',
         expires: '2026-10-31',
+        buckets: 2,
       },
     ]);
     const unsuppressedHigh = findings.filter(

@@ -47,6 +47,22 @@ describe('Evidence files', () => {
     expect(() => parseEvidenceDocument(document, 'x.json')).toThrow(message);
   });
 
+  it.each([
+    ['yesterday', /x\.json: not valid s3scan evidence:[\s\S]*scanTime: must match pattern/],
+    ['2026-11-01', /scanTime: must match pattern/],
+    [
+      '2026-02-30T06:00:00Z',
+      /x\.json: scanTime "2026-02-30T06:00:00Z" is not a real date and time/,
+    ],
+    ['2026-11-01T25:00:00Z', /is not a real date and time/],
+  ])('refuses evidence whose scanTime %s is not a date', (scanTime, message) => {
+    // Prepare
+    const document = { ...scanEvidence([bucketEvidence('b1')]), scanTime };
+
+    // Act & Assess
+    expect(() => parseEvidenceDocument(document, 'x.json')).toThrow(message);
+  });
+
   it('names the field that breaks the schema', () => {
     // Prepare
     const bucket = { ...bucketEvidence('b1'), policy: { maybe: 'yes' } };
