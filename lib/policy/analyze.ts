@@ -545,7 +545,7 @@ function simulationFor(
   const partition = options.partition ?? inferPartition(policy, options.bucket);
   const bucketArn = `arn:${partition}:s3:::${options.bucket}`;
   const fixed = PROBE_OBJECT_KEYS.map((key) => `${bucketArn}/${key}`);
-  const derived = derivedObjectProbes(policy, bucketArn, fixed);
+  const derived = derivedObjectProbes(statements, bucketArn, fixed);
   const objectArns = [...fixed, ...derived.map((d) => d.arn)];
   const principals = [
     ...probePrincipals(
@@ -594,21 +594,23 @@ function accountNotNamedIn(policy: ParsedPolicy): string {
 }
 
 /** At most this many object probes are drawn from a policy's own patterns. */
-const MAX_DERIVED_PROBES = 24;
+const MAX_DERIVED_PROBES = 12;
 
 /**
- * Object probes drawn from the policy's own Resource and NotResource patterns, so that a
- * carve-out (`NotResource: bucket/public/*`) or a Resource narrower than the bucket is
- * probed inside as well as outside: each pattern naming objects of this bucket yields a key
- * that it matches. A key is kept only when the set of patterns it matches is new: two keys
- * that every pattern treats alike cannot tell any verdict apart.
+ * Object probes drawn from the Resource and NotResource patterns of the Deny statements that
+ * decide a verdict (an Allow never enforces), so that a carve-out (`NotResource:
+ * bucket/public/*`) or a Resource narrower than the bucket is probed inside as well as
+ * outside: each pattern naming objects of this bucket yields a key that it matches. A key is
+ * kept only when the set of patterns it matches is new: two keys that every pattern treats
+ * alike cannot tell any verdict apart.
  */
 function derivedObjectProbes(
-  policy: ParsedPolicy,
+  statements: PolicyStatement[],
   bucketArn: string,
   fixed: string[],
 ): { arn: string; pattern: string }[] {
-  const patterns = [...new Set(policy.statements.flatMap((s) => s.resources.patterns))].filter(
+  const denies = statements.filter((s) => s.effect === 'Deny');
+  const patterns = [...new Set(denies.flatMap((s) => s.resources.patterns))].filter(
     (p) => p.startsWith('arn:') && p.includes('/'),
   );
   if (patterns.length === 0) return [];

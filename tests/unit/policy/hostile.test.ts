@@ -114,8 +114,12 @@ describe('analyzePolicySafely on hostile input', () => {
     expect(document.length).toBeLessThan(20 * 1024);
     analyzePolicySafely(document, options);
 
-    // Act
-    const { result, ms } = timed(() => analyzePolicySafely(document, options));
+    // Act: the fastest of five runs, so another test process on the same core cannot fail it.
+    const runs = Array.from({ length: 5 }, () =>
+      timed(() => analyzePolicySafely(document, options)),
+    );
+    const ms = Math.min(...runs.map((r) => r.ms));
+    const result = runs[0]!.result;
 
     // Assess
     expect('analysis' in result && result.analysis.tlsEnforced).toBe(false);
