@@ -1,4 +1,4 @@
-import { requirementsOf } from '../compliance/frameworks.js';
+import { FRAMEWORKS, requirementsOf } from '../compliance/frameworks.js';
 import type { Finding, Rule, Severity, Status } from '../engine/types.js';
 import { BUCKET_RULES } from '../rules/index.js';
 
@@ -10,15 +10,24 @@ const SEVERITY_IDS: Record<Severity, number> = {
   critical: 5,
 };
 
-/** OCSF compliance.status_id: 0 Unknown, 1 Pass, 2 Warning, 3 Fail, 99 Other. */
+/**
+ * OCSF compliance.status_id (objects/compliance.json): 1 Pass, 2 Warning ("the compliance
+ * check did not yield a result due to missing information": an s3scan ERROR, a read that was
+ * denied or failed), 3 Fail, and the base enum's 99 Other (SKIPPED, named by the source).
+ */
 const COMPLIANCE_STATUS: Record<Status, { id: number; name: string }> = {
   PASS: { id: 1, name: 'Pass' },
   FAIL: { id: 3, name: 'Fail' },
-  ERROR: { id: 0, name: 'Unknown' },
-  SKIPPED: { id: 99, name: 'Other' },
+  ERROR: { id: 2, name: 'Warning' },
+  SKIPPED: { id: 99, name: 'Skipped' },
 };
 
 const rulesById = new Map<string, Rule>(BUCKET_RULES.map((r) => [r.id, r]));
+
+function frameworkName(id: string): string {
+  const framework = FRAMEWORKS.find((f) => f.id === id);
+  return framework ? `${framework.name} ${framework.version}` : id;
+}
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -33,6 +42,8 @@ export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: 
   const status = COMPLIANCE_STATUS[finding.status];
   const partition = finding.resource.arn.split(':')[1] ?? 'aws';
   const suppressed = finding.suppression?.active === true;
+  const requirements = requirementsOf(finding.ruleId);
+  const standards = [...new Set(requirements.map((r) => frameworkName(r.split(':')[0] ?? '')))];
   return {
     class_uid: 2003,
     class_name: 'Compliance Finding',
@@ -62,14 +73,12 @@ export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: 
     },
     compliance: {
       control: finding.ruleId,
-      requirements: requirementsOf(finding.ruleId),
+      requirements,
+      // Required by the class: the frameworks the control maps to, or s3scan's own catalogue.
+      standards: standards.length > 0 ? standards : ['s3scan'],
       status_id: status.id,
-      status:
-        finding.status === 'ERROR'
-          ? 'Error'
-          : finding.status === 'SKIPPED'
-            ? 'Skipped'
-            : status.name,
+      status: status.name,
+      status_code: finding.status,
       status_detail: finding.message,
     },
     resources: [

@@ -4,9 +4,20 @@ import { type Finding, SEVERITIES } from '../engine/types.js';
 
 /** Removes terminal control sequences that hostile names or messages could carry. */
 export function sanitiseForTerminal(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  return text.replace(
+    INVISIBLE,
+    (ch) => `<U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`,
+  );
 }
+
+/**
+ * Characters a terminal would act on or hide: C0/C1 controls (escape sequences), bidirectional
+ * overrides and isolates (they reorder what follows, so `evil\u202Etxt.exe` reads as
+ * `evilexe.txt`), and zero-width characters (two names that look alike). Tab and newline stay.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const INVISIBLE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 const STATUS_ORDER = { ERROR: 0, FAIL: 1, PASS: 2, SKIPPED: 3 } as const;
 

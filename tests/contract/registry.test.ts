@@ -40,20 +40,38 @@ describe('Rule registry', () => {
     for (const status of ['PASS', 'FAIL', 'ERROR']) expect(tsdoc).toContain(status);
   });
 
-  it('maps frameworks only to registered rules, and cites the FSBP controls S3.5 and S3.17', () => {
+  it('maps frameworks only to registered rules, each requirement with the basis of its mapping', () => {
     // Prepare
     const ids = new Set(BUCKET_RULES.map((r) => r.id));
     const mapped = FRAMEWORKS.flatMap((f) => f.requirements.flatMap((r) => r.rules));
 
     // Assess
     for (const id of mapped) expect(ids).toContain(id);
-    const fsbp = FRAMEWORKS.find((f) => f.id === 'aws-fsbp');
-    expect(fsbp?.requirements.map((r) => r.id)).toEqual(expect.arrayContaining(['S3.5', 'S3.17']));
+    for (const framework of FRAMEWORKS) {
+      expect(framework.source).toMatch(/^https:\/\//);
+      for (const requirement of framework.requirements)
+        expect({ id: requirement.id, basis: requirement.basis }).toEqual({
+          id: requirement.id,
+          basis: expect.stringMatching(/^(https:\/\/docs\.aws\.amazon\.com\/|s3scan mapping)/),
+        });
+    }
     expect(FRAMEWORKS.map((f) => f.id)).toEqual([
       'aws-fsbp',
+      'aws-securityhub',
       'cis-aws-foundations',
       'pci-dss',
       'nist-800-53',
     ]);
+  });
+
+  it('keeps Security Hub controls outside FSBP out of the FSBP framework', () => {
+    // Prepare: S3.17 and KMS.4 are Security Hub controls whose related requirements name
+    // NIST, PCI and CIS, not FSBP (securityhub userguide s3-controls and kms-controls).
+    const fsbp = FRAMEWORKS.find((f) => f.id === 'aws-fsbp');
+    const hub = FRAMEWORKS.find((f) => f.id === 'aws-securityhub');
+
+    // Assess
+    expect(fsbp?.requirements.map((r) => r.id)).toEqual(['S3.5', 'KMS.3']);
+    expect(hub?.requirements.map((r) => r.id)).toEqual(['S3.5', 'S3.17', 'KMS.3', 'KMS.4']);
   });
 });

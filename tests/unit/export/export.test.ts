@@ -97,8 +97,22 @@ describe('CSV export', () => {
 });
 
 describe('Table and renderFindings', () => {
-  it('strips terminal escape sequences from names and messages', () => {
-    expect(sanitiseForTerminal('bad\u001b[31mred\u0007')).toBe('bad?[31mred?');
+  it('makes terminal escape sequences visible instead of acting on them', () => {
+    expect(sanitiseForTerminal('bad\u001b[31mred\u0007')).toBe('bad<U+001B>[31mred<U+0007>');
+  });
+
+  it.each([
+    ['a right-to-left override', 'invoice\u202Efdp.exe', 'invoice<U+202E>fdp.exe'],
+    ['a bidi isolate', 'a\u2066b\u2069c', 'a<U+2066>b<U+2069>c'],
+    ['a zero-width space', 'prod\u200B-logs', 'prod<U+200B>-logs'],
+    ['a zero-width joiner and a BOM', 'x\u200Dy\uFEFF', 'x<U+200D>y<U+FEFF>'],
+    ['an Arabic letter mark', 'b\u061Cc', 'b<U+061C>c'],
+  ])('makes %s in a bucket name visible', (_what, name, shown) => {
+    expect(sanitiseForTerminal(name)).toBe(shown);
+  });
+
+  it('leaves ordinary unicode, tabs and newlines alone', () => {
+    expect(sanitiseForTerminal('über-bücket\tok\n')).toBe('über-bücket\tok\n');
   });
 
   it.each(['table', 'summary', 'json', 'ocsf', 'asff', 'csv'] as const)('renders %s', (format) => {
