@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import { startScan } from '../lib/distributed/steps.js';
 import type { WorkArea } from '../lib/distributed/work-area.js';
+import { ConfigError } from '../lib/errors.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import {
   clientsFromEnv,
@@ -34,6 +35,19 @@ export const parseEnumerateInput = validator<EnumerateInput>(
   'scan',
 );
 
+const OBJECT_MODES = ['none', 'sample', 'full', 'inventory', 'auto'] as const;
+
+/** DEFAULT_OBJECT_MODE from the stack (serverless.yml objectAccess); `auto` when unset. */
+export function defaultObjectMode(value: string | undefined): (typeof OBJECT_MODES)[number] {
+  if (value === undefined || value === '') return 'auto';
+  const mode = OBJECT_MODES.find((m) => m === value);
+  if (!mode)
+    throw new ConfigError(
+      `DEFAULT_OBJECT_MODE ${JSON.stringify(value)} is not one of ${OBJECT_MODES.join(', ')}`,
+    );
+  return mode;
+}
+
 /** Enumerates the buckets of a scheduled (or on-demand) distributed scan. */
 export async function enumerate(
   event: unknown,
@@ -44,7 +58,8 @@ export async function enumerate(
   const scanId = input.scanId ?? newScanId(now);
   const clients = deps.clients();
   try {
-    const mode = input.objects ?? 'auto';
+    // The deployment's objectAccess decides what may be read, so it decides the default mode.
+    const mode = input.objects ?? defaultObjectMode(process.env.DEFAULT_OBJECT_MODE);
     const result = await startScan({
       clients,
       work: deps.work,

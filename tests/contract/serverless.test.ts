@@ -23,16 +23,31 @@ interface Template {
 
 let template: Template;
 
-/** Every IAM statement of every role in the packaged template. */
+/**
+ * Every IAM statement of every role and managed policy in the packaged template, with the
+ * objectAccess conditions at their defaults (all).
+ */
 function statements(): { Effect: string; Action: string | string[]; Resource: unknown }[] {
-  return Object.values(template.Resources)
-    .filter((r) => r.Type === 'AWS::IAM::Role')
-    .flatMap(
-      (r) =>
-        (r.Properties.Policies as { PolicyDocument: { Statement: never[] } }[] | undefined) ?? [],
-    )
-    .flatMap((p) => p.PolicyDocument.Statement);
+  const documents = Object.values(template.Resources).flatMap((r) =>
+    r.Type === 'AWS::IAM::Role'
+      ? (
+          (r.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[] | undefined) ??
+          []
+        ).map((p) => p.PolicyDocument)
+      : r.Type === 'AWS::IAM::ManagedPolicy'
+        ? [r.Properties.PolicyDocument as { Statement: unknown[] }]
+        : [],
+  );
+  return documents.flatMap((d) =>
+    d.Statement.map((s) => resolve(s, {}, {}, DEFAULT_CONDITIONS)).filter(
+      (s): s is { Effect: string; Action: string | string[]; Resource: unknown } =>
+        typeof s === 'object' && s !== null && 'Effect' in s,
+    ),
+  );
 }
+
+/** The template's conditions with the default parameters. */
+const DEFAULT_CONDITIONS = { ObjectAccessAll: true, ObjectAccessInventory: false };
 
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
@@ -131,7 +146,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     },
   );
 
-  it.each(['IamRoleLambdaExecution', 'FinalizeRole'])(
+  it.each(['ScanRole', 'FinalizeRole'])(
     'lets %s make every report-store call, on the report bucket only',
     (roleName) => {
       const role = template.Resources[roleName]?.Properties as {
@@ -158,6 +173,172 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   it('encrypts the alert topic with the report key', () => {
     expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toEqual({
       'Fn::GetAtt': ['ReportKey', 'Arn'],
+    });
+  });
+
+  describe('what each role can and cannot do, simulated with @cloud-copilot/iam-simulate', () => {
+    const names = {
+      ReportBucket: { ref: 's3scan-reports-example', arn: 'arn:aws:s3:::s3scan-reports-example' },
+      ReportKey: {
+        ref: 'report-key',
+        arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
+      },
+    };
+    const pseudo = {
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': '111122223333',
+      'AWS::Region': 'us-east-1',
+    };
+    const REPORTS = names.ReportBucket.arn;
+    const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/99999999-9999-4999-8999-999999999999';
+    const MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3scan-ci-scan';
+    const CHILD = 'arn:aws:states:us-east-1:111122223333:execution:s3scan-ci-scan/ScanBuckets:0c1f';
+
+    /** The role's inline policies and the managed policies of this template it attaches. */
+    function policiesOf(roleName: string, conditions: Record<string, boolean>) {
+      const role = template.Resources[roleName]?.Properties as {
+        Policies?: { PolicyName: string; PolicyDocument: unknown }[];
+        ManagedPolicyArns?: unknown[];
+      };
+      const managed = (role.ManagedPolicyArns ?? [])
+        .map((arn) => (arn as { Ref?: string }).Ref)
+        .filter((ref): ref is string => ref !== undefined && ref in template.Resources)
+        .map((ref) => ({
+          name: ref,
+          document: template.Resources[ref]!.Properties.PolicyDocument,
+        }));
+      return [
+        ...(role.Policies ?? []).map((p) => ({ name: p.PolicyName, document: p.PolicyDocument })),
+        ...managed,
+      ].map((p) => ({ name: p.name, policy: resolve(p.document, names, pseudo, conditions) }));
+    }
+
+    async function allowed(
+      roleName: string,
+      action: string,
+      resource: string,
+      conditions: Record<string, boolean> = { ObjectAccessAll: true, ObjectAccessInventory: false },
+    ): Promise<boolean> {
+      const { runSimulation } = await import('@cloud-copilot/iam-simulate');
+      const result = await runSimulation(
+        {
+          request: {
+            principal: `arn:aws:iam::111122223333:role/${roleName}`,
+            action,
+            resource: { resource, accountId: '111122223333' },
+            contextVariables: {},
+          },
+          identityPolicies: policiesOf(roleName, conditions),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          // KMS needs a key policy too: the report key's own, else the default key policy that
+          // leaves access to IAM, so the identity policy alone decides.
+          ...(action.startsWith('kms:')
+            ? {
+                resourcePolicy:
+                  resource === names.ReportKey.arn
+                    ? resolve(template.Resources.ReportKey?.Properties.KeyPolicy, names, pseudo)
+                    : {
+                        Version: '2012-10-17',
+                        Statement: [
+                          {
+                            Effect: 'Allow',
+                            Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+                            Action: 'kms:*',
+                            Resource: '*',
+                          },
+                        ],
+                      },
+              }
+            : {}),
+        },
+        {},
+      );
+      if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+      return result.overallResult === 'Allowed';
+    }
+
+    it.each([
+      ['ScanRole', 's3:GetEncryptionConfiguration', 'arn:aws:s3:::customer-data', true],
+      ['ScanRole', 's3:GetObject', 'arn:aws:s3:::customer-data/k', true],
+      ['ScanRole', 's3:PutObject', 'arn:aws:s3:::customer-data/k', false],
+      ['ScanRole', 's3:DeleteObject', 'arn:aws:s3:::customer-data/k', false],
+      ['ScanRole', 's3:PutBucketPolicy', 'arn:aws:s3:::customer-data', false],
+      ['ScanRole', 's3:PutObject', `${REPORTS}/index.json`, true],
+      ['ScanRole', 'kms:Decrypt', names.ReportKey.arn, true],
+      ['ScanRole', 'kms:Decrypt', OTHER_KEY, false],
+      ['ScanBucketRole', 's3:GetObject', 'arn:aws:s3:::customer-data/k', true],
+      ['ScanBucketRole', 's3:PutObject', `${REPORTS}/index.json`, false],
+      [
+        'ScanBucketRole',
+        's3:PutObject',
+        `${REPORTS}/scans/20261101T060000Z-abc/summary.json`,
+        false,
+      ],
+      [
+        'ScanBucketRole',
+        's3:PutObject',
+        `${REPORTS}/scans/20261101T060000Z-abc/work/plan.json`,
+        true,
+      ],
+      ['ScanBucketRole', 's3:PutObject', 'arn:aws:s3:::customer-data/k', false],
+      ['ScanBucketRole', 'kms:Decrypt', OTHER_KEY, false],
+      ['ScanStateMachineRole', 'states:StartExecution', MACHINE, true],
+      [
+        'ScanStateMachineRole',
+        'states:StartExecution',
+        `${MACHINE.replace('s3scan-ci-scan', 'payments')}`,
+        false,
+      ],
+      ['ScanStateMachineRole', 'states:DescribeExecution', CHILD, true],
+      [
+        'ScanStateMachineRole',
+        'states:StopExecution',
+        CHILD.replace('s3scan-ci-scan', 'payments'),
+        false,
+      ],
+      ['ScanStateMachineRole', 's3:PutObject', `${REPORTS}/index.json`, false],
+      ['DashboardRole', 's3:GetObject', `${REPORTS}/index.json`, true],
+      ['DashboardRole', 's3:PutObject', `${REPORTS}/index.json`, false],
+      ['EnumerateRole', 'kms:Decrypt', OTHER_KEY, false],
+      ['FinalizeRole', 's3:PutObject', 'arn:aws:s3:::customer-data/k', false],
+    ] as const)('%s: %s on %s is %s', async (role, action, resource, expected) => {
+      expect(await allowed(role, action, resource)).toBe(expected);
+    });
+
+    it.each([
+      ['all', { ObjectAccessAll: true, ObjectAccessInventory: false }, true, true],
+      ['inventory', { ObjectAccessAll: false, ObjectAccessInventory: true }, false, true],
+      ['none', { ObjectAccessAll: false, ObjectAccessInventory: false }, false, false],
+    ] as const)(
+      'objectAccess %s: object reads on scanned buckets %s, on inventory destinations %s',
+      async (_access, conditions, scanned, inventory) => {
+        // Act
+        const onData = await allowed(
+          'ScanRole',
+          's3:GetObject',
+          'arn:aws:s3:::customer-data/k',
+          conditions,
+        );
+        const onInventory = await allowed(
+          'ScanBucketRole',
+          's3:GetObject',
+          'arn:aws:s3:::acme-inventory/customer-data/daily/manifest.json',
+          conditions,
+        );
+
+        // Assess
+        expect([onData, onInventory]).toEqual([scanned, inventory]);
+      },
+    );
+
+    it('defaults scheduled scans to the object mode the granted access allows', () => {
+      const env = (
+        template.Resources.EnumerateLambdaFunction?.Properties as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      expect(env.DEFAULT_OBJECT_MODE).toBe('auto');
     });
   });
 

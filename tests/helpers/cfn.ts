@@ -105,18 +105,26 @@ export function resolve(
   value: Json,
   names: Record<string, { ref: string; arn: string }>,
   pseudo: Record<string, string>,
+  conditions: Record<string, boolean> = {},
 ): Json {
-  if (Array.isArray(value)) return value.map((v) => resolve(v, names, pseudo));
+  if (Array.isArray(value))
+    return value.map((v) => resolve(v, names, pseudo, conditions)).filter((v) => v !== NO_VALUE);
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value);
   if (entries.length === 1) {
     const [key, arg] = entries[0]!;
+    if (key === 'Ref' && arg === 'AWS::NoValue') return NO_VALUE;
+    if (key === 'Fn::If') {
+      const [condition, yes, no] = arg as [string, Json, Json];
+      if (!(condition in conditions)) return `unresolved:${condition}`;
+      return resolve(conditions[condition] ? yes : no, names, pseudo, conditions);
+    }
     if (key === 'Ref')
       return pseudo[arg as string] ?? names[arg as string]?.ref ?? `unresolved:${arg}`;
     if (key === 'Fn::GetAtt') return names[(arg as string[])[0]!]?.arn ?? `unresolved:${arg}`;
     if (key === 'Fn::Join') {
       const [separator, parts] = arg as [string, Json[]];
-      return parts.map((p) => resolve(p, names, pseudo)).join(separator);
+      return parts.map((p) => resolve(p, names, pseudo, conditions)).join(separator);
     }
     if (key === 'Fn::Sub')
       return String(arg).replace(
@@ -124,5 +132,8 @@ export function resolve(
         (_, name: string) => pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`,
       );
   }
-  return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, names, pseudo)]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, names, pseudo, conditions)]));
 }
+
+/** What `Ref: AWS::NoValue` resolves to: dropped from lists by {@link resolve}. */
+export const NO_VALUE = Symbol('AWS::NoValue');

@@ -144,6 +144,40 @@ describe('S3 Inventory', () => {
     });
   });
 
+  it('reads every page of delivery folders: past 1,000 deliveries the newest is on a later page', async () => {
+    // Prepare: three years of daily deliveries, listed oldest first, 1,000 prefixes a page.
+    const start = Date.parse('2023-11-02T01:00:00Z');
+    const deliveries = Array.from({ length: 1095 }, (_, day) =>
+      new Date(start + day * 86_400_000)
+        .toISOString()
+        .replace(/:\d\d\.\d{3}Z$/, 'Z')
+        .replace(':', '-'),
+    );
+    s3Mock
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Prefix: string; ContinuationToken?: string }) => {
+        const from = Number(input.ContinuationToken ?? 0);
+        const page = deliveries.slice(from, from + 1000);
+        const next = from + page.length;
+        return {
+          CommonPrefixes: page.map((d) => ({ Prefix: `${input.Prefix}${d}/` })),
+          IsTruncated: next < deliveries.length,
+          ...(next < deliveries.length ? { NextContinuationToken: String(next) } : {}),
+        };
+      });
+
+    // Act
+    const choice = await choiceFor({}, '2026-11-01T06:00:00Z');
+
+    // Assess
+    expect(deliveries.at(-1)).toBe('2026-10-31T01-00Z');
+    expect(choice.createdAt).toBe('2026-10-31T01:00:00.000Z');
+    expect(s3Mock).toHaveReceivedCommandTimes(ListObjectsV2Command, 2);
+    expect(s3Mock).toHaveReceivedNthCommandWith(ListObjectsV2Command, 2, {
+      ContinuationToken: '1000',
+    });
+  });
+
   it.each([
     [
       'a configuration without EncryptionStatus',
