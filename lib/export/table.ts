@@ -15,8 +15,8 @@ export function sanitiseForTerminal(text: string): string {
  * overrides and isolates (they reorder what follows, so `evil\u202Etxt.exe` reads as
  * `evilexe.txt`), and zero-width characters (two names that look alike). Tab and newline stay.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const INVISIBLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 const STATUS_ORDER = { ERROR: 0, FAIL: 1, PASS: 2, SKIPPED: 3 } as const;

@@ -91,7 +91,6 @@ function keyConflict(
   headerConflict: string,
   facts: { statements: string[]; pinnedKmsKeyArns: string[] },
 ): RuleOutcome {
-  const name = context.bucket.name;
   const encryption = defaultEncryption(context);
   const pinned = facts.pinnedKmsKeyArns.join(', ');
   if (encryption.kind === 'failed') {

@@ -51,6 +51,20 @@ const DEFAULT_CONDITIONS = { ObjectAccessAll: true, ObjectAccessInventory: false
 
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
+/** What the template's references resolve to in the examples: one account, one region. */
+const names = {
+  ReportBucket: { ref: 's3scan-reports-example', arn: 'arn:aws:s3:::s3scan-reports-example' },
+  ReportKey: {
+    ref: 'report-key',
+    arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
+  },
+};
+const pseudo = {
+  'AWS::Partition': 'aws',
+  'AWS::AccountId': '111122223333',
+  'AWS::Region': 'us-east-1',
+};
+
 describe('serverless.yml, packaged by the real osls (offline)', () => {
   beforeAll(() => {
     // Package exactly as `npm run package` does; no credentials, no network.
@@ -177,18 +191,6 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   });
 
   describe('what each role can and cannot do, simulated with @cloud-copilot/iam-simulate', () => {
-    const names = {
-      ReportBucket: { ref: 's3scan-reports-example', arn: 'arn:aws:s3:::s3scan-reports-example' },
-      ReportKey: {
-        ref: 'report-key',
-        arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
-      },
-    };
-    const pseudo = {
-      'AWS::Partition': 'aws',
-      'AWS::AccountId': '111122223333',
-      'AWS::Region': 'us-east-1',
-    };
     const REPORTS = names.ReportBucket.arn;
     const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/99999999-9999-4999-8999-999999999999';
     const MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3scan-ci-scan';
@@ -333,12 +335,10 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     );
 
     it('defaults scheduled scans to the object mode the granted access allows', () => {
-      const env = (
-        template.Resources.EnumerateLambdaFunction?.Properties as {
-          Environment: { Variables: Record<string, unknown> };
-        }
-      ).Environment.Variables;
-      expect(env.DEFAULT_OBJECT_MODE).toBe('auto');
+      const enumerate = template.Resources.EnumerateLambdaFunction!.Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(enumerate.Environment.Variables.DEFAULT_OBJECT_MODE).toBe('auto');
     });
   });
 
@@ -458,19 +458,6 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   });
 
   describe('the report bucket passes our own rules', () => {
-    const names = {
-      ReportBucket: { ref: 's3scan-reports-example', arn: 'arn:aws:s3:::s3scan-reports-example' },
-      ReportKey: {
-        ref: 'report-key',
-        arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
-      },
-    };
-    const pseudo = {
-      'AWS::Partition': 'aws',
-      'AWS::AccountId': '111122223333',
-      'AWS::Region': 'us-east-1',
-    };
-
     it('its bucket policy is judged TLS-enforced, SSE-C blocked and key-pinned by the analyzer', () => {
       // Prepare
       const policy = resolve(

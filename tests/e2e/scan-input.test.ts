@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedHome, startCli } from '../helpers/cli.js';
+import { fakeAwsEnv, isolatedHome, startCli } from '../helpers/cli.js';
 import { startFakeAccount } from '../helpers/fake-account.js';
 import type { FakeAws } from '../helpers/fake-aws-server.js';
 
@@ -18,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const env = () => ({
-  AWS_ENDPOINT_URL: server.endpoint,
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'secret',
-  AWS_REGION: 'us-east-1',
-});
+const env = () => fakeAwsEnv(server.endpoint);
 
 async function scan(args: string[], extraEnv: Record<string, string> = {}) {
   const home = isolatedHome();

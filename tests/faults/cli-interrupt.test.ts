@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedHome, startCli, waitFor } from '../helpers/cli.js';
+import { fakeAwsEnv, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
 import { tlsPolicy } from '../helpers/evidence.js';
 import { type FakeAccountModel, startFakeAccount } from '../helpers/fake-account.js';
 import type { FakeAws } from '../helpers/fake-aws-server.js';
@@ -31,14 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function env(): NodeJS.ProcessEnv {
-  return {
-    AWS_ENDPOINT_URL: server.endpoint,
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
-  };
-}
+const env = () => fakeAwsEnv(server.endpoint);
 
 describe('SIGINT or SIGTERM stops the CLI within seconds, with a checkpoint, at any point', () => {
   it.each([

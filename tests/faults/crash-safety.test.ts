@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedHome, startCli, waitFor } from '../helpers/cli.js';
+import { fakeAwsEnv, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
 import { type FakeAccountModel, startFakeAccount } from '../helpers/fake-account.js';
 import type { FakeAws } from '../helpers/fake-aws-server.js';
 
@@ -74,12 +74,7 @@ describe('Per-object CSVs survive kill -9 during --resume', () => {
   });
   afterAll(() => server.close());
 
-  const env = () => ({
-    AWS_ENDPOINT_URL: server.endpoint,
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
-  });
+  const env = () => fakeAwsEnv(server.endpoint);
   const args = (store: string, ...extra: string[]) => [
     'scan',
     '--objects',
