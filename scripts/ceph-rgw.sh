@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A single-node Ceph RGW on 127.0.0.1 for the integration tests (recipe: shared/reference/tooling.md 4f).
-#   scripts/ceph-rgw.sh start DIR PORT   installs Ceph from Debian if missing, starts mon+osd+rgw, creates a user
+#   scripts/ceph-rgw.sh start DIR PORT   installs Ceph from Debian if missing, starts mon+osd+rgw (up to 3
+#                                        attempts), creates a user
 #   scripts/ceph-rgw.sh stop DIR
 # Credentials: TESTACCESSKEY / TESTSECRETKEY. SSE-KMS uses the "testing" backend with key id testkey-1.
 set -euo pipefail
@@ -9,11 +10,15 @@ cmd=${1:?start|stop}; D=${2:?dir}; PORT=${3:-7480}
 
 stop() {
   if compgen -G "$D/run/*.pid" > /dev/null; then
-    for pid in $(cat "$D"/run/*.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    pids=$(cat "$D"/run/*.pid 2>/dev/null || true)
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
     for _ in $(seq 1 20); do
-      alive=0; for pid in $(cat "$D"/run/*.pid 2>/dev/null); do kill -0 "$pid" 2>/dev/null && alive=1; done
-      [ "$alive" = 0 ] && break; sleep 0.5
+      alive=0; for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ "$alive" = 0 ] && return 0; sleep 0.5
     done
+    # A monitor left running would answer the next cluster's OSD ("wrong fsid").
+    for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
+    sleep 1
   fi
 }
 
@@ -26,10 +31,24 @@ if ! command -v radosgw > /dev/null; then
   apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw > /dev/null
 fi
 
+# The memstore OSD sometimes comes up with another fsid than the one its mkfs registered
+# ("wrong fsid" from the monitor) and exits; a fresh cluster starts cleanly. Each attempt is
+# its own process so that errexit holds inside it.
+if [ "$cmd" = start ]; then
+  for attempt in 1 2 3; do
+    if bash "$0" start-once "$D" "$PORT" "$attempt"; then exit 0; fi
+    echo "ceph-rgw.sh: attempt $attempt did not start: $(tail -n 3 "$D"/log/setup.log 2>/dev/null | tr '\n' ' ')" >&2
+    stop
+  done
+  exit 1
+fi
+[ "$cmd" = start-once ] || { echo "ceph-rgw.sh: unknown command $cmd" >&2; exit 2; }
+
 stop; rm -rf "$D"; mkdir -p "$D"/{run,log,mon,osd}
 uuid() { node -e 'console.log(crypto.randomUUID())'; }
 FSID=$(uuid)
-MONPORT=$((PORT + 100))
+# A monitor port of its own per attempt, so a monitor a failed attempt left cannot answer.
+MONPORT=$((PORT + 100 + ${4:-1}))
 cat > "$D/ceph.conf" <<CONF
 [global]
 fsid = $FSID

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../lib/collect/clients.js';
 import { collectEvidence, resumeCollection } from '../../lib/collect/scan.js';
+import { evaluate } from '../../lib/engine/evaluate.js';
 import { tlsPolicy } from '../helpers/evidence.js';
 import {
   type FakeAccountModel,
   type FaultHook,
   startFakeAccount,
 } from '../helpers/fake-account.js';
-import type { FakeAws } from '../helpers/fake-aws-server.js';
+import { type FakeAws, s3ErrorXml } from '../helpers/fake-aws-server.js';
 
 const ACCOUNT = '111122223333';
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -135,6 +136,30 @@ describe('A call that never answers costs one read an ERROR, never the scan', ()
 
     // Assess
     expect(result.evidence.kmsKeys[KEY]?.describe).toMatchObject({ error: 'TimeoutError' });
+  }, 15_000);
+
+  it('a permanent AccessDenied is not retried and makes the verdicts that need it ERROR', async () => {
+    // Act: every GetBucketPolicy of "stuck" is denied, as S3 answers it.
+    const result = await scanWith((_request, operation, bucket) =>
+      operation === 'GetBucketPolicy' && bucket === 'stuck'
+        ? {
+            status: 403,
+            headers: { 'content-type': 'application/xml' },
+            body: s3ErrorXml('AccessDenied', 'Access Denied'),
+          }
+        : undefined,
+    );
+
+    // Assess: one attempt (not retryable), a denied probe, and ERROR rather than a guess.
+    const stuck = result.evidence.buckets.find((b) => b.name === 'stuck');
+    expect(stuck?.policy).toMatchObject({ denied: 'AccessDenied' });
+    expect(
+      server?.requests.filter((r) => r.query.has('policy') && r.path.startsWith('/stuck')),
+    ).toHaveLength(1);
+    const tls = evaluate(result.evidence).findings.find(
+      (f) => f.ruleId === 's3-bucket-tls-enforced' && f.resource.name === 'stuck',
+    );
+    expect(tls?.status).toBe('ERROR');
   }, 15_000);
 
   it('a connection the server drops is retried, then reported, never taken for an answer', async () => {
