@@ -2,11 +2,12 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { errorCode, httpStatus } from '../collect/probe.js';
 import type { WorkArea } from '../distributed/work-area.js';
 import { safeSegment } from '../evidence/paths.js';
+import { reportStoreClient } from './client.js';
 
 /** The work area of one scan in the report bucket: `<prefix>/scans/<scanId>/work/`. */
 export class S3WorkArea implements WorkArea {
@@ -38,7 +39,7 @@ export class S3WorkArea implements WorkArea {
     const { region, ...rest } = options;
     return new S3WorkArea({
       ...rest,
-      s3: new S3Client({ region, retryMode: 'adaptive', maxAttempts: 5 }),
+      s3: reportStoreClient(region),
     });
   }
 

@@ -5,7 +5,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
@@ -18,6 +18,7 @@ import {
   objectCsvPath,
   safeSegment,
 } from '../evidence/paths.js';
+import { reportStoreClient } from './client.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -74,7 +75,7 @@ export class S3ReportStore implements ReportStore {
     const { region, maxAttempts, ...rest } = options;
     return new S3ReportStore({
       ...rest,
-      s3: new S3Client({ region, maxAttempts: maxAttempts ?? 5, retryMode: 'adaptive' }),
+      s3: reportStoreClient(region, maxAttempts),
     });
   }
 
