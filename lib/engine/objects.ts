@@ -43,12 +43,13 @@ export interface CoverageNeeds {
 /** KMS-encrypted objects whose key is not known (inventory has no key column at all). */
 function kmsKeyUnknown(objects: ObjectScanEvidence): number {
   if (objects.mode !== 'inventory') return objects.kmsKeyUnknown ?? 0;
-  const kms =
+  // S3 Inventory has no KMS key column: no KMS object's key is known.
+  return (
     (objects.byEncryption['SSE-KMS']?.count ?? 0) +
     (objects.byEncryption['DSSE-KMS']?.count ?? 0) +
     (objects.noncurrentByEncryption['SSE-KMS']?.count ?? 0) +
-    (objects.noncurrentByEncryption['DSSE-KMS']?.count ?? 0);
-  return Object.keys(objects.byKmsKey).length > 0 ? (objects.kmsKeyUnknown ?? 0) : kms;
+    (objects.noncurrentByEncryption['DSSE-KMS']?.count ?? 0)
+  );
 }
 
 /**
