@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { tlsPolicy } from './evidence.js';
 import type { FakeAccountModel, FaultHook } from './fake-account.js';
 import type { FakeResponse } from './fake-aws-server.js';
@@ -69,17 +70,24 @@ export interface FaultCounts {
 /**
  * Answers `rate` of all requests with a transient fault, drawn evenly from 500
  * InternalError, 503 SlowDown and a connection reset (HEADs get body-less statuses, as S3
- * sends them); the rest go to the model.
+ * sends them); the rest go to the model. Which attempt of which request fails depends on the
+ * seed, the request and its attempt number only, never on the order concurrent requests
+ * arrive in, so a seed gives the same faults on every run.
  */
 export function transientFaults(
   rate: number,
   seed: number,
   spared: readonly string[] = [],
 ): { hook: FaultHook; counts: FaultCounts } {
-  const random = seeded(seed);
   const counts: FaultCounts = { requests: 0, faults: 0, byKind: { '500': 0, '503': 0, reset: 0 } };
+  const attempts = new Map<string, number>();
   const hook: FaultHook = (request, operation) => {
     counts.requests += 1;
+    const id = `${request.method} ${request.rawUrl} ${request.headers['x-amz-target'] ?? ''} ${request.body}`;
+    const attempt = (attempts.get(id) ?? 0) + 1;
+    attempts.set(id, attempt);
+    const digest = createHash('sha256').update(`${seed}\u0000${attempt}\u0000${id}`).digest();
+    const random = seeded(digest.readUInt32BE(0));
     if (spared.includes(operation) || random() >= rate) return undefined;
     counts.faults += 1;
     const pick = random();
