@@ -1,10 +1,10 @@
 // Paths are relative to the bundle in dist/bench/, where `npm run bench` runs it from.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_EVALUATION_CONFIG, evaluate } from '../lib/engine/evaluate.js';
+import { DEFAULT_EVALUATION_CONFIG } from '../lib/engine/evaluate.js';
 import type { BucketEvidence, ScanEvidence } from '../lib/evidence/types.js';
 import { analyzePolicySafely } from '../lib/policy/analyze.js';
-import { BUCKET_RULES } from '../lib/rules/index.js';
+import { evaluateScan } from '../lib/scan/evaluate-scan.js';
 import { report, timeIt } from './common.js';
 
 /** The demo account's 24 buckets, renamed and repeated up to `count` buckets. */
@@ -29,8 +29,8 @@ function account(count: number): ScanEvidence {
 export async function benchEvaluate(quick: boolean): Promise<void> {
   const count = quick ? 20_000 : 100_000;
   const evidence = account(count);
-  evaluate(account(200));
-  const { result, ms } = await timeIt(() => evaluate(evidence, DEFAULT_EVALUATION_CONFIG));
+  evaluateScan(account(200));
+  const { result, ms } = await timeIt(() => evaluateScan(evidence, DEFAULT_EVALUATION_CONFIG));
   const rate = count / (ms / 1000);
   report({
     bench: 'evaluate',
@@ -59,13 +59,12 @@ export async function benchEvaluate(quick: boolean): Promise<void> {
           accountId: bucket.accountId,
         });
     }
-    return evaluate(
+    return evaluateScan(
       {
         ...naive,
         buckets: naive.buckets.map((b) => ({ ...b, policy: { absent: 'NoSuchBucketPolicy' } })),
       },
       DEFAULT_EVALUATION_CONFIG,
-      BUCKET_RULES,
     );
   });
   const naiveRate = naiveCount / (naiveMs / 1000);

@@ -1,6 +1,6 @@
 import { AwsClients } from '../lib/collect/clients.js';
 import { collectEvidence } from '../lib/collect/scan.js';
-import { evaluate } from '../lib/engine/evaluate.js';
+import { evaluateScan } from '../lib/scan/evaluate-scan.js';
 import { type FaultHook, startFakeAccount } from '../tests/helpers/fake-account.js';
 import { faultAccount, transientFaults } from '../tests/helpers/fault-account.js';
 import { report, timeIt } from './common.js';
@@ -36,7 +36,7 @@ async function scanOnce(
         objects: { mode: 'full', versions: false, sampleSize: 10 },
       }),
     );
-    const verdicts = evaluate(result.evidence)
+    const verdicts = evaluateScan(result.evidence)
       .findings.map((f) => `${f.resource.arn} ${f.ruleId} ${f.status}`)
       .sort()
       .join('\n');

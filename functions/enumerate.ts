@@ -2,10 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
-import { startScan } from '../lib/distributed/steps.js';
-import type { WorkArea } from '../lib/distributed/work-area.js';
 import { ConfigError } from '../lib/errors.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { startScan } from '../lib/step-functions/steps.js';
 import {
   clientsFromEnv,
   logger,

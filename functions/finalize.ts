@@ -4,9 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
-import { finishScan } from '../lib/distributed/steps.js';
-import type { WorkArea } from '../lib/distributed/work-area.js';
 import type { ReportStore } from '../lib/report-store/types.js';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { finishScan } from '../lib/step-functions/steps.js';
 import {
   clientsFromEnv,
   logger,

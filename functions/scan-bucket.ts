@@ -2,8 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
-import { type BucketItem, scanBucketStep } from '../lib/distributed/steps.js';
-import type { WorkArea } from '../lib/distributed/work-area.js';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { type BucketItem, scanBucketStep } from '../lib/step-functions/steps.js';
 import { clientsFromEnv, intFromEnv, logger, validator, workFromEnv } from './common/env.js';
 
 export const parseBucketItem = validator<BucketItem>(

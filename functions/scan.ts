@@ -8,21 +8,18 @@ import {
   type CollectResult,
   collectEvidence,
   describeCheckpoint,
-  type ObjectSink,
   resumeCollection,
   type ScanCheckpoint,
 } from '../lib/collect/scan.js';
-import { chunkedObjectSink, objectFilesFromChunks } from '../lib/distributed/object-chunks.js';
-import type { WorkArea } from '../lib/distributed/work-area.js';
-import {
-  DEFAULT_EVALUATION_CONFIG,
-  type EvaluationSummary,
-  evaluate,
-} from '../lib/engine/evaluate.js';
+import type { EvaluationSummary } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
 import { ConfigError } from '../lib/errors.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../lib/report-store/object-chunks.js';
+import type { ObjectSink } from '../lib/report-store/object-sink.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore } from '../lib/report-store/types.js';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { evaluateScan } from '../lib/scan/evaluate-scan.js';
 import { TOOL_VERSION } from '../lib/version.js';
 import {
   clientsFromEnv,
@@ -180,7 +177,7 @@ export async function scan(
       };
     }
     const { evidence, stats } = result;
-    const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+    const { findings, summary } = evaluateScan(evidence);
     const objectFiles = work ? await objectFilesFromChunks(work, evidence.buckets) : [];
     const report = await deps.store?.writeScan({
       ...(objectFiles.length > 0 ? { objectFiles } : {}),

@@ -7,13 +7,11 @@ import {
   type CollectResult,
   collectEvidence,
   describeCheckpoint,
-  type ObjectSink,
   resumeCollection,
   type ScanCheckpoint,
 } from '../collect/scan.js';
 import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
-import { chunkedObjectSink, objectFilesFromChunks } from '../distributed/object-chunks.js';
-import { type EvaluationSummary, evaluate, failsAt } from '../engine/evaluate.js';
+import { type EvaluationSummary, failsAt } from '../engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
 import {
   CollectError,
@@ -23,14 +21,17 @@ import {
   PolicyParseError,
   ReportStoreError,
 } from '../errors.js';
-import { loadEvidence } from '../evidence/load.js';
 import type { ScanEvidence } from '../evidence/types.js';
 import { FORMATS, type Format, renderFindings } from '../export/render.js';
 import { analyzePolicy } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
+import { loadEvidence } from '../report-store/evidence-files.js';
 import { LocalReportStore } from '../report-store/local.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
+import type { ObjectSink } from '../report-store/object-sink.js';
 import { newScanId } from '../report-store/scan-id.js';
 import type { ObjectFile, ScanSummaryFile } from '../report-store/types.js';
+import { evaluateScan } from '../scan/evaluate-scan.js';
 import { TOOL_VERSION } from '../version.js';
 import { explainAnalysis } from './explain.js';
 import { createProgress } from './progress.js';
@@ -167,7 +168,7 @@ async function storeAndEmit(
   request: StoreRequest,
 ): Promise<number> {
   const started = performance.now();
-  const { findings, summary } = evaluate(evidence, config.evaluation);
+  const { findings, summary } = evaluateScan(evidence, config.evaluation);
   const evaluateMs = Math.round(performance.now() - started);
   const store = new LocalReportStore(request.storeDir);
   const extra = request.extra ?? {};
@@ -414,7 +415,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         );
         return;
       }
-      const { findings, summary } = evaluate(evidence, config.evaluation);
+      const { findings, summary } = evaluateScan(evidence, config.evaluation);
       setExit(emit(io, findings, summary, options));
     });
 

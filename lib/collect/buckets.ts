@@ -8,6 +8,7 @@ import {
   ListBucketsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type {
   BucketEvidence,
@@ -17,15 +18,7 @@ import type {
 } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef } from './kms.js';
-import {
-  abortOption,
-  errorCode,
-  httpStatus,
-  jsonSafe,
-  probe,
-  probeFromError,
-  redirectRegion,
-} from './probe.js';
+import { abortOption, jsonSafe, probe, probeFromError, redirectRegion } from './probe.js';
 
 /** A bucket as ListBuckets returned it. */
 export interface ListedBucket {

@@ -3,9 +3,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { MiddlewareStack } from '@smithy/types';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import { ConfigError } from '../errors.js';
 import { noteAttempt, onAttempt } from './attempts.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
 /** How to build AWS clients: credentials profile, retries, and (for tests) an endpoint. */
 export interface ClientOptions {

@@ -1,13 +1,15 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import pLimit from 'p-limit';
+import { errorCode, unreachable } from '../aws/errors.js';
 import { CollectError, ConfigError, CredentialsError } from '../errors.js';
 import {
   type BucketEvidence,
   EVIDENCE_SCHEMA_VERSION,
   type ScanEvidence,
 } from '../evidence/types.js';
-import { globMatch } from '../policy/glob.js';
+import type { ObjectSink } from '../report-store/object-sink.js';
+import { globMatch } from '../text/glob.js';
 import {
   bucketRegion,
   collectBucket,
@@ -18,12 +20,11 @@ import {
 import type { AwsClients } from './clients.js';
 import { canonicalKeyRef, collectKmsKey } from './kms.js';
 import { ObjectAggregator } from './objects/aggregate.js';
-import type { ObjectObservation } from './objects/classify.js';
 import type { HeadTransport } from './objects/direct-head.js';
 import { findInventory, InventoryUnavailableError, readInventory } from './objects/inventory.js';
 import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
 import { verifyInventoryPlaintext } from './objects/verify-plaintext.js';
-import { abortOption, errorCode, unreachable } from './probe.js';
+import { abortOption } from './probe.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
 export interface CollectProgress {
@@ -49,14 +50,6 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Object-level scanning; bucket-level only when absent. */
   objects?: ObjectScanOptions;
-}
-
-/** Where the per-object rows of one bucket go (the store's objects CSV). */
-export interface ObjectSink {
-  write: (observation: ObjectObservation) => void;
-  close: () => Promise<void>;
-  /** Throws away what was written (an inventory that turned out unusable). */
-  discard: () => Promise<void>;
 }
 
 /** How to scan objects. */

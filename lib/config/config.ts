@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../collect/timeouts.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';

@@ -1,10 +1,10 @@
-import { hash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import { probeFailure } from '../evidence/probe.js';
 import type { BucketEvidence, ScanEvidence } from '../evidence/types.js';
-import { globMatch } from '../policy/glob.js';
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
-import { BUCKET_RULES } from '../rules/index.js';
+import { globMatch } from '../text/glob.js';
 import {
   type AppliedSuppression,
   type BucketContext,
@@ -82,7 +82,8 @@ function emptyCounts(): StatusCounts {
   >;
 }
 
-const sha16 = (text: string) => hash('sha256', text, 'hex').slice(0, 16);
+// A pure-JS SHA-256 (the engine has no Node built-ins): one hash per rule and per bucket.
+const sha16 = (text: string) => bytesToHex(sha256(utf8ToBytes(text))).slice(0, 16);
 
 /**
  * `sha256(ruleId)[0:16] ‖ sha256(ARN)[0:16]`: stable across scans, 128 bits, and the second half
@@ -159,16 +160,17 @@ function compareBuckets(a: BucketEvidence, b: BucketEvidence): number {
 }
 
 /**
- * Runs every enabled rule on every bucket of the evidence. Pure: the same evidence and config
- * give the same findings, byte for byte (buckets sorted by name, rules in registry order).
+ * Runs every enabled rule on every bucket of the evidence. Pure: the same evidence, config and
+ * rules give the same findings, byte for byte (buckets sorted by name, rules in the given order).
+ * The engine knows no rule itself: callers pass the catalogue (`BUCKET_RULES` in `lib/rules`).
  *
  * @example
- * const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+ * const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG, BUCKET_RULES);
  */
 export function evaluate(
   evidence: ScanEvidence,
-  config: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
-  rules: readonly Rule[] = BUCKET_RULES,
+  config: EvaluationConfig,
+  rules: readonly Rule[],
 ): EvaluationResult {
   const enabled = rules.filter((r) => config.rules[r.id]?.enabled !== false);
   const scanTime = Date.parse(evidence.scanTime);

@@ -1,3 +1,4 @@
+import { compileGlob } from '../text/glob.js';
 import {
   evaluateConditions,
   type RequestContext,
@@ -5,7 +6,6 @@ import {
   unsupportedReason,
 } from './conditions.js';
 import { denyingStatements } from './decide.js';
-import { compileGlob } from './glob.js';
 import { actionMatches, principalMatches, resourceMatches } from './match.js';
 import { type ParsedPolicy, type PolicyStatement, parsePolicy } from './parse.js';
 import {

@@ -1,4 +1,4 @@
-import { globMatch } from './glob.js';
+import { globMatch } from '../text/glob.js';
 import { type ConditionClause, isKnownOperator } from './parse.js';
 
 /** Three-valued logic: IAM's answer, or `unknown` where s3scan cannot tell. */

@@ -1,4 +1,4 @@
-import { compileGlob } from './glob.js';
+import { compileGlob } from '../text/glob.js';
 import type { PolicyStatement } from './parse.js';
 import { PROBE_ACTIONS } from './requests.js';
 

@@ -1,4 +1,5 @@
 import { PolicyParseError } from '../errors.js';
+import { utf8ByteLength } from '../text/utf8.js';
 
 /** A scalar condition value as written: IAM accepts quoted and unquoted booleans and numbers. */
 type Scalar = string | number | boolean;
@@ -285,7 +286,7 @@ export function parsePolicy(document: unknown): ParsedPolicy {
   if (!isRecord(doc)) {
     throw new PolicyParseError(`a policy must be a JSON object, got ${describeType(doc)}`);
   }
-  const size = Buffer.byteLength(JSON.stringify(doc));
+  const size = utf8ByteLength(JSON.stringify(doc));
   if (size > MAX_POLICY_BYTES) {
     throw new PolicyParseError(
       `the policy is ${size} bytes without whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,

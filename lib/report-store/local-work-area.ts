@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { WorkArea } from '../distributed/work-area.js';
+import type { WorkArea } from './work-area.js';
 
 /** The temp files of {@link writeFileAtomic}: `<name>.tmp-<pid>-<8 hex>`. */
 export const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]{8}$/;

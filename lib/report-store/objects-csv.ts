@@ -4,9 +4,9 @@ import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { stringify } from 'csv-stringify';
-import type { ObjectObservation } from '../collect/objects/classify.js';
-import type { ObjectSink } from '../collect/scan.js';
+import type { ObjectObservation } from '../evidence/object-observation.js';
 import { neutraliseFormula } from '../export/csv.js';
+import type { ObjectSink } from './object-sink.js';
 
 /** Columns of `objects/<account>/<bucket>.csv.gz`. */
 export const OBJECT_CSV_COLUMNS = [

@@ -4,10 +4,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { errorCode, httpStatus } from '../collect/probe.js';
-import type { WorkArea } from '../distributed/work-area.js';
+import { errorCode, httpStatus } from '../aws/errors.js';
 import { safeSegment } from '../evidence/paths.js';
 import { reportStoreClient } from './client.js';
+import type { WorkArea } from './work-area.js';
 
 /** The work area of one scan in the report bucket: `<prefix>/scans/<scanId>/work/`. */
 export class S3WorkArea implements WorkArea {

@@ -9,7 +9,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { errorCode, httpStatus } from '../collect/probe.js';
+import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import {

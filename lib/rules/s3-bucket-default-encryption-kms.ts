@@ -1,5 +1,5 @@
-import { defaultEncryption } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
+import { defaultEncryption } from './shared/encryption.js';
 
 /**
  * New objects are encrypted by default with a KMS key (SSE-KMS or DSSE-KMS).

@@ -1,5 +1,5 @@
-import { kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
+import { kmsDefault } from './shared/encryption.js';
 
 /**
  * The S3 Bucket Key is enabled for SSE-KMS default encryption.

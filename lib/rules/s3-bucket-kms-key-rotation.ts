@@ -1,6 +1,6 @@
-import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
+import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
 
 /**
  * Automatic rotation is enabled on the default KMS key.

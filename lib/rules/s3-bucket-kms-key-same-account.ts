@@ -1,5 +1,5 @@
-import { keyAccount, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
+import { keyAccount, kmsDefault } from './shared/encryption.js';
 
 /**
  * The default KMS key belongs to the bucket's own account (or to an account listed in

@@ -1,6 +1,6 @@
-import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
+import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
 
 /** Key states in which S3 can neither encrypt new uploads nor decrypt existing objects. */
 const LOST_STATES = new Set([

@@ -1,5 +1,5 @@
-import { defaultEncryption, defaultKeyEvidence } from '../engine/encryption.js';
 import type { BucketContext, Rule, RuleOutcome } from '../engine/types.js';
+import { defaultEncryption, defaultKeyEvidence } from './shared/encryption.js';
 
 /** The clients that send no encryption header and rely on the bucket default. */
 const HEADERLESS_CLIENTS =

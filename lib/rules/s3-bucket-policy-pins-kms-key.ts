@@ -1,5 +1,5 @@
-import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
 import type { Rule } from '../engine/types.js';
+import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
 
 /**
  * For buckets whose default encryption is KMS, the bucket policy only lets uploads use a pinned

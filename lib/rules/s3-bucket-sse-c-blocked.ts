@@ -1,5 +1,5 @@
-import { sseCBlockedByBucket } from '../engine/encryption.js';
 import type { BucketContext, Rule } from '../engine/types.js';
+import { sseCBlockedByBucket } from './shared/encryption.js';
 
 /**
  * Uploads with customer-provided keys (SSE-C) are blocked, by the bucket's

@@ -1,5 +1,5 @@
-import { isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
+import { isOutcome, judgeObjects, objectEvidence, total } from './shared/objects.js';
 
 /**
  * No noncurrent object version is unencrypted or SSE-C: re-encrypting by copy-in-place writes a

@@ -1,6 +1,6 @@
-import { defaultKeyEvidence, kmsDefault } from '../engine/encryption.js';
-import { isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
+import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
+import { isOutcome, judgeObjects, objectEvidence } from './shared/objects.js';
 
 /**
  * Objects use the bucket's default KMS key, not other keys.

@@ -1,6 +1,6 @@
-import { isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
+import { isOutcome, judgeObjects, objectEvidence } from './shared/objects.js';
 
 const LOST_STATES = new Set([
   'Disabled',

@@ -1,5 +1,5 @@
-import { coverage, isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence, total } from './shared/objects.js';
 
 /** SSE-C writes this recent are reported as critical: a ransomware indicator. */
 const RECENT_DAYS = 30;

@@ -1,5 +1,5 @@
-import { coverage, isOutcome, judgeObjects, objectEvidence } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence } from './shared/objects.js';
 
 /**
  * No current object is stored unencrypted (plaintext objects written before 2023 to buckets

@@ -1,7 +1,7 @@
-import { defaultEncryption } from '../engine/encryption.js';
-import { coverage, isOutcome, judgeObjects, objectEvidence, total } from '../engine/objects.js';
 import type { Rule } from '../engine/types.js';
 import type { ObjectEncryptionType } from '../evidence/types.js';
+import { defaultEncryption } from './shared/encryption.js';
+import { coverage, isOutcome, judgeObjects, objectEvidence, total } from './shared/objects.js';
 
 /** Strength order; SSE-C and unknown types are judged by other rules. */
 const STRENGTH: Partial<Record<ObjectEncryptionType, number>> = {

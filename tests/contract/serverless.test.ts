@@ -6,10 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
-import { evaluate } from '../../lib/engine/evaluate.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { resolve, validateTemplate } from '../helpers/cfn.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -555,7 +555,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       };
 
       // Act
-      const { findings } = evaluate(evidence);
+      const { findings } = evaluateScan(evidence);
 
       // Assess: every bucket rule passes but one, by choice. The key pin rejects header-less
       // uploads (bucket policies are evaluated before default encryption); s3scan's only

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../lib/collect/clients.js';
 import { collectEvidence, resumeCollection } from '../../lib/collect/scan.js';
-import { evaluate } from '../../lib/engine/evaluate.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { tlsPolicy } from '../helpers/evidence.js';
 import {
   type FakeAccountModel,
@@ -156,7 +156,7 @@ describe('A call that never answers costs one read an ERROR, never the scan', ()
     expect(
       server?.requests.filter((r) => r.query.has('policy') && r.path.startsWith('/stuck')),
     ).toHaveLength(1);
-    const tls = evaluate(result.evidence).findings.find(
+    const tls = evaluateScan(result.evidence).findings.find(
       (f) => f.ruleId === 's3-bucket-tls-enforced' && f.resource.name === 'stuck',
     );
     expect(tls?.status).toBe('ERROR');

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../lib/collect/clients.js';
 import { type CollectResult, collectEvidence } from '../../lib/collect/scan.js';
 import { DEFAULT_SCAN_SETTINGS } from '../../lib/config/config.js';
-import { evaluate } from '../../lib/engine/evaluate.js';
 import type { Finding } from '../../lib/engine/types.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { type FaultHook, startFakeAccount } from '../helpers/fake-account.js';
 import type { FakeAws } from '../helpers/fake-aws-server.js';
 import { faultAccount, transientFaults } from '../helpers/fault-account.js';
@@ -38,7 +38,7 @@ async function scanAndEvaluate(
       toolVersion: 'test',
       objects: { mode: 'full', versions: false, sampleSize: 10 },
     });
-    return { result, findings: evaluate(result.evidence).findings };
+    return { result, findings: evaluateScan(result.evidence).findings };
   } finally {
     clients.destroy();
     await server.close();

@@ -17,10 +17,10 @@ import {
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Limiter } from '../../lib/collect/buckets.js';
-import type { ObjectObservation } from '../../lib/collect/objects/classify.js';
 import { type SweepOptions, sweepBucket } from '../../lib/collect/objects/sweep.js';
-import { evaluate } from '../../lib/engine/evaluate.js';
+import type { ObjectObservation } from '../../lib/evidence/object-observation.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -203,7 +203,7 @@ describe('Object sweep against Ceph RGW (real S3 over HTTP)', () => {
     const store = new S3ReportStore({ s3, bucket: 'rgw-reports', kmsKeyArn: 'testkey-1' });
     const chunks = Array.from({ length: 17 }, () => randomBytes(2 ** 20));
     const evidence = scanEvidence([bucketEvidence('b1')]);
-    const { findings, summary } = evaluate(evidence);
+    const { findings, summary } = evaluateScan(evidence);
 
     // Act
     await store.writeScan({

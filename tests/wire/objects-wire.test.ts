@@ -1,8 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectObservation } from '../../lib/collect/objects/classify.js';
 import { sweepBucket } from '../../lib/collect/objects/sweep.js';
+import type { ObjectObservation } from '../../lib/evidence/object-observation.js';
 import {
   type FakeAws,
   type FakeResponse,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../lib/collect/clients.js';
 import { collectEvidence } from '../../lib/collect/scan.js';
-import { evaluate } from '../../lib/engine/evaluate.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { tlsPolicy } from '../helpers/evidence.js';
 import {
   callerIdentity,
@@ -262,7 +262,7 @@ describe('Collectors over the wire (real SDK deserialisation)', () => {
 
   it('evaluates what came over the wire', () => {
     // Act
-    const { findings } = evaluate(result.evidence);
+    const { findings } = evaluateScan(result.evidence);
 
     // Assess
     const status = (bucket: string, rule: string) =>

@@ -1,9 +1,9 @@
+import type { ObjectObservation } from '../../evidence/object-observation.js';
 import type {
   ObjectEncryptionType,
   ObjectScanEvidence,
   ObjectTally,
 } from '../../evidence/types.js';
-import type { ObjectObservation } from './classify.js';
 
 /** The suffix of the S3 Encryption Client's instruction files (`<key>.instruction`). */
 export const INSTRUCTION_SUFFIX = '.instruction';

@@ -6,8 +6,8 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../aws/timeouts.js';
 import { noteAttempt } from '../attempts.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../timeouts.js';
 import type { HeadOutputLike } from './classify.js';
 
 /** One HeadObject: what the sweep asks for. */

@@ -8,15 +8,16 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { errorCode, httpStatus } from '../../aws/errors.js';
+import type { ObjectObservation } from '../../evidence/object-observation.js';
 import type {
   InventoryConfiguration,
   ObjectEncryptionType,
   ObjectScanEvidence,
 } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
-import { abortOption, errorCode, httpStatus } from '../probe.js';
+import { abortOption } from '../probe.js';
 import { INSTRUCTION_SUFFIX, ObjectAggregator } from './aggregate.js';
-import type { ObjectObservation } from './classify.js';
 import {
   CsvRecordSplitter,
   type CsvRecordView,

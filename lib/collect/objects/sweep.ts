@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { errorCode } from '../../aws/errors.js';
+import type { ObjectObservation } from '../../evidence/object-observation.js';
 import type { ObjectScanEvidence } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
-import { abortOption, errorCode } from '../probe.js';
+import { abortOption } from '../probe.js';
 import { ObjectAggregator } from './aggregate.js';
-import { classifyHead, classifyHeadError, type ObjectObservation } from './classify.js';
+import { classifyHead, classifyHeadError } from './classify.js';
 import {
   directHeadObject,
   type HeadObjectFn,

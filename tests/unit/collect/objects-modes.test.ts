@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { collectEvidence } from '../../../lib/collect/scan.js';
-import { evaluate } from '../../../lib/engine/evaluate.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 import { inventoryCsvGz, manifest } from '../../helpers/inventory.js';
 
@@ -141,7 +141,7 @@ describe('Object modes inventory and auto', () => {
   it('inventory mode: reads a good delivery, reports a truncated one as ERROR, leaves the others alone', async () => {
     // Act
     const { evidence } = await run('inventory');
-    const { findings } = evaluate(evidence);
+    const { findings } = evaluateScan(evidence);
     const status = (bucket: string) =>
       findings.find((f) => f.resource.name === bucket && f.ruleId === 's3-objects-unencrypted');
 

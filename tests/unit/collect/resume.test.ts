@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { collectEvidence, resumeCollection } from '../../../lib/collect/scan.js';
-import { evaluate } from '../../../lib/engine/evaluate.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 
 const s3 = mockClient(S3Client);
@@ -105,8 +105,8 @@ describe('Scan checkpoint and resume', () => {
 
       // Assess
       expect(resumed.checkpoint).toBeUndefined();
-      expect(JSON.stringify(evaluate(resumed.evidence).findings)).toBe(
-        JSON.stringify(evaluate(reference.evidence).findings),
+      expect(JSON.stringify(evaluateScan(resumed.evidence).findings)).toBe(
+        JSON.stringify(evaluateScan(reference.evidence).findings),
       );
       expect(resumed.evidence).toEqual(reference.evidence);
     },

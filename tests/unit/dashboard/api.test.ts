@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dashboardHandler } from '../../../functions/dashboard-api.js';
-import { evaluate } from '../../../lib/engine/evaluate.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
 
 const root = mkdtempSync(join(tmpdir(), 's3scan-dashboard-'));
@@ -47,7 +47,7 @@ describe('Dashboard API', () => {
         scanId,
         scanTime: `2026-11-0${i + 1}T06:00:00.000Z`,
       };
-      const { findings, summary } = evaluate(evidence);
+      const { findings, summary } = evaluateScan(evidence);
       await store.writeScan({
         summary: { schemaVersion: '1', source: 'scan', ...summary },
         findings,

@@ -7,8 +7,14 @@ import {
   fingerprint,
 } from '../../../lib/engine/evaluate.js';
 import type { Rule } from '../../../lib/engine/types.js';
+import type { ScanEvidence } from '../../../lib/evidence/types.js';
 import { BUCKET_RULES } from '../../../lib/rules/index.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
+
+/** The engine with the whole catalogue, as every host runs it. */
+function judge(evidence: ScanEvidence, configured: EvaluationConfig = DEFAULT_EVALUATION_CONFIG) {
+  return evaluate(evidence, configured, BUCKET_RULES);
+}
 
 function config(overrides: Partial<EvaluationConfig>): EvaluationConfig {
   return { ...DEFAULT_EVALUATION_CONFIG, ...overrides };
@@ -21,8 +27,8 @@ describe('Function: evaluate', () => {
     const b = bucketEvidence('b.bucket.with.dots');
 
     // Act
-    const first = JSON.stringify(evaluate(scanEvidence([a, b])));
-    const second = JSON.stringify(evaluate(scanEvidence([b, a])));
+    const first = JSON.stringify(judge(scanEvidence([a, b])));
+    const second = JSON.stringify(judge(scanEvidence([b, a])));
 
     // Assess
     expect(first).toBe(second);
@@ -30,7 +36,7 @@ describe('Function: evaluate', () => {
 
   it('runs every rule on every bucket with stable fingerprints and evidence refs', () => {
     // Act
-    const { findings, summary } = evaluate(scanEvidence([bucketEvidence('b1')]));
+    const { findings, summary } = judge(scanEvidence([bucketEvidence('b1')]));
 
     // Assess
     expect(findings).toHaveLength(BUCKET_RULES.length);
@@ -73,7 +79,7 @@ describe('Function: evaluate', () => {
 
   it('applies disabled rules and severity overrides from the config', () => {
     // Act
-    const { findings, summary } = evaluate(
+    const { findings, summary } = judge(
       scanEvidence([bucketEvidence('b1')]),
       config({
         rules: {
@@ -107,7 +113,7 @@ describe('Function: evaluate', () => {
     ];
 
     // Act
-    const { findings, summary } = evaluate(
+    const { findings, summary } = judge(
       scanEvidence([bucketEvidence('legacy-1'), bucketEvidence('old-1'), bucketEvidence('old-2')]),
       config({ suppressions }),
     );
@@ -154,7 +160,7 @@ describe('Function: evaluate', () => {
         ],
       },
     };
-    const { summary } = evaluate(
+    const { summary } = judge(
       scanEvidence([
         bucketEvidence('b1', { encryption: blocksSseC, policy: { ok: tlsPolicy('b1') } }),
       ]),
@@ -173,7 +179,7 @@ describe('Function: evaluate', () => {
     );
 
     // Act
-    const { summary } = evaluate(scanEvidence(buckets));
+    const { summary } = judge(scanEvidence(buckets));
 
     // Assess
     expect(summary.buckets).toBe(10_000);

@@ -1,14 +1,14 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../lib/engine/evaluate.js';
 import { toAsff } from '../../../lib/export/asff.js';
 import { findingsToCsv, neutraliseFormula } from '../../../lib/export/csv.js';
 import { toOcsf } from '../../../lib/export/ocsf.js';
 import { renderFindings } from '../../../lib/export/render.js';
 import { sanitiseForTerminal } from '../../../lib/export/table.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
 
-const { findings, summary } = evaluate(
+const { findings, summary } = evaluateScan(
   scanEvidence([bucketEvidence('b1'), bucketEvidence('b2', { policy: { ok: tlsPolicy('b2') } })]),
 );
 const scan = { scanTime: summary.scanTime, toolVersion: '0.1.0' };

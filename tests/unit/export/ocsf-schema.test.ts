@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../lib/engine/evaluate.js';
-import { loadEvidence } from '../../../lib/evidence/load.js';
 import { toOcsf } from '../../../lib/export/ocsf.js';
+import { loadEvidence } from '../../../lib/report-store/evidence-files.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 
 /** The class 2003 attributes and enums s3scan relies on, with their sources (see the file). */
 const SUBSET = JSON.parse(
@@ -70,7 +70,7 @@ describe('OCSF export against the class 2003 subset', () => {
     const evidence = await loadEvidence(
       fileURLToPath(new URL('../../../demo/demo-account.json', import.meta.url)),
     );
-    const { findings } = evaluate(evidence);
+    const { findings } = evaluateScan(evidence);
 
     // Act
     const records = findings.map((f) =>
@@ -99,7 +99,7 @@ describe('OCSF export against the class 2003 subset', () => {
     const evidence = await loadEvidence(
       fileURLToPath(new URL('../../../demo/demo-account.json', import.meta.url)),
     );
-    const finding = evaluate(evidence).findings.find((f) => f.status === status)!;
+    const finding = evaluateScan(evidence).findings.find((f) => f.status === status)!;
 
     // Act
     const record = toOcsf(finding, { scanTime: evidence.scanTime, toolVersion: 't' });

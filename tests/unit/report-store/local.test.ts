@@ -9,16 +9,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../lib/engine/evaluate.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
 import { BUCKET_RULES } from '../../../lib/rules/index.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
 function record(scanId: string, scanTime: string, bucketNames = ['b1']): ScanRecord {
   const evidence = { ...scanEvidence(bucketNames.map((n) => bucketEvidence(n))), scanId, scanTime };
-  const { findings, summary } = evaluate(evidence);
+  const { findings, summary } = evaluateScan(evidence);
   return { summary: { schemaVersion: '1', source: 'scan', ...summary }, findings, evidence };
 }
 

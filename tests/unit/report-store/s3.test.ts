@@ -11,10 +11,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { evaluate } from '../../../lib/engine/evaluate.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import { S3ReportStore } from '../../../lib/report-store/s3.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { s3Error } from '../../helpers/aws-errors.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
@@ -30,7 +30,7 @@ function record(scanId: string, scanTime: string): ScanRecord {
     scanId,
     scanTime,
   };
-  const { findings, summary } = evaluate(evidence);
+  const { findings, summary } = evaluateScan(evidence);
   return { summary: { schemaVersion: '1', source: 'scan', ...summary }, findings, evidence };
 }
 

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import pLimit from 'p-limit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Limiter } from '../../../../lib/collect/buckets.js';
-import type { ObjectObservation } from '../../../../lib/collect/objects/classify.js';
 import { type SweepOptions, sweepBucket } from '../../../../lib/collect/objects/sweep.js';
+import type { ObjectObservation } from '../../../../lib/evidence/object-observation.js';
 import { s3Error } from '../../../helpers/aws-errors.js';
 
 const s3Mock = mockClient(S3Client);

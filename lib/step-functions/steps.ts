@@ -7,17 +7,18 @@ import {
   enumerateBuckets,
   type ObjectScanOptions,
 } from '../collect/scan.js';
-import { DEFAULT_EVALUATION_CONFIG, type EvaluationSummary, evaluate } from '../engine/evaluate.js';
+import type { EvaluationSummary } from '../engine/evaluate.js';
 import { safeSegment } from '../evidence/paths.js';
 import {
   type BucketEvidence,
   EVIDENCE_SCHEMA_VERSION,
   type ScanEvidence,
 } from '../evidence/types.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import type { ReportStore } from '../report-store/types.js';
+import type { WorkArea } from '../report-store/work-area.js';
+import { evaluateScan } from '../scan/evaluate-scan.js';
 import { TOOL_VERSION } from '../version.js';
-import { chunkedObjectSink, objectFilesFromChunks } from './object-chunks.js';
-import type { WorkArea } from './work-area.js';
 
 /** What enumerate decided: the scan every later step works on. */
 export interface ScanPlan {
@@ -199,7 +200,7 @@ export async function finishScan(options: {
     buckets: buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     kmsKeys,
   };
-  const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG);
+  const { findings, summary } = evaluateScan(evidence);
   // A bucket that failed for good may have left chunks of a partial listing: not published.
   const failed = new Set(failedBuckets);
   const objectFiles = await objectFilesFromChunks(

@@ -1,5 +1,5 @@
-import type { ObjectScanEvidence, ObjectTally } from '../evidence/types.js';
-import type { BucketContext, RuleOutcome } from './types.js';
+import type { BucketContext, RuleOutcome } from '../../engine/types.js';
+import type { ObjectScanEvidence, ObjectTally } from '../../evidence/types.js';
 
 /** The bucket's object evidence, or the SKIPPED/ERROR outcome that stands in for it. */
 export function objectEvidence(context: BucketContext): ObjectScanEvidence | RuleOutcome {

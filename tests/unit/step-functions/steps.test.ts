@@ -21,9 +21,9 @@ import { enumerate } from '../../../functions/enumerate.js';
 import { finalize } from '../../../functions/finalize.js';
 import { scanBucket } from '../../../functions/scan-bucket.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
-import { MemoryWorkArea } from '../../../lib/distributed/work-area.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 
 const s3 = mockClient(S3Client);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EvidenceError } from '../../../lib/errors.js';
-import { loadEvidence, parseEvidenceDocument } from '../../../lib/evidence/load.js';
 import { EVIDENCE_SCHEMA } from '../../../lib/evidence/schema.js';
+import { loadEvidence, parseEvidenceDocument } from '../../../lib/report-store/evidence-files.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
 const dir = mkdtempSync(join(tmpdir(), 's3scan-evidence-'));

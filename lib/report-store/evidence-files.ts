@@ -1,9 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvidenceError } from '../errors.js';
+import { EVIDENCE_SCHEMA } from '../evidence/schema.js';
+import {
+  type BucketEvidenceFile,
+  EVIDENCE_SCHEMA_VERSION,
+  type ScanEvidence,
+} from '../evidence/types.js';
 import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
-import { EVIDENCE_SCHEMA } from './schema.js';
-import { type BucketEvidenceFile, EVIDENCE_SCHEMA_VERSION, type ScanEvidence } from './types.js';
 
 const validateEvidence = compileSchema<ScanEvidence | BucketEvidenceFile>(EVIDENCE_SCHEMA);
 

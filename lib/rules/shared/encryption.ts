@@ -1,7 +1,7 @@
-import { isAwsManagedS3Alias } from '../evidence/kms.js';
-import { probeFailure } from '../evidence/probe.js';
-import type { KmsKeyEvidence, ServerSideEncryptionRule } from '../evidence/types.js';
-import type { BucketContext, RuleOutcome } from './types.js';
+import type { BucketContext, RuleOutcome } from '../../engine/types.js';
+import { isAwsManagedS3Alias } from '../../evidence/kms.js';
+import { probeFailure } from '../../evidence/probe.js';
+import type { KmsKeyEvidence, ServerSideEncryptionRule } from '../../evidence/types.js';
 
 /** How a bucket encrypts new objects by default, as far as the evidence tells. */
 export type DefaultEncryption =

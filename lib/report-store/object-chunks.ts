@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ObjectSink } from '../collect/scan.js';
 import { safeSegment } from '../evidence/paths.js';
-import { lazyObjectCsv } from '../report-store/objects-csv.js';
-import type { ObjectFile } from '../report-store/types.js';
+import type { ObjectSink } from './object-sink.js';
+import { lazyObjectCsv } from './objects-csv.js';
+import type { ObjectFile } from './types.js';
 import type { WorkArea } from './work-area.js';
 
 const chunkDir = (accountId: string, bucket: string) =>
