@@ -34,40 +34,21 @@ import type { ObjectFile, ScanSummaryFile } from '../report-store/types.js';
 import { evaluateScan } from '../scan/evaluate-scan.js';
 import { TOOL_VERSION } from '../version.js';
 import { explainAnalysis } from './explain.js';
+import { type CliIo, processIo } from './io.js';
 import { createProgress } from './progress.js';
 
 /**
  * Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure,
  * 4 interrupted with a checkpoint (`s3scan scan --resume` continues).
  */
+export type { CliIo };
+
 export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4 } as const;
 
 const VERSION = TOOL_VERSION;
 const DEMO_EVIDENCE = fileURLToPath(new URL('../../demo/demo-account.json', import.meta.url));
 const DEMO_CONFIG = fileURLToPath(new URL('../../demo/s3scan.config.yml', import.meta.url));
 const DEFAULT_STORE = 's3scan-reports';
-
-/** Where the CLI writes; tests pass their own. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  stdin: () => Promise<string>;
-  stderrIsTty: boolean;
-  /** A person at a terminal, not a pipe: `s3scan policy` without FILE tells them it waits. */
-  stdinIsTty: boolean;
-}
-
-const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  stdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-  stderrIsTty: process.stderr.isTTY === true,
-  stdinIsTty: process.stdin.isTTY === true,
-};
 
 function parseSeverity(value: string): Severity {
   if (!(SEVERITIES as readonly string[]).includes(value)) {

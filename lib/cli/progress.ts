@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { CollectProgress } from '../collect/scan.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 /** Progress of a long scan on stderr: a bar on a terminal, a line per 10 % otherwise. */
 export function createProgress(io: CliIo): {

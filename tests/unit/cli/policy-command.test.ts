@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../../lib/cli/main.js';
+import type { CliIo } from '../../../lib/cli/io.js';
+import { runCli } from '../../../lib/cli/main.js';
 
 const TLS_ONLY = JSON.stringify({
   Version: '2012-10-17',
