@@ -4,25 +4,18 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
-import {
-  type CollectResult,
-  collectEvidence,
-  describeCheckpoint,
-  resumeCollection,
-  type ScanCheckpoint,
-} from '../lib/collect/scan.js';
-import type { EvaluationSummary } from '../lib/engine/evaluate.js';
+import { type CollectResult, isScanCheckpoint } from '../lib/collect/scan.js';
+import { defaultConfig, type LoadedConfig, type ScanSettings } from '../lib/config/config.js';
 import type { Finding } from '../lib/engine/types.js';
-import { ConfigError } from '../lib/errors.js';
-import { chunkedObjectSink, objectFilesFromChunks } from '../lib/report-store/object-chunks.js';
-import type { ObjectSink } from '../lib/report-store/object-sink.js';
+import { ConfigError, NoCheckpointError } from '../lib/errors.js';
+import { workAreaCheckpoints } from '../lib/report-store/checkpoints.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
-import type { ReportStore } from '../lib/report-store/types.js';
+import type { ReportStore, ScanSummaryFile } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import { evaluateScan } from '../lib/scan/evaluate-scan.js';
-import { TOOL_VERSION } from '../lib/version.js';
+import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../lib/scan/run-scan.js';
 import {
   clientsFromEnv,
+  deployedConfigFromEnv,
   intFromEnv,
   logger,
   metrics,
@@ -58,7 +51,7 @@ export interface ScanOutput {
   scanId: string;
   /** Where the report was stored, when the function has a report bucket. */
   report?: string;
-  summary: EvaluationSummary;
+  summary: ScanSummaryFile;
   /** FAIL and ERROR findings, at most `MAX_FINDINGS_IN_RESPONSE` (Lambda responses are capped at 6 MB). */
   findings: Finding[];
   truncated: boolean;
@@ -79,33 +72,40 @@ export const parseScanInput = validator<ScanInput>(
   },
   'scan',
 );
+
 /** What the handler needs from outside, injectable for tests. */
 export interface ScanDependencies {
-  clients: () => AwsClients;
+  /** AWS clients with the config's retries and timeouts. */
+  clients: (settings: ScanSettings, configured: { maxAttempts?: number }) => AwsClients;
   now: () => Date;
+  /** The stack's default concurrency (SCAN_CONCURRENCY), when the config does not set one. */
   concurrency: number;
+  /** The config of this scan: loaded and validated before anything is read or written. */
+  config: () => Promise<LoadedConfig>;
   /** The report store; scans are only answered, not stored, without one. */
   store?: ReportStore;
   /** Where a checkpoint is kept between invocations (beside the reports). */
   work?: (scanId: string) => WorkArea;
 }
 
-const CHECKPOINT = 'checkpoint.json';
-
 /** Builds the production dependencies from the environment. */
 export function dependenciesFromEnv(): ScanDependencies {
+  const deployed =
+    process.env.REPORT_BUCKET || process.env.CONFIG_PARAMETER ? deployedConfigFromEnv() : undefined;
   return {
     clients: clientsFromEnv,
     now: () => new Date(),
     concurrency: intFromEnv('SCAN_CONCURRENCY', 16),
+    config: deployed ? () => deployed.load() : async () => defaultConfig(),
     ...(process.env.REPORT_BUCKET ? { store: storeFromEnv(), work: workFromEnv } : {}),
   };
 }
 
 /**
- * On-demand scan: collect, evaluate, store, and answer the summary with the findings that need
- * attention. Before the Lambda timeout an object sweep stops at a checkpoint kept beside the
- * reports, and the answer says how to continue (`{"resume": scanId}`).
+ * On-demand scan: the shared scan use case (collect, evaluate with the deployed config, store),
+ * answering the summary with the findings that need attention. Before the Lambda timeout the
+ * scan stops at a checkpoint kept beside the reports, and the answer says how to continue
+ * (`{"resume": scanId}`). An invalid config fails the invocation before any AWS read.
  */
 export async function scan(
   event: unknown,
@@ -113,86 +113,78 @@ export async function scan(
   signal?: AbortSignal,
 ): Promise<ScanOutput | ScanHandover> {
   const input = parseScanInput(event);
-  const now = deps.now();
-  const clients = deps.clients();
+  const config = await deps.config();
+  const concurrency = config.document.scan?.concurrency ?? deps.concurrency;
+  const clients = deps.clients(config.scan, { ...config.document.scan });
+  const scanId = input.resume ?? input.scanId ?? newScanId(deps.now());
+  const work = deps.work?.(scanId);
+  const ports: ScanPorts = {
+    clients,
+    ...(deps.store ? { store: deps.store } : {}),
+    ...(work
+      ? { staging: () => work, checkpoints: workAreaCheckpoints(work, isScanCheckpoint) }
+      : {}),
+    ...(signal ? { signal } : {}),
+  };
   try {
-    let result: CollectResult;
-    let scanId: string;
-    // Where checkpoints and per-object CSV chunks are kept between invocations.
-    let work: WorkArea | undefined;
+    let outcome: ScanOutcome;
     if (input.resume) {
-      scanId = input.resume;
-      work = deps.work?.(scanId);
-      const checkpoint = await work?.get<ScanCheckpoint>(CHECKPOINT);
-      if (!checkpoint) throw new ConfigError(`resume: no checkpoint for scan ${scanId}`);
-      result = await resumeCollection(checkpoint, {
-        clients,
-        concurrency: deps.concurrency,
-        ...objectSinks(work, (bucket) => {
-          const state = checkpoint.sweeps[bucket];
-          return state && state !== 'pending' ? state.pagesDone : 0;
-        }),
-        ...(signal ? { signal } : {}),
+      if (!ports.checkpoints)
+        throw new ConfigError(`resume: no checkpoint for scan ${scanId} (no report bucket)`);
+      outcome = await resumeScan(
+        { config, concurrency },
+        { ...ports, checkpoints: ports.checkpoints },
+      ).catch((error: unknown) => {
+        if (error instanceof NoCheckpointError)
+          throw new ConfigError(`resume: no checkpoint for scan ${scanId}`, { cause: error });
+        throw error;
       });
     } else {
-      scanId = input.scanId ?? newScanId(now);
       const mode = input.objects ?? 'none';
-      work = deps.work?.(scanId);
-      result = await collectEvidence({
-        clients,
-        concurrency: deps.concurrency,
-        scanId,
-        scanTime: now,
-        toolVersion: TOOL_VERSION,
-        buckets: input.buckets ?? [],
-        regions: input.regions ?? [],
-        ...(mode !== 'none'
-          ? {
-              objects: {
-                mode,
-                versions: input.versions === true,
-                sampleSize: input.sampleSize ?? 100,
-                ...objectSinks(work, () => 0),
-              },
-            }
-          : {}),
-        ...(signal ? { signal } : {}),
-      });
+      outcome = await runScan(
+        {
+          scanId,
+          scanTime: deps.now(),
+          buckets: input.buckets ?? [],
+          regions: input.regions ?? [],
+          config,
+          concurrency,
+          ...(mode !== 'none'
+            ? {
+                objects: {
+                  mode,
+                  versions: input.versions === true,
+                  sampleSize: input.sampleSize ?? 100,
+                },
+              }
+            : {}),
+        },
+        ports,
+      );
     }
-    if (result.checkpoint) {
-      if (!work)
-        throw new Error(
-          `the scan was interrupted (${String((signal?.reason as Error)?.message ?? signal?.reason ?? 'aborted')}: ${describeCheckpoint(result.checkpoint)}) and there is no report bucket to keep its checkpoint in`,
-        );
-      await work.put(CHECKPOINT, result.checkpoint);
-      logger.info('scan checkpointed', {
-        scanId,
-        unfinished: Object.keys(result.checkpoint.sweeps).length,
-      });
+    if (outcome.status === 'checkpointed') {
+      logger.info('scan checkpointed', { scanId, progress: outcome.progress });
       return {
         scanId,
         checkpointed: true,
         next: { resume: scanId },
-        message: `stopped before the Lambda timeout (${describeCheckpoint(result.checkpoint)}); invoke again with {"resume":"${scanId}"}`,
+        message: `stopped before the Lambda timeout (${outcome.progress}); invoke again with {"resume":"${scanId}"}`,
       };
     }
-    const { evidence, stats } = result;
-    const { findings, summary } = evaluateScan(evidence);
-    const objectFiles = work ? await objectFilesFromChunks(work, evidence.buckets) : [];
-    const report = await deps.store?.writeScan({
-      ...(objectFiles.length > 0 ? { objectFiles } : {}),
-      summary: { schemaVersion: '1', source: 'scan', ...summary, collection: stats },
-      findings,
-      evidence,
-    });
+    const { summary, findings, stats } = outcome;
     const attention = findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR');
     metrics.addMetric('BucketsScanned', MetricUnit.Count, summary.buckets);
     metrics.addMetric('FailedFindings', MetricUnit.Count, summary.byStatus.FAIL);
     metrics.addMetric('ErrorFindings', MetricUnit.Count, summary.byStatus.ERROR);
-    logger.info('scan finished', { scanId, byStatus: summary.byStatus, collection: stats });
+    logger.info('scan finished', {
+      scanId,
+      byStatus: summary.byStatus,
+      collection: stats,
+      config: summary.config,
+    });
     return {
       scanId,
-      ...(report ? { report } : {}),
+      ...(outcome.report ? { report: outcome.report } : {}),
       summary,
       findings: attention.slice(0, MAX_FINDINGS_IN_RESPONSE),
       truncated: attention.length > MAX_FINDINGS_IN_RESPONSE,
@@ -201,18 +193,6 @@ export async function scan(
   } finally {
     clients.destroy();
   }
-}
-
-/**
- * Per-object CSV sinks that keep each invocation's rows as a chunk in the work area, named
- * after the listing page the bucket's sweep starts from in this invocation.
- */
-function objectSinks(
-  work: WorkArea | undefined,
-  startPageOf: (bucket: string) => number,
-): { sinkFor?: (bucket: { accountId: string; name: string }) => ObjectSink } {
-  if (!work) return {};
-  return { sinkFor: (bucket) => chunkedObjectSink(work, bucket, startPageOf(bucket.name)) };
 }
 
 let deps: ScanDependencies | undefined;

@@ -17,6 +17,14 @@ class ConfigError extends ScannerError {
   }
 }
 
+/** A resume was asked for, and there is no interrupted scan to continue. */
+class NoCheckpointError extends ConfigError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NoCheckpointError';
+  }
+}
+
 /** Recorded evidence that cannot be read (bad JSON, unknown schemaVersion, schema violation). */
 class EvidenceError extends ScannerError {
   public constructor(message: string, options?: ErrorOptions) {
@@ -62,6 +70,7 @@ export {
   ConfigError,
   CredentialsError,
   EvidenceError,
+  NoCheckpointError,
   PolicyParseError,
   ReportStoreError,
   ScannerError,

@@ -1,7 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  CONFIG_OBJECT_KEY,
+  type ConfigSource,
+  S3ConfigSource,
+  SsmConfigSource,
+  ssmConfigClient,
+} from '../../lib/aws/config-sources.js';
 import { AwsClients } from '../../lib/collect/clients.js';
+import type { ScanSettings } from '../../lib/config/config.js';
+import { DeployedConfig } from '../../lib/config/deployed.js';
 import { ConfigError } from '../../lib/errors.js';
+import { reportStoreClient } from '../../lib/report-store/client.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
@@ -29,9 +39,52 @@ export function requiredEnv(name: string): string {
 
 export const region = () => process.env.AWS_REGION ?? 'us-east-1';
 
-/** AWS clients with the configured retries. */
-export function clientsFromEnv(): AwsClients {
-  return new AwsClients({ maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10) }, region());
+/**
+ * AWS clients for a scan: the config's retries and timeouts. SCAN_MAX_ATTEMPTS is the stack's
+ * default, used when the config file does not set `scan.maxAttempts` itself.
+ */
+export function clientsFromEnv(
+  settings?: ScanSettings,
+  configured: { maxAttempts?: number } = {},
+): AwsClients {
+  const maxAttempts = configured.maxAttempts ?? intFromEnv('SCAN_MAX_ATTEMPTS', 10);
+  return new AwsClients(
+    settings
+      ? {
+          maxAttempts,
+          retryMode: settings.retryMode,
+          connectTimeoutMs: settings.connectTimeoutMs,
+          requestTimeoutMs: settings.requestTimeoutMs,
+        }
+      : { maxAttempts },
+    region(),
+  );
+}
+
+/**
+ * Where the deployed scanner's config lives: the SSM parameter CONFIG_PARAMETER when the stack
+ * sets one, else `config/s3scan.config.yml` in the report bucket (under REPORT_PREFIX).
+ */
+export function configSourceFromEnv(): ConfigSource {
+  const parameter = process.env.CONFIG_PARAMETER;
+  if (parameter) return new SsmConfigSource({ ssm: ssmConfigClient(region()), name: parameter });
+  const location = reportLocation();
+  return new S3ConfigSource({
+    s3: reportStoreClient(region()),
+    bucket: location.bucket,
+    key: location.prefix
+      ? `${location.prefix.replace(/\/$/, '')}/${CONFIG_OBJECT_KEY}`
+      : CONFIG_OBJECT_KEY,
+    ...(location.expectedOwner ? { expectedOwner: location.expectedOwner } : {}),
+  });
+}
+
+let deployedConfig: DeployedConfig | undefined;
+
+/** The deployed config, one per container: its cache lives as long as the container. */
+export function deployedConfigFromEnv(): DeployedConfig {
+  deployedConfig ??= new DeployedConfig(configSourceFromEnv());
+  return deployedConfig;
 }
 
 function reportLocation() {

@@ -419,6 +419,20 @@ export interface ScanCheckpoint {
   stats: CollectResult['stats'];
 }
 
+/** True for a value that is a checkpoint this version can resume (a stored one, read back). */
+export function isScanCheckpoint(value: unknown): value is ScanCheckpoint {
+  const checkpoint = value as Partial<ScanCheckpoint> | null;
+  return (
+    typeof checkpoint === 'object' &&
+    checkpoint !== null &&
+    checkpoint.schemaVersion === '1' &&
+    typeof checkpoint.evidence === 'object' &&
+    checkpoint.evidence !== null &&
+    typeof checkpoint.sweeps === 'object' &&
+    checkpoint.sweeps !== null
+  );
+}
+
 interface Machinery {
   clients: AwsClients;
   s3Limit: Limiter;

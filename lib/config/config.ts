@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import type { HeadTransport } from '../collect/objects/direct-head.js';
@@ -7,6 +8,7 @@ import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
+import type { ConfigProvenance } from '../report-store/types.js';
 import { BUCKET_RULES } from '../rules/index.js';
 import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
 
@@ -43,10 +45,15 @@ export interface ScanSettings {
   retryMode: 'standard' | 'adaptive';
 }
 
+export type { ConfigProvenance };
+
 /** A loaded, validated configuration. */
 export interface LoadedConfig {
   evaluation: EvaluationConfig;
   scan: ScanSettings;
+  /** The validated document, as written: what a later step (or host) validates again. */
+  document: ConfigFile;
+  provenance: ConfigProvenance;
 }
 
 export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
@@ -139,7 +146,11 @@ const validateConfig = compileSchema<ConfigFile>(CONFIG_SCHEMA);
  * Validates a parsed config document and turns it into evaluation and scan settings.
  * Throws {@link ConfigError} listing every invalid field by name.
  */
-export function configFromDocument(document: unknown, source = 'config'): LoadedConfig {
+export function configFromDocument(
+  document: unknown,
+  source = 'config',
+  provenance: ConfigProvenance = { origin: 'default' },
+): LoadedConfig {
   const doc = document ?? {};
   if (!validateConfig(doc)) {
     const lines = formatSchemaErrors(validateConfig.errors);
@@ -165,6 +176,8 @@ export function configFromDocument(document: unknown, source = 'config'): Loaded
       suppressions: doc.suppressions ?? [],
     },
     scan: { ...DEFAULT_SCAN_SETTINGS, ...doc.scan },
+    document: doc,
+    provenance,
   };
 }
 
@@ -184,6 +197,38 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
+/** SHA-256 of a config's text as UTF-8, hex: the same text always records the same hash. */
+export function configHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Parses and validates a config's text (YAML, or JSON when `json`), wherever it was read from.
+ * Throws {@link ConfigError} naming the place, and the line or the field that is wrong.
+ */
+export function configFromText(
+  text: string,
+  options: { json: boolean; describe: string; provenance: Omit<ConfigProvenance, 'sha256'> },
+): LoadedConfig {
+  let document: unknown;
+  try {
+    document = options.json ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    // Where it broke, as an editor shows it: YAML says "at line L, column C" itself.
+    const message = String((error as Error).message);
+    const position = /at position (\d+)/.exec(message);
+    const where = options.json && position ? ` (${lineAndColumn(text, Number(position[1]))})` : '';
+    throw new ConfigError(
+      `${options.describe} is not valid ${options.json ? 'JSON' : 'YAML'}: ${message.split('\n')[0]}${where}`,
+      { cause: error },
+    );
+  }
+  return configFromDocument(document, options.describe, {
+    ...options.provenance,
+    sha256: configHash(text),
+  });
+}
+
 /** Reads a YAML (`.yml`, `.yaml`) or JSON config file. */
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   let text: string;
@@ -194,24 +239,19 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
       cause: error,
     });
   }
-  let document: unknown;
-  const json = extname(path) === '.json';
-  try {
-    document = json ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    // Where it broke, as an editor shows it: YAML says "at line L, column C" itself.
-    const message = String((error as Error).message);
-    const position = /at position (\d+)/.exec(message);
-    const where = json && position ? ` (${lineAndColumn(text, Number(position[1]))})` : '';
-    throw new ConfigError(
-      `config file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${message.split('\n')[0]}${where}`,
-      { cause: error },
-    );
-  }
-  return configFromDocument(document, `config file ${path}`);
+  return configFromText(text, {
+    json: extname(path) === '.json',
+    describe: `config file ${path}`,
+    provenance: { origin: 'file', location: resolve(path) },
+  });
 }
 
 /** The configuration used when no file is given. */
-export function defaultConfig(): LoadedConfig {
-  return { evaluation: DEFAULT_EVALUATION_CONFIG, scan: DEFAULT_SCAN_SETTINGS };
+export function defaultConfig(provenance: ConfigProvenance = { origin: 'default' }): LoadedConfig {
+  return {
+    evaluation: DEFAULT_EVALUATION_CONFIG,
+    scan: DEFAULT_SCAN_SETTINGS,
+    document: {},
+    provenance,
+  };
 }

@@ -2,6 +2,21 @@ import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
 import type { ScanEvidence } from '../evidence/types.js';
 
+/**
+ * Where a scan's config came from, recorded in every summary so an auditor can tell which
+ * suppressions, overrides and allowed keys applied.
+ */
+export interface ConfigProvenance {
+  /** `default`: no config (built-in defaults); else the kind of place it was read from. */
+  origin: 'default' | 'file' | 's3' | 'ssm';
+  /** The file path, `s3://bucket/key` or `ssm:<parameter>`; for defaults, where no config was found. */
+  location?: string;
+  /** SHA-256 (hex) of the config's bytes as read; absent for defaults. */
+  sha256?: string;
+  /** The S3 ETag or SSM parameter version read. */
+  version?: string;
+}
+
 /** summary.json: the evaluation summary plus how the scan ran. */
 export interface ScanSummaryFile extends EvaluationSummary {
   schemaVersion: string;
@@ -13,6 +28,8 @@ export interface ScanSummaryFile extends EvaluationSummary {
    * evidence it judged again. The evidence files keep the scan id that collected them.
    */
   evaluatedFrom?: { scanId: string; scanTime: string; evidence: string };
+  /** The config the findings were judged with: where it came from and its SHA-256. */
+  config?: ConfigProvenance;
 }
 
 /** One line of the scan history in index.json. */

@@ -23,6 +23,7 @@ import {
   scan,
 } from '../../../functions/scan.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
+import { defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
@@ -39,6 +40,7 @@ const deps: ScanDependencies = {
     ),
   now: () => new Date('2026-11-01T06:00:00Z'),
   concurrency: 4,
+  config: async () => defaultConfig(),
 };
 
 /** The answer of an invocation that finished (not a handover). */

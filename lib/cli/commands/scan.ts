@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { AwsClients, assertProfileExists } from '../../collect/clients.js';
+import { isScanCheckpoint } from '../../collect/scan.js';
+import { fileCheckpoints } from '../../report-store/checkpoints.js';
+import { LocalReportStore } from '../../report-store/local.js';
+import { newScanId } from '../../report-store/scan-id.js';
+import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../../scan/run-scan.js';
+import { collect, parseEndpointUrl, parsePositiveInt, parseSampleSize } from '../options.js';
+import {
+  type CommandContext,
+  EXIT,
+  failOnOption,
+  formatOption,
+  loadConfig,
+  printStored,
+} from '../output.js';
+import { DEFAULT_STORE } from '../paths.js';
+import { createProgress } from '../progress.js';
+
+/** `s3scan scan`: the scan use case on the caller's account, into a local report store. */
+export function registerScanCommand(program: Command, { io, setExit }: CommandContext): void {
+  program
+    .command('scan')
+    .description('Scan every bucket of the AWS account, evaluate the rules and store the report.')
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option(
+      '--endpoint-url <url>',
+      'send S3 requests to this endpoint (S3-compatible stores, VPC endpoints); KMS and STS keep theirs',
+      parseEndpointUrl,
+    )
+    .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
+    .option(
+      '--region <region>',
+      'only buckets in this region (repeatable or comma-separated)',
+      collect,
+    )
+    .option(
+      '--bucket <name>',
+      'only this bucket; globs allowed (repeatable or comma-separated)',
+      collect,
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option(
+      '--concurrency <n>',
+      'maximum AWS calls in flight (default: config or 16)',
+      parsePositiveInt,
+    )
+    .addOption(
+      new Option(
+        '--objects <mode>',
+        'object-level scan: none; sample (deterministic, HEAD); full (every object, HEAD); inventory (S3 Inventory EncryptionStatus); auto (inventory when fresh, else sample)',
+      )
+        .choices(['none', 'sample', 'full', 'inventory', 'auto'])
+        .default('none'),
+    )
+    .option('--versions', 'with --objects: also classify noncurrent object versions')
+    .option('--sample-size <n>', 'objects per bucket with --objects sample', parseSampleSize, 100)
+    .option('--resume', 'continue the interrupted scan whose checkpoint is in the store')
+    .option(
+      '--inventory-max-age <days>',
+      'with --objects inventory|auto: newest delivery may be this old',
+      parsePositiveInt,
+      8,
+    )
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .option('--no-progress', 'do not show progress on stderr')
+    .addOption(formatOption())
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const config = await loadConfig(options.config);
+      const regions: string[] = options.region ?? [];
+      const homeRegion =
+        regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      // The SDK reads a profile's endpoint_url and services section only from AWS_PROFILE,
+      // never from the client's profile option: set both so every call sees one profile.
+      if (options.profile) {
+        await assertProfileExists(options.profile);
+        process.env.AWS_PROFILE = options.profile;
+      }
+      const clients = new AwsClients(
+        {
+          maxAttempts: config.scan.maxAttempts,
+          retryMode: config.scan.retryMode,
+          connectTimeoutMs: config.scan.connectTimeoutMs,
+          requestTimeoutMs: config.scan.requestTimeoutMs,
+          ...(options.profile ? { profile: options.profile } : {}),
+          ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
+          ...(options.pathStyle ? { forcePathStyle: true } : {}),
+        },
+        homeRegion,
+      );
+      const progress = options.progress ? createProgress(io) : undefined;
+      const store = new LocalReportStore(options.store);
+      // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
+      const controller = new AbortController();
+      const interrupt = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      const ports: ScanPorts & Required<Pick<ScanPorts, 'checkpoints'>> = {
+        clients,
+        store,
+        checkpoints: fileCheckpoints(join(store.root, 'checkpoint.json'), isScanCheckpoint),
+        staging: (scanId) => store.stagingArea(scanId),
+        signal: controller.signal,
+        ...(progress ? { onProgress: progress.update } : {}),
+      };
+      try {
+        let outcome: ScanOutcome;
+        if (options.resume) {
+          outcome = await resumeScan(
+            { config, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
+            ports,
+          );
+        } else {
+          const scanTime = new Date();
+          outcome = await runScan(
+            {
+              scanId: newScanId(scanTime),
+              scanTime,
+              buckets: options.bucket ?? [],
+              regions,
+              config,
+              ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+              ...(options.objects !== 'none'
+                ? {
+                    objects: {
+                      mode: options.objects,
+                      versions: options.versions === true,
+                      sampleSize: options.sampleSize,
+                      maxInventoryAgeDays: options.inventoryMaxAge,
+                    },
+                  }
+                : {}),
+            },
+            ports,
+          );
+        }
+        progress?.stop();
+        if (outcome.status === 'checkpointed') {
+          io.stderr(
+            `s3scan: interrupted (${outcome.progress}); checkpoint written to ${outcome.checkpoint}. Continue with: s3scan scan --resume --store ${options.store}\n`,
+          );
+          setExit(EXIT.interrupted);
+          return;
+        }
+        setExit(printStored(io, outcome.findings, outcome.summary, options, outcome.report, store));
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+        progress?.stop();
+        clients.destroy();
+      }
+    });
+}

@@ -1,0 +1,105 @@
+import { Option } from 'commander';
+import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
+import { type EvaluationSummary, failsAt } from '../engine/evaluate.js';
+import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
+import type { ScanEvidence } from '../evidence/types.js';
+import { FORMATS, type Format, renderFindings } from '../export/render.js';
+import { LocalReportStore } from '../report-store/local.js';
+import type { ObjectFile, ScanSummaryFile } from '../report-store/types.js';
+import { judgeAndStore } from '../scan/run-scan.js';
+import { TOOL_VERSION } from '../version.js';
+import type { CliIo } from './io.js';
+import { parseSeverity } from './options.js';
+
+/**
+ * Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure,
+ * 4 interrupted with a checkpoint (`s3scan scan --resume` continues).
+ */
+export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4 } as const;
+
+/** What each command is given: where to write, and how to set the exit code. */
+export interface CommandContext {
+  io: CliIo;
+  setExit: (code: number) => void;
+}
+
+/** `--format`, with the command's default. */
+export const formatOption = (defaultFormat: Format = 'table') =>
+  new Option('--format <format>', 'output format').choices([...FORMATS]).default(defaultFormat);
+
+/** `--fail-on SEVERITY`. */
+export const failOnOption = () =>
+  new Option(
+    '--fail-on <severity>',
+    `exit 1 when an unsuppressed FAIL is at least this severe (${SEVERITIES.join('|')})`,
+  ).argParser(parseSeverity);
+
+/** The config a command runs with: the file given, else the defaults. */
+export async function loadConfig(path: string | undefined): Promise<LoadedConfig> {
+  return path ? loadConfigFile(path) : defaultConfig();
+}
+
+/** How findings are printed. */
+export interface OutputOptions {
+  format: Format;
+  failOn?: Severity;
+  all?: boolean;
+}
+
+/** Prints the findings in the asked format; the exit code `--fail-on` calls for. */
+export function emit(
+  io: CliIo,
+  findings: Finding[],
+  summary: EvaluationSummary,
+  options: OutputOptions,
+): number {
+  io.stdout(
+    renderFindings(options.format, findings, summary, {
+      toolVersion: TOOL_VERSION,
+      all: options.all ?? false,
+    }),
+  );
+  return options.failOn && failsAt(summary, options.failOn) ? EXIT.failOn : EXIT.ok;
+}
+
+/** Where and how {@link storeAndEmit} stores a judged scan. */
+export interface LocalStoreRequest {
+  storeDir: string;
+  source: ScanSummaryFile['source'];
+  output: OutputOptions;
+  /** Set when recorded evidence is judged again: a scan of its own, saying what it judged. */
+  evaluatedFrom?: ScanSummaryFile['evaluatedFrom'];
+  scanId?: string;
+  objectFiles?: ObjectFile[];
+}
+
+/** Evaluate → store (a local folder) → print, for the commands that judge recorded evidence. */
+export async function storeAndEmit(
+  io: CliIo,
+  evidence: ScanEvidence,
+  config: LoadedConfig,
+  request: LocalStoreRequest,
+): Promise<number> {
+  const store = new LocalReportStore(request.storeDir);
+  const { findings, summary, report } = await judgeAndStore(evidence, config, {
+    store,
+    source: request.source,
+    ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
+    ...(request.scanId ? { scanId: request.scanId } : {}),
+  });
+  return printStored(io, findings, summary, request.output, report, store);
+}
+
+/** Prints a stored scan and says where it went. */
+export function printStored(
+  io: CliIo,
+  findings: Finding[],
+  summary: ScanSummaryFile,
+  output: OutputOptions,
+  report: string | undefined,
+  store: LocalReportStore,
+): number {
+  const code = emit(io, findings, summary, output);
+  io.stderr(`Report written to ${report} (index: ${store.describe()}/index.json)\n`);
+  return code;
+}

@@ -1,0 +1,252 @@
+import type { AwsClients } from '../collect/clients.js';
+import {
+  type CollectProgress,
+  type CollectResult,
+  collectEvidence,
+  describeCheckpoint,
+  type ObjectScanOptions,
+  resumeCollection,
+  type ScanCheckpoint,
+} from '../collect/scan.js';
+import type { LoadedConfig } from '../config/config.js';
+import type { Finding } from '../engine/types.js';
+import { CollectError, NoCheckpointError } from '../errors.js';
+import type { ScanEvidence } from '../evidence/types.js';
+import type { CheckpointStore } from '../report-store/checkpoints.js';
+import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
+import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
+import type { WorkArea } from '../report-store/work-area.js';
+import { TOOL_VERSION } from '../version.js';
+import { evaluateScan } from './evaluate-scan.js';
+
+/** The object-level part of a scan, as a user asks for it. */
+export interface ObjectRequest {
+  mode: ObjectScanOptions['mode'];
+  versions: boolean;
+  sampleSize: number;
+  /** With `inventory` or `auto`: the newest delivery may be this old (default 8 days). */
+  maxInventoryAgeDays?: number;
+}
+
+/** What to scan: one account (the caller's), filtered by bucket and region. */
+export interface ScanPlan {
+  scanId: string;
+  scanTime: Date;
+  /** Bucket names or globs; every bucket when empty. */
+  buckets: string[];
+  /** Regions to keep; every region when empty. */
+  regions: string[];
+  /** Object-level scanning; bucket level only when absent. */
+  objects?: ObjectRequest;
+  /** The loaded, validated config: the scan settings and how findings are judged. */
+  config: LoadedConfig;
+  /** AWS calls in flight; the config's `scan.concurrency` when absent. */
+  concurrency?: number;
+}
+
+/** What a scan runs against: each host builds these and hands them over. */
+export interface ScanPorts {
+  clients: AwsClients;
+  /** Where the report goes; without a store the scan is judged and answered, not stored. */
+  store?: ReportStore;
+  /** Where an interrupted scan keeps its checkpoint (required to resume). */
+  checkpoints?: CheckpointStore<ScanCheckpoint>;
+  /** Scratch space of a scan: the per-object CSV chunks, before the report takes them. */
+  staging?: (scanId: string) => WorkArea;
+  onProgress?: (progress: CollectProgress) => void;
+  /** Aborting stops the scan at a checkpoint (Ctrl-C, the Lambda timeout). */
+  signal?: AbortSignal;
+}
+
+/** A scan that finished: its findings, and where the report went when there is a store. */
+export interface CompletedScan {
+  status: 'completed';
+  scanId: string;
+  evidence: ScanEvidence;
+  findings: Finding[];
+  summary: ScanSummaryFile;
+  /** Where the report was written. */
+  report?: string;
+  stats: CollectResult['stats'];
+}
+
+/** A scan that stopped with a checkpoint: how far it got, and where to continue from. */
+export interface CheckpointedScan {
+  status: 'checkpointed';
+  scanId: string;
+  /** One line on what is done and what is left. */
+  progress: string;
+  /** Where the checkpoint is kept. */
+  checkpoint: string;
+}
+
+export type ScanOutcome = CompletedScan | CheckpointedScan;
+
+/**
+ * The scan pipeline every host runs (the CLI, the single Lambda; the Step Functions steps run
+ * its parts): collect the evidence, judge it with the config, store the report. An abort
+ * stops collection at a checkpoint, and {@link resumeScan} continues it.
+ */
+export async function runScan(plan: ScanPlan, ports: ScanPorts): Promise<ScanOutcome> {
+  const started = performance.now();
+  const { scanId } = plan;
+  const result = await collectEvidence({
+    clients: ports.clients,
+    concurrency: plan.concurrency ?? plan.config.scan.concurrency,
+    scanId,
+    scanTime: plan.scanTime,
+    toolVersion: TOOL_VERSION,
+    buckets: plan.buckets,
+    regions: plan.regions,
+    ...(plan.objects
+      ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
+      : {}),
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(ports.onProgress ? { onProgress: ports.onProgress } : {}),
+  });
+  return settle(result, plan.config, ports, started);
+}
+
+/**
+ * Continues the interrupted scan whose checkpoint `ports.checkpoints` holds; the outcome is
+ * what the scan would have given had it never stopped.
+ */
+export async function resumeScan(
+  request: { config: LoadedConfig; concurrency?: number },
+  ports: ScanPorts & { checkpoints: CheckpointStore<ScanCheckpoint> },
+): Promise<ScanOutcome> {
+  const started = performance.now();
+  const checkpoint = await ports.checkpoints.load();
+  if (!checkpoint)
+    throw new NoCheckpointError(
+      `no interrupted scan to resume: ${ports.checkpoints.describe()} does not exist`,
+    );
+  const scanId = checkpoint.evidence.scanId;
+  const result = await resumeCollection(checkpoint, {
+    clients: ports.clients,
+    concurrency: request.concurrency ?? request.config.scan.concurrency,
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(ports.onProgress ? { onProgress: ports.onProgress } : {}),
+    ...sinksFor(ports, scanId, (bucket) => {
+      const state = checkpoint.sweeps[bucket];
+      return state && state !== 'pending' ? state.pagesDone : 0;
+    }),
+  });
+  return settle(result, request.config, ports, started);
+}
+
+/** The object options collection takes, from the request and the config's scan settings. */
+export function objectOptions(
+  request: ObjectRequest,
+  config: LoadedConfig,
+  sinks: Pick<ObjectScanOptions, 'sinkFor'> = {},
+): ObjectScanOptions {
+  return {
+    mode: request.mode,
+    versions: request.versions,
+    sampleSize: request.sampleSize,
+    prefixConcurrency: config.scan.prefixConcurrency,
+    headTransport: config.scan.headTransport,
+    ...(request.maxInventoryAgeDays !== undefined
+      ? { maxInventoryAgeDays: request.maxInventoryAgeDays }
+      : {}),
+    ...sinks,
+  };
+}
+
+/**
+ * Per-object CSV sinks: each run of a bucket's sweep writes one chunk to the staging area,
+ * named after the listing page it starts from, so a run a crash cut short is replaced by the
+ * next resume, never appended to.
+ */
+function sinksFor(
+  ports: ScanPorts,
+  scanId: string,
+  startPage: (bucket: string) => number = () => 0,
+): Pick<ObjectScanOptions, 'sinkFor'> {
+  const staging = ports.staging?.(scanId);
+  if (!staging) return {};
+  return { sinkFor: (bucket) => chunkedObjectSink(staging, bucket, startPage(bucket.name)) };
+}
+
+async function settle(
+  result: CollectResult,
+  config: LoadedConfig,
+  ports: ScanPorts,
+  started: number,
+): Promise<ScanOutcome> {
+  const scanId = result.evidence.scanId;
+  if (result.checkpoint) {
+    const progress = describeCheckpoint(result.checkpoint);
+    if (!ports.checkpoints) {
+      const reason = ports.signal?.reason as Error | string | undefined;
+      throw new CollectError(
+        `the scan was interrupted (${String((reason as Error)?.message ?? reason ?? 'aborted')}: ${progress}) and there is no report bucket or store to keep its checkpoint in`,
+      );
+    }
+    await ports.checkpoints.save(result.checkpoint);
+    return { status: 'checkpointed', scanId, progress, checkpoint: ports.checkpoints.describe() };
+  }
+  const staging = ports.staging?.(scanId);
+  const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
+  const published = await judgeAndStore(result.evidence, config, {
+    source: 'scan',
+    ...(ports.store ? { store: ports.store } : {}),
+    collection: result.stats,
+    timings: { collectMs: Math.round(performance.now() - started) },
+    objectFiles,
+  });
+  await ports.checkpoints?.clear();
+  return {
+    status: 'completed',
+    scanId,
+    stats: result.stats,
+    evidence: result.evidence,
+    ...published,
+  };
+}
+
+/** How {@link judgeAndStore} labels and stores a judged scan. */
+export interface StoreRequest {
+  store?: ReportStore;
+  source: ScanSummaryFile['source'];
+  collection?: ScanSummaryFile['collection'];
+  timings?: Record<string, number>;
+  /** A re-evaluation of recorded evidence: a scan of its own, saying what it judged. */
+  evaluatedFrom?: ScanSummaryFile['evaluatedFrom'];
+  /** Stored scans are immutable: a re-evaluation gets its own id (the host makes it). */
+  scanId?: string;
+  objectFiles?: ObjectFile[];
+}
+
+/**
+ * Evaluate → store: judges the evidence with the config and, when there is a store, writes the
+ * report (index.json last). The summary records the config's origin and hash.
+ */
+export async function judgeAndStore(
+  evidence: ScanEvidence,
+  config: LoadedConfig,
+  request: StoreRequest,
+): Promise<{ findings: Finding[]; summary: ScanSummaryFile; report?: string }> {
+  const started = performance.now();
+  const { findings, summary } = evaluateScan(evidence, config.evaluation);
+  const evaluateMs = Math.round(performance.now() - started);
+  const stored: ScanSummaryFile = {
+    schemaVersion: '1',
+    source: request.source,
+    ...summary,
+    ...(request.scanId ? { scanId: request.scanId } : {}),
+    ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
+    timings: { ...request.timings, evaluateMs },
+    ...(request.collection ? { collection: request.collection } : {}),
+    config: config.provenance,
+  };
+  if (!request.store) return { findings, summary: stored };
+  const report = await request.store.writeScan({
+    summary: stored,
+    findings,
+    evidence,
+    ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
+  });
+  return { findings, summary: stored, report };
+}
