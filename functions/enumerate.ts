@@ -2,12 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
+import type { LoadedConfig } from '../lib/config/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import { startScan } from '../lib/step-functions/steps.js';
+import { startScan } from '../lib/step-functions/start-scan.js';
 import {
   clientsFromEnv,
+  deployedConfigFromEnv,
   logger,
   SCAN_TARGET_PROPERTIES,
   validator,
@@ -51,9 +53,17 @@ export function defaultObjectMode(value: string | undefined): (typeof OBJECT_MOD
 /** Enumerates the buckets of a scheduled (or on-demand) distributed scan. */
 export async function enumerate(
   event: unknown,
-  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; now: () => Date },
+  deps: {
+    clients: () => AwsClients;
+    work: (scanId: string) => WorkArea;
+    now: () => Date;
+    /** The deployed config: loaded and validated before the account is listed. */
+    config: () => Promise<LoadedConfig>;
+  },
 ) {
   const input = parseEnumerateInput(event);
+  // An invalid config fails the scan here, before any read: nothing is planned or published.
+  const config = await deps.config();
   const now = deps.now();
   const scanId = input.scanId ?? newScanId(now);
   const clients = deps.clients();
@@ -67,6 +77,7 @@ export async function enumerate(
       now,
       buckets: input.buckets ?? [],
       regions: input.regions ?? [],
+      config,
       ...(mode !== 'none'
         ? {
             objects: {
@@ -77,7 +88,7 @@ export async function enumerate(
           }
         : {}),
     });
-    logger.info('scan planned', result);
+    logger.info('scan planned', { ...result, config: config.provenance });
     return result;
   } finally {
     clients.destroy();
@@ -87,5 +98,10 @@ export async function enumerate(
 export const handler = middy<unknown, unknown, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler((event) =>
-    enumerate(event, { clients: clientsFromEnv, work: workFromEnv, now: () => new Date() }),
+    enumerate(event, {
+      clients: clientsFromEnv,
+      work: workFromEnv,
+      now: () => new Date(),
+      config: () => deployedConfigFromEnv().load(),
+    }),
   );

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import { finishScan } from '../lib/step-functions/steps.js';
+import { finishScan } from '../lib/step-functions/finish-scan.js';
 import {
   clientsFromEnv,
   logger,

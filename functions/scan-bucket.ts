@@ -3,7 +3,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import { type BucketItem, scanBucketStep } from '../lib/step-functions/steps.js';
+import type { BucketItem } from '../lib/step-functions/plan.js';
+import { scanBucketStep } from '../lib/step-functions/scan-bucket.js';
 import { clientsFromEnv, intFromEnv, logger, validator, workFromEnv } from './common/env.js';
 
 export const parseBucketItem = validator<BucketItem>(

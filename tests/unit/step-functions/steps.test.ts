@@ -21,6 +21,7 @@ import { enumerate } from '../../../functions/enumerate.js';
 import { finalize } from '../../../functions/finalize.js';
 import { scanBucket } from '../../../functions/scan-bucket.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
+import { defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
@@ -39,6 +40,7 @@ const work = (scanId: string) => {
   if (!areas.has(scanId)) areas.set(scanId, new MemoryWorkArea());
   return areas.get(scanId)!;
 };
+const config = async () => defaultConfig();
 const clients = () =>
   new AwsClients(
     { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
@@ -102,7 +104,7 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     // Act 1: enumerate writes the plan and the map's items.
     const planned = await enumerate(
       { objects: 'full', scanId: 'sfn-1' },
-      { clients, work, now: () => new Date('2026-11-01T06:00:00Z') },
+      { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config },
     );
     expect(planned).toEqual({ scanId: 'sfn-1', itemsKey: 'items.json', buckets: 3 });
     const items = (await work('sfn-1').get<{ bucket: string }[]>('items.json')) ?? [];
@@ -173,7 +175,7 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
 
   it('rejects invalid payloads by field name before any AWS call', async () => {
     await expect(
-      enumerate({ objects: 'everything' }, { clients, work, now: () => new Date() }),
+      enumerate({ objects: 'everything' }, { clients, work, now: () => new Date(), config }),
     ).rejects.toThrow(/objects: must be one of/);
     await expect(
       scanBucket({ scanId: 'x', bucket: 'b' }, { clients, work, concurrency: 1 }),
