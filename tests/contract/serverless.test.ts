@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +48,11 @@ function statements(): { Effect: string; Action: string | string[]; Resource: un
 }
 
 /** The template's conditions with the default parameters. */
-const DEFAULT_CONDITIONS = { ObjectAccessAll: true, ObjectAccessInventory: false };
+const DEFAULT_CONDITIONS = {
+  ObjectAccessAll: true,
+  ObjectAccessInventory: false,
+  UseConfigParameter: false,
+};
 
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
@@ -166,9 +171,12 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       const role = template.Resources[roleName]?.Properties as {
         Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
       };
-      const onReports = role.Policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) =>
-        JSON.stringify(st.Resource).includes('ReportBucket'),
-      );
+      // Conditional statements (Fn::If) resolved with the default parameters.
+      const onReports = role.Policies.flatMap((p) => p.PolicyDocument.Statement)
+        .map((st) => resolve(st as never, {}, {}, DEFAULT_CONDITIONS) as typeof st)
+        .filter(
+          (st) => typeof st === 'object' && JSON.stringify(st.Resource).includes('ReportBucket'),
+        );
       const granted = new Set(onReports.flatMap((st) => st.Action));
       for (const action of REPORT_STORE_IAM_ACTIONS) expect(granted).toContain(action);
     },
@@ -219,18 +227,20 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       roleName: string,
       action: string,
       resource: string,
-      conditions: Record<string, boolean> = { ObjectAccessAll: true, ObjectAccessInventory: false },
+      conditions: Record<string, boolean> = DEFAULT_CONDITIONS,
+      context: Record<string, string> = {},
     ): Promise<boolean> {
       const { runSimulation } = await import('@cloud-copilot/iam-simulate');
+      const known = { ...DEFAULT_CONDITIONS, ...conditions };
       const result = await runSimulation(
         {
           request: {
             principal: `arn:aws:iam::111122223333:role/${roleName}`,
             action,
             resource: { resource, accountId: '111122223333' },
-            contextVariables: {},
+            contextVariables: context,
           },
-          identityPolicies: policiesOf(roleName, conditions),
+          identityPolicies: policiesOf(roleName, known),
           serviceControlPolicies: [],
           resourceControlPolicies: [],
           // KMS needs a key policy too: the report key's own, else the default key policy that
@@ -306,6 +316,51 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       ['FinalizeRole', 's3:PutObject', 'arn:aws:s3:::customer-data/k', false],
     ] as const)('%s: %s on %s is %s', async (role, action, resource, expected) => {
       expect(await allowed(role, action, resource)).toBe(expected);
+    });
+
+    it.each([
+      ['ScanRole', 'config/s3scan.config.yml', true],
+      ['ScanRole', 'scans/', false],
+      ['ScanRole', '', false],
+      ['DashboardRole', 'config/s3scan.config.yml', false],
+      ['ScanBucketRole', 'config/s3scan.config.yml', false],
+    ] as const)(
+      'objectAccess none: %s may list the report bucket with prefix "%s": %s (only the config key)',
+      async (role, prefix, expected) => {
+        // Act
+        const result = await allowed(
+          role,
+          's3:ListBucket',
+          REPORTS,
+          { ObjectAccessAll: false, ObjectAccessInventory: false, UseConfigParameter: false },
+          { 's3:prefix': prefix },
+        );
+
+        // Assess
+        expect(result).toBe(expected);
+      },
+    );
+
+    it('without configParameter, no role may read any SSM parameter and no function is told one', async () => {
+      // Act
+      const reads = await Promise.all(
+        ['ScanRole', 'EnumerateRole', 'FinalizeRole'].map((role) =>
+          allowed(
+            role,
+            'ssm:GetParameter',
+            'arn:aws:ssm:us-east-1:111122223333:parameter/s3scan/config',
+          ),
+        ),
+      );
+
+      // Assess
+      expect(reads).toEqual([false, false, false]);
+      const env = template.Resources.ScanLambdaFunction?.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(resolve(env.Variables, names, pseudo, DEFAULT_CONDITIONS)).not.toHaveProperty(
+        'CONFIG_PARAMETER',
+      );
     });
 
     it.each([
@@ -605,4 +660,89 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       ).rejects.toThrow(message);
     },
   );
+
+  describe('with configParameter set (packaged again with --param)', () => {
+    let withParameter: Template;
+    const PARAMETER = 'arn:aws:ssm:us-east-1:111122223333:parameter/s3scan/config';
+
+    beforeAll(() => {
+      const out = mkdtempSync(join(tmpdir(), 's3scan-package-'));
+      execFileSync(
+        join(root, 'node_modules/.bin/osls'),
+        ['package', '--stage', 'ci', '--package', out, '--param', 'configParameter=/s3scan/config'],
+        {
+          cwd: root,
+          stdio: 'pipe',
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            SLS_TELEMETRY_DISABLED: '1',
+            SLS_NOTIFICATIONS_MODE: 'off',
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+          timeout: 120_000,
+        },
+      );
+      withParameter = JSON.parse(
+        readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+      );
+    }, 180_000);
+
+    async function mayRead(roleName: string, resource: string): Promise<boolean> {
+      const { runSimulation } = await import('@cloud-copilot/iam-simulate');
+      const role = withParameter.Resources[roleName]?.Properties as {
+        Policies?: { PolicyName: string; PolicyDocument: unknown }[];
+      };
+      const conditions = { ...DEFAULT_CONDITIONS, UseConfigParameter: true };
+      const result = await runSimulation(
+        {
+          request: {
+            principal: `arn:aws:iam::111122223333:role/${roleName}`,
+            action: 'ssm:GetParameter',
+            resource: { resource, accountId: '111122223333' },
+            contextVariables: {},
+          },
+          identityPolicies: (role.Policies ?? []).map((p) => ({
+            name: p.PolicyName,
+            policy: resolve(p.PolicyDocument as never, names, pseudo, conditions),
+          })),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+      return result.overallResult === 'Allowed';
+    }
+
+    it.each([
+      ['ScanRole', PARAMETER, true],
+      ['EnumerateRole', PARAMETER, true],
+      ['ScanRole', `${PARAMETER}-other`, false],
+      ['ScanRole', 'arn:aws:ssm:us-east-1:111122223333:parameter/s3scan/secrets', false],
+      ['FinalizeRole', PARAMETER, false],
+      ['ScanBucketRole', PARAMETER, false],
+      ['DashboardRole', PARAMETER, false],
+    ] as const)('%s: ssm:GetParameter on %s is %s', async (role, resource, expected) => {
+      expect(await mayRead(role, resource)).toBe(expected);
+    });
+
+    it('tells the scan and enumerate functions the parameter name, and no other function', () => {
+      const conditions = { ...DEFAULT_CONDITIONS, UseConfigParameter: true };
+      const told = Object.entries(withParameter.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .filter(([, r]) => {
+          const env = resolve(
+            (r.Properties.Environment as { Variables: never }).Variables,
+            names,
+            pseudo,
+            conditions,
+          ) as Record<string, unknown>;
+          return env.CONFIG_PARAMETER === '/s3scan/config';
+        })
+        .map(([name]) => name)
+        .sort();
+      expect(told).toEqual(['EnumerateLambdaFunction', 'ScanLambdaFunction']);
+    });
+  });
 });

@@ -132,8 +132,13 @@ export function resolve(
         (_, name: string) => pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`,
       );
   }
-  return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, names, pseudo, conditions)]));
+  // A property whose value is AWS::NoValue is removed, as CloudFormation does.
+  return Object.fromEntries(
+    entries
+      .map(([k, v]) => [k, resolve(v, names, pseudo, conditions)] as const)
+      .filter(([, v]) => v !== NO_VALUE),
+  );
 }
 
-/** What `Ref: AWS::NoValue` resolves to: dropped from lists by {@link resolve}. */
+/** What `Ref: AWS::NoValue` resolves to: dropped from lists and objects by {@link resolve}. */
 export const NO_VALUE = Symbol('AWS::NoValue');
