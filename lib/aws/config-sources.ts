@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../errors.js';
+import { bodyBytes } from './body.js';
 import { errorCode, httpStatus } from './errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
@@ -86,7 +87,7 @@ export class S3ConfigSource implements ConfigSource {
           ...this.owner,
         }),
       );
-      const text = (await object.Body?.transformToString('utf-8')) ?? '';
+      const text = object.Body ? (await bodyBytes(object.Body)).toString('utf8') : '';
       return { kind: 'found', text, version: object.ETag ?? entry.ETag ?? 'unknown' };
     } catch (error) {
       // The SDK names a 304 "NotModified", "304" or nothing at all: the status is what counts.

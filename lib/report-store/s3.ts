@@ -9,6 +9,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { bodyBytes } from '../aws/body.js';
 import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
@@ -51,12 +52,6 @@ export interface S3ReportStoreOptions {
    * pins the key: such a policy also refuses uploads that leave the key to the bucket default.
    */
   kmsKeyArn?: string;
-}
-
-async function bodyText(body: unknown): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -212,7 +207,7 @@ export class S3ReportStore implements ReportStore {
           ...this.owner,
         }),
       );
-      return { body: await bodyText(out.Body), ...(out.ETag ? { etag: out.ETag } : {}) };
+      return { body: await bodyBytes(out.Body), ...(out.ETag ? { etag: out.ETag } : {}) };
     } catch (error) {
       if (errorCode(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
       throw error;

@@ -1,5 +1,6 @@
 import { KMSServiceException } from '@aws-sdk/client-kms';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { SSMServiceException } from '@aws-sdk/client-ssm';
 
 /** `$metadata` as SDK v3 attaches it to every error. */
 export const meta = (httpStatusCode: number) => ({
@@ -61,3 +62,27 @@ export const kmsAccessDenied = (action: string, key: string) =>
     400,
     `User: arn:aws:sts::111122223333:assumed-role/s3scan/scan is not authorized to perform: ${action} on resource: ${key} because no resource-based policy allows the ${action} action`,
   );
+
+/** The 304 a GetObject with a matching If-None-Match gets; the SDK names it "304" (aws-sdk-js-v3#5860). */
+export const s3NotModified = () =>
+  Object.assign(s3Error('304', 304, 'UnknownError'), { Code: undefined, Message: undefined });
+
+/** SSM's answer for a parameter that does not exist: ParameterNotFound, HTTP 400. */
+export function ssmParameterNotFound() {
+  return new SSMServiceException({
+    name: 'ParameterNotFound',
+    $fault: 'client',
+    $metadata: meta(400),
+    message: '',
+  });
+}
+
+/** SSM's AccessDeniedException (HTTP 400), e.g. a role without ssm:GetParameter. */
+export function ssmAccessDenied(arn: string) {
+  return new SSMServiceException({
+    name: 'AccessDeniedException',
+    $fault: 'client',
+    $metadata: meta(400),
+    message: `User: arn:aws:sts::111122223333:assumed-role/s3scan/scan is not authorized to perform: ssm:GetParameter on resource: ${arn} because no identity-based policy allows the ssm:GetParameter action`,
+  });
+}
