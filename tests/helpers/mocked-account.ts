@@ -32,7 +32,7 @@ export const MOCK_ACCOUNT = '111122223333';
 /** SSE-S3 default encryption, as GetBucketEncryption answers it. */
 export const sseS3 = (): Omit<GetBucketEncryptionCommandOutput, '$metadata'> => ({
   ServerSideEncryptionConfiguration: {
-    Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const } }],
   },
 });
 
@@ -41,7 +41,10 @@ export const sseKms = (keyArn: string, bucketKey = true) => ({
   ServerSideEncryptionConfiguration: {
     Rules: [
       {
-        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+        ApplyServerSideEncryptionByDefault: {
+          SSEAlgorithm: 'aws:kms' as const,
+          KMSMasterKeyID: keyArn,
+        },
         BucketKeyEnabled: bucketKey,
       },
     ],

@@ -21,7 +21,7 @@ import { enumerate } from '../../../functions/enumerate.js';
 import { finalize } from '../../../functions/finalize.js';
 import { scanBucket } from '../../../functions/scan-bucket.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
-import { defaultConfig } from '../../../lib/config/config.js';
+import { configFromText, configHash, defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
@@ -184,5 +184,66 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
       scanBucket({ scanId: 'x', bucket: 'b' }, { clients, work, concurrency: 1 }),
     ).rejects.toThrow(/region: is required/);
     expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+  });
+
+  it('applies the config enumerate loaded in every later step, and records it in the summary', async () => {
+    // Prepare
+    const text =
+      'rules:\n  s3-bucket-key-enabled: { enabled: false }\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: beta, reason: private network only, expires: 2099-01-01 }\n';
+    const loaded = configFromText(text, {
+      json: false,
+      describe: 'test config',
+      provenance: { origin: 'ssm', location: 'ssm:/s3scan/config', version: '7' },
+    });
+    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+
+    // Act
+    await enumerate(
+      { scanId: 'sfn-config' },
+      { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
+    );
+    for (const item of (await work('sfn-config').get<unknown[]>('items.json')) ?? [])
+      await scanBucket(item, { clients, work, concurrency: 4 });
+    const published = await finalize(
+      { scanId: 'sfn-config' },
+      { clients, work, store: () => new LocalReportStore(root) },
+    );
+
+    // Assess
+    expect(published.scanId).toBe('sfn-config');
+    const { summary, findings } = await new LocalReportStore(root).readScan('sfn-config');
+    expect(summary.config).toEqual({
+      origin: 'ssm',
+      location: 'ssm:/s3scan/config',
+      version: '7',
+      sha256: configHash(text),
+    });
+    expect(summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    expect(
+      findings.find((f) => f.resource.name === 'beta' && f.ruleId === 's3-bucket-tls-enforced')
+        ?.suppression,
+    ).toMatchObject({ active: true, reason: 'private network only' });
+  });
+
+  it('plans nothing when the config is invalid: enumerate fails before listing the account', async () => {
+    // Act
+    const attempt = enumerate(
+      { scanId: 'sfn-bad' },
+      {
+        clients,
+        work,
+        now: () => new Date(),
+        config: async () => {
+          throw new ConfigError(
+            'the scanner config ssm:/s3scan/config is invalid:\n  tls.minVersion: must be one of 1.2, 1.3',
+          );
+        },
+      },
+    );
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/tls.minVersion/);
+    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+    expect(await work('sfn-bad').get('plan.json')).toBeUndefined();
   });
 });
