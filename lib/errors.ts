@@ -65,11 +65,82 @@ class ReportStoreError extends ScannerError {
   }
 }
 
+/**
+ * A bucket's S3 Inventory cannot be used (none configured, stale, unreadable, malformed):
+ * `code` says which, and the object scan falls back or reports it.
+ */
+class InventoryUnavailableError extends ScannerError {
+  public constructor(
+    public readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'InventoryUnavailableError';
+  }
+}
+
+/** A CSV record that cannot be split: longer than the limit, which means broken quoting. */
+class CsvRecordError extends ScannerError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CsvRecordError';
+  }
+}
+
+/** A dashboard client mistake: the host answers it with this HTTP status and message. */
+class DashboardRequestError extends ScannerError {
+  public constructor(
+    public readonly statusCode: 400 | 404,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DashboardRequestError';
+  }
+}
+
+/**
+ * An AWS answer s3scan turns into an error itself (a HEAD it sent directly, a response missing
+ * a member), shaped like the SDK's errors (`name`, `$fault`, `$metadata`, `code`) so that one
+ * classification reads both.
+ */
+class AwsResponseError extends ScannerError {
+  public readonly $fault: 'client' | 'server';
+  public readonly $metadata: {
+    httpStatusCode?: number;
+    requestId?: string;
+    extendedRequestId?: string;
+  };
+  public readonly code?: string;
+
+  public constructor(
+    message: string,
+    fields: {
+      name: string;
+      fault?: 'client' | 'server';
+      metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+      code?: string;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = fields.name;
+    this.$fault = fields.fault ?? 'client';
+    this.$metadata = fields.metadata ?? {};
+    if (fields.code !== undefined) this.code = fields.code;
+  }
+}
+
 export {
+  AwsResponseError,
   CollectError,
   ConfigError,
   CredentialsError,
+  CsvRecordError,
+  DashboardRequestError,
   EvidenceError,
+  InventoryUnavailableError,
   NoCheckpointError,
   PolicyParseError,
   ReportStoreError,

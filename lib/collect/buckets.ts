@@ -9,6 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { errorCode, httpStatus } from '../aws/errors.js';
+import { AwsResponseError } from '../errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type {
   BucketEvidence,
@@ -73,7 +74,7 @@ const policyRead: BucketRead<string> = {
       abortOption(signal),
     );
     if (typeof out.Policy !== 'string')
-      throw Object.assign(new Error('GetBucketPolicy returned no Policy'), { name: 'EmptyPolicy' });
+      throw new AwsResponseError('GetBucketPolicy returned no Policy', { name: 'EmptyPolicy' });
     return out.Policy;
   },
 };

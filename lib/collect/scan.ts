@@ -640,7 +640,9 @@ async function sweepOne(
       const reason =
         error instanceof InventoryUnavailableError
           ? error
-          : new InventoryUnavailableError(errorCode(error), String((error as Error).message));
+          : new InventoryUnavailableError(errorCode(error), String((error as Error).message), {
+              cause: error,
+            });
       if (objects.mode === 'inventory') {
         const empty = new ObjectAggregator('inventory', objects.versions);
         empty.listFailed(reason.code, reason.message);

@@ -1,17 +1,9 @@
 import type { Finding } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
+import { DashboardRequestError } from '../errors.js';
 import type { IndexEntry, ReportStore, ScanSummaryFile } from '../report-store/types.js';
 
-/** A client mistake: the host answers it with this HTTP status and message. */
-export class DashboardRequestError extends Error {
-  public constructor(
-    public readonly statusCode: 400 | 404,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DashboardRequestError';
-  }
-}
+export { DashboardRequestError };
 
 /** Query parameters of GET /scans/{id}/findings. */
 export interface FindingsQuery {

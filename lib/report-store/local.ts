@@ -74,7 +74,7 @@ export class LocalReportStore implements ReportStore {
     try {
       const index = await this.readIndex();
       if (index?.scans.some((s) => s.scanId === record.summary.scanId)) {
-        throw new Error(
+        throw new ReportStoreError(
           'it is already stored there; stored scans are immutable audit evidence, so a new scan needs a new scan id',
         );
       }
@@ -168,7 +168,7 @@ export class LocalReportStore implements ReportStore {
     try {
       const index = JSON.parse(text) as StoreIndex;
       if (typeof index.latest !== 'string' || !Array.isArray(index.scans))
-        throw new Error('missing latest or scans');
+        throw new ReportStoreError('missing latest or scans');
       return index;
     } catch (error) {
       throw new ReportStoreError(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReportStoreError } from '../errors.js';
 import { safeSegment } from '../evidence/paths.js';
 import type { ObjectSink } from './object-sink.js';
 import { lazyObjectCsv } from './objects-csv.js';
@@ -77,7 +78,8 @@ export async function objectFilesFromChunks(
       chunks: async function* () {
         for (const chunk of chunks) {
           const body = await work.getBytes(chunk);
-          if (!body) throw new Error(`object CSV chunk ${chunk} disappeared from the work area`);
+          if (!body)
+            throw new ReportStoreError(`object CSV chunk ${chunk} disappeared from the work area`);
           yield body;
         }
       },

@@ -145,7 +145,7 @@ export class S3ReportStore implements ReportStore {
           }),
         );
         uploadId = created.UploadId;
-        if (!uploadId) throw new Error('CreateMultipartUpload answered no UploadId');
+        if (!uploadId) throw new ReportStoreError('CreateMultipartUpload answered no UploadId');
       }
       const PartNumber = parts.length + 1;
       const out = await s3.send(
@@ -302,7 +302,7 @@ export class S3ReportStore implements ReportStore {
     try {
       const index = JSON.parse(current.body.toString('utf8')) as StoreIndex;
       if (typeof index.latest !== 'string' || !Array.isArray(index.scans))
-        throw new Error('missing latest or scans');
+        throw new ReportStoreError('missing latest or scans');
       return index;
     } catch (error) {
       throw new ReportStoreError(
@@ -322,7 +322,7 @@ export class S3ReportStore implements ReportStore {
         this.get(`${dir}/findings.ndjson.gz`),
       ]);
       if (!summary || !findings)
-        throw new Error('the scan has no summary.json or findings.ndjson.gz');
+        throw new ReportStoreError('the scan has no summary.json or findings.ndjson.gz');
       return {
         summary: JSON.parse(summary.body.toString('utf8')) as ScanSummaryFile,
         findings: gunzipSync(findings.body)

@@ -3,6 +3,7 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -220,5 +221,26 @@ describe('npm run check:layers (dependency-cruiser, .dependency-cruiser.cjs)', (
       [],
     );
     expect(bundle).not.toMatch(/@cloud-copilot|iam-simulate/);
+  });
+
+  it('keeps every error class in lib/errors.ts, and throws no bare Error in lib/', () => {
+    // Prepare
+    const files = readdirSync(join(root, 'lib'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join('lib', f));
+
+    // Act
+    const offences = files.flatMap((file) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      return [
+        ...[...text.matchAll(/throw new Error\(/g)].map(() => `${file}: throw new Error`),
+        ...(file === 'lib/errors.ts'
+          ? []
+          : [...text.matchAll(/class \w+ extends \w*Error\b/g)].map((m) => `${file}: ${m[0]}`)),
+      ];
+    });
+
+    // Assess
+    expect(offences).toEqual([]);
   });
 });

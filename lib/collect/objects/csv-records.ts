@@ -1,3 +1,5 @@
+import { CsvRecordError } from '../../errors.js';
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
@@ -16,13 +18,7 @@ export interface CsvRecordView {
   escaped: Uint8Array;
 }
 
-/** A record that cannot be split: longer than the limit, which means broken quoting. */
-export class CsvRecordError extends Error {
-  public constructor(message: string) {
-    super(message);
-    this.name = 'CsvRecordError';
-  }
-}
+export { CsvRecordError };
 
 /** The text of field `i` ('' when the record has fewer fields), UTF-8 decoded and unescaped. */
 export function fieldText(view: CsvRecordView, i: number): string {

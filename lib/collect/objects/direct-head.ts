@@ -7,6 +7,7 @@ import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../aws/timeouts.js';
+import { AwsResponseError } from '../../errors.js';
 import { noteAttempt } from '../attempts.js';
 import type { HeadOutputLike } from './classify.js';
 
@@ -65,10 +66,10 @@ function headError(status: number, headers: IncomingHttpHeaders): Error {
   // HEAD answers carry no body, so no error code: the SDK names them by status, except the
   // modeled 404 NotFound (aws-facts.md section 1.3). Classification reads the status only.
   const name = status === 404 ? 'NotFound' : String(status);
-  return Object.assign(new Error(`HeadObject answered HTTP ${status}`), {
+  const error = new AwsResponseError(`HeadObject answered HTTP ${status}`, {
     name,
-    $fault: status >= 500 ? 'server' : 'client',
-    $metadata: {
+    fault: status >= 500 ? 'server' : 'client',
+    metadata: {
       httpStatusCode: status,
       ...(typeof headers['x-amz-request-id'] === 'string'
         ? { requestId: headers['x-amz-request-id'] }
@@ -77,10 +78,10 @@ function headError(status: number, headers: IncomingHttpHeaders): Error {
         ? { extendedRequestId: headers['x-amz-id-2'] }
         : {}),
     },
-    ...(typeof headers['x-amz-bucket-region'] === 'string'
-      ? { BucketRegion: headers['x-amz-bucket-region'] }
-      : {}),
   });
+  return typeof headers['x-amz-bucket-region'] === 'string'
+    ? Object.assign(error, { BucketRegion: headers['x-amz-bucket-region'] })
+    : error;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -307,7 +308,7 @@ export async function directHeadObject(
     const limits = timeouts();
     return new Promise((resolve, reject) => {
       const timedOut = (what: string, ms: number) =>
-        Object.assign(new Error(`HeadObject ${what} after ${ms} ms`), {
+        new AwsResponseError(`HeadObject ${what} after ${ms} ms`, {
           name: 'TimeoutError',
           code: 'TimeoutError',
         });

@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { errorCode, httpStatus } from '../../aws/errors.js';
+import { InventoryUnavailableError } from '../../errors.js';
 import type { ObjectObservation } from '../../evidence/object-observation.js';
 import type {
   InventoryConfiguration,
@@ -48,15 +49,7 @@ export interface InventoryChoice {
 }
 
 /** Why a bucket's inventory could not be used; `auto` falls back to sampling on these. */
-export class InventoryUnavailableError extends Error {
-  public constructor(
-    public readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InventoryUnavailableError';
-  }
-}
+export { InventoryUnavailableError };
 
 /** Inventory `EncryptionStatus` values to s3scan's types; anything new is "encrypted, unknown type". */
 const STATUS: Record<string, ObjectEncryptionType> = {
@@ -171,7 +164,11 @@ async function getObjectStream(
   const out = await limit(() =>
     s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), abortOption(signal)),
   );
-  if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  if (!out.Body)
+    throw new InventoryUnavailableError(
+      'InventoryFileUnreadable',
+      `s3://${bucket}/${key} has no body`,
+    );
   return out.Body as Readable;
 }
 
@@ -390,6 +387,7 @@ export async function readInventory(options: {
     throw new InventoryUnavailableError(
       'InventoryManifestInvalid',
       `s3://${bucket}/${choice.manifestKey} is not JSON: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   const format = String(manifest.fileFormat).toUpperCase();
@@ -425,6 +423,7 @@ export async function readInventory(options: {
       throw new InventoryUnavailableError(
         'InventoryFileUnreadable',
         `s3://${bucket}/${file.key}: ${errorCode(error)}: ${(error as Error).message}`,
+        { cause: error },
       );
     }
     const md5 = hash.digest('hex');

@@ -1,0 +1,56 @@
+import { createError } from '@middy/util';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { ReportStore } from '../report-store/types.js';
+import { DashboardRequestError, getFindings, getSummary, listScans } from './api.js';
+
+/** An HTTP API (payload 2.0) request, with the router's path parameters. */
+export type DashboardEvent = APIGatewayProxyEventV2 & {
+  pathParameters?: Record<string, string | undefined>;
+};
+
+/** A JSON answer that no cache keeps (findings are not for shared caches). */
+export function json(body: unknown): APIGatewayProxyResultV2 {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Client mistakes become 4xx with their message; anything else a plain 500 (http-error-handler). */
+async function answer(work: () => Promise<unknown>): Promise<APIGatewayProxyResultV2> {
+  try {
+    return json(await work());
+  } catch (error) {
+    if (error instanceof DashboardRequestError) throw createError(error.statusCode, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The dashboard's HTTP routes over any report store, in the API Gateway v2 event shape that
+ * middy's router takes: the Lambda serves them behind the JWT authorizer (the S3 store), and
+ * the coming local server serves the same routes over a local folder.
+ */
+export function dashboardRoutes(store: () => ReportStore) {
+  const scanId = (event: DashboardEvent) => event.pathParameters?.id ?? '';
+  return [
+    {
+      method: 'GET' as const,
+      path: '/scans',
+      handler: (event: DashboardEvent) =>
+        answer(() => listScans(store(), event.queryStringParameters ?? {})),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/summary',
+      handler: (event: DashboardEvent) => answer(() => getSummary(store(), scanId(event))),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/findings',
+      handler: (event: DashboardEvent) =>
+        answer(() => getFindings(store(), scanId(event), event.queryStringParameters ?? {})),
+    },
+  ];
+}
