@@ -1,0 +1,61 @@
+import type { BucketEvidence } from '../evidence/types.js';
+import type { ObjectSink } from '../report-store/object-sink.js';
+import type { AwsClients } from './clients.js';
+import type { HeadTransport } from './objects/direct-head.js';
+
+/** Progress of a running collection, for the CLI's progress line. */
+export interface CollectProgress {
+  done: number;
+  total: number;
+  /** Buckets with at least one probe that was denied or failed. */
+  errors: number;
+}
+
+/** What to collect, and how. */
+export interface CollectOptions {
+  clients: AwsClients;
+  /** Maximum AWS calls in flight. */
+  concurrency: number;
+  scanId: string;
+  scanTime: Date;
+  toolVersion: string;
+  /** Bucket names or globs; all buckets when empty. */
+  buckets?: string[];
+  /** Regions to keep; all when empty. */
+  regions?: string[];
+  onProgress?: (progress: CollectProgress) => void;
+  signal?: AbortSignal;
+  /** Object-level scanning; bucket-level only when absent. */
+  objects?: ObjectScanOptions;
+}
+
+/** How to scan objects. */
+export interface ObjectScanOptions {
+  /** `auto`: inventory when a fresh delivery with EncryptionStatus exists, else `sample`. */
+  mode: 'sample' | 'full' | 'inventory' | 'auto';
+  /** The newest inventory delivery may be at most this old (default 8 days). */
+  maxInventoryAgeDays?: number;
+  versions: boolean;
+  sampleSize: number;
+  /** HEADs in flight per key prefix (default 100; S3 serves 5,500 HEAD/s per prefix). */
+  prefixConcurrency?: number;
+  /** `direct` (default) signs HEADs itself at a fifth of the SDK's CPU; `sdk` uses s3.send. */
+  headTransport?: HeadTransport;
+  /** Buckets swept at the same time (each holds up to three listing pages in memory). */
+  bucketConcurrency?: number;
+  sinkFor?: (bucket: BucketEvidence) => ObjectSink | undefined;
+}
+
+/** How a collection went: calls, attempts and failures. */
+export type CollectStats = {
+  /** Logical calls (one per SDK `send` or direct HEAD, whatever its retries). */
+  s3Calls: number;
+  kmsCalls: number;
+  stsCalls: number;
+  /** HTTP requests really sent, retries included. */
+  httpAttempts: number;
+  /** Attempts beyond the first of each call: what the faults cost. */
+  retries: number;
+  bucketsWithErrors: number;
+  kmsKeys: number;
+};
