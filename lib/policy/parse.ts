@@ -79,23 +79,25 @@ const MAX_POLICY_DEPTH = 64;
  * once past the limit, so a hostile 100,000-level document costs no recursion and no parse.
  */
 function nestingDepth(text: string): number {
+  // The regex engine drops the strings (an unterminated one runs to the end) and everything
+  // but brackets; only the brackets are walked. Same answer as a character loop, a fraction
+  // of the time on a megabyte of hostile input.
+  const brackets = text.replace(JSON_STRINGS, '').replace(NOT_BRACKETS, '');
   let depth = 0;
   let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++;
-      else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x7b || ch === 0x5b) {
+  for (let i = 0; i < brackets.length; i++) {
+    const ch = brackets.charCodeAt(i);
+    if (ch === 0x7b || ch === 0x5b) {
       depth++;
       if (depth > deepest) deepest = depth;
       if (deepest > MAX_POLICY_DEPTH) return deepest;
-    } else if (ch === 0x7d || ch === 0x5d) depth--;
+    } else depth--;
   }
   return deepest;
 }
+
+const JSON_STRINGS = /"(?:[^"\\]|\\[\s\S])*"?/g;
+const NOT_BRACKETS = /[^[\]{}]+/g;
 
 /** AWS's size limit for a bucket policy (20 KB). */
 export const MAX_POLICY_BYTES = 20 * 1024;
