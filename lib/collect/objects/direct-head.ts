@@ -206,6 +206,168 @@ function retryType(status: number | undefined, error?: unknown): ErrorType | und
     : undefined;
 }
 
+/** Where and how a bucket's HEADs go, as the SDK's endpoint rules resolved it. */
+interface HeadEndpoint {
+  url: URL;
+  signer: HeadSigner;
+  /** Headers the endpoint rules add (lower-cased), signed with the rest. */
+  headers: Record<string, string>;
+}
+
+/**
+ * The SDK's own endpoint resolution, as its endpoint middleware runs it for HeadObject: the
+ * client's endpoint option, AWS_ENDPOINT_URL(_S3), a profile's endpoint_url or services
+ * section, FIPS, dual-stack, path style and the bucket-name rules all apply. Undefined when
+ * the rules refuse the bucket (the SDK then reports that per call) or the endpoint needs a
+ * signer other than SigV4 (S3 Express session auth, SigV4a).
+ */
+async function resolveHeadEndpoint(
+  s3: S3Client,
+  bucket: string,
+): Promise<HeadEndpoint | undefined> {
+  let endpoint: Awaited<ReturnType<typeof getEndpointFromInstructions>>;
+  try {
+    endpoint = await getEndpointFromInstructions(
+      { Bucket: bucket, Key: 'k' },
+      HeadObjectCommand as never,
+      s3.config as never,
+    );
+  } catch {
+    return undefined;
+  }
+  const scheme = (endpoint.properties?.authSchemes as { name?: string }[] | undefined)?.[0] as
+    | { name?: string; signingName?: string; signingRegion?: string }
+    | undefined;
+  if (scheme?.name !== 'sigv4') return undefined;
+  const url = new URL(String(endpoint.url));
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const signer = new HeadSigner(
+    s3.config.credentials,
+    scheme.signingRegion ?? (await s3.config.region()),
+    scheme.signingName ?? 's3',
+    s3.config.sha256,
+  );
+  const headers = Object.fromEntries(
+    Object.entries((endpoint.headers ?? {}) as Record<string, string[]>).map(([k, v]) => [
+      k.toLowerCase(),
+      v.join(','),
+    ]),
+  );
+  return { url, signer, headers };
+}
+
+/** The client's own timeouts (its handler resolves them on its first call, the listing). */
+function clientTimeouts(s3: S3Client): { connect: number; request: number } {
+  const handler = s3.config.requestHandler as {
+    httpHandlerConfigs?: () => { connectionTimeout?: number; requestTimeout?: number };
+  };
+  const configured = handler.httpHandlerConfigs?.() ?? {};
+  return {
+    connect: configured.connectionTimeout || DEFAULT_CONNECT_TIMEOUT_MS,
+    request: configured.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
+/** A HEAD ready to send: its path and query, and the SigV4-signed headers. */
+async function signedHead(options: {
+  s3: S3Client;
+  endpoint: HeadEndpoint;
+  owner: string;
+  request: HeadRequest;
+}): Promise<{ path: string; headers: Record<string, string> }> {
+  const { s3, endpoint, owner, request } = options;
+  const basePath = endpoint.url.pathname.endsWith('/')
+    ? endpoint.url.pathname
+    : `${endpoint.url.pathname}/`;
+  // The same encoding as the SDK's greedy {Key+} label: each segment, slashes kept.
+  const path =
+    basePath +
+    request.key
+      .split('/')
+      .map((segment) => extendedEncodeURIComponent(segment))
+      .join('/');
+  const query: Record<string, string> =
+    request.versionId !== undefined ? { versionId: request.versionId } : {};
+  const headers = await endpoint.signer.sign(
+    path,
+    query,
+    {
+      ...endpoint.headers,
+      host: endpoint.url.host,
+      'x-amz-content-sha256': EMPTY_SHA256,
+      'x-amz-expected-bucket-owner': owner,
+    },
+    new Date(Date.now() + (s3.config.systemClockOffset ?? 0)),
+  );
+  const search =
+    request.versionId !== undefined
+      ? `?versionId=${extendedEncodeURIComponent(request.versionId)}`
+      : '';
+  return { path: path + search, headers };
+}
+
+/**
+ * One HTTP exchange over a keep-alive socket, every phase bounded: connecting, silence on the
+ * socket, and the whole answer (a server that trickles bytes cannot hold it).
+ */
+function sendHead(options: {
+  s3: S3Client;
+  url: URL;
+  path: string;
+  headers: Record<string, string>;
+  signal: AbortSignal | undefined;
+}): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  const { s3, url, path, headers, signal } = options;
+  const agent = url.protocol === 'https:' ? agentsOf(s3).https : agentsOf(s3).http;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const limits = clientTimeouts(s3);
+  const timedOut = (what: string, ms: number) =>
+    new AwsResponseError(`HeadObject ${what} after ${ms} ms`, {
+      name: 'TimeoutError',
+      code: 'TimeoutError',
+    });
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      {
+        agent,
+        method: 'HEAD',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path,
+        headers: { ...headers, 'user-agent': 's3scan direct-head' },
+        ...(signal ? { signal } : {}),
+        // Socket inactivity: no answer, or an answer that stalls.
+        timeout: limits.request,
+      },
+      (response) => {
+        response.resume();
+        response.once('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers }),
+        );
+        response.once('error', reject);
+      },
+    );
+    const deadline = setTimeout(
+      () => outgoing.destroy(timedOut('got no complete answer', limits.request)),
+      limits.request,
+    );
+    outgoing.once('close', () => clearTimeout(deadline));
+    outgoing.once('socket', (socket) => {
+      if (!socket.connecting) return;
+      const connectTimer = setTimeout(
+        () => outgoing.destroy(timedOut('could not connect', limits.connect)),
+        limits.connect,
+      );
+      socket.once('connect', () => clearTimeout(connectTimer));
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+    outgoing.once('timeout', () => outgoing.destroy(timedOut('got no answer', limits.request)));
+    outgoing.once('error', reject);
+    outgoing.end();
+  });
+}
+
 /**
  * HeadObject signed with the client's own SigV4 signer inputs (credentials provider,
  * endpoint rules, clock offset, adaptive retry strategy) and sent straight over a keep-alive
@@ -223,137 +385,19 @@ export async function directHeadObject(
   owner: string,
 ): Promise<HeadObjectFn | undefined> {
   if (s3.send !== UNWRAPPED_SEND || typeof s3.config?.endpointProvider !== 'function') return;
-  let endpoint: Awaited<ReturnType<typeof getEndpointFromInstructions>>;
-  try {
-    // The SDK's own resolution, as its endpoint middleware runs it for HeadObject: the
-    // client's endpoint option, AWS_ENDPOINT_URL(_S3), a profile's endpoint_url or services
-    // section, FIPS, dual-stack, path style and the bucket-name rules all apply.
-    endpoint = await getEndpointFromInstructions(
-      { Bucket: bucket, Key: 'k' },
-      HeadObjectCommand as never,
-      s3.config as never,
-    );
-  } catch {
-    // Endpoint rules reject some names and settings; the SDK then reports that per call.
-    return;
-  }
-  const scheme = (endpoint.properties?.authSchemes as { name?: string }[] | undefined)?.[0] as
-    | { name?: string; signingName?: string; signingRegion?: string }
-    | undefined;
-  if (scheme?.name !== 'sigv4') return;
-  const url = new URL(String(endpoint.url));
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return;
-  const signer = new HeadSigner(
-    s3.config.credentials,
-    scheme.signingRegion ?? (await s3.config.region()),
-    scheme.signingName ?? 's3',
-    s3.config.sha256,
-  );
-  const configured = await s3.config.retryStrategy();
+  const endpoint = await resolveHeadEndpoint(s3, bucket);
+  if (!endpoint) return;
+  const retryStrategy = await s3.config.retryStrategy();
   // A legacy (v1) custom strategy cannot be driven from outside the middleware stack.
-  if (!('acquireInitialRetryToken' in configured)) return;
-  const retryStrategy = configured;
-  const agent = url.protocol === 'https:' ? agentsOf(s3).https : agentsOf(s3).http;
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  const port = url.port ? Number(url.port) : undefined;
-  const endpointHeaders = Object.fromEntries(
-    Object.entries((endpoint.headers ?? {}) as Record<string, string[]>).map(([k, v]) => [
-      k.toLowerCase(),
-      v.join(','),
-    ]),
-  );
+  if (!('acquireInitialRetryToken' in retryStrategy)) return;
 
-  // The client's own timeouts (its handler resolves them on its first call, the listing).
-  const timeouts = () => {
-    const handler = s3.config.requestHandler as {
-      httpHandlerConfigs?: () => { connectionTimeout?: number; requestTimeout?: number };
-    };
-    const configured = handler.httpHandlerConfigs?.() ?? {};
-    return {
-      connect: configured.connectionTimeout || DEFAULT_CONNECT_TIMEOUT_MS,
-      request: configured.requestTimeout || DEFAULT_REQUEST_TIMEOUT_MS,
-    };
-  };
-
-  const once = async (
-    request: HeadRequest,
-    signal: AbortSignal | undefined,
-  ): Promise<{ status: number; headers: IncomingHttpHeaders }> => {
+  const once = async (request: HeadRequest, signal: AbortSignal | undefined) => {
     noteAttempt(s3);
-    // The same encoding as the SDK's greedy {Key+} label: each segment, slashes kept.
-    const path =
-      basePath +
-      request.key
-        .split('/')
-        .map((segment) => extendedEncodeURIComponent(segment))
-        .join('/');
-    const query: Record<string, string> =
-      request.versionId !== undefined ? { versionId: request.versionId } : {};
-    const signed = await signer.sign(
-      path,
-      query,
-      {
-        ...endpointHeaders,
-        host: url.host,
-        'x-amz-content-sha256': EMPTY_SHA256,
-        'x-amz-expected-bucket-owner': owner,
-      },
-      new Date(Date.now() + (s3.config.systemClockOffset ?? 0)),
-    );
-    const search =
-      request.versionId !== undefined
-        ? `?versionId=${extendedEncodeURIComponent(request.versionId)}`
-        : '';
-    const limits = timeouts();
-    return new Promise((resolve, reject) => {
-      const timedOut = (what: string, ms: number) =>
-        new AwsResponseError(`HeadObject ${what} after ${ms} ms`, {
-          name: 'TimeoutError',
-          code: 'TimeoutError',
-        });
-      const outgoing = send(
-        {
-          agent,
-          method: 'HEAD',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          ...(port !== undefined ? { port } : {}),
-          path: path + search,
-          headers: { ...signed, 'user-agent': 's3scan direct-head' },
-          ...(signal ? { signal } : {}),
-          // Socket inactivity: no answer, or an answer that stalls.
-          timeout: limits.request,
-        },
-        (response) => {
-          response.resume();
-          response.once('end', () =>
-            resolve({ status: response.statusCode ?? 0, headers: response.headers }),
-          );
-          response.once('error', reject);
-        },
-      );
-      // The whole exchange is bounded too, so a server that trickles bytes cannot hold it.
-      const deadline = setTimeout(
-        () => outgoing.destroy(timedOut('got no complete answer', limits.request)),
-        limits.request,
-      );
-      outgoing.once('close', () => clearTimeout(deadline));
-      outgoing.once('socket', (socket) => {
-        if (!socket.connecting) return;
-        const connectTimer = setTimeout(
-          () => outgoing.destroy(timedOut('could not connect', limits.connect)),
-          limits.connect,
-        );
-        socket.once('connect', () => clearTimeout(connectTimer));
-        socket.once('close', () => clearTimeout(connectTimer));
-      });
-      outgoing.once('timeout', () => outgoing.destroy(timedOut('got no answer', limits.request)));
-      outgoing.once('error', reject);
-      outgoing.end();
-    });
+    const { path, headers } = await signedHead({ s3, endpoint, owner, request });
+    return sendHead({ s3, url: endpoint.url, path, headers, signal });
   };
 
+  // The response mapping and the client's retry strategy, as the SDK's retry middleware does.
   return async (request, signal) => {
     let token = await retryStrategy.acquireInitialRetryToken('s3');
     for (;;) {
