@@ -87,16 +87,20 @@ describe('Dashboard API', () => {
     );
     const body = JSON.parse(response.body);
 
-    // Assess
-    expect(body.total).toBeGreaterThan(0);
-    expect(
-      body.findings.every(
-        (f: { status: string; severity: string; resource: { name: string } }) =>
-          f.status === 'FAIL' &&
-          ['high', 'critical'].includes(f.severity) &&
-          f.resource.name === 'b1',
-      ),
-    ).toBe(true);
+    // Assess: exactly the stored findings that meet every filter, no more, no fewer.
+    const stored = (await store.readScan('scan-b')).findings;
+    const expected = stored.filter(
+      (f) =>
+        f.status === 'FAIL' &&
+        ['high', 'critical'].includes(f.severity) &&
+        f.resource.name === 'b1',
+    );
+    expect(expected.length).toBeGreaterThan(1);
+    expect(expected.length).toBeLessThan(stored.length / 2);
+    expect(body.total).toBe(expected.length);
+    expect(body.findings.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(
+      expected.map((f) => f.fingerprint),
+    );
     const byRule = JSON.parse(
       (
         await request(
