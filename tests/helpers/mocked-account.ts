@@ -59,6 +59,8 @@ export interface MockedBucket {
   /** The policy document (serialised as AWS returns it), or an Error. */
   policy?: object | Error;
   versioning?: { Status?: 'Enabled' | 'Suspended' } | Error;
+  /** ListBucketInventoryConfigurations' list (none by default). */
+  inventoryConfigurations?: object[];
 }
 
 /** A KMS key of the mocked account. */
@@ -72,12 +74,18 @@ export interface MockedKey {
 /** Answers every call of one account; reset the stubs in afterEach as usual. */
 export function mockAccount(
   stubs: { s3: Stub<S3Client>; sts: Stub<STSClient>; kms?: Stub<KMSClient> },
-  account: { accountId?: string; buckets: MockedBucket[]; keys?: MockedKey[] },
+  account: {
+    accountId?: string;
+    /** The role session the caller is (its ARN ends with it). */
+    session?: string;
+    buckets: MockedBucket[];
+    keys?: MockedKey[];
+  },
 ): void {
   const accountId = account.accountId ?? MOCK_ACCOUNT;
   stubs.sts.on(GetCallerIdentityCommand).resolves({
     Account: accountId,
-    Arn: `arn:aws:sts::${accountId}:assumed-role/s3scan/scan`,
+    Arn: `arn:aws:sts::${accountId}:assumed-role/s3scan/${account.session ?? 'scan'}`,
     UserId: 'AROAEXAMPLE:scan',
   });
   stubs.s3.on(ListBucketsCommand).resolves({
@@ -112,9 +120,12 @@ export function mockAccount(
       stubs.s3.on(GetBucketVersioningCommand, { Bucket: bucket.name }),
       bucket.versioning ?? {},
     );
-    stubs.s3
-      .on(ListBucketInventoryConfigurationsCommand, { Bucket: bucket.name })
-      .resolves({ IsTruncated: false });
+    stubs.s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: bucket.name }).resolves({
+      IsTruncated: false,
+      ...(bucket.inventoryConfigurations
+        ? { InventoryConfigurationList: bucket.inventoryConfigurations as never }
+        : {}),
+    });
   }
   for (const key of account.keys ?? []) {
     const keyId = key.arn.split('/').pop() ?? key.arn;

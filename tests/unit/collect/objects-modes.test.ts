@@ -1,24 +1,18 @@
 import { Readable } from 'node:stream';
 import {
-  GetBucketEncryptionCommand,
-  GetBucketPolicyCommand,
-  GetBucketPolicyStatusCommand,
-  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListBucketInventoryConfigurationsCommand,
-  ListBucketsCommand,
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { collectEvidence } from '../../../lib/collect/scan.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
-import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 import { inventoryCsvGz, manifest } from '../../helpers/inventory.js';
+import { mockAccount } from '../../helpers/mocked-account.js';
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
@@ -55,32 +49,17 @@ const plaintextRows = [
 
 describe('Object modes inventory and auto', () => {
   beforeEach(() => {
-    sts.on(GetCallerIdentityCommand).resolves({
-      Account: '111122223333',
-      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/cli',
-    });
-    s3.on(ListBucketsCommand).resolves({
-      Buckets: ['good', 'broken', 'none'].map((Name) => ({ Name, BucketRegion: 'us-east-1' })),
-    });
-    s3.on(GetBucketEncryptionCommand).resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    mockAccount(
+      { s3, sts },
+      {
+        session: 'cli',
+        buckets: [
+          { name: 'good', inventoryConfigurations: [inventoryConfig] },
+          { name: 'broken', inventoryConfigurations: [inventoryConfig] },
+          { name: 'none' },
+        ],
       },
-    });
-    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketVersioningCommand).resolves({});
-    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'none' }).resolves({
-      IsTruncated: false,
-    });
-    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'good' }).resolves({
-      IsTruncated: false,
-      InventoryConfigurationList: [inventoryConfig],
-    });
-    s3.on(ListBucketInventoryConfigurationsCommand, { Bucket: 'broken' }).resolves({
-      IsTruncated: false,
-      InventoryConfigurationList: [inventoryConfig],
-    });
+    );
     s3.on(ListObjectsV2Command, { Bucket: 'dest' }).callsFake((input: { Prefix: string }) => ({
       CommonPrefixes: [{ Prefix: `${input.Prefix}2026-10-31T01-00Z/` }],
     }));

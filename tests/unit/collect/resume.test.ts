@@ -1,21 +1,11 @@
-import {
-  GetBucketEncryptionCommand,
-  GetBucketPolicyCommand,
-  GetBucketPolicyStatusCommand,
-  GetBucketVersioningCommand,
-  HeadObjectCommand,
-  ListBucketInventoryConfigurationsCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { collectEvidence, resumeCollection } from '../../../lib/collect/scan.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
-import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+import { mockAccount } from '../../helpers/mocked-account.js';
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
@@ -30,22 +20,10 @@ let controller = new AbortController();
 
 describe('Scan checkpoint and resume', () => {
   beforeEach(() => {
-    sts.on(GetCallerIdentityCommand).resolves({
-      Account: '111122223333',
-      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/cli',
-    });
-    s3.on(ListBucketsCommand).resolves({
-      Buckets: ['alpha', 'beta', 'gamma'].map((Name) => ({ Name, BucketRegion: 'us-east-1' })),
-    });
-    s3.on(GetBucketEncryptionCommand).resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-      },
-    });
-    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketVersioningCommand).resolves({});
-    s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+    mockAccount(
+      { s3, sts },
+      { session: 'cli', buckets: ['alpha', 'beta', 'gamma'].map((name) => ({ name })) },
+    );
     s3.on(ListObjectsV2Command).callsFake(
       (input: { Bucket: string; ContinuationToken?: string }) => {
         const start = Number(input.ContinuationToken ?? 0);

@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   GetBucketEncryptionCommand,
-  GetBucketPolicyCommand,
-  GetBucketPolicyStatusCommand,
-  GetBucketVersioningCommand,
   HeadObjectCommand,
-  ListBucketInventoryConfigurationsCommand,
-  ListBucketsCommand,
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -27,7 +22,7 @@ import { defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
-import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+import { mockAccount } from '../../helpers/mocked-account.js';
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
@@ -53,25 +48,10 @@ async function completed(answer: Promise<unknown>): Promise<ScanOutput> {
 
 describe('Function: scan', () => {
   beforeEach(() => {
-    sts.on(GetCallerIdentityCommand).resolves({
-      Account: '111122223333',
-      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/fn',
-    });
-    s3.on(ListBucketsCommand).resolves({
-      Buckets: [
-        { Name: 'b1', BucketRegion: 'us-east-1' },
-        { Name: 'b2', BucketRegion: 'eu-west-1' },
-      ],
-    });
-    s3.on(GetBucketEncryptionCommand).resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-      },
-    });
-    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketVersioningCommand).resolves({});
-    s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+    mockAccount(
+      { s3, sts },
+      { session: 'fn', buckets: [{ name: 'b1' }, { name: 'b2', region: 'eu-west-1' }] },
+    );
   });
   afterEach(() => {
     s3.reset();

@@ -2,18 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
-import {
-  GetBucketEncryptionCommand,
-  GetBucketPolicyCommand,
-  GetBucketPolicyStatusCommand,
-  GetBucketVersioningCommand,
-  HeadObjectCommand,
-  ListBucketInventoryConfigurationsCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +15,7 @@ import { configFromText, configHash, defaultConfig } from '../../../lib/config/c
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
-import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+import { mockAccount, sseKms } from '../../helpers/mocked-account.js';
 
 const s3 = mockClient(S3Client);
 const kms = mockClient(KMSClient);
@@ -50,27 +40,14 @@ const clients = () =>
 describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), finalize', () => {
   beforeEach(() => {
     areas.clear();
-    sts.on(GetCallerIdentityCommand).resolves({
-      Account: '111122223333',
-      Arn: 'arn:aws:sts::111122223333:assumed-role/s3scan/sfn',
-    });
-    s3.on(ListBucketsCommand).resolves({
-      Buckets: ['alpha', 'beta', 'broken'].map((Name) => ({ Name, BucketRegion: 'us-east-1' })),
-    });
-    s3.on(GetBucketEncryptionCommand).resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [
-          {
-            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY },
-            BucketKeyEnabled: true,
-          },
-        ],
+    mockAccount(
+      { s3, sts, kms },
+      {
+        session: 'sfn',
+        buckets: ['alpha', 'beta', 'broken'].map((name) => ({ name, encryption: sseKms(KEY) })),
+        keys: [{ arn: KEY }],
       },
-    });
-    s3.on(GetBucketPolicyCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
-    s3.on(GetBucketVersioningCommand).resolves({});
-    s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+    );
     s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
       const start = Number(input.ContinuationToken ?? 0);
       const keys = Array.from({ length: 2500 }, (_, i) => `k${String(i).padStart(5, '0')}`).slice(
@@ -89,10 +66,6 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
       if (heads === abortAt) controller.abort(new Error('Lambda timeout approaching'));
       return { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KEY, BucketKeyEnabled: true };
     });
-    kms.on(DescribeKeyCommand).resolves({
-      KeyMetadata: { KeyId: 'k', Arn: KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' },
-    });
-    kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
   });
   afterEach(() => {
     s3.reset();
