@@ -87,18 +87,21 @@ export async function storeAndEmit(
     ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
     ...(request.scanId ? { scanId: request.scanId } : {}),
   });
-  return printStored(io, findings, summary, request.output, report, store);
+  return printStored(io, { findings, summary, output: request.output, report, store });
 }
 
 /** Prints a stored scan and says where it went. */
 export function printStored(
   io: CliIo,
-  findings: Finding[],
-  summary: ScanSummaryFile,
-  output: OutputOptions,
-  report: string | undefined,
-  store: LocalReportStore,
+  scan: {
+    findings: Finding[];
+    summary: ScanSummaryFile;
+    output: OutputOptions;
+    report: string | undefined;
+    store: LocalReportStore;
+  },
 ): number {
+  const { findings, summary, output, report, store } = scan;
   const code = emit(io, findings, summary, output);
   io.stderr(`Report written to ${report} (index: ${store.describe()}/index.json)\n`);
   return code;
