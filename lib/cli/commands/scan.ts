@@ -145,7 +145,15 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
           setExit(EXIT.interrupted);
           return;
         }
-        setExit(printStored(io, outcome.findings, outcome.summary, options, outcome.report, store));
+        setExit(
+          printStored(io, {
+            findings: outcome.findings,
+            summary: outcome.summary,
+            output: options,
+            report: outcome.report,
+            store,
+          }),
+        );
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
