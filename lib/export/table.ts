@@ -108,5 +108,22 @@ function summaryLines(summary: EvaluationSummary, all: boolean): string[] {
   }
   if (summary.disabledRules.length > 0)
     lines.push(`  disabled rules: ${summary.disabledRules.join(', ')}`);
+  // A stored scan says which config judged it: the auditor's first question.
+  const config = (summary as EvaluationSummary & { config?: ConfigLine }).config;
+  if (config) lines.push(`  config: ${describeConfig(config)}`);
   return lines;
+}
+
+/** The part of a summary's `config` the table shows. */
+interface ConfigLine {
+  origin: string;
+  location?: string;
+  sha256?: string;
+}
+
+function describeConfig(config: ConfigLine): string {
+  const where = sanitiseForTerminal(config.location ?? '');
+  if (config.origin === 'default')
+    return where ? `defaults (no config at ${where})` : 'defaults (no config file)';
+  return `${where} (sha256 ${config.sha256?.slice(0, 12) ?? 'unknown'})`;
 }

@@ -187,4 +187,28 @@ describe('Table and renderFindings', () => {
     expect(text).toContain(`PASS ${summary.byStatus.PASS}`);
     expect(text).toContain(tlsFail.message);
   });
+
+  it('names the config a stored scan was judged with, or the defaults and where none was found', () => {
+    // Prepare
+    const fromFile = {
+      ...summary,
+      config: { origin: 'file', location: '/etc/s3scan.yml', sha256: 'ab'.repeat(32) },
+    };
+    const defaults = {
+      ...summary,
+      config: { origin: 'default', location: 's3://reports/config/s3scan.config.yml' },
+    };
+
+    // Act
+    const withFile = renderFindings('summary', findings, fromFile, { toolVersion: '0.1.0' });
+    const withDefaults = renderFindings('table', findings, defaults, { toolVersion: '0.1.0' });
+    const unstored = renderFindings('summary', findings, summary, { toolVersion: '0.1.0' });
+
+    // Assess
+    expect(withFile).toContain('  config: /etc/s3scan.yml (sha256 abababababab)\n');
+    expect(withDefaults).toContain(
+      '  config: defaults (no config at s3://reports/config/s3scan.config.yml)\n',
+    );
+    expect(unstored).not.toContain('config:');
+  });
 });
