@@ -238,4 +238,66 @@ describe('Rules: the rarer verdicts', () => {
         'Bucket b has a default of unknown type "aws:future", so object strength cannot be compared.',
     });
   });
+
+  it('s3-bucket-kms-key-same-account reads the owner from DescribeKey when the default names a bare key id', () => {
+    // Prepare: the bucket default names the key by id; DescribeKey says another account owns it.
+    const foreign = KEY_ARN.replace(ACCOUNT, '444455556666');
+    const bucket = bucketEvidence('b', {
+      ...kmsEncryption('1234abcd-12ab-34cd-56ef-1234567890ab'),
+      defaultKmsKeyRef: KEY_ARN,
+    });
+
+    // Act
+    const outcome = runRule(kmsKeySameAccount, bucket, [
+      keyEvidence(KEY_ARN, { describe: { ok: keyMetadata(foreign) } }),
+    ]);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAIL', details: { keyAccount: '444455556666' } });
+  });
+
+  it('s3-bucket-sse-c-blocked lists only the SSE-C gaps of a policy that leaves other verdicts open too', () => {
+    // Prepare: an Allow-only policy leaves TLS and SSE-C open alike.
+    const allowOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::b/*',
+        },
+      ],
+    });
+
+    // Act
+    const outcome = runRule(sseCBlocked, bucketEvidence('b', { policy: { ok: allowOnly } }));
+
+    // Assess
+    const gaps = (outcome.details as { gaps: { verdict: string }[] }).gaps;
+    expect(outcome.status).toBe('FAIL');
+    expect(gaps.map((g) => g.verdict)).toEqual(gaps.map(() => 'sseCBlocked'));
+  });
+
+  it('s3-bucket-policy-pins-kms-key lists only the key-pinning gaps of a policy that pins nothing', () => {
+    // Prepare
+    const allowOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' },
+      ],
+    });
+
+    // Act
+    const outcome = runRule(
+      policyPinsKmsKey,
+      bucketEvidence('b', { ...kmsEncryption(KEY_ARN), policy: { ok: allowOnly } }),
+      [keyEvidence(KEY_ARN)],
+    );
+
+    // Assess
+    const gaps = (outcome.details as { gaps: { verdict: string }[] }).gaps;
+    expect(outcome.status).toBe('FAIL');
+    expect(gaps.map((g) => g.verdict)).toEqual(gaps.map(() => 'kmsKeyEnforced'));
+  });
 });
