@@ -11,6 +11,7 @@ import {
   clientsFromEnv,
   deployedConfigFromEnv,
   logger,
+  objectRequestOf,
   SCAN_TARGET_PROPERTIES,
   validator,
   workFromEnv,
@@ -78,15 +79,7 @@ export async function enumerate(
       buckets: input.buckets ?? [],
       regions: input.regions ?? [],
       config,
-      ...(mode !== 'none'
-        ? {
-            objects: {
-              mode,
-              versions: input.versions === true,
-              sampleSize: input.sampleSize ?? 100,
-            },
-          }
-        : {}),
+      ...objectRequestOf(mode, input),
     });
     logger.info('scan planned', { ...result, config: config.provenance });
     return result;

@@ -19,6 +19,7 @@ import {
   intFromEnv,
   logger,
   metrics,
+  objectRequestOf,
   SCAN_TARGET_PROPERTIES,
   storeFromEnv,
   validator,
@@ -116,7 +117,8 @@ export async function scan(
   const config = await deps.config();
   const concurrency = config.document.scan?.concurrency ?? deps.concurrency;
   const clients = deps.clients(config.scan, { ...config.document.scan });
-  const scanId = input.resume ?? input.scanId ?? newScanId(deps.now());
+  const now = deps.now();
+  const scanId = input.resume ?? input.scanId ?? newScanId(now);
   const work = deps.work?.(scanId);
   const ports: ScanPorts = {
     clients,
@@ -144,20 +146,12 @@ export async function scan(
       outcome = await runScan(
         {
           scanId,
-          scanTime: deps.now(),
+          scanTime: now,
           buckets: input.buckets ?? [],
           regions: input.regions ?? [],
           config,
           concurrency,
-          ...(mode !== 'none'
-            ? {
-                objects: {
-                  mode,
-                  versions: input.versions === true,
-                  sampleSize: input.sampleSize ?? 100,
-                },
-              }
-            : {}),
+          ...objectRequestOf(mode, input),
         },
         ports,
       );

@@ -14,6 +14,7 @@ import { ConfigError } from '../../lib/errors.js';
 import { reportStoreClient } from '../../lib/report-store/client.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
+import type { ObjectRequest } from '../../lib/scan/run-scan.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
 
 /** Shared by every function: one logger and one metrics namespace. */
@@ -140,3 +141,14 @@ export const SCAN_TARGET_PROPERTIES = {
   versions: { type: 'boolean' },
   sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
 } as const;
+
+/** The object part of a scan payload, as the scan use case takes it: none for `none`. */
+export function objectRequestOf(
+  mode: 'none' | 'sample' | 'full' | 'inventory' | 'auto',
+  input: { versions?: boolean; sampleSize?: number },
+): { objects?: ObjectRequest } {
+  if (mode === 'none') return {};
+  return {
+    objects: { mode, versions: input.versions === true, sampleSize: input.sampleSize ?? 100 },
+  };
+}

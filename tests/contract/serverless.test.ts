@@ -24,6 +24,22 @@ interface Template {
 
 let template: Template;
 
+/** `osls package --stage ci` as `npm run package` runs it: offline, no credentials. */
+function packageStack(extra: string[]): void {
+  execFileSync(join(root, 'node_modules/.bin/osls'), ['package', '--stage', 'ci', ...extra], {
+    cwd: root,
+    stdio: 'pipe',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    timeout: 120_000,
+  });
+}
+
 /**
  * Every IAM statement of every role and managed policy in the packaged template, with the
  * objectAccess conditions at their defaults (all).
@@ -74,18 +90,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   beforeAll(() => {
     // Package exactly as `npm run package` does; no credentials, no network.
     execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: 'pipe' });
-    execFileSync(join(root, 'node_modules/.bin/osls'), ['package', '--stage', 'ci'], {
-      cwd: root,
-      stdio: 'pipe',
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      timeout: 120_000,
-    });
+    packageStack([]);
     template = JSON.parse(
       readFileSync(join(root, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
     );
@@ -667,22 +672,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
 
     beforeAll(() => {
       const out = mkdtempSync(join(tmpdir(), 's3scan-package-'));
-      execFileSync(
-        join(root, 'node_modules/.bin/osls'),
-        ['package', '--stage', 'ci', '--package', out, '--param', 'configParameter=/s3scan/config'],
-        {
-          cwd: root,
-          stdio: 'pipe',
-          env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            SLS_TELEMETRY_DISABLED: '1',
-            SLS_NOTIFICATIONS_MODE: 'off',
-            AWS_EC2_METADATA_DISABLED: 'true',
-          },
-          timeout: 120_000,
-        },
-      );
+      packageStack(['--package', out, '--param', 'configParameter=/s3scan/config']);
       withParameter = JSON.parse(
         readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
       );

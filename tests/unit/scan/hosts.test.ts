@@ -34,6 +34,13 @@ const OTHER_KEY = `arn:aws:kms:us-east-1:${MOCK_ACCOUNT}:key/22222222-2222-4222-
 const REPORTS = 's3scan-reports-111122223333';
 const CONFIG_KEY = 'config/s3scan.config.yml';
 
+/** Two SSE-KMS buckets (one key allowed, one not) and an SSE-S3 bucket the config suppresses. */
+const BUCKETS = [
+  { name: 'alpha', encryption: sseKms(ALLOWED_KEY) },
+  { name: 'beta', encryption: sseKms(OTHER_KEY) },
+  { name: 'legacy-1', encryption: sseS3() },
+];
+
 /** A suppression, a severity override, an allowed key and a disabled rule. */
 const CONFIG = `rules:
   s3-bucket-key-enabled: { enabled: false }
@@ -113,11 +120,7 @@ describe('One scan use case in every host', () => {
     mockAccount(
       { s3, sts, kms },
       {
-        buckets: [
-          { name: 'alpha', encryption: sseKms(ALLOWED_KEY) },
-          { name: 'beta', encryption: sseKms(OTHER_KEY) },
-          { name: 'legacy-1', encryption: sseS3() },
-        ],
+        buckets: BUCKETS,
         keys: [{ arn: ALLOWED_KEY }, { arn: OTHER_KEY }],
       },
     );
@@ -248,11 +251,7 @@ describe('One scan use case in every host', () => {
     mockAccount(
       { s3, sts, kms },
       {
-        buckets: [
-          { name: 'alpha', encryption: sseKms(ALLOWED_KEY) },
-          { name: 'beta', encryption: sseKms(OTHER_KEY) },
-          { name: 'legacy-1', encryption: sseS3() },
-        ],
+        buckets: BUCKETS,
       },
     );
     uploadConfig(edited, '"c2"');
