@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerReportCommand } from './commands/report.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerEvaluateCommand(program, context);
   registerReportCommand(program, context);
   registerPolicyCommand(program, context);
+  registerDiffCommand(program, context);
   registerDemoCommand(program, context);
   return program;
 }

@@ -20,6 +20,8 @@ export interface ScanCheckpoint {
   /** Set when the scan stopped before the account was listed: resume lists it again. */
   listing?: { buckets: string[]; regions: string[] };
   stats: CollectStats;
+  /** The buckets and regions the scan was asked for (kept for its summary when resumed). */
+  scope?: { buckets: string[]; regions: string[] };
 }
 
 /** True for a value that is a checkpoint this version can resume (a stored one, read back). */

@@ -30,6 +30,8 @@ export interface ScanSummaryFile extends EvaluationSummary {
   evaluatedFrom?: { scanId: string; scanTime: string; evidence: string };
   /** The config the findings were judged with: where it came from and its SHA-256. */
   config?: ConfigProvenance;
+  /** The buckets the scan looked at (globs and regions; empty: all): drift compares within it. */
+  scope?: { buckets: string[]; regions: string[] };
 }
 
 /** One line of the scan history in index.json. */

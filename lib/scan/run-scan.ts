@@ -104,7 +104,10 @@ export async function runScan(plan: ScanPlan, ports: ScanPorts): Promise<ScanOut
     ...(ports.signal ? { signal: ports.signal } : {}),
     ...(ports.onProgress ? { onProgress: ports.onProgress } : {}),
   });
-  return settle(result, plan.config, ports, started);
+  return settle(result, plan.config, ports, started, {
+    buckets: plan.buckets,
+    regions: plan.regions,
+  });
 }
 
 /**
@@ -132,7 +135,15 @@ export async function resumeScan(
       return state && state !== 'pending' ? state.pagesDone : 0;
     }),
   });
-  return settle(result, request.config, ports, started);
+  return settle(
+    result,
+    request.config,
+    ports,
+    started,
+    checkpoint.listing
+      ? { buckets: checkpoint.listing.buckets, regions: checkpoint.listing.regions }
+      : checkpoint.scope,
+  );
 }
 
 /** The object options collection takes, from the request and the config's scan settings. */
@@ -174,6 +185,7 @@ async function settle(
   config: LoadedConfig,
   ports: ScanPorts,
   started: number,
+  scope: ScanSummaryFile['scope'],
 ): Promise<ScanOutcome> {
   const scanId = result.evidence.scanId;
   if (result.checkpoint) {
@@ -184,7 +196,8 @@ async function settle(
         `the scan was interrupted (${String((reason as Error)?.message ?? reason ?? 'aborted')}: ${progress}) and there is no report bucket or store to keep its checkpoint in`,
       );
     }
-    await ports.checkpoints.save(result.checkpoint);
+    // The scope goes with the checkpoint, so the resumed scan's summary still says it.
+    await ports.checkpoints.save(scope ? { ...result.checkpoint, scope } : result.checkpoint);
     return { status: 'checkpointed', scanId, progress, checkpoint: ports.checkpoints.describe() };
   }
   const staging = ports.staging?.(scanId);
@@ -195,6 +208,7 @@ async function settle(
     collection: result.stats,
     timings: { collectMs: Math.round(performance.now() - started) },
     objectFiles,
+    ...(scope ? { scope } : {}),
   });
   await ports.checkpoints?.clear();
   return {
@@ -216,6 +230,8 @@ export interface StoreRequest {
   evaluatedFrom?: ScanSummaryFile['evaluatedFrom'];
   /** Stored scans are immutable: a re-evaluation gets its own id (the host makes it). */
   scanId?: string;
+  /** The buckets the scan looked at; absent: the whole account. */
+  scope?: ScanSummaryFile['scope'];
   objectFiles?: ObjectFile[];
 }
 
@@ -240,6 +256,7 @@ export async function judgeAndStore(
     timings: { ...request.timings, evaluateMs },
     ...(request.collection ? { collection: request.collection } : {}),
     config: config.provenance,
+    ...(request.scope ? { scope: request.scope } : {}),
   };
   if (!request.store) return { findings, summary: stored };
   const report = await request.store.writeScan({

@@ -1,0 +1,166 @@
+import { type Finding, SEVERITIES } from '../engine/types.js';
+import { globMatch } from '../text/glob.js';
+
+/** What changed for one finding since the previous scan of the same scope. */
+export const CHANGE_KINDS = [
+  'new',
+  'regressed',
+  'resolved',
+  'unverifiable',
+  'gone',
+  'still-failing',
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/**
+ * Every finding of either scan lands in exactly one kind: a change kind, `unchanged` (nothing
+ * to say: PASS stayed PASS, SKIPPED stayed SKIPPED, ERROR stayed ERROR), or `suppressed` (an
+ * active suppression: never alerted).
+ */
+export type DriftKind = ChangeKind | 'unchanged' | 'suppressed';
+
+/** One finding's change, with both sides when both scans have it. */
+export interface DriftEntry {
+  kind: DriftKind;
+  fingerprint: string;
+  /** The finding now; absent for `gone`. */
+  current?: Finding;
+  /** The finding in the previous scan; absent for a first sight. */
+  previous?: Finding;
+  /** When a FAIL was first seen, kept across scans; absent when it does not fail now. */
+  firstSeen?: string;
+  /** The last scan that saw the resource's finding. */
+  lastSeen: string;
+}
+
+/** Which buckets a scan looked at: its account, bucket globs and regions (empty: all). */
+export interface ScanScope {
+  accountId: string;
+  buckets: string[];
+  regions: string[];
+}
+
+/** A stored scan, as drift reads it. */
+export interface ScanSide {
+  scanId: string;
+  scanTime: string;
+  findings: Finding[];
+  /** When set, findings carry `firstSeen` from earlier drift (see {@link firstSeenOf}). */
+  firstSeen?: ReadonlyMap<string, string>;
+}
+
+/** The drift between two scans: each change kind's entries, and counts of every kind. */
+export interface Drift {
+  from: { scanId: string; scanTime: string };
+  to: { scanId: string; scanTime: string };
+  scope: ScanScope;
+  changes: Record<ChangeKind, DriftEntry[]>;
+  counts: Record<DriftKind, number>;
+}
+
+/** True when the current scan looked at this resource: its account, a bucket glob and region. */
+export function inScope(scope: ScanScope, resource: Finding['resource']): boolean {
+  if (resource.account !== scope.accountId) return false;
+  if (scope.regions.length > 0 && !scope.regions.includes(resource.region)) return false;
+  return (
+    scope.buckets.length === 0 ||
+    scope.buckets.some((glob) => globMatch(glob, resource.name, false))
+  );
+}
+
+const rank = (finding: Finding) => SEVERITIES.indexOf(finding.severity);
+const failing = (finding: Finding | undefined) => finding?.status === 'FAIL';
+const suppressed = (finding: Finding) => finding.suppression?.active === true;
+
+/** The kind of one fingerprint's change, from its previous and current finding. */
+function kindOf(previous: Finding | undefined, current: Finding): DriftKind {
+  if (suppressed(current)) return 'suppressed';
+  const before = previous && !suppressed(previous) ? previous.status : undefined;
+  switch (current.status) {
+    case 'FAIL':
+      if (before === 'PASS') return 'regressed';
+      if (before !== 'FAIL') return 'new';
+      // A lower rank is more severe: critical is 0.
+      return previous && rank(current) < rank(previous) ? 'regressed' : 'still-failing';
+    case 'ERROR':
+      return before === 'PASS' || before === 'FAIL' ? 'unverifiable' : 'unchanged';
+    case 'PASS':
+    case 'SKIPPED':
+      // No longer failing: fixed (PASS), or the rule no longer applies (SKIPPED).
+      return before === 'FAIL' ? 'resolved' : 'unchanged';
+  }
+}
+
+/**
+ * Compares a scan with the previous complete scan of the same scope, by fingerprint. Only
+ * findings inside `scope` count: a scan of a subset (`--bucket`, `--region`) never calls a
+ * bucket `gone` because it did not look at it. Pure: same inputs, same drift.
+ */
+export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScope): Drift {
+  const before = new Map<string, Finding>();
+  for (const finding of previous.findings)
+    if (inScope(scope, finding.resource)) before.set(finding.fingerprint, finding);
+  const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, []])) as unknown as Record<
+    ChangeKind,
+    DriftEntry[]
+  >;
+  const counts = Object.fromEntries(
+    [...CHANGE_KINDS, 'unchanged', 'suppressed'].map((k) => [k, 0]),
+  ) as Record<DriftKind, number>;
+  const add = (entry: DriftEntry) => {
+    counts[entry.kind] += 1;
+    if (entry.kind !== 'unchanged' && entry.kind !== 'suppressed') changes[entry.kind].push(entry);
+  };
+  const seen = new Set<string>();
+  for (const finding of current.findings) {
+    if (!inScope(scope, finding.resource)) continue;
+    seen.add(finding.fingerprint);
+    const prior = before.get(finding.fingerprint);
+    const kind = kindOf(prior, finding);
+    const firstSeen = failing(finding)
+      ? failing(prior)
+        ? (previous.firstSeen?.get(finding.fingerprint) ?? previous.scanTime)
+        : current.scanTime
+      : undefined;
+    add({
+      kind,
+      fingerprint: finding.fingerprint,
+      current: finding,
+      ...(prior ? { previous: prior } : {}),
+      ...(firstSeen ? { firstSeen } : {}),
+      lastSeen: current.scanTime,
+    });
+  }
+  // What the previous scan saw in scope and this one did not: the resource is gone.
+  for (const [fingerprint, prior] of before) {
+    if (seen.has(fingerprint)) continue;
+    add({ kind: 'gone', fingerprint, previous: prior, lastSeen: previous.scanTime });
+  }
+  return {
+    from: { scanId: previous.scanId, scanTime: previous.scanTime },
+    to: { scanId: current.scanId, scanTime: current.scanTime },
+    scope,
+    changes,
+    counts,
+  };
+}
+
+/** One line for people: "3 new, 1 regressed, 2 resolved since 2026-10-31". */
+export function describeDrift(drift: Drift): string {
+  const parts = CHANGE_KINDS.filter((k) => k !== 'still-failing' && drift.counts[k] > 0).map(
+    (k) => `${drift.counts[k]} ${k}`,
+  );
+  const since = drift.from.scanTime.slice(0, 10);
+  return parts.length > 0
+    ? `${parts.join(', ')} since ${since} (${drift.counts['still-failing']} still failing)`
+    : `no change since ${since} (${drift.counts['still-failing']} still failing)`;
+}
+
+/** The first-seen time of every failing finding of a drift, for the next scan's comparison. */
+export function firstSeenOf(drift: Drift): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const kind of CHANGE_KINDS)
+    for (const entry of drift.changes[kind])
+      if (entry.firstSeen) map.set(entry.fingerprint, entry.firstSeen);
+  return map;
+}

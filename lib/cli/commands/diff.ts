@@ -1,0 +1,93 @@
+import { type Command, Option } from 'commander';
+import { CHANGE_KINDS, type Drift, describeDrift, diffScans } from '../../alerts/drift.js';
+import { ConfigError } from '../../errors.js';
+import { sanitiseForTerminal } from '../../export/table.js';
+import { LocalReportStore } from '../../report-store/local.js';
+import type { CommandContext } from '../output.js';
+import { DEFAULT_STORE } from '../paths.js';
+
+/** `s3scan diff`: what changed between two stored scans of one account. */
+export function registerDiffCommand(program: Command, { io }: CommandContext): void {
+  program
+    .command('diff')
+    .description(
+      'What changed between two stored scans: new, regressed, resolved, unverifiable, gone, still failing.',
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--from <id>', 'the earlier scan (default: the one before --to, same account)')
+    .option('--to <id>', 'the later scan, or "latest"', 'latest')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .action(async (options) => {
+      const store = new LocalReportStore(options.store);
+      const index = await store.readIndex();
+      if (!index)
+        throw new ConfigError(
+          `no scans in ${store.describe()} (index.json not found); run s3scan scan or npm start first`,
+        );
+      const toId = options.to === 'latest' ? index.latest : options.to;
+      const position = index.scans.findIndex((s) => s.scanId === toId);
+      if (position < 0)
+        throw new ConfigError(`scan ${toId} is not in ${store.describe()}/index.json`);
+      const to = index.scans[position]!;
+      // index.json lists scans newest first: the previous scan of the account comes after.
+      const fromId =
+        options.from ??
+        index.scans.slice(position + 1).find((s) => s.accountId === to.accountId)?.scanId;
+      if (!fromId)
+        throw new ConfigError(
+          `scan ${toId} is the first of account ${to.accountId} in ${store.describe()}; there is nothing to compare it with`,
+        );
+      if (!index.scans.some((s) => s.scanId === fromId))
+        throw new ConfigError(`scan ${fromId} is not in ${store.describe()}/index.json`);
+      const [previous, current] = await Promise.all([store.readScan(fromId), store.readScan(toId)]);
+      const drift = diffScans(
+        { scanId: fromId, scanTime: previous.summary.scanTime, findings: previous.findings },
+        { scanId: toId, scanTime: current.summary.scanTime, findings: current.findings },
+        {
+          accountId: current.summary.accountId,
+          buckets: current.summary.scope?.buckets ?? [],
+          regions: current.summary.scope?.regions ?? [],
+        },
+      );
+      io.stdout(options.format === 'json' ? driftJson(drift) : driftTable(drift));
+    });
+}
+
+/** One object: the scans, the scope, the counts, and an array per change kind. */
+function driftJson(drift: Drift): string {
+  const kinds = Object.fromEntries(
+    CHANGE_KINDS.map((kind) => [
+      kind,
+      drift.changes[kind].map((entry) => ({
+        ...(entry.current ?? entry.previous),
+        previousStatus: entry.previous?.status ?? null,
+        ...(entry.previous && entry.current && entry.previous.severity !== entry.current.severity
+          ? { previousSeverity: entry.previous.severity }
+          : {}),
+        ...(entry.firstSeen ? { firstSeen: entry.firstSeen } : {}),
+        lastSeen: entry.lastSeen,
+      })),
+    ]),
+  );
+  return `${JSON.stringify({ from: drift.from, to: drift.to, scope: drift.scope, counts: drift.counts, ...kinds }, null, 2)}\n`;
+}
+
+function driftTable(drift: Drift): string {
+  const lines = [`${drift.from.scanId} -> ${drift.to.scanId}: ${describeDrift(drift)}`];
+  for (const kind of CHANGE_KINDS) {
+    if (kind === 'still-failing' || drift.changes[kind].length === 0) continue;
+    lines.push('', `${kind} (${drift.changes[kind].length}):`);
+    for (const entry of drift.changes[kind]) {
+      const finding = entry.current ?? entry.previous!;
+      const was = entry.previous
+        ? ` (was ${entry.previous.status} ${entry.previous.severity})`
+        : '';
+      lines.push(
+        `  [${finding.severity}] ${sanitiseForTerminal(finding.resource.name)} ${finding.ruleId}: ${sanitiseForTerminal(finding.message)}${was}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
