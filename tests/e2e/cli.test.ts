@@ -36,14 +36,17 @@ const policyFile = (name: string, text: string) => {
 };
 
 describe('s3scan CLI', () => {
-  it.each(['scan', 'evaluate', 'report', 'policy', 'demo'])('has --help for %s', (command) => {
-    // Act
-    const { code, stdout } = s3scan([command, '--help']);
+  it.each(['scan', 'evaluate', 'report', 'policy', 'diff', 'demo'])(
+    'has --help for %s',
+    (command) => {
+      // Act
+      const { code, stdout } = s3scan([command, '--help']);
 
-    // Assess
-    expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`Usage: s3scan ${command}`));
-  });
+      // Assess
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`Usage: s3scan ${command}`));
+    },
+  );
 
   it('runs the demo into a store, and evaluate --evidence reproduces its findings byte for byte', () => {
     // Prepare
@@ -61,6 +64,18 @@ describe('s3scan CLI', () => {
       new RegExp(`Scan ${scanId} of account 111122223333 .*: 24 buckets`),
     );
     expect(demo.stderr).toMatch(new RegExp(`Report written to .*demo-store/scans/${scanId}`));
+    // The bundled previous day went in first: the demo shows every change kind since.
+    expect(demo.stdout).toMatch(
+      /^Drift: 5 new, 2 regressed, 4 resolved, 2 unverifiable, 18 gone since 2026-10-31 \(80 still failing\); details: s3scan diff --store /m,
+    );
+    const diff = JSON.parse(s3scan(['diff', '--store', store, '--format', 'json']).stdout);
+    for (const kind of ['new', 'regressed', 'resolved', 'unverifiable', 'gone', 'still-failing'])
+      expect(diff[kind].length).toBeGreaterThan(0);
+    expect(
+      diff.gone.every(
+        (f: { resource: { name: string } }) => f.resource.name === 'acme-retired-exports',
+      ),
+    ).toBe(true);
     const scanDir = join(store, 'scans', scanId);
     const summary = JSON.parse(readFileSync(join(scanDir, 'summary.json'), 'utf8'));
     expect(summary.evaluatedFrom).toMatchObject({
@@ -85,7 +100,7 @@ describe('s3scan CLI', () => {
     expect(`${reproduced}\n`).toBe(stored);
   });
 
-  it('keeps every stored scan: the demo twice and evaluate --store each add a new scan', () => {
+  it('keeps every stored scan: the demo twice (the day before and now, each time) and evaluate --store each add scans of their own', () => {
     // Prepare
     const store = join(work, 'immutable-store');
     s3scan(['demo', '--store', store]);
@@ -105,7 +120,7 @@ describe('s3scan CLI', () => {
     // Assess
     expect([second.code, evaluated.code]).toEqual([0, 0]);
     const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
-    expect(new Set(index.scans.map((s: { scanId: string }) => s.scanId)).size).toBe(3);
+    expect(new Set(index.scans.map((s: { scanId: string }) => s.scanId)).size).toBe(5);
     for (const entry of index.scans)
       expect(existsSync(join(store, 'scans', entry.scanId, 'summary.json'))).toBe(true);
     expect(readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8')).toBe(firstSummary);

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { describeDrift, diffScans } from '../../alerts/drift.js';
 import { loadEvidence } from '../../report-store/evidence-files.js';
+import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';
+import { judgeAndStore } from '../../scan/run-scan.js';
 import {
   type CommandContext,
   failOnOption,
@@ -8,7 +11,7 @@ import {
   loadConfig,
   storeAndEmit,
 } from '../output.js';
-import { DEFAULT_STORE, DEMO_CONFIG, DEMO_EVIDENCE } from '../paths.js';
+import { DEFAULT_STORE, DEMO_CONFIG, DEMO_EVIDENCE, DEMO_PREVIOUS_EVIDENCE } from '../paths.js';
 
 /** `s3scan demo` (`npm start`): the bundled demo account, judged into a local store. */
 export function registerDemoCommand(program: Command, { io, setExit }: CommandContext): void {
@@ -36,19 +39,45 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
               provenance: { ...loaded.provenance, location: 'demo/s3scan.config.yml (bundled)' },
             }
           : loaded;
+      // The account a day earlier goes in first, so the demo shows what changed since.
+      const earlier = await loadEvidence(DEMO_PREVIOUS_EVIDENCE);
+      const previous = await judgeAndStore(earlier, config, {
+        store: new LocalReportStore(options.store),
+        source: 'demo',
+        scanId: newScanId(new Date()),
+        evaluatedFrom: {
+          scanId: earlier.scanId,
+          scanTime: earlier.scanTime,
+          evidence: 'demo/demo-account-previous.json (bundled)',
+        },
+      });
       const evidence = await loadEvidence(DEMO_EVIDENCE);
-      setExit(
-        await storeAndEmit(io, evidence, config, {
-          storeDir: options.store,
-          source: 'demo',
-          output: options,
-          scanId: newScanId(new Date()),
-          evaluatedFrom: {
-            scanId: evidence.scanId,
-            scanTime: evidence.scanTime,
-            evidence: 'demo/demo-account.json (bundled)',
-          },
-        }),
+      const scanId = newScanId(new Date());
+      const code = await storeAndEmit(io, evidence, config, {
+        storeDir: options.store,
+        source: 'demo',
+        output: options,
+        scanId,
+        evaluatedFrom: {
+          scanId: evidence.scanId,
+          scanTime: evidence.scanTime,
+          evidence: 'demo/demo-account.json (bundled)',
+        },
+      });
+      const current = await new LocalReportStore(options.store).readScan(scanId);
+      const drift = diffScans(
+        {
+          scanId: previous.summary.scanId,
+          scanTime: previous.summary.scanTime,
+          findings: previous.findings,
+        },
+        { scanId, scanTime: current.summary.scanTime, findings: current.findings },
+        { accountId: current.summary.accountId, buckets: [], regions: [] },
       );
+      // Machine formats keep stdout to themselves.
+      const line = `Drift: ${describeDrift(drift)}; details: s3scan diff --store ${options.store}\n`;
+      if (options.format === 'table' || options.format === 'summary') io.stdout(line);
+      else io.stderr(line);
+      setExit(code);
     });
 }
