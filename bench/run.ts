@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchBundles } from './bundles.js';
+import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchPolicy } from './policy.js';
@@ -23,12 +24,16 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'sweep-memory': benchSweepMemory,
   inventory: benchInventory,
   'cost-model': costModel,
+  drift: benchDrift,
   bundles: benchBundles,
 };
 
+/** Halves of a benchmark that run in a child process of their own; not run on their own. */
+const CHILDREN: Record<string, () => Promise<void>> = { 'drift-measure': measureDrift };
+
 const only = process.argv[process.argv.indexOf('--only') + 1];
 if (process.argv.includes('--only') && only) {
-  const bench = BENCHES[only];
+  const bench = BENCHES[only] ?? CHILDREN[only];
   if (!bench)
     throw new Error(`unknown benchmark ${only}; one of ${Object.keys(BENCHES).join(', ')}`);
   await bench(quick);
