@@ -132,7 +132,24 @@ class AwsResponseError extends ScannerError {
   }
 }
 
+/**
+ * An alert sink could not deliver. `permanent` says whether trying again can help (a revoked
+ * Slack hook cannot); the message never carries the sink's secret.
+ */
+class AlertSinkError extends ScannerError {
+  public constructor(
+    public readonly sink: string,
+    message: string,
+    public readonly permanent: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'AlertSinkError';
+  }
+}
+
 export {
+  AlertSinkError,
   AwsResponseError,
   CollectError,
   ConfigError,
