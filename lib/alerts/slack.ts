@@ -214,4 +214,3 @@ export class SlackWebhookSink implements AlertSink {
     }
   }
 }
-
