@@ -51,7 +51,7 @@ export async function finishScan(options: {
   summary: ScanSummaryFile;
   failedBuckets: string[];
 }> {
-  const plan = await readPlan(options.work, 'being finished');
+  const plan = await readPlan(options.work, 'the scan to finish');
   // Validated before any read: a snapshot that no longer validates publishes nothing.
   const config = planConfig(plan);
   const limit = pLimit(16);
@@ -89,6 +89,7 @@ export async function finishScan(options: {
     source: 'scan',
     collection: { failedBuckets: failedBuckets.length },
     objectFiles,
+    ...(plan.scope ? { scope: plan.scope } : {}),
   });
   if (!report) throw new ReportStoreError(`scan ${plan.scanId} was judged but not stored`);
   return { scanId: plan.scanId, report, summary, failedBuckets: failedBuckets.sort() };

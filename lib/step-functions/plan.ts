@@ -19,6 +19,8 @@ export interface DistributedPlan {
    * only enumerate needs to read it.
    */
   config: { document: ConfigFile; provenance: ConfigProvenance };
+  /** The bucket globs and regions the scan was asked for: its summary's scope, for drift. */
+  scope?: { buckets: string[]; regions: string[] };
   buckets: { bucket: string; region: string; creationDate?: string }[];
 }
 
@@ -35,9 +37,9 @@ export const bucketPath = (bucket: string) => `buckets/${safeSegment(bucket)}.js
 export const checkpointPath = (bucket: string) => `checkpoints/${safeSegment(bucket)}.json`;
 
 /** The plan of a scan; a step called for a scan that was never planned fails clearly. */
-export async function readPlan(work: WorkArea, scanId: string): Promise<DistributedPlan> {
+export async function readPlan(work: WorkArea, what: string): Promise<DistributedPlan> {
   const plan = await work.get<DistributedPlan>(PLAN);
-  if (!plan) throw new ConfigError(`scan ${scanId} has no plan (${work.keyOf(PLAN)})`);
+  if (!plan) throw new ConfigError(`${what} has no plan (${work.keyOf(PLAN)})`);
   return plan;
 }
 

@@ -17,7 +17,7 @@ export async function scanBucketStep(options: {
 }): Promise<{ done: boolean; item: BucketItem }> {
   const { work, item } = options;
   if (await work.get(bucketPath(item.bucket))) return { done: true, item };
-  const plan = await readPlan(work, item.scanId);
+  const plan = await readPlan(work, `scan ${item.scanId}`);
   const listed = plan.buckets.find((b) => b.bucket === item.bucket);
   const resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket));
   const startPage = resume && resume.sweep !== 'pending' ? resume.sweep.pagesDone : 0;

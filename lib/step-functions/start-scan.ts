@@ -35,6 +35,7 @@ export async function startScan(options: {
     callerArn,
     ...(options.objects ? { objects: objectOptions(options.objects, options.config) } : {}),
     config: { document: options.config.document, provenance: options.config.provenance },
+    scope: { buckets: options.buckets ?? [], regions: options.regions ?? [] },
     buckets: targets.map((t) => ({
       bucket: t.name,
       region: t.region,

@@ -216,6 +216,12 @@ describe('One scan use case in every host', () => {
     });
     expect(output.summary.disabledRules).toEqual([]);
     expect(output.summary.byRule['s3-bucket-key-enabled']).toBeDefined();
+    const subset = (await scan(
+      { buckets: ['alpha'], regions: ['us-east-1'] },
+      lambdaDeps(new LocalReportStore(root), deployedConfig()),
+    )) as ScanOutput;
+    expect(output.summary.scope).toEqual({ buckets: [], regions: [] });
+    expect(subset.summary.scope).toEqual({ buckets: ['alpha'], regions: ['us-east-1'] });
     expect(output.summary.suppressed).toBe(0);
   });
 

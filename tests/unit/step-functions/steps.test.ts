@@ -172,7 +172,7 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
 
     // Act
     await enumerate(
-      { scanId: 'sfn-config' },
+      { scanId: 'sfn-config', buckets: ['alpha', 'beta'] },
       { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
     );
     for (const item of (await work('sfn-config').get<unknown[]>('items.json')) ?? [])
@@ -192,6 +192,9 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
       sha256: configHash(text),
     });
     expect(summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    // The scope the scan was asked for, so drift never calls "broken" gone.
+    expect(summary.scope).toEqual({ buckets: ['alpha', 'beta'], regions: [] });
+    expect(summary.buckets).toBe(2);
     expect(
       findings.find((f) => f.resource.name === 'beta' && f.ruleId === 's3-bucket-tls-enforced')
         ?.suppression,
