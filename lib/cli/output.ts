@@ -2,10 +2,11 @@ import { Option } from 'commander';
 import { defaultConfig, type LoadedConfig, loadConfigFile } from '../config/config.js';
 import { type EvaluationSummary, failsAt } from '../engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
+import { ConfigError } from '../errors.js';
 import type { ScanEvidence } from '../evidence/types.js';
 import { FORMATS, type Format, renderFindings } from '../export/render.js';
 import { LocalReportStore } from '../report-store/local.js';
-import type { ObjectFile, ScanSummaryFile } from '../report-store/types.js';
+import type { ObjectFile, ScanSummaryFile, StoreIndex } from '../report-store/types.js';
 import { judgeAndStore } from '../scan/run-scan.js';
 import { TOOL_VERSION } from '../version.js';
 import type { CliIo } from './io.js';
@@ -79,7 +80,7 @@ export async function storeAndEmit(
   evidence: ScanEvidence,
   config: LoadedConfig,
   request: LocalStoreRequest,
-): Promise<number> {
+): Promise<{ code: number; findings: Finding[]; summary: ScanSummaryFile }> {
   const store = new LocalReportStore(request.storeDir);
   const { findings, summary, report } = await judgeAndStore(evidence, config, {
     store,
@@ -87,7 +88,8 @@ export async function storeAndEmit(
     ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
     ...(request.scanId ? { scanId: request.scanId } : {}),
   });
-  return printStored(io, { findings, summary, output: request.output, report, store });
+  const code = printStored(io, { findings, summary, output: request.output, report, store });
+  return { code, findings, summary };
 }
 
 /** Prints a stored scan and says where it went. */
@@ -105,4 +107,24 @@ export function printStored(
   const code = emit(io, findings, summary, output);
   io.stderr(`Report written to ${report} (index: ${store.describe()}/index.json)\n`);
   return code;
+}
+
+/**
+ * The store's index and the position of a scan in it (`latest` allowed); a clear input error
+ * when the store has no scans or not that one.
+ */
+export async function findStoredScan(
+  store: LocalReportStore,
+  scan: string,
+): Promise<{ index: StoreIndex; scanId: string; position: number }> {
+  const index = await store.readIndex();
+  if (!index)
+    throw new ConfigError(
+      `no scans in ${store.describe()} (index.json not found); run s3scan scan or npm start first`,
+    );
+  const scanId = scan === 'latest' ? index.latest : scan;
+  const position = index.scans.findIndex((s) => s.scanId === scanId);
+  if (position < 0)
+    throw new ConfigError(`scan ${scanId} is not in ${store.describe()}/index.json`);
+  return { index, scanId, position };
 }

@@ -53,7 +53,7 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       });
       const evidence = await loadEvidence(DEMO_EVIDENCE);
       const scanId = newScanId(new Date());
-      const code = await storeAndEmit(io, evidence, config, {
+      const current = await storeAndEmit(io, evidence, config, {
         storeDir: options.store,
         source: 'demo',
         output: options,
@@ -64,7 +64,6 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
           evidence: 'demo/demo-account.json (bundled)',
         },
       });
-      const current = await new LocalReportStore(options.store).readScan(scanId);
       const drift = diffScans(
         {
           scanId: previous.summary.scanId,
@@ -78,6 +77,6 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       const line = `Drift: ${describeDrift(drift)}; details: s3scan diff --store ${options.store}\n`;
       if (options.format === 'table' || options.format === 'summary') io.stdout(line);
       else io.stderr(line);
-      setExit(code);
+      setExit(current.code);
     });
 }

@@ -3,7 +3,7 @@ import { CHANGE_KINDS, type Drift, describeDrift, diffScans } from '../../alerts
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
 import { LocalReportStore } from '../../report-store/local.js';
-import type { CommandContext } from '../output.js';
+import { type CommandContext, findStoredScan } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 
 /** `s3scan diff`: what changed between two stored scans of one account. */
@@ -21,15 +21,7 @@ export function registerDiffCommand(program: Command, { io }: CommandContext): v
     )
     .action(async (options) => {
       const store = new LocalReportStore(options.store);
-      const index = await store.readIndex();
-      if (!index)
-        throw new ConfigError(
-          `no scans in ${store.describe()} (index.json not found); run s3scan scan or npm start first`,
-        );
-      const toId = options.to === 'latest' ? index.latest : options.to;
-      const position = index.scans.findIndex((s) => s.scanId === toId);
-      if (position < 0)
-        throw new ConfigError(`scan ${toId} is not in ${store.describe()}/index.json`);
+      const { index, scanId: toId, position } = await findStoredScan(store, options.to);
       const to = index.scans[position]!;
       // index.json lists scans newest first: the previous scan of the account comes after.
       const fromId =
@@ -39,8 +31,7 @@ export function registerDiffCommand(program: Command, { io }: CommandContext): v
         throw new ConfigError(
           `scan ${toId} is the first of account ${to.accountId} in ${store.describe()}; there is nothing to compare it with`,
         );
-      if (!index.scans.some((s) => s.scanId === fromId))
-        throw new ConfigError(`scan ${fromId} is not in ${store.describe()}/index.json`);
+      await findStoredScan(store, fromId);
       const [previous, current] = await Promise.all([store.readScan(fromId), store.readScan(toId)]);
       const drift = diffScans(
         { scanId: fromId, scanTime: previous.summary.scanTime, findings: previous.findings },

@@ -27,20 +27,19 @@ export function registerEvaluateCommand(program: Command, { io, setExit }: Comma
       const config = await loadConfig(options.config);
       const evidence = await loadEvidence(options.evidence);
       if (options.store) {
-        setExit(
-          await storeAndEmit(io, evidence, config, {
-            storeDir: options.store,
-            source: 'evaluate',
-            output: options,
-            // Stored scans are immutable: a re-evaluation gets a scan id of its own.
-            scanId: newScanId(new Date()),
-            evaluatedFrom: {
-              scanId: evidence.scanId,
-              scanTime: evidence.scanTime,
-              evidence: resolve(options.evidence),
-            },
-          }),
-        );
+        const stored = await storeAndEmit(io, evidence, config, {
+          storeDir: options.store,
+          source: 'evaluate',
+          output: options,
+          // Stored scans are immutable: a re-evaluation gets a scan id of its own.
+          scanId: newScanId(new Date()),
+          evaluatedFrom: {
+            scanId: evidence.scanId,
+            scanTime: evidence.scanTime,
+            evidence: resolve(options.evidence),
+          },
+        });
+        setExit(stored.code);
         return;
       }
       const { findings, summary } = evaluateScan(evidence, config.evaluation);

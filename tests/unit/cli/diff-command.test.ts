@@ -2,28 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../lib/cli/io.js';
-import { runCli } from '../../../lib/cli/main.js';
+import { runCliInProcess } from '../../helpers/cli-io.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
 
-/** Runs `s3scan` in-process, recording what it writes. */
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    stdin: async () => '',
-    stderrIsTty: false,
-    stdinIsTty: false,
-  };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliInProcess(args);
 
 /** A store with two judged scans: b1 gets its TLS policy, b2 appears, b3 is deleted. */
 async function storeWithTwoScans(): Promise<string> {

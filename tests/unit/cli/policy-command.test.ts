@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../lib/cli/io.js';
-import { runCli } from '../../../lib/cli/main.js';
+import { runCliInProcess } from '../../helpers/cli-io.js';
 
 const TLS_ONLY = JSON.stringify({
   Version: '2012-10-17',
@@ -13,23 +12,9 @@ const TLS_ONLY = JSON.stringify({
   },
 });
 
-/** Runs `s3scan` in-process with a given stdin, recording what it writes. */
-async function policy(args: string[], stdin: string, stdinIsTty = false) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    stdin: async () => stdin,
-    stderrIsTty: false,
-    stdinIsTty,
-  };
-  const code = await runCli(['policy', '--bucket', 'b1', ...args], io);
-  return { code, out, err };
+/** `s3scan policy --bucket b1 ARGS`, in-process with a given stdin. */
+function policy(args: string[], stdin: string, stdinIsTty = false) {
+  return runCliInProcess(['policy', '--bucket', 'b1', ...args], { stdin, stdinIsTty });
 }
 
 describe('s3scan policy', () => {

@@ -15,14 +15,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ScanDependencies, type ScanOutput, scan } from '../../../functions/scan.js';
 import { S3ConfigSource } from '../../../lib/aws/config-sources.js';
-import type { CliIo } from '../../../lib/cli/io.js';
-import { runCli } from '../../../lib/cli/main.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { configHash } from '../../../lib/config/config.js';
 import { DeployedConfig } from '../../../lib/config/deployed.js';
 import type { Finding } from '../../../lib/engine/types.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { runCliInProcess } from '../../helpers/cli-io.js';
 import { MOCK_ACCOUNT, mockAccount, sseKms, sseS3 } from '../../helpers/mocked-account.js';
 
 const s3 = mockClient(S3Client);
@@ -53,20 +52,6 @@ suppressions:
     reason: SSE-S3 accepted until the migration
     expires: 2099-12-31
 `;
-
-function captureIo(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    stdin: async () => '',
-    stderrIsTty: false,
-    stdinIsTty: false,
-  };
-}
 
 const clients = () =>
   new AwsClients(
@@ -139,13 +124,18 @@ describe('One scan use case in every host', () => {
     uploadConfig(CONFIG, '"c1"');
     const cliStore = join(dir, 'cli');
     const lambdaStore = join(dir, 'lambda');
-    const io = captureIo();
 
     // Act
-    const code = await runCli(
-      ['scan', '--store', cliStore, '--config', configFile, '--no-progress', '--format', 'json'],
-      io,
-    );
+    const { code } = await runCliInProcess([
+      'scan',
+      '--store',
+      cliStore,
+      '--config',
+      configFile,
+      '--no-progress',
+      '--format',
+      'json',
+    ]);
     const output = (await scan(
       {},
       lambdaDeps(new LocalReportStore(lambdaStore), deployedConfig()),

@@ -1,0 +1,27 @@
+import type { CliIo } from '../../lib/cli/io.js';
+import { runCli } from '../../lib/cli/main.js';
+
+/**
+ * Runs `s3scan` in-process with a given stdin, recording what it writes: the exit code, and
+ * stdout and stderr as text.
+ */
+export async function runCliInProcess(
+  args: string[],
+  options: { stdin?: string; stdinIsTty?: boolean } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    stdin: async () => options.stdin ?? '',
+    stderrIsTty: false,
+    stdinIsTty: options.stdinIsTty ?? false,
+  };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
