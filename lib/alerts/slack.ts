@@ -110,6 +110,15 @@ export function slackMessage(digest: AlertDigest, top = 20): { text: string; blo
   return { text, blocks };
 }
 
+/** Failures before any byte of the request left: retrying cannot post a message twice. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** How a webhook answer is handled (alerts-orgs-dashboard.md A.5). */
 type Answer =
   | { kind: 'ok' }
@@ -182,12 +191,21 @@ export class SlackWebhookSink implements AlertSink {
         answer = judge(response.status, await response.text(), response.headers.get('retry-after'));
       } catch (error) {
         if (signal?.aborted) throw error;
-        // A reset or a timeout: say what, never where (the URL is the secret).
+        // Say what, never where (the URL is the secret). Only a connection that never opened
+        // is safe to retry: after a reset or a timeout Slack may have posted the message, and
+        // a webhook has no idempotency key, so sending again could post it twice.
+        const code = String((error as { cause?: { code?: unknown } }).cause?.code ?? '');
+        if (!NEVER_SENT.has(code))
+          throw new AlertSinkError(
+            this.name,
+            `the webhook connection failed after the message was sent (${code || (error as Error).name}); it may have been posted, so it is not sent again`,
+            false,
+          );
         answer = { kind: 'retry' };
         if (attempt >= attempts)
           throw new AlertSinkError(
             this.name,
-            `the webhook did not answer after ${attempts} attempts (${(error as Error).name})`,
+            `the webhook could not be reached after ${attempts} attempts (${code})`,
             false,
           );
       }

@@ -175,13 +175,29 @@ describe('Slack incoming webhook sink (a local hook on 127.0.0.1)', () => {
     expect(hook.requests).toHaveLength(1);
   });
 
-  it('gives up on a hook that stops answering, naming no URL', async () => {
-    // Prepare: a connection refused (nothing listens on the closed port).
+  it('never sends again after a connection reset once the message went out (it may have been posted)', async () => {
+    // Prepare: the hook reads the whole request, then drops the connection without answering.
+    hook.script.push((res) => res.socket?.destroy());
+
+    // Act
+    const error = await sink()
+      .send(digest([finding('a', 'FAIL')]))
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(hook.requests).toHaveLength(1);
+    expect(error).toMatchObject({ permanent: false });
+    expect((error as Error).message).toMatch(/it may have been posted, so it is not sent again/);
+    expect((error as Error).message).not.toContain('SECRETSECRET');
+  });
+
+  it('gives up on a hook that cannot be reached, naming no URL', async () => {
+    // Prepare: a connection refused: the port was ours a moment ago, and nothing listens now.
+    const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const slack = new SlackWebhookSink({
-      url: new URL(`http://127.0.0.1:1/SECRETSECRET`),
+      url: new URL(`http://127.0.0.1:${port}/services/T000/B000/SECRETSECRET`),
       spacingMs: 10,
       maxAttempts: 2,
     });
@@ -191,7 +207,9 @@ describe('Slack incoming webhook sink (a local hook on 127.0.0.1)', () => {
 
     // Assess
     expect(error).toMatchObject({ permanent: false });
-    expect((error as Error).message).toMatch(/did not answer after 2 attempts/);
+    expect((error as Error).message).toMatch(
+      /could not be reached after 2 attempts \(ECONNREFUSED\)/,
+    );
     expect((error as Error).message).not.toContain('SECRETSECRET');
   });
 });
