@@ -141,6 +141,8 @@ class AlertSinkError extends ScannerError {
     public readonly sink: string,
     message: string,
     public readonly permanent: boolean,
+    /** A short machine-readable reason (`maybe-posted`, `disabled`, an AWS error code). */
+    public readonly code = permanent ? 'refused' : 'unavailable',
     options?: ErrorOptions,
   ) {
     super(message, options);

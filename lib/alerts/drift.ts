@@ -29,6 +29,8 @@ export interface DriftEntry {
   previous?: Finding;
   /** When a FAIL was first seen, kept across scans; absent when it does not fail now. */
   firstSeen?: string;
+  /** When the previous scan's FAIL was first seen: resolved, gone and unverifiable keep it. */
+  failingSince?: string;
   /** The last scan that saw the resource's finding. */
   lastSeen: string;
 }
@@ -117,24 +119,33 @@ export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScop
     seen.add(finding.fingerprint);
     const prior = before.get(finding.fingerprint);
     const kind = kindOf(prior, finding);
-    const firstSeen = failing(finding)
-      ? failing(prior)
-        ? (previous.firstSeen?.get(finding.fingerprint) ?? previous.scanTime)
-        : current.scanTime
+    const since = failing(prior)
+      ? (previous.firstSeen?.get(finding.fingerprint) ?? previous.scanTime)
       : undefined;
+    const firstSeen = failing(finding) ? (since ?? current.scanTime) : undefined;
     add({
       kind,
       fingerprint: finding.fingerprint,
       current: finding,
       ...(prior ? { previous: prior } : {}),
       ...(firstSeen ? { firstSeen } : {}),
+      ...(since && !firstSeen ? { failingSince: since } : {}),
       lastSeen: current.scanTime,
     });
   }
   // What the previous scan saw in scope and this one did not: the resource is gone.
   for (const [fingerprint, prior] of before) {
     if (seen.has(fingerprint)) continue;
-    add({ kind: 'gone', fingerprint, previous: prior, lastSeen: previous.scanTime });
+    const since = failing(prior)
+      ? (previous.firstSeen?.get(fingerprint) ?? previous.scanTime)
+      : undefined;
+    add({
+      kind: 'gone',
+      fingerprint,
+      previous: prior,
+      ...(since ? { failingSince: since } : {}),
+      lastSeen: previous.scanTime,
+    });
   }
   return {
     from: { scanId: previous.scanId, scanTime: previous.scanTime },

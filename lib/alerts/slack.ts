@@ -1,8 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Finding, SEVERITIES } from '../engine/types.js';
+import type { Finding } from '../engine/types.js';
 import { AlertSinkError, ConfigError } from '../errors.js';
 import { type ChangeKind, type DriftEntry, describeDrift } from './drift.js';
-import type { AlertDigest, AlertSink, SinkResult } from './sink.js';
+import { findingOf, type SelectedChange, selectChanges } from './select.js';
+import type {
+  AlertBatch,
+  AlertDigest,
+  AlertEntry,
+  AlertSink,
+  BatchOutcome,
+  SinkResult,
+} from './sink.js';
+import { filterOf } from './sink.js';
 
 /** Block Kit limits (alerts-orgs-dashboard.md A.5), with room under the undocumented ~12k total. */
 export const SLACK_LIMITS = {
@@ -12,8 +21,6 @@ export const SLACK_LIMITS = {
   totalText: 8000,
 } as const;
 
-/** The changes a digest lists, most urgent first; `still-failing` is only counted. */
-const LISTED: ChangeKind[] = ['new', 'regressed', 'unverifiable', 'resolved', 'gone'];
 const TRUNCATED = '… (truncated)';
 
 /**
@@ -43,14 +50,20 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - TRUNCATED.length)}${TRUNCATED}`;
 }
 
-const bySeverity = (a: DriftEntry, b: DriftEntry) =>
-  SEVERITIES.indexOf(finding(a).severity) - SEVERITIES.indexOf(finding(b).severity);
-const finding = (entry: DriftEntry): Finding => (entry.current ?? entry.previous)!;
-
 function line(kind: ChangeKind, entry: DriftEntry): string {
-  const f = finding(entry);
+  const f = findingOf(entry);
   const was = entry.previous && entry.current ? ` (was ${entry.previous.status})` : '';
   return `• *${kind}* \`${f.severity}\` ${escapeMrkdwn(f.resource.name)} — ${escapeMrkdwn(f.ruleId)}: ${escapeMrkdwn(f.message)}${was}`;
+}
+
+/** An expiring suppression, listed like a change. */
+function expiringEntry(finding: Finding): DriftEntry {
+  return { kind: 'suppressed', fingerprint: finding.fingerprint, current: finding, lastSeen: '' };
+}
+
+function expiringLine(entry: DriftEntry): string {
+  const f = findingOf(entry);
+  return `• *suppression expiring ${escapeMrkdwn(f.suppression?.expires ?? '')}* \`${f.severity}\` ${escapeMrkdwn(f.resource.name)} — ${escapeMrkdwn(f.ruleId)}: ${escapeMrkdwn(f.suppression?.reason ?? '')}`;
 }
 
 /**
@@ -58,9 +71,18 @@ function line(kind: ChangeKind, entry: DriftEntry): string {
  * kind and severity, the link, and a `text` fallback. Every limit holds whatever the findings
  * say: long text is truncated with a marker, never rejected.
  */
-export function slackMessage(digest: AlertDigest, top = 20): { text: string; blocks: object[] } {
+export function slackMessage(
+  digest: AlertDigest,
+  top = 20,
+  selected: SelectedChange[] = selectChanges(
+    digest.drift,
+    filterOf(digest.settings, digest.settings?.slack),
+  ),
+): { text: string; blocks: object[] } {
   const { drift } = digest;
-  const summary = describeDrift(drift);
+  const summary = digest.baseline
+    ? `baseline: first scan of this scope, ${drift.counts['still-failing'] + drift.counts.new} failing finding(s) recorded; changes are alerted from the next scan`
+    : describeDrift(drift);
   const text = clip(`s3scan ${digest.account}: ${summary}`, SLACK_LIMITS.sectionText);
   const blocks: object[] = [
     {
@@ -76,15 +98,22 @@ export function slackMessage(digest: AlertDigest, top = 20): { text: string; blo
     },
   ];
   let budget = SLACK_LIMITS.totalText - text.length - summary.length;
-  const entries = LISTED.flatMap((kind) =>
-    [...drift.changes[kind]].sort(bySeverity).map((entry) => ({ kind, entry })),
-  );
+  const entries: { kind: ChangeKind | 'suppression expiring'; entry: DriftEntry }[] = [
+    ...(digest.baseline ? [] : selected),
+    ...(digest.expiring ?? []).map((finding) => ({
+      kind: 'suppression expiring' as const,
+      entry: expiringEntry(finding),
+    })),
+  ];
   let shown = 0;
   // One line a change, a section a change: a hostile message costs one block, not the digest.
   const room = SLACK_LIMITS.blocks - blocks.length - 2;
   for (const { kind, entry } of entries) {
     if (shown >= top || shown >= room) break;
-    const body = clip(line(kind, entry), Math.min(SLACK_LIMITS.sectionText, 600));
+    const body = clip(
+      kind === 'suppression expiring' ? expiringLine(entry) : line(kind, entry),
+      Math.min(SLACK_LIMITS.sectionText, 600),
+    );
     if (body.length > budget) break;
     budget -= body.length;
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: body } });
@@ -148,8 +177,9 @@ function judge(status: number, body: string, retryAfter: string | null): Answer 
  * `Retry-After` honoured, 5xx retried with backoff, a 404/410 hook disabled with a clear
  * error. The URL is a secret: it is never logged, never put in an error or a report.
  */
-export class SlackWebhookSink implements AlertSink {
+export class SlackWebhookSink implements AlertSink<{ text: string; blocks: object[] }> {
   public readonly name = 'slack';
+  public readonly idempotent = false;
   private disabled: string | undefined;
   private lastSent = 0;
 
@@ -168,9 +198,55 @@ export class SlackWebhookSink implements AlertSink {
     },
   ) {}
 
+  /**
+   * One post per scan: the digest, when there is something to say (a change that passes the
+   * filter, an expiring suppression, or the baseline of a new scope).
+   */
+  public plan(digest: AlertDigest): AlertBatch<{ text: string; blocks: object[] }>[] {
+    const selected = selectChanges(digest.drift, filterOf(digest.settings, digest.settings?.slack));
+    if (!digest.baseline && selected.length === 0 && (digest.expiring ?? []).length === 0)
+      return [];
+    const payload = slackMessage(digest, this.options.top ?? digest.settings?.digestSize, selected);
+    return [{ id: 'digest', entries: [{ id: 'digest', payload }] }];
+  }
+
+  public preview(entry: AlertEntry<{ text: string }>): string {
+    return `slack message: ${entry.payload.text}`;
+  }
+
+  public async deliver(
+    batch: AlertBatch<{ text: string; blocks: object[] }>,
+    signal?: AbortSignal,
+  ): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = { delivered: [], failed: [] };
+    for (const entry of batch.entries) {
+      try {
+        await this.post(JSON.stringify(entry.payload), signal);
+        outcome.delivered.push(entry.id);
+      } catch (error) {
+        if (!(error instanceof AlertSinkError)) throw error;
+        outcome.failed.push({
+          id: entry.id,
+          code: error.code,
+          reason: error.message,
+          kind:
+            error.code === 'maybe-posted' ? 'in-doubt' : error.permanent ? 'permanent' : 'retry',
+        });
+      }
+    }
+    return outcome;
+  }
+
+  /** Posts a digest now, throwing {@link AlertSinkError} when it was not posted. */
   public async send(digest: AlertDigest, signal?: AbortSignal): Promise<SinkResult> {
-    if (this.disabled) throw new AlertSinkError(this.name, this.disabled, true);
-    const body = JSON.stringify(slackMessage(digest, this.options.top));
+    const [batch] = this.plan({ ...digest, baseline: digest.baseline ?? false });
+    const payload = batch?.entries[0]?.payload ?? slackMessage(digest, this.options.top);
+    await this.post(JSON.stringify(payload), signal);
+    return { sink: this.name, delivered: 1 };
+  }
+
+  private async post(body: string, signal?: AbortSignal): Promise<void> {
+    if (this.disabled) throw new AlertSinkError(this.name, this.disabled, true, 'disabled');
     const attempts = this.options.maxAttempts ?? 5;
     const spacing = this.options.spacingMs ?? 1000;
     for (let attempt = 1; ; attempt++) {
@@ -200,6 +276,7 @@ export class SlackWebhookSink implements AlertSink {
             this.name,
             `the webhook connection failed after the message was sent (${code || (error as Error).name}); it may have been posted, so it is not sent again`,
             false,
+            'maybe-posted',
           );
         answer = { kind: 'retry' };
         if (attempt >= attempts)
@@ -209,7 +286,7 @@ export class SlackWebhookSink implements AlertSink {
             false,
           );
       }
-      if (answer.kind === 'ok') return { sink: this.name, delivered: 1 };
+      if (answer.kind === 'ok') return;
       if (answer.kind === 'fail') {
         if (answer.permanent && /gone/.test(answer.reason)) this.disabled = answer.reason;
         throw new AlertSinkError(this.name, answer.reason, answer.permanent);

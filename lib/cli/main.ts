@@ -8,6 +8,7 @@ import {
   ReportStoreError,
 } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerAlertCommand } from './commands/alert.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerReportCommand(program, context);
   registerPolicyCommand(program, context);
   registerDiffCommand(program, context);
+  registerAlertCommand(program, context);
   registerDemoCommand(program, context);
   return program;
 }

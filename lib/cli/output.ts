@@ -14,9 +14,11 @@ import { parseSeverity } from './options.js';
 
 /**
  * Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure,
- * 4 interrupted with a checkpoint (`s3scan scan --resume` continues).
+ * 4 interrupted with a checkpoint (`s3scan scan --resume` continues), 5 the report is stored
+ * but an alert sink left something undelivered (`s3scan alert` resends what can be resent).
+ * With `scan --alert`, 1 wins over 5: the gate a pipeline set is what it asked about.
  */
-export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4 } as const;
+export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4, alerts: 5 } as const;
 
 /** What each command is given: where to write, and how to set the exit code. */
 export interface CommandContext {

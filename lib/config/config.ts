@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
 import { BUCKET_RULES } from '../rules/index.js';
 import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
+import { type AlertSettings, type AlertsFile, alertSettingsOf, alertsSchema } from './alerts.js';
 
 /** The config file as written (YAML or JSON). */
 export interface ConfigFile {
@@ -27,6 +28,7 @@ export interface ConfigFile {
     requestTimeoutMs?: number;
     retryMode?: 'standard' | 'adaptive';
   };
+  alerts?: AlertsFile;
 }
 
 /** Settings for collection that the config file may set. */
@@ -51,6 +53,8 @@ export type { ConfigProvenance };
 export interface LoadedConfig {
   evaluation: EvaluationConfig;
   scan: ScanSettings;
+  /** Where alerts go, and which; absent: no `alerts:` section, nothing is sent. */
+  alerts?: AlertSettings;
   /** The validated document, as written: what a later step (or host) validates again. */
   document: ConfigFile;
   provenance: ConfigProvenance;
@@ -137,6 +141,7 @@ export const CONFIG_SCHEMA = {
         retryMode: { enum: ['standard', 'adaptive'] },
       },
     },
+    alerts: alertsSchema(ruleIds),
   },
 } as const;
 
@@ -176,6 +181,7 @@ export function configFromDocument(
       suppressions: doc.suppressions ?? [],
     },
     scan: { ...DEFAULT_SCAN_SETTINGS, ...doc.scan },
+    ...(doc.alerts ? { alerts: alertSettingsOf(doc.alerts) } : {}),
     document: doc,
     provenance,
   };

@@ -20,6 +20,7 @@ export function indexWith(
     buckets: summary.buckets,
     byStatus: summary.byStatus,
     failedBySeverity: summary.failedBySeverity,
+    ...(summary.scope ? { scope: summary.scope } : {}),
   };
   const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
     .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))

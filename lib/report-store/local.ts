@@ -13,6 +13,7 @@ import {
   objectCsvPath,
   safeSegment,
 } from '../evidence/paths.js';
+import { LocalAlertLedger } from './alert-ledger.js';
 import { indexWith } from './index-file.js';
 import { LocalWorkArea, TEMP_FILE, writeFileAtomic } from './local-work-area.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
@@ -61,6 +62,10 @@ export class LocalReportStore implements ReportStore {
 
   public describe(scanId?: string): string {
     return scanId ? join(this.root, 'scans', safeSegment(scanId)) : this.root;
+  }
+
+  public alertLedger(): LocalAlertLedger {
+    return new LocalAlertLedger(this.root);
   }
 
   public async writeScan(record: ScanRecord): Promise<string> {

@@ -19,6 +19,7 @@ import {
   objectCsvPath,
   safeSegment,
 } from '../evidence/paths.js';
+import { S3AlertLedger } from './alert-ledger.js';
 import { reportStoreClient } from './client.js';
 import { indexWith } from './index-file.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
@@ -81,6 +82,16 @@ export class S3ReportStore implements ReportStore {
   public describe(scanId?: string): string {
     const base = `s3://${this.options.bucket}/${this.key('')}`;
     return scanId ? `${base}scans/${safeSegment(scanId)}` : base.replace(/\/$/, '');
+  }
+
+  public alertLedger(): S3AlertLedger {
+    return new S3AlertLedger({
+      s3: this.options.s3,
+      bucket: this.options.bucket,
+      ...(this.options.prefix ? { prefix: this.options.prefix } : {}),
+      ...(this.options.expectedOwner ? { expectedOwner: this.options.expectedOwner } : {}),
+      writeHeaders: this.writeHeaders,
+    });
   }
 
   /** SSE-KMS headers (the report bucket's policy pins its key) and the expected owner. */

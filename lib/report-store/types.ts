@@ -42,6 +42,8 @@ export interface IndexEntry {
   buckets: number;
   byStatus: EvaluationSummary['byStatus'];
   failedBySeverity: EvaluationSummary['failedBySeverity'];
+  /** The scan's scope; absent in older indexes (and for unrestricted scans written before it). */
+  scope?: { buckets: string[]; regions: string[] };
 }
 
 /** index.json: the scan history, newest first; written last and atomically. */
@@ -67,8 +69,28 @@ export interface ScanRecord {
   objectFiles?: ObjectFile[];
 }
 
+/**
+ * The alert ledger of one store: small JSON records under `alerts/<scanId>/`, named by the
+ * alert dispatcher (`<sink>/<batch>.<attempt>.claim`, `….result`, `state`, `outcome`).
+ * `create` is the conditional write that makes sending exactly once: of two runs that claim
+ * the same batch, one wins and the other learns that it lost.
+ */
+export interface AlertLedgerStore {
+  /** The names of every record of a scan, in no particular order. */
+  list(scanId: string): Promise<string[]>;
+  read(scanId: string, name: string): Promise<unknown | undefined>;
+  /** Writes the record only if it does not exist; false when it already did. */
+  create(scanId: string, name: string, record: unknown): Promise<boolean>;
+  /** Writes or replaces the record, atomically. */
+  write(scanId: string, name: string, record: unknown): Promise<void>;
+  /** Human-readable location, for messages. */
+  describe(scanId: string): string;
+}
+
 /** Where reports live: a local folder now, the S3 report bucket in the Lambda deployment. */
 export interface ReportStore {
+  /** The ledger of what alerts were sent for each scan. */
+  alertLedger(): AlertLedgerStore;
   /** Writes a scan, then points index.json at it. Returns where the scan was written. */
   writeScan(record: ScanRecord): Promise<string>;
   readIndex(): Promise<StoreIndex | undefined>;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { AwsClients, assertProfileExists } from '../../collect/clients.js';
 import { isScanCheckpoint } from '../../collect/scan.js';
+import { ConfigError } from '../../errors.js';
 import { fileCheckpoints } from '../../report-store/checkpoints.js';
 import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';
@@ -17,6 +18,7 @@ import {
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { createProgress } from '../progress.js';
+import { runAlerts } from './alert.js';
 
 /** `s3scan scan`: the scan use case on the caller's account, into a local report store. */
 export function registerScanCommand(program: Command, { io, setExit }: CommandContext): void {
@@ -64,12 +66,21 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
       parsePositiveInt,
       8,
     )
+    .option(
+      '--alert',
+      'after the report is stored, send its alerts to the sinks of the config (summary on stderr)',
+    )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
     .addOption(formatOption())
     .addOption(failOnOption())
     .action(async (options) => {
       const config = await loadConfig(options.config);
+      // Refuse before scanning: an --alert that cannot alert should not cost a scan first.
+      if (options.alert && !config.alerts)
+        throw new ConfigError(
+          `--alert needs a config with an alerts: section (${options.config ? `${options.config} has none` : 'no --config given'})`,
+        );
       const regions: string[] = options.region ?? [];
       const homeRegion =
         regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -145,15 +156,21 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
           setExit(EXIT.interrupted);
           return;
         }
-        setExit(
-          printStored(io, {
-            findings: outcome.findings,
-            summary: outcome.summary,
-            output: options,
-            report: outcome.report,
-            store,
-          }),
-        );
+        const code = printStored(io, {
+          findings: outcome.findings,
+          summary: outcome.summary,
+          output: options,
+          report: outcome.report,
+          store,
+        });
+        // The report is published before any alert: a sink that fails never costs the report.
+        const alerted = options.alert
+          ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.summary.scanId, config, {
+              dryRun: false,
+              signal: controller.signal,
+            })
+          : EXIT.ok;
+        setExit(code !== EXIT.ok ? code : alerted);
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);

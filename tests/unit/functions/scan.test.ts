@@ -83,6 +83,9 @@ describe('Function: scan', () => {
         throw new Error('not used');
       },
       describe: () => 's3://reports',
+      alertLedger: () => {
+        throw new Error('not used');
+      },
     };
 
     // Act

@@ -1,0 +1,157 @@
+import type { AlertSettings } from '../config/alerts.js';
+import { DEFAULT_ALERT_SETTINGS } from '../config/alerts.js';
+import type { Finding } from '../engine/types.js';
+import { ConfigError } from '../errors.js';
+import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import { TOOL_VERSION } from '../version.js';
+import { type AlertReport, dispatchAlerts } from './dispatch.js';
+import { type Drift, diffScans, firstSeenOf, inScope, type ScanScope } from './drift.js';
+import { expiringSuppressions } from './select.js';
+import type { AlertDigest, AlertSink } from './sink.js';
+
+/**
+ * What the alert run of a scan carries to the next one, as the ledger record `state`: when
+ * each failing finding was first seen, when Security Hub last took each finding, and which
+ * suppression expiries were warned about. Fingerprints outside a scan's scope are carried over
+ * unchanged, so a scoped scan never forgets what it did not look at.
+ */
+export interface AlertState {
+  firstSeen: Record<string, string>;
+  securityHubImported: Record<string, string>;
+  expiryWarned: Record<string, string>;
+}
+
+const EMPTY_STATE: AlertState = { firstSeen: {}, securityHubImported: {}, expiryWarned: {} };
+
+/** Which index entry is "the previous complete scan of the same scope" for `current`. */
+export function previousScanOf(
+  scans: readonly IndexEntry[],
+  current: IndexEntry,
+): IndexEntry | undefined {
+  const key = (s: IndexEntry['scope']) =>
+    JSON.stringify([[...(s?.buckets ?? [])].sort(), [...(s?.regions ?? [])].sort()]);
+  const older = scans.filter(
+    (s) =>
+      s.accountId === current.accountId &&
+      s.scanTime < current.scanTime &&
+      s.scanId !== current.scanId,
+  );
+  // The same scope first; else a scan of everything, which covers any scope.
+  return (
+    older.find((s) => key(s.scope) === key(current.scope)) ??
+    older.find((s) => (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0)
+  );
+}
+
+/** The drift, digest and report of one alert run. */
+export interface AlertRun {
+  drift: Drift;
+  digest: AlertDigest;
+  report: AlertReport;
+  previousScanId?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Alerts for one stored scan: compares it with the previous scan of its scope, builds the
+ * digest (changes, expiring suppressions, Security Hub re-imports due), sends it through the
+ * ledger (exactly once per entry, see {@link dispatchAlerts}) and records the state the next
+ * scan's alerts start from. With `dryRun` nothing is sent or written.
+ */
+export async function alertScan(
+  store: ReportStore,
+  scanId: string,
+  settings: AlertSettings | undefined,
+  sinks: (settings: AlertSettings) => AlertSink[],
+  options: { dryRun?: boolean; signal?: AbortSignal; account?: string } = {},
+): Promise<AlertRun> {
+  const alerts = settings ?? { ...DEFAULT_ALERT_SETTINGS };
+  const index = await store.readIndex();
+  const entry = index?.scans.find((s) => s.scanId === scanId);
+  if (!index || !entry)
+    throw new ConfigError(`scan ${scanId} is not in the index of ${store.describe()}`);
+  const ledger = store.alertLedger();
+  const current = await store.readScan(scanId);
+  const scope: ScanScope = {
+    accountId: current.summary.accountId,
+    buckets: current.summary.scope?.buckets ?? [],
+    regions: current.summary.scope?.regions ?? [],
+  };
+  const before = previousScanOf(index.scans, entry);
+  const previous = before ? await store.readScan(before.scanId) : undefined;
+  const state = before
+    ? (((await ledger.read(before.scanId, 'state')) as AlertState | undefined) ?? EMPTY_STATE)
+    : EMPTY_STATE;
+  const drift = diffScans(
+    {
+      scanId: before?.scanId ?? '(none)',
+      scanTime: before?.scanTime ?? current.summary.scanTime,
+      findings: previous?.findings ?? [],
+      firstSeen: new Map(Object.entries(state.firstSeen)),
+    },
+    { scanId, scanTime: current.summary.scanTime, findings: current.findings },
+    scope,
+  );
+  const scanTime = Date.parse(current.summary.scanTime);
+  const inScopeFindings = current.findings.filter((f) => inScope(scope, f.resource));
+  const expiring = expiringSuppressions(
+    inScopeFindings,
+    current.summary.scanTime,
+    alerts.expiringSuppressionDays,
+    new Map(Object.entries(state.expiryWarned)),
+  );
+  const reimportDays = alerts.securityHub?.reimportDays ?? 30;
+  const reimport: Finding[] = drift.changes['still-failing']
+    .map((e) => e.current!)
+    .filter((f) => {
+      const last = state.securityHubImported[f.fingerprint];
+      return !last || scanTime - Date.parse(last) >= reimportDays * DAY_MS;
+    });
+  const digest: AlertDigest = {
+    drift,
+    account: current.summary.accountId,
+    toolVersion: TOOL_VERSION,
+    baseline: before === undefined,
+    expiring,
+    reimport,
+    settings: alerts,
+    ...(alerts.link ? { link: alerts.link } : {}),
+  };
+  const report = await dispatchAlerts(scanId, digest, sinks(alerts), ledger, {
+    dryRun: options.dryRun ?? false,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!options.dryRun) {
+    const imported = { ...state.securityHubImported };
+    const delivered = new Set(
+      report.sinks.find((s) => s.sink === 'securityhub')?.deliveredIds ?? [],
+    );
+    for (const id of delivered) {
+      const fingerprint = id.slice(id.lastIndexOf('-') + 1);
+      imported[fingerprint] = current.summary.scanTime;
+    }
+    const anyDelivered = report.sinks.some((s) => s.sent + s.alreadySent > 0);
+    // Fingerprints this scan looked at take their first-seen from this drift; the rest carry over.
+    const looked = new Set(
+      [...current.findings, ...(previous?.findings ?? [])]
+        .filter((f) => inScope(scope, f.resource))
+        .map((f) => f.fingerprint),
+    );
+    const next: AlertState = {
+      firstSeen: {
+        ...Object.fromEntries(Object.entries(state.firstSeen).filter(([fp]) => !looked.has(fp))),
+        ...Object.fromEntries(firstSeenOf(drift)),
+      },
+      securityHubImported: imported,
+      expiryWarned: {
+        ...state.expiryWarned,
+        ...(anyDelivered
+          ? Object.fromEntries(expiring.map((f) => [f.fingerprint, f.suppression?.expires ?? '']))
+          : {}),
+      },
+    };
+    await ledger.write(scanId, 'state', next);
+  }
+  return { drift, digest, report, ...(before ? { previousScanId: before.scanId } : {}) };
+}

@@ -1,0 +1,105 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
+import type { AlertSettings } from '../config/alerts.js';
+import { ConfigError } from '../errors.js';
+import { EventBridgeSink } from './eventbridge.js';
+import { SecurityHubSink } from './security-hub.js';
+import type { AlertSink } from './sink.js';
+import { parseWebhookUrl, SlackWebhookSink } from './slack.js';
+import { SnsSink, topicRegion } from './sns.js';
+
+/** No alert call may hang a scan; the SDK retries throttling and 5xx with backoff. */
+const clientOptions = (region: string) => ({
+  region,
+  maxAttempts: 4,
+  retryMode: 'standard' as const,
+  requestHandler: {
+    connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  },
+});
+
+/** What building the sinks needs from the host. */
+export interface SinkEnvironment {
+  /** Environment variables (the Slack URL is read from the one the config names). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The region of the scanner (EventBridge bus by name). */
+  region: string;
+  /** The account whose credentials send (Security Hub takes only that account's findings). */
+  callerAccount: string;
+  /** Tests inject clients; by default each sink builds its own. */
+  clients?: {
+    sns?: (region: string) => SNSClient;
+    events?: (region: string) => EventBridgeClient;
+    securityHub?: (region: string) => SecurityHubClient;
+  };
+  /** Tests shorten Slack's one-per-second spacing and the retry backoff. */
+  fast?: boolean;
+}
+
+/** The region of an event bus given by ARN, else the scanner's. */
+function busRegion(bus: string, fallback: string): string {
+  return bus.startsWith('arn:') ? (bus.split(':')[3] ?? fallback) : fallback;
+}
+
+/**
+ * The sinks the `alerts:` section names, each with its client. A Slack sink whose URL is not
+ * set, or is not a URL s3scan may post to, is a {@link ConfigError} naming the variable, never
+ * its value.
+ */
+export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment): AlertSink[] {
+  const sinks: AlertSink[] = [];
+  const fast = host.fast ? { baseDelayMs: 5 } : {};
+  if (settings.slack) {
+    const name = settings.slack.webhookUrlEnv;
+    const value = host.env[name];
+    if (!value)
+      throw new ConfigError(
+        `alerts.slack is configured but ${name} is not set; put the webhook URL in that environment variable (it is a secret: never in the config file)`,
+      );
+    sinks.push(
+      new SlackWebhookSink({
+        url: parseWebhookUrl(value, name),
+        top: settings.digestSize,
+        ...(host.fast ? { spacingMs: 20 } : {}),
+      }) as AlertSink,
+    );
+  }
+  if (settings.sns) {
+    const region = topicRegion(settings.sns.topicArn);
+    const sns = host.clients?.sns?.(region) ?? new SNSClient(clientOptions(region));
+    sinks.push(
+      new SnsSink({
+        sns,
+        topicArn: settings.sns.topicArn,
+        perFinding: settings.sns.perFinding,
+        ...fast,
+      }) as AlertSink,
+    );
+  }
+  if (settings.eventBridge) {
+    const region = busRegion(settings.eventBridge.busName, host.region);
+    const events = host.clients?.events?.(region) ?? new EventBridgeClient(clientOptions(region));
+    sinks.push(
+      new EventBridgeSink({ events, busName: settings.eventBridge.busName, ...fast }) as AlertSink,
+    );
+  }
+  if (settings.securityHub) {
+    const cache = new Map<string, SecurityHubClient>();
+    const client = (region: string) => {
+      let c = cache.get(region);
+      if (!c) {
+        c = host.clients?.securityHub?.(region) ?? new SecurityHubClient(clientOptions(region));
+        cache.set(region, c);
+      }
+      return c;
+    };
+    sinks.push(
+      new SecurityHubSink({ client, callerAccount: host.callerAccount, ...fast }) as AlertSink,
+    );
+  }
+  return sinks;
+}

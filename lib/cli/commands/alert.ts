@@ -1,0 +1,106 @@
+import { type Command, Option } from 'commander';
+import type { AlertReport } from '../../alerts/dispatch.js';
+import { describeDrift } from '../../alerts/drift.js';
+import { alertScan } from '../../alerts/run-alerts.js';
+import { sinksFromSettings } from '../../alerts/sinks.js';
+import type { LoadedConfig } from '../../config/config.js';
+import { ConfigError } from '../../errors.js';
+import { sanitiseForTerminal } from '../../export/table.js';
+import { LocalReportStore } from '../../report-store/local.js';
+import type { CliIo } from '../io.js';
+import { type CommandContext, EXIT, findStoredScan, loadConfig } from '../output.js';
+import { DEFAULT_STORE } from '../paths.js';
+
+/**
+ * Sends (or with `dryRun` previews) the alerts of one stored scan and prints what happened.
+ * Returns {@link EXIT.alerts} when a sink left something undelivered, else 0.
+ */
+export async function runAlerts(
+  io: CliIo,
+  store: LocalReportStore,
+  scanId: string,
+  config: LoadedConfig,
+  options: { dryRun: boolean; format?: 'table' | 'json'; signal?: AbortSignal },
+): Promise<number> {
+  if (!config.alerts)
+    throw new ConfigError(
+      `${config.provenance.location ?? 'the config'} has no alerts: section; name at least one sink (slack, sns, eventBridge, securityHub)`,
+    );
+  const settings = config.alerts;
+  if (!settings.slack && !settings.sns && !settings.eventBridge && !settings.securityHub)
+    throw new ConfigError('alerts: names no sink (slack, sns, eventBridge or securityHub)');
+  const { summary } = await store.readScan(scanId);
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const run = await alertScan(
+    store,
+    scanId,
+    settings,
+    (s) =>
+      sinksFromSettings(s, {
+        env: process.env,
+        region,
+        // The CLI sends with the credentials that scanned: the scan's own account.
+        callerAccount: summary.accountId,
+      }),
+    { dryRun: options.dryRun, ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  if (options.format === 'json') {
+    io.stdout(`${JSON.stringify({ drift: run.drift.counts, ...run.report }, null, 2)}\n`);
+  } else {
+    io.stdout(
+      alertTable(
+        run.report,
+        run.digest.baseline ? 'baseline (first scan of this scope)' : describeDrift(run.drift),
+        options.dryRun,
+      ),
+    );
+  }
+  return run.report.ok ? EXIT.ok : EXIT.alerts;
+}
+
+/** One line per sink, then the preview (dry run) or the failures. */
+export function alertTable(report: AlertReport, drift: string, dryRun: boolean): string {
+  const lines = [
+    `Alerts for ${report.scanId}: ${drift}${dryRun ? ' (dry run: nothing sent)' : ''}`,
+  ];
+  for (const sink of report.sinks) {
+    const counts = dryRun
+      ? `${sink.preview?.length ?? 0} to send, ${sink.alreadySent} already sent`
+      : `${sink.sent} sent, ${sink.alreadySent} already sent, ${sink.failed.length} not delivered`;
+    lines.push(
+      `  ${sink.sink}: ${sink.status} (${counts})${sink.error ? `: ${sanitiseForTerminal(sink.error)}` : ''}`,
+    );
+    for (const line of sink.preview ?? []) lines.push(`    ${sanitiseForTerminal(line)}`);
+    for (const failure of sink.failed.slice(0, 20))
+      lines.push(`    ${failure.kind} ${failure.id}: ${sanitiseForTerminal(failure.reason)}`);
+    if (sink.failed.length > 20) lines.push(`    … ${sink.failed.length - 20} more`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `s3scan alert`: the alerts of a stored scan, exactly once per sink and entry. */
+export function registerAlertCommand(program: Command, { io, setExit }: CommandContext): void {
+  program
+    .command('alert')
+    .description(
+      'Send the alerts of a stored scan (drift since the previous scan of its scope) to the sinks in the config; a second run sends nothing twice.',
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--scan <id>', 'the scan, or "latest"', 'latest')
+    .option('--config <file>', 'config file with an alerts: section')
+    .option('--dry-run', 'print what would be sent, send nothing, record nothing')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .action(async (options) => {
+      const store = new LocalReportStore(options.store);
+      const { scanId } = await findStoredScan(store, options.scan);
+      const config = await loadConfig(options.config);
+      setExit(
+        await runAlerts(io, store, scanId, config, {
+          dryRun: options.dryRun === true,
+          format: options.format,
+        }),
+      );
+    });
+}
