@@ -1,5 +1,3 @@
-import type { AlertSettings } from '../config/alerts.js';
-import { DEFAULT_ALERT_SETTINGS } from '../config/alerts.js';
 import type { Finding } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
@@ -7,6 +5,8 @@ import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
 import { type Drift, diffScans, firstSeenOf, inScope, type ScanScope } from './drift.js';
 import { expiringSuppressions } from './select.js';
+import type { AlertSettings } from './settings.js';
+import { DEFAULT_ALERT_SETTINGS } from './settings.js';
 import type { AlertDigest, AlertSink } from './sink.js';
 
 /**

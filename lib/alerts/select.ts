@@ -1,6 +1,6 @@
-import type { SinkFilter } from '../config/alerts.js';
 import { type Finding, SEVERITIES } from '../engine/types.js';
 import { CHANGE_KINDS, type ChangeKind, type Drift, type DriftEntry } from './drift.js';
+import type { SinkFilter } from './settings.js';
 
 /** A change as sinks list it: its kind and its entry. */
 export interface SelectedChange {

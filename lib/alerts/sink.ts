@@ -1,6 +1,6 @@
-import type { AlertSettings, SinkFilter } from '../config/alerts.js';
 import type { Finding } from '../engine/types.js';
 import type { Drift } from './drift.js';
+import type { AlertSettings, SinkFilter } from './settings.js';
 
 /** What every sink is given for one scan: the drift, and where people can read more. */
 export interface AlertDigest {

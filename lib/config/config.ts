@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import {
+  type AlertSettings,
+  type AlertsFile,
+  alertSettingsOf,
+  alertsSchema,
+} from '../alerts/settings.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
@@ -11,7 +17,6 @@ import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
 import { BUCKET_RULES } from '../rules/index.js';
 import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
-import { type AlertSettings, type AlertsFile, alertSettingsOf, alertsSchema } from './alerts.js';
 
 /** The config file as written (YAML or JSON). */
 export interface ConfigFile {

@@ -1,5 +1,5 @@
-import { CHANGE_KINDS, type ChangeKind } from '../alerts/drift.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
+import { CHANGE_KINDS, type ChangeKind } from './drift.js';
 
 /** What every sink may narrow: which changes, how severe, which rules and accounts. */
 export interface SinkFilter {
