@@ -36,11 +36,10 @@ export function previousScanOf(
       s.scanTime < current.scanTime &&
       s.scanId !== current.scanId,
   );
-  // The same scope first; else a scan of everything, which covers any scope.
-  return (
-    older.find((s) => key(s.scope) === key(current.scope)) ??
-    older.find((s) => (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0)
-  );
+  // The newest scan that looked at everything this one did: the same scope, or all buckets.
+  const full = (s: IndexEntry) =>
+    (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0;
+  return older.find((s) => key(s.scope) === key(current.scope) || full(s));
 }
 
 /** The drift, digest and report of one alert run. */
