@@ -7,6 +7,7 @@ import type { AwsClients } from '../lib/collect/clients.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { finishScan } from '../lib/step-functions/finish-scan.js';
+import { type AlertDependencies, alertAfterPublish } from './common/alerts.js';
 import {
   clientsFromEnv,
   logger,
@@ -28,12 +29,18 @@ export const parseFinalizeInput = validator<{ scanId: string }>(
 /** Assembles the evidence, evaluates and publishes the report (index.json last). */
 export async function finalize(
   event: unknown,
-  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; store: () => ReportStore },
+  deps: {
+    clients: () => AwsClients;
+    work: (scanId: string) => WorkArea;
+    store: () => ReportStore;
+    alerts?: AlertDependencies;
+  },
 ) {
   const { scanId } = parseFinalizeInput(event);
   const clients = deps.clients();
   try {
-    const result = await finishScan({ clients, work: deps.work(scanId), store: deps.store() });
+    const store = deps.store();
+    const result = await finishScan({ clients, work: deps.work(scanId), store });
     metrics.addMetric('BucketsScanned', MetricUnit.Count, result.summary.buckets);
     metrics.addMetric('FailedBuckets', MetricUnit.Count, result.failedBuckets.length);
     logger.info('scan published', {
@@ -41,11 +48,15 @@ export async function finalize(
       report: result.report,
       failedBuckets: result.failedBuckets,
     });
+    // index.json is published; only now the alerts. A retried finalize finds the scan stored
+    // and the ledger says what was already sent.
+    const alerts = await alertAfterPublish(store, scanId, result.config, deps.alerts);
     return {
       scanId,
       report: result.report,
       byStatus: result.summary.byStatus,
       failedBuckets: result.failedBuckets,
+      alerts,
     };
   } finally {
     clients.destroy();

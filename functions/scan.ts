@@ -13,6 +13,7 @@ import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore, ScanSummaryFile } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../lib/scan/run-scan.js';
+import { type AlertDependencies, type AlertsAnswer, alertAfterPublish } from './common/alerts.js';
 import {
   clientsFromEnv,
   deployedConfigFromEnv,
@@ -57,6 +58,8 @@ export interface ScanOutput {
   findings: Finding[];
   truncated: boolean;
   collection: CollectResult['stats'];
+  /** What the alert sinks were sent, after the report was published. */
+  alerts: AlertsAnswer;
 }
 
 const MAX_FINDINGS_IN_RESPONSE = 500;
@@ -87,6 +90,8 @@ export interface ScanDependencies {
   store?: ReportStore;
   /** Where a checkpoint is kept between invocations (beside the reports). */
   work?: (scanId: string) => WorkArea;
+  /** The alert sinks (tests inject them; by default the stack's). */
+  alerts?: AlertDependencies;
 }
 
 /** Builds the production dependencies from the environment. */
@@ -176,6 +181,11 @@ export async function scan(
       collection: stats,
       config: summary.config,
     });
+    // Alerts need a stored scan (the drift compares stored scans, the ledger lives beside it).
+    const alerts =
+      deps.store && outcome.report
+        ? await alertAfterPublish(deps.store, scanId, config, deps.alerts)
+        : ({ status: 'off' } as const);
     return {
       scanId,
       ...(outcome.report ? { report: outcome.report } : {}),
@@ -183,6 +193,7 @@ export async function scan(
       findings: attention.slice(0, MAX_FINDINGS_IN_RESPONSE),
       truncated: attention.length > MAX_FINDINGS_IN_RESPONSE,
       collection: stats,
+      alerts,
     };
   } finally {
     clients.destroy();

@@ -29,7 +29,8 @@ export interface AlertsFile extends SinkFilter {
     webhookUrlEnv?: string;
   };
   sns?: SinkFilter & {
-    topicArn: string;
+    /** Absent in the stack: the stack's own encrypted topic (ALERT_TOPIC_ARN). */
+    topicArn?: string;
     /** Also one message per change, with attributes for subscription filter policies. */
     perFinding?: boolean;
   };
@@ -52,7 +53,7 @@ export interface AlertSettings extends SinkFilter {
   expiringSuppressionDays: number;
   link?: string;
   slack?: SinkFilter & { webhookUrlEnv: string };
-  sns?: SinkFilter & { topicArn: string; perFinding: boolean };
+  sns?: SinkFilter & { topicArn?: string; perFinding: boolean };
   eventBridge?: SinkFilter & { busName: string };
   securityHub?: SinkFilter & { reimportDays: number };
 }
@@ -102,7 +103,6 @@ export function alertsSchema(ruleIds: readonly string[]) {
       sns: {
         type: 'object',
         additionalProperties: false,
-        required: ['topicArn'],
         properties: {
           ...filter,
           // Standard topics only: a FIFO topic needs a MessageGroupId on every message.

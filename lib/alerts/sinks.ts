@@ -36,6 +36,8 @@ export interface SinkEnvironment {
     events?: (region: string) => EventBridgeClient;
     securityHub?: (region: string) => SecurityHubClient;
   };
+  /** The stack's alert topic, for an `sns:` section without `topicArn`. */
+  defaultTopicArn?: string;
   /** Tests shorten Slack's one-per-second spacing and the retry backoff. */
   fast?: boolean;
 }
@@ -69,12 +71,17 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
     );
   }
   if (settings.sns) {
-    const region = topicRegion(settings.sns.topicArn);
+    const topicArn = settings.sns.topicArn ?? host.defaultTopicArn;
+    if (!topicArn)
+      throw new ConfigError(
+        'alerts.sns has no topicArn; outside the stack (which uses its own topic) name the topic to publish to',
+      );
+    const region = topicRegion(topicArn);
     const sns = host.clients?.sns?.(region) ?? new SNSClient(clientOptions(region));
     sinks.push(
       new SnsSink({
         sns,
-        topicArn: settings.sns.topicArn,
+        topicArn,
         perFinding: settings.sns.perFinding,
         ...fast,
       }) as AlertSink,

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { AwsClients } from '../collect/clients.js';
 import { collectKeyFacts } from '../collect/scan.js';
+import type { LoadedConfig } from '../config/config.js';
 import { ReportStoreError } from '../errors.js';
 import {
   type BucketEvidence,
@@ -50,10 +51,27 @@ export async function finishScan(options: {
   report: string;
   summary: ScanSummaryFile;
   failedBuckets: string[];
+  config: LoadedConfig;
+  /** The scan was published by an earlier attempt of this step: nothing was judged again. */
+  alreadyPublished: boolean;
 }> {
   const plan = await readPlan(options.work, 'the scan to finish');
   // Validated before any read: a snapshot that no longer validates publishes nothing.
   const config = planConfig(plan);
+  // A retried finalize (it died after index.json, e.g. while alerting) goes on from there:
+  // stored scans are immutable, so it is read back, never written twice.
+  const index = await options.store.readIndex();
+  if (index?.scans.some((s) => s.scanId === plan.scanId)) {
+    const { summary } = await options.store.readScan(plan.scanId);
+    return {
+      scanId: plan.scanId,
+      report: options.store.describe(plan.scanId),
+      summary,
+      failedBuckets: [],
+      config,
+      alreadyPublished: true,
+    };
+  }
   const limit = pLimit(16);
   const failedBuckets: string[] = [];
   const buckets = await Promise.all(
@@ -92,5 +110,12 @@ export async function finishScan(options: {
     ...(plan.scope ? { scope: plan.scope } : {}),
   });
   if (!report) throw new ReportStoreError(`scan ${plan.scanId} was judged but not stored`);
-  return { scanId: plan.scanId, report, summary, failedBuckets: failedBuckets.sort() };
+  return {
+    scanId: plan.scanId,
+    report,
+    summary,
+    failedBuckets: failedBuckets.sort(),
+    config,
+    alreadyPublished: false,
+  };
 }

@@ -11,14 +11,16 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alertAfterPublish } from '../../../functions/common/alerts.js';
 import {
   parseScanInput,
   type ScanDependencies,
   type ScanOutput,
   scan,
 } from '../../../functions/scan.js';
+import type { AlertSink } from '../../../lib/alerts/sink.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
-import { defaultConfig } from '../../../lib/config/config.js';
+import { configFromDocument, defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
@@ -197,6 +199,90 @@ describe('Function: scan', () => {
       buckets: ['b1'],
       regions: ['eu-west-1'],
       objects: 'none',
+    });
+  });
+});
+
+describe('Function: scan sends alerts after the report is published', () => {
+  beforeEach(() => {
+    mockAccount({ s3, sts }, { session: 'fn', buckets: [{ name: 'b1' }] });
+  });
+  afterEach(() => {
+    s3.reset();
+    sts.reset();
+  });
+
+  it('publishes index.json first, then sends through the ledger; a retried invoke sends nothing twice', async () => {
+    // Prepare
+    const store = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-fn-alerts-')));
+    const config = configFromDocument({
+      alerts: { sns: { topicArn: 'arn:aws:sns:us-east-1:111122223333:t' } },
+    });
+    const seenIndex: boolean[] = [];
+    const sent: string[] = [];
+    const sink: AlertSink<string> = {
+      name: 'sns',
+      idempotent: false,
+      plan: (d) => [{ id: 'digest', entries: [{ id: 'digest', payload: d.drift.to.scanId }] }],
+      preview: () => '',
+      deliver: async (batch) => {
+        seenIndex.push((await store.readIndex())?.latest === batch.entries[0]?.payload);
+        sent.push(batch.entries[0]!.payload);
+        return { delivered: ['digest'], failed: [] };
+      },
+    };
+    const withAlerts: ScanDependencies = {
+      ...deps,
+      store,
+      config: async () => config,
+      alerts: { sinks: async () => [sink] },
+    };
+
+    // Act
+    const output = await completed(scan({ scanId: 'alerted-1' }, withAlerts));
+    const again = await alertAfterPublish(store, 'alerted-1', config, {
+      sinks: async () => [sink],
+    });
+
+    // Assess
+    expect(output.alerts).toEqual({
+      status: 'sent',
+      sinks: [{ sink: 'sns', status: 'sent', sent: 1, alreadySent: 0, failed: 0 }],
+    });
+    expect(seenIndex).toEqual([true]);
+    expect(sent).toEqual(['alerted-1']);
+    expect(again.sinks?.[0]).toMatchObject({ sent: 0, alreadySent: 1 });
+  });
+
+  it('a sink that cannot be built never fails the invocation: the answer says why', async () => {
+    // Prepare
+    const store = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-fn-alerts-')));
+    const config = configFromDocument({ alerts: { slack: {} } });
+
+    // Act
+    const output = await completed(
+      scan(
+        { scanId: 'alerted-2' },
+        {
+          ...deps,
+          store,
+          config: async () => config,
+          alerts: {
+            sinks: async () => {
+              throw new ConfigError(
+                'alerts.slack is configured but S3SCAN_SLACK_WEBHOOK_URL is not set',
+              );
+            },
+          },
+        },
+      ),
+    );
+
+    // Assess
+    expect(output.report).toContain('alerted-2');
+    expect(output.alerts).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('S3SCAN_SLACK_WEBHOOK_URL'),
     });
   });
 });

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enumerate } from '../../../functions/enumerate.js';
 import { finalize } from '../../../functions/finalize.js';
 import { scanBucket } from '../../../functions/scan-bucket.js';
+import type { AlertSink } from '../../../lib/alerts/sink.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { configFromText, configHash, defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
@@ -199,6 +200,50 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
       findings.find((f) => f.resource.name === 'beta' && f.ruleId === 's3-bucket-tls-enforced')
         ?.suppression,
     ).toMatchObject({ active: true, reason: 'private network only' });
+  });
+
+  it('finalize sends the alerts of the plan’s config after publishing; a retried finalize reads the scan back and sends nothing twice', async () => {
+    // Prepare
+    const loaded = configFromText('alerts:\n  eventBridge: {}\n', {
+      json: false,
+      describe: 'test config',
+      provenance: { origin: 's3', location: 's3://reports/config/s3scan.config.yml' },
+    });
+    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+    const sent: string[] = [];
+    const sink: AlertSink<string> = {
+      name: 'eventbridge',
+      idempotent: false,
+      plan: (d) => [{ id: 'b0', entries: [{ id: 'scan-completed', payload: d.drift.to.scanId }] }],
+      preview: () => '',
+      deliver: async (batch) => {
+        sent.push(batch.entries[0]!.payload);
+        return { delivered: ['scan-completed'], failed: [] };
+      },
+    };
+    const alerts = { sinks: async () => [sink] };
+    await enumerate(
+      { scanId: 'sfn-alerts', buckets: ['alpha'] },
+      { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
+    );
+    for (const item of (await work('sfn-alerts').get<unknown[]>('items.json')) ?? [])
+      await scanBucket(item, { clients, work, concurrency: 4 });
+
+    // Act
+    const first = await finalize(
+      { scanId: 'sfn-alerts' },
+      { clients, work, store: () => new LocalReportStore(root), alerts },
+    );
+    const retried = await finalize(
+      { scanId: 'sfn-alerts' },
+      { clients, work, store: () => new LocalReportStore(root), alerts },
+    );
+
+    // Assess
+    expect(first.alerts).toMatchObject({ status: 'sent', sinks: [{ sent: 1 }] });
+    expect(retried.alerts).toMatchObject({ status: 'sent', sinks: [{ sent: 0, alreadySent: 1 }] });
+    expect(retried.byStatus).toEqual(first.byStatus);
+    expect(sent).toEqual(['sfn-alerts']);
   });
 
   it('plans nothing when the config is invalid: enumerate fails before listing the account', async () => {
