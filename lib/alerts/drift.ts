@@ -70,14 +70,26 @@ export function inScope(scope: ScanScope, resource: Finding['resource']): boolea
   );
 }
 
-const rank = (finding: Finding) => SEVERITIES.indexOf(finding.severity);
+/** What a change's kind depends on: a finding's status, severity and active suppression. */
+export interface FindingView {
+  status: Finding['status'];
+  severity: Finding['severity'];
+  suppressed: boolean;
+}
+
+export const viewOf = (finding: Finding): FindingView => ({
+  status: finding.status,
+  severity: finding.severity,
+  suppressed: finding.suppression?.active === true,
+});
+
+const rank = (view: FindingView) => SEVERITIES.indexOf(view.severity);
 const failing = (finding: Finding | undefined) => finding?.status === 'FAIL';
-const suppressed = (finding: Finding) => finding.suppression?.active === true;
 
 /** The kind of one fingerprint's change, from its previous and current finding. */
-function kindOf(previous: Finding | undefined, current: Finding): DriftKind {
-  if (suppressed(current)) return 'suppressed';
-  const before = previous && !suppressed(previous) ? previous.status : undefined;
+export function kindOf(previous: FindingView | undefined, current: FindingView): DriftKind {
+  if (current.suppressed) return 'suppressed';
+  const before = previous && !previous.suppressed ? previous.status : undefined;
   switch (current.status) {
     case 'FAIL':
       if (before === 'PASS') return 'regressed';
@@ -93,6 +105,19 @@ function kindOf(previous: Finding | undefined, current: Finding): DriftKind {
   }
 }
 
+/** Empty change lists and zero counts. */
+export function emptyDrift(): Pick<Drift, 'changes' | 'counts'> {
+  return {
+    changes: Object.fromEntries(CHANGE_KINDS.map((k) => [k, []])) as unknown as Record<
+      ChangeKind,
+      DriftEntry[]
+    >,
+    counts: Object.fromEntries(
+      [...CHANGE_KINDS, 'unchanged', 'suppressed'].map((k) => [k, 0]),
+    ) as Record<DriftKind, number>,
+  };
+}
+
 /**
  * Compares a scan with the previous complete scan of the same scope, by fingerprint. Only
  * findings inside `scope` count: a scan of a subset (`--bucket`, `--region`) never calls a
@@ -102,13 +127,7 @@ export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScop
   const before = new Map<string, Finding>();
   for (const finding of previous.findings)
     if (inScope(scope, finding.resource)) before.set(finding.fingerprint, finding);
-  const changes = Object.fromEntries(CHANGE_KINDS.map((k) => [k, []])) as unknown as Record<
-    ChangeKind,
-    DriftEntry[]
-  >;
-  const counts = Object.fromEntries(
-    [...CHANGE_KINDS, 'unchanged', 'suppressed'].map((k) => [k, 0]),
-  ) as Record<DriftKind, number>;
+  const { changes, counts } = emptyDrift();
   const add = (entry: DriftEntry) => {
     counts[entry.kind] += 1;
     if (entry.kind !== 'unchanged' && entry.kind !== 'suppressed') changes[entry.kind].push(entry);
@@ -118,7 +137,7 @@ export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScop
     if (!inScope(scope, finding.resource)) continue;
     seen.add(finding.fingerprint);
     const prior = before.get(finding.fingerprint);
-    const kind = kindOf(prior, finding);
+    const kind = kindOf(prior && viewOf(prior), viewOf(finding));
     const since = failing(prior)
       ? (previous.firstSeen?.get(finding.fingerprint) ?? previous.scanTime)
       : undefined;

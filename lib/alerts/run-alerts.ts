@@ -3,7 +3,8 @@ import { ConfigError } from '../errors.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
-import { type Drift, diffScans, firstSeenOf, inScope, type ScanScope } from './drift.js';
+import { type Drift, firstSeenOf, type ScanScope } from './drift.js';
+import { diffFindingStreams } from './drift-stream.js';
 import { expiringSuppressions } from './select.js';
 import type { AlertSettings } from './settings.js';
 import { DEFAULT_ALERT_SETTINGS } from './settings.js';
@@ -52,6 +53,8 @@ export interface AlertRun {
 
 const DAY_MS = 86_400_000;
 
+async function* noLines(): AsyncIterable<string[]> {}
+
 /**
  * Alerts for one stored scan: compares it with the previous scan of its scope, builds the
  * digest (changes, expiring suppressions, Security Hub re-imports due), sends it through the
@@ -71,45 +74,61 @@ export async function alertScan(
   if (!index || !entry)
     throw new ConfigError(`scan ${scanId} is not in the index of ${store.describe()}`);
   const ledger = store.alertLedger();
-  const current = await store.readScan(scanId);
+  const summary = await store.readSummary(scanId);
   const scope: ScanScope = {
-    accountId: current.summary.accountId,
-    buckets: current.summary.scope?.buckets ?? [],
-    regions: current.summary.scope?.regions ?? [],
+    accountId: summary.accountId,
+    buckets: summary.scope?.buckets ?? [],
+    regions: summary.scope?.regions ?? [],
   };
   const before = previousScanOf(index.scans, entry);
-  const previous = before ? await store.readScan(before.scanId) : undefined;
   const state = before
     ? (((await ledger.read(before.scanId, 'state')) as AlertState | undefined) ?? EMPTY_STATE)
     : EMPTY_STATE;
-  const drift = diffScans(
+  // Streamed: a million findings are read, never held. What the digest needs beyond the drift
+  // is gathered on the way (expiring suppressions, the fingerprints this scan looked at).
+  const expiring: Finding[] = [];
+  const looked = new Set<string>();
+  const warned = new Map(Object.entries(state.expiryWarned));
+  const drift = await diffFindingStreams(
     {
       scanId: before?.scanId ?? '(none)',
-      scanTime: before?.scanTime ?? current.summary.scanTime,
-      findings: previous?.findings ?? [],
+      scanTime: before?.scanTime ?? summary.scanTime,
+      lines: () => (before ? store.findingLines(before.scanId) : noLines()),
       firstSeen: new Map(Object.entries(state.firstSeen)),
     },
-    { scanId, scanTime: current.summary.scanTime, findings: current.findings },
+    { scanId, scanTime: summary.scanTime, lines: () => store.findingLines(scanId) },
     scope,
+    {
+      onPrevious: (p) => looked.add(p.fingerprint),
+      onCurrent: (p, line) => {
+        looked.add(p.fingerprint);
+        // Only a suppressed finding is parsed, for its expiry.
+        if (p.suppressed)
+          expiring.push(
+            ...expiringSuppressions(
+              [JSON.parse(line) as Finding],
+              summary.scanTime,
+              alerts.expiringSuppressionDays,
+              warned,
+            ),
+          );
+      },
+    },
   );
-  const scanTime = Date.parse(current.summary.scanTime);
-  const inScopeFindings = current.findings.filter((f) => inScope(scope, f.resource));
-  const expiring = expiringSuppressions(
-    inScopeFindings,
-    current.summary.scanTime,
-    alerts.expiringSuppressionDays,
-    new Map(Object.entries(state.expiryWarned)),
-  );
+  const scanTime = Date.parse(summary.scanTime);
   const reimportDays = alerts.securityHub?.reimportDays ?? 30;
-  const reimport: Finding[] = drift.changes['still-failing']
-    .map((e) => e.current!)
-    .filter((f) => {
-      const last = state.securityHubImported[f.fingerprint];
-      return !last || scanTime - Date.parse(last) >= reimportDays * DAY_MS;
-    });
+  // Only Security Hub re-imports; the due ones are picked by fingerprint before any is parsed.
+  const reimport: Finding[] = alerts.securityHub
+    ? drift.changes['still-failing']
+        .filter((e) => {
+          const last = state.securityHubImported[e.fingerprint];
+          return !last || scanTime - Date.parse(last) >= reimportDays * DAY_MS;
+        })
+        .map((e) => e.current!)
+    : [];
   const digest: AlertDigest = {
     drift,
-    account: current.summary.accountId,
+    account: summary.accountId,
     toolVersion: TOOL_VERSION,
     baseline: before === undefined,
     expiring,
@@ -128,15 +147,10 @@ export async function alertScan(
     );
     for (const id of delivered) {
       const fingerprint = id.slice(id.lastIndexOf('-') + 1);
-      imported[fingerprint] = current.summary.scanTime;
+      imported[fingerprint] = summary.scanTime;
     }
     const anyDelivered = report.sinks.some((s) => s.sent + s.alreadySent > 0);
     // Fingerprints this scan looked at take their first-seen from this drift; the rest carry over.
-    const looked = new Set(
-      [...current.findings, ...(previous?.findings ?? [])]
-        .filter((f) => inScope(scope, f.resource))
-        .map((f) => f.fingerprint),
-    );
     const next: AlertState = {
       firstSeen: {
         ...Object.fromEntries(Object.entries(state.firstSeen).filter(([fp]) => !looked.has(fp))),

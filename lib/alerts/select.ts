@@ -27,13 +27,20 @@ export function selectChanges(drift: Drift, filter: Required<SinkFilter>): Selec
   const kinds = CHANGE_KINDS.filter((kind) => filter.changes.includes(kind));
   return kinds.flatMap((kind) =>
     drift.changes[kind]
-      .filter((entry) => passes(severityOf(entry), filter))
+      // Each finding read once (a streamed drift parses it on access), then sorted by key.
+      .map((entry) => ({ entry, finding: severityOf(entry) }))
+      .filter(({ finding }) => passes(finding, filter))
+      .map(({ entry, finding }) => ({ entry, rank: SEVERITIES.indexOf(finding.severity) }))
       .sort(
         (a, b) =>
-          SEVERITIES.indexOf(severityOf(a).severity) - SEVERITIES.indexOf(severityOf(b).severity) ||
-          (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0),
+          a.rank - b.rank ||
+          (a.entry.fingerprint < b.entry.fingerprint
+            ? -1
+            : a.entry.fingerprint > b.entry.fingerprint
+              ? 1
+              : 0),
       )
-      .map((entry) => ({ kind, entry })),
+      .map(({ entry }) => ({ kind, entry })),
   );
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import {
 } from '../evidence/paths.js';
 import { LocalAlertLedger } from './alert-ledger.js';
 import { indexWith } from './index-file.js';
+import { gunzippedLines } from './lines.js';
 import { LocalWorkArea, TEMP_FILE, writeFileAtomic } from './local-work-area.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -182,6 +183,35 @@ export class LocalReportStore implements ReportStore {
           cause: error,
         },
       );
+    }
+  }
+
+  public async readSummary(scanId: string): Promise<ScanSummaryFile> {
+    const path = join(this.describe(scanId), 'summary.json');
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as ScanSummaryFile;
+    } catch (error) {
+      throw new ReportStoreError(`cannot read ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  public findingLines(scanId: string): AsyncIterable<string[]> {
+    return this.#findings(scanId, gunzippedLines);
+  }
+
+  async *#findings<T>(
+    scanId: string,
+    read: (source: AsyncIterable<Uint8Array>) => AsyncIterable<T>,
+  ): AsyncIterable<T> {
+    const path = join(this.describe(scanId), 'findings.ndjson.gz');
+    try {
+      yield* read(createReadStream(path));
+    } catch (error) {
+      throw new ReportStoreError(`cannot read ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

@@ -22,6 +22,7 @@ import {
 import { S3AlertLedger } from './alert-ledger.js';
 import { reportStoreClient } from './client.js';
 import { indexWith } from './index-file.js';
+import { gunzippedLines } from './lines.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
 /**
@@ -318,6 +319,43 @@ export class S3ReportStore implements ReportStore {
     } catch (error) {
       throw new ReportStoreError(
         `${this.describe()}/index.json is corrupt: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  public async readSummary(scanId: string): Promise<ScanSummaryFile> {
+    const path = `scans/${safeSegment(scanId)}/summary.json`;
+    try {
+      const summary = await this.get(path);
+      if (!summary) throw new ReportStoreError('it does not exist');
+      return JSON.parse(summary.body.toString('utf8')) as ScanSummaryFile;
+    } catch (error) {
+      throw new ReportStoreError(
+        `cannot read ${this.describe()}/${path}: ${errorCode(error) === 'ReportStoreError' ? (error as Error).message : errorCode(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  public findingLines(scanId: string): AsyncIterable<string[]> {
+    return this.#findings(scanId, gunzippedLines);
+  }
+
+  async *#findings<T>(
+    scanId: string,
+    read: (source: AsyncIterable<Uint8Array>) => AsyncIterable<T>,
+  ): AsyncIterable<T> {
+    const path = `scans/${safeSegment(scanId)}/findings.ndjson.gz`;
+    try {
+      const out = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(path), ...this.owner }),
+      );
+      if (!out.Body) throw new ReportStoreError('the object has no body');
+      yield* read(out.Body as AsyncIterable<Uint8Array>);
+    } catch (error) {
+      throw new ReportStoreError(
+        `cannot read ${this.describe()}/${path}: ${errorCode(error)}: ${(error as Error).message}`,
         { cause: error },
       );
     }

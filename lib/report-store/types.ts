@@ -95,6 +95,13 @@ export interface ReportStore {
   writeScan(record: ScanRecord): Promise<string>;
   readIndex(): Promise<StoreIndex | undefined>;
   readScan(scanId: string): Promise<{ summary: ScanSummaryFile; findings: Finding[] }>;
+  /** summary.json alone, without reading the findings. */
+  readSummary(scanId: string): Promise<ScanSummaryFile>;
+  /**
+   * The scan's findings as NDJSON lines, streamed in batches (gunzipped as read): what drift
+   * reads, so a million findings never sit in memory at once.
+   */
+  findingLines(scanId: string): AsyncIterable<string[]>;
   /** Human-readable location of a scan, for messages. */
   describe(scanId?: string): string;
 }

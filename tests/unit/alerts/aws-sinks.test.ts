@@ -145,7 +145,7 @@ describe('SnsSink: PublishBatch within its limits', () => {
     sns.on(PublishBatchCommand).callsFake((input) => {
       call += 1;
       const ids: string[] = input.PublishBatchRequestEntries.map((e: { Id: string }) => e.Id);
-      const failed = ids.filter((id, i) => (call === 1 && i === 1) || (call === 1 && i === 2));
+      const failed = ids.filter((_id, i) => (call === 1 && i === 1) || (call === 1 && i === 2));
       return {
         Successful: ids
           .filter((id) => !failed.includes(id))

@@ -9,8 +9,11 @@ import {
   inScope,
   type ScanScope,
 } from '../../../lib/alerts/drift.js';
+import { diffFindingStreams, peekFinding } from '../../../lib/alerts/drift-stream.js';
 import { fingerprint } from '../../../lib/engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity, type Status } from '../../../lib/engine/types.js';
+import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
+import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
 const ACCOUNT = '111122223333';
 const WHOLE: ScanScope = { accountId: ACCOUNT, buckets: [], regions: [] };
@@ -197,6 +200,58 @@ describe('Function: diffScans', () => {
     );
   });
 
+  it('streamed drift (stored NDJSON lines) agrees with the in-memory drift on every random pair', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbitraryScan,
+        arbitraryScan,
+        arbitraryScope,
+        async (before, after, scope) => {
+          // Prepare
+          const lines = (list: Finding[]) =>
+            async function* () {
+              yield list.map((f) => JSON.stringify(f));
+            };
+          const firstSeen = new Map(
+            before.slice(0, 3).map((f) => [f.fingerprint, '2026-09-01T00:00:00Z']),
+          );
+
+          // Act
+          const memory = diffScans(
+            { ...scan('p', '2026-10-31T00:00:00Z', before), firstSeen },
+            scan('c', '2026-11-01T00:00:00Z', after),
+            scope,
+          );
+          const streamed = await diffFindingStreams(
+            { scanId: 'p', scanTime: '2026-10-31T00:00:00Z', lines: lines(before), firstSeen },
+            { scanId: 'c', scanTime: '2026-11-01T00:00:00Z', lines: lines(after) },
+            scope,
+          );
+
+          // Assess
+          expect(streamed.counts).toEqual(memory.counts);
+          const shape = (d: typeof memory) =>
+            CHANGE_KINDS.flatMap((k) =>
+              d.changes[k].map((e) => ({
+                kind: e.kind,
+                fingerprint: e.fingerprint,
+                firstSeen: e.firstSeen,
+                failingSince: e.failingSince,
+                lastSeen: e.lastSeen,
+                current: e.current,
+                previousStatus: e.previous?.status,
+                previousSeverity: e.previous?.severity,
+              })),
+            ).sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+          expect(shape(streamed)).toEqual(shape(memory));
+
+          for (const gone of streamed.changes.gone)
+            expect(gone.previous).toEqual(before.find((f) => f.fingerprint === gone.fingerprint));
+        },
+      ),
+    );
+  });
+
   it('keeps firstSeen stable over any sequence of scans while the finding keeps failing', () => {
     fc.assert(
       fc.property(
@@ -236,5 +291,73 @@ describe('Function: diffScans', () => {
     expect(
       Object.keys(diffScans(scan('p', 't', []), scan('c', 't', []), WHOLE).counts).sort(),
     ).toEqual(all.sort());
+  });
+});
+
+describe('peekFinding: the fields drift needs, without parsing the line whole', () => {
+  it('is not fooled by text that looks like keys, nor by nested keys in details', () => {
+    // Prepare: every string field tries to impersonate the structure.
+    const hostile: Finding = {
+      ...finding('tls', 'b', 'FAIL', { severity: 'critical', region: 'eu-west-1' }),
+      title: '","status":"PASS","severity":"low',
+      message: '"name":"other","region":"us-east-1","fingerprint":"0000"',
+      details: {
+        status: 'PASS',
+        resource: { name: 'x', region: 'y', account: 'z' },
+        fingerprint: 'f',
+      },
+    };
+
+    // Act
+    const peeked = peekFinding(JSON.stringify(hostile));
+
+    // Assess
+    expect(peeked).toEqual({
+      fingerprint: hostile.fingerprint,
+      status: 'FAIL',
+      severity: 'critical',
+      suppressed: false,
+      resource: { account: ACCOUNT, region: 'eu-west-1', name: 'b' },
+    });
+  });
+
+  it('reads an active suppression, and parses a line in any other key order instead of guessing', () => {
+    // Prepare
+    const suppressed = finding('tls', 'b', 'FAIL', { suppressed: true });
+    const { details, ...rest } = suppressed;
+    const reordered = JSON.stringify({ details: { status: 'PASS' }, ...rest });
+
+    // Act & Assess
+    expect(peekFinding(JSON.stringify(suppressed)).suppressed).toBe(true);
+    expect(peekFinding(reordered)).toMatchObject({ status: 'FAIL', suppressed: true });
+  });
+
+  it('the engine writes findings in the key order peekFinding relies on', () => {
+    // Prepare
+    const evidence = scanEvidence([bucketEvidence('b1')]);
+
+    // Act
+    const { findings } = evaluateScan(evidence);
+
+    // Assess
+    const keys = Object.keys(findings[0]!);
+    expect(keys.slice(0, 9)).toEqual([
+      'ruleId',
+      'title',
+      'status',
+      'severity',
+      'resource',
+      'message',
+      'details',
+      'evidenceRef',
+      'fingerprint',
+    ]);
+    expect(Object.keys(findings[0]!.resource)).toEqual([
+      'arn',
+      'type',
+      'name',
+      'region',
+      'account',
+    ]);
   });
 });

@@ -88,6 +88,12 @@ describe('Function: scan', () => {
       alertLedger: () => {
         throw new Error('not used');
       },
+      readSummary: async () => {
+        throw new Error('not used');
+      },
+      findingLines: () => {
+        throw new Error('not used');
+      },
     };
 
     // Act
