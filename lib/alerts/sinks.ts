@@ -40,6 +40,11 @@ export interface SinkEnvironment {
   defaultTopicArn?: string;
   /** Tests shorten Slack's one-per-second spacing and the retry backoff. */
   fast?: boolean;
+  /**
+   * A dry run sends nothing: a Slack sink whose URL is not set is still planned (its preview
+   * says the URL is missing) instead of refused.
+   */
+  dryRun?: boolean;
 }
 
 /** The region of an event bus given by ARN, else the scanner's. */
@@ -57,7 +62,7 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
   const fast = host.fast ? { baseDelayMs: 5 } : {};
   if (settings.slack) {
     const name = settings.slack.webhookUrlEnv;
-    const value = host.env[name];
+    const value = host.env[name] ?? (host.dryRun ? 'https://hooks.slack.invalid/' : undefined);
     if (!value)
       throw new ConfigError(
         `alerts.slack is configured but ${name} is not set; put the webhook URL in that environment variable (it is a secret: never in the config file)`,

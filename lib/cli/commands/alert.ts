@@ -29,7 +29,7 @@ export async function runAlerts(
   const settings = config.alerts;
   if (!settings.slack && !settings.sns && !settings.eventBridge && !settings.securityHub)
     throw new ConfigError('alerts: names no sink (slack, sns, eventBridge or securityHub)');
-  const { summary } = await store.readScan(scanId);
+  const summary = await store.readSummary(scanId);
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const run = await alertScan(
     store,
@@ -41,6 +41,7 @@ export async function runAlerts(
         region,
         // The CLI sends with the credentials that scanned: the scan's own account.
         callerAccount: summary.accountId,
+        dryRun: options.dryRun,
       }),
     { dryRun: options.dryRun, ...(options.signal ? { signal: options.signal } : {}) },
   );

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { CHANGE_KINDS, type Drift, describeDrift, diffScans } from '../../alerts/drift.js';
+import { CHANGE_KINDS, type Drift, describeDrift } from '../../alerts/drift.js';
+import { diffFindingStreams } from '../../alerts/drift-stream.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
 import { LocalReportStore } from '../../report-store/local.js';
@@ -32,14 +33,18 @@ export function registerDiffCommand(program: Command, { io }: CommandContext): v
           `scan ${toId} is the first of account ${to.accountId} in ${store.describe()}; there is nothing to compare it with`,
         );
       await findStoredScan(store, fromId);
-      const [previous, current] = await Promise.all([store.readScan(fromId), store.readScan(toId)]);
-      const drift = diffScans(
-        { scanId: fromId, scanTime: previous.summary.scanTime, findings: previous.findings },
-        { scanId: toId, scanTime: current.summary.scanTime, findings: current.findings },
+      const [previous, current] = await Promise.all([
+        store.readSummary(fromId),
+        store.readSummary(toId),
+      ]);
+      // Streamed: two scans of a million findings are compared without holding either.
+      const drift = await diffFindingStreams(
+        { scanId: fromId, scanTime: previous.scanTime, lines: () => store.findingLines(fromId) },
+        { scanId: toId, scanTime: current.scanTime, lines: () => store.findingLines(toId) },
         {
-          accountId: current.summary.accountId,
-          buckets: current.summary.scope?.buckets ?? [],
-          regions: current.summary.scope?.regions ?? [],
+          accountId: current.accountId,
+          buckets: current.scope?.buckets ?? [],
+          regions: current.scope?.regions ?? [],
         },
       );
       io.stdout(options.format === 'json' ? driftJson(drift) : driftTable(drift));
