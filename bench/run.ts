@@ -9,6 +9,7 @@ import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchPolicy } from './policy.js';
 import { benchRetries } from './retries.js';
+import { benchSecurityHub } from './security-hub.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   inventory: benchInventory,
   'cost-model': costModel,
   drift: benchDrift,
+  'security-hub': benchSecurityHub,
   bundles: benchBundles,
 };
 
