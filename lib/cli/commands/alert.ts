@@ -59,6 +59,16 @@ export async function runAlerts(
   return run.report.ok ? EXIT.ok : EXIT.alerts;
 }
 
+/** One line: what each sink was sent for a scan, as the ledger's outcome records it. */
+export function alertOutcomeLine(outcome: AlertReport): string {
+  const sinks = outcome.sinks.map((s) => {
+    const delivered = s.sent + s.alreadySent;
+    const left = s.failed.length > 0 ? `, ${s.failed.length} not delivered` : '';
+    return `${s.sink} ${s.status} (${delivered} delivered${left})${s.error ? `: ${sanitiseForTerminal(s.error)}` : ''}`;
+  });
+  return `Alerts (${outcome.at}): ${sinks.join('; ') || 'no sink'}`;
+}
+
 /** One line per sink, then the preview (dry run) or the failures. */
 export function alertTable(report: AlertReport, drift: string, dryRun: boolean): string {
   const lines = [

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AlertReport } from '../../alerts/dispatch.js';
 import { LocalReportStore } from '../../report-store/local.js';
 import {
   type CommandContext,
@@ -8,6 +9,7 @@ import {
   formatOption,
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
+import { alertOutcomeLine } from './alert.js';
 
 /** `s3scan report`: print a stored scan again. */
 export function registerReportCommand(program: Command, { io, setExit }: CommandContext): void {
@@ -24,5 +26,11 @@ export function registerReportCommand(program: Command, { io, setExit }: Command
       const { scanId } = await findStoredScan(store, options.scan);
       const { summary, findings } = await store.readScan(scanId);
       setExit(emit(io, findings, summary, options));
+      // What the alert sinks were sent for this scan, from the alert ledger (on stderr, so
+      // machine formats keep stdout to themselves).
+      const outcome = (await store.alertLedger().read(scanId, 'outcome')) as
+        | AlertReport
+        | undefined;
+      if (outcome) io.stderr(`${alertOutcomeLine(outcome)}\n`);
     });
 }

@@ -9,6 +9,7 @@ import { DETAIL_TYPES, EventBridgeSink, entrySize } from '../../../lib/alerts/ev
 import { SecurityHubSink } from '../../../lib/alerts/security-hub.js';
 import { alertSettingsOf } from '../../../lib/alerts/settings.js';
 import type { AlertDigest } from '../../../lib/alerts/sink.js';
+import { sinksFromSettings } from '../../../lib/alerts/sinks.js';
 import { SNS_LIMITS, SnsSink, topicRegion } from '../../../lib/alerts/sns.js';
 import type { Finding } from '../../../lib/engine/types.js';
 import { ACCOUNT, finding } from '../../helpers/findings.js';
@@ -512,5 +513,64 @@ describe('aws-batch helpers', () => {
     // Assess
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     expect(gaps.every((g) => g >= 15)).toBe(true);
+  });
+});
+
+describe('sinksFromSettings', () => {
+  it('publishes to a topic in another region through a client of that region, and names a missing Slack URL', () => {
+    // Prepare
+    const regions: string[] = [];
+    const settings = alertSettingsOf({
+      sns: { topicArn: 'arn:aws:sns:ap-southeast-2:111122223333:alerts' },
+      eventBridge: { busName: 'arn:aws:events:eu-west-1:111122223333:event-bus/security' },
+    })!;
+
+    // Act
+    const sinks = sinksFromSettings(settings, {
+      env: {},
+      region: 'us-east-1',
+      callerAccount: ACCOUNT,
+      clients: {
+        sns: (region) => {
+          regions.push(`sns:${region}`);
+          return new SNSClient({ region });
+        },
+        events: (region) => {
+          regions.push(`events:${region}`);
+          return new EventBridgeClient({ region });
+        },
+      },
+    });
+    const missing = (() => {
+      try {
+        return sinksFromSettings(alertSettingsOf({ slack: { webhookUrlEnv: 'TEAM_HOOK' } })!, {
+          env: {},
+          region: 'us-east-1',
+          callerAccount: ACCOUNT,
+        });
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    const plainHttp = (() => {
+      try {
+        return sinksFromSettings(alertSettingsOf({ slack: {} })!, {
+          env: { S3SCAN_SLACK_WEBHOOK_URL: 'http://hooks.example.com/x' },
+          region: 'us-east-1',
+          callerAccount: ACCOUNT,
+        });
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+
+    // Assess
+    expect(sinks.map((s) => s.name)).toEqual(['sns', 'eventbridge']);
+    expect(regions).toEqual(['sns:ap-southeast-2', 'events:eu-west-1']);
+    expect(String(missing)).toMatch(/TEAM_HOOK is not set/);
+    expect(String(plainHttp)).toMatch(
+      /must be an https:\/\/ URL \(http:\/\/ only on 127\.0\.0\.1 or localhost\)/,
+    );
+    expect(String(plainHttp)).not.toContain('/x');
   });
 });

@@ -126,3 +126,25 @@ describe('s3scan alert', () => {
     expect(run.err).toMatch(/--alert needs a config with an alerts: section/);
   });
 });
+
+describe('s3scan report shows the alert outcome of the scan', () => {
+  it('prints what each sink was sent, from the ledger, on stderr', async () => {
+    // Prepare
+    const store = await demoStore();
+    const hook = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    process.env.S3SCAN_SLACK_WEBHOOK_URL = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
+    const config = join(store, '..', 'slack.yml');
+    writeFileSync(config, 'alerts:\n  slack: {}\n');
+    await cli(['alert', '--store', store, '--config', config]);
+    hook.close();
+
+    // Act
+    const report = await cli(['report', '--store', store, '--format', 'json']);
+
+    // Assess
+    expect(report.code).toBe(0);
+    expect(report.err).toMatch(/^Alerts \(\S+\): slack sent \(1 delivered\)$/m);
+    expect(() => JSON.parse(report.out)).not.toThrow();
+  });
+});
