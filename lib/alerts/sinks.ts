@@ -10,10 +10,16 @@ import type { AlertSink } from './sink.js';
 import { parseWebhookUrl, SlackWebhookSink } from './slack.js';
 import { SnsSink, topicRegion } from './sns.js';
 
-/** No alert call may hang a scan; the SDK retries throttling and 5xx with backoff. */
-const clientOptions = (region: string) => ({
+/**
+ * No alert call may hang a scan. SNS and EventBridge get no SDK retries (`maxAttempts: 1`):
+ * the SDK also retries a call whose connection broke after the request left, which could
+ * publish twice; the sinks retry themselves what was refused for a passing reason (throttling,
+ * 5xx) and report the rest as in doubt. Security Hub keeps the SDK's retries: importing the
+ * same finding twice is harmless.
+ */
+const clientOptions = (region: string, maxAttempts = 1) => ({
   region,
-  maxAttempts: 4,
+  maxAttempts,
   retryMode: 'standard' as const,
   requestHandler: {
     connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
@@ -104,7 +110,7 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
     const client = (region: string) => {
       let c = cache.get(region);
       if (!c) {
-        c = host.clients?.securityHub?.(region) ?? new SecurityHubClient(clientOptions(region));
+        c = host.clients?.securityHub?.(region) ?? new SecurityHubClient(clientOptions(region, 4));
         cache.set(region, c);
       }
       return c;
