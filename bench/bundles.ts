@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { staticGraph } from '../tests/helpers/static-graph.js';
 import { report } from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,13 +13,20 @@ export function benchBundles(quick: boolean): void {
   const runs = quick ? 3 : 7;
   for (const name of readdirSync(`${root}dist/functions`).sort()) {
     const bundle = `${root}dist/functions/${name}/index.js`;
-    const bytes = statSync(bundle).size;
+    // What a cold start loads: index.js and the chunks it imports statically (chunks behind
+    // import(), such as the alert sinks, load only when an invocation needs them).
+    const loaded = [...staticGraph(bundle)];
+    const bytes = loaded.reduce((n, file) => n + statSync(file).size, 0);
+    const all = readdirSync(`${root}dist/functions/${name}`, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.js'))
+      .reduce((n, f) => n + statSync(`${root}dist/functions/${name}/${f}`).size, 0);
     report({
       bench: 'bundle',
       metric: `${name}-size`,
       value: bytes / 2 ** 20,
       unit: 'MiB',
-      note: 'minified ESM, SDK bundled; target < 1.5 MiB',
+      note: `minified ESM, SDK bundled: index.js and its ${loaded.length - 1} static chunks; ${(all / 2 ** 20).toFixed(2)} MiB with the lazy chunks; target < 1.5 MiB`,
     });
     const loads = Array.from({ length: runs }, () => {
       const out = execFileSync(

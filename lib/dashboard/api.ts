@@ -55,15 +55,20 @@ function oneOf(
   return values;
 }
 
-async function scanOrThrow(
-  store: ReportStore,
-  scanId: string,
-): Promise<{ summary: ScanSummaryFile; findings: Finding[] }> {
+/** The stored scan id a request names (`latest` allowed); 404 when the index has none. */
+async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string> {
   const index = await store.readIndex();
   const id = scanId === 'latest' ? index?.latest : scanId;
   if (!id || !index?.scans.some((s) => s.scanId === id))
     throw new DashboardRequestError(404, `no scan ${scanId}`);
-  return store.readScan(id);
+  return id;
+}
+
+async function scanOrThrow(
+  store: ReportStore,
+  scanId: string,
+): Promise<{ summary: ScanSummaryFile; findings: Finding[] }> {
+  return store.readScan(await scanIdOrThrow(store, scanId));
 }
 
 /** GET /scans: the scan history, newest first, paginated. */
@@ -80,9 +85,9 @@ export async function listScans(store: ReportStore, query: { limit?: string; cur
   };
 }
 
-/** GET /scans/{id}/summary (`latest` allowed). */
+/** GET /scans/{id}/summary (`latest` allowed): summary.json alone, no finding is read. */
 export async function getSummary(store: ReportStore, scanId: string) {
-  return (await scanOrThrow(store, scanId)).summary;
+  return store.readSummary(await scanIdOrThrow(store, scanId));
 }
 
 /** GET /scans/{id}/findings with filters (status, severity, rule, bucket; comma-separated) and pages. */

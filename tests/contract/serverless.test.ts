@@ -11,7 +11,8 @@ import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
-import { resolve, staticGraph, validateTemplate } from '../helpers/cfn.js';
+import { resolve, validateTemplate } from '../helpers/cfn.js';
+import { staticGraph } from '../helpers/static-graph.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

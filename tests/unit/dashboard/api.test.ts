@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -75,6 +75,20 @@ describe('Dashboard API', () => {
   it('answers a summary, latest included', async () => {
     const response = await request('GET', '/scans/{id}/summary', {}, { id: 'latest' });
     expect(JSON.parse(response.body)).toMatchObject({ scanId: 'scan-c', buckets: 2 });
+  });
+
+  it('answers a summary from summary.json alone: the findings file is not read', async () => {
+    // Prepare: scan-a's findings file is unreadable.
+    writeFileSync(join(store.describe('scan-a'), 'findings.ndjson.gz'), 'not gzip');
+
+    // Act
+    const summary = await request('GET', '/scans/{id}/summary', {}, { id: 'scan-a' });
+    const findings = await request('GET', '/scans/{id}/findings', {}, { id: 'scan-a' });
+
+    // Assess
+    expect(summary.statusCode).toBe(200);
+    expect(JSON.parse(summary.body)).toMatchObject({ scanId: 'scan-a' });
+    expect(findings.statusCode).toBe(500);
   });
 
   it('filters findings by status, severity, rule and bucket', async () => {
