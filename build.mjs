@@ -1,7 +1,7 @@
 // Bundles the CLI (and, later, each Lambda) with esbuild. Runs on `npm ci` through `prepare`,
 // so `npx s3scan` works right after install with no other step.
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 // lib/version.ts: the version is inlined, so bundles need no package.json beside them.
@@ -43,6 +43,22 @@ await build({
   banner: bundleRequire,
   define,
 });
+
+// The dashboard page (web/): one script, one style sheet and the HTML, in dist/web/.
+await build({
+  entryPoints: ['web/app.ts'],
+  outfile: 'dist/web/app.js',
+  bundle: true,
+  minify: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+await mkdir('dist/web', { recursive: true });
+await copyFile('web/index.html', 'dist/web/index.html');
+await copyFile('web/app.css', 'dist/web/app.css');
 
 // One bundle per Lambda in dist/functions/<name>/, the SDK bundled at the pinned versions.
 // osls packages each folder on its own (serverless.yml `package.patterns`).

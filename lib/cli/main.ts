@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerAlertCommand } from './commands/alert.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPolicyCommand(program, context);
   registerDiffCommand(program, context);
   registerAlertCommand(program, context);
+  registerDashboardCommand(program, context);
   registerDemoCommand(program, context);
   return program;
 }

@@ -17,6 +17,14 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** `--port`: 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number from 0 (any free one) to 65535');
+  return n;
+}
+
 /** An S3 endpoint URL: http(s), host, optional port and path, nothing else. */
 export function parseEndpointUrl(value: string): string {
   let url: URL;

@@ -13,3 +13,5 @@ export const DEMO_PREVIOUS_EVIDENCE = fileURLToPath(
 export const DEMO_CONFIG = fileURLToPath(new URL('../../demo/s3scan.config.yml', import.meta.url));
 /** The report store folder when `--store` is not given. */
 export const DEFAULT_STORE = 's3scan-reports';
+/** The built dashboard page (`node build.mjs` writes it). */
+export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));

@@ -1,3 +1,5 @@
+import { diffFindingStreams } from '../alerts/drift-stream.js';
+import { previousScanOf } from '../alerts/run-alerts.js';
 import type { Finding } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
 import { DashboardRequestError } from '../errors.js';
@@ -111,4 +113,31 @@ export async function getFindings(store: ReportStore, scanId: string, query: Fin
     findings: matching.slice(offset, offset + size),
     ...(offset + size < matching.length ? { nextCursor: encodeCursor(offset + size) } : {}),
   };
+}
+
+/**
+ * GET /scans/{id}/drift: the counts of each change kind since the previous scan of the same
+ * scope (the alerts' rule), streamed over both findings files; `from` is null for a first scan.
+ */
+export async function getDrift(store: ReportStore, scanId: string) {
+  const id = await scanIdOrThrow(store, scanId);
+  const index = (await store.readIndex())!;
+  const entry = index.scans.find((s) => s.scanId === id)!;
+  const before = previousScanOf(index.scans, entry);
+  const summary = await store.readSummary(id);
+  if (!before) return { from: null, to: { scanId: id, scanTime: summary.scanTime }, counts: {} };
+  const drift = await diffFindingStreams(
+    {
+      scanId: before.scanId,
+      scanTime: before.scanTime,
+      lines: () => store.findingLines(before.scanId),
+    },
+    { scanId: id, scanTime: summary.scanTime, lines: () => store.findingLines(id) },
+    {
+      accountId: summary.accountId,
+      buckets: summary.scope?.buckets ?? [],
+      regions: summary.scope?.regions ?? [],
+    },
+  );
+  return { from: drift.from, to: drift.to, counts: drift.counts };
 }

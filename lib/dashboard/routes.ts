@@ -1,7 +1,7 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { ReportStore } from '../report-store/types.js';
-import { DashboardRequestError, getFindings, getSummary, listScans } from './api.js';
+import { DashboardRequestError, getDrift, getFindings, getSummary, listScans } from './api.js';
 
 /** An HTTP API (payload 2.0) request, with the router's path parameters. */
 export type DashboardEvent = APIGatewayProxyEventV2 & {
@@ -45,6 +45,11 @@ export function dashboardRoutes(store: () => ReportStore) {
       method: 'GET' as const,
       path: '/scans/{id}/summary',
       handler: (event: DashboardEvent) => answer(() => getSummary(store(), scanId(event))),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/drift',
+      handler: (event: DashboardEvent) => answer(() => getDrift(store(), scanId(event))),
     },
     {
       method: 'GET' as const,

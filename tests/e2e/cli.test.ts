@@ -36,7 +36,7 @@ const policyFile = (name: string, text: string) => {
 };
 
 describe('s3scan CLI', () => {
-  it.each(['scan', 'evaluate', 'report', 'policy', 'diff', 'demo'])(
+  it.each(['scan', 'evaluate', 'report', 'policy', 'diff', 'alert', 'dashboard', 'demo'])(
     'has --help for %s',
     (command) => {
       // Act
@@ -53,7 +53,7 @@ describe('s3scan CLI', () => {
     const store = join(work, 'demo-store');
 
     // Act
-    const demo = s3scan(['demo', '--store', store, '--no-serve']);
+    const demo = s3scan(['demo', '--no-serve', '--store', store]);
 
     // Assess: a scan of its own, saying which evidence it judged.
     expect(demo.code).toBe(0);
@@ -103,12 +103,12 @@ describe('s3scan CLI', () => {
   it('keeps every stored scan: the demo twice (the day before and now, each time) and evaluate --store each add scans of their own', () => {
     // Prepare
     const store = join(work, 'immutable-store');
-    s3scan(['demo', '--store', store]);
+    s3scan(['demo', '--no-serve', '--store', store]);
     const first = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')).latest as string;
     const firstSummary = readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8');
 
     // Act
-    const second = s3scan(['demo', '--store', store]);
+    const second = s3scan(['demo', '--no-serve', '--store', store]);
     const evaluated = s3scan([
       'evaluate',
       '--evidence',
@@ -135,15 +135,16 @@ describe('s3scan CLI', () => {
   });
 
   it('exits 1 with --fail-on when a FAIL is severe enough', () => {
-    expect(s3scan(['demo', '--store', join(work, 'fail-on'), '--fail-on', 'critical']).code).toBe(
-      1,
-    );
+    expect(
+      s3scan(['demo', '--no-serve', '--store', join(work, 'fail-on'), '--fail-on', 'critical'])
+        .code,
+    ).toBe(1);
   });
 
   it('prints the latest stored report', () => {
     // Prepare
     const store = join(work, 'report-store');
-    s3scan(['demo', '--store', store]);
+    s3scan(['demo', '--no-serve', '--store', store]);
 
     // Act
     const { code, stdout } = s3scan(['report', '--store', store, '--format', 'csv']);

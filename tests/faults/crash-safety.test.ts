@@ -32,14 +32,19 @@ describe('kill -9 while the report store writes never breaks the store', () => {
       // Prepare: one good demo run first (it stores two scans: the day before, and now).
       const home = isolatedHome();
       const store = join(home, 'reports');
-      expect((await startCli(['demo', '--store', store], {}, home).done).code).toBe(0);
+      expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(
+        0,
+      );
       const good = assertStoreConsistent(store);
 
       // Act
-      const crashed = await startCli(['demo', '--store', store], { S3SCAN_CRASH_AT: point }, home)
-        .done;
+      const crashed = await startCli(
+        ['demo', '--no-serve', '--store', store],
+        { S3SCAN_CRASH_AT: point },
+        home,
+      ).done;
       const afterCrash = assertStoreConsistent(store);
-      const next = await startCli(['demo', '--store', store], {}, home).done;
+      const next = await startCli(['demo', '--no-serve', '--store', store], {}, home).done;
 
       // Assess
       expect(crashed.signal).toBe('SIGKILL');

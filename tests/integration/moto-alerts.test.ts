@@ -126,7 +126,7 @@ describe.skipIf(!availability.ok)(
         ].join('\n'),
       );
       const demo = startCli(
-        ['demo', '--store', join(home, 'reports'), '--format', 'summary'],
+        ['demo', '--no-serve', '--store', join(home, 'reports'), '--format', 'summary'],
         env,
         home,
       );

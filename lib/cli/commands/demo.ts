@@ -4,6 +4,7 @@ import { loadEvidence } from '../../report-store/evidence-files.js';
 import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { judgeAndStore } from '../../scan/run-scan.js';
+import { parsePort } from '../options.js';
 import {
   type CommandContext,
   failOnOption,
@@ -12,6 +13,7 @@ import {
   storeAndEmit,
 } from '../output.js';
 import { DEFAULT_STORE, DEMO_CONFIG, DEMO_EVIDENCE, DEMO_PREVIOUS_EVIDENCE } from '../paths.js';
+import { serveDashboard } from './dashboard.js';
 
 /** `s3scan demo` (`npm start`): the bundled demo account, judged into a local store. */
 export function registerDemoCommand(program: Command, { io, setExit }: CommandContext): void {
@@ -22,11 +24,9 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
     )
     .option('--store <dir>', 'report store folder', DEFAULT_STORE)
     .option('--config <file>', 'config file (YAML or JSON)', DEMO_CONFIG)
-    .option(
-      '--no-serve',
-      'do not serve the dashboard afterwards (it does not exist yet, so nothing is served)',
-    )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .option('--no-serve', 'stop after the summary instead of serving the dashboard until Ctrl-C')
+    .option('--port <n>', 'dashboard port (default: any free one)', parsePort, 0)
     .addOption(formatOption('summary'))
     .addOption(failOnOption())
     .action(async (options) => {
@@ -78,5 +78,6 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       if (options.format === 'table' || options.format === 'summary') io.stdout(line);
       else io.stderr(line);
       setExit(current.code);
+      if (options.serve) await serveDashboard(io, options.store, options.port);
     });
 }

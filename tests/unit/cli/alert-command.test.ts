@@ -10,7 +10,7 @@ const cli = (args: string[]) => runCliInProcess(args);
 /** The demo store: the bundled account a day apart, two scans. */
 async function demoStore(): Promise<string> {
   const store = join(mkdtempSync(join(tmpdir(), 's3scan-alert-')), 'reports');
-  expect((await cli(['demo', '--store', store, '--format', 'json'])).code).toBe(0);
+  expect((await cli(['demo', '--no-serve', '--store', store, '--format', 'json'])).code).toBe(0);
   return store;
 }
 

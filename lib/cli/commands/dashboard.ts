@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { startDashboardServer } from '../../dashboard/server.js';
+import { LocalReportStore } from '../../report-store/local.js';
+import type { CliIo } from '../io.js';
+import { parsePort } from '../options.js';
+import type { CommandContext } from '../output.js';
+import { DEFAULT_STORE, WEB_ROOT } from '../paths.js';
+
+/**
+ * Serves a local store's dashboard on 127.0.0.1 until SIGINT or SIGTERM, printing the one
+ * line with its URL and per-run token.
+ */
+export async function serveDashboard(io: CliIo, storeDir: string, port = 0): Promise<void> {
+  const server = await startDashboardServer({
+    store: new LocalReportStore(storeDir),
+    webRoot: WEB_ROOT,
+    port,
+  });
+  io.stdout(`Dashboard: ${server.url}\n`);
+  io.stderr('Serving on 127.0.0.1 only; Ctrl-C stops it.\n');
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+}
+
+/** `s3scan dashboard`: the dashboard of a local report store. */
+export function registerDashboardCommand(program: Command, { io }: CommandContext): void {
+  program
+    .command('dashboard')
+    .description(
+      'Serve the dashboard of a local report store on 127.0.0.1 (with a per-run access token).',
+    )
+    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+    .option('--port <n>', 'port (default: any free one)', parsePort, 0)
+    .action(async (options) => {
+      await serveDashboard(io, options.store, options.port);
+    });
+}

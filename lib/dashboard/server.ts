@@ -1,0 +1,157 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { ReportStore } from '../report-store/types.js';
+import { type DashboardEvent, dashboardRoutes } from './routes.js';
+
+/** The page's files: nothing else is served, so no path can reach outside `webRoot`. */
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+};
+
+/**
+ * Headers of every answer: the page runs only its own script and style (no inline code), in
+ * no frame, and sends no referrer; nothing is cached.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const COOKIE = 's3scan_token';
+
+/** A running local dashboard. */
+export interface DashboardServer {
+  /** The URL to open, with the access token: `http://127.0.0.1:PORT/?token=…`. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type = 'text/plain; charset=utf-8',
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, ...extra });
+  res.end(body);
+}
+
+/** The route of the shared dashboard routes a path names, with its path parameters. */
+function route(routes: ReturnType<typeof dashboardRoutes>, path: string) {
+  for (const r of routes) {
+    const pattern = new RegExp(`^${r.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
+    const match = pattern.exec(path);
+    if (match) return { handler: r.handler, params: { ...match.groups } };
+  }
+  return undefined;
+}
+
+/**
+ * The dashboard on this machine: the page and the same API routes the Lambda serves, over a
+ * local store, on 127.0.0.1 only. Every request needs the per-run token: the printed URL
+ * carries it once, and the answer moves it into an HttpOnly, SameSite=Strict cookie (and out
+ * of the address bar). A Host header other than this address is refused, so a web page that
+ * rebinds its DNS name to 127.0.0.1 cannot read the findings either.
+ */
+export async function startDashboardServer(options: {
+  store: ReportStore;
+  webRoot: string;
+  port?: number;
+  token?: string;
+}): Promise<DashboardServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const routes = dashboardRoutes(() => options.store);
+  let port = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
+      return send(res, 421, 'This dashboard answers only at its own address.\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'Only GET.\n', undefined, { allow: 'GET, HEAD' });
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const given = url.searchParams.get('token');
+    const cookie = /(?:^|;\s*)s3scan_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (given !== null && same(given, token)) {
+      // The token moves into a cookie and out of the address bar (and of any history).
+      url.searchParams.delete('token');
+      return send(res, 303, '', undefined, {
+        location: `${url.pathname}${url.search}`,
+        'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      });
+    }
+    if (!cookie || !same(cookie, token))
+      return send(
+        res,
+        401,
+        'This dashboard needs its access token: open the URL s3scan printed (Dashboard: http://127.0.0.1:…/?token=…).\n',
+      );
+    if (url.pathname.startsWith('/api/')) {
+      const found = route(routes, url.pathname.slice(4));
+      if (!found)
+        return send(res, 404, JSON.stringify({ message: 'no such route' }), 'application/json');
+      const event = {
+        queryStringParameters: Object.fromEntries(url.searchParams),
+        pathParameters: found.params,
+      } as unknown as DashboardEvent;
+      try {
+        const answer = (await found.handler(event)) as { statusCode: number; body: string };
+        return send(res, answer.statusCode, answer.body, 'application/json');
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // Client mistakes say what was wrong; anything else stays a plain 500.
+        if (status && status < 500)
+          return send(
+            res,
+            status,
+            JSON.stringify({ message: (error as Error).message }),
+            'application/json',
+          );
+        return send(res, 500, JSON.stringify({ message: 'internal error' }), 'application/json');
+      }
+    }
+    const asset = STATIC[url.pathname];
+    if (!asset) return send(res, 404, 'Not found.\n');
+    try {
+      return send(res, 200, await readFile(join(options.webRoot, asset.file)), asset.type);
+    } catch {
+      return send(res, 500, `The page is not built (${asset.file}); run npm run build.\n`);
+    }
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
