@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { isolatedHome, startCli, waitFor } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 's3scan-cli-'));
@@ -298,4 +299,30 @@ describe('s3scan CLI', () => {
       expect(JSON.parse(check.stdout)).toMatchObject({ tlsEnforced: true, sseCBlocked: true });
     });
   });
+});
+
+describe('s3scan demo serves the dashboard until Ctrl-C', () => {
+  it('prints the summary, the drift and the Dashboard line, and stops cleanly on SIGINT', async () => {
+    // Prepare
+    const home = isolatedHome();
+    const run = startCli(['demo', '--store', join(home, 'reports')], {}, home);
+    await waitFor(
+      () => /Dashboard: http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.test(run.stdout()),
+      20_000,
+      'the dashboard line',
+    );
+    const url = /Dashboard: (\S+)/.exec(run.stdout())![1]!;
+
+    // Act
+    const withToken = await fetch(url, { redirect: 'manual' });
+    const without = await fetch(url.replace(/\?token=.*/, 'api/scans'));
+    run.child.kill('SIGINT');
+    const done = await run.done;
+
+    // Assess
+    expect(run.stdout()).toMatch(/^Drift: \d+ new/m);
+    expect(withToken.status).toBe(303);
+    expect(without.status).toBe(401);
+    expect(done.code).toBe(0);
+  }, 40_000);
 });
