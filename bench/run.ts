@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchBundles } from './bundles.js';
+import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
@@ -27,11 +28,15 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'cost-model': costModel,
   drift: benchDrift,
   'security-hub': benchSecurityHub,
+  'dashboard-api': benchDashboardApi,
   bundles: benchBundles,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */
-const CHILDREN: Record<string, () => Promise<void>> = { 'drift-measure': measureDrift };
+const CHILDREN: Record<string, () => Promise<void>> = {
+  'drift-measure': measureDrift,
+  'dashboard-api-measure': measureDashboardApi,
+};
 
 const only = process.argv[process.argv.indexOf('--only') + 1];
 if (process.argv.includes('--only') && only) {

@@ -50,6 +50,7 @@ function unpack(packed: number): FindingView {
 /** What drift reads of a finding: its fingerprint, view and the resource fields of scope. */
 export interface Peeked extends FindingView {
   fingerprint: string;
+  ruleId: string;
   resource: Pick<Finding['resource'], 'account' | 'region' | 'name'>;
 }
 
@@ -57,7 +58,7 @@ const STR = String.raw`"(?:[^"\\]|\\.)*"`;
 const PLAIN = String.raw`"([^"\\]*)"`;
 /** The head of a finding line as the engine writes it, up to the message. */
 const HEAD = new RegExp(
-  String.raw`^\{"ruleId":"[^"\\]*","title":${STR},"status":"(PASS|FAIL|ERROR|SKIPPED)","severity":"(critical|high|medium|low|informational)","resource":\{"arn":"[^"\\]*","type":"[^"\\]*","name":${PLAIN},"region":${PLAIN},"account":${PLAIN}\},"message":"`,
+  String.raw`^\{"ruleId":"([^"\\]*)","title":${STR},"status":"(PASS|FAIL|ERROR|SKIPPED)","severity":"(critical|high|medium|low|informational)","resource":\{"arn":"[^"\\]*","type":"[^"\\]*","name":${PLAIN},"region":${PLAIN},"account":${PLAIN}\},"message":"`,
 );
 const FINGERPRINT_KEY = '"fingerprint":"';
 const HEX = /^[0-9a-f]+$/;
@@ -98,14 +99,20 @@ export function peekFinding(line: string): Peeked {
     )
       return {
         fingerprint,
-        status: head[1] as Finding['status'],
-        severity: head[2] as Finding['severity'],
+        ruleId: head[1]!,
+        status: head[2] as Finding['status'],
+        severity: head[3] as Finding['severity'],
         suppressed: tail.endsWith(',"active":true}}'),
-        resource: { name: head[3]!, region: head[4]!, account: head[5]! },
+        resource: { name: head[4]!, region: head[5]!, account: head[6]! },
       };
   }
   const finding = JSON.parse(line) as Finding;
-  return { fingerprint: finding.fingerprint, ...viewOf(finding), resource: finding.resource };
+  return {
+    fingerprint: finding.fingerprint,
+    ruleId: finding.ruleId,
+    ...viewOf(finding),
+    resource: finding.resource,
+  };
 }
 
 /** Kept lines are compressed in slabs of about this many characters... */

@@ -1,4 +1,4 @@
-import { diffFindingStreams } from '../alerts/drift-stream.js';
+import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
 import { previousScanOf } from '../alerts/run-alerts.js';
 import type { Finding } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
@@ -66,13 +66,6 @@ async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string
   return id;
 }
 
-async function scanOrThrow(
-  store: ReportStore,
-  scanId: string,
-): Promise<{ summary: ScanSummaryFile; findings: Finding[] }> {
-  return store.readScan(await scanIdOrThrow(store, scanId));
-}
-
 /** GET /scans: the scan history, newest first, paginated. */
 export async function listScans(store: ReportStore, query: { limit?: string; cursor?: string }) {
   const index = await store.readIndex();
@@ -100,18 +93,28 @@ export async function getFindings(store: ReportStore, scanId: string, query: Fin
   const buckets = query.bucket?.split(',').filter(Boolean);
   const size = pageSize(query.limit);
   const offset = decodeCursor(query.cursor);
-  const { findings } = await scanOrThrow(store, scanId);
-  const matching = findings.filter(
-    (f) =>
-      (!statuses || statuses.includes(f.status)) &&
-      (!severities || severities.includes(f.severity)) &&
-      (!rules || rules.includes(f.ruleId)) &&
-      (!buckets || buckets.includes(f.resource.name)),
-  );
+  const id = await scanIdOrThrow(store, scanId);
+  // Streamed: every finding is peeked at (no parse), only the page's are parsed and kept, so a
+  // request holds one page whatever the scan's size.
+  let total = 0;
+  const page: Finding[] = [];
+  for await (const batch of store.findingLines(id))
+    for (const line of batch) {
+      const f = peekFinding(line);
+      if (
+        (statuses && !statuses.includes(f.status)) ||
+        (severities && !severities.includes(f.severity)) ||
+        (rules && !rules.includes(f.ruleId)) ||
+        (buckets && !buckets.includes(f.resource.name))
+      )
+        continue;
+      if (total >= offset && total < offset + size) page.push(JSON.parse(line) as Finding);
+      total += 1;
+    }
   return {
-    total: matching.length,
-    findings: matching.slice(offset, offset + size),
-    ...(offset + size < matching.length ? { nextCursor: encodeCursor(offset + size) } : {}),
+    total,
+    findings: page,
+    ...(offset + size < total ? { nextCursor: encodeCursor(offset + size) } : {}),
   };
 }
 

@@ -314,6 +314,7 @@ describe('peekFinding: the fields drift needs, without parsing the line whole', 
     // Assess
     expect(peeked).toEqual({
       fingerprint: hostile.fingerprint,
+      ruleId: 'tls',
       status: 'FAIL',
       severity: 'critical',
       suppressed: false,
