@@ -3,7 +3,7 @@ import { previousScanOf } from '../alerts/run-alerts.js';
 import type { Finding } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
 import { DashboardRequestError } from '../errors.js';
-import type { IndexEntry, ReportStore, ScanSummaryFile } from '../report-store/types.js';
+import type { IndexEntry, ReportStore } from '../report-store/types.js';
 
 export { DashboardRequestError };
 
