@@ -128,14 +128,34 @@ function trend(scans: IndexEntry[]): void {
 let cursor: string | undefined;
 let scanId = 'latest';
 
-async function findings(reset: boolean): Promise<void> {
-  const form = byId('filters') as HTMLFormElement;
-  const data = new FormData(form);
-  const query = new URLSearchParams({ limit: '100' });
-  for (const key of ['status', 'severity']) {
-    const value = String(data.get(key) ?? '');
+const FILTERS = ['status', 'severity', 'rule', 'bucket', 'q'];
+
+/** The filters as the form holds them; the URL's hash keeps them, so a view can be shared. */
+function filters(): URLSearchParams {
+  const data = new FormData(byId('filters') as HTMLFormElement);
+  const query = new URLSearchParams();
+  for (const key of FILTERS) {
+    const value = String(data.get(key) ?? '').trim();
     if (value) query.set(key, value);
   }
+  return query;
+}
+
+/** Puts the filters of a shared URL (`#status=FAIL&rule=…`) into the form. */
+function restoreFilters(): void {
+  const shared = new URLSearchParams(location.hash.slice(1));
+  const form = byId('filters') as HTMLFormElement;
+  for (const key of FILTERS) {
+    const value = shared.get(key);
+    const field = form.elements.namedItem(key) as HTMLInputElement | HTMLSelectElement | null;
+    if (value !== null && field) field.value = value;
+  }
+}
+
+async function findings(reset: boolean): Promise<void> {
+  const query = filters();
+  if (reset) history.replaceState(null, '', `${location.pathname}#${query}`);
+  query.set('limit', '100');
   if (!reset && cursor) query.set('cursor', cursor);
   const page = await api<{ total: number; findings: Finding[]; nextCursor?: string }>(
     `/scans/${encodeURIComponent(scanId)}/findings?${query}`,
@@ -184,6 +204,17 @@ async function main(): Promise<void> {
     SEVERITIES.map((s) => [s, summary.failedBySeverity[s] ?? 0]),
   );
   topList('top-rules', summary.byRule);
+  const rules = byId('filters').querySelector('select[name="rule"]') as HTMLSelectElement;
+  rules.append(
+    ...Object.keys(summary.byRule)
+      .sort()
+      .map((rule) => {
+        const option = element('option', rule);
+        option.value = rule;
+        return option;
+      }),
+  );
+  restoreFilters();
   topList('top-buckets', summary.byBucket);
   trend(index.scans);
   const drift = await api<DriftAnswer>(`/scans/${encodeURIComponent(scanId)}/drift`);
@@ -195,6 +226,10 @@ async function main(): Promise<void> {
     CHANGES.map((k) => [k, drift.counts[k] ?? 0]),
   );
   byId('filters').addEventListener('change', () => {
+    void findings(true);
+  });
+  byId('filters').addEventListener('submit', (event) => {
+    event.preventDefault();
     void findings(true);
   });
   byId('more').addEventListener('click', () => {

@@ -13,6 +13,8 @@ export interface FindingsQuery {
   severity?: string;
   rule?: string;
   bucket?: string;
+  /** Free text, case-insensitive, in the bucket name, the rule id or the message. */
+  q?: string;
   limit?: string;
   cursor?: string;
 }
@@ -91,6 +93,9 @@ export async function getFindings(store: ReportStore, scanId: string, query: Fin
   const severities = oneOf('severity', query.severity, SEVERITIES);
   const rules = query.rule?.split(',').filter(Boolean);
   const buckets = query.bucket?.split(',').filter(Boolean);
+  const text = query.q?.trim().toLowerCase();
+  if (text !== undefined && text.length > 200)
+    throw new DashboardRequestError(400, 'q must be at most 200 characters');
   const size = pageSize(query.limit);
   const offset = decodeCursor(query.cursor);
   const id = await scanIdOrThrow(store, scanId);
@@ -108,7 +113,16 @@ export async function getFindings(store: ReportStore, scanId: string, query: Fin
         (buckets && !buckets.includes(f.resource.name))
       )
         continue;
-      if (total >= offset && total < offset + size) page.push(JSON.parse(line) as Finding);
+      // Free text needs the message: only the lines the other filters let through are parsed.
+      const parsed = text ? (JSON.parse(line) as Finding) : undefined;
+      if (
+        parsed &&
+        text &&
+        !`${parsed.resource.name}\n${parsed.ruleId}\n${parsed.message}`.toLowerCase().includes(text)
+      )
+        continue;
+      if (total >= offset && total < offset + size)
+        page.push(parsed ?? (JSON.parse(line) as Finding));
       total += 1;
     }
   return {

@@ -158,6 +158,46 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('filters by rule and free text, and a shared URL (its hash) restores the same view', async () => {
+    // Prepare
+    const home = isolatedHome();
+    const store = join(home, 'reports');
+    expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
+    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
+    const summary = JSON.parse(
+      readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8'),
+    ) as { byRule: Record<string, { FAIL: number }> };
+    const { run, url } = await serve(store);
+    runs.push(run);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const rule = 's3-bucket-tls-enforced';
+
+    // Act: a view shared as a URL, opened in a fresh page.
+    const shared = `${new URL(page.url()).origin}/#status=FAIL&rule=${rule}`;
+    const second = await context.newPage();
+    await second.goto(shared);
+    await second.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const rules = await second.locator('#findings tbody td:nth-child(4)').allTextContents();
+    const count = await second.locator('#findings-count').textContent();
+    await second.fill('#filters input[name="q"]', 'acme-legacy');
+    await second.press('#filters input[name="q"]', 'Enter');
+    await expect
+      .poll(async () => second.locator('#findings tbody td:nth-child(3)').allTextContents())
+      .toEqual(expect.arrayContaining([expect.stringContaining('acme-legacy')]));
+    const buckets = await second.locator('#findings tbody td:nth-child(3)').allTextContents();
+
+    // Assess
+    expect(new Set(rules)).toEqual(new Set([rule]));
+    expect(count).toBe(`${rules.length} of ${summary.byRule[rule]!.FAIL} shown`);
+    expect(buckets.length).toBeGreaterThan(0);
+    expect(buckets.every((b) => b.includes('acme-legacy'))).toBe(true);
+    expect(second.url()).toContain('q=acme-legacy');
+    await page.close();
+    await second.close();
+  }, 60_000);
+
   it('answers 401 to a browser without the token', async () => {
     // Prepare
     const home = isolatedHome();

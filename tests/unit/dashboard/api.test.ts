@@ -139,7 +139,35 @@ describe('Dashboard API', () => {
     ]);
   });
 
+  it('searches free text in bucket, rule and message, case-insensitively, with the other filters', async () => {
+    // Act
+    const byBucket = JSON.parse(
+      (
+        await request(
+          'GET',
+          '/scans/{id}/findings',
+          { q: 'B2', status: 'PASS,FAIL' },
+          { id: 'scan-b' },
+        )
+      ).body,
+    );
+    const byRule = JSON.parse(
+      (await request('GET', '/scans/{id}/findings', { q: 'tls-enforced' }, { id: 'scan-b' })).body,
+    );
+
+    // Assess
+    expect(byBucket.total).toBeGreaterThan(0);
+    expect(
+      byBucket.findings.every((f: { resource: { name: string } }) => f.resource.name === 'b2'),
+    ).toBe(true);
+    expect(byRule.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual([
+      's3-bucket-tls-enforced',
+      's3-bucket-tls-enforced',
+    ]);
+  });
+
   it.each([
+    [{ q: 'x'.repeat(201) }, /q must be at most 200 characters/],
     [{ status: 'BROKEN' }, /status must be one or more of PASS, FAIL, ERROR, SKIPPED; got BROKEN/],
     [{ limit: '0' }, /limit must be an integer from 1 to 500/],
     [{ cursor: '!!!' }, /cursor is not one this API returned/],
