@@ -60,6 +60,18 @@ export interface Drift {
   counts: Record<DriftKind, number>;
 }
 
+/** The scope a stored scan recorded (its summary's account and `scope`; absent: everything). */
+export function scopeOf(summary: {
+  accountId: string;
+  scope?: { buckets: string[]; regions: string[] };
+}): ScanScope {
+  return {
+    accountId: summary.accountId,
+    buckets: summary.scope?.buckets ?? [],
+    regions: summary.scope?.regions ?? [],
+  };
+}
+
 /** True when the current scan looked at this resource: its account, a bucket glob and region. */
 export function inScope(scope: ScanScope, resource: Finding['resource']): boolean {
   if (resource.account !== scope.accountId) return false;

@@ -19,7 +19,6 @@ export const EVENTBRIDGE_LIMITS = {
   entries: 10,
   /** The request's entries must total under 256 KB. */
   requestBytes: 262_143,
-  detailTypeChars: 128,
 } as const;
 
 export const EVENT_SOURCE = 's3scan';

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
-import { type Drift, firstSeenOf, type ScanScope } from './drift.js';
+import { type Drift, firstSeenOf, scopeOf } from './drift.js';
 import { diffFindingStreams } from './drift-stream.js';
 import { expiringSuppressions } from './select.js';
 import type { AlertSettings } from './settings.js';
@@ -66,7 +66,7 @@ export async function alertScan(
   scanId: string,
   settings: AlertSettings | undefined,
   sinks: (settings: AlertSettings) => AlertSink[],
-  options: { dryRun?: boolean; signal?: AbortSignal; account?: string } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<AlertRun> {
   const alerts = settings ?? { ...DEFAULT_ALERT_SETTINGS };
   const index = await store.readIndex();
@@ -75,11 +75,7 @@ export async function alertScan(
     throw new ConfigError(`scan ${scanId} is not in the index of ${store.describe()}`);
   const ledger = store.alertLedger();
   const summary = await store.readSummary(scanId);
-  const scope: ScanScope = {
-    accountId: summary.accountId,
-    buckets: summary.scope?.buckets ?? [],
-    regions: summary.scope?.regions ?? [],
-  };
+  const scope = scopeOf(summary);
   const before = previousScanOf(index.scans, entry);
   const state = before
     ? (((await ledger.read(before.scanId, 'state')) as AlertState | undefined) ?? EMPTY_STATE)

@@ -1,6 +1,6 @@
 import type { Finding } from '../engine/types.js';
 import type { Drift } from './drift.js';
-import type { AlertSettings, SinkFilter } from './settings.js';
+import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type SinkFilter } from './settings.js';
 
 /** What every sink is given for one scan: the drift, and where people can read more. */
 export interface AlertDigest {
@@ -86,9 +86,8 @@ export interface SinkResult {
 /** A sink's own filter, falling back to the section's. */
 export function filterOf(settings: AlertSettings | undefined, own: SinkFilter | undefined) {
   return {
-    minSeverity: own?.minSeverity ?? settings?.minSeverity ?? 'low',
-    changes: own?.changes ??
-      settings?.changes ?? ['new', 'regressed', 'unverifiable', 'resolved', 'gone'],
+    minSeverity: own?.minSeverity ?? settings?.minSeverity ?? DEFAULT_ALERT_SETTINGS.minSeverity,
+    changes: own?.changes ?? settings?.changes ?? DEFAULT_ALERT_SETTINGS.changes,
     rules: own?.rules ?? settings?.rules ?? [],
     accounts: own?.accounts ?? settings?.accounts ?? [],
   } satisfies Required<SinkFilter>;

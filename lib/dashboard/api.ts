@@ -1,9 +1,10 @@
+import { scopeOf } from '../alerts/drift.js';
 import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
 import { previousScanOf } from '../alerts/run-alerts.js';
 import type { Finding } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
 import { DashboardRequestError } from '../errors.js';
-import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 
 export { DashboardRequestError };
 
@@ -59,13 +60,20 @@ function oneOf(
   return values;
 }
 
-/** The stored scan id a request names (`latest` allowed); 404 when the index has none. */
-async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string> {
+/** The index entry of the scan a request names (`latest` allowed); 404 when there is none. */
+async function scanOrThrow(
+  store: ReportStore,
+  scanId: string,
+): Promise<{ id: string; entry: IndexEntry; index: StoreIndex }> {
   const index = await store.readIndex();
   const id = scanId === 'latest' ? index?.latest : scanId;
-  if (!id || !index?.scans.some((s) => s.scanId === id))
-    throw new DashboardRequestError(404, `no scan ${scanId}`);
-  return id;
+  const entry = index?.scans.find((s) => s.scanId === id);
+  if (!index || !id || !entry) throw new DashboardRequestError(404, `no scan ${scanId}`);
+  return { id, entry, index };
+}
+
+async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string> {
+  return (await scanOrThrow(store, scanId)).id;
 }
 
 /** GET /scans: the scan history, newest first, paginated. */
@@ -137,9 +145,7 @@ export async function getFindings(store: ReportStore, scanId: string, query: Fin
  * scope (the alerts' rule), streamed over both findings files; `from` is null for a first scan.
  */
 export async function getDrift(store: ReportStore, scanId: string) {
-  const id = await scanIdOrThrow(store, scanId);
-  const index = (await store.readIndex())!;
-  const entry = index.scans.find((s) => s.scanId === id)!;
+  const { id, entry, index } = await scanOrThrow(store, scanId);
   const before = previousScanOf(index.scans, entry);
   const summary = await store.readSummary(id);
   if (!before) return { from: null, to: { scanId: id, scanTime: summary.scanTime }, counts: {} };
@@ -150,11 +156,7 @@ export async function getDrift(store: ReportStore, scanId: string) {
       lines: () => store.findingLines(before.scanId),
     },
     { scanId: id, scanTime: summary.scanTime, lines: () => store.findingLines(id) },
-    {
-      accountId: summary.accountId,
-      buckets: summary.scope?.buckets ?? [],
-      regions: summary.scope?.regions ?? [],
-    },
+    scopeOf(summary),
   );
   return { from: drift.from, to: drift.to, counts: drift.counts };
 }

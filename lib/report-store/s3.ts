@@ -326,15 +326,17 @@ export class S3ReportStore implements ReportStore {
 
   public async readSummary(scanId: string): Promise<ScanSummaryFile> {
     const path = `scans/${safeSegment(scanId)}/summary.json`;
+    const where = `${this.describe()}/${path}`;
+    const summary = await this.get(path).catch((error: unknown) => {
+      throw new ReportStoreError(`cannot read ${where}: ${errorCode(error)}`, { cause: error });
+    });
+    if (!summary) throw new ReportStoreError(`cannot read ${where}: it does not exist`);
     try {
-      const summary = await this.get(path);
-      if (!summary) throw new ReportStoreError('it does not exist');
       return JSON.parse(summary.body.toString('utf8')) as ScanSummaryFile;
     } catch (error) {
-      throw new ReportStoreError(
-        `cannot read ${this.describe()}/${path}: ${errorCode(error) === 'ReportStoreError' ? (error as Error).message : errorCode(error)}`,
-        { cause: error },
-      );
+      throw new ReportStoreError(`${where} is corrupt: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../lib/engine/evaluate.js';
 import type { Finding } from '../../lib/engine/types.js';
 import { LocalReportStore } from '../../lib/report-store/local.js';
+import type { ScanSummaryFile } from '../../lib/report-store/types.js';
 import { type CliRun, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
 import { scanEvidence } from '../helpers/evidence.js';
 import { finding } from '../helpers/findings.js';
@@ -36,6 +37,11 @@ async function serve(store: string): Promise<{ run: CliRun; url: string }> {
 describe.skipIf(!executable)('the dashboard in Chromium', () => {
   let context: BrowserContext;
   const runs: CliRun[] = [];
+  /** The demo store's latest summary and the URL its dashboard printed: one for all tests. */
+  let demo: {
+    summary: Pick<ScanSummaryFile, 'byStatus' | 'failedBySeverity' | 'byRule'>;
+    url: string;
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -56,6 +62,16 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
         ],
       },
     );
+    const home = isolatedHome();
+    const store = join(home, 'reports');
+    expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
+    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
+    const served = await serve(store);
+    runs.push(served.run);
+    demo = {
+      summary: JSON.parse(readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8')),
+      url: served.url,
+    };
   }, 60_000);
   afterAll(async () => {
     await context?.close();
@@ -64,15 +80,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
 
   it('shows the demo: the overview numbers are summary.json’s, the drift is there, and findings page', async () => {
     // Prepare
-    const home = isolatedHome();
-    const store = join(home, 'reports');
-    expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
-    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
-    const summary = JSON.parse(
-      readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8'),
-    );
-    const { run, url } = await serve(store);
-    runs.push(run);
+    const { summary, url } = demo;
     const page = await context.newPage();
     const started = performance.now();
 
@@ -160,15 +168,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
 
   it('filters by rule and free text, and a shared URL (its hash) restores the same view', async () => {
     // Prepare
-    const home = isolatedHome();
-    const store = join(home, 'reports');
-    expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
-    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
-    const summary = JSON.parse(
-      readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8'),
-    ) as { byRule: Record<string, { FAIL: number }> };
-    const { run, url } = await serve(store);
-    runs.push(run);
+    const { summary, url } = demo;
     const page = await context.newPage();
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
@@ -199,16 +199,12 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
   }, 60_000);
 
   it('answers 401 to a browser without the token', async () => {
-    // Prepare
-    const home = isolatedHome();
-    const store = join(home, 'reports');
-    expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
-    const { run, url } = await serve(store);
-    runs.push(run);
+    // Prepare: the earlier tests' cookie goes, as for a browser that never had the token.
+    await context.clearCookies();
     const page = await context.newPage();
 
     // Act
-    const answer = await page.goto(url.replace(/\?token=.*/, ''));
+    const answer = await page.goto(demo.url.replace(/\?token=.*/, ''));
 
     // Assess
     expect(answer?.status()).toBe(401);

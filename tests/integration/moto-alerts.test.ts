@@ -230,6 +230,7 @@ describe.skipIf(!availability.ok)(
 
       // Assess
       expect(drift.resolved.length).toBeGreaterThan(0);
+      expect(drift.gone.length).toBeGreaterThan(0);
       for (const { fingerprint } of drift.resolved) {
         const f = findings.find((x) => x.Id === `s3scan/${fingerprint}`);
         expect(f?.Compliance?.Status).toBe('PASSED');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeDrift, diffScans } from '../../alerts/drift.js';
+import { describeDrift, diffScans, scopeOf } from '../../alerts/drift.js';
 import { loadEvidence } from '../../report-store/evidence-files.js';
 import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';
@@ -71,7 +71,7 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
           findings: previous.findings,
         },
         { scanId, scanTime: current.summary.scanTime, findings: current.findings },
-        { accountId: current.summary.accountId, buckets: [], regions: [] },
+        scopeOf(current.summary),
       );
       // Machine formats keep stdout to themselves.
       const line = `Drift: ${describeDrift(drift)}; details: s3scan diff --store ${options.store}\n`;

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { CHANGE_KINDS, type Drift, describeDrift } from '../../alerts/drift.js';
+import { CHANGE_KINDS, type Drift, describeDrift, scopeOf } from '../../alerts/drift.js';
 import { diffFindingStreams } from '../../alerts/drift-stream.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
@@ -41,11 +41,7 @@ export function registerDiffCommand(program: Command, { io }: CommandContext): v
       const drift = await diffFindingStreams(
         { scanId: fromId, scanTime: previous.scanTime, lines: () => store.findingLines(fromId) },
         { scanId: toId, scanTime: current.scanTime, lines: () => store.findingLines(toId) },
-        {
-          accountId: current.accountId,
-          buckets: current.scope?.buckets ?? [],
-          regions: current.scope?.regions ?? [],
-        },
+        scopeOf(current),
       );
       io.stdout(options.format === 'json' ? driftJson(drift) : driftTable(drift));
     });
