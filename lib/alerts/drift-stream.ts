@@ -31,7 +31,7 @@ export interface StreamedSide {
 const flat = (text: string): string => ` ${text}`.slice(1);
 
 /** Status, severity and suppression of a finding in one small integer (6 bits). */
-function pack(view: FindingView): number {
+export function pack(view: FindingView): number {
   return (
     STATUSES.indexOf(view.status) |
     (SEVERITIES.indexOf(view.severity) << 2) |
@@ -39,7 +39,7 @@ function pack(view: FindingView): number {
   );
 }
 
-function unpack(packed: number): FindingView {
+export function unpack(packed: number): FindingView {
   return {
     status: STATUSES[packed & 3]!,
     severity: SEVERITIES[(packed >> 2) & 7]!,

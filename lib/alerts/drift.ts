@@ -1,4 +1,5 @@
 import { type Finding, SEVERITIES } from '../engine/types.js';
+import type { IndexEntry } from '../report-store/types.js';
 import { globMatch } from '../text/glob.js';
 
 /** What changed for one finding since the previous scan of the same scope. */
@@ -115,6 +116,25 @@ export function kindOf(previous: FindingView | undefined, current: FindingView):
       // No longer failing: fixed (PASS), or the rule no longer applies (SKIPPED).
       return before === 'FAIL' ? 'resolved' : 'unchanged';
   }
+}
+
+/** Which index entry is "the previous complete scan of the same scope" for `current`. */
+export function previousScanOf(
+  scans: readonly IndexEntry[],
+  current: IndexEntry,
+): IndexEntry | undefined {
+  const key = (s: IndexEntry['scope']) =>
+    JSON.stringify([[...(s?.buckets ?? [])].sort(), [...(s?.regions ?? [])].sort()]);
+  const older = scans.filter(
+    (s) =>
+      s.accountId === current.accountId &&
+      s.scanTime < current.scanTime &&
+      s.scanId !== current.scanId,
+  );
+  // The newest scan that looked at everything this one did: the same scope, or all buckets.
+  const full = (s: IndexEntry) =>
+    (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0;
+  return older.find((s) => key(s.scope) === key(current.scope) || full(s));
 }
 
 /** Empty change lists and zero counts. */

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
-import { type Drift, firstSeenOf, scopeOf } from './drift.js';
+import { type Drift, firstSeenOf, previousScanOf, scopeOf } from './drift.js';
 import { diffFindingStreams } from './drift-stream.js';
 import { expiringSuppressions } from './select.js';
 import type { AlertSettings } from './settings.js';
@@ -23,25 +23,6 @@ export interface AlertState {
 }
 
 const EMPTY_STATE: AlertState = { firstSeen: {}, securityHubImported: {}, expiryWarned: {} };
-
-/** Which index entry is "the previous complete scan of the same scope" for `current`. */
-export function previousScanOf(
-  scans: readonly IndexEntry[],
-  current: IndexEntry,
-): IndexEntry | undefined {
-  const key = (s: IndexEntry['scope']) =>
-    JSON.stringify([[...(s?.buckets ?? [])].sort(), [...(s?.regions ?? [])].sort()]);
-  const older = scans.filter(
-    (s) =>
-      s.accountId === current.accountId &&
-      s.scanTime < current.scanTime &&
-      s.scanId !== current.scanId,
-  );
-  // The newest scan that looked at everything this one did: the same scope, or all buckets.
-  const full = (s: IndexEntry) =>
-    (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0;
-  return older.find((s) => key(s.scope) === key(current.scope) || full(s));
-}
 
 /** The drift, digest and report of one alert run. */
 export interface AlertRun {

@@ -1,27 +1,55 @@
-import { scopeOf } from '../alerts/drift.js';
+import { previousScanOf, scopeOf } from '../alerts/drift.js';
 import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
-import { previousScanOf } from '../alerts/run-alerts.js';
-import type { Finding } from '../engine/types.js';
+import { FRAMEWORKS } from '../compliance/frameworks.js';
+import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
 import { DashboardRequestError } from '../errors.js';
+import type { BucketEvidenceFile } from '../evidence/types.js';
+import { findingsToCsv } from '../export/csv.js';
+import { toOcsf } from '../export/ocsf.js';
+import {
+  type RuleDocument,
+  TOP_BUCKETS,
+  VIEW_CHANGES,
+  type ViewOverview,
+} from '../findings-index/format.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
+import { TOOL_VERSION } from '../version.js';
+import {
+  findingsAt,
+  type LoadedView,
+  loadOverview,
+  loadView,
+  matchingRows,
+  SORT_KEYS,
+  type SortKey,
+  type ViewFilters,
+} from './findings-view.js';
 
 export { DashboardRequestError };
 
-/** Query parameters of GET /scans/{id}/findings. */
+/** Query parameters of GET /scans/{id}/findings (and of its export). */
 export interface FindingsQuery {
   status?: string;
   severity?: string;
   rule?: string;
   bucket?: string;
-  /** Free text, case-insensitive, in the bucket name, the rule id or the message. */
+  region?: string;
+  account?: string;
+  /** The change since the previous scan: new, regressed, resolved, unverifiable, … */
+  change?: string;
+  /** Free text, case-insensitive: bucket name, account, region, rule id or title. */
   q?: string;
+  sort?: string;
+  order?: string;
   limit?: string;
   cursor?: string;
 }
 
 const MAX_PAGE = 500;
 const DEFAULT_PAGE = 100;
+/** An export holds at most this many findings: past it, narrow the filters or use the CLI. */
+export const MAX_EXPORT = 10_000;
 
 function pageSize(limit: string | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE;
@@ -49,7 +77,7 @@ function oneOf(
   value: string | undefined,
   allowed: readonly string[],
 ): string[] | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   const values = value.split(',').filter(Boolean);
   const wrong = values.filter((v) => !allowed.includes(v));
   if (wrong.length > 0)
@@ -58,6 +86,47 @@ function oneOf(
       `${name} must be one or more of ${allowed.join(', ')}; got ${wrong.join(', ')}`,
     );
   return values;
+}
+
+function listOf(name: string, value: string | undefined): string[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length > 4096) throw new DashboardRequestError(400, `${name} is too long`);
+  return value.split(',').filter(Boolean);
+}
+
+/** The filters of a findings query, checked; 400 naming the first one that is wrong. */
+export function filtersOf(query: FindingsQuery): ViewFilters {
+  const text = query.q?.trim().toLowerCase();
+  if (text !== undefined && text.length > 200)
+    throw new DashboardRequestError(400, 'q must be at most 200 characters');
+  const sort = query.sort ?? 'priority';
+  if (!(SORT_KEYS as readonly string[]).includes(sort))
+    throw new DashboardRequestError(400, `sort must be one of ${SORT_KEYS.join(', ')}`);
+  if (query.order !== undefined && query.order !== 'asc' && query.order !== 'desc')
+    throw new DashboardRequestError(400, 'order must be asc or desc');
+  const filters: ViewFilters = {
+    sort: sort as SortKey,
+    descending: query.order === 'desc',
+  };
+  const set = <K extends keyof ViewFilters>(key: K, value: ViewFilters[K] | undefined) => {
+    if (value !== undefined) filters[key] = value;
+  };
+  set('statuses', oneOf('status', query.status, STATUSES));
+  set('severities', oneOf('severity', query.severity, SEVERITIES));
+  set(
+    'changes',
+    oneOf(
+      'change',
+      query.change,
+      VIEW_CHANGES.filter((c) => c !== 'none'),
+    ),
+  );
+  set('rules', listOf('rule', query.rule));
+  set('buckets', listOf('bucket', query.bucket));
+  set('regions', listOf('region', query.region));
+  set('accounts', listOf('account', query.account));
+  if (text) filters.text = text;
+  return filters;
 }
 
 /** The index entry of the scan a request names (`latest` allowed); 404 when there is none. */
@@ -95,60 +164,243 @@ export async function getSummary(store: ReportStore, scanId: string) {
   return store.readSummary(await scanIdOrThrow(store, scanId));
 }
 
-/** GET /scans/{id}/findings with filters (status, severity, rule, bucket; comma-separated) and pages. */
-export async function getFindings(store: ReportStore, scanId: string, query: FindingsQuery) {
-  const statuses = oneOf('status', query.status, STATUSES);
-  const severities = oneOf('severity', query.severity, SEVERITIES);
-  const rules = query.rule?.split(',').filter(Boolean);
-  const buckets = query.bucket?.split(',').filter(Boolean);
-  const text = query.q?.trim().toLowerCase();
-  if (text !== undefined && text.length > 200)
-    throw new DashboardRequestError(400, 'q must be at most 200 characters');
+/**
+ * GET /scans/{id}/overview: the first screen, from the findings index (`indexed: true`); for
+ * a scan stored before the index, what summary.json holds (no objects at risk, no per-account
+ * counts) with `indexed: false`.
+ */
+export async function getOverview(
+  store: ReportStore,
+  scanId: string,
+): Promise<ViewOverview & { indexed: boolean }> {
+  const id = await scanIdOrThrow(store, scanId);
+  const overview = await loadOverview(store, id);
+  if (overview) return { ...overview, indexed: true };
+  const summary = await store.readSummary(id);
+  return {
+    schemaVersion: summary.schemaVersion,
+    scanId: summary.scanId,
+    scanTime: summary.scanTime,
+    accountId: summary.accountId,
+    buckets: summary.buckets,
+    findings: summary.findings,
+    byStatus: summary.byStatus,
+    failedBySeverity: summary.failedBySeverity,
+    suppressed: summary.suppressed,
+    byRule: summary.byRule,
+    topBuckets: Object.entries(summary.byBucket)
+      .filter(([, c]) => c.FAIL + c.ERROR > 0)
+      .sort((a, b) => b[1].FAIL - a[1].FAIL || b[1].ERROR - a[1].ERROR || (a[0] < b[0] ? -1 : 1))
+      .slice(0, TOP_BUCKETS)
+      .map(([name, c]) => ({
+        account: summary.accountId,
+        region: '',
+        name,
+        FAIL: c.FAIL,
+        ERROR: c.ERROR,
+        worst: null,
+      })),
+    byAccount: {},
+    byRegion: {},
+    objectsAtRisk: null,
+    drift: null,
+    indexed: false,
+  };
+}
+
+/** A page of findings and the total that meet the filters. */
+export interface FindingsPage {
+  total: number;
+  findings: Finding[];
+  nextCursor?: string;
+}
+
+/**
+ * GET /scans/{id}/findings: filters (status, severity, rule, bucket, region, account, change;
+ * comma-separated), free text, sort and pages. With the findings index, one pass over its
+ * columns and a read of the pages that hold the answer; a scan stored before it is streamed.
+ */
+export async function getFindings(
+  store: ReportStore,
+  scanId: string,
+  query: FindingsQuery,
+): Promise<FindingsPage> {
+  const filters = filtersOf(query);
   const size = pageSize(query.limit);
   const offset = decodeCursor(query.cursor);
   const id = await scanIdOrThrow(store, scanId);
-  // Streamed: every finding is peeked at (no parse), only the page's are parsed and kept, so a
-  // request holds one page whatever the scan's size.
+  const view = await loadView(store, id);
+  const { total, findings } = view
+    ? await indexedPage(store, view, filters, offset, size)
+    : await streamedPage(store, id, filters, offset, size);
+  return {
+    total,
+    findings,
+    ...(offset + size < total ? { nextCursor: encodeCursor(offset + size) } : {}),
+  };
+}
+
+async function indexedPage(
+  store: ReportStore,
+  view: LoadedView,
+  filters: ViewFilters,
+  offset: number,
+  size: number,
+) {
+  const rows = matchingRows(view, filters);
+  return {
+    total: rows.length,
+    findings: await findingsAt(store, view, rows.subarray(offset, offset + size)),
+  };
+}
+
+/** The pre-index way: every finding peeked at, only the page's parsed; stored order only. */
+async function streamedPage(
+  store: ReportStore,
+  id: string,
+  filters: ViewFilters,
+  offset: number,
+  size: number,
+) {
+  if (filters.changes || (filters.sort && filters.sort !== 'priority') || filters.descending)
+    throw new DashboardRequestError(
+      400,
+      `scan ${id} was stored before the findings index: it cannot be filtered by change or sorted; re-evaluate it (s3scan evaluate --store) to get one`,
+    );
   let total = 0;
   const page: Finding[] = [];
+  const has = (list: readonly string[] | undefined, value: string) => !list || list.includes(value);
   for await (const batch of store.findingLines(id))
     for (const line of batch) {
       const f = peekFinding(line);
       if (
-        (statuses && !statuses.includes(f.status)) ||
-        (severities && !severities.includes(f.severity)) ||
-        (rules && !rules.includes(f.ruleId)) ||
-        (buckets && !buckets.includes(f.resource.name))
+        !has(filters.statuses, f.status) ||
+        !has(filters.severities, f.severity) ||
+        !has(filters.rules, f.ruleId) ||
+        !has(filters.buckets, f.resource.name) ||
+        !has(filters.regions, f.resource.region) ||
+        !has(filters.accounts, f.resource.account)
       )
         continue;
-      // Free text needs the message: only the lines the other filters let through are parsed.
-      const parsed = text ? (JSON.parse(line) as Finding) : undefined;
+      const parsed = filters.text ? (JSON.parse(line) as Finding) : undefined;
       if (
         parsed &&
-        text &&
-        !`${parsed.resource.name}\n${parsed.ruleId}\n${parsed.message}`.toLowerCase().includes(text)
+        filters.text &&
+        ![
+          parsed.resource.name,
+          parsed.resource.account,
+          parsed.resource.region,
+          parsed.ruleId,
+          parsed.title,
+        ].some((part) => part.toLowerCase().includes(filters.text as string))
       )
         continue;
       if (total >= offset && total < offset + size)
         page.push(parsed ?? (JSON.parse(line) as Finding));
       total += 1;
     }
-  return {
-    total,
-    findings: page,
-    ...(offset + size < total ? { nextCursor: encodeCursor(offset + size) } : {}),
-  };
+  return { total, findings: page };
 }
+
+/** An export of the filtered findings: the body and how to serve it. */
+export interface ExportFile {
+  body: string;
+  contentType: string;
+  filename: string;
+  count: number;
+}
+
+const EXPORT_FORMATS = ['csv', 'json', 'ocsf'] as const;
+
+/**
+ * GET /scans/{id}/export?format=csv|json|ocsf&…filters: every finding the filters select, in
+ * the table's order, so the file holds exactly what the table pages through. Past
+ * {@link MAX_EXPORT} findings it answers 400 rather than cut the file short.
+ */
+export async function exportFindings(
+  store: ReportStore,
+  scanId: string,
+  query: FindingsQuery & { format?: string },
+): Promise<ExportFile> {
+  const format = query.format ?? 'csv';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new DashboardRequestError(400, `format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  const filters = filtersOf(query);
+  const id = await scanIdOrThrow(store, scanId);
+  const view = await loadView(store, id);
+  const { total, findings } = view
+    ? await indexedPage(store, view, filters, 0, MAX_EXPORT + 1)
+    : await streamedPage(store, id, filters, 0, MAX_EXPORT + 1);
+  if (total > MAX_EXPORT)
+    throw new DashboardRequestError(
+      400,
+      `the filters select ${total} findings; an export holds at most ${MAX_EXPORT}: narrow the filters, or use s3scan report --format ${format === 'json' ? 'json' : format}`,
+    );
+  const summary = await store.readSummary(id);
+  const name = `s3scan-${id}-findings`;
+  switch (format) {
+    case 'json':
+      return {
+        body: `${JSON.stringify(findings, null, 2)}\n`,
+        contentType: 'application/json',
+        filename: `${name}.json`,
+        count: findings.length,
+      };
+    case 'ocsf':
+      return {
+        body: `${JSON.stringify(
+          findings.map((f) => toOcsf(f, { scanTime: summary.scanTime, toolVersion: TOOL_VERSION })),
+          null,
+          2,
+        )}\n`,
+        contentType: 'application/json',
+        filename: `${name}.ocsf.json`,
+        count: findings.length,
+      };
+    default:
+      return {
+        body: findingsToCsv(findings),
+        contentType: 'text/csv; charset=utf-8',
+        filename: `${name}.csv`,
+        count: findings.length,
+      };
+  }
+}
+
+/** One changed finding in a compare view. */
+interface ChangedFinding {
+  kind: string;
+  ruleId: string;
+  bucket: string;
+  account: string;
+  region: string;
+  before: { status: Status; severity: string } | null;
+  after: { status: Status; severity: string } | null;
+}
+
+/** Changes listed per kind in a compare answer; the counts are always complete. */
+const COMPARE_LIST = 200;
 
 /**
  * GET /scans/{id}/drift: the counts of each change kind since the previous scan of the same
- * scope (the alerts' rule), streamed over both findings files; `from` is null for a first scan.
+ * scope (the alerts' rule; from the findings index when it has them), `from` null for a first
+ * scan. With `?from=<scanId>` it compares with that scan instead (any two scans: the compare
+ * view) and lists up to 200 changes of each kind.
  */
-export async function getDrift(store: ReportStore, scanId: string) {
+export async function getDrift(store: ReportStore, scanId: string, query: { from?: string } = {}) {
   const { id, entry, index } = await scanOrThrow(store, scanId);
-  const before = previousScanOf(index.scans, entry);
+  const before =
+    query.from !== undefined
+      ? (await scanOrThrow(store, query.from)).entry
+      : previousScanOf(index.scans, entry);
   const summary = await store.readSummary(id);
-  if (!before) return { from: null, to: { scanId: id, scanTime: summary.scanTime }, counts: {} };
+  const to = { scanId: id, scanTime: summary.scanTime };
+  if (!before) return { from: null, to, counts: {} };
+  if (query.from === undefined) {
+    const overview = await loadOverview(store, id);
+    if (overview?.drift?.from.scanId === before.scanId)
+      return { from: overview.drift.from, to, counts: overview.drift.counts };
+  }
   const drift = await diffFindingStreams(
     {
       scanId: before.scanId,
@@ -158,5 +410,119 @@ export async function getDrift(store: ReportStore, scanId: string) {
     { scanId: id, scanTime: summary.scanTime, lines: () => store.findingLines(id) },
     scopeOf(summary),
   );
-  return { from: drift.from, to: drift.to, counts: drift.counts };
+  if (query.from === undefined) return { from: drift.from, to: drift.to, counts: drift.counts };
+  const changes: Record<string, ChangedFinding[]> = {};
+  for (const [kind, entries] of Object.entries(drift.changes)) {
+    changes[kind] = entries.slice(0, COMPARE_LIST).map((e) => {
+      const finding = (e.current ?? e.previous) as Finding;
+      return {
+        kind,
+        ruleId: finding.ruleId,
+        bucket: finding.resource.name,
+        account: finding.resource.account,
+        region: finding.resource.region,
+        before: e.previous ? { status: e.previous.status, severity: e.previous.severity } : null,
+        after: e.current ? { status: e.current.status, severity: e.current.severity } : null,
+      };
+    });
+  }
+  return { from: drift.from, to: drift.to, counts: drift.counts, changes };
+}
+
+/**
+ * GET /scans/{id}/buckets/{name}?account=&region=: every rule's verdict on one bucket, the
+ * evidence file AWS's answers were recorded in, and the documentation of its rules. A name
+ * held by several accounts or regions needs `account` and `region` (400 lists them).
+ */
+export async function getBucket(
+  store: ReportStore,
+  scanId: string,
+  name: string,
+  query: { account?: string; region?: string },
+) {
+  const id = await scanIdOrThrow(store, scanId);
+  const view = await loadView(store, id);
+  if (!view)
+    throw new DashboardRequestError(
+      404,
+      `scan ${id} was stored before the findings index: bucket details need it; re-evaluate it (s3scan evaluate --store)`,
+    );
+  const candidates = (view.bucketsByName.get(name) ?? [])
+    .map((b) => view.index.buckets[b] as [string, string, string])
+    .filter(
+      ([account, region]) =>
+        (!query.account || account === query.account) && (!query.region || region === query.region),
+    );
+  if (candidates.length === 0)
+    throw new DashboardRequestError(404, `scan ${id} has no bucket ${JSON.stringify(name)}`);
+  if (candidates.length > 1)
+    throw new DashboardRequestError(
+      400,
+      `${candidates.length} buckets are named ${JSON.stringify(name)}: say which with account and region (${candidates.map(([a, r]) => `${a}/${r}`).join(', ')})`,
+    );
+  const [account, region] = candidates[0] as [string, string, string];
+  const rows = matchingRows(view, { buckets: [name], accounts: [account], regions: [region] });
+  const findings = await findingsAt(store, view, rows);
+  const ref = findings[0]?.evidenceRef;
+  const evidenceBytes = ref ? await store.readScanFile(id, ref) : undefined;
+  let evidence: BucketEvidenceFile | null = null;
+  let evidenceError: string | undefined;
+  if (!evidenceBytes) evidenceError = `the evidence file ${ref ?? ''} is not in the scan`;
+  else
+    try {
+      evidence = JSON.parse(evidenceBytes.toString('utf8')) as BucketEvidenceFile;
+    } catch (error) {
+      evidenceError = `the evidence file ${ref} is corrupt: ${(error as Error).message}`;
+    }
+  const ruleIds = new Set(findings.map((f) => f.ruleId));
+  return {
+    bucket: { account, region, name },
+    findings,
+    evidence,
+    ...(evidenceError ? { evidenceError } : {}),
+    rules: view.rules.filter((r) => ruleIds.has(r.id)),
+  };
+}
+
+/** GET /scans/{id}/rules: the rules' documentation stored with the scan. */
+export async function getRules(store: ReportStore, scanId: string): Promise<RuleDocument[]> {
+  const view = await loadView(store, await scanIdOrThrow(store, scanId));
+  return view?.rules ?? [];
+}
+
+/** A requirement's verdict: FAIL if any finding behind it fails, ERROR if any is unverifiable. */
+function verdictOf(counts: Record<Status, number>): 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED' {
+  if (counts.FAIL > 0) return 'FAIL';
+  if (counts.ERROR > 0) return 'ERROR';
+  if (counts.PASS > 0) return 'PASS';
+  return 'NOT_ASSESSED';
+}
+
+/**
+ * GET /scans/{id}/compliance: each framework's requirements with the status counts of the
+ * findings behind them (the rules mapped in lib/compliance) and a verdict, from the summary.
+ */
+export async function getCompliance(store: ReportStore, scanId: string) {
+  const summary = await store.readSummary(await scanIdOrThrow(store, scanId));
+  return {
+    scanId: summary.scanId,
+    frameworks: FRAMEWORKS.map((framework) => ({
+      id: framework.id,
+      name: framework.name,
+      version: framework.version,
+      source: framework.source,
+      requirements: framework.requirements.map((requirement) => {
+        const counts: Record<Status, number> = { PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 };
+        for (const rule of requirement.rules)
+          for (const status of STATUSES) counts[status] += summary.byRule[rule]?.[status] ?? 0;
+        return {
+          id: requirement.id,
+          title: requirement.title,
+          rules: requirement.rules,
+          counts,
+          verdict: verdictOf(counts),
+        };
+      }),
+    })),
+  };
 }

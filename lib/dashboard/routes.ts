@@ -1,7 +1,18 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { ReportStore } from '../report-store/types.js';
-import { DashboardRequestError, getDrift, getFindings, getSummary, listScans } from './api.js';
+import {
+  DashboardRequestError,
+  exportFindings,
+  getBucket,
+  getCompliance,
+  getDrift,
+  getFindings,
+  getOverview,
+  getRules,
+  getSummary,
+  listScans,
+} from './api.js';
 
 /** An HTTP API (payload 2.0) request, with the router's path parameters. */
 export type DashboardEvent = APIGatewayProxyEventV2 & {
@@ -18,9 +29,12 @@ export function json(body: unknown): APIGatewayProxyResultV2 {
 }
 
 /** Client mistakes become 4xx with their message; anything else a plain 500 (http-error-handler). */
-async function answer(work: () => Promise<unknown>): Promise<APIGatewayProxyResultV2> {
+async function answer(
+  work: () => Promise<unknown>,
+  respond: (value: never) => APIGatewayProxyResultV2 = json,
+): Promise<APIGatewayProxyResultV2> {
   try {
-    return json(await work());
+    return respond((await work()) as never);
   } catch (error) {
     if (error instanceof DashboardRequestError) throw createError(error.statusCode, error.message);
     throw error;
@@ -34,6 +48,7 @@ async function answer(work: () => Promise<unknown>): Promise<APIGatewayProxyResu
  */
 export function dashboardRoutes(store: () => ReportStore) {
   const scanId = (event: DashboardEvent) => event.pathParameters?.id ?? '';
+  const query = (event: DashboardEvent) => event.queryStringParameters ?? {};
   return [
     {
       method: 'GET' as const,
@@ -48,14 +63,56 @@ export function dashboardRoutes(store: () => ReportStore) {
     },
     {
       method: 'GET' as const,
+      path: '/scans/{id}/overview',
+      handler: (event: DashboardEvent) => answer(() => getOverview(store(), scanId(event))),
+    },
+    {
+      method: 'GET' as const,
       path: '/scans/{id}/drift',
-      handler: (event: DashboardEvent) => answer(() => getDrift(store(), scanId(event))),
+      handler: (event: DashboardEvent) =>
+        answer(() => getDrift(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/findings',
       handler: (event: DashboardEvent) =>
-        answer(() => getFindings(store(), scanId(event), event.queryStringParameters ?? {})),
+        answer(() => getFindings(store(), scanId(event), query(event))),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/export',
+      handler: (event: DashboardEvent) =>
+        answer(
+          () => exportFindings(store(), scanId(event), query(event)),
+          (file: Awaited<ReturnType<typeof exportFindings>>) => ({
+            statusCode: 200,
+            headers: {
+              'content-type': file.contentType,
+              'content-disposition': `attachment; filename="${file.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+              'cache-control': 'no-store',
+              'x-s3scan-count': String(file.count),
+            },
+            body: file.body,
+          }),
+        ),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/buckets/{name}',
+      handler: (event: DashboardEvent) =>
+        answer(() =>
+          getBucket(store(), scanId(event), event.pathParameters?.name ?? '', query(event)),
+        ),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/compliance',
+      handler: (event: DashboardEvent) => answer(() => getCompliance(store(), scanId(event))),
+    },
+    {
+      method: 'GET' as const,
+      path: '/scans/{id}/rules',
+      handler: (event: DashboardEvent) => answer(() => getRules(store(), scanId(event))),
     },
   ];
 }

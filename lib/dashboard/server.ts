@@ -58,7 +58,14 @@ function route(routes: ReturnType<typeof dashboardRoutes>, path: string) {
   for (const r of routes) {
     const pattern = new RegExp(`^${r.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
     const match = pattern.exec(path);
-    if (match) return { handler: r.handler, params: { ...match.groups } };
+    // As API Gateway does, path parameters arrive decoded (a bucket name, a scan id).
+    if (match)
+      return {
+        handler: r.handler,
+        params: Object.fromEntries(
+          Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
+        ),
+      };
   }
   return undefined;
 }
@@ -103,7 +110,12 @@ export async function startDashboardServer(options: {
         'This dashboard needs its access token: open the URL s3scan printed (Dashboard: http://127.0.0.1:…/?token=…).\n',
       );
     if (url.pathname.startsWith('/api/')) {
-      const found = route(routes, url.pathname.slice(4));
+      let found: ReturnType<typeof route>;
+      try {
+        found = route(routes, url.pathname.slice(4));
+      } catch {
+        return send(res, 400, JSON.stringify({ message: 'malformed path' }), 'application/json');
+      }
       if (!found)
         return send(res, 404, JSON.stringify({ message: 'no such route' }), 'application/json');
       const event = {
@@ -111,8 +123,13 @@ export async function startDashboardServer(options: {
         pathParameters: found.params,
       } as unknown as DashboardEvent;
       try {
-        const answer = (await found.handler(event)) as { statusCode: number; body: string };
-        return send(res, answer.statusCode, answer.body, 'application/json');
+        const answer = (await found.handler(event)) as {
+          statusCode: number;
+          body: string;
+          headers?: Record<string, string>;
+        };
+        const { 'content-type': type = 'application/json', ...headers } = answer.headers ?? {};
+        return send(res, answer.statusCode, answer.body, type, headers);
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
         // Client mistakes say what was wrong; anything else stays a plain 500.

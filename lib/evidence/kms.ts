@@ -4,3 +4,14 @@ const AWS_MANAGED_S3_KEY = /^(?:alias\/aws\/s3|arn:[^:]+:kms:[^:]+:\d{12}:alias\
 export function isAwsManagedS3Alias(keyId: string): boolean {
   return AWS_MANAGED_S3_KEY.test(keyId);
 }
+
+/**
+ * KMS key states in which S3 can neither encrypt new uploads nor decrypt existing objects
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
+ */
+export const UNUSABLE_KEY_STATES: ReadonlySet<string> = new Set([
+  'Disabled',
+  'PendingDeletion',
+  'PendingReplicaDeletion',
+  'Unavailable',
+]);

@@ -38,3 +38,15 @@ export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidenc
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
+
+/**
+ * A path inside a scan folder as the stores write them (`view/index.json`,
+ * `evidence/<account>/<region>/<bucket>.json`), or an error naming what is wrong: segments of
+ * letters, digits, `.`, `_` and `-`, none of them `.` or `..`, so no path leaves the folder.
+ */
+export function checkedScanPath(path: string): string {
+  const segments = path.split('/');
+  if (path.length > 1024 || segments.some((s) => !/^[A-Za-z0-9._-]+$/.test(s) || /^\.+$/.test(s)))
+    throw new Error(`${JSON.stringify(path.slice(0, 100))} is not a path inside a scan folder`);
+  return path;
+}

@@ -4,6 +4,19 @@ import type { IndexEntry, ScanSummaryFile, StoreIndex } from './types.js';
 export const INDEX_HISTORY = 500;
 const INDEX_SCHEMA_VERSION = '1';
 
+/** The line of index.json that stands for a scan. */
+export function indexEntryOf(summary: ScanSummaryFile): IndexEntry {
+  return {
+    scanId: summary.scanId,
+    scanTime: summary.scanTime,
+    accountId: summary.accountId,
+    buckets: summary.buckets,
+    byStatus: summary.byStatus,
+    failedBySeverity: summary.failedBySeverity,
+    ...(summary.scope ? { scope: summary.scope } : {}),
+  };
+}
+
 /**
  * The index with a scan added (or replaced), newest first. `latest` is the scan just written,
  * or with `latest: 'newest'` the newest by scan time (concurrent finalizers agree on it).
@@ -13,15 +26,7 @@ export function indexWith(
   summary: ScanSummaryFile,
   latest: 'written' | 'newest' = 'written',
 ): StoreIndex {
-  const entry: IndexEntry = {
-    scanId: summary.scanId,
-    scanTime: summary.scanTime,
-    accountId: summary.accountId,
-    buckets: summary.buckets,
-    byStatus: summary.byStatus,
-    failedBySeverity: summary.failedBySeverity,
-    ...(summary.scope ? { scope: summary.scope } : {}),
-  };
+  const entry = indexEntryOf(summary);
   const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
     .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
     .slice(0, INDEX_HISTORY);

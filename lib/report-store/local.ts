@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,9 +10,11 @@ import { ReportStoreError } from '../errors.js';
 import {
   bucketEvidenceFile,
   bucketEvidencePath,
+  checkedScanPath,
   objectCsvPath,
   safeSegment,
 } from '../evidence/paths.js';
+import { buildFindingsIndex } from '../findings-index/build.js';
 import { LocalAlertLedger } from './alert-ledger.js';
 import { indexWith } from './index-file.js';
 import { gunzippedLines } from './lines.js';
@@ -103,6 +105,11 @@ export class LocalReportStore implements ReportStore {
       }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
       await writeFile(join(tempDir, 'findings.ndjson.gz'), gzipSync(ndjson ? `${ndjson}\n` : ''));
+      for (const file of buildFindingsIndex(record)) {
+        const path = join(tempDir, file.path);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, file.body);
+      }
       await writeFile(
         join(tempDir, 'summary.json'),
         `${JSON.stringify(record.summary, null, 2)}\n`,
@@ -199,6 +206,51 @@ export class LocalReportStore implements ReportStore {
 
   public findingLines(scanId: string): AsyncIterable<string[]> {
     return this.#findings(scanId, gunzippedLines);
+  }
+
+  #scanFile(scanId: string, path: string): string {
+    try {
+      return join(this.describe(scanId), checkedScanPath(path));
+    } catch (error) {
+      throw new ReportStoreError((error as Error).message, { cause: error });
+    }
+  }
+
+  public async readScanFile(scanId: string, path: string): Promise<Buffer | undefined> {
+    const file = this.#scanFile(scanId, path);
+    try {
+      return await readFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ReportStoreError(`cannot read ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  public async readScanFileRange(
+    scanId: string,
+    path: string,
+    start: number,
+    end: number,
+  ): Promise<Buffer> {
+    const file = this.#scanFile(scanId, path);
+    try {
+      const handle = await open(file, 'r');
+      try {
+        const bytes = Buffer.alloc(end - start);
+        const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
+        if (bytesRead !== bytes.length)
+          throw new Error(`bytes ${start}-${end} asked, the file ends after ${start + bytesRead}`);
+        return bytes;
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw new ReportStoreError(`cannot read ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   async *#findings<T>(

@@ -16,9 +16,11 @@ import { ReportStoreError } from '../errors.js';
 import {
   bucketEvidenceFile,
   bucketEvidencePath,
+  checkedScanPath,
   objectCsvPath,
   safeSegment,
 } from '../evidence/paths.js';
+import { buildFindingsIndex } from '../findings-index/build.js';
 import { S3AlertLedger } from './alert-ledger.js';
 import { reportStoreClient } from './client.js';
 import { indexWith } from './index-file.js';
@@ -264,6 +266,13 @@ export class S3ReportStore implements ReportStore {
         gzipSync(ndjson ? `${ndjson}\n` : ''),
         'application/gzip',
       );
+      // In order, index.json last: a reader that finds it finds the rest.
+      for (const file of buildFindingsIndex(record))
+        await this.put(
+          `${dir}/${file.path}`,
+          file.body,
+          file.path.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        );
       await this.put(
         `${dir}/summary.json`,
         `${JSON.stringify(record.summary, null, 2)}\n`,
@@ -358,6 +367,52 @@ export class S3ReportStore implements ReportStore {
     } catch (error) {
       throw new ReportStoreError(
         `cannot read ${this.describe()}/${path}: ${errorCode(error)}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  #scanKey(scanId: string, path: string): string {
+    try {
+      return `scans/${safeSegment(scanId)}/${checkedScanPath(path)}`;
+    } catch (error) {
+      throw new ReportStoreError((error as Error).message, { cause: error });
+    }
+  }
+
+  public async readScanFile(scanId: string, path: string): Promise<Buffer | undefined> {
+    const key = this.#scanKey(scanId, path);
+    const file = await this.get(key).catch((error: unknown) => {
+      throw new ReportStoreError(`cannot read ${this.describe()}/${key}: ${errorCode(error)}`, {
+        cause: error,
+      });
+    });
+    return file?.body;
+  }
+
+  public async readScanFileRange(
+    scanId: string,
+    path: string,
+    start: number,
+    end: number,
+  ): Promise<Buffer> {
+    const key = this.#scanKey(scanId, path);
+    try {
+      const out = await this.options.s3.send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.key(key),
+          Range: `bytes=${start}-${end - 1}`,
+          ...this.owner,
+        }),
+      );
+      const body = await bodyBytes(out.Body);
+      if (body.length !== end - start)
+        throw new ReportStoreError(`asked for ${end - start} bytes, got ${body.length}`);
+      return body;
+    } catch (error) {
+      throw new ReportStoreError(
+        `cannot read bytes ${start}-${end - 1} of ${this.describe()}/${key}: ${errorCode(error)}: ${(error as Error).message}`,
         { cause: error },
       );
     }

@@ -1,6 +1,7 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
 import type { ScanEvidence } from '../evidence/types.js';
+import type { ChangeColumn, RuleDocument } from '../findings-index/format.js';
 
 /**
  * Where a scan's config came from, recorded in every summary so an auditor can tell which
@@ -53,7 +54,6 @@ export interface StoreIndex {
   scans: IndexEntry[];
 }
 
-/** Everything one scan writes. */
 /** One bucket's per-object CSV: gzip members in order, read as the store writes them. */
 export interface ObjectFile {
   accountId: string;
@@ -61,12 +61,19 @@ export interface ObjectFile {
   chunks: () => AsyncIterable<Buffer>;
 }
 
+/** Everything one scan writes. */
 export interface ScanRecord {
   summary: ScanSummaryFile;
   findings: Finding[];
   evidence: ScanEvidence;
   /** Per-object CSVs written elsewhere while the scan ran (the Lambdas' work area). */
   objectFiles?: ObjectFile[];
+  /** Each finding's change since the previous scan of its scope, for the findings index. */
+  changes?: ChangeColumn;
+  /** Why there are no change kinds although a previous scan exists (it could not be read). */
+  changesUnavailable?: string;
+  /** The documentation of the rules that judged the scan, stored with it. */
+  rules?: RuleDocument[];
 }
 
 /**
@@ -102,6 +109,14 @@ export interface ReportStore {
    * reads, so a million findings never sit in memory at once.
    */
   findingLines(scanId: string): AsyncIterable<string[]>;
+  /**
+   * A file of a stored scan by its path inside the scan folder (`view/index.json`, a finding's
+   * `evidenceRef`); undefined when the scan has no such file. Paths are checked: no `..`, no
+   * absolute path, only the characters the store itself writes.
+   */
+  readScanFile(scanId: string, path: string): Promise<Buffer | undefined>;
+  /** Bytes `[start, end)` of a scan's file: one page of the findings index. */
+  readScanFileRange(scanId: string, path: string, start: number, end: number): Promise<Buffer>;
   /** Human-readable location of a scan, for messages. */
   describe(scanId?: string): string;
 }

@@ -1,14 +1,7 @@
 import type { Rule } from '../engine/types.js';
+import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
 import { probeFailure } from '../evidence/probe.js';
 import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
-
-/** Key states in which S3 can neither encrypt new uploads nor decrypt existing objects. */
-const LOST_STATES = new Set([
-  'Disabled',
-  'PendingDeletion',
-  'PendingReplicaDeletion',
-  'Unavailable',
-]);
 
 /**
  * The default KMS key exists, is Enabled, and can encrypt data (symmetric ENCRYPT_DECRYPT).
@@ -82,7 +75,7 @@ aws kms enable-key --key-id KEY_ARN`,
     const metadata = key.describe.ok;
     const keyArn = metadata.Arn ?? key.ref;
     const state = metadata.KeyState ?? (metadata.Enabled ? 'Enabled' : 'unknown');
-    if (LOST_STATES.has(state)) {
+    if (UNUSABLE_KEY_STATES.has(state)) {
       return {
         status: 'FAIL',
         severity: 'critical',

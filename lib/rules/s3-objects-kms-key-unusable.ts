@@ -1,13 +1,7 @@
 import type { Rule } from '../engine/types.js';
+import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
 import { probeFailure } from '../evidence/probe.js';
 import { isOutcome, judgeObjects, objectEvidence } from './shared/objects.js';
-
-const LOST_STATES = new Set([
-  'Disabled',
-  'PendingDeletion',
-  'PendingReplicaDeletion',
-  'Unavailable',
-]);
 
 /**
  * No object is encrypted under a KMS key that is disabled, pending deletion or gone: that data
@@ -65,7 +59,7 @@ aws kms enable-key --key-id KEY_ARN`,
         });
       } else if ('ok' in key.describe) {
         const state = key.describe.ok.KeyState ?? 'unknown';
-        if (LOST_STATES.has(state))
+        if (UNUSABLE_KEY_STATES.has(state))
           lost.push({ keyArn, state, objects: tally.count, examples: tally.examples.slice(0, 5) });
       } else {
         unknown.push(`${keyArn} (${probeFailure(key.describe)})`);

@@ -16,8 +16,10 @@ import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
+import { BUCKET_RULES } from '../rules/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { evaluateScan } from './evaluate-scan.js';
+import { changesSincePrevious, ruleDocuments } from './findings-view.js';
 
 /** The object-level part of a scan, as a user asks for it. */
 export interface ObjectRequest {
@@ -259,11 +261,19 @@ export async function judgeAndStore(
     ...(request.scope ? { scope: request.scope } : {}),
   };
   if (!request.store) return { findings, summary: stored };
+  // The change kinds are a view of the history: an unreadable previous scan must not keep
+  // this one from being stored, so the index says why they are missing instead.
+  const changes = await changesSincePrevious(request.store, stored, findings).then(
+    (column) => (column ? { changes: column } : {}),
+    (error: unknown) => ({ changesUnavailable: (error as Error).message }),
+  );
   const report = await request.store.writeScan({
     summary: stored,
     findings,
     evidence,
     ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
+    ...changes,
+    rules: ruleDocuments(BUCKET_RULES),
   });
   return { findings, summary: stored, report };
 }

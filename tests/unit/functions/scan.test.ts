@@ -94,6 +94,12 @@ describe('Function: scan', () => {
       findingLines: () => {
         throw new Error('not used');
       },
+      readScanFile: async () => {
+        throw new Error('not used');
+      },
+      readScanFileRange: async () => {
+        throw new Error('not used');
+      },
     };
 
     // Act

@@ -33,7 +33,19 @@ describe('Class: LocalReportStore', () => {
 
     // Assess
     const scanDir = join(root, 'scans', 'scan-1');
-    expect(readdirSync(scanDir).sort()).toEqual(['evidence', 'findings.ndjson.gz', 'summary.json']);
+    expect(readdirSync(scanDir).sort()).toEqual([
+      'evidence',
+      'findings.ndjson.gz',
+      'summary.json',
+      'view',
+    ]);
+    expect(readdirSync(join(scanDir, 'view')).sort()).toEqual([
+      'index.json',
+      'overview.json',
+      'pages.bin',
+      'rows.bin',
+      'rules.json',
+    ]);
     expect(existsSync(join(scanDir, 'evidence/111122223333/us-east-1/logs.example.com.json'))).toBe(
       true,
     );

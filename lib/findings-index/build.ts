@@ -1,0 +1,244 @@
+import { gzipSync } from 'node:zlib';
+import type { EvaluationSummary } from '../engine/evaluate.js';
+import type { Finding, Severity, Status } from '../engine/types.js';
+import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
+import type { ObjectTally, ScanEvidence } from '../evidence/types.js';
+import {
+  type BucketRank,
+  type ChangeColumn,
+  columnLayout,
+  FLAG_SUPPRESSED,
+  type ObjectsAtRisk,
+  PAGE_ROWS,
+  type RuleDocument,
+  TOP_BUCKETS,
+  VIEW_CHANGES,
+  VIEW_DIR,
+  VIEW_SCHEMA_VERSION,
+  VIEW_SEVERITIES,
+  VIEW_STATUSES,
+  type ViewIndex,
+  type ViewOverview,
+} from './format.js';
+
+/** What the index is built from: the stored scan's parts. */
+export interface FindingsIndexInput {
+  summary: EvaluationSummary;
+  findings: readonly Finding[];
+  evidence: ScanEvidence;
+  changes?: ChangeColumn;
+  changesUnavailable?: string;
+  rules?: readonly RuleDocument[];
+}
+
+/** A file of the scan folder, by its path inside it. */
+export interface ScanFile {
+  path: string;
+  body: Buffer;
+}
+
+const emptyCounts = (): Record<Status, number> => ({ PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 });
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
+
+/** Current and noncurrent tallies of one class, summed. */
+function tallyOf(...tallies: (ObjectTally | undefined)[]): { count: number; bytes: number } {
+  return tallies.reduce(
+    (sum, t) => ({ count: sum.count + (t?.count ?? 0), bytes: sum.bytes + (t?.bytes ?? 0) }),
+    { count: 0, bytes: 0 },
+  );
+}
+
+function objectsAtRisk(evidence: ScanEvidence): ViewOverview['objectsAtRisk'] {
+  const zero = (): ObjectsAtRisk => ({ count: 0, bytes: 0, buckets: 0 });
+  const risk = { unencrypted: zero(), sseC: zero(), unusableKey: zero(), scannedBuckets: 0 };
+  const add = (into: ObjectsAtRisk, t: { count: number; bytes: number }) => {
+    if (t.count === 0) return;
+    into.count += t.count;
+    into.bytes += t.bytes;
+    into.buckets += 1;
+  };
+  for (const bucket of evidence.buckets) {
+    const objects = bucket.objects;
+    if (!objects) continue;
+    risk.scannedBuckets += 1;
+    add(risk.unencrypted, tallyOf(objects.byEncryption.NONE, objects.noncurrentByEncryption.NONE));
+    add(risk.sseC, tallyOf(objects.byEncryption['SSE-C'], objects.noncurrentByEncryption['SSE-C']));
+    // A key S3 names but KMS no longer has (absent), or one in a state that cannot decrypt.
+    const lost = Object.entries(objects.byKmsKey).filter(([arn]) => {
+      const describe = evidence.kmsKeys[arn]?.describe;
+      return (
+        describe !== undefined &&
+        ('absent' in describe ||
+          ('ok' in describe && UNUSABLE_KEY_STATES.has(describe.ok.KeyState ?? '')))
+      );
+    });
+    add(risk.unusableKey, tallyOf(...lost.map(([, t]) => t)));
+  }
+  return risk.scannedBuckets > 0 ? risk : null;
+}
+
+/** Buckets with failing or unverifiable findings, worst first. */
+function topBuckets(findings: readonly Finding[]): BucketRank[] {
+  const ranks = new Map<string, BucketRank>();
+  for (const f of findings) {
+    if (f.status !== 'FAIL' && f.status !== 'ERROR') continue;
+    if (f.suppression?.active) continue;
+    const key = bucketKey(f);
+    let rank = ranks.get(key);
+    if (!rank) {
+      rank = {
+        account: f.resource.account,
+        region: f.resource.region,
+        name: f.resource.name,
+        FAIL: 0,
+        ERROR: 0,
+        worst: null,
+      };
+      ranks.set(key, rank);
+    }
+    rank[f.status] += 1;
+    if (
+      f.status === 'FAIL' &&
+      (rank.worst === null ||
+        VIEW_SEVERITIES.indexOf(f.severity) < VIEW_SEVERITIES.indexOf(rank.worst))
+    )
+      rank.worst = f.severity;
+  }
+  const severityRank = (s: Severity | null) => (s === null ? 9 : VIEW_SEVERITIES.indexOf(s));
+  return [...ranks.values()]
+    .sort(
+      (a, b) =>
+        b.FAIL - a.FAIL ||
+        severityRank(a.worst) - severityRank(b.worst) ||
+        b.ERROR - a.ERROR ||
+        compareText(a.name, b.name),
+    )
+    .slice(0, TOP_BUCKETS);
+}
+
+function countsBy(findings: readonly Finding[], key: (f: Finding) => string) {
+  const counts: Record<string, Record<Status, number>> = {};
+  for (const f of findings) {
+    const k = key(f);
+    counts[k] ??= emptyCounts();
+    counts[k][f.status] += 1;
+  }
+  return counts;
+}
+
+/**
+ * The findings index of a scan (see `format.ts`): the files to write under `view/`, built
+ * from what the store is about to write. Deterministic: the same scan gives the same bytes.
+ */
+export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
+  const { findings, summary, changes } = input;
+  if (changes && changes.kinds.length !== findings.length)
+    throw new Error(
+      `the change column has ${changes.kinds.length} kinds for ${findings.length} findings`,
+    );
+  const rules = [...new Set(findings.map((f) => f.ruleId))].sort(compareText);
+  const ruleIds = new Map(rules.map((r, i) => [r, i]));
+  const bucketTuples = new Map<string, [string, string, string]>();
+  for (const f of findings)
+    bucketTuples.set(bucketKey(f), [f.resource.account, f.resource.region, f.resource.name]);
+  const buckets = [...bucketTuples.values()].sort(
+    (a, b) => compareText(a[2], b[2]) || compareText(a[0], b[0]) || compareText(a[1], b[1]),
+  );
+  const bucketIds = new Map(buckets.map((b, i) => [b.join('\n'), i]));
+  const statusOf = (f: Finding) => VIEW_STATUSES.indexOf(f.status);
+  const severityOf = (f: Finding) => VIEW_SEVERITIES.indexOf(f.severity);
+  const bucketOf = (f: Finding) => bucketIds.get(bucketKey(f)) ?? 0;
+  const ruleOf = (f: Finding) => ruleIds.get(f.ruleId) ?? 0;
+  // Worst first; bucket and rule ids are in name order, so comparing ids compares names.
+  const order = findings
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = findings[a] as Finding;
+      const y = findings[b] as Finding;
+      return (
+        statusOf(x) - statusOf(y) ||
+        severityOf(x) - severityOf(y) ||
+        bucketOf(x) - bucketOf(y) ||
+        ruleOf(x) - ruleOf(y) ||
+        compareText(x.fingerprint, y.fingerprint)
+      );
+    });
+  const count = findings.length;
+  const layout = columnLayout(count, PAGE_ROWS);
+  const rows = new ArrayBuffer(layout.bytes);
+  const status = new Uint8Array(rows, layout.columns.status, count);
+  const severity = new Uint8Array(rows, layout.columns.severity, count);
+  const change = new Uint8Array(rows, layout.columns.change, count);
+  const flags = new Uint8Array(rows, layout.columns.flags, count);
+  const rule = new Uint16Array(rows, layout.columns.rule, count);
+  const bucket = new Uint32Array(rows, layout.columns.bucket, count);
+  const pageOffsets = new Float64Array(
+    rows,
+    layout.columns.pages,
+    Math.ceil(count / PAGE_ROWS) + 1,
+  );
+  const members: Buffer[] = [];
+  let offset = 0;
+  for (let row = 0; row < count; row += PAGE_ROWS) {
+    const lines: string[] = [];
+    for (let r = row; r < Math.min(count, row + PAGE_ROWS); r++) {
+      const source = order[r] as number;
+      const f = findings[source] as Finding;
+      status[r] = statusOf(f);
+      severity[r] = severityOf(f);
+      change[r] = changes ? VIEW_CHANGES.indexOf(changes.kinds[source] ?? 'none') : 0;
+      flags[r] = f.suppression?.active ? FLAG_SUPPRESSED : 0;
+      rule[r] = ruleOf(f);
+      bucket[r] = bucketOf(f);
+      lines.push(JSON.stringify(f));
+    }
+    const member = gzipSync(`${lines.join('\n')}\n`);
+    pageOffsets[row / PAGE_ROWS] = offset;
+    members.push(member);
+    offset += member.length;
+  }
+  pageOffsets[Math.ceil(count / PAGE_ROWS)] = offset;
+  const index: ViewIndex = {
+    schemaVersion: VIEW_SCHEMA_VERSION,
+    scanId: summary.scanId,
+    count,
+    pageRows: PAGE_ROWS,
+    columns: layout.columns,
+    rowsBytes: layout.bytes,
+    rules,
+    buckets,
+    changesFrom: changes?.from ?? null,
+    ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
+  };
+  const overview: ViewOverview = {
+    schemaVersion: VIEW_SCHEMA_VERSION,
+    scanId: summary.scanId,
+    scanTime: summary.scanTime,
+    accountId: summary.accountId,
+    buckets: summary.buckets,
+    findings: summary.findings,
+    byStatus: summary.byStatus,
+    failedBySeverity: summary.failedBySeverity,
+    suppressed: summary.suppressed,
+    byRule: summary.byRule,
+    topBuckets: topBuckets(findings),
+    byAccount: countsBy(findings, (f) => f.resource.account),
+    byRegion: countsBy(findings, (f) => f.resource.region),
+    objectsAtRisk: objectsAtRisk(input.evidence),
+    drift: changes ? { from: changes.from, counts: changes.counts } : null,
+    ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
+  };
+  const json = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
+  return [
+    { path: `${VIEW_DIR}/rows.bin`, body: Buffer.from(rows) },
+    { path: `${VIEW_DIR}/pages.bin`, body: Buffer.concat(members) },
+    { path: `${VIEW_DIR}/rules.json`, body: json(input.rules ?? []) },
+    { path: `${VIEW_DIR}/overview.json`, body: json(overview) },
+    // Last: a reader that finds index.json finds the rest (the local store renames the folder
+    // whole anyway; S3 writes in this order).
+    { path: `${VIEW_DIR}/index.json`, body: json(index) },
+  ];
+}

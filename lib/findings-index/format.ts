@@ -1,0 +1,241 @@
+import type { Severity, Status } from '../engine/types.js';
+
+/**
+ * The findings index: what the dashboard reads instead of the whole findings file, written
+ * inside the scan folder (`view/`) when the scan is stored, so it is published with the scan
+ * or not at all. Four files:
+ *
+ * - `view/index.json`: the dictionaries (rules, buckets) and where each column starts;
+ * - `view/rows.bin`: one small record per finding, as columns (status, severity, change kind,
+ *   flags: a byte each; rule: 2 bytes; bucket: 4 bytes), then the byte offset of every page;
+ * - `view/pages.bin`: the findings as NDJSON in the index's order, {@link PAGE_ROWS} lines to a
+ *   gzip member, so any finding is one ranged read and one small gunzip away;
+ * - `view/overview.json`: the page's first screen, computed once (see {@link ViewOverview});
+ * - `view/rules.json`: the rules' documentation and remediation as they were at scan time.
+ *
+ * Rows are sorted worst first: status (FAIL, ERROR, PASS, SKIPPED), severity, bucket name,
+ * account, region, rule id. Filtering a million rows is a pass over typed arrays; sorting by
+ * another key is a counting sort (every key is a small integer), stable over that order.
+ */
+export const VIEW_DIR = 'view';
+export const VIEW_SCHEMA_VERSION = '1';
+/** Findings per gzip member of `pages.bin`: a page of 100 reads two or three of them. */
+export const PAGE_ROWS = 50;
+
+/** The status order of the index (worst first), each a byte in the status column. */
+export const VIEW_STATUSES: readonly Status[] = ['FAIL', 'ERROR', 'PASS', 'SKIPPED'];
+/** Severity bytes, most severe first (the engine's order). */
+export const VIEW_SEVERITIES: readonly Severity[] = [
+  'critical',
+  'high',
+  'medium',
+  'low',
+  'informational',
+];
+/**
+ * Change-kind bytes: 0 when there was no previous scan to compare with; otherwise the kind of
+ * the finding's change since it (the alerts' drift, computed when the scan was stored).
+ */
+export const VIEW_CHANGES = [
+  'none',
+  'new',
+  'regressed',
+  'resolved',
+  'unverifiable',
+  'still-failing',
+  'unchanged',
+  'suppressed',
+] as const;
+export type ViewChange = (typeof VIEW_CHANGES)[number];
+
+/** Flag bits of a row. */
+export const FLAG_SUPPRESSED = 1;
+
+/** Column sections of `rows.bin`, in file order. */
+export const COLUMNS = [
+  'status',
+  'severity',
+  'change',
+  'flags',
+  'rule',
+  'bucket',
+  'pages',
+] as const;
+export type ColumnName = (typeof COLUMNS)[number];
+/** Bytes per element of each column (`pages`: the float64 byte offsets, one past the last too). */
+export const COLUMN_BYTES: Record<ColumnName, number> = {
+  status: 1,
+  severity: 1,
+  change: 1,
+  flags: 1,
+  rule: 2,
+  bucket: 4,
+  pages: 8,
+};
+
+/** `view/index.json`. */
+export interface ViewIndex {
+  schemaVersion: string;
+  scanId: string;
+  /** Findings in the scan. */
+  count: number;
+  pageRows: number;
+  /** Byte offset of each column in `rows.bin` (8-byte aligned). */
+  columns: Record<ColumnName, number>;
+  rowsBytes: number;
+  rules: string[];
+  /** Every bucket of the findings: account, region, name; sorted by name, account, region. */
+  buckets: [account: string, region: string, name: string][];
+  /** The scan the change kinds compare with; null for a first scan of its scope. */
+  changesFrom: { scanId: string; scanTime: string } | null;
+  /** Why a previous scan exists but could not be compared with. */
+  changesUnavailable?: string;
+}
+
+/** Counts of one bucket class of objects. */
+export interface ObjectsAtRisk {
+  count: number;
+  bytes: number;
+  buckets: number;
+}
+
+/** A bucket ranked in the overview's "fix first" list. */
+export interface BucketRank {
+  account: string;
+  region: string;
+  name: string;
+  FAIL: number;
+  ERROR: number;
+  /** The most severe unsuppressed FAIL. */
+  worst: Severity | null;
+}
+
+/** `view/overview.json`: everything the first screen needs, small at any scan size. */
+export interface ViewOverview {
+  schemaVersion: string;
+  scanId: string;
+  scanTime: string;
+  accountId: string;
+  buckets: number;
+  findings: number;
+  byStatus: Record<Status, number>;
+  failedBySeverity: Record<Severity, number>;
+  suppressed: number;
+  byRule: Record<string, Record<Status, number>>;
+  /** Buckets by failing findings (most severe first on ties), at most {@link TOP_BUCKETS}. */
+  topBuckets: BucketRank[];
+  /** Per account and per region: status counts. */
+  byAccount: Record<string, Record<Status, number>>;
+  byRegion: Record<string, Record<Status, number>>;
+  /**
+   * From the object-level evidence (current and noncurrent versions): plaintext objects,
+   * SSE-C objects (S3 keeps no key: only the uploader can read them), objects under a KMS key
+   * that is disabled, pending deletion or gone. Null when no bucket's objects were scanned.
+   */
+  objectsAtRisk: {
+    unencrypted: ObjectsAtRisk;
+    sseC: ObjectsAtRisk;
+    unusableKey: ObjectsAtRisk;
+    /** Buckets whose objects were scanned. */
+    scannedBuckets: number;
+  } | null;
+  /** Change counts since the previous scan of the same scope, `gone` included. */
+  drift: { from: { scanId: string; scanTime: string }; counts: Record<string, number> } | null;
+  /** Why a previous scan exists but could not be compared with. */
+  changesUnavailable?: string;
+}
+
+export const TOP_BUCKETS = 20;
+
+/** A rule's documentation as stored with the scan (`view/rules.json`). */
+export interface RuleDocument {
+  id: string;
+  title: string;
+  severity: Severity;
+  description: string;
+  rationale: string;
+  remediation: { text: string; cli: string; cloudformation: string };
+  references: string[];
+  /** `framework:requirement` ids the rule gives evidence for. */
+  requirements: string[];
+}
+
+/**
+ * The change kind of every finding, in the findings' order, and the counts of each kind
+ * (`gone` too, which no current finding carries): what the scan use case computes from the
+ * previous scan before storing.
+ */
+export interface ChangeColumn {
+  from: { scanId: string; scanTime: string };
+  kinds: readonly ViewChange[];
+  counts: Record<string, number>;
+}
+
+/** The columns of `rows.bin`, as typed arrays over one buffer. */
+export interface ViewColumns {
+  status: Uint8Array;
+  severity: Uint8Array;
+  change: Uint8Array;
+  flags: Uint8Array;
+  rule: Uint16Array;
+  bucket: Uint32Array;
+  /** `pages.bin` byte offsets: page p is `[pages[p], pages[p + 1])`. */
+  pages: Float64Array;
+}
+
+/** Number of elements of a column for `count` rows. */
+export const columnLength = (name: ColumnName, count: number, pageRows: number): number =>
+  name === 'pages' ? Math.ceil(count / pageRows) + 1 : count;
+
+/** Lays the columns out 8-byte aligned; returns each offset and the total size. */
+export function columnLayout(
+  count: number,
+  pageRows: number,
+): { columns: Record<ColumnName, number>; bytes: number } {
+  const columns = {} as Record<ColumnName, number>;
+  let at = 0;
+  for (const name of COLUMNS) {
+    columns[name] = at;
+    at += columnLength(name, count, pageRows) * COLUMN_BYTES[name];
+    at = Math.ceil(at / 8) * 8;
+  }
+  return { columns, bytes: at };
+}
+
+/**
+ * The typed-array views of `rows.bin`, checked against the index: a truncated or foreign file
+ * throws instead of answering wrong rows.
+ */
+export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns {
+  const expected = columnLayout(index.count, index.pageRows);
+  if (bytes.byteLength !== expected.bytes || bytes.byteLength !== index.rowsBytes)
+    throw new Error(
+      `rows.bin has ${bytes.byteLength} bytes; the index describes ${index.rowsBytes} and ${index.count} findings need ${expected.bytes}`,
+    );
+  // Typed arrays need aligned offsets; a Buffer from a pool may start anywhere.
+  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const view = <T>(name: ColumnName, make: new (b: ArrayBuffer, o: number, n: number) => T): T =>
+    new make(
+      own.buffer as ArrayBuffer,
+      own.byteOffset + (index.columns[name] ?? 0),
+      columnLength(name, index.count, index.pageRows),
+    );
+  const columns: ViewColumns = {
+    status: view('status', Uint8Array),
+    severity: view('severity', Uint8Array),
+    change: view('change', Uint8Array),
+    flags: view('flags', Uint8Array),
+    rule: view('rule', Uint16Array),
+    bucket: view('bucket', Uint32Array),
+    pages: view('pages', Float64Array),
+  };
+  for (let i = 0; i < index.count; i++) {
+    if (
+      (columns.status[i] ?? 255) >= VIEW_STATUSES.length ||
+      (columns.rule[i] ?? 65535) >= index.rules.length ||
+      (columns.bucket[i] ?? 2 ** 32) >= index.buckets.length
+    )
+      throw new Error(`rows.bin row ${i} points outside the index's dictionaries`);
+  }
+  return columns;
+}

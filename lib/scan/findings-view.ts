@@ -1,0 +1,57 @@
+import { inScope, kindOf, previousScanOf, scopeOf, viewOf } from '../alerts/drift.js';
+import { pack, peekFinding, unpack } from '../alerts/drift-stream.js';
+import { FingerprintTable } from '../alerts/fingerprint-table.js';
+import { requirementsOf } from '../compliance/frameworks.js';
+import type { Finding, Rule } from '../engine/types.js';
+import type { ChangeColumn, RuleDocument, ViewChange } from '../findings-index/format.js';
+import { indexEntryOf } from '../report-store/index-file.js';
+import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
+
+/** The rules' documentation as the findings index stores it with a scan. */
+export function ruleDocuments(rules: readonly Rule[]): RuleDocument[] {
+  return rules.map((rule) => ({
+    id: rule.id,
+    title: rule.title,
+    severity: rule.severity,
+    description: rule.description,
+    rationale: rule.rationale,
+    remediation: rule.remediation,
+    references: rule.references,
+    requirements: requirementsOf(rule.id),
+  }));
+}
+
+/**
+ * Each finding's change since the previous scan of the same scope (the alerts' rule and
+ * kinds), for the findings index; undefined for the first scan of a scope. The previous scan
+ * is streamed once into a fingerprint table, so a million findings cost about 40 MB.
+ */
+export async function changesSincePrevious(
+  store: ReportStore,
+  summary: ScanSummaryFile,
+  findings: readonly Finding[],
+): Promise<ChangeColumn | undefined> {
+  const index = await store.readIndex();
+  const before = index ? previousScanOf(index.scans, indexEntryOf(summary)) : undefined;
+  if (!before) return undefined;
+  const scope = scopeOf(summary);
+  const table = new FingerprintTable();
+  for await (const batch of store.findingLines(before.scanId))
+    for (const line of batch) {
+      const peeked = peekFinding(line);
+      if (inScope(scope, peeked.resource as Finding['resource']))
+        table.set(peeked.fingerprint, pack(peeked));
+    }
+  const counts: Record<string, number> = {};
+  const kinds = findings.map((finding): ViewChange => {
+    if (!inScope(scope, finding.resource)) return 'none';
+    const prior = table.take(finding.fingerprint);
+    const kind = kindOf(prior === undefined ? undefined : unpack(prior), viewOf(finding));
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    // kindOf never calls a current finding gone; the type allows it.
+    return kind === 'gone' ? 'none' : kind;
+  });
+  // What is left was in scope before and is not now.
+  counts.gone = table.size;
+  return { from: { scanId: before.scanId, scanTime: before.scanTime }, kinds, counts };
+}
