@@ -1,6 +1,6 @@
 import type { Finding } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
-import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import type { ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
 import { type Drift, firstSeenOf, previousScanOf, scopeOf } from './drift.js';

@@ -89,7 +89,7 @@ describe('Dashboard API', () => {
     // Act
     const summary = await request('GET', '/scans/{id}/summary', {}, { id: 'scan-a' });
     const findings = await request('GET', '/scans/{id}/findings', {}, { id: 'scan-a' });
-    files.forEach((file, i) => writeFileSync(file, bytes[i] as Buffer));
+    for (const [i, file] of files.entries()) writeFileSync(file, bytes[i] as Buffer);
 
     // Assess
     expect(summary.statusCode).toBe(200);
