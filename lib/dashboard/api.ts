@@ -3,7 +3,7 @@ import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
 import { FRAMEWORKS } from '../compliance/frameworks.js';
 import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
-import { DashboardRequestError } from '../errors.js';
+import { DashboardRequestError, ReportStoreError } from '../errors.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
 import { findingsToCsv } from '../export/csv.js';
 import { toOcsf } from '../export/ocsf.js';
@@ -16,6 +16,7 @@ import {
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import {
+  bucketOf,
   findingsAt,
   type LoadedView,
   loadOverview,
@@ -159,9 +160,16 @@ export async function listScans(store: ReportStore, query: { limit?: string; cur
   };
 }
 
-/** GET /scans/{id}/summary (`latest` allowed): summary.json alone, no finding is read. */
-export async function getSummary(store: ReportStore, scanId: string) {
-  return store.readSummary(await scanIdOrThrow(store, scanId));
+/**
+ * GET /scans/{id}/summary (`latest` allowed): summary.json alone, no finding is read, served
+ * as stored: at a million findings it is megabytes (every bucket's counts), and parsing it
+ * only to write it out again would cost most of the request.
+ */
+export async function getSummaryText(store: ReportStore, scanId: string): Promise<string> {
+  const id = await scanIdOrThrow(store, scanId);
+  const bytes = await store.readScanFile(id, 'summary.json');
+  if (!bytes) throw new ReportStoreError(`${store.describe(id)}/summary.json is missing`);
+  return bytes.toString('utf8');
 }
 
 /**
@@ -448,7 +456,7 @@ export async function getBucket(
       `scan ${id} was stored before the findings index: bucket details need it; re-evaluate it (s3scan evaluate --store)`,
     );
   const candidates = (view.bucketsByName.get(name) ?? [])
-    .map((b) => view.index.buckets[b] as [string, string, string])
+    .map((b) => bucketOf(view, b))
     .filter(
       ([account, region]) =>
         (!query.account || account === query.account) && (!query.region || region === query.region),

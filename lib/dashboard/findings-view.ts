@@ -24,6 +24,23 @@ export interface LoadedView {
   rules: RuleDocument[];
   /** Bucket ids by name (a name may exist in several accounts or regions). */
   bucketsByName: Map<string, number[]>;
+  /**
+   * Where each (status, severity) group starts: rows are sorted by both first, so a status or
+   * severity filter skips whole groups. Group g = status × 5 + severity; one past the end last.
+   */
+  groups: Uint32Array;
+  /** Lowercase bucket names, rule ids and titles for free text, made on the first search. */
+  lowercase?: { names: string[]; accounts: string[]; regions: string[]; rules: string[] };
+}
+
+/** A bucket of the index by id: account, region and name. */
+export function bucketOf(view: LoadedView, id: number): [string, string, string] {
+  const { index } = view;
+  return [
+    index.accounts[index.bucketAccounts[id] as number] as string,
+    index.regions[index.bucketRegions[id] as number] as string,
+    index.bucketNames[id] as string,
+  ];
 }
 
 /** Sort keys of the findings table; `priority` is the index's own order (worst first). */
@@ -91,12 +108,43 @@ async function load(store: ReportStore, scanId: string): Promise<LoadedView | un
     throw new ReportStoreError(`${where}: ${(error as Error).message}`, { cause: error });
   }
   const bucketsByName = new Map<string, number[]>();
-  index.buckets.forEach(([, , name], id) => {
+  index.bucketNames.forEach((name, id) => {
     const ids = bucketsByName.get(name);
     if (ids) ids.push(id);
     else bucketsByName.set(name, [id]);
   });
-  return { scanId, index, columns, rules, bucketsByName };
+  return { scanId, index, columns, rules, bucketsByName, groups: groupsOf(columns, index, where) };
+}
+
+/**
+ * The start of each (status, severity) group, in the one pass that also checks every row: its
+ * status and severity in range and in the index's order, its rule and bucket in the
+ * dictionaries. Anything else is a corrupt index, refused.
+ */
+function groupsOf(columns: ViewColumns, index: ViewIndex, where: string): Uint32Array {
+  const kinds = VIEW_STATUSES.length * VIEW_SEVERITIES.length;
+  const groups = new Uint32Array(kinds + 1);
+  const { status, severity, rule, bucket } = columns;
+  const rules = index.rules.length;
+  const buckets = index.bucketNames.length;
+  let previous = 0;
+  for (let row = 0; row < index.count; row++) {
+    const s = severity[row] as number;
+    const group = (status[row] as number) * VIEW_SEVERITIES.length + s;
+    if (
+      group < previous ||
+      group >= kinds ||
+      s >= VIEW_SEVERITIES.length ||
+      (rule[row] as number) >= rules ||
+      (bucket[row] as number) >= buckets
+    )
+      throw new ReportStoreError(
+        `${where}/rows.bin: row ${row} is out of the index's order or dictionaries`,
+      );
+    while (previous < group) groups[++previous] = row;
+  }
+  while (previous < kinds) groups[++previous] = index.count;
+  return groups;
 }
 
 /**
@@ -128,74 +176,96 @@ export async function loadOverview(
   return view ? readJson<ViewOverview>(store, scanId, 'overview.json') : undefined;
 }
 
-/** A 0/1 flag per dictionary entry: which values a filter lets through (undefined: all). */
-function allowed(size: number, ids: Iterable<number>): Uint8Array {
-  const flags = new Uint8Array(size);
-  for (const id of ids) flags[id] = 1;
-  return flags;
+/** A 0/1 flag per dictionary entry: 1 for the values a filter lets through, all 1 without one. */
+function flags(size: number, pass?: (id: number) => boolean): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let id = 0; id < size; id++) out[id] = !pass || pass(id) ? 1 : 0;
+  return out;
 }
 
-const idsOf = (values: readonly string[] | undefined, dictionary: readonly string[]) =>
-  values
-    ? allowed(
-        dictionary.length,
-        values.map((v) => dictionary.indexOf(v)).filter((i) => i >= 0),
-      )
-    : undefined;
+function among(values: readonly string[] | undefined, dictionary: readonly string[]): Uint8Array {
+  const wanted = values ? new Set(values) : undefined;
+  return flags(dictionary.length, wanted && ((id) => wanted.has(dictionary[id] as string)));
+}
 
-/** The rows (positions in the index's order) that meet every filter, sorted as asked. */
+function lowercaseOf(view: LoadedView): NonNullable<LoadedView['lowercase']> {
+  if (!view.lowercase) {
+    const { index } = view;
+    const titles = new Map(view.rules.map((r) => [r.id, r.title]));
+    view.lowercase = {
+      names: index.bucketNames.map((n) => n.toLowerCase()),
+      accounts: index.accounts.map((a) => a.toLowerCase()),
+      regions: index.regions.map((r) => r.toLowerCase()),
+      rules: index.rules.map((r) => `${r}\n${titles.get(r) ?? ''}`.toLowerCase()),
+    };
+  }
+  return view.lowercase;
+}
+
+/**
+ * The rows (positions in the index's order) that meet every filter, sorted as asked. Every
+ * filter becomes a table of flags over its dictionary first, so the pass over the rows is a
+ * handful of array reads each, with no branch on which filters are set.
+ */
 export function matchingRows(view: LoadedView, filters: ViewFilters): Uint32Array {
   const { index, columns } = view;
-  const status = idsOf(filters.statuses, VIEW_STATUSES);
-  const severity = idsOf(filters.severities, VIEW_SEVERITIES);
-  const change = idsOf(filters.changes, VIEW_CHANGES);
-  const rule = idsOf(filters.rules, index.rules);
-  let bucket: Uint8Array | undefined;
-  if (filters.buckets || filters.regions || filters.accounts) {
-    const names = filters.buckets ? new Set(filters.buckets) : undefined;
-    const regions = filters.regions ? new Set(filters.regions) : undefined;
-    const accounts = filters.accounts ? new Set(filters.accounts) : undefined;
-    bucket = new Uint8Array(index.buckets.length);
-    index.buckets.forEach(([account, region, name], id) => {
-      if (
-        (!names || names.has(name)) &&
-        (!regions || regions.has(region)) &&
-        (!accounts || accounts.has(account))
-      )
-        (bucket as Uint8Array)[id] = 1;
-    });
-  }
+  const status = among(filters.statuses, VIEW_STATUSES);
+  const severity = among(filters.severities, VIEW_SEVERITIES);
+  const change = among(filters.changes, VIEW_CHANGES);
+  const rule = among(filters.rules, index.rules);
+  const accounts = among(filters.accounts, index.accounts);
+  const regions = among(filters.regions, index.regions);
+  const names = filters.buckets ? new Set(filters.buckets) : undefined;
+  const bucket = flags(
+    index.bucketNames.length,
+    (id) =>
+      accounts[index.bucketAccounts[id] as number] === 1 &&
+      regions[index.bucketRegions[id] as number] === 1 &&
+      (!names || names.has(index.bucketNames[id] as string)),
+  );
   // Free text: a row matches when its bucket (name, account, region) or its rule (id, title)
-  // contains the text; both dictionaries are searched once, the rows never.
-  let textBucket: Uint8Array | undefined;
-  let textRule: Uint8Array | undefined;
-  if (filters.text) {
-    const text = filters.text;
-    textBucket = new Uint8Array(index.buckets.length);
-    index.buckets.forEach((tuple, id) => {
-      if (tuple.some((part) => part.toLowerCase().includes(text)))
-        (textBucket as Uint8Array)[id] = 1;
-    });
-    const titles = new Map(view.rules.map((r) => [r.id, r.title.toLowerCase()]));
-    textRule = allowed(
-      index.rules.length,
-      index.rules.flatMap((id, i) =>
-        id.toLowerCase().includes(text) || titles.get(id)?.includes(text) ? [i] : [],
-      ),
+  // contains it; the dictionaries are searched, never the rows. Without text, every bucket
+  // "matches", so the test below lets every row through.
+  const text = filters.text;
+  let textBucket = flags(index.bucketNames.length);
+  let textRule = flags(index.rules.length, () => false);
+  if (text) {
+    const lower = lowercaseOf(view);
+    const accountHit = lower.accounts.map((a) => a.includes(text));
+    const regionHit = lower.regions.map((r) => r.includes(text));
+    textBucket = flags(
+      index.bucketNames.length,
+      (id) =>
+        (lower.names[id] as string).includes(text) ||
+        accountHit[index.bucketAccounts[id] as number] === true ||
+        regionHit[index.bucketRegions[id] as number] === true,
     );
+    textRule = flags(index.rules.length, (id) => (lower.rules[id] as string).includes(text));
   }
   const out = new Uint32Array(index.count);
+  const { change: ch, rule: ru, bucket: bu } = columns;
   let n = 0;
-  for (let row = 0; row < index.count; row++) {
-    if (status && !status[columns.status[row] as number]) continue;
-    if (severity && !severity[columns.severity[row] as number]) continue;
-    if (change && !change[columns.change[row] as number]) continue;
-    if (rule && !rule[columns.rule[row] as number]) continue;
-    const b = columns.bucket[row] as number;
-    if (bucket && !bucket[b]) continue;
-    if (textBucket && !textBucket[b] && !(textRule as Uint8Array)[columns.rule[row] as number])
+  for (let group = 0; group < view.groups.length - 1; group++) {
+    // Groups of a status or severity the filters exclude are skipped whole.
+    if (
+      ((status[Math.floor(group / VIEW_SEVERITIES.length)] as number) &
+        (severity[group % VIEW_SEVERITIES.length] as number)) ===
+      0
+    )
       continue;
-    out[n++] = row;
+    const end = view.groups[group + 1] as number;
+    for (let row = view.groups[group] as number; row < end; row++) {
+      const b = bu[row] as number;
+      const r = ru[row] as number;
+      if (
+        ((change[ch[row] as number] as number) &
+          (rule[r] as number) &
+          (bucket[b] as number) &
+          ((textBucket[b] as number) | (textRule[r] as number))) ===
+        1
+      )
+        out[n++] = row;
+    }
   }
   return sortRows(
     view,
@@ -225,23 +295,28 @@ function sortRows(
     rule: columns.rule,
     change: columns.change,
   }[key];
-  const keys = {
+  const size = {
     status: VIEW_STATUSES.length,
     severity: VIEW_SEVERITIES.length,
-    bucket: index.buckets.length,
+    bucket: index.bucketNames.length,
     rule: index.rules.length,
     change: VIEW_CHANGES.length,
   }[key];
-  const keyOf = descending
-    ? (row: number) => keys - 1 - (column[row] as number)
-    : (row: number) => column[row] as number;
-  const starts = new Uint32Array(keys + 1);
-  for (const row of rows) starts[keyOf(row) + 1] = (starts[keyOf(row) + 1] as number) + 1;
-  for (let k = 1; k <= keys; k++) starts[k] = (starts[k] as number) + (starts[k - 1] as number);
+  const keys = new Uint32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const k = column[rows[i] as number] as number;
+    keys[i] = descending ? size - 1 - k : k;
+  }
+  const starts = new Uint32Array(size + 1);
+  for (let i = 0; i < keys.length; i++) {
+    const k = (keys[i] as number) + 1;
+    starts[k] = (starts[k] as number) + 1;
+  }
+  for (let k = 1; k <= size; k++) starts[k] = (starts[k] as number) + (starts[k - 1] as number);
   const sorted = new Uint32Array(rows.length);
-  for (const row of rows) {
-    const k = keyOf(row);
-    sorted[starts[k] as number] = row;
+  for (let i = 0; i < rows.length; i++) {
+    const k = keys[i] as number;
+    sorted[starts[k] as number] = rows[i] as number;
     starts[k] = (starts[k] as number) + 1;
   }
   return sorted;

@@ -10,7 +10,7 @@ import {
   getFindings,
   getOverview,
   getRules,
-  getSummary,
+  getSummaryText,
   listScans,
 } from './api.js';
 
@@ -59,7 +59,15 @@ export function dashboardRoutes(store: () => ReportStore) {
     {
       method: 'GET' as const,
       path: '/scans/{id}/summary',
-      handler: (event: DashboardEvent) => answer(() => getSummary(store(), scanId(event))),
+      handler: (event: DashboardEvent) =>
+        answer(
+          () => getSummaryText(store(), scanId(event)),
+          (text: string) => ({
+            statusCode: 200,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+            body: text,
+          }),
+        ),
     },
     {
       method: 'GET' as const,

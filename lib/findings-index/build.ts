@@ -148,6 +148,10 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     (a, b) => compareText(a[2], b[2]) || compareText(a[0], b[0]) || compareText(a[1], b[1]),
   );
   const bucketIds = new Map(buckets.map((b, i) => [b.join('\n'), i]));
+  const accounts = [...new Set(buckets.map((b) => b[0]))].sort(compareText);
+  const regions = [...new Set(buckets.map((b) => b[1]))].sort(compareText);
+  const accountIds = new Map(accounts.map((a, i) => [a, i]));
+  const regionIds = new Map(regions.map((r, i) => [r, i]));
   const statusOf = (f: Finding) => VIEW_STATUSES.indexOf(f.status);
   const severityOf = (f: Finding) => VIEW_SEVERITIES.indexOf(f.severity);
   const bucketOf = (f: Finding) => bucketIds.get(bucketKey(f)) ?? 0;
@@ -209,7 +213,11 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     columns: layout.columns,
     rowsBytes: layout.bytes,
     rules,
-    buckets,
+    accounts,
+    regions,
+    bucketNames: buckets.map((b) => b[2]),
+    bucketAccounts: buckets.map((b) => accountIds.get(b[0]) ?? 0),
+    bucketRegions: buckets.map((b) => regionIds.get(b[1]) ?? 0),
     changesFrom: changes?.from ?? null,
     ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
   };

@@ -84,8 +84,18 @@ export interface ViewIndex {
   columns: Record<ColumnName, number>;
   rowsBytes: number;
   rules: string[];
-  /** Every bucket of the findings: account, region, name; sorted by name, account, region. */
-  buckets: [account: string, region: string, name: string][];
+  accounts: string[];
+  regions: string[];
+  /**
+   * Every bucket of the findings, sorted by name, account, region, as three parallel lists
+   * (a bucket id is a position in them): flat arrays parse several times faster than a list
+   * of tuples, which matters at 50,000 buckets.
+   */
+  bucketNames: string[];
+  /** Positions in `accounts`. */
+  bucketAccounts: number[];
+  /** Positions in `regions`. */
+  bucketRegions: number[];
   /** The scan the change kinds compare with; null for a first scan of its scope. */
   changesFrom: { scanId: string; scanTime: string } | null;
   /** Why a previous scan exists but could not be compared with. */
@@ -203,8 +213,9 @@ export function columnLayout(
 }
 
 /**
- * The typed-array views of `rows.bin`, checked against the index: a truncated or foreign file
- * throws instead of answering wrong rows.
+ * The typed-array views of `rows.bin`, checked against the index's sizes: a truncated or
+ * foreign file throws instead of answering wrong rows. That every row's ids are inside the
+ * dictionaries is checked by the reader's one pass over the rows (see `findings-view.ts`).
  */
 export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns {
   const expected = columnLayout(index.count, index.pageRows);
@@ -229,13 +240,10 @@ export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns 
     bucket: view('bucket', Uint32Array),
     pages: view('pages', Float64Array),
   };
-  for (let i = 0; i < index.count; i++) {
-    if (
-      (columns.status[i] ?? 255) >= VIEW_STATUSES.length ||
-      (columns.rule[i] ?? 65535) >= index.rules.length ||
-      (columns.bucket[i] ?? 2 ** 32) >= index.buckets.length
-    )
-      throw new Error(`rows.bin row ${i} points outside the index's dictionaries`);
-  }
+  if (
+    index.bucketAccounts.length !== index.bucketNames.length ||
+    index.bucketRegions.length !== index.bucketNames.length
+  )
+    throw new Error('index.json lists buckets, accounts and regions of different lengths');
   return columns;
 }

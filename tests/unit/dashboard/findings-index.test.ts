@@ -363,7 +363,7 @@ describe('The findings index', () => {
     });
   });
 
-  it('refuses a truncated rows file with a message naming it, and answers again once repaired', async () => {
+  it('refuses a truncated or reordered rows file with a message naming it, and answers again once repaired', async () => {
     // Prepare: a copy of the store, so the cached index of the first is not in play.
     const other = copyOfStore();
     const rows = join(other.describe('day-2'), 'view', 'rows.bin');
@@ -373,6 +373,13 @@ describe('The findings index', () => {
     // Act + Assess
     await expect(getFindings(other, 'day-2', {})).rejects.toThrow(
       /view: rows\.bin has 100 bytes; the index describes \d+/,
+    );
+    // The right size, but the first row says SKIPPED before FAIL rows: out of the index's order.
+    const shuffled = Buffer.from(bytes);
+    shuffled[0] = 3;
+    writeFileSync(rows, shuffled);
+    await expect(getFindings(other, 'day-2', {})).rejects.toThrow(
+      /rows\.bin: row 1 is out of the index's order or dictionaries/,
     );
     writeFileSync(rows, bytes);
     expect((await getFindings(other, 'day-2', {})).total).toBe(second.length);

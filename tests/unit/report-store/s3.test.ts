@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { getFindings } from '../../../lib/dashboard/api.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import { S3ReportStore } from '../../../lib/report-store/s3.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
@@ -63,16 +64,67 @@ function fakeBucket() {
         return { ETag: etag };
       },
     );
-  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string; Range?: string }) => {
     const object = objects.get(input.Key);
     if (!object) throw s3Error('NoSuchKey', 404, 'The specified key does not exist.');
-    return { Body: Readable.from([object.body]), ETag: object.etag };
+    const range = input.Range ? /^bytes=(\d+)-(\d+)$/.exec(input.Range) : null;
+    if (input.Range && !range) throw new Error(`the fake does not know Range ${input.Range}`);
+    if (range && Number(range[1]) >= object.body.length)
+      throw s3Error('InvalidRange', 416, 'The requested range is not satisfiable');
+    // S3 answers an end past the object with the bytes up to its end (206).
+    const body = range ? object.body.subarray(Number(range[1]), Number(range[2]) + 1) : object.body;
+    return { Body: Readable.from([body]), ETag: object.etag };
   });
   return { objects, writes };
 }
 
 describe('Class: S3ReportStore', () => {
   afterEach(() => s3Mock.reset());
+
+  it('writes the findings index with the scan and serves dashboard pages from ranged reads', async () => {
+    // Prepare
+    const bucket = fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports', prefix: 'acct' });
+    const scan = record('scan-1', '2026-11-01T06:00:00.000Z');
+    await store.writeScan(scan);
+
+    // Act
+    const page = await getFindings(store, 'scan-1', { status: 'FAIL', limit: '5' });
+
+    // Assess: view/ written before index.json, its index last of the view; pages by Range.
+    const keys = bucket.writes.map((k) => k.replace('acct/scans/scan-1/', ''));
+    expect(keys.indexOf('view/index.json')).toBeGreaterThan(keys.indexOf('view/pages.bin'));
+    expect(keys.indexOf('view/index.json')).toBeLessThan(keys.indexOf('acct/index.json'));
+    expect(page.total).toBe(scan.findings.filter((f) => f.status === 'FAIL').length);
+    expect(page.findings).toHaveLength(5);
+    const ranged = s3Mock
+      .commandCalls(GetObjectCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.Range);
+    expect(ranged.length).toBeGreaterThan(0);
+    expect(ranged.every((i) => i.Key === 'acct/scans/scan-1/view/pages.bin')).toBe(true);
+  });
+
+  it('reports a short or refused ranged read as a ReportStoreError naming the object', async () => {
+    // Prepare
+    fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+
+    // Act + Assess
+    await expect(
+      store.readScanFileRange('scan-1', 'view/pages.bin', 10 ** 9, 10 ** 9 + 10),
+    ).rejects.toThrow(
+      /cannot read bytes 1000000000-1000000009 of s3:\/\/reports\/scans\/scan-1\/view\/pages.bin: InvalidRange/,
+    );
+    await expect(store.readScanFileRange('scan-1', 'summary.json', 0, 10 ** 7)).rejects.toThrow(
+      /asked for 10000000 bytes, got \d+/,
+    );
+    expect(await store.readScanFile('scan-1', 'view/none.json')).toBeUndefined();
+    await expect(store.readScanFile('scan-1', '../index.json')).rejects.toThrow(
+      /is not a path inside a scan folder/,
+    );
+  });
 
   it('writes evidence, findings and summary before index.json, under the prefix, with ExpectedBucketOwner', async () => {
     // Prepare
