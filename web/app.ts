@@ -1,136 +1,64 @@
 /**
- * The dashboard page: plain DOM, no framework. Every value from a scan (bucket names, rule
- * messages, policy text) is set with `textContent`, never as HTML, so nothing a bucket is
- * called can become markup or script; the server's CSP allows no inline code either.
+ * The dashboard page: plain DOM, no framework. Four views, chosen by the URL's hash so any
+ * view can be shared: the dashboard (overview and findings), a bucket's detail, compliance
+ * per framework, and the scan history with a compare view. Scanned text is only ever set as
+ * text (see dom.ts).
  */
-
-interface StatusCounts {
-  PASS: number;
-  FAIL: number;
-  ERROR: number;
-  SKIPPED: number;
-}
-interface Summary {
-  scanId: string;
-  scanTime: string;
-  accountId: string;
-  buckets: number;
-  findings: number;
-  byStatus: StatusCounts;
-  failedBySeverity: Record<string, number>;
-  byRule: Record<string, StatusCounts>;
-  byBucket: Record<string, StatusCounts>;
-  suppressed: number;
-}
-interface IndexEntry {
-  scanId: string;
-  scanTime: string;
-  byStatus: StatusCounts;
-}
-interface Finding {
-  ruleId: string;
-  status: string;
-  severity: string;
-  message: string;
-  resource: { name: string; region: string; account: string };
-}
-interface DriftAnswer {
-  from: { scanId: string; scanTime: string } | null;
-  counts: Record<string, number>;
-}
+import {
+  api,
+  type Drift,
+  type FindingsPage,
+  type Overview,
+  type ScanList,
+  scanPath,
+} from './api.js';
+import { showBucket } from './bucket.js';
+import { showCompliance } from './compliance.js';
+import { bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
+import { showScans } from './scans.js';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'];
 const CHANGES = ['new', 'regressed', 'unverifiable', 'resolved', 'gone', 'still-failing'];
+/** The findings filters, as the form, the API and the URL's hash name them. */
+const FILTERS = ['status', 'severity', 'change', 'rule', 'account', 'region', 'bucket', 'q'];
+const SORTABLE: Record<string, string> = {
+  Status: 'status',
+  Severity: 'severity',
+  Bucket: 'bucket',
+  Rule: 'rule',
+  Change: 'change',
+};
+const VIEWS = ['dashboard', 'bucket', 'compliance', 'scans'] as const;
+type View = (typeof VIEWS)[number];
 
-async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`/api${path}`, { credentials: 'same-origin' });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
+/** What the page shows, from the hash: `#view=bucket&name=…`, `#status=FAIL&rule=…`. */
+function route(): { view: View; params: URLSearchParams } {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const view = params.get('view') as View | null;
+  return { view: view && VIEWS.includes(view) ? view : 'dashboard', params };
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  text?: string,
-  className?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
+let scans: ScanList = { latest: null, scans: [] };
+/** The scan the views show: `scan=` in the hash, else the latest. */
+const currentScan = (params: URLSearchParams) => params.get('scan') ?? scans.latest ?? '';
 
-function byId(id: string): HTMLElement {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`the page has no #${id}`);
-  return node;
-}
+let cursor: string | undefined;
+let sort = { key: 'priority', order: 'asc' };
 
-/** A row of labelled numbers (a `<dl>` of cards). */
-function cards(id: string, entries: [string, number][]): void {
-  const list = byId(id);
-  list.replaceChildren(
-    ...entries.map(([label, value]) => {
-      const card = element('div');
-      card.dataset.label = label;
-      card.append(element('dt', label), element('dd', value.toLocaleString('en')));
-      return card;
+function fillOptions(name: string, values: string[]): void {
+  const select = byId('filters').querySelector(`select[name="${name}"]`) as HTMLSelectElement;
+  const keep = select.options[0] as HTMLOptionElement;
+  select.replaceChildren(
+    keep,
+    ...values.sort().map((value) => {
+      const option = element('option', value);
+      option.value = value;
+      return option;
     }),
   );
 }
 
-function topList(id: string, counts: Record<string, StatusCounts>): void {
-  const top = Object.entries(counts)
-    .filter(([, c]) => c.FAIL > 0)
-    .sort((a, b) => b[1].FAIL - a[1].FAIL || (a[0] < b[0] ? -1 : 1))
-    .slice(0, 10);
-  byId(id).replaceChildren(
-    ...(top.length > 0
-      ? top.map(([name, c]) => {
-          const item = element('li');
-          item.append(element('bdi', name), document.createTextNode(` — ${c.FAIL} failing`));
-          return item;
-        })
-      : [element('li', 'nothing fails')]),
-  );
-}
-
-/** FAIL and ERROR per scan, oldest first, as two lines of an SVG chart with a text fallback. */
-function trend(scans: IndexEntry[]): void {
-  const figure = byId('trend');
-  const points = [...scans].reverse().slice(-60);
-  const svgNs = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(svgNs, 'svg');
-  svg.setAttribute('viewBox', '0 0 600 120');
-  svg.setAttribute('role', 'img');
-  const max = Math.max(1, ...points.map((p) => Math.max(p.byStatus.FAIL, p.byStatus.ERROR)));
-  const line = (pick: (p: IndexEntry) => number, className: string) => {
-    const path = document.createElementNS(svgNs, 'polyline');
-    const step = points.length > 1 ? 580 / (points.length - 1) : 0;
-    path.setAttribute(
-      'points',
-      points.map((p, i) => `${10 + i * step},${110 - (pick(p) / max) * 100}`).join(' '),
-    );
-    path.setAttribute('class', className);
-    svg.append(path);
-  };
-  line((p) => p.byStatus.FAIL, 'fail');
-  line((p) => p.byStatus.ERROR, 'error');
-  const caption = element(
-    'figcaption',
-    points.length > 0
-      ? `${points.length} scan(s) from ${points[0]?.scanTime.slice(0, 10)} to ${points.at(-1)?.scanTime.slice(0, 10)}; latest ${points.at(-1)?.byStatus.FAIL} FAIL, ${points.at(-1)?.byStatus.ERROR} ERROR`
-      : 'no scans',
-  );
-  svg.setAttribute('aria-label', caption.textContent ?? '');
-  figure.replaceChildren(svg, caption);
-}
-
-let cursor: string | undefined;
-let scanId = 'latest';
-
-const FILTERS = ['status', 'severity', 'rule', 'bucket', 'q'];
-
-/** The filters as the form holds them; the URL's hash keeps them, so a view can be shared. */
+/** The filters as the form holds them. */
 function filters(): URLSearchParams {
   const data = new FormData(byId('filters') as HTMLFormElement);
   const query = new URLSearchParams();
@@ -138,39 +66,91 @@ function filters(): URLSearchParams {
     const value = String(data.get(key) ?? '').trim();
     if (value) query.set(key, value);
   }
+  if (sort.key !== 'priority') query.set('sort', sort.key);
+  if (sort.order !== 'asc') query.set('order', sort.order);
   return query;
 }
 
-/** Puts the filters of a shared URL (`#status=FAIL&rule=…`) into the form. */
-function restoreFilters(): void {
-  const shared = new URLSearchParams(location.hash.slice(1));
+/** Puts the filters of a shared URL into the form. */
+function restoreFilters(params: URLSearchParams): void {
   const form = byId('filters') as HTMLFormElement;
   for (const key of FILTERS) {
-    const value = shared.get(key);
     const field = form.elements.namedItem(key) as HTMLInputElement | HTMLSelectElement | null;
-    if (value !== null && field) field.value = value;
+    if (!field) continue;
+    const value = params.get(key);
+    if (value === null) continue;
+    // A shared value the select does not offer (a rule list from compliance) is added.
+    if (field instanceof HTMLSelectElement && ![...field.options].some((o) => o.value === value)) {
+      const option = element('option', value);
+      option.value = value;
+      field.append(option);
+    }
+    field.value = value;
+  }
+  sort = { key: params.get('sort') ?? 'priority', order: params.get('order') ?? 'asc' };
+}
+
+function renderSortButtons(): void {
+  for (const th of byId('findings').querySelectorAll('thead th')) {
+    const label = th.getAttribute('data-label') ?? '';
+    const key = SORTABLE[label];
+    if (!key) continue;
+    th.setAttribute(
+      'aria-sort',
+      sort.key === key ? (sort.order === 'asc' ? 'ascending' : 'descending') : 'none',
+    );
+    const button = th.querySelector('button') as HTMLButtonElement;
+    button.textContent = `${label}${sort.key === key ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''}`;
   }
 }
 
-async function findings(reset: boolean): Promise<void> {
+async function findings(scanId: string, reset: boolean): Promise<void> {
   const query = filters();
-  if (reset) history.replaceState(null, '', `${location.pathname}#${query}`);
+  if (reset) {
+    const hash = new URLSearchParams(query);
+    if (scanId !== scans.latest) hash.set('scan', scanId);
+    history.replaceState(null, '', `${location.pathname}#${hash}`);
+  }
+  renderSortButtons();
+  const exportQuery = new URLSearchParams(query);
+  for (const format of ['csv', 'json', 'ocsf']) {
+    exportQuery.set('format', format);
+    (byId(`export-${format}`) as HTMLAnchorElement).href =
+      `/api${scanPath(scanId, 'export')}?${exportQuery}`;
+  }
   query.set('limit', '100');
   if (!reset && cursor) query.set('cursor', cursor);
-  const page = await api<{ total: number; findings: Finding[]; nextCursor?: string }>(
-    `/scans/${encodeURIComponent(scanId)}/findings?${query}`,
-  );
   const body = byId('findings').querySelector('tbody') as HTMLTableSectionElement;
-  const rows = page.findings.map((f) => {
+  let page: FindingsPage;
+  try {
+    page = await api<FindingsPage>(`${scanPath(scanId, 'findings')}?${query}`);
+  } catch (error) {
+    byId('findings-count').textContent = (error as Error).message;
+    body.replaceChildren();
+    return;
+  }
+  const rows = page.findings.map((f, i) => {
     const row = element('tr');
     const bucket = element('td');
-    bucket.append(element('bdi', f.resource.name));
+    bucket.append(
+      hashLink(
+        {
+          view: 'bucket',
+          scan: scanId,
+          name: f.resource.name,
+          account: f.resource.account,
+          region: f.resource.region,
+        },
+        bidi(f.resource.name),
+      ),
+    );
     row.append(
       element('td', f.status, f.status),
       element('td', f.severity),
       bucket,
       element('td', f.ruleId),
       element('td', f.message),
+      element('td', page.changes?.[i] === 'none' ? '' : (page.changes?.[i] ?? '')),
     );
     return row;
   });
@@ -182,61 +162,219 @@ async function findings(reset: boolean): Promise<void> {
   (byId('more') as HTMLButtonElement).hidden = cursor === undefined;
 }
 
-async function main(): Promise<void> {
-  const index = await api<{ latest: string | null; scans: IndexEntry[] }>('/scans?limit=500');
-  if (!index.latest) {
+/** FAIL and ERROR per scan, oldest first, as two lines of an SVG chart with a text fallback. */
+function trend(list: ScanList['scans']): void {
+  const figure = byId('trend');
+  const points = [...list].reverse().slice(-60);
+  const svgNs = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('viewBox', '0 0 600 120');
+  svg.setAttribute('role', 'img');
+  const max = Math.max(1, ...points.map((p) => Math.max(p.byStatus.FAIL, p.byStatus.ERROR)));
+  const line = (pick: (p: (typeof points)[number]) => number, className: string) => {
+    const path = document.createElementNS(svgNs, 'polyline');
+    const step = points.length > 1 ? 580 / (points.length - 1) : 0;
+    path.setAttribute(
+      'points',
+      points.map((p, i) => `${10 + i * step},${110 - (pick(p) / max) * 100}`).join(' '),
+    );
+    path.setAttribute('class', className);
+    svg.append(path);
+  };
+  line((p) => p.byStatus.FAIL, 'fail');
+  line((p) => p.byStatus.ERROR, 'error');
+  const last = points.at(-1);
+  const caption = element(
+    'figcaption',
+    last
+      ? `${points.length} scan(s) from ${points[0]?.scanTime.slice(0, 10)} to ${last.scanTime.slice(0, 10)}; latest ${last.byStatus.FAIL} FAIL (red), ${last.byStatus.ERROR} ERROR (amber)`
+      : 'no scans',
+  );
+  svg.setAttribute('aria-label', caption.textContent ?? '');
+  figure.replaceChildren(svg, caption);
+}
+
+function topRules(overview: Overview, scanId: string): void {
+  const top = Object.entries(overview.byRule)
+    .filter(([, c]) => c.FAIL > 0)
+    .sort((a, b) => b[1].FAIL - a[1].FAIL || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 10);
+  byId('top-rules').replaceChildren(
+    ...(top.length > 0
+      ? top.map(([rule, c]) => {
+          const item = element('li');
+          item.append(
+            hashLink({ scan: scanId, status: 'FAIL', rule }, rule),
+            ` — ${formatCount(c.FAIL)} failing`,
+          );
+          return item;
+        })
+      : [element('li', 'nothing fails')]),
+  );
+}
+
+function topBuckets(overview: Overview, scanId: string): void {
+  byId('top-buckets').replaceChildren(
+    ...(overview.topBuckets.length > 0
+      ? overview.topBuckets.slice(0, 10).map((b) => {
+          const item = element('li');
+          item.append(
+            hashLink(
+              { view: 'bucket', scan: scanId, name: b.name, account: b.account, region: b.region },
+              bidi(b.name),
+            ),
+            ` — ${b.FAIL} failing${b.worst ? ` (worst: ${b.worst})` : ''}${b.ERROR ? `, ${b.ERROR} unverifiable` : ''}`,
+          );
+          return item;
+        })
+      : [element('li', 'nothing fails')]),
+  );
+}
+
+function objectsAtRisk(overview: Overview): void {
+  const risk = overview.objectsAtRisk;
+  const note = byId('risk-line');
+  if (!risk) {
+    note.textContent = overview.indexed
+      ? 'No bucket’s objects were scanned: run s3scan scan --objects sample, full or inventory to count them.'
+      : 'This scan was stored before the findings index: objects at risk are not counted.';
+    byId('risk').replaceChildren();
+    return;
+  }
+  note.textContent = `From the objects of ${formatCount(risk.scannedBuckets)} scanned bucket(s), current and noncurrent versions.`;
+  const entry = (label: string, r: typeof risk.unencrypted): [string, string] => [
+    label,
+    `${formatCount(r.count)} · ${formatBytes(r.bytes)} · ${formatCount(r.buckets)} bucket(s)`,
+  ];
+  cards('risk', [
+    entry('unencrypted', risk.unencrypted),
+    entry('SSE-C', risk.sseC),
+    entry('unusable KMS key', risk.unusableKey),
+  ]);
+}
+
+async function showDashboard(params: URLSearchParams): Promise<void> {
+  const scanId = currentScan(params);
+  if (!scanId) {
     byId('scan').textContent = 'No scans in this store yet: run s3scan scan (or npm start).';
     return;
   }
-  scanId = index.latest;
-  const summary = await api<Summary>(`/scans/${encodeURIComponent(scanId)}/summary`);
+  const overview = await api<Overview>(scanPath(scanId, 'overview'));
   byId('scan').textContent =
-    `Account ${summary.accountId} · scan ${summary.scanId} · ${summary.scanTime} · ${summary.buckets} buckets`;
+    `Account ${overview.accountId} · scan ${overview.scanId} · ${overview.scanTime} · ${overview.buckets} buckets${scanId === scans.latest ? '' : ' · not the latest scan'}`;
+  const status = (label: string, value: number): [string, string, Record<string, string>] => [
+    label,
+    formatCount(value),
+    { scan: scanId, status: label },
+  ];
   cards('posture', [
-    ['FAIL', summary.byStatus.FAIL],
-    ['ERROR', summary.byStatus.ERROR],
-    ['PASS', summary.byStatus.PASS],
-    ['SKIPPED', summary.byStatus.SKIPPED],
-    ['suppressed', summary.suppressed],
+    status('FAIL', overview.byStatus.FAIL),
+    status('ERROR', overview.byStatus.ERROR),
+    status('PASS', overview.byStatus.PASS),
+    status('SKIPPED', overview.byStatus.SKIPPED),
+    ['suppressed', formatCount(overview.suppressed)],
   ]);
   cards(
     'severity',
-    SEVERITIES.map((s) => [s, summary.failedBySeverity[s] ?? 0]),
+    SEVERITIES.map((s) => [
+      s,
+      formatCount(overview.failedBySeverity[s as keyof typeof overview.failedBySeverity] ?? 0),
+      { scan: scanId, status: 'FAIL', severity: s },
+    ]),
   );
-  topList('top-rules', summary.byRule);
-  const rules = byId('filters').querySelector('select[name="rule"]') as HTMLSelectElement;
-  rules.append(
-    ...Object.keys(summary.byRule)
-      .sort()
-      .map((rule) => {
-        const option = element('option', rule);
-        option.value = rule;
-        return option;
-      }),
-  );
-  restoreFilters();
-  topList('top-buckets', summary.byBucket);
-  trend(index.scans);
-  const drift = await api<DriftAnswer>(`/scans/${encodeURIComponent(scanId)}/drift`);
-  byId('drift-line').textContent = drift.from
-    ? `Compared with ${drift.from.scanId} (${drift.from.scanTime.slice(0, 10)})`
-    : 'The first scan of this scope: nothing to compare with yet.';
+  objectsAtRisk(overview);
+  topRules(overview, scanId);
+  topBuckets(overview, scanId);
+  trend(scans.scans);
+  fillOptions('rule', Object.keys(overview.byRule));
+  fillOptions('account', Object.keys(overview.byAccount));
+  fillOptions('region', Object.keys(overview.byRegion));
+  restoreFilters(params);
+  const drift =
+    overview.drift ?? (await api<Drift>(scanPath(scanId, 'drift')).catch(() => undefined));
+  byId('drift-line').textContent = overview.changesUnavailable
+    ? `The previous scan could not be compared with: ${overview.changesUnavailable}`
+    : drift?.from
+      ? `Compared with ${drift.from.scanId} (${drift.from.scanTime.slice(0, 10)})`
+      : 'The first scan of this scope: nothing to compare with yet.';
+  const driftLink = (kind: string): Record<string, string> | undefined => {
+    if (!drift?.from || !overview.indexed) return undefined;
+    // Gone findings are in the previous scan only: the compare view lists them.
+    return kind === 'gone'
+      ? { view: 'scans', from: drift.from.scanId, to: scanId }
+      : { scan: scanId, status: '', change: kind };
+  };
   cards(
     'drift',
-    CHANGES.map((k) => [k, drift.counts[k] ?? 0]),
+    CHANGES.map((k): [string, string, Record<string, string>?] => {
+      const link = driftLink(k);
+      const value = formatCount(drift?.counts[k] ?? 0);
+      return link ? [k, value, link] : [k, value];
+    }),
   );
-  byId('filters').addEventListener('change', () => {
-    void findings(true);
-  });
+  cursor = undefined;
+  await findings(scanId, true);
+}
+
+function wireFindings(): void {
+  const refresh = () => {
+    void findings(currentScan(route().params), true);
+  };
+  byId('filters').addEventListener('change', refresh);
   byId('filters').addEventListener('submit', (event) => {
     event.preventDefault();
-    void findings(true);
+    refresh();
   });
   byId('more').addEventListener('click', () => {
-    void findings(false);
+    void findings(currentScan(route().params), false);
   });
-  await findings(true);
-  document.body.dataset.ready = 'true';
+  for (const th of byId('findings').querySelectorAll('thead th')) {
+    const label = th.textContent ?? '';
+    th.setAttribute('data-label', label);
+    if (!SORTABLE[label]) continue;
+    const button = element('button', label, 'sort');
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      const key = SORTABLE[label] as string;
+      sort =
+        sort.key === key
+          ? { key, order: sort.order === 'asc' ? 'desc' : 'asc' }
+          : { key, order: 'asc' };
+      refresh();
+    });
+    th.replaceChildren(button);
+  }
+}
+
+/** Shows the view the hash names; each view fills its own section. */
+async function render(): Promise<void> {
+  const { view, params } = route();
+  document.body.dataset.ready = 'false';
+  for (const name of VIEWS) byId(`${name}-view`).hidden = name !== view;
+  for (const link of document.querySelectorAll('nav a'))
+    if (link.getAttribute('data-view') === view) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  const scanId = currentScan(params);
+  try {
+    if (view === 'dashboard') await showDashboard(params);
+    else if (view === 'bucket') await showBucket(scanId, params);
+    else if (view === 'compliance') await showCompliance(scanId);
+    else await showScans(scans, params);
+    document.body.dataset.ready = 'true';
+  } catch (error) {
+    byId('scan').textContent = `The dashboard could not load: ${(error as Error).message}`;
+    document.body.dataset.ready = 'error';
+  }
+}
+
+async function main(): Promise<void> {
+  scans = await api<ScanList>('/scans?limit=500');
+  wireFindings();
+  // Links inside the page change the hash; the hash is the state.
+  window.addEventListener('hashchange', () => {
+    void render();
+  });
+  await render();
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,7 @@ import { FRAMEWORKS } from '../compliance/frameworks.js';
 import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
 import { DashboardRequestError, ReportStoreError } from '../errors.js';
+import { bucketEvidencePath } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
 import { findingsToCsv } from '../export/csv.js';
 import { toOcsf } from '../export/ocsf.js';
@@ -220,6 +221,11 @@ export async function getOverview(
 export interface FindingsPage {
   total: number;
   findings: Finding[];
+  /**
+   * Each finding's change since the previous scan of its scope, in the same order; absent
+   * when the scan has no findings index, `none` for a first scan.
+   */
+  changes?: string[];
   nextCursor?: string;
 }
 
@@ -238,13 +244,12 @@ export async function getFindings(
   const offset = decodeCursor(query.cursor);
   const id = await scanIdOrThrow(store, scanId);
   const view = await loadView(store, id);
-  const { total, findings } = view
+  const page = view
     ? await indexedPage(store, view, filters, offset, size)
     : await streamedPage(store, id, filters, offset, size);
   return {
-    total,
-    findings,
-    ...(offset + size < total ? { nextCursor: encodeCursor(offset + size) } : {}),
+    ...page,
+    ...(offset + size < page.total ? { nextCursor: encodeCursor(offset + size) } : {}),
   };
 }
 
@@ -254,11 +259,13 @@ async function indexedPage(
   filters: ViewFilters,
   offset: number,
   size: number,
-) {
-  const rows = matchingRows(view, filters);
+): Promise<FindingsPage> {
+  const all = matchingRows(view, filters);
+  const rows = all.subarray(offset, offset + size);
   return {
-    total: rows.length,
-    findings: await findingsAt(store, view, rows.subarray(offset, offset + size)),
+    total: all.length,
+    findings: await findingsAt(store, view, rows),
+    changes: Array.from(rows, (row) => VIEW_CHANGES[view.columns.change[row] as number] ?? 'none'),
   };
 }
 
@@ -471,11 +478,13 @@ export async function getBucket(
   const [account, region] = candidates[0] as [string, string, string];
   const rows = matchingRows(view, { buckets: [name], accounts: [account], regions: [region] });
   const findings = await findingsAt(store, view, rows);
-  const ref = findings[0]?.evidenceRef;
-  const evidenceBytes = ref ? await store.readScanFile(id, ref) : undefined;
+  // The path the store writes for this bucket, not a finding's evidenceRef: a stored finding is
+  // data, and data never names the file the server opens.
+  const ref = bucketEvidencePath(account, region, name);
+  const evidenceBytes = await store.readScanFile(id, ref);
   let evidence: BucketEvidenceFile | null = null;
   let evidenceError: string | undefined;
-  if (!evidenceBytes) evidenceError = `the evidence file ${ref ?? ''} is not in the scan`;
+  if (!evidenceBytes) evidenceError = `the evidence file ${ref} is not in the scan`;
   else
     try {
       evidence = JSON.parse(evidenceBytes.toString('utf8')) as BucketEvidenceFile;

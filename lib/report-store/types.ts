@@ -2,6 +2,10 @@ import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
 import type { ScanEvidence } from '../evidence/types.js';
 import type { ChangeColumn, RuleDocument } from '../findings-index/format.js';
+import type { IndexEntry, StoreIndex } from './index-types.js';
+
+// The index's types are DOM-safe (the dashboard page imports them): they live apart.
+export type { IndexEntry, StoreIndex };
 
 /**
  * Where a scan's config came from, recorded in every summary so an auditor can tell which
@@ -33,25 +37,6 @@ export interface ScanSummaryFile extends EvaluationSummary {
   config?: ConfigProvenance;
   /** The buckets the scan looked at (globs and regions; empty: all): drift compares within it. */
   scope?: { buckets: string[]; regions: string[] };
-}
-
-/** One line of the scan history in index.json. */
-export interface IndexEntry {
-  scanId: string;
-  scanTime: string;
-  accountId: string;
-  buckets: number;
-  byStatus: EvaluationSummary['byStatus'];
-  failedBySeverity: EvaluationSummary['failedBySeverity'];
-  /** The scan's scope; absent in older indexes (and for unrestricted scans written before it). */
-  scope?: { buckets: string[]; regions: string[] };
-}
-
-/** index.json: the scan history, newest first; written last and atomically. */
-export interface StoreIndex {
-  schemaVersion: string;
-  latest: string;
-  scans: IndexEntry[];
 }
 
 /** One bucket's per-object CSV: gzip members in order, read as the store writes them. */

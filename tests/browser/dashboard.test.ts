@@ -2,6 +2,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../lib/engine/evaluate.js';
@@ -154,15 +155,25 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
 
     // Assess
-    expect(
-      await page.locator('#findings img, #findings script, #findings a, main img').count(),
-    ).toBe(0);
+    expect(await page.locator('main img, main script, main iframe, main object').count()).toBe(0);
+    // The only links are the page's own: `#…` views and the export of the API.
+    const hrefs = await page
+      .locator('main a')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
+    expect(hrefs.length).toBeGreaterThan(0);
+    expect(hrefs.every((h) => h.startsWith('#') || h.startsWith('/api/scans/'))).toBe(true);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(dialogs).toEqual([]);
     const shown = await page.locator('#findings tbody td:nth-child(3)').allTextContents();
     expect(shown.sort()).toEqual([...names].sort());
     expect(await page.locator('#findings tbody td:nth-child(3) bdi').count()).toBe(3);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-hostile.png'), fullPage: true });
+    // The bucket view of a hostile name: its title is text too.
+    await page.locator('#findings tbody td:nth-child(3) a').first().click();
+    await page.waitForSelector('#bucket-view h2', { timeout: 15_000 });
+    expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(dialogs).toEqual([]);
     await page.close();
   }, 60_000);
 
@@ -197,6 +208,172 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     await page.close();
     await second.close();
   }, 60_000);
+
+  /** A page of the demo dashboard at a hash, once it is ready. */
+  async function open(hash = '', viewport = { width: 1280, height: 720 }) {
+    const page = await context.newPage();
+    await page.setViewportSize(viewport);
+    await page.goto(demo.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    if (hash) {
+      await page.goto(`${new URL(page.url()).origin}/${hash}`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    }
+    return page;
+  }
+
+  it('pages with Show more, sorts by a column, and exports exactly the filtered findings', async () => {
+    // Prepare
+    const { summary } = demo;
+    const page = await open();
+    const failing = summary.byStatus.FAIL + summary.byStatus.ERROR;
+
+    // Act: the next page, then a sort by bucket, then the CSV of FAIL only.
+    await page.click('#more');
+    await expect
+      .poll(() => page.locator('#findings tbody tr').count())
+      .toBe(Math.min(200, failing));
+    await page.click('#findings thead button:has-text("Bucket")');
+    await expect
+      .poll(() => page.getAttribute('#findings thead th:nth-child(3)', 'aria-sort'))
+      .toBe('ascending');
+    await expect
+      .poll(() => page.locator('#findings tbody tr').count())
+      .toBe(Math.min(100, failing));
+    const buckets = await page.locator('#findings tbody td:nth-child(3)').allTextContents();
+    await page.selectOption('#filters select[name="status"]', 'FAIL');
+    await expect
+      .poll(() => page.textContent('#findings-count'))
+      .toContain(`of ${summary.byStatus.FAIL} shown`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#export-csv'),
+    ]);
+    const csv = readFileSync((await download.path()) as string, 'utf8');
+
+    // Assess
+    expect(buckets).toEqual([...buckets].sort());
+    expect(page.url()).toContain('sort=bucket');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^ruleId,status,severity,account,region,bucket/);
+    expect(lines).toHaveLength(summary.byStatus.FAIL + 1);
+    expect(lines.slice(1).every((l) => l.split(',')[1] === 'FAIL')).toBe(true);
+    // In the table's order: sorted by bucket, as shown.
+    const exported = lines.slice(1).map((l) => l.split(',')[5] ?? '');
+    expect(exported).toEqual([...exported].sort());
+    await page.close();
+  }, 60_000);
+
+  it('shows a bucket: every verdict, the failing policy statement highlighted, and a fix to copy', async () => {
+    // Prepare: the demo's bucket whose TLS statement covers objects only.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    const page = await open();
+    await page.click('#top-buckets a >> nth=0');
+    await page.waitForSelector('#bucket-view h2');
+    const page2 = await open('#view=bucket&name=acme-cmk-no-rotation');
+
+    // Act
+    const title = await page2.textContent('#bucket-view h2');
+    const highlighted = await page2.locator('#bucket-view li.falls-short').allTextContents();
+    const verdicts = await page2.locator('#bucket-view table >> nth=0').locator('tbody tr').count();
+    await page2.click('#bucket-view button[aria-label="Copy AWS CLI for s3-bucket-tls-enforced"]');
+    const copied = await page2.evaluate('navigator.clipboard.readText()');
+
+    // Assess
+    expect(await page.locator('#bucket-view h2').textContent()).toMatch(/^Bucket /);
+    expect(title).toBe('Bucket acme-cmk-no-rotation');
+    expect(highlighted.length).toBe(1);
+    expect(highlighted[0]).toContain('Statement #0 (Sid "AllowSSLRequestsOnly"): falls short');
+    expect(highlighted[0]).toContain('aws:SecureTransport');
+    expect(verdicts).toBeGreaterThan(10);
+    expect(copied).toContain('aws s3api put-bucket-policy --bucket BUCKET');
+    expect(await page2.textContent('#bucket-view')).toContain('KMS keys');
+    await page2.screenshot({ path: join(ARTIFACTS, 'dashboard-bucket.png'), fullPage: true });
+    await page.close();
+    await page2.close();
+  }, 60_000);
+
+  it('shows compliance per framework with the counts of the rules behind each requirement', async () => {
+    // Act
+    const page = await open('#view=compliance');
+    const frameworks = await page.locator('#compliance-view section').count();
+    const fsbp = page.locator('#compliance-view section[data-framework="aws-fsbp"] tbody tr', {
+      hasText: 'S3.5',
+    });
+    const cells = await fsbp.locator('td').allTextContents();
+
+    // Assess: S3.5 is the TLS rule: its FAIL count is that rule's.
+    expect(frameworks).toBeGreaterThanOrEqual(4);
+    expect(cells[1]).toBe('FAIL');
+    expect(cells[2]).toBe(String(demo.summary.byRule['s3-bucket-tls-enforced']!.FAIL));
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-compliance.png'), fullPage: true });
+    // Its findings link opens the dashboard filtered by those rules.
+    await fsbp.locator('a').click();
+    await page.waitForSelector('#dashboard-view:not([hidden]) #findings tbody tr');
+    await expect
+      .poll(
+        async () =>
+          new Set(await page.locator('#findings tbody td:nth-child(4)').allTextContents()),
+      )
+      .toEqual(new Set(['s3-bucket-tls-enforced']));
+    await page.close();
+  }, 60_000);
+
+  it('lists the scans and compares two: the gone findings of the demo', async () => {
+    // Act
+    const page = await open('#view=scans');
+    const rows = await page.locator('#scans-view table >> nth=0').locator('tbody tr').count();
+    const gone = await page.locator('#compare-counts div[data-label="gone"] dd').textContent();
+
+    // Assess
+    expect(rows).toBe(2);
+    expect(gone).toBe('18');
+    expect(await page.locator('#compare-result caption', { hasText: 'gone' }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-scans.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('has no serious accessibility violation (axe) on any view', async () => {
+    for (const hash of [
+      '',
+      '#view=bucket&name=acme-cmk-no-rotation',
+      '#view=compliance',
+      '#view=scans',
+    ]) {
+      // Act
+      const page = await open(hash);
+      const results = await new AxeBuilder({ page }).analyze();
+
+      // Assess
+      const serious = results.violations.filter(
+        (v) => v.impact === 'serious' || v.impact === 'critical',
+      );
+      expect(
+        serious.map((v) => `${hash || 'dashboard'}: ${v.id}: ${v.help} (${v.nodes.length})`),
+      ).toEqual([]);
+      await page.close();
+    }
+  }, 120_000);
+
+  it('fits a phone-width screen: no view scrolls sideways', async () => {
+    for (const hash of [
+      '',
+      '#view=bucket&name=acme-cmk-no-rotation',
+      '#view=compliance',
+      '#view=scans',
+    ]) {
+      // Act
+      const page = await open(hash, { width: 390, height: 844 });
+      const width = await page.evaluate('document.documentElement.scrollWidth');
+
+      // Assess
+      expect(width, hash || 'dashboard').toBeLessThanOrEqual(390);
+      await page.screenshot({
+        path: join(ARTIFACTS, `dashboard-phone-${hash.replace(/\W+/g, '-') || 'overview'}.png`),
+      });
+      await page.close();
+    }
+  }, 120_000);
 
   it('answers 401 to a browser without the token', async () => {
     // Prepare: the earlier tests' cookie goes, as for a browser that never had the token.

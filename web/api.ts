@@ -1,0 +1,79 @@
+/**
+ * The dashboard API as the page calls it. The answer types are the server's own (type-only
+ * imports from lib/, erased by esbuild: no server code reaches the bundle).
+ */
+import type { Finding, Status } from '../lib/engine/types.js';
+import type { BucketEvidenceFile } from '../lib/evidence/types.js';
+import type { RuleDocument, ViewOverview } from '../lib/findings-index/format.js';
+import type { IndexEntry } from '../lib/report-store/index-types.js';
+
+export type { BucketEvidenceFile, Finding, IndexEntry, RuleDocument, Status, ViewOverview };
+
+export interface ScanList {
+  latest: string | null;
+  scans: IndexEntry[];
+}
+export type Overview = ViewOverview & { indexed: boolean };
+export interface FindingsPage {
+  total: number;
+  findings: Finding[];
+  changes?: string[];
+  nextCursor?: string;
+}
+export interface Drift {
+  from: { scanId: string; scanTime: string } | null;
+  to: { scanId: string; scanTime: string };
+  counts: Record<string, number>;
+  changes?: Record<
+    string,
+    {
+      kind: string;
+      ruleId: string;
+      bucket: string;
+      account: string;
+      region: string;
+      before: { status: Status; severity: string } | null;
+      after: { status: Status; severity: string } | null;
+    }[]
+  >;
+}
+export interface BucketDetail {
+  bucket: { account: string; region: string; name: string };
+  findings: Finding[];
+  evidence: BucketEvidenceFile | null;
+  evidenceError?: string;
+  rules: RuleDocument[];
+}
+export interface Compliance {
+  scanId: string;
+  frameworks: {
+    id: string;
+    name: string;
+    version: string;
+    source: string;
+    requirements: {
+      id: string;
+      title: string;
+      rules: string[];
+      counts: Record<Status, number>;
+      verdict: 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED';
+    }[];
+  }[];
+}
+
+/** The API's path for a scan's resource. */
+export const scanPath = (scanId: string, rest: string) =>
+  `/scans/${encodeURIComponent(scanId)}/${rest}`;
+
+/** GET an API path; a failed answer throws with the server's message. */
+export async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`/api${path}`, { credentials: 'same-origin' });
+  if (!response.ok) {
+    const message = await response
+      .json()
+      .then((body: { message?: string }) => body.message)
+      .catch(() => undefined);
+    throw new Error(`${path}: HTTP ${response.status}${message ? `: ${message}` : ''}`);
+  }
+  return (await response.json()) as T;
+}

@@ -1,0 +1,147 @@
+/**
+ * DOM helpers of the page. Every value from a scan (bucket names, messages, policy text, tags)
+ * goes through `textContent` or an attribute setter, never through HTML parsing, so nothing a
+ * bucket is called can become markup or script; the server's CSP allows no inline code either.
+ */
+
+/** An element with text (set as text) and a class. */
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string,
+  className?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+/** A bucket name or other scanned text, isolated from the surrounding text's direction. */
+export function bidi(text: string): HTMLElement {
+  return element('bdi', text);
+}
+
+export function byId(id: string): HTMLElement {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`the page has no #${id}`);
+  return node;
+}
+
+/**
+ * A link inside the page: only ever a `#…` address built here from URLSearchParams, so a
+ * scanned value can never become a `javascript:` or foreign URL.
+ */
+export function hashLink(
+  params: Record<string, string>,
+  ...content: (Node | string)[]
+): HTMLAnchorElement {
+  const link = element('a');
+  link.href = `#${new URLSearchParams(params)}`;
+  link.append(...content);
+  return link;
+}
+
+/** A row of labelled numbers (a `<dl>` of cards); a card may link somewhere in the page. */
+export function cards(
+  id: string,
+  entries: [label: string, value: string, link?: Record<string, string>][],
+): void {
+  byId(id).replaceChildren(
+    ...entries.map(([label, value, link]) => {
+      const card = element('div');
+      card.dataset.label = label;
+      const number = element('dd');
+      number.append(link ? hashLink(link, value) : value);
+      card.append(element('dt', label), number);
+      return card;
+    }),
+  );
+}
+
+export const formatCount = (n: number): string => n.toLocaleString('en');
+
+/** Bytes in binary units, one decimal. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A table with a header row; cells are nodes or text. */
+export function table(
+  headers: string[],
+  rows: (Node | string)[][],
+  caption?: string,
+): HTMLTableElement {
+  const node = element('table');
+  if (caption) node.append(element('caption', caption));
+  const head = element('thead');
+  const headRow = element('tr');
+  for (const h of headers) {
+    const th = element('th', h);
+    th.scope = 'col';
+    headRow.append(th);
+  }
+  head.append(headRow);
+  const body = element('tbody');
+  for (const cells of rows) {
+    const row = element('tr');
+    for (const cell of cells) {
+      const td = element('td');
+      td.append(cell);
+      row.append(td);
+    }
+    body.append(row);
+  }
+  node.append(head, body);
+  return node;
+}
+
+/** A status as a coloured, labelled word (the colour is never the only signal). */
+export function statusBadge(status: string): HTMLElement {
+  return element('span', status, `badge ${status}`);
+}
+
+/**
+ * Preformatted text (policy JSON, a CLI snippet) that scrolls sideways when long; focusable,
+ * so a keyboard can scroll it too.
+ */
+export function preformatted(text: string): HTMLPreElement {
+  const pre = element('pre');
+  pre.tabIndex = 0;
+  pre.append(element('code', text));
+  return pre;
+}
+
+/** A code block with a button that copies it. */
+export function copyableCode(label: string, code: string): HTMLElement {
+  const figure = element('figure', undefined, 'code');
+  const caption = element('figcaption', label);
+  const button = element('button', 'Copy', 'copy');
+  button.type = 'button';
+  button.setAttribute('aria-label', `Copy ${label}`);
+  const pre = preformatted(code);
+  button.addEventListener('click', () => {
+    navigator.clipboard.writeText(code).then(
+      () => {
+        button.textContent = 'Copied';
+      },
+      () => {
+        // No clipboard (an insecure context or a refusal): select the text for Ctrl+C instead.
+        const range = document.createRange();
+        range.selectNodeContents(pre);
+        getSelection()?.removeAllRanges();
+        getSelection()?.addRange(range);
+        button.textContent = 'Selected: press Ctrl+C';
+      },
+    );
+  });
+  caption.append(' ', button);
+  figure.append(caption, pre);
+  return figure;
+}
