@@ -18,4 +18,3 @@ export interface StoreIndex {
   latest: string;
   scans: IndexEntry[];
 }
-
