@@ -18,7 +18,8 @@ if (process.argv.includes('--bench')) {
     entryPoints: ['bench/run.ts'],
     outfile: 'dist/bench/run.js',
     // DuckDB loads a native binding per platform: resolve it from node_modules at run time.
-    external: ['@duckdb/*'],
+    // playwright-core resolves its own files at run time: it stays a package, not bundled.
+    external: ['@duckdb/*', 'playwright-core'],
     bundle: true,
     platform: 'node',
     target: 'node20',

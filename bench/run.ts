@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchBundles } from './bundles.js';
 import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
+import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
@@ -29,6 +30,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   drift: benchDrift,
   'security-hub': benchSecurityHub,
   'dashboard-api': benchDashboardApi,
+  'dashboard-page': benchDashboardPage,
   bundles: benchBundles,
 };
 

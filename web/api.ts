@@ -15,6 +15,7 @@ export interface ScanList {
 }
 export type Overview = ViewOverview & { indexed: boolean };
 export interface FindingsPage {
+  scanId?: string;
   total: number;
   findings: Finding[];
   changes?: string[];

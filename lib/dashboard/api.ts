@@ -219,6 +219,8 @@ export async function getOverview(
 
 /** A page of findings and the total that meet the filters. */
 export interface FindingsPage {
+  /** The scan the page is of (`latest` resolved). */
+  scanId?: string;
   total: number;
   findings: Finding[];
   /**
@@ -248,6 +250,7 @@ export async function getFindings(
     ? await indexedPage(store, view, filters, offset, size)
     : await streamedPage(store, id, filters, offset, size);
   return {
+    scanId: id,
     ...page,
     ...(offset + size < page.total ? { nextCursor: encodeCursor(offset + size) } : {}),
   };

@@ -1,3 +1,4 @@
+import { ReportStoreError } from '../errors.js';
 import type { BucketEvidence, BucketEvidenceFile, ScanEvidence } from './types.js';
 
 /**
@@ -47,6 +48,8 @@ export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidenc
 export function checkedScanPath(path: string): string {
   const segments = path.split('/');
   if (path.length > 1024 || segments.some((s) => !/^[A-Za-z0-9._-]+$/.test(s) || /^\.+$/.test(s)))
-    throw new Error(`${JSON.stringify(path.slice(0, 100))} is not a path inside a scan folder`);
+    throw new ReportStoreError(
+      `${JSON.stringify(path.slice(0, 100))} is not a path inside a scan folder`,
+    );
   return path;
 }

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding, Severity, Status } from '../engine/types.js';
+import { ReportStoreError } from '../errors.js';
 import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
 import type { ObjectTally, ScanEvidence } from '../evidence/types.js';
 import {
@@ -136,7 +137,7 @@ function countsBy(findings: readonly Finding[], key: (f: Finding) => string) {
 export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
   const { findings, summary, changes } = input;
   if (changes && changes.kinds.length !== findings.length)
-    throw new Error(
+    throw new ReportStoreError(
       `the change column has ${changes.kinds.length} kinds for ${findings.length} findings`,
     );
   const rules = [...new Set(findings.map((f) => f.ruleId))].sort(compareText);

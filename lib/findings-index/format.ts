@@ -1,4 +1,5 @@
 import type { Severity, Status } from '../engine/types.js';
+import { ReportStoreError } from '../errors.js';
 
 /**
  * The findings index: what the dashboard reads instead of the whole findings file, written
@@ -220,7 +221,7 @@ export function columnLayout(
 export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns {
   const expected = columnLayout(index.count, index.pageRows);
   if (bytes.byteLength !== expected.bytes || bytes.byteLength !== index.rowsBytes)
-    throw new Error(
+    throw new ReportStoreError(
       `rows.bin has ${bytes.byteLength} bytes; the index describes ${index.rowsBytes} and ${index.count} findings need ${expected.bytes}`,
     );
   // Typed arrays need aligned offsets; a Buffer from a pool may start anywhere.
@@ -244,6 +245,8 @@ export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns 
     index.bucketAccounts.length !== index.bucketNames.length ||
     index.bucketRegions.length !== index.bucketNames.length
   )
-    throw new Error('index.json lists buckets, accounts and regions of different lengths');
+    throw new ReportStoreError(
+      'index.json lists buckets, accounts and regions of different lengths',
+    );
   return columns;
 }

@@ -241,7 +241,9 @@ export class LocalReportStore implements ReportStore {
         const bytes = Buffer.alloc(end - start);
         const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
         if (bytesRead !== bytes.length)
-          throw new Error(`bytes ${start}-${end} asked, the file ends after ${start + bytesRead}`);
+          throw new ReportStoreError(
+            `bytes ${start}-${end} asked, the file ends after ${start + bytesRead}`,
+          );
         return bytes;
       } finally {
         await handle.close();
