@@ -172,8 +172,17 @@ export async function loadOverview(
   store: ReportStore,
   scanId: string,
 ): Promise<ViewOverview | undefined> {
-  const view = await loadView(store, scanId);
-  return view ? readJson<ViewOverview>(store, scanId, 'overview.json') : undefined;
+  // The file alone: the first screen must not wait for the rows of a million findings.
+  const bytes = await store.readScanFile(scanId, `${VIEW_DIR}/overview.json`);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as ViewOverview;
+  } catch (error) {
+    throw new ReportStoreError(
+      `${store.describe(scanId)}/${VIEW_DIR}/overview.json is corrupt: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 /** A 0/1 flag per dictionary entry: 1 for the values a filter lets through, all 1 without one. */
