@@ -89,3 +89,7 @@ await Promise.all(
     await writeFile(`${outdir}/package.json`, '{"type":"module"}\n');
   }),
 );
+// The page publisher (a custom resource) ships the built page with it.
+await mkdir('dist/functions/publish-page/web', { recursive: true });
+for (const file of ['index.html', 'app.js', 'app.css'])
+  await copyFile(`dist/web/${file}`, `dist/functions/publish-page/web/${file}`);

@@ -150,6 +150,14 @@ class AlertSinkError extends ScannerError {
   }
 }
 
+/** The dashboard page could not be put into (or taken out of) its bucket at deploy time. */
+class PagePublishError extends ScannerError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PagePublishError';
+  }
+}
+
 export {
   AlertSinkError,
   AwsResponseError,
@@ -161,6 +169,7 @@ export {
   EvidenceError,
   InventoryUnavailableError,
   NoCheckpointError,
+  PagePublishError,
   PolicyParseError,
   ReportStoreError,
   ScannerError,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_PUBLISH_IAM_ACTIONS } from '../../lib/aws/publish-page.js';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
@@ -12,15 +13,20 @@ import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
-import { resolve, validateTemplate } from '../helpers/cfn.js';
+import { dependencyCycles, resolve, validateTemplate } from '../helpers/cfn.js';
 import { staticGraph } from '../helpers/static-graph.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Template {
+  Conditions?: Record<string, unknown>;
   Resources: Record<
     string,
-    { Type: string; Properties: Record<string, unknown> & { PolicyDocument?: unknown } }
+    {
+      Type: string;
+      Condition?: string;
+      Properties: Record<string, unknown> & { PolicyDocument?: unknown };
+    }
   >;
 }
 
@@ -67,6 +73,7 @@ function statements(): { Effect: string; Action: string | string[]; Resource: un
 
 /** The template's conditions with the default parameters. */
 const DEFAULT_CONDITIONS = {
+  UseStackUserPool: true,
   ObjectAccessAll: true,
   ObjectAccessInventory: false,
   UseConfigParameter: false,
@@ -82,6 +89,20 @@ const names = {
     ref: 'report-key',
     arn: 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555',
   },
+  PageBucket: { ref: 's3scan-page-example', arn: 'arn:aws:s3:::s3scan-page-example' },
+  PageKey: {
+    ref: 'page-key',
+    arn: 'arn:aws:kms:us-east-1:111122223333:key/99999999-2222-4333-8444-555555555555',
+  },
+  PageDistribution: {
+    ref: 'E2EXAMPLE1234',
+    arn: 'arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE1234',
+  },
+  'PageDistribution.DomainName': { ref: 'd111111abcdef8.cloudfront.net', arn: '' },
+  DashboardUserPool: { ref: 'us-east-1_EXAMPLE', arn: '' },
+  DashboardUserPoolClient: { ref: '1example23456789clientid', arn: '' },
+  DashboardUserPoolDomain: { ref: 's3scan-ci-111122223333', arn: '' },
+  HttpApi: { ref: 'abc123api', arn: '' },
   AlertTopic: {
     ref: 'arn:aws:sns:us-east-1:111122223333:s3scan-AlertTopic-EXAMPLE',
     arn: 'arn:aws:sns:us-east-1:111122223333:s3scan-AlertTopic-EXAMPLE',
@@ -91,6 +112,7 @@ const pseudo = {
   'AWS::Partition': 'aws',
   'AWS::AccountId': '111122223333',
   'AWS::Region': 'us-east-1',
+  'AWS::URLSuffix': 'amazonaws.com',
 };
 
 describe('serverless.yml, packaged by the real osls (offline)', () => {
@@ -574,8 +596,10 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     const risky =
       /^(s3:(Put|Delete|Create|Replicate|Restore|Abort|Bypass|Update)|kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey|Create|Delete|Disable|Schedule|Put)|\*$|s3:\*|kms:\*)/;
     for (const statement of statements().filter((s) => s.Effect === 'Allow')) {
-      // The report store's own bucket and key are written to; nothing else is.
-      if (/ReportBucket|ReportKey/.test(JSON.stringify(statement.Resource))) continue;
+      // s3scan's own stores (the report store, the page bucket) and keys are written to;
+      // nothing else is.
+      if (/ReportBucket|ReportKey|PageBucket|PageKey/.test(JSON.stringify(statement.Resource)))
+        continue;
       const actions = asList(statement.Action).filter((a) => typeof a === 'string');
       expect({ actions: actions.filter((a) => risky.test(a)) }).toEqual({ actions: [] });
     }
@@ -585,7 +609,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     expect(validateTemplate(template as never)).toEqual([]);
   }, 30_000);
 
-  it('grants kms:Decrypt and object writes on the report store only', () => {
+  it('grants kms:Decrypt and object writes on s3scan’s own stores only', () => {
     for (const statement of statements().filter((s) => s.Effect === 'Allow')) {
       const actions = asList(statement.Action);
       if (
@@ -593,7 +617,9 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
           (a) => a === 'kms:Decrypt' || a === 'kms:GenerateDataKey' || a === 's3:PutObject',
         )
       ) {
-        expect(JSON.stringify(statement.Resource)).toMatch(/ReportKey|ReportBucket/);
+        expect(JSON.stringify(statement.Resource)).toMatch(
+          /ReportKey|ReportBucket|PageBucket|PageKey/,
+        );
       }
     }
   });
@@ -622,101 +648,289 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       });
     });
 
-    it('every bucket rule passes on the evidence the template describes', () => {
-      // Prepare: evidence as the collectors would record the deployed bucket.
-      const props = resolve(template.Resources.ReportBucket?.Properties, names, pseudo) as {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: {
-            ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: string };
-            BucketKeyEnabled: boolean;
-            BlockedEncryptionTypes: { EncryptionType: string[] };
-          }[];
+    it.each([
+      ['ReportBucket', 'ReportBucketPolicy', 'ReportKey'],
+      ['PageBucket', 'PageBucketPolicy', 'PageKey'],
+    ] as const)(
+      'every bucket rule passes on the evidence the template describes: %s',
+      (bucketId, policyId, keyId) => {
+        // Prepare: evidence as the collectors would record the deployed bucket.
+        const props = resolve(template.Resources[bucketId]?.Properties, names, pseudo) as {
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: {
+              ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: string };
+              BucketKeyEnabled: boolean;
+              BlockedEncryptionTypes: { EncryptionType: string[] };
+            }[];
+          };
+          VersioningConfiguration?: { Status: string };
         };
-        VersioningConfiguration: { Status: string };
-      };
-      const rule = props.BucketEncryption.ServerSideEncryptionConfiguration[0]!;
-      const bucket: BucketEvidence = {
-        name: names.ReportBucket.ref,
-        arn: names.ReportBucket.arn,
-        region: 'us-east-1',
-        accountId: '111122223333',
-        partition: 'aws',
-        encryption: {
-          ok: {
-            Rules: [
-              {
-                ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault,
-                BucketKeyEnabled: rule.BucketKeyEnabled,
-                BlockedEncryptionTypes: rule.BlockedEncryptionTypes,
-              },
-            ],
-          },
-        },
-        policy: {
-          ok: JSON.stringify(
-            resolve(
-              template.Resources.ReportBucketPolicy?.Properties.PolicyDocument,
-              names,
-              pseudo,
-            ),
-          ),
-        },
-        policyStatus: { ok: { IsPublic: false } },
-        versioning: { ok: { Status: props.VersioningConfiguration.Status } },
-        inventoryConfigurations: { ok: [] },
-        defaultKmsKeyRef: names.ReportKey.arn,
-      };
-      const keyProps = template.Resources.ReportKey?.Properties as { EnableKeyRotation: boolean };
-      const evidence: ScanEvidence = {
-        schemaVersion: '1.0',
-        tool: { name: 's3scan', version: 'contract' },
-        scanId: 'contract',
-        scanTime: '2026-11-01T00:00:00.000Z',
-        accountId: '111122223333',
-        partition: 'aws',
-        buckets: [bucket],
-        kmsKeys: {
-          [names.ReportKey.arn]: {
-            ref: names.ReportKey.arn,
-            region: 'us-east-1',
-            describe: {
-              ok: {
-                KeyId: '11111111-2222-4333-8444-555555555555',
-                Arn: names.ReportKey.arn,
-                AWSAccountId: '111122223333',
-                KeyManager: 'CUSTOMER',
-                KeyState: 'Enabled',
-                KeySpec: 'SYMMETRIC_DEFAULT',
-                KeyUsage: 'ENCRYPT_DECRYPT',
-              },
+        const rule = props.BucketEncryption.ServerSideEncryptionConfiguration[0]!;
+        const bucket: BucketEvidence = {
+          name: names[bucketId].ref,
+          arn: names[bucketId].arn,
+          region: 'us-east-1',
+          accountId: '111122223333',
+          partition: 'aws',
+          encryption: {
+            ok: {
+              Rules: [
+                {
+                  ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault,
+                  BucketKeyEnabled: rule.BucketKeyEnabled,
+                  BlockedEncryptionTypes: rule.BlockedEncryptionTypes,
+                },
+              ],
             },
-            rotation: { ok: { KeyRotationEnabled: keyProps.EnableKeyRotation } },
           },
-        },
-      };
+          policy: {
+            ok: JSON.stringify(
+              resolve(template.Resources[policyId]?.Properties.PolicyDocument, names, pseudo),
+            ),
+          },
+          policyStatus: { ok: { IsPublic: false } },
+          versioning: {
+            ok: props.VersioningConfiguration
+              ? { Status: props.VersioningConfiguration.Status }
+              : {},
+          },
+          inventoryConfigurations: { ok: [] },
+          defaultKmsKeyRef: names[keyId].arn,
+        };
+        const keyProps = template.Resources[keyId]?.Properties as { EnableKeyRotation: boolean };
+        const evidence: ScanEvidence = {
+          schemaVersion: '1.0',
+          tool: { name: 's3scan', version: 'contract' },
+          scanId: 'contract',
+          scanTime: '2026-11-01T00:00:00.000Z',
+          accountId: '111122223333',
+          partition: 'aws',
+          buckets: [bucket],
+          kmsKeys: {
+            [names[keyId].arn]: {
+              ref: names[keyId].arn,
+              region: 'us-east-1',
+              describe: {
+                ok: {
+                  KeyId: names[keyId].arn.split('/').at(-1) as string,
+                  Arn: names[keyId].arn,
+                  AWSAccountId: '111122223333',
+                  KeyManager: 'CUSTOMER',
+                  KeyState: 'Enabled',
+                  KeySpec: 'SYMMETRIC_DEFAULT',
+                  KeyUsage: 'ENCRYPT_DECRYPT',
+                },
+              },
+              rotation: { ok: { KeyRotationEnabled: keyProps.EnableKeyRotation } },
+            },
+          },
+        };
 
-      // Act
-      const { findings } = evaluateScan(evidence);
+        // Act
+        const { findings } = evaluateScan(evidence);
 
-      // Assess: every bucket rule passes but one, by choice. The key pin rejects header-less
-      // uploads (bucket policies are evaluated before default encryption); s3scan's only
-      // writer, the report store, always sends SSE-KMS headers with the pinned key, which is
-      // also the default key, so the conflict rule fails at its low severity and says so.
-      const notPassing = findings
-        .filter((f) => f.ruleId.startsWith('s3-bucket-') && f.status !== 'PASS')
-        .map((f) => f.ruleId);
-      expect(notPassing).toEqual(['s3-bucket-policy-allows-default-encryption']);
-      const conflict = findings.find(
-        (f) => f.ruleId === 's3-bucket-policy-allows-default-encryption',
-      );
-      expect(conflict).toMatchObject({ status: 'FAIL', severity: 'low' });
-      expect(conflict?.message).toMatch(/is the default key, so writers only need to name it/);
+        // Assess: every bucket rule passes but one, by choice. The key pin rejects header-less
+        // uploads (bucket policies are evaluated before default encryption); s3scan's only
+        // writers (the report store, the page publisher) always send SSE-KMS headers with the
+        // pinned key, which is also the default key, so the conflict rule fails at its low
+        // severity and says so.
+        const notPassing = findings
+          .filter((f) => f.ruleId.startsWith('s3-bucket-') && f.status !== 'PASS')
+          .map((f) => f.ruleId);
+        expect(notPassing).toEqual(['s3-bucket-policy-allows-default-encryption']);
+        const conflict = findings.find(
+          (f) => f.ruleId === 's3-bucket-policy-allows-default-encryption',
+        );
+        expect(conflict).toMatchObject({ status: 'FAIL', severity: 'low' });
+        expect(conflict?.message).toMatch(/is the default key, so writers only need to name it/);
+      },
+    );
+
+    it('writes reports under the key the report bucket pins', () => {
       const scan = template.Resources.ScanLambdaFunction?.Properties as {
         Environment: { Variables: Record<string, unknown> };
       };
       expect(resolve(scan.Environment.Variables.REPORT_KMS_KEY_ARN, names, pseudo)).toBe(
         names.ReportKey.arn,
       );
+    });
+  });
+
+  it('has no dependency cycle (CloudFormation would refuse it only at deploy time)', () => {
+    expect(dependencyCycles(template)).toEqual([]);
+  });
+
+  describe('the dashboard page, deployed', () => {
+    const props = (id: string) =>
+      resolve(template.Resources[id]?.Properties, names, pseudo, DEFAULT_CONDITIONS) as never;
+
+    it('serves the page from a private bucket through CloudFront with origin access control', () => {
+      // Prepare
+      const config = (
+        props('PageDistribution') as {
+          DistributionConfig: {
+            Origins: {
+              Id: string;
+              DomainName: string;
+              OriginAccessControlId?: string;
+              S3OriginConfig?: { OriginAccessIdentity: string };
+              CustomOriginConfig?: { OriginProtocolPolicy: string };
+            }[];
+            DefaultCacheBehavior: Record<string, unknown>;
+            CacheBehaviors: Record<string, unknown>[];
+          };
+        }
+      ).DistributionConfig;
+      const page = config.Origins.find((o) => o.Id === 'page');
+      const api = config.Origins.find((o) => o.Id === 'api');
+      const oac = props('PageOriginAccessControl') as {
+        OriginAccessControlConfig: Record<string, string>;
+      };
+      const bucket = props('PageBucket') as {
+        PublicAccessBlockConfiguration: Record<string, boolean>;
+      };
+      const read = (
+        props('PageBucketPolicy') as {
+          PolicyDocument: { Statement: { Sid: string; Principal: unknown; Condition: unknown }[] };
+        }
+      ).PolicyDocument.Statement.find((st) => st.Sid === 'CloudFrontReadsThePage');
+
+      // Assess
+      expect(page?.OriginAccessControlId).toBeTruthy();
+      expect(page?.S3OriginConfig?.OriginAccessIdentity).toBe('');
+      expect(oac.OriginAccessControlConfig).toMatchObject({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      });
+      expect(Object.values(bucket.PublicAccessBlockConfiguration)).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
+      expect(read).toMatchObject({
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Condition: { StringEquals: { 'AWS:SourceArn': names.PageDistribution.arn } },
+      });
+      expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+      expect(api).toMatchObject({
+        DomainName: 'abc123api.execute-api.us-east-1.amazonaws.com',
+        CustomOriginConfig: { OriginProtocolPolicy: 'https-only' },
+      });
+      const apiBehavior = config.CacheBehaviors.find((b) => b.PathPattern === 'api/*');
+      expect(apiBehavior).toMatchObject({
+        TargetOriginId: 'api',
+        ViewerProtocolPolicy: 'https-only',
+        // Managed-CachingDisabled and Managed-AllViewerExceptHostHeader (Authorization passes).
+        CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+        OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+      });
+    });
+
+    it('sends the security headers: a CSP without unsafe-inline, no frames, HSTS', () => {
+      // Act
+      const headers = (
+        props('PageHeaders') as {
+          ResponseHeadersPolicyConfig: {
+            SecurityHeadersConfig: {
+              ContentSecurityPolicy: { ContentSecurityPolicy: string };
+              StrictTransportSecurity: { AccessControlMaxAgeSec: number };
+              FrameOptions: { FrameOption: string };
+            };
+          };
+        }
+      ).ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+      const csp = headers.ContentSecurityPolicy.ContentSecurityPolicy;
+
+      // Assess
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      // The page may call its own origin and the login's token endpoint, nothing else.
+      expect(csp).toContain(
+        "connect-src 'self' https://s3scan-ci-111122223333.auth.us-east-1.amazoncognito.com/oauth2/token;",
+      );
+      expect(headers.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(
+        31_536_000,
+      );
+      expect(headers.FrameOptions.FrameOption).toBe('DENY');
+      const distribution = JSON.stringify(template.Resources.PageDistribution);
+      expect(distribution.match(/"ResponseHeadersPolicyId"/g)).toHaveLength(2);
+    });
+
+    it('rewrites /api/… to the HTTP API’s own paths with its CloudFront function', () => {
+      // Prepare: the function's code, run as CloudFront runs it.
+      const code = (props('PageApiRewrite') as { FunctionCode: string }).FunctionCode;
+      const handler = new Function(`${code}; return handler;`)() as (event: {
+        request: { uri: string };
+      }) => { uri: string };
+
+      // Act + Assess
+      expect(handler({ request: { uri: '/api/scans/latest/findings' } }).uri).toBe(
+        '/scans/latest/findings',
+      );
+      expect(handler({ request: { uri: '/api/scans' } }).uri).toBe('/scans');
+      expect(handler({ request: { uri: '/apix/scans' } }).uri).toBe('/apix/scans');
+    });
+
+    it('logs in through the stack’s user pool: a public client, code flow, the page as callback', () => {
+      // Act
+      const client = props('DashboardUserPoolClient') as Record<string, unknown>;
+      const pool = props('DashboardUserPool') as { AdminCreateUserConfig: Record<string, boolean> };
+      const authorizer = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::ApiGatewayV2::Authorizer',
+      );
+      const jwt = resolve(authorizer?.Properties, names, pseudo, DEFAULT_CONDITIONS) as {
+        JwtConfiguration: { Issuer: string; Audience: string[] };
+      };
+      const page = props('DashboardPage') as {
+        Config: { auth: Record<string, unknown> };
+        Bucket: string;
+        ServiceToken: string;
+      };
+
+      // Assess
+      expect(client).toMatchObject({
+        GenerateSecret: false,
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        CallbackURLs: ['https://d111111abcdef8.cloudfront.net/'],
+      });
+      expect(pool.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
+      expect(jwt.JwtConfiguration).toEqual({
+        Issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE',
+        Audience: ['1example23456789clientid'],
+      });
+      expect(page.Config.auth).toEqual({
+        authorizeUrl:
+          'https://s3scan-ci-111122223333.auth.us-east-1.amazoncognito.com/oauth2/authorize',
+        tokenUrl: 'https://s3scan-ci-111122223333.auth.us-east-1.amazoncognito.com/oauth2/token',
+        clientId: '1example23456789clientid',
+        redirectUri: 'https://d111111abcdef8.cloudfront.net/',
+        scopes: ['openid', 'email'],
+      });
+      expect(page.Bucket).toBe(names.PageBucket.ref);
+      expect(existsSync(join(root, 'dist/functions/publish-page/web/index.html'))).toBe(true);
+    });
+
+    it('lets the page publisher write the page under its key, and nothing else', () => {
+      // Act
+      const role = props('PublishPageRole') as {
+        Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: string }[] } }[];
+      };
+      const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+
+      // Assess
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [...PAGE_PUBLISH_IAM_ACTIONS],
+          Resource: `${names.PageBucket.arn}/*`,
+        },
+        { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: names.PageKey.arn },
+      ]);
     });
   });
 
@@ -750,6 +964,68 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       ).rejects.toThrow(message);
     },
   );
+
+  describe('with another identity provider (packaged again with jwtIssuer and its endpoints)', () => {
+    let withIssuer: Template;
+    const ISSUER = 'https://example.okta.com/oauth2/default';
+
+    beforeAll(() => {
+      const out = mkdtempSync(join(tmpdir(), 's3scan-package-'));
+      packageStack([
+        '--package',
+        out,
+        '--param',
+        `jwtIssuer=${ISSUER}`,
+        '--param',
+        'jwtAudience=0oa1example',
+        '--param',
+        `oidcAuthorizeUrl=${ISSUER}/v1/authorize`,
+        '--param',
+        `oidcTokenUrl=${ISSUER}/v1/token`,
+      ]);
+      withIssuer = JSON.parse(
+        readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+      );
+    }, 180_000);
+
+    it('keeps the JWT authorizer on that issuer, the page logging in there, and no user pool', () => {
+      // Prepare: the condition as CloudFormation evaluates it with these parameters.
+      const condition = withIssuer.Conditions?.UseStackUserPool as { 'Fn::Equals': string[] };
+      const conditions = {
+        ...DEFAULT_CONDITIONS,
+        UseStackUserPool: condition['Fn::Equals'][0] === condition['Fn::Equals'][1],
+      };
+      const authorizer = Object.values(withIssuer.Resources).find(
+        (r) => r.Type === 'AWS::ApiGatewayV2::Authorizer',
+      );
+
+      // Act
+      const jwt = resolve(authorizer?.Properties, names, pseudo, conditions) as {
+        JwtConfiguration: unknown;
+      };
+      const page = resolve(
+        withIssuer.Resources.DashboardPage?.Properties,
+        names,
+        pseudo,
+        conditions,
+      ) as {
+        Config: { auth: Record<string, unknown> };
+      };
+      const csp = resolve(withIssuer.Resources.PageHeaders?.Properties, names, pseudo, conditions);
+
+      // Assess
+      expect(conditions.UseStackUserPool).toBe(false);
+      for (const id of ['DashboardUserPool', 'DashboardUserPoolClient', 'DashboardUserPoolDomain'])
+        expect(withIssuer.Resources[id]?.Condition).toBe('UseStackUserPool');
+      expect(jwt.JwtConfiguration).toEqual({ Issuer: ISSUER, Audience: ['0oa1example'] });
+      expect(page.Config.auth).toMatchObject({
+        authorizeUrl: `${ISSUER}/v1/authorize`,
+        tokenUrl: `${ISSUER}/v1/token`,
+        clientId: '0oa1example',
+      });
+      expect(JSON.stringify(csp)).toContain(`connect-src 'self' ${ISSUER}/v1/token;`);
+    });
+  });
 
   describe('with configParameter set (packaged again with --param)', () => {
     let withParameter: Template;

@@ -89,6 +89,8 @@ export function validateTemplate(template: {
   db ??= loadAwsServiceSpecSync();
   const problems: string[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    // A custom resource's type and properties are the stack's own: no spec describes them.
+    if (resource.Type.startsWith('Custom::')) continue;
     const found = db.lookup('resource', 'cloudFormationType', 'equals', resource.Type);
     if (found.length === 0) {
       problems.push(`${logicalId}: unknown resource type ${resource.Type}`);
@@ -126,11 +128,17 @@ export function resolve(
       const [separator, parts] = arg as [string, Json[]];
       return parts.map((p) => resolve(p, names, pseudo, conditions)).join(separator);
     }
-    if (key === 'Fn::Sub')
-      return String(arg).replace(
-        /\$\{([^}]+)\}/g,
-        (_, name: string) => pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`,
+    if (key === 'Fn::Sub') {
+      // The list form carries variables of its own, resolved first.
+      const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, Json>]) : [arg, {}];
+      const own = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, String(resolve(v, names, pseudo, conditions))]),
       );
+      return String(text).replace(
+        /\$\{([^}]+)\}/g,
+        (_, name: string) => own[name] ?? pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`,
+      );
+    }
   }
   // A property whose value is AWS::NoValue is removed, as CloudFormation does.
   return Object.fromEntries(
@@ -142,3 +150,58 @@ export function resolve(
 
 /** What `Ref: AWS::NoValue` resolves to: dropped from lists and objects by {@link resolve}. */
 export const NO_VALUE = Symbol('AWS::NoValue');
+
+/** Every logical id a value refers to (Ref, Fn::GetAtt, Fn::Sub variables), pseudo ones left out. */
+function referencesOf(value: Json, into: Set<string>): Set<string> {
+  if (Array.isArray(value)) for (const v of value) referencesOf(v, into);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, arg] of Object.entries(value)) {
+      if (key === 'Ref' && typeof arg === 'string' && !arg.startsWith('AWS::')) into.add(arg);
+      else if (key === 'Fn::GetAtt')
+        into.add(Array.isArray(arg) ? String(arg[0]) : (String(arg).split('.')[0] ?? ''));
+      else if (key === 'Fn::Sub') {
+        const text = Array.isArray(arg) ? String(arg[0]) : String(arg);
+        const own = Array.isArray(arg) ? Object.keys((arg[1] ?? {}) as object) : [];
+        for (const [, name] of text.matchAll(/\$\{([^}!]+)\}/g)) {
+          const id = (name ?? '').split('.')[0] ?? '';
+          if (!id.startsWith('AWS::') && !own.includes(id)) into.add(id);
+        }
+        if (Array.isArray(arg)) referencesOf(arg[1] ?? {}, into);
+      } else referencesOf(arg, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * The dependency cycles of a template (CloudFormation refuses a template with one, at deploy
+ * time, after everything else was checked): each as the list of logical ids around it.
+ */
+export function dependencyCycles(template: {
+  Resources: Record<string, { Properties?: Json; DependsOn?: string | string[] }>;
+}): string[][] {
+  const edges = new Map<string, string[]>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const deps = referencesOf(resource.Properties ?? {}, new Set());
+    for (const d of [resource.DependsOn ?? []].flat()) deps.add(d);
+    edges.set(
+      id,
+      [...deps].filter((d) => d in template.Resources),
+    );
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string) => {
+    state.set(id, 'open');
+    path.push(id);
+    for (const next of edges.get(id) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(id, 'done');
+  };
+  for (const id of edges.keys()) if (!state.has(id)) visit(id);
+  return cycles;
+}
