@@ -66,9 +66,56 @@ export interface Compliance {
 export const scanPath = (scanId: string, rest: string) =>
   `/scans/${encodeURIComponent(scanId)}/${rest}`;
 
+/** Where the API is and how to authorise (deployed: a bearer token; locally: the cookie). */
+const connection: { base: string; token?: string; onUnauthorised?: () => void } = { base: '/api' };
+
+export function configureApi(options: {
+  base: string;
+  token?: string;
+  onUnauthorised?: () => void;
+}): void {
+  Object.assign(connection, options);
+}
+
+async function request(path: string): Promise<Response> {
+  const response = await fetch(`${connection.base}${path}`, {
+    credentials: 'same-origin',
+    ...(connection.token ? { headers: { authorization: `Bearer ${connection.token}` } } : {}),
+  });
+  if (response.status === 401 && connection.onUnauthorised) connection.onUnauthorised();
+  return response;
+}
+
+/** The API's URL of a path, as the export links show it. */
+export const apiUrl = (path: string) => `${connection.base}${path}`;
+
+/**
+ * Downloads an API answer as a file. Fetched, not linked: the deployed API needs the
+ * Authorization header, which a plain link cannot send.
+ */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const response = await request(path);
+  if (!response.ok) {
+    const message = await response
+      .json()
+      .then((body: { message?: string }) => body.message)
+      .catch(() => undefined);
+    throw new Error(message ?? `HTTP ${response.status}`);
+  }
+  const name =
+    /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ??
+    fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** GET an API path; a failed answer throws with the server's message. */
 export async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`/api${path}`, { credentials: 'same-origin' });
+  const response = await request(path);
   if (!response.ok) {
     const message = await response
       .json()

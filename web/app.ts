@@ -6,12 +6,16 @@
  */
 import {
   api,
+  apiUrl,
+  configureApi,
   type Drift,
+  download,
   type FindingsPage,
   type Overview,
   type ScanList,
   scanPath,
 } from './api.js';
+import { accessToken, forgetToken, loadPageConfig, startLogin } from './auth.js';
 import { showBucket } from './bucket.js';
 import { showCompliance } from './compliance.js';
 import { bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
@@ -119,8 +123,9 @@ async function findings(scanId: string, reset: boolean): Promise<void> {
   const exportQuery = new URLSearchParams(query);
   for (const format of ['csv', 'json', 'ocsf']) {
     exportQuery.set('format', format);
-    (byId(`export-${format}`) as HTMLAnchorElement).href =
-      `/api${scanPath(scanId, 'export')}?${exportQuery}`;
+    (byId(`export-${format}`) as HTMLAnchorElement).href = apiUrl(
+      `${scanPath(scanId, 'export')}?${exportQuery}`,
+    );
   }
   query.set('limit', '100');
   if (!reset && cursor) query.set('cursor', cursor);
@@ -328,6 +333,23 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
   );
 }
 
+/** Export links download through the API client (the deployed API needs its token). */
+function wireExports(): void {
+  for (const format of ['csv', 'json', 'ocsf']) {
+    const link = byId(`export-${format}`) as HTMLAnchorElement;
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      const url = new URL(link.href);
+      const path = `${url.pathname.replace(/^.*?(?=\/scans\/)/, '')}${url.search}`;
+      download(path, `s3scan-findings.${format === 'ocsf' ? 'ocsf.json' : format}`).catch(
+        (error: Error) => {
+          byId('findings-count').textContent = `Export failed: ${error.message}`;
+        },
+      );
+    });
+  }
+}
+
 function wireFindings(): void {
   const refresh = () => {
     void findings(currentScan(route().params), true);
@@ -382,8 +404,23 @@ async function render(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Deployed, the page logs in first (PKCE); locally the server's token cookie already did.
+  const config = await loadPageConfig();
+  if (config) {
+    const token = await accessToken(config);
+    if (!token) await startLogin(config);
+    configureApi({
+      base: config.api,
+      ...(token ? { token } : {}),
+      onUnauthorised: () => {
+        forgetToken();
+        void startLogin(config);
+      },
+    });
+  }
   scans = api<ScanList>('/scans?limit=500');
   wireFindings();
+  wireExports();
   // Links inside the page change the hash; the hash is the state.
   window.addEventListener('hashchange', () => {
     void render();
