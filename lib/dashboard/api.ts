@@ -52,6 +52,8 @@ const MAX_PAGE = 500;
 const DEFAULT_PAGE = 100;
 /** An export holds at most this many findings: past it, narrow the filters or use the CLI. */
 export const MAX_EXPORT = 10_000;
+/** ...and at most this many bytes: a Lambda answers at most 6 MB through the HTTP API. */
+export const MAX_EXPORT_BYTES = 5 * 2 ** 20;
 
 function pageSize(limit: string | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE;
@@ -283,7 +285,7 @@ async function streamedPage(
   if (filters.changes || (filters.sort && filters.sort !== 'priority') || filters.descending)
     throw new DashboardRequestError(
       400,
-      `scan ${id} was stored before the findings index: it cannot be filtered by change or sorted; re-evaluate it (s3scan evaluate --store) to get one`,
+      `scan ${id} was stored before the findings index: it cannot be filtered by change or sorted; s3scan evaluate --store judges its evidence again into a scan that has one`,
     );
   let total = 0;
   const page: Finding[] = [];
@@ -356,33 +358,33 @@ export async function exportFindings(
     );
   const summary = await store.readSummary(id);
   const name = `s3scan-${id}-findings`;
-  switch (format) {
-    case 'json':
-      return {
-        body: `${JSON.stringify(findings, null, 2)}\n`,
-        contentType: 'application/json',
-        filename: `${name}.json`,
-        count: findings.length,
-      };
-    case 'ocsf':
-      return {
-        body: `${JSON.stringify(
-          findings.map((f) => toOcsf(f, { scanTime: summary.scanTime, toolVersion: TOOL_VERSION })),
-          null,
-          2,
-        )}\n`,
-        contentType: 'application/json',
-        filename: `${name}.ocsf.json`,
-        count: findings.length,
-      };
-    default:
-      return {
-        body: findingsToCsv(findings),
-        contentType: 'text/csv; charset=utf-8',
-        filename: `${name}.csv`,
-        count: findings.length,
-      };
-  }
+  const scan = { scanTime: summary.scanTime, toolVersion: TOOL_VERSION };
+  // One JSON line per document: compact, so that more findings fit in one answer.
+  const file: Omit<ExportFile, 'count'> =
+    format === 'json'
+      ? {
+          body: `${JSON.stringify(findings)}\n`,
+          contentType: 'application/json',
+          filename: `${name}.json`,
+        }
+      : format === 'ocsf'
+        ? {
+            body: `${JSON.stringify(findings.map((f) => toOcsf(f, scan)))}\n`,
+            contentType: 'application/json',
+            filename: `${name}.ocsf.json`,
+          }
+        : {
+            body: findingsToCsv(findings),
+            contentType: 'text/csv; charset=utf-8',
+            filename: `${name}.csv`,
+          };
+  const bytes = Buffer.byteLength(file.body);
+  if (bytes > MAX_EXPORT_BYTES)
+    throw new DashboardRequestError(
+      400,
+      `the ${findings.length} findings the filters select make ${(bytes / 2 ** 20).toFixed(1)} MiB of ${format}; an export holds at most ${MAX_EXPORT_BYTES / 2 ** 20} MiB: narrow the filters, or use s3scan report --format ${format}`,
+    );
+  return { ...file, count: findings.length };
 }
 
 /** One changed finding in a compare view. */
@@ -463,7 +465,7 @@ export async function getBucket(
   if (!view)
     throw new DashboardRequestError(
       404,
-      `scan ${id} was stored before the findings index: bucket details need it; re-evaluate it (s3scan evaluate --store)`,
+      `scan ${id} was stored before the findings index: bucket details need it; s3scan evaluate --store judges its evidence again into a scan that has one`,
     );
   const candidates = (view.bucketsByName.get(name) ?? [])
     .map((b) => bucketOf(view, b))

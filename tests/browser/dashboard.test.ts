@@ -355,6 +355,32 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it('stays readable in dark mode (axe, contrast included) and works by keyboard', async () => {
+    // Prepare
+    const page = await open();
+    await page.emulateMedia({ colorScheme: 'dark' });
+
+    // Act
+    const dark = await new AxeBuilder({ page }).analyze();
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate('document.activeElement.className');
+    await page.focus('#findings thead button:has-text("Severity")');
+    await page.keyboard.press('Enter');
+
+    // Assess
+    expect(
+      dark.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.help}`),
+    ).toEqual([]);
+    expect(first).toBe('skip');
+    await expect
+      .poll(() => page.getAttribute('#findings thead th:nth-child(2)', 'aria-sort'))
+      .toBe('ascending');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-dark.png') });
+    await page.close();
+  }, 60_000);
+
   it('fits a phone-width screen: no view scrolls sideways', async () => {
     for (const hash of [
       '',

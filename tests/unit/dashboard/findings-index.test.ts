@@ -306,6 +306,25 @@ describe('The findings index', () => {
     );
   });
 
+  it('refuses an export larger than a Lambda can answer (5 MiB), naming its size', async () => {
+    // Prepare: few findings, long messages.
+    const wide = randomFindings(200, 5).map((f) => ({ ...f, message: 'x'.repeat(4000) }));
+    await store.writeScan({
+      summary: summaryOf('wide', '2026-09-01T06:00:00.000Z', wide),
+      findings: wide,
+      evidence: scanEvidence([]),
+    });
+
+    // Act + Assess
+    expect(wide.length).toBeLessThan(MAX_EXPORT);
+    await expect(exportFindings(store, 'wide', { format: 'json' })).rejects.toThrow(
+      /the \d+ findings the filters select make [\d.]+ MiB of json; an export holds at most 5 MiB/,
+    );
+    expect((await exportFindings(store, 'wide', { format: 'csv', status: 'FAIL' })).count).toBe(
+      wide.filter((f) => f.status === 'FAIL').length,
+    );
+  });
+
   it('rolls the findings up per compliance requirement, from the summary', async () => {
     // Act
     const compliance = await getCompliance(store, 'day-2');
