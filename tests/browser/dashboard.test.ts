@@ -10,7 +10,7 @@ import type { Finding } from '../../lib/engine/types.js';
 import { LocalReportStore } from '../../lib/report-store/local.js';
 import type { ScanSummaryFile } from '../../lib/report-store/types.js';
 import { type CliRun, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
-import { scanEvidence } from '../helpers/evidence.js';
+import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
 import { finding } from '../helpers/findings.js';
 
 /**
@@ -127,8 +127,21 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
       ...finding('s3-bucket-tls-enforced', name, 'FAIL'),
       message: `<script>window.__pwned=2</script><a href="javascript:alert(3)">click</a> ${name}`,
     }));
+    // Their evidence: a bucket policy whose Sid and principal are markup too.
+    const hostilePolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: '<img src=x onerror="window.__pwned=3">',
+          Effect: 'Allow',
+          Principal: { AWS: '<script>window.__pwned=4</script>' },
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::x/*',
+        },
+      ],
+    });
     const evidence = {
-      ...scanEvidence([]),
+      ...scanEvidence(names.map((name) => bucketEvidence(name, { policy: { ok: hostilePolicy } }))),
       scanId: 'hostile',
       scanTime: '2026-11-01T06:00:00.000Z',
     };
@@ -172,6 +185,9 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     await page.locator('#findings tbody td:nth-child(3) a').first().click();
     await page.waitForSelector('#bucket-view h2', { timeout: 15_000 });
     expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.locator('#bucket-view ol.statements pre').textContent()).toContain(
+      '<img src=x onerror=',
+    );
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(dialogs).toEqual([]);
     await page.close();
