@@ -253,7 +253,6 @@ export class SlackWebhookSink implements AlertSink<{ text: string; blocks: objec
       // At most one message per second to one hook.
       const wait = this.lastSent + spacing - Date.now();
       if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {});
-      this.lastSent = Date.now();
       let answer: Answer;
       try {
         const response = await fetch(this.options.url, {
@@ -265,7 +264,11 @@ export class SlackWebhookSink implements AlertSink<{ text: string; blocks: objec
             : AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
         answer = judge(response.status, await response.text(), response.headers.get('retry-after'));
+        // Spaced from the answer, not from the send: a request slow to leave (a new
+        // connection) must not arrive closer than the spacing to the next one.
+        this.lastSent = Date.now();
       } catch (error) {
+        this.lastSent = Date.now();
         if (signal?.aborted) throw error;
         // Say what, never where (the URL is the secret). Only a connection that never opened
         // is safe to retry: after a reset or a timeout Slack may have posted the message, and

@@ -1,6 +1,8 @@
 import { KMSServiceException } from '@aws-sdk/client-kms';
+import { OrganizationsServiceException } from '@aws-sdk/client-organizations';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { SSMServiceException } from '@aws-sdk/client-ssm';
+import { STSServiceException } from '@aws-sdk/client-sts';
 
 /** `$metadata` as SDK v3 attaches it to every error. */
 export const meta = (httpStatusCode: number) => ({
@@ -85,4 +87,30 @@ export function ssmAccessDenied(arn: string) {
     $metadata: meta(400),
     message: `User: arn:aws:sts::111122223333:assumed-role/s3scan/scan is not authorized to perform: ssm:GetParameter on resource: ${arn} because no identity-based policy allows the ssm:GetParameter action`,
   });
+}
+
+/** An Organizations error (JSON protocol: the name is the exception's shape name). */
+export function organizationsError(name: string, httpStatusCode: number, message: string) {
+  return new OrganizationsServiceException({
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: meta(httpStatusCode),
+    message,
+  });
+}
+
+/**
+ * An STS error (query protocol: `Error.Code` becomes the name). A denied AssumeRole and one on
+ * a role that does not exist both answer this AccessDenied, 403.
+ */
+export function stsError(name: string, httpStatusCode: number, message: string) {
+  return Object.assign(
+    new STSServiceException({
+      name,
+      $fault: httpStatusCode >= 500 ? 'server' : 'client',
+      $metadata: meta(httpStatusCode),
+      message,
+    }),
+    { Error: { Type: 'Sender', Code: name, Message: message } },
+  );
 }
