@@ -23,8 +23,10 @@ import {
   loadOverview,
   loadView,
   matchingRows,
+  rowsOf,
   SORT_KEYS,
   type SortKey,
+  selectRows,
   type ViewFilters,
 } from './findings-view.js';
 
@@ -265,12 +267,12 @@ async function indexedPage(
   offset: number,
   size: number,
 ): Promise<FindingsPage> {
-  const all = matchingRows(view, filters);
-  const rows = all.subarray(offset, offset + size);
+  const selected = await selectRows(store, view, filters);
+  const found = await findingsAt(store, view, selected.slice(offset, offset + size));
   return {
-    total: all.length,
-    findings: await findingsAt(store, view, rows),
-    changes: Array.from(rows, (row) => VIEW_CHANGES[view.columns.change[row] as number] ?? 'none'),
+    total: selected.total,
+    findings: found.map((f) => f.finding),
+    changes: found.map((f) => f.change),
   };
 }
 
@@ -467,8 +469,9 @@ export async function getBucket(
       404,
       `scan ${id} was stored before the findings index: bucket details need it; s3scan evaluate --store judges its evidence again into a scan that has one`,
     );
-  const candidates = (view.bucketsByName.get(name) ?? [])
-    .map((b) => bucketOf(view, b))
+  const rows = await rowsOf(store, view);
+  const candidates = (rows.bucketsByName.get(name) ?? [])
+    .map((b) => bucketOf(view, rows, b))
     .filter(
       ([account, region]) =>
         (!query.account || account === query.account) && (!query.region || region === query.region),
@@ -481,8 +484,13 @@ export async function getBucket(
       `${candidates.length} buckets are named ${JSON.stringify(name)}: say which with account and region (${candidates.map(([a, r]) => `${a}/${r}`).join(', ')})`,
     );
   const [account, region] = candidates[0] as [string, string, string];
-  const rows = matchingRows(view, { buckets: [name], accounts: [account], regions: [region] });
-  const findings = await findingsAt(store, view, rows);
+  const findings = (
+    await findingsAt(
+      store,
+      view,
+      matchingRows(view, rows, { buckets: [name], accounts: [account], regions: [region] }),
+    )
+  ).map((f) => f.finding);
   // The path the store writes for this bucket, not a finding's evidenceRef: a stored finding is
   // data, and data never names the file the server opens.
   const ref = bucketEvidencePath(account, region, name);

@@ -9,6 +9,7 @@ import {
   type ChangeColumn,
   columnLayout,
   FLAG_SUPPRESSED,
+  GROUPS,
   type ObjectsAtRisk,
   PAGE_ROWS,
   type RuleDocument,
@@ -18,6 +19,7 @@ import {
   VIEW_SCHEMA_VERSION,
   VIEW_SEVERITIES,
   VIEW_STATUSES,
+  type ViewBuckets,
   type ViewIndex,
   type ViewOverview,
 } from './format.js';
@@ -172,7 +174,7 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
       );
     });
   const count = findings.length;
-  const layout = columnLayout(count, PAGE_ROWS);
+  const layout = columnLayout(count);
   const rows = new ArrayBuffer(layout.bytes);
   const status = new Uint8Array(rows, layout.columns.status, count);
   const severity = new Uint8Array(rows, layout.columns.severity, count);
@@ -180,11 +182,8 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
   const flags = new Uint8Array(rows, layout.columns.flags, count);
   const rule = new Uint16Array(rows, layout.columns.rule, count);
   const bucket = new Uint32Array(rows, layout.columns.bucket, count);
-  const pageOffsets = new Float64Array(
-    rows,
-    layout.columns.pages,
-    Math.ceil(count / PAGE_ROWS) + 1,
-  );
+  const pages: number[] = [];
+  const groups: number[] = [];
   const members: Buffer[] = [];
   let offset = 0;
   for (let row = 0; row < count; row += PAGE_ROWS) {
@@ -194,33 +193,42 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
       const f = findings[source] as Finding;
       status[r] = statusOf(f);
       severity[r] = severityOf(f);
+      const group = (status[r] as number) * VIEW_SEVERITIES.length + (severity[r] as number);
+      while (groups.length <= group) groups.push(r);
       change[r] = changes ? VIEW_CHANGES.indexOf(changes.kinds[source] ?? 'none') : 0;
       flags[r] = f.suppression?.active ? FLAG_SUPPRESSED : 0;
       rule[r] = ruleOf(f);
       bucket[r] = bucketOf(f);
-      lines.push(JSON.stringify(f));
+      // The change kind rides with the finding: a page answers both from one read.
+      lines.push(`${change[r]}\t${JSON.stringify(f)}`);
     }
     const member = gzipSync(`${lines.join('\n')}\n`);
-    pageOffsets[row / PAGE_ROWS] = offset;
+    pages.push(offset);
     members.push(member);
     offset += member.length;
   }
-  pageOffsets[Math.ceil(count / PAGE_ROWS)] = offset;
+  pages.push(offset);
+  while (groups.length <= GROUPS) groups.push(count);
   const index: ViewIndex = {
     schemaVersion: VIEW_SCHEMA_VERSION,
     scanId: summary.scanId,
     count,
     pageRows: PAGE_ROWS,
+    groups,
+    pages,
     columns: layout.columns,
     rowsBytes: layout.bytes,
     rules,
     accounts,
     regions,
-    bucketNames: buckets.map((b) => b[2]),
-    bucketAccounts: buckets.map((b) => accountIds.get(b[0]) ?? 0),
-    bucketRegions: buckets.map((b) => regionIds.get(b[1]) ?? 0),
+    buckets: buckets.length,
     changesFrom: changes?.from ?? null,
     ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
+  };
+  const dictionary: ViewBuckets = {
+    names: buckets.map((b) => b[2]),
+    accounts: buckets.map((b) => accountIds.get(b[0]) ?? 0),
+    regions: buckets.map((b) => regionIds.get(b[1]) ?? 0),
   };
   const overview: ViewOverview = {
     schemaVersion: VIEW_SCHEMA_VERSION,
@@ -244,6 +252,7 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
   return [
     { path: `${VIEW_DIR}/rows.bin`, body: Buffer.from(rows) },
     { path: `${VIEW_DIR}/pages.bin`, body: Buffer.concat(members) },
+    { path: `${VIEW_DIR}/buckets.json`, body: json(dictionary) },
     { path: `${VIEW_DIR}/rules.json`, body: json(input.rules ?? []) },
     { path: `${VIEW_DIR}/overview.json`, body: json(overview) },
     // Last: a reader that finds index.json finds the rest (the local store renames the folder

@@ -4,13 +4,18 @@ import { ReportStoreError } from '../errors.js';
 /**
  * The findings index: what the dashboard reads instead of the whole findings file, written
  * inside the scan folder (`view/`) when the scan is stored, so it is published with the scan
- * or not at all. Four files:
+ * or not at all. The files:
  *
- * - `view/index.json`: the dictionaries (rules, buckets) and where each column starts;
+ * - `view/index.json`: small whatever the scan's size: the counts, where each (status,
+ *   severity) group of rows starts, the byte offset of every page, the rules, accounts and
+ *   regions. The first screen and the default findings page need nothing else;
+ * - `view/pages.bin`: the findings in the index's order, {@link PAGE_ROWS} to a gzip member,
+ *   each line `<change kind byte>\t<finding JSON>`, so any finding is one ranged read and one
+ *   small gunzip away;
  * - `view/rows.bin`: one small record per finding, as columns (status, severity, change kind,
- *   flags: a byte each; rule: 2 bytes; bucket: 4 bytes), then the byte offset of every page;
- * - `view/pages.bin`: the findings as NDJSON in the index's order, {@link PAGE_ROWS} lines to a
- *   gzip member, so any finding is one ranged read and one small gunzip away;
+ *   flags: a byte each; rule: 2 bytes; bucket: 4 bytes), read only by requests that filter or
+ *   sort on them;
+ * - `view/buckets.json`: the bucket dictionary (name, account, region by id), read with it;
  * - `view/overview.json`: the page's first screen, computed once (see {@link ViewOverview});
  * - `view/rules.json`: the rules' documentation and remediation as they were at scan time.
  *
@@ -53,17 +58,9 @@ export type ViewChange = (typeof VIEW_CHANGES)[number];
 export const FLAG_SUPPRESSED = 1;
 
 /** Column sections of `rows.bin`, in file order. */
-export const COLUMNS = [
-  'status',
-  'severity',
-  'change',
-  'flags',
-  'rule',
-  'bucket',
-  'pages',
-] as const;
+export const COLUMNS = ['status', 'severity', 'change', 'flags', 'rule', 'bucket'] as const;
 export type ColumnName = (typeof COLUMNS)[number];
-/** Bytes per element of each column (`pages`: the float64 byte offsets, one past the last too). */
+/** Bytes per element of each column. */
 export const COLUMN_BYTES: Record<ColumnName, number> = {
   status: 1,
   severity: 1,
@@ -71,8 +68,10 @@ export const COLUMN_BYTES: Record<ColumnName, number> = {
   flags: 1,
   rule: 2,
   bucket: 4,
-  pages: 8,
 };
+
+/** (status, severity) groups of rows: group g holds status g / 5 and severity g % 5. */
+export const GROUPS = 4 * 5;
 
 /** `view/index.json`. */
 export interface ViewIndex {
@@ -81,26 +80,35 @@ export interface ViewIndex {
   /** Findings in the scan. */
   count: number;
   pageRows: number;
+  /** The first row of each (status, severity) group, then `count`: {@link GROUPS} + 1 numbers. */
+  groups: number[];
+  /** The byte offset of each page in `pages.bin`, then its size. */
+  pages: number[];
   /** Byte offset of each column in `rows.bin` (8-byte aligned). */
   columns: Record<ColumnName, number>;
   rowsBytes: number;
   rules: string[];
   accounts: string[];
   regions: string[];
-  /**
-   * Every bucket of the findings, sorted by name, account, region, as three parallel lists
-   * (a bucket id is a position in them): flat arrays parse several times faster than a list
-   * of tuples, which matters at 50,000 buckets.
-   */
-  bucketNames: string[];
-  /** Positions in `accounts`. */
-  bucketAccounts: number[];
-  /** Positions in `regions`. */
-  bucketRegions: number[];
+  /** Buckets in `buckets.json`. */
+  buckets: number;
   /** The scan the change kinds compare with; null for a first scan of its scope. */
   changesFrom: { scanId: string; scanTime: string } | null;
   /** Why a previous scan exists but could not be compared with. */
   changesUnavailable?: string;
+}
+
+/**
+ * `view/buckets.json`: every bucket of the findings, sorted by name, account, region, as three
+ * parallel lists (a bucket id is a position in them; flat lists parse several times faster
+ * than a list of tuples, which matters at 50,000 buckets).
+ */
+export interface ViewBuckets {
+  names: string[];
+  /** Positions in the index's `accounts`. */
+  accounts: number[];
+  /** Positions in the index's `regions`. */
+  regions: number[];
 }
 
 /** Counts of one bucket class of objects. */
@@ -190,24 +198,18 @@ export interface ViewColumns {
   flags: Uint8Array;
   rule: Uint16Array;
   bucket: Uint32Array;
-  /** `pages.bin` byte offsets: page p is `[pages[p], pages[p + 1])`. */
-  pages: Float64Array;
 }
 
-/** Number of elements of a column for `count` rows. */
-export const columnLength = (name: ColumnName, count: number, pageRows: number): number =>
-  name === 'pages' ? Math.ceil(count / pageRows) + 1 : count;
-
 /** Lays the columns out 8-byte aligned; returns each offset and the total size. */
-export function columnLayout(
-  count: number,
-  pageRows: number,
-): { columns: Record<ColumnName, number>; bytes: number } {
+export function columnLayout(count: number): {
+  columns: Record<ColumnName, number>;
+  bytes: number;
+} {
   const columns = {} as Record<ColumnName, number>;
   let at = 0;
   for (const name of COLUMNS) {
     columns[name] = at;
-    at += columnLength(name, count, pageRows) * COLUMN_BYTES[name];
+    at += count * COLUMN_BYTES[name];
     at = Math.ceil(at / 8) * 8;
   }
   return { columns, bytes: at };
@@ -216,10 +218,11 @@ export function columnLayout(
 /**
  * The typed-array views of `rows.bin`, checked against the index's sizes: a truncated or
  * foreign file throws instead of answering wrong rows. That every row's ids are inside the
- * dictionaries is checked by the reader's one pass over the rows (see `findings-view.ts`).
+ * dictionaries and in its group is checked by the reader's one pass over the rows
+ * (see `findings-view.ts`).
  */
 export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns {
-  const expected = columnLayout(index.count, index.pageRows);
+  const expected = columnLayout(index.count);
   if (bytes.byteLength !== expected.bytes || bytes.byteLength !== index.rowsBytes)
     throw new ReportStoreError(
       `rows.bin has ${bytes.byteLength} bytes; the index describes ${index.rowsBytes} and ${index.count} findings need ${expected.bytes}`,
@@ -227,26 +230,13 @@ export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns 
   // Typed arrays need aligned offsets; a Buffer from a pool may start anywhere.
   const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   const view = <T>(name: ColumnName, make: new (b: ArrayBuffer, o: number, n: number) => T): T =>
-    new make(
-      own.buffer as ArrayBuffer,
-      own.byteOffset + (index.columns[name] ?? 0),
-      columnLength(name, index.count, index.pageRows),
-    );
-  const columns: ViewColumns = {
+    new make(own.buffer as ArrayBuffer, own.byteOffset + (index.columns[name] ?? 0), index.count);
+  return {
     status: view('status', Uint8Array),
     severity: view('severity', Uint8Array),
     change: view('change', Uint8Array),
     flags: view('flags', Uint8Array),
     rule: view('rule', Uint16Array),
     bucket: view('bucket', Uint32Array),
-    pages: view('pages', Float64Array),
   };
-  if (
-    index.bucketAccounts.length !== index.bucketNames.length ||
-    index.bucketRegions.length !== index.bucketNames.length
-  )
-    throw new ReportStoreError(
-      'index.json lists buckets, accounts and regions of different lengths',
-    );
-  return columns;
 }

@@ -40,6 +40,7 @@ describe('Class: LocalReportStore', () => {
       'view',
     ]);
     expect(readdirSync(join(scanDir, 'view')).sort()).toEqual([
+      'buckets.json',
       'index.json',
       'overview.json',
       'pages.bin',
