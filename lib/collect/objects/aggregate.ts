@@ -170,3 +170,78 @@ export class ObjectAggregator {
     return { ...structuredClone(this.evidence), complete };
   }
 }
+
+function mergeTally<T extends { count: number; bytes: number; examples?: string[] }>(
+  into: T,
+  part: T,
+): void {
+  into.count += part.count;
+  into.bytes += part.bytes;
+  if (into.examples && part.examples)
+    for (const key of part.examples) {
+      if (into.examples.length >= MAX_EXAMPLES) break;
+      into.examples.push(key);
+    }
+}
+
+function mergeTallies<T extends { count: number; bytes: number; examples?: string[] }>(
+  into: Partial<Record<string, T>>,
+  part: Partial<Record<string, T>>,
+): void {
+  for (const [key, value] of Object.entries(part)) {
+    if (!value) continue;
+    const target = into[key];
+    if (target) mergeTally(target, value);
+    else into[key] = structuredClone(value);
+  }
+}
+
+function sumCounts(into: Record<string, number>, part: Record<string, number>): void {
+  for (const [key, n] of Object.entries(part)) into[key] = (into[key] ?? 0) + n;
+}
+
+/**
+ * The aggregates of one object source read in parts (the data files of an S3 Inventory
+ * delivery, the key ranges of a partitioned sweep), merged in the parts' order: exactly what
+ * one pass over the same objects in that order gives (counts and bytes add up, examples are
+ * the first 100 in order, the newest SSE-C time is the latest, a listing error is the last
+ * one). Callers key the parts by item, so a re-run item replaces its part, never adds to it.
+ */
+export function mergeAggregates(parts: readonly ObjectScanEvidence[]): ObjectScanEvidence {
+  const [first, ...rest] = parts;
+  if (!first) throw new TypeError('mergeAggregates needs at least one part');
+  const merged = structuredClone(first);
+  for (const part of rest) {
+    if (part.mode !== merged.mode || part.versions !== merged.versions)
+      throw new TypeError(
+        `parts of different scans: ${part.mode}/${part.versions} after ${merged.mode}/${merged.versions}`,
+      );
+    merged.complete = merged.complete && part.complete;
+    merged.listed += part.listed;
+    merged.classified += part.classified;
+    merged.deleteMarkers += part.deleteMarkers;
+    mergeTallies(merged.byEncryption, part.byEncryption);
+    mergeTallies(merged.noncurrentByEncryption, part.noncurrentByEncryption);
+    mergeTallies(merged.byKmsKey, part.byKmsKey);
+    mergeTallies(merged.byStorageClass, part.byStorageClass);
+    sumCounts(merged.unknownAlgorithms, part.unknownAlgorithms);
+    const clientSide = merged.clientSide;
+    clientSide.v1 += part.clientSide.v1;
+    clientSide.v2 += part.clientSide.v2;
+    clientSide.v3 += part.clientSide.v3;
+    if (part.clientSide.instructionFiles !== undefined || clientSide.instructionFiles !== undefined)
+      clientSide.instructionFiles =
+        (clientSide.instructionFiles ?? 0) + (part.clientSide.instructionFiles ?? 0);
+    mergeTally(merged.denied, part.denied);
+    mergeTally(merged.failed, part.failed);
+    sumCounts(merged.failed.codes, part.failed.codes);
+    if (part.kmsKeyUnknown !== undefined)
+      merged.kmsKeyUnknown = (merged.kmsKeyUnknown ?? 0) + part.kmsKeyUnknown;
+    if (part.sseCInferred !== undefined)
+      merged.sseCInferred = (merged.sseCInferred ?? 0) + part.sseCInferred;
+    if (part.newestSseC && (!merged.newestSseC || part.newestSseC > merged.newestSseC))
+      merged.newestSseC = part.newestSseC;
+    if (part.listError) merged.listError = part.listError;
+  }
+  return merged;
+}
