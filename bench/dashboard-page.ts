@@ -5,46 +5,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startDashboardServer } from '../lib/dashboard/server.js';
-import { summarize } from '../lib/engine/evaluate.js';
 import { LocalReportStore } from '../lib/report-store/local.js';
 import { report } from './common.js';
-import { findings } from './drift.js';
+import { writeSyntheticScan } from './dashboard-api.js';
 
 const RUNS = 5;
-
-/** A scan of `count` synthetic findings, stored the way s3scan stores one. */
-async function syntheticStore(root: string, count: number): Promise<void> {
-  const list = findings(count, 3);
-  const names = [...new Set(list.map((f) => f.resource.name))];
-  const scanTime = '2026-11-01T06:00:00.000Z';
-  await new LocalReportStore(root).writeScan({
-    summary: {
-      schemaVersion: '1',
-      source: 'scan',
-      ...summarize(
-        {
-          scanId: 'scan-1',
-          scanTime,
-          accountId: '111122223333',
-          buckets: names.map((name) => ({ name }) as never),
-        },
-        list,
-        { expiredSuppressions: [], disabledRules: [] },
-      ),
-    },
-    findings: list,
-    evidence: {
-      schemaVersion: '1.0',
-      tool: { name: 's3scan', version: 'bench' },
-      scanId: 'scan-1',
-      scanTime,
-      accountId: '111122223333',
-      partition: 'aws',
-      buckets: [],
-      kmsKeys: {},
-    },
-  });
-}
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -87,7 +52,7 @@ export async function benchDashboardPage(quick: boolean): Promise<void> {
     if (ran.status !== 0) throw new Error(`s3scan demo failed: ${ran.stderr}`);
     const big = join(work, 'big');
     const count = quick ? 20_000 : 100_000;
-    await syntheticStore(big, count);
+    await writeSyntheticScan(big, count, 3);
     const unindexed = join(work, 'unindexed');
     cpSync(big, unindexed, { recursive: true });
     rmSync(join(unindexed, 'scans', 'scan-1', 'view'), { recursive: true });

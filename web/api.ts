@@ -2,65 +2,33 @@
  * The dashboard API as the page calls it. The answer types are the server's own (type-only
  * imports from lib/, erased by esbuild: no server code reaches the bundle).
  */
+import type {
+  BucketDetail,
+  ComplianceAnswer as Compliance,
+  DriftAnswer as Drift,
+  FindingsPage,
+  OverviewAnswer as Overview,
+  ScanList,
+} from '../lib/dashboard/answers.js';
 import type { Finding, Status } from '../lib/engine/types.js';
 import type { BucketEvidenceFile } from '../lib/evidence/types.js';
 import type { RuleDocument, ViewOverview } from '../lib/findings-index/format.js';
 import type { IndexEntry } from '../lib/report-store/index-types.js';
 
-export type { BucketEvidenceFile, Finding, IndexEntry, RuleDocument, Status, ViewOverview };
-
-export interface ScanList {
-  latest: string | null;
-  scans: IndexEntry[];
-}
-export type Overview = ViewOverview & { indexed: boolean };
-export interface FindingsPage {
-  scanId?: string;
-  total: number;
-  findings: Finding[];
-  changes?: string[];
-  nextCursor?: string;
-}
-export interface Drift {
-  from: { scanId: string; scanTime: string } | null;
-  to: { scanId: string; scanTime: string };
-  counts: Record<string, number>;
-  changes?: Record<
-    string,
-    {
-      kind: string;
-      ruleId: string;
-      bucket: string;
-      account: string;
-      region: string;
-      before: { status: Status; severity: string } | null;
-      after: { status: Status; severity: string } | null;
-    }[]
-  >;
-}
-export interface BucketDetail {
-  bucket: { account: string; region: string; name: string };
-  findings: Finding[];
-  evidence: BucketEvidenceFile | null;
-  evidenceError?: string;
-  rules: RuleDocument[];
-}
-export interface Compliance {
-  scanId: string;
-  frameworks: {
-    id: string;
-    name: string;
-    version: string;
-    source: string;
-    requirements: {
-      id: string;
-      title: string;
-      rules: string[];
-      counts: Record<Status, number>;
-      verdict: 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED';
-    }[];
-  }[];
-}
+export type {
+  BucketDetail,
+  BucketEvidenceFile,
+  Compliance,
+  Drift,
+  Finding,
+  FindingsPage,
+  IndexEntry,
+  Overview,
+  RuleDocument,
+  ScanList,
+  Status,
+  ViewOverview,
+};
 
 /** The API's path for a scan's resource. */
 export const scanPath = (scanId: string, rest: string) =>
@@ -86,6 +54,15 @@ async function request(path: string): Promise<Response> {
   return response;
 }
 
+/** A failed answer as an error, with the server's message when it sent one. */
+async function failure(response: Response, path: string): Promise<Error> {
+  const message = await response
+    .json()
+    .then((body: { message?: string }) => body.message)
+    .catch(() => undefined);
+  return new Error(`${path}: HTTP ${response.status}${message ? `: ${message}` : ''}`);
+}
+
 /** The API's URL of a path, as the export links show it. */
 export const apiUrl = (path: string) => `${connection.base}${path}`;
 
@@ -95,13 +72,7 @@ export const apiUrl = (path: string) => `${connection.base}${path}`;
  */
 export async function download(path: string, fallbackName: string): Promise<void> {
   const response = await request(path);
-  if (!response.ok) {
-    const message = await response
-      .json()
-      .then((body: { message?: string }) => body.message)
-      .catch(() => undefined);
-    throw new Error(message ?? `HTTP ${response.status}`);
-  }
+  if (!response.ok) throw await failure(response, path);
   const name =
     /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ??
     fallbackName;
@@ -116,12 +87,6 @@ export async function download(path: string, fallbackName: string): Promise<void
 /** GET an API path; a failed answer throws with the server's message. */
 export async function api<T>(path: string): Promise<T> {
   const response = await request(path);
-  if (!response.ok) {
-    const message = await response
-      .json()
-      .then((body: { message?: string }) => body.message)
-      .catch(() => undefined);
-    throw new Error(`${path}: HTTP ${response.status}${message ? `: ${message}` : ''}`);
-  }
+  if (!response.ok) throw await failure(response, path);
   return (await response.json()) as T;
 }

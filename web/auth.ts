@@ -6,18 +6,7 @@
  * token cookie is the login, and none of this runs.
  */
 
-/** /config.json as the page publisher writes it (lib/aws/publish-page.ts). */
-export interface PageConfig {
-  api: string;
-  auth: {
-    authorizeUrl: string;
-    tokenUrl: string;
-    logoutUrl?: string;
-    clientId: string;
-    redirectUri: string;
-    scopes: string[];
-  };
-}
+import type { DeployedPageConfig as PageConfig } from '../lib/aws/page-config.js';
 
 const PENDING = 's3scan.login';
 const TOKEN = 's3scan.token';

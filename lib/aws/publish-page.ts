@@ -3,25 +3,12 @@ import { join } from 'node:path';
 import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PagePublishError } from '../errors.js';
 import { errorCode } from './errors.js';
+import type { DeployedPageConfig } from './page-config.js';
+
+export type { DeployedPageConfig };
 
 /** IAM actions the page publisher needs on the page bucket (and kms:GenerateDataKey on its key). */
 export const PAGE_PUBLISH_IAM_ACTIONS = ['s3:PutObject', 's3:DeleteObject'] as const;
-
-/**
- * What the deployed page reads from `/config.json`: where the API is and how to log in
- * (authorization code with PKCE against the stack's Cognito user pool or another issuer).
- */
-export interface DeployedPageConfig {
-  api: string;
-  auth: {
-    authorizeUrl: string;
-    tokenUrl: string;
-    logoutUrl?: string;
-    clientId: string;
-    redirectUri: string;
-    scopes: string[];
-  };
-}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

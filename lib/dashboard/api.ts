@@ -9,13 +9,23 @@ import type { BucketEvidenceFile } from '../evidence/types.js';
 import { findingsToCsv } from '../export/csv.js';
 import { toOcsf } from '../export/ocsf.js';
 import {
+  overviewCounts,
   type RuleDocument,
   TOP_BUCKETS,
   VIEW_CHANGES,
-  type ViewOverview,
 } from '../findings-index/format.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
+import type {
+  BucketDetail,
+  ChangedFinding,
+  ComplianceAnswer,
+  DriftAnswer,
+  FindingsPage,
+  OverviewAnswer,
+  RequirementVerdict,
+  ScanList,
+} from './answers.js';
 import {
   bucketOf,
   findingsAt,
@@ -30,6 +40,7 @@ import {
   type ViewFilters,
 } from './findings-view.js';
 
+export type { FindingsPage };
 export { DashboardRequestError };
 
 /** Query parameters of GET /scans/{id}/findings (and of its export). */
@@ -152,7 +163,10 @@ async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string
 }
 
 /** GET /scans: the scan history, newest first, paginated. */
-export async function listScans(store: ReportStore, query: { limit?: string; cursor?: string }) {
+export async function listScans(
+  store: ReportStore,
+  query: { limit?: string; cursor?: string },
+): Promise<ScanList> {
   const index = await store.readIndex();
   const all: IndexEntry[] = index?.scans ?? [];
   const offset = decodeCursor(query.cursor);
@@ -182,25 +196,14 @@ export async function getSummaryText(store: ReportStore, scanId: string): Promis
  * a scan stored before the index, what summary.json holds (no objects at risk, no per-account
  * counts) with `indexed: false`.
  */
-export async function getOverview(
-  store: ReportStore,
-  scanId: string,
-): Promise<ViewOverview & { indexed: boolean }> {
+export async function getOverview(store: ReportStore, scanId: string): Promise<OverviewAnswer> {
   const id = await scanIdOrThrow(store, scanId);
   const overview = await loadOverview(store, id);
   if (overview) return { ...overview, indexed: true };
   const summary = await store.readSummary(id);
   return {
     schemaVersion: summary.schemaVersion,
-    scanId: summary.scanId,
-    scanTime: summary.scanTime,
-    accountId: summary.accountId,
-    buckets: summary.buckets,
-    findings: summary.findings,
-    byStatus: summary.byStatus,
-    failedBySeverity: summary.failedBySeverity,
-    suppressed: summary.suppressed,
-    byRule: summary.byRule,
+    ...overviewCounts(summary),
     topBuckets: Object.entries(summary.byBucket)
       .filter(([, c]) => c.FAIL + c.ERROR > 0)
       .sort((a, b) => b[1].FAIL - a[1].FAIL || b[1].ERROR - a[1].ERROR || (a[0] < b[0] ? -1 : 1))
@@ -219,20 +222,6 @@ export async function getOverview(
     drift: null,
     indexed: false,
   };
-}
-
-/** A page of findings and the total that meet the filters. */
-export interface FindingsPage {
-  /** The scan the page is of (`latest` resolved). */
-  scanId?: string;
-  total: number;
-  findings: Finding[];
-  /**
-   * Each finding's change since the previous scan of its scope, in the same order; absent
-   * when the scan has no findings index, `none` for a first scan.
-   */
-  changes?: string[];
-  nextCursor?: string;
 }
 
 /**
@@ -389,17 +378,6 @@ export async function exportFindings(
   return { ...file, count: findings.length };
 }
 
-/** One changed finding in a compare view. */
-interface ChangedFinding {
-  kind: string;
-  ruleId: string;
-  bucket: string;
-  account: string;
-  region: string;
-  before: { status: Status; severity: string } | null;
-  after: { status: Status; severity: string } | null;
-}
-
 /** Changes listed per kind in a compare answer; the counts are always complete. */
 const COMPARE_LIST = 200;
 
@@ -409,7 +387,11 @@ const COMPARE_LIST = 200;
  * scan. With `?from=<scanId>` it compares with that scan instead (any two scans: the compare
  * view) and lists up to 200 changes of each kind.
  */
-export async function getDrift(store: ReportStore, scanId: string, query: { from?: string } = {}) {
+export async function getDrift(
+  store: ReportStore,
+  scanId: string,
+  query: { from?: string } = {},
+): Promise<DriftAnswer> {
   const { id, entry, index } = await scanOrThrow(store, scanId);
   const before =
     query.from !== undefined
@@ -461,7 +443,7 @@ export async function getBucket(
   scanId: string,
   name: string,
   query: { account?: string; region?: string },
-) {
+): Promise<BucketDetail> {
   const id = await scanIdOrThrow(store, scanId);
   const view = await loadView(store, id);
   if (!view)
@@ -520,8 +502,7 @@ export async function getRules(store: ReportStore, scanId: string): Promise<Rule
   return view?.rules ?? [];
 }
 
-/** A requirement's verdict: FAIL if any finding behind it fails, ERROR if any is unverifiable. */
-function verdictOf(counts: Record<Status, number>): 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED' {
+function verdictOf(counts: Record<Status, number>): RequirementVerdict {
   if (counts.FAIL > 0) return 'FAIL';
   if (counts.ERROR > 0) return 'ERROR';
   if (counts.PASS > 0) return 'PASS';
@@ -532,7 +513,7 @@ function verdictOf(counts: Record<Status, number>): 'FAIL' | 'ERROR' | 'PASS' | 
  * GET /scans/{id}/compliance: each framework's requirements with the status counts of the
  * findings behind them (the rules mapped in lib/compliance) and a verdict, from the summary.
  */
-export async function getCompliance(store: ReportStore, scanId: string) {
+export async function getCompliance(store: ReportStore, scanId: string): Promise<ComplianceAnswer> {
   const summary = await store.readSummary(await scanIdOrThrow(store, scanId));
   return {
     scanId: summary.scanId,

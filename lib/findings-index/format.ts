@@ -1,3 +1,4 @@
+import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Severity, Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 
@@ -129,18 +130,40 @@ export interface BucketRank {
   worst: Severity | null;
 }
 
+/** The summary's counts the overview repeats (all of it but the per-bucket counts). */
+export type OverviewCounts = Pick<
+  EvaluationSummary,
+  | 'scanId'
+  | 'scanTime'
+  | 'accountId'
+  | 'buckets'
+  | 'findings'
+  | 'byStatus'
+  | 'failedBySeverity'
+  | 'suppressed'
+  | 'byRule'
+>;
+
+/** The overview's counts from a summary. */
+export function overviewCounts(summary: EvaluationSummary): OverviewCounts {
+  const { scanId, scanTime, accountId, buckets, findings, byStatus, failedBySeverity } = summary;
+  const { suppressed, byRule } = summary;
+  return {
+    scanId,
+    scanTime,
+    accountId,
+    buckets,
+    findings,
+    byStatus,
+    failedBySeverity,
+    suppressed,
+    byRule,
+  };
+}
+
 /** `view/overview.json`: everything the first screen needs, small at any scan size. */
-export interface ViewOverview {
+export interface ViewOverview extends OverviewCounts {
   schemaVersion: string;
-  scanId: string;
-  scanTime: string;
-  accountId: string;
-  buckets: number;
-  findings: number;
-  byStatus: Record<Status, number>;
-  failedBySeverity: Record<Severity, number>;
-  suppressed: number;
-  byRule: Record<string, Record<Status, number>>;
   /** Buckets by failing findings (most severe first on ties), at most {@link TOP_BUCKETS}. */
   topBuckets: BucketRank[];
   /** Per account and per region: status counts. */

@@ -1,0 +1,82 @@
+/**
+ * The dashboard API's answers, as types only: the server (api.ts) builds them and the page
+ * (web/) reads them, so both are checked against one definition. DOM-safe: nothing here may
+ * import Node or server code (web/tsconfig.json type-checks this file too).
+ */
+import type { Finding, Status } from '../engine/types.js';
+import type { BucketEvidenceFile } from '../evidence/types.js';
+import type { RuleDocument, ViewOverview } from '../findings-index/format.js';
+import type { IndexEntry } from '../report-store/index-types.js';
+
+/** GET /scans. */
+export interface ScanList {
+  latest: string | null;
+  scans: IndexEntry[];
+  nextCursor?: string;
+}
+
+/** GET /scans/{id}/overview: `indexed` is false for a scan stored before the findings index. */
+export type OverviewAnswer = ViewOverview & { indexed: boolean };
+
+/** GET /scans/{id}/findings: a page of findings and the total that meet the filters. */
+export interface FindingsPage {
+  /** The scan the page is of (`latest` resolved). */
+  scanId?: string;
+  total: number;
+  findings: Finding[];
+  /**
+   * Each finding's change since the previous scan of its scope, in the same order; absent
+   * when the scan has no findings index, `none` for a first scan.
+   */
+  changes?: string[];
+  nextCursor?: string;
+}
+
+/** One changed finding in a compare view. */
+export interface ChangedFinding {
+  kind: string;
+  ruleId: string;
+  bucket: string;
+  account: string;
+  region: string;
+  before: { status: Status; severity: string } | null;
+  after: { status: Status; severity: string } | null;
+}
+
+/** GET /scans/{id}/drift[?from=]: counts per change kind; with `from`, the changes too. */
+export interface DriftAnswer {
+  from: { scanId: string; scanTime: string } | null;
+  to: { scanId: string; scanTime: string };
+  counts: Record<string, number>;
+  changes?: Record<string, ChangedFinding[]>;
+}
+
+/** GET /scans/{id}/buckets/{name}. */
+export interface BucketDetail {
+  bucket: { account: string; region: string; name: string };
+  findings: Finding[];
+  evidence: BucketEvidenceFile | null;
+  evidenceError?: string;
+  rules: RuleDocument[];
+}
+
+/** A requirement's verdict: FAIL if any finding behind it fails, ERROR if any is unverifiable. */
+export type RequirementVerdict = 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED';
+
+/** GET /scans/{id}/compliance. */
+export interface ComplianceAnswer {
+  scanId: string;
+  frameworks: {
+    id: string;
+    name: string;
+    version: string;
+    source: string;
+    requirements: {
+      id: string;
+      title: string;
+      rules: string[];
+      counts: Record<Status, number>;
+      verdict: RequirementVerdict;
+    }[];
+  }[];
+}
