@@ -5,12 +5,17 @@ import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { ScanEvidence } from '../evidence/types.js';
 import { FORMATS, type Format, renderFindings } from '../export/render.js';
-import { LocalReportStore } from '../report-store/local.js';
-import type { ObjectFile, ScanSummaryFile, StoreIndex } from '../report-store/types.js';
+import type {
+  ObjectFile,
+  ReportStore,
+  ScanSummaryFile,
+  StoreIndex,
+} from '../report-store/types.js';
 import { judgeAndStore } from '../scan/run-scan.js';
 import { TOOL_VERSION } from '../version.js';
 import type { CliIo } from './io.js';
 import { parseSeverity } from './options.js';
+import { openStore } from './store.js';
 
 /**
  * Exit codes: 0 done, 1 `--fail-on` threshold reached, 2 bad input, 3 AWS or store failure,
@@ -83,7 +88,7 @@ export async function storeAndEmit(
   config: LoadedConfig,
   request: LocalStoreRequest,
 ): Promise<{ code: number; findings: Finding[]; summary: ScanSummaryFile }> {
-  const store = new LocalReportStore(request.storeDir);
+  const { store } = openStore(request.storeDir);
   const { findings, summary, report } = await judgeAndStore(evidence, config, {
     store,
     source: request.source,
@@ -102,7 +107,7 @@ export function printStored(
     summary: ScanSummaryFile;
     output: OutputOptions;
     report: string | undefined;
-    store: LocalReportStore;
+    store: ReportStore;
   },
 ): number {
   const { findings, summary, output, report, store } = scan;
@@ -116,7 +121,7 @@ export function printStored(
  * when the store has no scans or not that one.
  */
 export async function findStoredScan(
-  store: LocalReportStore,
+  store: ReportStore,
   scan: string,
 ): Promise<{ index: StoreIndex; scanId: string; position: number }> {
   const index = await store.readIndex();

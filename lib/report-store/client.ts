@@ -14,6 +14,8 @@ export function reportStoreClient(region: string, maxAttempts = 5): S3Client {
     region,
     maxAttempts,
     retryMode: 'standard',
+    // A store named by URL (s3scan report --store s3://…) may be in another region.
+    followRegionRedirects: true,
     requestHandler: {
       connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
       requestTimeout: STORE_REQUEST_TIMEOUT_MS,

@@ -6,10 +6,11 @@ import { sinksFromSettings } from '../../alerts/sinks.js';
 import type { LoadedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
-import { LocalReportStore } from '../../report-store/local.js';
+import type { ReportStore } from '../../report-store/types.js';
 import type { CliIo } from '../io.js';
 import { type CommandContext, EXIT, findStoredScan, loadConfig } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
 
 /**
  * Sends (or with `dryRun` previews) the alerts of one stored scan and prints what happened.
@@ -17,7 +18,7 @@ import { DEFAULT_STORE } from '../paths.js';
  */
 export async function runAlerts(
   io: CliIo,
-  store: LocalReportStore,
+  store: ReportStore,
   scanId: string,
   config: LoadedConfig,
   options: { dryRun: boolean; format?: 'table' | 'json'; signal?: AbortSignal },
@@ -91,12 +92,14 @@ export function alertTable(report: AlertReport, drift: string, dryRun: boolean):
 
 /** `s3scan alert`: the alerts of a stored scan, exactly once per sink and entry. */
 export function registerAlertCommand(program: Command, { io, setExit }: CommandContext): void {
-  program
-    .command('alert')
-    .description(
-      'Send the alerts of a stored scan (drift since the previous scan of its scope) to the sinks in the config; a second run sends nothing twice.',
-    )
-    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+  withStoreOptions(
+    program
+      .command('alert')
+      .description(
+        'Send the alerts of a stored scan (drift since the previous scan of its scope) to the sinks in the config; a second run sends nothing twice.',
+      ),
+    DEFAULT_STORE,
+  )
     .option('--scan <id>', 'the scan, or "latest"', 'latest')
     .option('--config <file>', 'config file with an alerts: section')
     .option('--dry-run', 'print what would be sent, send nothing, record nothing')
@@ -104,7 +107,7 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const store = new LocalReportStore(options.store);
+      const { store } = storeOf(options);
       const { scanId } = await findStoredScan(store, options.scan);
       const config = await loadConfig(options.config);
       setExit(

@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import { startDashboardServer } from '../../dashboard/server.js';
-import { LocalReportStore } from '../../report-store/local.js';
+import type { ReportStore } from '../../report-store/types.js';
 import type { CliIo } from '../io.js';
 import { parsePort } from '../options.js';
 import type { CommandContext } from '../output.js';
 import { DEFAULT_STORE, WEB_ROOT } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
 
 /**
- * Serves a local store's dashboard on 127.0.0.1 until SIGINT or SIGTERM, printing the one
+ * Serves a store's dashboard on 127.0.0.1 until SIGINT or SIGTERM, printing the one
  * line with its URL and per-run token.
  */
-export async function serveDashboard(io: CliIo, storeDir: string, port = 0): Promise<void> {
+export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): Promise<void> {
   const server = await startDashboardServer({
-    store: new LocalReportStore(storeDir),
+    store,
     webRoot: WEB_ROOT,
     port,
   });
@@ -32,14 +33,16 @@ export async function serveDashboard(io: CliIo, storeDir: string, port = 0): Pro
 
 /** `s3scan dashboard`: the dashboard of a local report store. */
 export function registerDashboardCommand(program: Command, { io }: CommandContext): void {
-  program
-    .command('dashboard')
-    .description(
-      'Serve the dashboard of a local report store on 127.0.0.1 (with a per-run access token).',
-    )
-    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+  withStoreOptions(
+    program
+      .command('dashboard')
+      .description(
+        'Serve the dashboard of a report store (a folder or s3://) on 127.0.0.1, with a per-run access token.',
+      ),
+    DEFAULT_STORE,
+  )
     .option('--port <n>', 'port (default: any free one)', parsePort, 0)
     .action(async (options) => {
-      await serveDashboard(io, options.store, options.port);
+      await serveDashboard(io, storeOf(options).store, options.port);
     });
 }

@@ -13,6 +13,7 @@ import {
   storeAndEmit,
 } from '../output.js';
 import { DEFAULT_STORE, DEMO_CONFIG, DEMO_EVIDENCE, DEMO_PREVIOUS_EVIDENCE } from '../paths.js';
+import { openStore } from '../store.js';
 import { serveDashboard } from './dashboard.js';
 
 /** `s3scan demo` (`npm start`): the bundled demo account, judged into a local store. */
@@ -78,6 +79,6 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       if (options.format === 'table' || options.format === 'summary') io.stdout(line);
       else io.stderr(line);
       setExit(current.code);
-      if (options.serve) await serveDashboard(io, options.store, options.port);
+      if (options.serve) await serveDashboard(io, openStore(options.store).store, options.port);
     });
 }

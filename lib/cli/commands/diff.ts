@@ -3,25 +3,27 @@ import { CHANGE_KINDS, type Drift, describeDrift, scopeOf } from '../../alerts/d
 import { diffFindingStreams } from '../../alerts/drift-stream.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
-import { LocalReportStore } from '../../report-store/local.js';
 import { type CommandContext, findStoredScan } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
 
 /** `s3scan diff`: what changed between two stored scans of one account. */
 export function registerDiffCommand(program: Command, { io }: CommandContext): void {
-  program
-    .command('diff')
-    .description(
-      'What changed between two stored scans: new, regressed, resolved, unverifiable, gone, still failing.',
-    )
-    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+  withStoreOptions(
+    program
+      .command('diff')
+      .description(
+        'What changed between two stored scans: new, regressed, resolved, unverifiable, gone, still failing.',
+      ),
+    DEFAULT_STORE,
+  )
     .option('--from <id>', 'the earlier scan (default: the one before --to, same account)')
     .option('--to <id>', 'the later scan, or "latest"', 'latest')
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const store = new LocalReportStore(options.store);
+      const { store } = storeOf(options);
       const { index, scanId: toId, position } = await findStoredScan(store, options.to);
       const to = index.scans[position]!;
       // index.json lists scans newest first: the previous scan of the account comes after.

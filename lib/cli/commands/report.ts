@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { AlertReport } from '../../alerts/dispatch.js';
-import { LocalReportStore } from '../../report-store/local.js';
 import {
   type CommandContext,
   emit,
@@ -9,20 +8,18 @@ import {
   formatOption,
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
 import { alertOutcomeLine } from './alert.js';
 
 /** `s3scan report`: print a stored scan again. */
 export function registerReportCommand(program: Command, { io, setExit }: CommandContext): void {
-  program
-    .command('report')
-    .description('Print a stored report.')
-    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
+  withStoreOptions(program.command('report').description('Print a stored report.'), DEFAULT_STORE)
     .option('--scan <id>', 'scan id, or "latest"', 'latest')
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .addOption(formatOption())
     .addOption(failOnOption())
     .action(async (options) => {
-      const store = new LocalReportStore(options.store);
+      const { store } = storeOf(options);
       const { scanId } = await findStoredScan(store, options.scan);
       const { summary, findings } = await store.readScan(scanId);
       setExit(emit(io, findings, summary, options));

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { AwsClients, assertProfileExists } from '../../collect/clients.js';
 import { isScanCheckpoint } from '../../collect/scan.js';
 import { ConfigError } from '../../errors.js';
 import { fileCheckpoints } from '../../report-store/checkpoints.js';
-import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../../scan/run-scan.js';
 import { collect, parseEndpointUrl, parsePositiveInt, parseSampleSize } from '../options.js';
@@ -18,13 +16,19 @@ import {
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { createProgress } from '../progress.js';
+import { storeOf, withStoreOptions } from '../store.js';
 import { runAlerts } from './alert.js';
 
 /** `s3scan scan`: the scan use case on the caller's account, into a local report store. */
 export function registerScanCommand(program: Command, { io, setExit }: CommandContext): void {
-  program
-    .command('scan')
-    .description('Scan every bucket of the AWS account, evaluate the rules and store the report.')
+  withStoreOptions(
+    program
+      .command('scan')
+      .description(
+        'Scan every bucket of the AWS account, evaluate the rules and store the report.',
+      ),
+    DEFAULT_STORE,
+  )
     .option('--profile <name>', 'AWS shared-config profile')
     .option(
       '--endpoint-url <url>',
@@ -42,7 +46,6 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
       'only this bucket; globs allowed (repeatable or comma-separated)',
       collect,
     )
-    .option('--store <dir>', 'report store folder', DEFAULT_STORE)
     .option('--config <file>', 'config file (YAML or JSON)')
     .option(
       '--concurrency <n>',
@@ -103,7 +106,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
         homeRegion,
       );
       const progress = options.progress ? createProgress(io) : undefined;
-      const store = new LocalReportStore(options.store);
+      const { store, checkpointFile, staging } = storeOf(options);
       // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
@@ -112,8 +115,8 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
       const ports: ScanPorts & Required<Pick<ScanPorts, 'checkpoints'>> = {
         clients,
         store,
-        checkpoints: fileCheckpoints(join(store.root, 'checkpoint.json'), isScanCheckpoint),
-        staging: (scanId) => store.stagingArea(scanId),
+        checkpoints: fileCheckpoints(checkpointFile, isScanCheckpoint),
+        staging,
         signal: controller.signal,
         ...(progress ? { onProgress: progress.update } : {}),
       };
