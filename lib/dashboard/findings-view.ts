@@ -88,13 +88,15 @@ async function readJson<T>(store: ReportStore, scanId: string, name: string): Pr
 /** Integers that never decrease, from 0 (and to `last` when given): group starts, page offsets. */
 function ascending(values: unknown, length: number, what: string, last?: number): Float64Array {
   if (!Array.isArray(values) || values.length !== length)
-    throw new Error(`${what}: ${length} numbers expected`);
+    throw new ReportStoreError(`${what}: ${length} numbers expected`);
   const out = Float64Array.from(values as number[]);
   for (let i = 0; i < out.length; i++)
     if (!Number.isInteger(out[i]) || (out[i] as number) < (i === 0 ? 0 : (out[i - 1] as number)))
-      throw new Error(`${what}: not ascending integers at ${i}`);
+      throw new ReportStoreError(`${what}: not ascending integers at ${i}`);
   if (out[0] !== 0 || (last !== undefined && out[out.length - 1] !== last))
-    throw new Error(`${what}: must run from 0${last !== undefined ? ` to ${last}` : ''}`);
+    throw new ReportStoreError(
+      `${what}: must run from 0${last !== undefined ? ` to ${last}` : ''}`,
+    );
   return out;
 }
 
@@ -108,7 +110,7 @@ async function load(store: ReportStore, scanId: string): Promise<LoadedView | un
   try {
     index = JSON.parse(indexBytes.toString('utf8')) as ViewIndex;
     if (index.schemaVersion !== VIEW_SCHEMA_VERSION)
-      throw new Error(
+      throw new ReportStoreError(
         `schema version ${index.schemaVersion}; this s3scan reads ${VIEW_SCHEMA_VERSION}`,
       );
     groups = Uint32Array.from(ascending(index.groups, GROUPS + 1, 'groups', index.count));

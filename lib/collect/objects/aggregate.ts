@@ -1,3 +1,4 @@
+import { CollectError } from '../../errors.js';
 import type { ObjectObservation } from '../../evidence/object-observation.js';
 import type {
   ObjectEncryptionType,
@@ -209,11 +210,11 @@ function sumCounts(into: Record<string, number>, part: Record<string, number>): 
  */
 export function mergeAggregates(parts: readonly ObjectScanEvidence[]): ObjectScanEvidence {
   const [first, ...rest] = parts;
-  if (!first) throw new TypeError('mergeAggregates needs at least one part');
+  if (!first) throw new CollectError('mergeAggregates needs at least one part');
   const merged = structuredClone(first);
   for (const part of rest) {
     if (part.mode !== merged.mode || part.versions !== merged.versions)
-      throw new TypeError(
+      throw new CollectError(
         `parts of different scans: ${part.mode}/${part.versions} after ${merged.mode}/${merged.versions}`,
       );
     merged.complete = merged.complete && part.complete;
