@@ -172,27 +172,43 @@ export class ObjectAggregator {
   }
 }
 
+/**
+ * How parts' examples combine: `in-order` for parts read one after another (inventory data
+ * files: one pass keeps the first examples it meets); `smallest-keys` for key-space
+ * partitions swept apart (one listing pass meets keys in S3's order, UTF-8 binary, so its
+ * examples are the smallest keys of their class).
+ */
+export type ExampleOrder = 'in-order' | 'smallest-keys';
+
+/** S3's listing order: UTF-8 bytes, not UTF-16 code units (they differ past U+FFFF). */
+const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 function mergeTally<T extends { count: number; bytes: number; examples?: string[] }>(
   into: T,
   part: T,
+  order: ExampleOrder,
 ): void {
   into.count += part.count;
   into.bytes += part.bytes;
-  if (into.examples && part.examples)
+  if (!into.examples || !part.examples) return;
+  if (order === 'in-order')
     for (const key of part.examples) {
       if (into.examples.length >= MAX_EXAMPLES) break;
       into.examples.push(key);
     }
+  // A stable sort: the versions of one key keep their order.
+  else into.examples = [...into.examples, ...part.examples].sort(utf8Order).slice(0, MAX_EXAMPLES);
 }
 
 function mergeTallies<T extends { count: number; bytes: number; examples?: string[] }>(
   into: Partial<Record<string, T>>,
   part: Partial<Record<string, T>>,
+  order: ExampleOrder,
 ): void {
   for (const [key, value] of Object.entries(part)) {
     if (!value) continue;
     const target = into[key];
-    if (target) mergeTally(target, value);
+    if (target) mergeTally(target, value, order);
     else into[key] = structuredClone(value);
   }
 }
@@ -203,12 +219,15 @@ function sumCounts(into: Record<string, number>, part: Record<string, number>): 
 
 /**
  * The aggregates of one object source read in parts (the data files of an S3 Inventory
- * delivery, the key ranges of a partitioned sweep), merged in the parts' order: exactly what
- * one pass over the same objects in that order gives (counts and bytes add up, examples are
- * the first 100 in order, the newest SSE-C time is the latest, a listing error is the last
- * one). Callers key the parts by item, so a re-run item replaces its part, never adds to it.
+ * delivery, the key-space partitions of a sweep), merged in the parts' order: exactly what
+ * one pass over the same objects gives (counts and bytes add up, examples as `order` says,
+ * the newest SSE-C time is the latest, a listing error is the last one). Callers key the
+ * parts by item, so a re-run item replaces its part, never adds to it.
  */
-export function mergeAggregates(parts: readonly ObjectScanEvidence[]): ObjectScanEvidence {
+export function mergeAggregates(
+  parts: readonly ObjectScanEvidence[],
+  order: ExampleOrder = 'in-order',
+): ObjectScanEvidence {
   const [first, ...rest] = parts;
   if (!first) throw new CollectError('mergeAggregates needs at least one part');
   const merged = structuredClone(first);
@@ -221,10 +240,10 @@ export function mergeAggregates(parts: readonly ObjectScanEvidence[]): ObjectSca
     merged.listed += part.listed;
     merged.classified += part.classified;
     merged.deleteMarkers += part.deleteMarkers;
-    mergeTallies(merged.byEncryption, part.byEncryption);
-    mergeTallies(merged.noncurrentByEncryption, part.noncurrentByEncryption);
-    mergeTallies(merged.byKmsKey, part.byKmsKey);
-    mergeTallies(merged.byStorageClass, part.byStorageClass);
+    mergeTallies(merged.byEncryption, part.byEncryption, order);
+    mergeTallies(merged.noncurrentByEncryption, part.noncurrentByEncryption, order);
+    mergeTallies(merged.byKmsKey, part.byKmsKey, order);
+    mergeTallies(merged.byStorageClass, part.byStorageClass, order);
     sumCounts(merged.unknownAlgorithms, part.unknownAlgorithms);
     const clientSide = merged.clientSide;
     clientSide.v1 += part.clientSide.v1;
@@ -233,8 +252,8 @@ export function mergeAggregates(parts: readonly ObjectScanEvidence[]): ObjectSca
     if (part.clientSide.instructionFiles !== undefined || clientSide.instructionFiles !== undefined)
       clientSide.instructionFiles =
         (clientSide.instructionFiles ?? 0) + (part.clientSide.instructionFiles ?? 0);
-    mergeTally(merged.denied, part.denied);
-    mergeTally(merged.failed, part.failed);
+    mergeTally(merged.denied, part.denied, order);
+    mergeTally(merged.failed, part.failed, order);
     sumCounts(merged.failed.codes, part.failed.codes);
     if (part.kmsKeyUnknown !== undefined)
       merged.kmsKeyUnknown = (merged.kmsKeyUnknown ?? 0) + part.kmsKeyUnknown;

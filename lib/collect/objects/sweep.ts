@@ -67,6 +67,12 @@ export interface SweepOptions {
    */
   headTransport?: HeadTransport;
   signal?: AbortSignal;
+  /**
+   * Sweep only part of the key space (see {@link planPartitions}): the keys under `prefix`,
+   * or with `rootOnly` the keys with no `/` at all. Partitions are swept apart (in parallel,
+   * as items of their own) and their aggregates merged by `mergeAggregates(…, 'smallest-keys')`.
+   */
+  partition?: KeyPartition;
   /** Receives every observation once, in listing order, as its page completes. */
   onObject?: (observation: ObjectObservation) => void;
   resume?: SweepCheckpoint;
@@ -123,6 +129,50 @@ async function head(options: Sweep, object: Listed): Promise<ObjectObservation> 
   }
 }
 
+/** A part of a bucket's key space: the keys under a prefix, or the keys with no `/`. */
+export interface KeyPartition {
+  prefix: string;
+  rootOnly?: boolean;
+}
+
+/** The listing parameters of a partition. */
+const partitionInput = (partition: KeyPartition | undefined) =>
+  partition ? { Prefix: partition.prefix, ...(partition.rootOnly ? { Delimiter: '/' } : {}) } : {};
+
+/**
+ * Splits a bucket's key space for a parallel sweep: one partition per top-level prefix (from
+ * a `/`-delimited listing) and one for the keys at the root. Together they hold every key
+ * exactly once; a bucket without `/` in its keys is one partition.
+ */
+export async function planPartitions(options: {
+  s3: S3Client;
+  bucket: string;
+  owner: string;
+  limit: Limiter;
+  signal?: AbortSignal;
+}): Promise<KeyPartition[]> {
+  const prefixes: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await options.limit(() =>
+      options.s3.send(
+        new ListObjectsV2Command({
+          Bucket: options.bucket,
+          ExpectedBucketOwner: options.owner,
+          Delimiter: '/',
+          MaxKeys: 1000,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+        abortOption(options.signal),
+      ),
+    );
+    for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  if (prefixes.length === 0) return [{ prefix: '' }];
+  return [{ prefix: '', rootOnly: true }, ...prefixes.map((prefix) => ({ prefix }))];
+}
+
 interface Page {
   objects: Listed[];
   next?: { continuationToken?: string; keyMarker?: string; versionIdMarker?: string };
@@ -140,6 +190,7 @@ async function listPage(
           Bucket: options.bucket,
           ExpectedBucketOwner: options.owner,
           MaxKeys: 1000,
+          ...partitionInput(options.partition),
           ...(position.keyMarker !== undefined ? { KeyMarker: position.keyMarker } : {}),
           ...(position.versionIdMarker !== undefined
             ? { VersionIdMarker: position.versionIdMarker }
@@ -184,6 +235,7 @@ async function listPage(
         Bucket: options.bucket,
         ExpectedBucketOwner: options.owner,
         MaxKeys: 1000,
+        ...partitionInput(options.partition),
         ...(position.continuationToken !== undefined
           ? { ContinuationToken: position.continuationToken }
           : {}),
