@@ -271,18 +271,18 @@ export function parsePolicy(document: unknown): ParsedPolicy {
   if (typeof document === 'string') {
     // Editors on Windows save a UTF-8 byte order mark; JSON.parse refuses it.
     const text = document.charCodeAt(0) === 0xfeff ? document.slice(1) : document;
-    // Every character but whitespace survives minifying (whitespace inside strings too), so
-    // more of them than the limit is too large whatever the JSON says: refused unparsed.
-    if (text.length > MAX_POLICY_BYTES && text.replace(/\s+/g, '').length > MAX_POLICY_BYTES)
-      throw new PolicyParseError(
-        `the policy has more than ${MAX_POLICY_BYTES} characters besides whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,
-      );
     const depth = nestingDepth(text);
     if (depth > MAX_POLICY_DEPTH) {
       throw new PolicyParseError(
         `the policy nests more than ${MAX_POLICY_DEPTH} levels deep; a bucket policy needs about 7, so this cannot be one`,
       );
     }
+    // Every character but whitespace survives minifying (whitespace inside strings too), so
+    // more of them than the limit is too large whatever the JSON says: refused unparsed.
+    if (text.length > MAX_POLICY_BYTES && text.replace(/\s+/g, '').length > MAX_POLICY_BYTES)
+      throw new PolicyParseError(
+        `the policy has more than ${MAX_POLICY_BYTES} characters besides whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,
+      );
     try {
       doc = JSON.parse(text);
     } catch (error) {
