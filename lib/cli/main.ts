@@ -8,6 +8,7 @@ import {
   ReportStoreError,
 } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerAccountsCommand } from './commands/accounts.js';
 import { registerAlertCommand } from './commands/alert.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride();
   const context = { io, setExit };
   registerScanCommand(program, context);
+  registerAccountsCommand(program, context);
   registerEvaluateCommand(program, context);
   registerReportCommand(program, context);
   registerPolicyCommand(program, context);

@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { errorCode, httpStatus } from '../aws/errors.js';
 import { CredentialsError } from '../errors.js';
 
@@ -121,5 +121,63 @@ export class MemberRoles {
         { cause: error },
       );
     }
+  }
+}
+
+/** An STS client in the scanner's region (regional endpoint), for hosts without the SDK. */
+export function stsClient(region: string, maxAttempts = 5): STSClient {
+  return new STSClient({ region, maxAttempts });
+}
+
+/** What a preflight found for one account. */
+export type MemberAccess =
+  | { accountId: string; ok: true; arn: string; via: 'own' | 'role' }
+  | { accountId: string; ok: false; reason: string };
+
+/**
+ * Whether s3scan can act in an account: the caller's own account with its own credentials,
+ * any other through its member role, then sts:GetCallerIdentity as that role, which must
+ * answer the account it was asked for.
+ */
+export async function checkMemberAccess(
+  roles: MemberRoles,
+  accountId: string,
+  own: { accountId: string; arn: string },
+  region: string,
+): Promise<MemberAccess> {
+  if (accountId === own.accountId) return { accountId, ok: true, arn: own.arn, via: 'own' };
+  try {
+    const credentials = await roles.credentials(accountId);
+    const sts = new STSClient({ region, maxAttempts: 3, credentials });
+    try {
+      const who = await sts.send(new GetCallerIdentityCommand({}));
+      if (who.Account !== accountId)
+        return {
+          accountId,
+          ok: false,
+          reason: `the role answered as account ${who.Account ?? 'unknown'}, not ${accountId}`,
+        };
+      return { accountId, ok: true, arn: who.Arn ?? roles.roleArn(accountId), via: 'role' };
+    } finally {
+      sts.destroy();
+    }
+  } catch (error) {
+    return { accountId, ok: false, reason: (error as Error).message };
+  }
+}
+
+/** Who the scanner is: its account, ARN and partition (the member roles live in the same). */
+export async function callerIdentity(
+  sts: STSClient,
+): Promise<{ accountId: string; arn: string; partition: string }> {
+  try {
+    const who = await sts.send(new GetCallerIdentityCommand({}));
+    const arn = who.Arn ?? '';
+    return { accountId: who.Account ?? '', arn, partition: arn.split(':')[1] || 'aws' };
+  } catch (error) {
+    throw new CredentialsError(
+      `sts:GetCallerIdentity failed (${errorCode(error)}): s3scan needs credentials of the scanning account`,
+      { cause: error },
+    );
   }
 }

@@ -6,7 +6,7 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { errorCode } from '../aws/errors.js';
-import { CollectError } from '../errors.js';
+import { CollectError, ConfigError } from '../errors.js';
 
 /**
  * IAM actions the scanning account needs to list an organisation: from the management
@@ -151,7 +151,7 @@ export async function listAccountsUnder(
 ): Promise<AccountList> {
   for (const parent of parents)
     if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(parent))
-      throw new CollectError(
+      throw new ConfigError(
         `${JSON.stringify(parent)} is not an OU id (ou-xxxx-yyyyyyyy) or a root id (r-xxxx)`,
       );
   const all: Account[] = [];
@@ -195,7 +195,7 @@ export function parseAccountList(text: string, source: string): MemberAccount[] 
     .filter(Boolean);
   const wrong = ids.filter((id) => !/^\d{12}$/.test(id));
   if (wrong.length > 0)
-    throw new CollectError(
+    throw new ConfigError(
       `${source}: ${wrong
         .slice(0, 5)
         .map((w) => JSON.stringify(w))
@@ -203,6 +203,6 @@ export function parseAccountList(text: string, source: string): MemberAccount[] 
           ', ',
         )} ${wrong.length === 1 ? 'is not an account id' : 'are not account ids'} (12 digits)`,
     );
-  if (ids.length === 0) throw new CollectError(`${source}: no account id`);
+  if (ids.length === 0) throw new ConfigError(`${source}: no account id`);
   return [...new Set(ids)].sort().map((id) => ({ id }));
 }

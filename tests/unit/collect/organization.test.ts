@@ -5,10 +5,10 @@ import {
   ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemberRoles, sessionNameOf } from '../../../lib/collect/assume-role.js';
+import { checkMemberAccess, MemberRoles, sessionNameOf } from '../../../lib/collect/assume-role.js';
 import {
   listAccountsUnder,
   listOrganizationAccounts,
@@ -233,5 +233,39 @@ describe('STS: the member roles', () => {
     const name = sessionNameOf(`scan id with spaces/and:colons-${'x'.repeat(80)}`);
     expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
     expect(name.startsWith('s3scan-scan-id-with-spaces-and-colons-')).toBe(true);
+  });
+
+  it('preflight: own account as is, a member through its role, a mismatch or a refusal said', async () => {
+    // Prepare
+    const own = { accountId: '111111111111', arn: 'arn:aws:sts::111111111111:assumed-role/ci/x' };
+    stsMock
+      .on(AssumeRoleCommand)
+      .resolves(credentials(new Date(Date.now() + 3_600_000)))
+      .on(GetCallerIdentityCommand)
+      .resolvesOnce({
+        Account: '222222222222',
+        Arn: 'arn:aws:sts::222222222222:assumed-role/s3scan-read/s',
+      })
+      .resolvesOnce({ Account: '999999999999', Arn: 'arn:aws:sts::999999999999:assumed-role/x/s' });
+    const roles = new MemberRoles(sts, { partition: 'aws', roleName: 's3scan-read', scanId: 's' });
+
+    // Act
+    const home = await checkMemberAccess(roles, '111111111111', own, 'eu-west-1');
+    const member = await checkMemberAccess(roles, '222222222222', own, 'eu-west-1');
+    const confused = await checkMemberAccess(roles, '333333333333', own, 'eu-west-1');
+    stsMock.on(AssumeRoleCommand).rejects(stsError('AccessDenied', 403, 'not authorized'));
+    const refused = await checkMemberAccess(roles, '444444444444', own, 'eu-west-1');
+
+    // Assess
+    expect(home).toEqual({ accountId: '111111111111', ok: true, arn: own.arn, via: 'own' });
+    expect(member).toMatchObject({ ok: true, via: 'role' });
+    expect(confused).toMatchObject({
+      ok: false,
+      reason: 'the role answered as account 999999999999, not 333333333333',
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/AccessDenied.*does not exist/),
+    });
   });
 });
