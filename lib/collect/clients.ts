@@ -7,6 +7,16 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/t
 import { ConfigError } from '../errors.js';
 import { noteAttempt, onAttempt } from './attempts.js';
 
+/** Credentials for every client of an account: fixed, or asked for as they expire. */
+export type MemberCredentialsSource =
+  | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | (() => Promise<{
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      expiration?: Date;
+    }>);
+
 /** How to build AWS clients: credentials profile, retries, and (for tests) an endpoint. */
 export interface ClientOptions {
   profile?: string;
@@ -26,7 +36,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** `standard` (default) backs off per call; `adaptive` also rate-limits the client on throttling. */
   retryMode?: 'standard' | 'adaptive';
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Fixed credentials, or a provider the SDK asks again as they expire (a member account's
+   * role: `MemberRoles.provider`).
+   */
+  credentials?: MemberCredentialsSource;
 }
 
 /** S3, KMS and STS clients, one per region, created on first use and reused. */

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
+import { AwsClients } from '../../lib/collect/clients.js';
+import { collectEvidence } from '../../lib/collect/scan.js';
 import { isolatedHome, startCli } from '../helpers/cli.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 
@@ -23,6 +26,12 @@ for name in ['prod', 'dev', 'old']:
     r = org.create_account(Email=name + '@example.com', AccountName=name)
     ids[name] = org.describe_create_account_status(CreateAccountRequestId=r['CreateAccountStatus']['Id'])['CreateAccountStatus']['AccountId']
 org.close_account(AccountId=ids['old'])
+sts = boto3.client('sts', **kw)
+for name in ['prod', 'dev']:
+    c = sts.assume_role(RoleArn='arn:aws:iam::%s:role/OrganizationAccountAccessRole' % ids[name], RoleSessionName='setup')['Credentials']
+    s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
+    s3.create_bucket(Bucket=name + '-data-' + ids[name])
+    s3.put_bucket_encryption(Bucket=name + '-data-' + ids[name], ServerSideEncryptionConfiguration={'Rules': [{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})
 print(json.dumps(ids))
 `;
 
@@ -117,5 +126,49 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
     const none = await run([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/exactly one of --org, --ou or --accounts/);
+  }, 60_000);
+
+  it('collects a member account’s evidence through its role: that member’s buckets only', async () => {
+    // Prepare: the SDK pointed at moto, as the CLI is by AWS_ENDPOINT_URL.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+    });
+    const sts = stsClient('us-east-1');
+    const roles = new MemberRoles(sts, {
+      partition: 'aws',
+      roleName: 'OrganizationAccountAccessRole',
+      scanId: 'org-test',
+    });
+    const clients = new AwsClients(
+      { maxAttempts: 3, credentials: roles.provider(ids.prod) },
+      'us-east-1',
+    );
+    try {
+      // Act
+      const result = await collectEvidence({
+        clients,
+        concurrency: 4,
+        scanId: 'org-test',
+        scanTime: new Date('2026-12-01T00:00:00Z'),
+        toolVersion: 'test',
+        buckets: [],
+        regions: [],
+      });
+
+      // Assess
+      expect(result.evidence.accountId).toBe(ids.prod);
+      expect(result.evidence.buckets.map((b) => [b.name, b.accountId])).toEqual([
+        [`prod-data-${ids.prod}`, ids.prod],
+      ]);
+      expect(roles.calls.get(ids.prod)).toBe(1);
+    } finally {
+      clients.destroy();
+      sts.destroy();
+      process.env = saved;
+    }
   }, 60_000);
 });
