@@ -9,6 +9,7 @@ import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
+import { benchOrgRoles } from './org-roles.js';
 import { benchPolicy } from './policy.js';
 import { benchRetries } from './retries.js';
 import { benchSecurityHub } from './security-hub.js';
@@ -32,6 +33,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'dashboard-api': benchDashboardApi,
   'dashboard-page': benchDashboardPage,
   bundles: benchBundles,
+  'org-roles': benchOrgRoles,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */
