@@ -4,6 +4,7 @@ import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { PagePublishError } from '../errors.js';
 import { errorCode } from './errors.js';
 import type { DeployedPageConfig } from './page-config.js';
+import { BOUNDED_REQUESTS } from './timeouts.js';
 
 export type { DeployedPageConfig };
 
@@ -27,7 +28,7 @@ export interface PageBucket {
 
 /** An S3 client for the page bucket, for hosts that do not import the SDK themselves. */
 export function pageBucketClient(region: string): S3Client {
-  return new S3Client({ region });
+  return new S3Client({ region, requestHandler: BOUNDED_REQUESTS });
 }
 
 /** The page's files in a folder (the built dist/web/), source maps left out. */

@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { errorCode, httpStatus } from '../aws/errors.js';
+import { BOUNDED_REQUESTS } from '../aws/timeouts.js';
 import { CredentialsError } from '../errors.js';
 
 /** The STS action the scanner's own role needs on every member role. */
@@ -126,7 +127,7 @@ export class MemberRoles {
 
 /** An STS client in the scanner's region (regional endpoint), for hosts without the SDK. */
 export function stsClient(region: string, maxAttempts = 5): STSClient {
-  return new STSClient({ region, maxAttempts });
+  return new STSClient({ region, maxAttempts, requestHandler: BOUNDED_REQUESTS });
 }
 
 /** What a preflight found for one account. */
@@ -148,7 +149,12 @@ export async function checkMemberAccess(
   if (accountId === own.accountId) return { accountId, ok: true, arn: own.arn, via: 'own' };
   try {
     const credentials = await roles.credentials(accountId);
-    const sts = new STSClient({ region, maxAttempts: 3, credentials });
+    const sts = new STSClient({
+      region,
+      maxAttempts: 3,
+      credentials,
+      requestHandler: BOUNDED_REQUESTS,
+    });
     try {
       const who = await sts.send(new GetCallerIdentityCommand({}));
       if (who.Account !== accountId)

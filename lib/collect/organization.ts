@@ -6,6 +6,7 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { errorCode } from '../aws/errors.js';
+import { BOUNDED_REQUESTS } from '../aws/timeouts.js';
 import { CollectError, ConfigError } from '../errors.js';
 
 /**
@@ -54,6 +55,7 @@ export function organizationsClient(options: { maxAttempts: number; endpoint?: s
   return new OrganizationsClient({
     region: 'us-east-1',
     maxAttempts: options.maxAttempts,
+    requestHandler: BOUNDED_REQUESTS,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
 }
