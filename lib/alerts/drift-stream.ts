@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type Finding, SEVERITIES, STATUSES } from '../engine/types.js';
 import {
+  coversAccount,
   type Drift,
   type DriftEntry,
   type DriftKind,
@@ -9,6 +10,7 @@ import {
   inScope,
   kindOf,
   type ScanScope,
+  unreadKind,
   viewOf,
 } from './drift.js';
 import { FingerprintTable } from './fingerprint-table.js';
@@ -51,14 +53,14 @@ export function unpack(packed: number): FindingView {
 export interface Peeked extends FindingView {
   fingerprint: string;
   ruleId: string;
-  resource: Pick<Finding['resource'], 'account' | 'region' | 'name'>;
+  resource: Pick<Finding['resource'], 'account' | 'region' | 'name' | 'type'>;
 }
 
 const STR = String.raw`"(?:[^"\\]|\\.)*"`;
 const PLAIN = String.raw`"([^"\\]*)"`;
 /** The head of a finding line as the engine writes it, up to the message. */
 const HEAD = new RegExp(
-  String.raw`^\{"ruleId":"([^"\\]*)","title":${STR},"status":"(PASS|FAIL|ERROR|SKIPPED)","severity":"(critical|high|medium|low|informational)","resource":\{"arn":"[^"\\]*","type":"[^"\\]*","name":${PLAIN},"region":${PLAIN},"account":${PLAIN}\},"message":"`,
+  String.raw`^\{"ruleId":"([^"\\]*)","title":${STR},"status":"(PASS|FAIL|ERROR|SKIPPED)","severity":"(critical|high|medium|low|informational)","resource":\{"arn":"[^"\\]*","type":${PLAIN},"name":${PLAIN},"region":${PLAIN},"account":${PLAIN}\},"message":"`,
 );
 const FINGERPRINT_KEY = '"fingerprint":"';
 const HEX = /^[0-9a-f]+$/;
@@ -103,7 +105,12 @@ export function peekFinding(line: string): Peeked {
         status: head[2] as Finding['status'],
         severity: head[3] as Finding['severity'],
         suppressed: tail.endsWith(',"active":true}}'),
-        resource: { name: head[4]!, region: head[5]!, account: head[6]! },
+        resource: {
+          type: head[4] as Finding['resource']['type'],
+          name: head[5]!,
+          region: head[6]!,
+          account: head[7]!,
+        },
       };
   }
   const finding = JSON.parse(line) as Finding;
@@ -266,7 +273,7 @@ export async function diffFindingStreams(
   const whole = scope.buckets.length === 0 && scope.regions.length === 0;
   const within = (p: Peeked) =>
     whole
-      ? p.resource.account === scope.accountId
+      ? coversAccount(scope, p.resource.account)
       : inScope(scope, p.resource as Finding['resource']);
   for await (const batch of previous.lines())
     for (const line of batch) {
@@ -310,15 +317,22 @@ export async function diffFindingStreams(
     }
   // The second pass over the previous scan, only when something is gone: only those lines
   // are kept, found by fingerprint before anything else is read.
+  const unread = new Set(scope.unreachableAccounts ?? []);
   const gone = (fingerprint: string, line: string) => {
     const packed = before.take(fingerprint);
     if (packed === undefined) return;
     const since = unpack(packed).status === 'FAIL' ? sinceOf(fingerprint) : undefined;
-    counts.gone += 1;
-    changes.gone.push(
+    // Not gone when its account could not be read this time: unverifiable, or unchanged.
+    const kind =
+      unread.size > 0 && unread.has(peekFinding(line).resource.account)
+        ? unreadKind(unpack(packed))
+        : 'gone';
+    counts[kind] += 1;
+    if (kind === 'unchanged' || kind === 'suppressed') return;
+    changes[kind].push(
       new StreamedEntry(
         {
-          kind: 'gone',
+          kind,
           fingerprint,
           ...(since ? { failingSince: since } : {}),
           lastSeen: previous.scanTime,

@@ -1,5 +1,5 @@
 import { type Finding, SEVERITIES } from '../engine/types.js';
-import type { IndexEntry } from '../report-store/types.js';
+import type { IndexEntry, StoredScope } from '../report-store/types.js';
 import { globMatch } from '../text/glob.js';
 
 /** What changed for one finding since the previous scan of the same scope. */
@@ -36,11 +36,18 @@ export interface DriftEntry {
   lastSeen: string;
 }
 
-/** Which buckets a scan looked at: its account, bucket globs and regions (empty: all). */
+/**
+ * Which buckets a scan looked at: its account (or, organisation-wide, its accounts), bucket
+ * globs and regions (empty: all), and the accounts it could not read.
+ */
 export interface ScanScope {
   accountId: string;
   buckets: string[];
   regions: string[];
+  /** An organisation-wide scan's accounts; absent: `accountId` alone. */
+  accounts?: string[];
+  /** Accounts the scan could not read: their earlier findings are unverifiable, not gone. */
+  unreachableAccounts?: string[];
 }
 
 /** A stored scan, as drift reads it. */
@@ -62,20 +69,36 @@ export interface Drift {
 }
 
 /** The scope a stored scan recorded (its summary's account and `scope`; absent: everything). */
-export function scopeOf(summary: {
-  accountId: string;
-  scope?: { buckets: string[]; regions: string[] };
-}): ScanScope {
+export function scopeOf(summary: { accountId: string; scope?: StoredScope }): ScanScope {
   return {
     accountId: summary.accountId,
     buckets: summary.scope?.buckets ?? [],
     regions: summary.scope?.regions ?? [],
+    ...(summary.scope?.accounts ? { accounts: summary.scope.accounts } : {}),
+    ...(summary.scope?.unreachableAccounts?.length
+      ? { unreachableAccounts: summary.scope.unreachableAccounts }
+      : {}),
   };
+}
+
+/** True when the scope covers the account: one of its accounts, or its own. */
+export function coversAccount(scope: ScanScope, account: string): boolean {
+  return scope.accounts ? scope.accounts.includes(account) : account === scope.accountId;
+}
+
+/**
+ * The kind of a finding the previous scan saw in an account the current one could not read:
+ * a PASS or FAIL can no longer be vouched for (`unverifiable`); the rest is `unchanged`.
+ */
+export function unreadKind(previous: FindingView): DriftKind {
+  return kindOf(previous, { status: 'ERROR', severity: previous.severity, suppressed: false });
 }
 
 /** True when the current scan looked at this resource: its account, a bucket glob and region. */
 export function inScope(scope: ScanScope, resource: Finding['resource']): boolean {
-  if (resource.account !== scope.accountId) return false;
+  if (!coversAccount(scope, resource.account)) return false;
+  // An account's own findings are about the account, whatever the bucket filters.
+  if (resource.type === 'AWS::::Account') return true;
   if (scope.regions.length > 0 && !scope.regions.includes(resource.region)) return false;
   return (
     scope.buckets.length === 0 ||
@@ -184,14 +207,16 @@ export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScop
       lastSeen: current.scanTime,
     });
   }
-  // What the previous scan saw in scope and this one did not: the resource is gone.
+  // What the previous scan saw in scope and this one did not: the resource is gone, unless
+  // its account could not be read this time.
+  const unread = new Set(scope.unreachableAccounts ?? []);
   for (const [fingerprint, prior] of before) {
     if (seen.has(fingerprint)) continue;
     const since = failing(prior)
       ? (previous.firstSeen?.get(fingerprint) ?? previous.scanTime)
       : undefined;
     add({
-      kind: 'gone',
+      kind: unread.has(prior.resource.account) ? unreadKind(viewOf(prior)) : 'gone',
       fingerprint,
       previous: prior,
       ...(since ? { failingSince: since } : {}),

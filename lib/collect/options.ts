@@ -16,6 +16,11 @@ export interface CollectOptions {
   clients: AwsClients;
   /** Maximum AWS calls in flight. */
   concurrency: number;
+  /**
+   * A bound shared with other collections (the accounts of an organisation-wide scan), so
+   * `concurrency` holds for the whole scan, not per account; replaces the collection's own.
+   */
+  sharedLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
   scanId: string;
   scanTime: Date;
   toolVersion: string;

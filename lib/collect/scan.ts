@@ -41,8 +41,9 @@ function countedLimiters(
   concurrency: number,
   stats: CollectResult['stats'],
   signal: AbortSignal | undefined,
+  shared: Limiter | undefined,
 ): { s3Limit: Limiter; kmsLimit: Limiter } {
-  const limiter = pLimit(concurrency);
+  const limiter: Limiter = shared ?? pLimit(concurrency);
   const counted =
     (service: 's3Calls' | 'kmsCalls'): Limiter =>
     (fn) =>
@@ -70,7 +71,13 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
     bucketsWithErrors: 0,
     kmsKeys: 0,
   };
-  const machinery = machineryFor(options.clients, options.concurrency, stats, options.signal);
+  const machinery = machineryFor(
+    options.clients,
+    options.concurrency,
+    stats,
+    options.signal,
+    options.sharedLimit,
+  );
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     tool: { name: 's3scan', version: options.toolVersion },
@@ -233,11 +240,12 @@ function machineryFor(
   concurrency: number,
   stats: CollectResult['stats'],
   signal: AbortSignal | undefined,
+  shared?: Limiter,
 ): Machinery {
   const attemptBase = stats.httpAttempts - clients.totalAttempts();
   return {
     clients,
-    ...countedLimiters(concurrency, stats, signal),
+    ...countedLimiters(concurrency, stats, signal, shared),
     stats,
     settled: () => {
       stats.httpAttempts = attemptBase + clients.totalAttempts();

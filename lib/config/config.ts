@@ -15,7 +15,7 @@ import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/eval
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
-import { BUCKET_RULES } from '../rules/index.js';
+import { RULE_CATALOGUE } from '../rules/index.js';
 import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
 
 /** The config file as written (YAML or JSON). */
@@ -77,7 +77,7 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   retryMode: 'standard',
 };
 
-const ruleIds = BUCKET_RULES.map((r) => r.id);
+const ruleIds = RULE_CATALOGUE.map((r) => r.id);
 
 /** JSON Schema of the config file; `s3scan` validates every config against it. */
 export const CONFIG_SCHEMA = {

@@ -1,11 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { bucketEvidencePath } from '../evidence/paths.js';
+import { ACCOUNTS_EVIDENCE_PATH, bucketEvidencePath } from '../evidence/paths.js';
 import { probeFailure } from '../evidence/probe.js';
-import type { BucketEvidence, ScanEvidence } from '../evidence/types.js';
+import type { AccountEvidence, BucketEvidence, ScanEvidence } from '../evidence/types.js';
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { globMatch } from '../text/glob.js';
 import {
+  type AccountRule,
   type AppliedSuppression,
   type BucketContext,
   type Finding,
@@ -57,6 +58,10 @@ export interface EvaluationSummary {
   failedBySeverity: Record<Severity, number>;
   byRule: Record<string, StatusCounts>;
   byBucket: Record<string, StatusCounts>;
+  /** Organisation-wide scans: findings per account, account findings included. */
+  byAccount?: Record<string, StatusCounts>;
+  /** Organisation-wide scans: every account, scanned, failed or skipped, and why. */
+  accounts?: AccountEvidence[];
   suppressed: number;
   /** Configured suppressions past their date, once each, with how many buckets they matched. */
   expiredSuppressions: {
@@ -127,14 +132,14 @@ function endOfDay(date: string): number {
 function matchSuppression(
   suppressions: Suppression[],
   ruleId: string,
-  bucket: BucketEvidence,
+  resource: { name: string; arn: string },
   scanTime: number,
 ): AppliedSuppression | undefined {
   if (suppressions.length === 0) return undefined;
   const matching = suppressions.filter(
     (s) =>
       s.rule === ruleId &&
-      (globMatch(s.resource, bucket.name, false) || globMatch(s.resource, bucket.arn, false)),
+      (globMatch(s.resource, resource.name, false) || globMatch(s.resource, resource.arn, false)),
   );
   if (matching.length === 0) return undefined;
   const active = matching.find((s) => scanTime <= endOfDay(s.expires));
@@ -160,9 +165,10 @@ function compareBuckets(a: BucketEvidence, b: BucketEvidence): number {
 }
 
 /**
- * Runs every enabled rule on every bucket of the evidence. Pure: the same evidence, config and
- * rules give the same findings, byte for byte (buckets sorted by name, rules in the given order).
- * The engine knows no rule itself: callers pass the catalogue (`BUCKET_RULES` in `lib/rules`).
+ * Runs every enabled rule on every bucket of the evidence, then (organisation-wide scans)
+ * every enabled account rule on every account. Pure: the same evidence, config and rules give
+ * the same findings, byte for byte (buckets sorted by name, accounts by id, rules in the given
+ * order). The engine knows no rule itself: callers pass the catalogue (`lib/rules`).
  *
  * @example
  * const { findings, summary } = evaluate(evidence, DEFAULT_EVALUATION_CONFIG, BUCKET_RULES);
@@ -171,11 +177,26 @@ export function evaluate(
   evidence: ScanEvidence,
   config: EvaluationConfig,
   rules: readonly Rule[],
+  accountRules: readonly AccountRule[] = [],
 ): EvaluationResult {
   const enabled = rules.filter((r) => config.rules[r.id]?.enabled !== false);
   const scanTime = Date.parse(evidence.scanTime);
   const findings: Finding[] = [];
   const expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
+  const noteExpired = (ruleId: string, suppression: AppliedSuppression) => {
+    // One entry per configured suppression, however many resources its pattern matches.
+    const key = `${ruleId}\u0000${suppression.resource}\u0000${suppression.expires}`;
+    const entry = expired.get(key);
+    if (entry) entry.buckets += 1;
+    else
+      expired.set(key, {
+        rule: ruleId,
+        resource: suppression.resource,
+        reason: suppression.reason,
+        expires: suppression.expires,
+        buckets: 1,
+      });
+  };
   const policies = new PolicyAnalysisCache();
   const ruleHashes = new Map(enabled.map((r) => [r.id, sha16(r.id)]));
   for (const bucket of [...evidence.buckets].sort(compareBuckets)) {
@@ -203,20 +224,7 @@ export function evaluate(
     for (const rule of enabled) {
       const outcome = runRule(rule, context);
       const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
-      if (suppression && !suppression.active) {
-        // One entry per configured suppression, however many buckets its pattern matches.
-        const key = `${rule.id}\u0000${suppression.resource}\u0000${suppression.expires}`;
-        const entry = expired.get(key);
-        if (entry) entry.buckets += 1;
-        else
-          expired.set(key, {
-            rule: rule.id,
-            resource: suppression.resource,
-            reason: suppression.reason,
-            expires: suppression.expires,
-            buckets: 1,
-          });
-      }
+      if (suppression && !suppression.active) noteExpired(rule.id, suppression);
       findings.push({
         ruleId: rule.id,
         title: rule.title,
@@ -231,18 +239,67 @@ export function evaluate(
       });
     }
   }
+  const enabledAccountRules = accountRules.filter((r) => config.rules[r.id]?.enabled !== false);
+  const accounts = [...(evidence.accounts ?? [])].sort((a, b) =>
+    a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0,
+  );
+  for (const account of accounts) {
+    const resource: Finding['resource'] = {
+      // The account's root principal: the ARN IAM and Security Hub use for an account.
+      arn: `arn:${evidence.partition}:iam::${account.accountId}:root`,
+      type: 'AWS::::Account',
+      name: account.accountId,
+      region: account.region,
+      account: account.accountId,
+    };
+    const resourceHash = sha16(resource.arn);
+    for (const rule of enabledAccountRules) {
+      let outcome: RuleOutcome;
+      try {
+        outcome = rule.evaluate({
+          account,
+          partition: evidence.partition,
+          scanTime: evidence.scanTime,
+        });
+      } catch (error) {
+        outcome = {
+          status: 'ERROR',
+          message: `Rule ${rule.id} failed on account ${account.accountId}: ${(error as Error).message ?? String(error)}.`,
+        };
+      }
+      const suppression = matchSuppression(config.suppressions, rule.id, resource, scanTime);
+      if (suppression && !suppression.active) noteExpired(rule.id, suppression);
+      findings.push({
+        ruleId: rule.id,
+        title: rule.title,
+        status: outcome.status,
+        severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
+        resource,
+        message: outcome.message,
+        details: outcome.details ?? {},
+        // The accounts live in the scan's accounts file, beside the buckets' evidence.
+        evidenceRef: ACCOUNTS_EVIDENCE_PATH,
+        fingerprint: `${sha16(rule.id)}${resourceHash}`,
+        ...(suppression ? { suppression } : {}),
+      });
+    }
+  }
   return {
     findings,
     summary: summarize(evidence, findings, {
       expiredSuppressions: [...expired.values()],
-      disabledRules: rules.filter((r) => !enabled.includes(r)).map((r) => r.id),
+      disabledRules: [...rules, ...(evidence.accounts ? accountRules : [])]
+        .filter((r) => config.rules[r.id]?.enabled === false)
+        .map((r) => r.id),
     }),
   };
 }
 
 /** Counts findings by status, severity, rule and bucket. */
 export function summarize(
-  evidence: Pick<ScanEvidence, 'scanId' | 'scanTime' | 'accountId' | 'buckets'>,
+  evidence: Pick<ScanEvidence, 'scanId' | 'scanTime' | 'accountId' | 'accounts'> & {
+    buckets: readonly unknown[];
+  },
   findings: Finding[],
   extra: Pick<EvaluationSummary, 'expiredSuppressions' | 'disabledRules'>,
 ): EvaluationSummary {
@@ -253,13 +310,20 @@ export function summarize(
   >;
   const byRule: Record<string, StatusCounts> = {};
   const byBucket: Record<string, StatusCounts> = {};
+  const byAccount: Record<string, StatusCounts> | undefined = evidence.accounts ? {} : undefined;
   let suppressed = 0;
   for (const finding of findings) {
     byStatus[finding.status] += 1;
     byRule[finding.ruleId] ??= emptyCounts();
     byRule[finding.ruleId]![finding.status] += 1;
-    byBucket[finding.resource.name] ??= emptyCounts();
-    byBucket[finding.resource.name]![finding.status] += 1;
+    if (finding.resource.type === 'AWS::S3::Bucket') {
+      byBucket[finding.resource.name] ??= emptyCounts();
+      byBucket[finding.resource.name]![finding.status] += 1;
+    }
+    if (byAccount) {
+      byAccount[finding.resource.account] ??= emptyCounts();
+      byAccount[finding.resource.account]![finding.status] += 1;
+    }
     if (finding.suppression?.active) suppressed += 1;
     else if (finding.status === 'FAIL') failedBySeverity[finding.severity] += 1;
   }
@@ -273,6 +337,8 @@ export function summarize(
     failedBySeverity,
     byRule,
     byBucket,
+    ...(byAccount ? { byAccount } : {}),
+    ...(evidence.accounts ? { accounts: evidence.accounts } : {}),
     suppressed,
     ...extra,
   };

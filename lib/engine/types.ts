@@ -1,4 +1,4 @@
-import type { BucketEvidence, KmsKeyEvidence } from '../evidence/types.js';
+import type { AccountEvidence, BucketEvidence, KmsKeyEvidence } from '../evidence/types.js';
 import type { PolicyAnalysis } from '../policy/analyze.js';
 
 /** Finding severities, most severe first. */
@@ -42,13 +42,16 @@ export interface RuleOutcome {
   severity?: Severity;
 }
 
+/** What a finding is about: a bucket, or (organisation-wide scans) an account. */
+export type ResourceType = 'AWS::S3::Bucket' | 'AWS::::Account';
+
 /** Documentation and remediation of a rule, kept next to its code. */
 export interface RuleMetadata {
   /** `s3-<resource>-<expected state>`, equal to the file name. */
   id: string;
   title: string;
   severity: Severity;
-  resourceType: 'AWS::S3::Bucket';
+  resourceType: ResourceType;
   description: string;
   rationale: string;
   remediation: {
@@ -63,7 +66,21 @@ export interface RuleMetadata {
 
 /** A bucket-level rule. `evaluate` must be pure and must not throw for valid evidence. */
 export interface Rule extends RuleMetadata {
+  resourceType: 'AWS::S3::Bucket';
   evaluate: (context: BucketContext) => RuleOutcome;
+}
+
+/** Everything an account rule may look at. */
+export interface AccountContext {
+  account: AccountEvidence;
+  partition: string;
+  scanTime: string;
+}
+
+/** An account-level rule of organisation-wide scans: pure, like a bucket rule. */
+export interface AccountRule extends RuleMetadata {
+  resourceType: 'AWS::::Account';
+  evaluate: (context: AccountContext) => RuleOutcome;
 }
 
 /** A suppression as it applied (or stopped applying) to a finding. */
@@ -84,7 +101,8 @@ export interface Finding {
   severity: Severity;
   resource: {
     arn: string;
-    type: 'AWS::S3::Bucket';
+    type: ResourceType;
+    /** The bucket's name; an account finding's is the account id. */
     name: string;
     region: string;
     account: string;

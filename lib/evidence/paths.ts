@@ -40,6 +40,29 @@ export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidenc
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
+/** Where an organisation-wide scan keeps its accounts (scanned, failed, skipped). */
+export const ACCOUNTS_EVIDENCE_PATH = 'evidence/accounts.json';
+
+/**
+ * The accounts file of an organisation-wide scan: a whole-scan bundle with no buckets, so
+ * re-evaluating the stored evidence judges the accounts that could not be read again.
+ */
+export function accountsEvidenceFile(evidence: ScanEvidence): string | undefined {
+  if (!evidence.accounts) return undefined;
+  const file: ScanEvidence = {
+    schemaVersion: evidence.schemaVersion,
+    tool: evidence.tool,
+    scanId: evidence.scanId,
+    scanTime: evidence.scanTime,
+    accountId: evidence.accountId,
+    partition: evidence.partition,
+    buckets: [],
+    kmsKeys: {},
+    accounts: evidence.accounts,
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
 /**
  * A path inside a scan folder as the stores write them (`view/index.json`,
  * `evidence/<account>/<region>/<bucket>.json`), or an error naming what is wrong: segments of

@@ -171,6 +171,22 @@ const kmsKey = {
   },
 };
 
+const account = {
+  type: 'object',
+  required: ['accountId', 'access', 'status', 'region', 'buckets'],
+  additionalProperties: false,
+  properties: {
+    accountId: { type: 'string', pattern: '^\\d{12}$' },
+    name: { type: 'string' },
+    access: { enum: ['own', 'role'] },
+    roleArn: { type: 'string' },
+    status: { enum: ['scanned', 'failed', 'skipped'] },
+    reason: { type: 'string' },
+    region: { type: 'string', minLength: 1 },
+    buckets: { type: 'integer', minimum: 0 },
+  },
+};
+
 const common = {
   schemaVersion: { type: 'string', pattern: '^1\\.\\d+$' },
   tool: {
@@ -209,7 +225,11 @@ export const EVIDENCE_SCHEMA = {
         'kmsKeys',
       ],
       additionalProperties: false,
-      properties: { ...common, buckets: { type: 'array', items: bucket } },
+      properties: {
+        ...common,
+        buckets: { type: 'array', items: bucket },
+        accounts: { type: 'array', items: account },
+      },
     },
     {
       type: 'object',

@@ -187,6 +187,28 @@ export interface KmsKeyEvidence {
   rotation?: Probe<KmsKeyRotation>;
 }
 
+/**
+ * One account of an organisation-wide scan, as the scan reached it or did not: the rules
+ * judge this, so an account that could not be read is an ERROR finding, never a silent gap.
+ */
+export interface AccountEvidence {
+  accountId: string;
+  /** The account's name in AWS Organizations, when the list came from there. */
+  name?: string;
+  /** `own`: the scanner's own credentials; `role`: the member role. */
+  access: 'own' | 'role';
+  /** The member role assumed (or tried), with `access: 'role'`. */
+  roleArn?: string;
+  /** `scanned`: its buckets are in this evidence; `failed`: none could be read; `skipped`: not ACTIVE. */
+  status: 'scanned' | 'failed' | 'skipped';
+  /** Why it failed or was skipped, as AWS or Organizations said it. */
+  reason?: string;
+  /** The region the scan reached it from (STS, ListBuckets). */
+  region: string;
+  /** Buckets of this account in the evidence. */
+  buckets: number;
+}
+
 /** The evidence of a whole scan: input of `evaluate`, a pure function. */
 export interface ScanEvidence {
   schemaVersion: string;
@@ -199,6 +221,8 @@ export interface ScanEvidence {
   callerArn?: string;
   buckets: BucketEvidence[];
   kmsKeys: Record<string, KmsKeyEvidence>;
+  /** An organisation-wide scan's accounts (scanned, failed and skipped); absent for one account. */
+  accounts?: AccountEvidence[];
 }
 
 /** The per-bucket evidence file of the report store: one bucket and the keys it uses. */

@@ -1,6 +1,6 @@
 import { requirementsOf } from '../compliance/frameworks.js';
-import type { Finding, Rule, Status } from '../engine/types.js';
-import { BUCKET_RULES } from '../rules/index.js';
+import type { Finding, RuleMetadata, Status } from '../engine/types.js';
+import { RULE_CATALOGUE } from '../rules/index.js';
 
 const COMPLIANCE: Record<Status, string> = {
   PASS: 'PASSED',
@@ -9,7 +9,7 @@ const COMPLIANCE: Record<Status, string> = {
   SKIPPED: 'NOT_AVAILABLE',
 };
 
-const rulesById = new Map<string, Rule>(BUCKET_RULES.map((r) => [r.id, r]));
+const rulesById = new Map<string, RuleMetadata>(RULE_CATALOGUE.map((r) => [r.id, r]));
 
 /** ASFF limits Description to 1024 characters. */
 function clip(text: string, max: number): string {
@@ -47,7 +47,15 @@ export function toAsff(finding: Finding, scan: { scanTime: string; toolVersion: 
       's3scan/Status': finding.status,
       's3scan/EvidenceRef': finding.evidenceRef,
     },
-    Resources: [{ Type: 'AwsS3Bucket', Id: arn, Partition: partition, Region: region }],
+    Resources: [
+      {
+        // Security Hub's resource types: a bucket, or the account an org scan could not read.
+        Type: finding.resource.type === 'AWS::::Account' ? 'AwsAccount' : 'AwsS3Bucket',
+        Id: arn,
+        Partition: partition,
+        Region: region,
+      },
+    ],
     Compliance: {
       Status: COMPLIANCE[finding.status],
       RelatedRequirements: requirementsOf(finding.ruleId).slice(0, 32),

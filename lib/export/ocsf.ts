@@ -1,6 +1,6 @@
 import { FRAMEWORKS, requirementsOf } from '../compliance/frameworks.js';
-import type { Finding, Rule, Severity, Status } from '../engine/types.js';
-import { BUCKET_RULES } from '../rules/index.js';
+import type { Finding, RuleMetadata, Severity, Status } from '../engine/types.js';
+import { RULE_CATALOGUE } from '../rules/index.js';
 
 const SEVERITY_IDS: Record<Severity, number> = {
   informational: 1,
@@ -22,7 +22,7 @@ const COMPLIANCE_STATUS: Record<Status, { id: number; name: string }> = {
   SKIPPED: { id: 99, name: 'Skipped' },
 };
 
-const rulesById = new Map<string, Rule>(BUCKET_RULES.map((r) => [r.id, r]));
+const rulesById = new Map<string, RuleMetadata>(RULE_CATALOGUE.map((r) => [r.id, r]));
 
 function frameworkName(id: string): string {
   const framework = FRAMEWORKS.find((f) => f.id === id);

@@ -89,7 +89,7 @@ function topBuckets(findings: readonly Finding[]): BucketRank[] {
   const ranks = new Map<string, BucketRank>();
   for (const f of findings) {
     if (f.status !== 'FAIL' && f.status !== 'ERROR') continue;
-    if (f.suppression?.active) continue;
+    if (f.suppression?.active || f.resource.type !== 'AWS::S3::Bucket') continue;
     const key = bucketKey(f);
     let rank = ranks.get(key);
     if (!rank) {

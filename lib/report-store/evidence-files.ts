@@ -69,6 +69,8 @@ export function mergeEvidence(documents: (ScanEvidence | BucketEvidenceFile)[]):
     }
     merged.buckets.push(...('buckets' in doc ? doc.buckets : [doc.bucket]));
     Object.assign(merged.kmsKeys, doc.kmsKeys);
+    if ('accounts' in doc && doc.accounts)
+      merged.accounts = [...(merged.accounts ?? []), ...doc.accounts];
   }
   return merged;
 }

@@ -14,6 +14,15 @@ export function indexEntryOf(summary: ScanSummaryFile): IndexEntry {
     byStatus: summary.byStatus,
     failedBySeverity: summary.failedBySeverity,
     ...(summary.scope ? { scope: summary.scope } : {}),
+    ...(summary.accounts
+      ? {
+          accounts: {
+            scanned: summary.accounts.filter((a) => a.status === 'scanned').length,
+            failed: summary.accounts.filter((a) => a.status === 'failed').length,
+            skipped: summary.accounts.filter((a) => a.status === 'skipped').length,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,5 +1,21 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
 
+/**
+ * What a scan looked at, for drift: bucket globs and regions (empty: all) and, for an
+ * organisation-wide scan, its accounts and the ones among them it could not read.
+ */
+export interface StoredScope {
+  buckets: string[];
+  regions: string[];
+  /** Every account an organisation-wide scan covered; absent: the scan's own account. */
+  accounts?: string[];
+  /**
+   * Accounts it could not read: what an earlier scan saw in them is unverifiable now,
+   * never gone.
+   */
+  unreachableAccounts?: string[];
+}
+
 /** One line of the scan history in index.json. */
 export interface IndexEntry {
   scanId: string;
@@ -9,7 +25,9 @@ export interface IndexEntry {
   byStatus: EvaluationSummary['byStatus'];
   failedBySeverity: EvaluationSummary['failedBySeverity'];
   /** The scan's scope; absent in older indexes (and for unrestricted scans written before it). */
-  scope?: { buckets: string[]; regions: string[] };
+  scope?: StoredScope;
+  /** Organisation-wide scans: how many accounts were scanned, failed and skipped. */
+  accounts?: { scanned: number; failed: number; skipped: number };
 }
 
 /** index.json: the scan history, newest first; written last and atomically. */

@@ -8,6 +8,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import {
+  ACCOUNTS_EVIDENCE_PATH,
+  accountsEvidenceFile,
   bucketEvidenceFile,
   bucketEvidencePath,
   checkedScanPath,
@@ -97,6 +99,8 @@ export class LocalReportStore implements ReportStore {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, bucketEvidenceFile(evidence, bucket));
       }
+      const accounts = accountsEvidenceFile(evidence);
+      if (accounts) await writeFile(join(tempDir, ACCOUNTS_EVIDENCE_PATH), accounts);
       crashPoint('store:evidence-written');
       for (const file of record.objectFiles ?? []) {
         const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));

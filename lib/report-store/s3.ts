@@ -14,6 +14,8 @@ import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import {
+  ACCOUNTS_EVIDENCE_PATH,
+  accountsEvidenceFile,
   bucketEvidenceFile,
   bucketEvidencePath,
   checkedScanPath,
@@ -253,6 +255,9 @@ export class S3ReportStore implements ReportStore {
           }),
         ),
       );
+      const accounts = accountsEvidenceFile(evidence);
+      if (accounts)
+        await this.put(`${dir}/${ACCOUNTS_EVIDENCE_PATH}`, accounts, 'application/json');
       for (const file of record.objectFiles ?? []) {
         await this.putStream(
           `${dir}/${objectCsvPath(file.accountId, file.bucket)}`,

@@ -2,10 +2,10 @@ import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
 import type { ScanEvidence } from '../evidence/types.js';
 import type { ChangeColumn, RuleDocument } from '../findings-index/format.js';
-import type { IndexEntry, StoreIndex } from './index-types.js';
+import type { IndexEntry, StoredScope, StoreIndex } from './index-types.js';
 
 // The index's types are DOM-safe (the dashboard page imports them): they live apart.
-export type { IndexEntry, StoreIndex };
+export type { IndexEntry, StoredScope, StoreIndex };
 
 /**
  * Where a scan's config came from, recorded in every summary so an auditor can tell which
@@ -36,7 +36,7 @@ export interface ScanSummaryFile extends EvaluationSummary {
   /** The config the findings were judged with: where it came from and its SHA-256. */
   config?: ConfigProvenance;
   /** The buckets the scan looked at (globs and regions; empty: all): drift compares within it. */
-  scope?: { buckets: string[]; regions: string[] };
+  scope?: StoredScope;
 }
 
 /** One bucket's per-object CSV: gzip members in order, read as the store writes them. */

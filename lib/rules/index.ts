@@ -1,4 +1,5 @@
-import type { Rule } from '../engine/types.js';
+import type { AccountRule, Rule, RuleMetadata } from '../engine/types.js';
+import { rule as accountScanned } from './s3-account-scanned.js';
 import { rule as defaultEncryptionKms } from './s3-bucket-default-encryption-kms.js';
 import { rule as bucketKeyEnabled } from './s3-bucket-key-enabled.js';
 import { rule as kmsKeyCustomerManaged } from './s3-bucket-kms-key-customer-managed.js';
@@ -42,3 +43,9 @@ export const BUCKET_RULES: readonly Rule[] = [
   objectsWeakerThanDefault,
   objectVersionsUnencrypted,
 ];
+
+/** Every account rule: judged once per account of an organisation-wide scan. */
+export const ACCOUNT_RULES: readonly AccountRule[] = [accountScanned];
+
+/** Every rule, bucket and account: the catalogue the config, exports and rule pages know. */
+export const RULE_CATALOGUE: readonly RuleMetadata[] = [...BUCKET_RULES, ...ACCOUNT_RULES];

@@ -2,13 +2,13 @@ import { inScope, kindOf, previousScanOf, scopeOf, viewOf } from '../alerts/drif
 import { pack, peekFinding, unpack } from '../alerts/drift-stream.js';
 import { FingerprintTable } from '../alerts/fingerprint-table.js';
 import { requirementsOf } from '../compliance/frameworks.js';
-import type { Finding, Rule } from '../engine/types.js';
+import type { Finding, RuleMetadata } from '../engine/types.js';
 import type { ChangeColumn, RuleDocument, ViewChange } from '../findings-index/format.js';
 import { indexEntryOf } from '../report-store/index-file.js';
 import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
 
 /** The rules' documentation as the findings index stores it with a scan. */
-export function ruleDocuments(rules: readonly Rule[]): RuleDocument[] {
+export function ruleDocuments(rules: readonly RuleMetadata[]): RuleDocument[] {
   return rules.map((rule) => ({
     id: rule.id,
     title: rule.title,

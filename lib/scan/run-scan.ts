@@ -1,4 +1,7 @@
+import type { MemberRoles } from '../collect/assume-role.js';
 import type { AwsClients } from '../collect/clients.js';
+import { collectOrganization, type OrganizationCollectOptions } from '../collect/org-scan.js';
+import type { AccountList } from '../collect/organization.js';
 import {
   type CollectProgress,
   type CollectResult,
@@ -16,7 +19,7 @@ import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
-import { BUCKET_RULES } from '../rules/index.js';
+import { RULE_CATALOGUE } from '../rules/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { evaluateScan } from './evaluate-scan.js';
 import { changesSincePrevious, ruleDocuments } from './findings-view.js';
@@ -148,6 +151,95 @@ export async function resumeScan(
   );
 }
 
+/** An organisation-wide scan: the accounts, how to reach them, and the one-account plan. */
+export interface OrganizationScanPlan extends ScanPlan {
+  accounts: AccountList;
+  /** Accounts collected at the same time (AWS calls stay bounded by `concurrency` overall). */
+  accountConcurrency: number;
+}
+
+/** What an organisation-wide scan runs against, besides the store. */
+export interface OrganizationScanPorts extends Omit<ScanPorts, 'clients' | 'checkpoints'> {
+  own: OrganizationCollectOptions['own'];
+  roles: MemberRoles;
+  clientsFor: OrganizationCollectOptions['clientsFor'];
+  region: string;
+  onAccount?: OrganizationCollectOptions['onAccount'];
+}
+
+/** A scan of many accounts that was stopped before every account finished: nothing stored. */
+export interface InterruptedOrganizationScan {
+  status: 'interrupted';
+  scanId: string;
+  /** Accounts finished before the stop. */
+  accountsDone: number;
+}
+
+/**
+ * The organisation-wide scan: every listed account collected through its member role (the
+ * scanner's own with its own credentials), merged into one evidence document, judged and
+ * stored as one scan. Its scope names every account and the ones that could not be read, so
+ * drift calls their earlier findings unverifiable, never gone. An abort stores nothing: a
+ * scan missing accounts it never reached would be published as the latest.
+ */
+export async function runOrganizationScan(
+  plan: OrganizationScanPlan,
+  ports: OrganizationScanPorts,
+): Promise<CompletedScan | InterruptedOrganizationScan> {
+  const started = performance.now();
+  const { scanId } = plan;
+  const result = await collectOrganization({
+    accounts: plan.accounts,
+    own: ports.own,
+    roles: ports.roles,
+    clientsFor: ports.clientsFor,
+    accountConcurrency: plan.accountConcurrency,
+    region: ports.region,
+    collect: {
+      concurrency: plan.concurrency ?? plan.config.scan.concurrency,
+      scanId,
+      scanTime: plan.scanTime,
+      toolVersion: TOOL_VERSION,
+      buckets: plan.buckets,
+      regions: plan.regions,
+      ...(plan.objects
+        ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
+        : {}),
+      ...(ports.signal ? { signal: ports.signal } : {}),
+    },
+    ...(ports.onAccount ? { onAccount: ports.onAccount } : {}),
+  });
+  const accounts = result.evidence.accounts ?? [];
+  if (result.interrupted)
+    return {
+      status: 'interrupted',
+      scanId,
+      accountsDone: accounts.filter((a) => a.status !== 'skipped').length,
+    };
+  const staging = ports.staging?.(scanId);
+  const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
+  const published = await judgeAndStore(result.evidence, plan.config, {
+    source: 'scan',
+    ...(ports.store ? { store: ports.store } : {}),
+    collection: result.stats,
+    timings: { collectMs: Math.round(performance.now() - started) },
+    objectFiles,
+    scope: {
+      buckets: plan.buckets,
+      regions: plan.regions,
+      accounts: accounts.map((a) => a.accountId),
+      unreachableAccounts: accounts.filter((a) => a.status === 'failed').map((a) => a.accountId),
+    },
+  });
+  return {
+    status: 'completed',
+    scanId,
+    stats: result.stats,
+    evidence: result.evidence,
+    ...published,
+  };
+}
+
 /** The object options collection takes, from the request and the config's scan settings. */
 export function objectOptions(
   request: ObjectRequest,
@@ -173,7 +265,7 @@ export function objectOptions(
  * next resume, never appended to.
  */
 function sinksFor(
-  ports: ScanPorts,
+  ports: Pick<ScanPorts, 'staging'>,
   scanId: string,
   startPage: (bucket: string) => number = () => 0,
 ): Pick<ObjectScanOptions, 'sinkFor'> {
@@ -273,7 +365,7 @@ export async function judgeAndStore(
     evidence,
     ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
     ...changes,
-    rules: ruleDocuments(BUCKET_RULES),
+    rules: ruleDocuments(RULE_CATALOGUE),
   });
   return { findings, summary: stored, report };
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FRAMEWORKS } from '../../lib/compliance/frameworks.js';
 import { SEVERITIES } from '../../lib/engine/types.js';
-import { BUCKET_RULES } from '../../lib/rules/index.js';
+import { ACCOUNT_RULES, BUCKET_RULES, RULE_CATALOGUE } from '../../lib/rules/index.js';
 
 const rulesDir = fileURLToPath(new URL('../../lib/rules/', import.meta.url));
 const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
@@ -11,13 +11,15 @@ const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.ts') && f !==
 describe('Rule registry', () => {
   it('registers every rule file, once', () => {
     // Assess
-    expect(BUCKET_RULES.map((r) => `${r.id}.ts`).sort()).toEqual([...ruleFiles].sort());
-    expect(new Set(BUCKET_RULES.map((r) => r.id)).size).toBe(BUCKET_RULES.length);
+    expect(RULE_CATALOGUE.map((r) => `${r.id}.ts`).sort()).toEqual([...ruleFiles].sort());
+    expect(new Set(RULE_CATALOGUE.map((r) => r.id)).size).toBe(RULE_CATALOGUE.length);
+    expect(BUCKET_RULES.every((r) => r.resourceType === 'AWS::S3::Bucket')).toBe(true);
+    expect(ACCOUNT_RULES.every((r) => r.resourceType === 'AWS::::Account')).toBe(true);
   });
 
-  it.each(BUCKET_RULES.map((r) => [r.id, r] as const))('%s has valid metadata', (id, rule) => {
+  it.each(RULE_CATALOGUE.map((r) => [r.id, r] as const))('%s has valid metadata', (id, rule) => {
     // Assess
-    expect(id).toMatch(/^s3-(bucket|objects?)-[a-z0-9-]+$/);
+    expect(id).toMatch(/^s3-(bucket|objects?|account)-[a-z0-9-]+$/);
     expect(SEVERITIES).toContain(rule.severity);
     expect(rule.title.length).toBeLessThanOrEqual(150);
     expect(rule.title).not.toMatch(/^Ensure/);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
@@ -38,12 +40,14 @@ print(json.dumps(ids))
 describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisation', () => {
   let moto: MotoServer;
   let ids: Record<'prod' | 'dev' | 'old', string>;
-  const run = async (args: string[]) => {
+  const run = async (args: string[], endpoint = moto.endpoint) => {
     const home = isolatedHome();
     const cli = startCli(
-      ['accounts', ...args],
+      args[0] === 'scan' || args[0] === 'report' || args[0] === 'diff'
+        ? args
+        : ['accounts', ...args],
       {
-        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_ENDPOINT_URL: endpoint,
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_REGION: 'us-east-1',
@@ -61,8 +65,54 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
     );
   }, 60_000);
   afterAll(async () => {
+    await new Promise((resolve) => denying?.close(resolve) ?? resolve(undefined));
     await moto?.stop();
   });
+
+  /**
+   * moto grants every AssumeRole, so the member whose role is missing is played by a proxy on
+   * 127.0.0.1 in front of moto: it answers AssumeRole into that account as STS does (403,
+   * Sender AccessDenied) and passes everything else through.
+   */
+  let denying: Server | undefined;
+  const denyingProxy = async (deniedAccount: string): Promise<string> => {
+    const target = new URL(moto.endpoint);
+    denying = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const form = new URLSearchParams(body.toString('utf8'));
+        if (
+          form.get('Action') === 'AssumeRole' &&
+          form.get('RoleArn')?.includes(`::${deniedAccount}:`)
+        ) {
+          res.writeHead(403, { 'content-type': 'text/xml', 'x-amzn-requestid': 'denied-1' });
+          res.end(
+            `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/scanner/s is not authorized to perform: sts:AssumeRole on resource: ${form.get('RoleArn')}</Message></Error><RequestId>denied-1</RequestId></ErrorResponse>`,
+          );
+          return;
+        }
+        const forward = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: target.host },
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.on('error', () => res.destroy());
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => denying!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(denying.address() as AddressInfo).port}`;
+  };
 
   it('lists the ACTIVE accounts to scan and skips the closed one, saying why', async () => {
     // Act
@@ -171,4 +221,109 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
       process.env = saved;
     }
   }, 60_000);
+
+  it('scans the whole organisation into an S3 store; a member whose role is denied is one ERROR, and its buckets turn unverifiable, not gone', async () => {
+    // Prepare: the report bucket, in the scanner's own account.
+    execFileSync('python3', [
+      '-c',
+      "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing').create_bucket(Bucket='org-reports')",
+      moto.endpoint,
+    ]);
+    const store = 's3://org-reports/org';
+    const scan = [
+      'scan',
+      '--org',
+      '--role-name',
+      'OrganizationAccountAccessRole',
+      '--store',
+      store,
+    ];
+
+    // Act: a scan that reaches every member, then one where dev's role cannot be assumed.
+    const first = await run([...scan, '--format', 'json']);
+    const proxy = await denyingProxy(ids.dev);
+    const second = await run([...scan, '--format', 'summary'], proxy);
+    const devReport = await run([
+      'report',
+      '--store',
+      store,
+      '--account',
+      ids.dev,
+      '--format',
+      'json',
+    ]);
+    const prodReport = await run([
+      'report',
+      '--store',
+      store,
+      '--account',
+      ids.prod,
+      '--format',
+      'json',
+    ]);
+    const drift = await run(['diff', '--store', store, '--format', 'json']);
+    const unknown = await run(['report', '--store', store, '--account', '999999999999']);
+
+    // Assess: the first scan covers the three ACTIVE accounts, each with its own buckets.
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('Accounts: 3 scanned, 0 failed, 1 skipped (not ACTIVE)');
+    expect(first.stderr).toMatch(new RegExp(`account ${ids.prod} scanned, 1 bucket`));
+    const firstScan = JSON.parse(first.stdout) as {
+      summary: {
+        byAccount: Record<string, { PASS: number }>;
+        accounts: { accountId: string; status: string; reason?: string }[];
+      };
+      findings: { ruleId: string; status: string; resource: { name: string; account: string } }[];
+    };
+    const bucketsOf = (account: string) => [
+      ...new Set(
+        firstScan.findings
+          .filter((f) => f.resource.account === account && f.ruleId !== 's3-account-scanned')
+          .map((f) => f.resource.name),
+      ),
+    ];
+    expect(bucketsOf(ids.prod)).toEqual([`prod-data-${ids.prod}`]);
+    expect(bucketsOf(ids.dev)).toEqual([`dev-data-${ids.dev}`]);
+    expect(bucketsOf('123456789012')).toEqual(['org-reports']);
+    expect(firstScan.summary.accounts).toContainEqual(
+      expect.objectContaining({
+        accountId: ids.old,
+        status: 'skipped',
+        reason: expect.stringMatching(/^SUSPENDED: /),
+      }),
+    );
+
+    // The second: dev is one ERROR naming both meanings of AccessDenied; the others go on.
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('Accounts: 2 scanned, 1 failed, 1 skipped (not ACTIVE)');
+    expect(second.stderr).toMatch(new RegExp(`account ${ids.dev} FAILED: could not assume`));
+    expect(devReport.code, devReport.stderr).toBe(0);
+    const dev = JSON.parse(devReport.stdout) as typeof firstScan;
+    expect(dev.findings).toEqual([
+      expect.objectContaining({
+        ruleId: 's3-account-scanned',
+        status: 'ERROR',
+        message: expect.stringMatching(
+          /AccessDenied.*does not exist.*trust policy.*Deploy the member role/,
+        ),
+        resource: expect.objectContaining({ type: 'AWS::::Account', account: ids.dev }),
+      }),
+    ]);
+    const prod = JSON.parse(prodReport.stdout) as typeof firstScan;
+    expect(prod.findings.length).toBeGreaterThan(1);
+    expect(prod.findings.every((f) => f.resource.account === ids.prod)).toBe(true);
+
+    // Drift: dev's findings that passed or failed are unverifiable; nothing is gone.
+    expect(drift.code, drift.stderr).toBe(0);
+    const changes = JSON.parse(drift.stdout) as {
+      counts: Record<string, number>;
+      unverifiable: { ruleId: string; resource: { account: string } }[];
+    };
+    expect(changes.counts.gone).toBe(0);
+    expect(changes.unverifiable.length).toBeGreaterThan(1);
+    expect(changes.unverifiable.every((f) => f.resource.account === ids.dev)).toBe(true);
+    expect(changes.unverifiable.map((f) => f.ruleId)).toContain('s3-account-scanned');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--account 999999999999: scan .* covered the accounts/);
+  }, 120_000);
 });

@@ -31,6 +31,40 @@ async function explicitAccounts(value: string): Promise<AccountList> {
   return { accounts: parseAccountList(text, source ?? '--accounts'), skipped: [] };
 }
 
+/** Where the accounts of a command come from: exactly one of `--org`, `--ou`, `--accounts`. */
+export interface AccountSourceOptions {
+  org?: boolean;
+  ou?: string[];
+  accounts?: string;
+}
+
+/** True when the options ask for more than the caller's own account. */
+export function asksForAccounts(options: AccountSourceOptions): boolean {
+  return Boolean(options.org || options.ou || options.accounts);
+}
+
+/**
+ * The accounts `--org`, `--ou` or `--accounts` name: Organizations' list (ACTIVE ones to
+ * scan, the others skipped with the reason), or the explicit list. Refuses none or several.
+ */
+export async function accountListOf(
+  options: AccountSourceOptions,
+  maxAttempts = 5,
+): Promise<AccountList> {
+  const sources = [options.org, options.ou, options.accounts].filter(Boolean).length;
+  if (sources !== 1)
+    throw new ConfigError('say which accounts with exactly one of --org, --ou or --accounts');
+  if (options.accounts) return explicitAccounts(options.accounts);
+  const org = organizationsClient({ maxAttempts });
+  try {
+    return options.ou
+      ? await listAccountsUnder(org, options.ou)
+      : await listOrganizationAccounts(org);
+  } finally {
+    org.destroy();
+  }
+}
+
 /**
  * `s3scan accounts`: which accounts an organisation-wide scan covers, which it skips and why,
  * and with `--check` whether the member role can be assumed in each (the preflight to run
@@ -55,22 +89,8 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const sources = [options.org, options.ou, options.accounts].filter(Boolean).length;
-      if (sources !== 1)
-        throw new ConfigError('say which accounts with exactly one of --org, --ou or --accounts');
       const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-      let list: AccountList;
-      if (options.accounts) list = await explicitAccounts(options.accounts);
-      else {
-        const org = organizationsClient({ maxAttempts: 5 });
-        try {
-          list = options.ou
-            ? await listAccountsUnder(org, options.ou)
-            : await listOrganizationAccounts(org);
-        } finally {
-          org.destroy();
-        }
-      }
+      const list = await accountListOf(options);
       const checks: MemberAccess[] = [];
       if (options.check) {
         const sts = stsClient(region);

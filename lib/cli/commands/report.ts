@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import type { AlertReport } from '../../alerts/dispatch.js';
+import { summarize } from '../../engine/evaluate.js';
+import type { Finding } from '../../engine/types.js';
+import { ConfigError } from '../../errors.js';
+import type { ScanSummaryFile } from '../../report-store/types.js';
+import { collect } from '../options.js';
 import {
   type CommandContext,
   emit,
@@ -11,17 +16,59 @@ import { DEFAULT_STORE } from '../paths.js';
 import { storeOf, withStoreOptions } from '../store.js';
 import { alertOutcomeLine } from './alert.js';
 
+/**
+ * A stored scan cut down to some of its accounts: their findings, and the summary counted
+ * again from them (so `--fail-on` judges those accounts only). An account the scan did not
+ * cover is refused, naming the ones it did.
+ */
+export function forAccounts(
+  scan: { summary: ScanSummaryFile; findings: Finding[] },
+  accounts: string[],
+): { summary: ScanSummaryFile; findings: Finding[] } {
+  const { summary } = scan;
+  const covered = summary.accounts?.map((a) => a.accountId) ?? [summary.accountId];
+  const unknown = accounts.filter((a) => !covered.includes(a));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--account ${unknown.join(', ')}: scan ${summary.scanId} covered ${covered.length === 1 ? 'only account' : 'the accounts'} ${covered.slice(0, 20).join(', ')}${covered.length > 20 ? ', …' : ''}`,
+    );
+  const wanted = new Set(accounts);
+  const findings = scan.findings.filter((f) => wanted.has(f.resource.account));
+  const buckets = new Set(
+    findings.filter((f) => f.resource.type === 'AWS::S3::Bucket').map((f) => f.resource.arn),
+  );
+  const records = summary.accounts?.filter((a) => wanted.has(a.accountId));
+  const counted = summarize(
+    {
+      scanId: summary.scanId,
+      scanTime: summary.scanTime,
+      accountId: summary.accountId,
+      buckets: [...buckets],
+      ...(records ? { accounts: records } : {}),
+    },
+    findings,
+    { expiredSuppressions: summary.expiredSuppressions, disabledRules: summary.disabledRules },
+  );
+  return { summary: { ...summary, ...counted }, findings };
+}
+
 /** `s3scan report`: print a stored scan again. */
 export function registerReportCommand(program: Command, { io, setExit }: CommandContext): void {
   withStoreOptions(program.command('report').description('Print a stored report.'), DEFAULT_STORE)
     .option('--scan <id>', 'scan id, or "latest"', 'latest')
+    .option(
+      '--account <id>',
+      'only this account of an organisation-wide scan (repeatable or comma-separated); counts and --fail-on follow',
+      collect,
+    )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .addOption(formatOption())
     .addOption(failOnOption())
     .action(async (options) => {
       const { store } = storeOf(options);
       const { scanId } = await findStoredScan(store, options.scan);
-      const { summary, findings } = await store.readScan(scanId);
+      const stored = await store.readScan(scanId);
+      const { summary, findings } = options.account ? forAccounts(stored, options.account) : stored;
       setExit(emit(io, findings, summary, options));
       // What the alert sinks were sent for this scan, from the alert ledger (on stderr, so
       // machine formats keep stdout to themselves).

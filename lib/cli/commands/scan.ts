@@ -1,10 +1,22 @@
 import { type Command, Option } from 'commander';
-import { AwsClients, assertProfileExists } from '../../collect/clients.js';
+import { callerIdentity, MemberRoles, stsClient } from '../../collect/assume-role.js';
+import { AwsClients, assertProfileExists, type ClientOptions } from '../../collect/clients.js';
+import type { AccountProgress } from '../../collect/org-scan.js';
 import { isScanCheckpoint } from '../../collect/scan.js';
+import type { LoadedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
+import { sanitiseForTerminal } from '../../export/table.js';
 import { fileCheckpoints } from '../../report-store/checkpoints.js';
 import { newScanId } from '../../report-store/scan-id.js';
-import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../../scan/run-scan.js';
+import type { ReportStore } from '../../report-store/types.js';
+import {
+  type CompletedScan,
+  resumeScan,
+  runOrganizationScan,
+  runScan,
+  type ScanOutcome,
+  type ScanPorts,
+} from '../../scan/run-scan.js';
 import { collect, parseEndpointUrl, parsePositiveInt, parseSampleSize } from '../options.js';
 import {
   type CommandContext,
@@ -17,7 +29,141 @@ import {
 import { DEFAULT_STORE } from '../paths.js';
 import { createProgress } from '../progress.js';
 import { storeOf, withStoreOptions } from '../store.js';
+import { accountListOf, asksForAccounts } from './accounts.js';
 import { runAlerts } from './alert.js';
+
+/** Exits a scan command with: the stored report's `--fail-on` code, or the alerts'. */
+async function finishStored(
+  context: CommandContext,
+  outcome: CompletedScan,
+  options: {
+    alert?: boolean;
+    store: string;
+  } & Parameters<typeof printStored>[1]['output'],
+  store: ReportStore,
+  config: LoadedConfig,
+  signal: AbortSignal,
+): Promise<void> {
+  const { io, setExit } = context;
+  const code = printStored(io, {
+    findings: outcome.findings,
+    summary: outcome.summary,
+    output: options,
+    report: outcome.report,
+    store,
+  });
+  // The report is published before any alert: a sink that fails never costs the report.
+  const alerted = options.alert
+    ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.summary.scanId, config, {
+        dryRun: false,
+        signal,
+      })
+    : EXIT.ok;
+  setExit(code !== EXIT.ok ? code : alerted);
+}
+
+/**
+ * `scan --org | --ou | --accounts`: the accounts listed, each scanned through its member role
+ * (the caller's own account with its own credentials), one progress line per account, one
+ * report. An interrupted organisation scan stores nothing and says how far it got.
+ */
+async function scanAccounts(
+  // biome-ignore lint/suspicious/noExplicitAny: commander's parsed options
+  options: any,
+  config: LoadedConfig,
+  clientOptions: ClientOptions,
+  homeRegion: string,
+  regions: string[],
+  context: CommandContext,
+): Promise<void> {
+  const { io, setExit } = context;
+  if (options.resume)
+    throw new ConfigError(
+      '--resume continues a one-account scan; an interrupted --org/--ou/--accounts scan stored nothing and is run again',
+    );
+  const accounts = await accountListOf(options, config.scan.maxAttempts);
+  const sts = stsClient(homeRegion, config.scan.maxAttempts);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    const own = await callerIdentity(sts);
+    const scanTime = new Date();
+    const scanId = newScanId(scanTime);
+    const roles = new MemberRoles(sts, {
+      partition: own.partition,
+      roleName: options.roleName,
+      ...(options.externalId ? { externalId: options.externalId } : {}),
+      scanId,
+    });
+    const { store, staging } = storeOf(options);
+    const width = String(accounts.accounts.length).length;
+    const outcome = await runOrganizationScan(
+      {
+        scanId,
+        scanTime,
+        buckets: options.bucket ?? [],
+        regions,
+        config,
+        accounts,
+        accountConcurrency: options.accountConcurrency,
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.objects !== 'none'
+          ? {
+              objects: {
+                mode: options.objects,
+                versions: options.versions === true,
+                sampleSize: options.sampleSize,
+                maxInventoryAgeDays: options.inventoryMaxAge,
+              },
+            }
+          : {}),
+      },
+      {
+        own,
+        roles,
+        region: homeRegion,
+        clientsFor: (credentials) =>
+          new AwsClients({ ...clientOptions, ...(credentials ? { credentials } : {}) }, homeRegion),
+        store,
+        staging,
+        signal: controller.signal,
+        ...(options.progress
+          ? {
+              onAccount: (p: AccountProgress) => {
+                if (p.status === 'started') return;
+                const what =
+                  p.status === 'scanned'
+                    ? `scanned, ${p.buckets} bucket${p.buckets === 1 ? '' : 's'}`
+                    : `FAILED: ${sanitiseForTerminal(p.reason ?? '')}`;
+                io.stderr(
+                  `[${String(p.done).padStart(width)}/${p.total}] account ${p.accountId} ${what}\n`,
+                );
+              },
+            }
+          : {}),
+      },
+    );
+    if (outcome.status === 'interrupted') {
+      io.stderr(
+        `s3scan: interrupted after ${outcome.accountsDone} of ${accounts.accounts.length} accounts; nothing was stored (a report missing accounts would pass for the whole organisation). Run the scan again.\n`,
+      );
+      setExit(EXIT.interrupted);
+      return;
+    }
+    const records = outcome.evidence.accounts ?? [];
+    const count = (status: string) => records.filter((a) => a.status === status).length;
+    io.stderr(
+      `Accounts: ${count('scanned')} scanned, ${count('failed')} failed, ${count('skipped')} skipped (not ACTIVE)\n`,
+    );
+    await finishStored(context, outcome, options, store, config, controller.signal);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    sts.destroy();
+  }
+}
 
 /** `s3scan scan`: the scan use case on the caller's account, into a local report store. */
 export function registerScanCommand(program: Command, { io, setExit }: CommandContext): void {
@@ -73,6 +219,20 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
       '--alert',
       'after the report is stored, send its alerts to the sinks of the config (summary on stderr)',
     )
+    .option(
+      '--org',
+      'every ACTIVE account of the AWS Organization, through the member role (management account or delegated administrator)',
+    )
+    .option('--ou <id>', 'the accounts under this OU or root, recursively (repeatable)', collect)
+    .option('--accounts <ids|@file>', 'these accounts: comma-separated, or @file with one a line')
+    .option('--role-name <name>', 'with --org/--ou/--accounts: the member role', 's3scan-read')
+    .option('--external-id <id>', 'the ExternalId the member role requires')
+    .option(
+      '--account-concurrency <n>',
+      'with --org/--ou/--accounts: accounts scanned at the same time',
+      parsePositiveInt,
+      4,
+    )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
     .addOption(formatOption())
@@ -93,18 +253,23 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
         await assertProfileExists(options.profile);
         process.env.AWS_PROFILE = options.profile;
       }
-      const clients = new AwsClients(
-        {
-          maxAttempts: config.scan.maxAttempts,
-          retryMode: config.scan.retryMode,
-          connectTimeoutMs: config.scan.connectTimeoutMs,
-          requestTimeoutMs: config.scan.requestTimeoutMs,
-          ...(options.profile ? { profile: options.profile } : {}),
-          ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
-          ...(options.pathStyle ? { forcePathStyle: true } : {}),
-        },
-        homeRegion,
-      );
+      const clientOptions: ClientOptions = {
+        maxAttempts: config.scan.maxAttempts,
+        retryMode: config.scan.retryMode,
+        connectTimeoutMs: config.scan.connectTimeoutMs,
+        requestTimeoutMs: config.scan.requestTimeoutMs,
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
+        ...(options.pathStyle ? { forcePathStyle: true } : {}),
+      };
+      if (asksForAccounts(options)) {
+        await scanAccounts(options, config, clientOptions, homeRegion, regions, {
+          io,
+          setExit,
+        });
+        return;
+      }
+      const clients = new AwsClients(clientOptions, homeRegion);
       const progress = options.progress ? createProgress(io) : undefined;
       const { store, checkpointFile, staging } = storeOf(options);
       // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
@@ -159,21 +324,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
           setExit(EXIT.interrupted);
           return;
         }
-        const code = printStored(io, {
-          findings: outcome.findings,
-          summary: outcome.summary,
-          output: options,
-          report: outcome.report,
-          store,
-        });
-        // The report is published before any alert: a sink that fails never costs the report.
-        const alerted = options.alert
-          ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.summary.scanId, config, {
-              dryRun: false,
-              signal: controller.signal,
-            })
-          : EXIT.ok;
-        setExit(code !== EXIT.ok ? code : alerted);
+        await finishStored({ io, setExit }, outcome, options, store, config, controller.signal);
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);

@@ -318,7 +318,7 @@ describe('peekFinding: the fields drift needs, without parsing the line whole', 
       status: 'FAIL',
       severity: 'critical',
       suppressed: false,
-      resource: { account: ACCOUNT, region: 'eu-west-1', name: 'b' },
+      resource: { type: 'AWS::S3::Bucket', account: ACCOUNT, region: 'eu-west-1', name: 'b' },
     });
   });
 
