@@ -29,14 +29,16 @@ export async function enumerateBuckets(
   options: Pick<CollectOptions, 'buckets' | 'regions'>,
   limit: Limiter,
   signal?: AbortSignal,
+  /** Bounds (and counts) the STS call like the S3 ones; uncounted and unbounded when absent. */
+  stsLimit: Limiter = (fn) => fn(),
 ): Promise<Enumeration> {
   let accountId: string;
   let callerArn: string;
   try {
     signal?.throwIfAborted();
-    const identity = await clients
-      .sts()
-      .send(new GetCallerIdentityCommand({}), abortOption(signal));
+    const identity = await stsLimit(() =>
+      clients.sts().send(new GetCallerIdentityCommand({}), abortOption(signal)),
+    );
     accountId = identity.Account ?? '';
     callerArn = identity.Arn ?? '';
   } catch (error) {

@@ -32,7 +32,7 @@ export interface OrganizationCollectOptions {
    * The clients of one account: the scanner's own (no credentials given) or a member's, whose
    * credentials the SDK asks `roles` for again as they expire.
    */
-  clientsFor: (credentials?: MemberCredentialsSource) => AwsClients;
+  clientsFor: (accountId: string, credentials?: MemberCredentialsSource) => AwsClients;
   /** Accounts collected at the same time. */
   accountConcurrency: number;
   /** The region account-level calls go to (STS, ListBuckets). */
@@ -127,9 +127,9 @@ export async function collectOrganization(
         // Assumed up front: a role that cannot be assumed is the account's one finding, not
         // an error on every call of its scan.
         stats.stsCalls += 1;
-        await roles.credentials(account.id);
+        await sharedLimit(() => roles.credentials(account.id));
       }
-      clients = options.clientsFor(isOwn ? undefined : roles.provider(account.id));
+      clients = options.clientsFor(account.id, isOwn ? undefined : roles.provider(account.id));
       const result = await collectEvidence({ ...collect, clients, sharedLimit });
       addStats(stats, result.stats);
       if (result.checkpoint) {

@@ -42,17 +42,21 @@ function countedLimiters(
   stats: CollectResult['stats'],
   signal: AbortSignal | undefined,
   shared: Limiter | undefined,
-): { s3Limit: Limiter; kmsLimit: Limiter } {
+): { s3Limit: Limiter; kmsLimit: Limiter; stsLimit: Limiter } {
   const limiter: Limiter = shared ?? pLimit(concurrency);
   const counted =
-    (service: 's3Calls' | 'kmsCalls'): Limiter =>
+    (service: 's3Calls' | 'kmsCalls' | 'stsCalls'): Limiter =>
     (fn) =>
       limiter(() => {
         signal?.throwIfAborted();
         stats[service] += 1;
         return fn();
       });
-  return { s3Limit: counted('s3Calls'), kmsLimit: counted('kmsCalls') };
+  return {
+    s3Limit: counted('s3Calls'),
+    kmsLimit: counted('kmsCalls'),
+    stsLimit: counted('stsCalls'),
+  };
 }
 
 /**
@@ -99,12 +103,12 @@ async function listAndRead(
 ): Promise<CollectResult> {
   let enumeration: Enumeration;
   try {
-    machinery.stats.stsCalls += 1;
     enumeration = await enumerateBuckets(
       machinery.clients,
       options,
       machinery.s3Limit,
       options.signal,
+      machinery.stsLimit,
     );
   } catch (error) {
     if (!options.signal?.aborted) throw error;
@@ -230,6 +234,7 @@ interface Machinery {
   clients: AwsClients;
   s3Limit: Limiter;
   kmsLimit: Limiter;
+  stsLimit: Limiter;
   stats: CollectResult['stats'];
   /** The stats with the HTTP attempts made so far (this run's added to earlier runs'). */
   settled: () => CollectResult['stats'];

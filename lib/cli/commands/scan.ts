@@ -124,7 +124,7 @@ async function scanAccounts(
         own,
         roles,
         region: homeRegion,
-        clientsFor: (credentials) =>
+        clientsFor: (_account, credentials) =>
           new AwsClients({ ...clientOptions, ...(credentials ? { credentials } : {}) }, homeRegion),
         store,
         staging,

@@ -67,6 +67,51 @@ describe('ASFF export', () => {
   });
 });
 
+describe('Exports of an organisation-wide scan', () => {
+  it('keep the member account in every record: ASFF AwsAccountId, OCSF cloud.account, the account resource type', () => {
+    // Prepare: a member's bucket and a member whose role could not be assumed.
+    const member = '444455556666';
+    const org = evaluateScan({
+      ...scanEvidence([bucketEvidence('member-b', { accountId: member })]),
+      accounts: [
+        { accountId: member, access: 'role', status: 'scanned', region: 'us-east-1', buckets: 1 },
+        {
+          accountId: '777788889999',
+          access: 'role',
+          status: 'failed',
+          reason: 'AccessDenied',
+          region: 'eu-west-1',
+          buckets: 0,
+        },
+      ],
+    });
+    const bucketFinding = org.findings.find((f) => f.resource.name === 'member-b')!;
+    const accountError = org.findings.find(
+      (f) => f.status === 'ERROR' && f.ruleId === 's3-account-scanned',
+    )!;
+
+    // Act
+    const asffBucket = toAsff(bucketFinding, scan);
+    const asffAccount = toAsff(accountError, scan);
+    const ocsfAccount = toOcsf(accountError, scan);
+
+    // Assess
+    expect(asffBucket.AwsAccountId).toBe(member);
+    expect(asffAccount).toMatchObject({
+      AwsAccountId: '777788889999',
+      Resources: [
+        { Type: 'AwsAccount', Id: 'arn:aws:iam::777788889999:root', Region: 'eu-west-1' },
+      ],
+      Compliance: { Status: 'NOT_AVAILABLE' },
+    });
+    expect(asffAccount.Remediation?.Recommendation.Text).toMatch(/member-role/);
+    expect(ocsfAccount).toMatchObject({
+      cloud: { account: { uid: '777788889999' } },
+      resources: [{ type: 'AWS::::Account', uid: 'arn:aws:iam::777788889999:root' }],
+    });
+  });
+});
+
 describe('CSV export', () => {
   it.each([
     ['=HYPERLINK("http://evil")', `'=HYPERLINK("http://evil")`],

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReportStoreError } from '../../../lib/errors.js';
+import { loadEvidence } from '../../../lib/report-store/evidence-files.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
 import { BUCKET_RULES } from '../../../lib/rules/index.js';
@@ -55,6 +56,56 @@ describe('Class: LocalReportStore', () => {
     const { findings, summary } = await store.readScan('scan-1');
     expect(findings).toHaveLength(2 * BUCKET_RULES.length);
     expect(summary.scanId).toBe('scan-1');
+  });
+
+  it('keeps an organisation-wide scan’s accounts beside the evidence, so judging it again sees the failed account', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+    const evidence = {
+      ...scanEvidence([bucketEvidence('b1')]),
+      scanId: 'org-1',
+      accounts: [
+        {
+          accountId: '111122223333',
+          access: 'own' as const,
+          status: 'scanned' as const,
+          region: 'us-east-1',
+          buckets: 1,
+        },
+        {
+          accountId: '444455556666',
+          access: 'role' as const,
+          roleArn: 'arn:aws:iam::444455556666:role/s3scan-read',
+          status: 'failed' as const,
+          reason: 'could not assume the role (AccessDenied)',
+          region: 'us-east-1',
+          buckets: 0,
+        },
+      ],
+    };
+    const { findings, summary } = evaluateScan(evidence);
+
+    // Act
+    await store.writeScan({
+      summary: { schemaVersion: '1', source: 'scan', ...summary },
+      findings,
+      evidence,
+    });
+    const reloaded = await loadEvidence(join(root, 'scans', 'org-1', 'evidence'));
+    const again = evaluateScan(reloaded);
+
+    // Assess
+    expect(reloaded.accounts).toEqual(evidence.accounts);
+    expect(again.findings).toEqual(findings);
+    expect(again.summary.byAccount?.['444455556666']).toEqual({
+      PASS: 0,
+      FAIL: 0,
+      ERROR: 1,
+      SKIPPED: 0,
+    });
+    const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8'));
+    expect(index.scans[0].accounts).toEqual({ scanned: 1, failed: 1, skipped: 0 });
   });
 
   it('keeps the history newest first and the latest pointing at the newest write', async () => {
