@@ -10,6 +10,7 @@ import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchOrgRoles } from './org-roles.js';
+import { benchOrgSweep } from './org-sweep.js';
 import { benchPolicy } from './policy.js';
 import { benchRetries } from './retries.js';
 import { benchSecurityHub } from './security-hub.js';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'dashboard-page': benchDashboardPage,
   bundles: benchBundles,
   'org-roles': benchOrgRoles,
+  'org-sweep': benchOrgSweep,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */

@@ -229,9 +229,9 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
     .option('--external-id <id>', 'the ExternalId the member role requires')
     .option(
       '--account-concurrency <n>',
-      'with --org/--ou/--accounts: accounts scanned at the same time',
+      'with --org/--ou/--accounts: accounts scanned at the same time (AWS calls stay bounded by --concurrency overall)',
       parsePositiveInt,
-      4,
+      16,
     )
     .option('--all', 'show PASS and SKIPPED findings in the table too')
     .option('--no-progress', 'do not show progress on stderr')
