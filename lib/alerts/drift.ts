@@ -97,8 +97,14 @@ export function unreadKind(previous: FindingView): DriftKind {
 /** True when the current scan looked at this resource: its account, a bucket glob and region. */
 export function inScope(scope: ScanScope, resource: Finding['resource']): boolean {
   if (!coversAccount(scope, resource.account)) return false;
-  // An account's own findings are about the account, whatever the bucket filters.
-  if (resource.type === 'AWS::::Account') return true;
+  // An account's own findings are about the account, whatever the bucket filters; a
+  // directory bucket listing (an s3express ARN) is about its region.
+  if (resource.type === 'AWS::::Account')
+    return (
+      scope.regions.length === 0 ||
+      !resource.arn.includes(':s3express:') ||
+      scope.regions.includes(resource.region)
+    );
   if (scope.regions.length > 0 && !scope.regions.includes(resource.region)) return false;
   return (
     scope.buckets.length === 0 ||

@@ -2,9 +2,11 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { errorCode, unreachable } from '../aws/errors.js';
 import { CollectError, ConfigError, CredentialsError } from '../errors.js';
+import type { DirectoryListing } from '../evidence/types.js';
 import { globMatch } from '../text/glob.js';
 import { bucketRegion, type Limiter, type ListedBucket, listBuckets } from './buckets.js';
 import type { AwsClients } from './clients.js';
+import { listDirectoryBuckets } from './directory-buckets.js';
 import type { CollectOptions } from './options.js';
 import { abortOption } from './probe.js';
 
@@ -14,6 +16,8 @@ export interface Enumeration {
   partition: string;
   callerArn: string;
   targets: BucketTarget[];
+  /** Each region's ListDirectoryBuckets outcome (none when directory buckets are not listed). */
+  directoryListings: DirectoryListing[];
 }
 
 /** A listed bucket with its region: what the bucket reads need. */
@@ -26,7 +30,10 @@ export type BucketTarget = ListedBucket & { region: string };
  */
 export async function enumerateBuckets(
   clients: AwsClients,
-  options: Pick<CollectOptions, 'buckets' | 'regions'>,
+  options: Pick<
+    CollectOptions,
+    'buckets' | 'regions' | 'directoryBuckets' | 'directoryBucketRegions'
+  >,
   limit: Limiter,
   signal?: AbortSignal,
   /** Bounds (and counts) the STS call like the S3 ones; uncounted and unbounded when absent. */
@@ -71,19 +78,9 @@ export async function enumerateBuckets(
     );
   }
   const nameFilters = options.buckets ?? [];
-  const selected = listed.filter(
-    (b) => nameFilters.length === 0 || nameFilters.some((f) => globMatch(f, b.name, false)),
-  );
-  // A filter that matches nothing is a typo far more often than an intent: say so, and
-  // never publish an empty scan as the latest report.
-  if (nameFilters.length > 0 && selected.length === 0) {
-    throw new ConfigError(
-      `--bucket ${nameFilters.join(',')} matches none of the ${listed.length} buckets of account ${accountId}${suggest(
-        nameFilters,
-        listed.map((b) => b.name),
-      )}`,
-    );
-  }
+  const named = (b: ListedBucket) =>
+    nameFilters.length === 0 || nameFilters.some((f) => globMatch(f, b.name, false));
+  const selected = listed.filter(named);
   const located = await Promise.all(
     selected.map(async (b) => ({
       ...b,
@@ -92,16 +89,54 @@ export async function enumerateBuckets(
     })),
   );
   const regionFilters = options.regions ?? [];
-  const targets = located.filter(
+  // ListDirectoryBuckets is regional: the regions asked for, else every region the account
+  // has general purpose buckets in, the home region and the configured extra regions.
+  const directoryRegions =
+    options.directoryBuckets === false
+      ? []
+      : regionFilters.length > 0
+        ? regionFilters
+        : [
+            ...new Set([
+              clients.homeRegion,
+              // Every listed bucket's region, filtered or not: a --bucket glob may name only
+              // directory buckets, and they live in regions the account uses.
+              ...listed.flatMap((b) => (b.region ? [b.region] : [])),
+              ...located.map((b) => b.region),
+              ...(options.directoryBucketRegions ?? []),
+            ]),
+          ].sort();
+  const directories = await Promise.all(
+    directoryRegions.map((region) =>
+      listDirectoryBuckets(clients, accountId, region, limit, signal),
+    ),
+  );
+  const directoryTargets: BucketTarget[] = directories
+    .flatMap((d) => d.buckets)
+    .filter(named)
+    .map((b) => ({ ...b, kind: 'directory' as const }));
+  // A filter that matches nothing is a typo far more often than an intent: say so, and
+  // never publish an empty scan as the latest report.
+  if (nameFilters.length > 0 && selected.length === 0 && directoryTargets.length === 0) {
+    throw new ConfigError(
+      `--bucket ${nameFilters.join(',')} matches none of the ${listed.length} buckets of account ${accountId}${suggest(
+        nameFilters,
+        listed.map((b) => b.name),
+      )}`,
+    );
+  }
+  const generalTargets = located.filter(
     (b) => regionFilters.length === 0 || regionFilters.includes(b.region),
   );
+  const targets = [...generalTargets, ...directoryTargets];
   if (regionFilters.length > 0 && targets.length === 0 && located.length > 0) {
     const regions = [...new Set(located.map((b) => b.region))].sort();
     throw new ConfigError(
       `--region ${regionFilters.join(',')} holds none of the ${located.length} selected buckets; they are in ${regions.join(', ')}`,
     );
   }
-  return { accountId, partition, callerArn, targets };
+  const directoryListings = directories.map((d) => d.listing);
+  return { accountId, partition, callerArn, targets, directoryListings };
 }
 
 /** ": did you mean a, b or c?" with the names closest to what was asked, or "". */

@@ -18,12 +18,14 @@ import type {
   ServerSideEncryptionConfiguration,
 } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
+import { collectDirectoryBucket, DIRECTORY_BUCKET_IAM_ACTIONS } from './directory-buckets.js';
 import { canonicalKeyRef } from './kms.js';
 import { abortOption, jsonSafe, probe, probeFromError, redirectRegion } from './probe.js';
 
-/** A bucket as ListBuckets returned it. */
+/** A bucket as ListBuckets (or, `kind: 'directory'`, ListDirectoryBuckets) returned it. */
 export interface ListedBucket {
   name: string;
+  kind?: 'directory';
   region?: string;
   creationDate?: string;
 }
@@ -142,8 +144,15 @@ export const BUCKET_READS = [
   inventoryRead,
 ] as const;
 
-/** IAM actions the bucket collector needs (ListBuckets plus the per-bucket reads). */
-export const S3_IAM_ACTIONS = ['s3:ListAllMyBuckets', ...BUCKET_READS.map((r) => r.iamAction)];
+/**
+ * IAM actions the bucket collector needs: ListBuckets and the per-bucket reads, then the
+ * directory buckets' listing and reads.
+ */
+export const S3_IAM_ACTIONS = [
+  's3:ListAllMyBuckets',
+  ...BUCKET_READS.map((r) => r.iamAction),
+  ...DIRECTORY_BUCKET_IAM_ACTIONS,
+];
 
 const WRONG_REGION_CODES = new Set([
   'PermanentRedirect',
@@ -187,6 +196,8 @@ export async function collectBucket(
   limit: Limiter,
   signal?: AbortSignal,
 ): Promise<BucketEvidence> {
+  if (listed.kind === 'directory')
+    return collectDirectoryBucket(clients, listed, account, limit, signal);
   const target = { name: listed.name, region: listed.region, accountId: account.accountId };
   const corrected: { region?: string } = {};
   const [encryption, policy, policyStatus, versioning, inventoryConfigurations] = await Promise.all(

@@ -28,6 +28,10 @@ export interface CollectOptions {
   buckets?: string[];
   /** Regions to keep; all when empty. */
   regions?: string[];
+  /** False: general purpose buckets only (S3-compatible stores have no directory buckets). */
+  directoryBuckets?: boolean;
+  /** Regions to list directory buckets in besides those holding general purpose buckets. */
+  directoryBucketRegions?: string[];
   onProgress?: (progress: CollectProgress) => void;
   signal?: AbortSignal;
   /** Object-level scanning; bucket-level only when absent. */

@@ -98,7 +98,16 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectR
 /** STS and ListBuckets, then the bucket reads; a checkpoint that lists again when interrupted. */
 async function listAndRead(
   evidence: ScanEvidence,
-  options: Pick<CollectOptions, 'buckets' | 'regions' | 'objects' | 'signal' | 'onProgress'>,
+  options: Pick<
+    CollectOptions,
+    | 'buckets'
+    | 'regions'
+    | 'directoryBuckets'
+    | 'directoryBucketRegions'
+    | 'objects'
+    | 'signal'
+    | 'onProgress'
+  >,
   machinery: Machinery,
 ): Promise<CollectResult> {
   let enumeration: Enumeration;
@@ -121,6 +130,9 @@ async function listAndRead(
     accountId: enumeration.accountId,
     partition: enumeration.partition,
     callerArn: enumeration.callerArn,
+    ...(enumeration.directoryListings.length > 0
+      ? { directoryListings: enumeration.directoryListings }
+      : {}),
   };
   return readBuckets(listed, enumeration.targets, {}, options, machinery);
 }
@@ -171,8 +183,15 @@ async function readBuckets(
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     ),
   };
+  // Directory buckets are not swept: their objects are reached through zonal endpoints and
+  // CreateSession, and the object rules say SKIPPED for them.
   const allSweeps = options.objects
-    ? { ...sweeps, ...Object.fromEntries(read.map((b) => [b.name, 'pending' as const])) }
+    ? {
+        ...sweeps,
+        ...Object.fromEntries(
+          read.filter((b) => b.kind !== 'directory').map((b) => [b.name, 'pending' as const]),
+        ),
+      }
     : {};
   if (unread.length > 0) {
     return interrupted(withRead, allSweeps, options, machinery, {
@@ -354,7 +373,7 @@ export async function collectSingleBucket(options: {
     options.resume?.bucket ??
     (await collectBucket(options.clients, options.target, options.account, limit, options.signal));
   options.signal?.throwIfAborted();
-  if (!options.objects) return { bucket };
+  if (!options.objects || bucket.kind === 'directory') return { bucket };
   const left = await sweepObjects({
     scanTime: options.scanTime,
     buckets: [bucket],

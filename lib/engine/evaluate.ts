@@ -10,6 +10,7 @@ import {
   type AppliedSuppression,
   type BucketContext,
   type Finding,
+  type ListingRule,
   type PolicyView,
   type Rule,
   type RuleOutcome,
@@ -178,6 +179,7 @@ export function evaluate(
   config: EvaluationConfig,
   rules: readonly Rule[],
   accountRules: readonly AccountRule[] = [],
+  listingRules: readonly ListingRule[] = [],
 ): EvaluationResult {
   const enabled = rules.filter((r) => config.rules[r.id]?.enabled !== false);
   const scanTime = Date.parse(evidence.scanTime);
@@ -221,8 +223,19 @@ export function evaluate(
         return analysed;
       },
     };
+    const directory = bucket.kind === 'directory';
     for (const rule of enabled) {
-      const outcome = runRule(rule, context);
+      const notForDirectories =
+        directory && rule.directoryBuckets !== 'applies'
+          ? rule.directoryBuckets.skipped
+          : undefined;
+      const outcome: RuleOutcome = notForDirectories
+        ? {
+            status: 'SKIPPED',
+            message: `Not judged for directory bucket ${bucket.name}: ${notForDirectories}.`,
+            details: { bucketKind: 'directory' },
+          }
+        : runRule(rule, context);
       const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
       if (suppression && !suppression.active) noteExpired(rule.id, suppression);
       findings.push({
@@ -239,10 +252,40 @@ export function evaluate(
       });
     }
   }
-  const enabledAccountRules = accountRules.filter((r) => config.rules[r.id]?.enabled !== false);
-  const accounts = [...(evidence.accounts ?? [])].sort((a, b) =>
-    a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0,
-  );
+  /** One finding of an account-level rule (an account, or one region's listing). */
+  const pushAccountLevel = (
+    rule: AccountRule | ListingRule,
+    resource: Finding['resource'],
+    judge: () => RuleOutcome,
+  ) => {
+    let outcome: RuleOutcome;
+    try {
+      outcome = judge();
+    } catch (error) {
+      outcome = {
+        status: 'ERROR',
+        message: `Rule ${rule.id} failed on account ${resource.account}: ${(error as Error).message ?? String(error)}.`,
+      };
+    }
+    const suppression = matchSuppression(config.suppressions, rule.id, resource, scanTime);
+    if (suppression && !suppression.active) noteExpired(rule.id, suppression);
+    findings.push({
+      ruleId: rule.id,
+      title: rule.title,
+      status: outcome.status,
+      severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
+      resource,
+      message: outcome.message,
+      details: outcome.details ?? {},
+      // Accounts and listings live in the scan's accounts file, beside the buckets' evidence.
+      evidenceRef: ACCOUNTS_EVIDENCE_PATH,
+      fingerprint: `${sha16(rule.id)}${sha16(resource.arn)}`,
+      ...(suppression ? { suppression } : {}),
+    });
+  };
+  const isEnabled = (r: { id: string }) => config.rules[r.id]?.enabled !== false;
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const accounts = [...(evidence.accounts ?? [])].sort((a, b) => byId(a.accountId, b.accountId));
   for (const account of accounts) {
     const resource: Finding['resource'] = {
       // The account's root principal: the ARN IAM and Security Hub use for an account.
@@ -252,43 +295,37 @@ export function evaluate(
       region: account.region,
       account: account.accountId,
     };
-    const resourceHash = sha16(resource.arn);
-    for (const rule of enabledAccountRules) {
-      let outcome: RuleOutcome;
-      try {
-        outcome = rule.evaluate({
-          account,
-          partition: evidence.partition,
-          scanTime: evidence.scanTime,
-        });
-      } catch (error) {
-        outcome = {
-          status: 'ERROR',
-          message: `Rule ${rule.id} failed on account ${account.accountId}: ${(error as Error).message ?? String(error)}.`,
-        };
-      }
-      const suppression = matchSuppression(config.suppressions, rule.id, resource, scanTime);
-      if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-      findings.push({
-        ruleId: rule.id,
-        title: rule.title,
-        status: outcome.status,
-        severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
-        resource,
-        message: outcome.message,
-        details: outcome.details ?? {},
-        // The accounts live in the scan's accounts file, beside the buckets' evidence.
-        evidenceRef: ACCOUNTS_EVIDENCE_PATH,
-        fingerprint: `${sha16(rule.id)}${resourceHash}`,
-        ...(suppression ? { suppression } : {}),
-      });
-    }
+    for (const rule of accountRules.filter(isEnabled))
+      pushAccountLevel(rule, resource, () =>
+        rule.evaluate({ account, partition: evidence.partition, scanTime: evidence.scanTime }),
+      );
+  }
+  const listings = [...(evidence.directoryListings ?? [])].sort(
+    (a, b) => byId(a.accountId, b.accountId) || byId(a.region, b.region),
+  );
+  for (const listing of listings) {
+    const resource: Finding['resource'] = {
+      // Every directory bucket of the account in the region: what the listing vouches for.
+      arn: `arn:${evidence.partition}:s3express:${listing.region}:${listing.accountId}:bucket/*`,
+      type: 'AWS::::Account',
+      name: listing.accountId,
+      region: listing.region,
+      account: listing.accountId,
+    };
+    for (const rule of listingRules.filter(isEnabled))
+      pushAccountLevel(rule, resource, () =>
+        rule.evaluate({ listing, partition: evidence.partition, scanTime: evidence.scanTime }),
+      );
   }
   return {
     findings,
     summary: summarize(evidence, findings, {
       expiredSuppressions: [...expired.values()],
-      disabledRules: [...rules, ...(evidence.accounts ? accountRules : [])]
+      disabledRules: [
+        ...rules,
+        ...(evidence.accounts ? accountRules : []),
+        ...(evidence.directoryListings ? listingRules : []),
+      ]
         .filter((r) => config.rules[r.id]?.enabled === false)
         .map((r) => r.id),
     }),

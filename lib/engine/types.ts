@@ -1,4 +1,9 @@
-import type { AccountEvidence, BucketEvidence, KmsKeyEvidence } from '../evidence/types.js';
+import type {
+  AccountEvidence,
+  BucketEvidence,
+  DirectoryListing,
+  KmsKeyEvidence,
+} from '../evidence/types.js';
 import type { PolicyAnalysis } from '../policy/analyze.js';
 
 /** Finding severities, most severe first. */
@@ -67,6 +72,11 @@ export interface RuleMetadata {
 /** A bucket-level rule. `evaluate` must be pure and must not throw for valid evidence. */
 export interface Rule extends RuleMetadata {
   resourceType: 'AWS::S3::Bucket';
+  /**
+   * Whether the rule judges S3 Express One Zone directory buckets, or why not: those are
+   * SKIPPED with this reason, never judged by rules made for general purpose buckets.
+   */
+  directoryBuckets: 'applies' | { skipped: string };
   evaluate: (context: BucketContext) => RuleOutcome;
 }
 
@@ -75,6 +85,19 @@ export interface AccountContext {
   account: AccountEvidence;
   partition: string;
   scanTime: string;
+}
+
+/** Everything a listing rule may look at: one region's directory bucket listing. */
+export interface ListingContext {
+  listing: DirectoryListing;
+  partition: string;
+  scanTime: string;
+}
+
+/** A rule judged once per (account, region) directory bucket listing. */
+export interface ListingRule extends RuleMetadata {
+  resourceType: 'AWS::::Account';
+  evaluate: (context: ListingContext) => RuleOutcome;
 }
 
 /** An account-level rule of organisation-wide scans: pure, like a bucket rule. */

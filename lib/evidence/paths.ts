@@ -40,7 +40,10 @@ export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidenc
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Where an organisation-wide scan keeps its accounts (scanned, failed, skipped). */
+/**
+ * Where a scan keeps what is not a bucket: an organisation-wide scan's accounts (scanned,
+ * failed, skipped) and each region's directory bucket listing.
+ */
 export const ACCOUNTS_EVIDENCE_PATH = 'evidence/accounts.json';
 
 /**
@@ -48,7 +51,7 @@ export const ACCOUNTS_EVIDENCE_PATH = 'evidence/accounts.json';
  * re-evaluating the stored evidence judges the accounts that could not be read again.
  */
 export function accountsEvidenceFile(evidence: ScanEvidence): string | undefined {
-  if (!evidence.accounts) return undefined;
+  if (!evidence.accounts && !evidence.directoryListings) return undefined;
   const file: ScanEvidence = {
     schemaVersion: evidence.schemaVersion,
     tool: evidence.tool,
@@ -58,7 +61,8 @@ export function accountsEvidenceFile(evidence: ScanEvidence): string | undefined
     partition: evidence.partition,
     buckets: [],
     kmsKeys: {},
-    accounts: evidence.accounts,
+    ...(evidence.accounts ? { accounts: evidence.accounts } : {}),
+    ...(evidence.directoryListings ? { directoryListings: evidence.directoryListings } : {}),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }

@@ -116,6 +116,7 @@ const bucket = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1 },
+    kind: { enum: ['directory'] },
     arn: { type: 'string', minLength: 1 },
     region: { type: 'string', minLength: 1 },
     accountId: { type: 'string' },
@@ -187,6 +188,22 @@ const account = {
   },
 };
 
+const listing = {
+  type: 'object',
+  required: ['accountId', 'region', 'result'],
+  additionalProperties: false,
+  properties: {
+    accountId: { type: 'string' },
+    region: { type: 'string', minLength: 1 },
+    result: probe({
+      type: 'object',
+      required: ['buckets'],
+      additionalProperties: false,
+      properties: { buckets: { type: 'integer', minimum: 0 } },
+    }),
+  },
+};
+
 const common = {
   schemaVersion: { type: 'string', pattern: '^1\\.\\d+$' },
   tool: {
@@ -229,6 +246,7 @@ export const EVIDENCE_SCHEMA = {
         ...common,
         buckets: { type: 'array', items: bucket },
         accounts: { type: 'array', items: account },
+        directoryListings: { type: 'array', items: listing },
       },
     },
     {

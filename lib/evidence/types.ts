@@ -44,9 +44,15 @@ export interface InventoryConfiguration {
   OptionalFields?: string[];
 }
 
-/** Everything observed about one general purpose bucket. */
+/**
+ * Everything observed about one bucket: a general purpose bucket, or with `kind: 'directory'`
+ * an S3 Express One Zone directory bucket (whose versioning, policy status and inventory
+ * probes say `absent`: those features do not exist for it).
+ */
 export interface BucketEvidence {
   name: string;
+  /** Absent: a general purpose bucket. */
+  kind?: 'directory';
   arn: string;
   region: string;
   accountId: string;
@@ -209,6 +215,17 @@ export interface AccountEvidence {
   buckets: number;
 }
 
+/**
+ * One region's ListDirectoryBuckets: how many directory buckets it listed, `absent` when the
+ * endpoint offers none (not AWS), or why the listing failed (then any directory bucket of the
+ * region is unseen, and the listing rule says ERROR).
+ */
+export interface DirectoryListing {
+  accountId: string;
+  region: string;
+  result: Probe<{ buckets: number }>;
+}
+
 /** The evidence of a whole scan: input of `evaluate`, a pure function. */
 export interface ScanEvidence {
   schemaVersion: string;
@@ -223,6 +240,8 @@ export interface ScanEvidence {
   kmsKeys: Record<string, KmsKeyEvidence>;
   /** An organisation-wide scan's accounts (scanned, failed and skipped); absent for one account. */
   accounts?: AccountEvidence[];
+  /** Each region's directory bucket listing; absent in evidence written before it. */
+  directoryListings?: DirectoryListing[];
 }
 
 /** The per-bucket evidence file of the report store: one bucket and the keys it uses. */

@@ -71,6 +71,8 @@ export function mergeEvidence(documents: (ScanEvidence | BucketEvidenceFile)[]):
     Object.assign(merged.kmsKeys, doc.kmsKeys);
     if ('accounts' in doc && doc.accounts)
       merged.accounts = [...(merged.accounts ?? []), ...doc.accounts];
+    if ('directoryListings' in doc && doc.directoryListings)
+      merged.directoryListings = [...(merged.directoryListings ?? []), ...doc.directoryListings];
   }
   return merged;
 }

@@ -1,4 +1,5 @@
-import type { AccountRule, Rule, RuleMetadata } from '../engine/types.js';
+import type { AccountRule, ListingRule, Rule, RuleMetadata } from '../engine/types.js';
+import { rule as directoryBucketsListed } from './s3-account-directory-buckets-listed.js';
 import { rule as accountScanned } from './s3-account-scanned.js';
 import { rule as defaultEncryptionKms } from './s3-bucket-default-encryption-kms.js';
 import { rule as bucketKeyEnabled } from './s3-bucket-key-enabled.js';
@@ -47,5 +48,12 @@ export const BUCKET_RULES: readonly Rule[] = [
 /** Every account rule: judged once per account of an organisation-wide scan. */
 export const ACCOUNT_RULES: readonly AccountRule[] = [accountScanned];
 
+/** Every listing rule: judged once per region's directory bucket listing. */
+export const LISTING_RULES: readonly ListingRule[] = [directoryBucketsListed];
+
 /** Every rule, bucket and account: the catalogue the config, exports and rule pages know. */
-export const RULE_CATALOGUE: readonly RuleMetadata[] = [...BUCKET_RULES, ...ACCOUNT_RULES];
+export const RULE_CATALOGUE: readonly RuleMetadata[] = [
+  ...BUCKET_RULES,
+  ...ACCOUNT_RULES,
+  ...LISTING_RULES,
+];

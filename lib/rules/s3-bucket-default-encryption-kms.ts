@@ -37,6 +37,8 @@ export const rule: Rule = {
     'https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html',
   ],
   evidence: ['encryption'],
+  // Directory buckets: SSE-S3 or SSE-KMS under one customer managed key (aws-facts 4.4).
+  directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
     const encryption = defaultEncryption(context);

@@ -28,6 +28,10 @@ export const rule: Rule = {
   },
   references: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html'],
   evidence: ['encryption'],
+  directoryBuckets: {
+    skipped:
+      'S3 Bucket Keys are always enabled for GET and PUT in directory buckets and cannot be turned off',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const encryption = kmsDefault(context, 'does not use SSE-KMS by default');

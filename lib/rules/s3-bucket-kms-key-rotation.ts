@@ -35,6 +35,8 @@ export const rule: Rule = {
     'https://docs.aws.amazon.com/securityhub/latest/userguide/kms-controls.html#kms-4',
   ],
   evidence: ['encryption', 'kms.describe', 'kms.rotation'],
+  // Directory buckets: SSE-S3 or SSE-KMS under one customer managed key (aws-facts 4.4).
+  directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
     const encryption = kmsDefault(context);

@@ -41,6 +41,8 @@ aws kms enable-key --key-id KEY_ARN`,
     'https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html',
   ],
   evidence: ['encryption', 'kms.describe'],
+  // Directory buckets: SSE-S3 or SSE-KMS under one customer managed key (aws-facts 4.4).
+  directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
     const encryption = kmsDefault(context);

@@ -38,6 +38,10 @@ export const rule: Rule = {
     'https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html',
   ],
   evidence: ['encryption', 'policy'],
+  directoryBuckets: {
+    skipped:
+      "a directory bucket's SSE-KMS uses exactly one customer managed key for the bucket's lifetime, and a request naming another key fails with 400 Bad Request, so no policy is needed to pin it",
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const encryption = kmsDefault(

@@ -38,6 +38,9 @@ export const rule: Rule = {
     'https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-s3-c-encryption-setting-faq.html',
   ],
   evidence: ['encryption', 'policy'],
+  directoryBuckets: {
+    skipped: 'directory buckets do not support SSE-C at all',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const byBucket = sseCBlockedByBucket(context);

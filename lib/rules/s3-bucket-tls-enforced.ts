@@ -47,6 +47,10 @@ aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
     'https://repost.aws/knowledge-center/s3-bucket-policy-for-config-rule',
   ],
   evidence: ['policy'],
+  directoryBuckets: {
+    skipped:
+      'Directory bucket policies authorise s3express actions (CreateSession and the bucket-level calls), not the s3: actions whose aws:SecureTransport denials this rule analyses; review them with IAM Access Analyzer',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const policy = context.policy();

@@ -45,6 +45,10 @@ export const rule: Rule = {
     'https://repost.aws/knowledge-center/s3-enforce-modern-tls',
   ],
   evidence: ['policy'],
+  directoryBuckets: {
+    skipped:
+      'Directory bucket policies authorise s3express actions, not the s3: actions whose TLS version conditions this rule analyses',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const required = context.settings.minTlsVersion;

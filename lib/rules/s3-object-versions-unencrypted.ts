@@ -34,6 +34,9 @@ export const rule: Rule = {
   },
   references: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html'],
   evidence: ['objects'],
+  directoryBuckets: {
+    skipped: 'directory buckets have no versioning and no noncurrent versions',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

@@ -29,6 +29,10 @@ export const rule: Rule = {
   },
   references: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/update-sse-encryption.html'],
   evidence: ['objects', 'encryption', 'kms.describe'],
+  directoryBuckets: {
+    skipped:
+      "a directory bucket's objects can use only the bucket's one customer managed key: a request naming another key fails with 400",
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

@@ -38,6 +38,10 @@ aws kms enable-key --key-id KEY_ARN`,
     'https://docs.aws.amazon.com/AmazonS3/latest/userguide/update-sse-encryption.html',
   ],
   evidence: ['objects', 'kms.describe'],
+  directoryBuckets: {
+    skipped:
+      'objects of directory buckets are not swept (zonal endpoints and CreateSession); their one KMS key is judged by s3-bucket-kms-key-usable',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

@@ -33,6 +33,9 @@ export const rule: Rule = {
     'https://aws.amazon.com/blogs/storage/advanced-notice-amazon-s3-to-disable-the-use-of-sse-c-encryption-by-default-for-all-new-buckets-and-select-existing-buckets-in-april-2026/',
   ],
   evidence: ['objects'],
+  directoryBuckets: {
+    skipped: 'directory buckets do not support SSE-C at all',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

@@ -34,6 +34,10 @@ export const rule: Rule = {
     'https://repost.aws/knowledge-center/s3-existing-objects-default-encryption',
   ],
   evidence: ['objects'],
+  directoryBuckets: {
+    skipped:
+      'objects of directory buckets are not swept: they are reached through zonal endpoints and CreateSession, and every object there is server-side encrypted',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

@@ -37,6 +37,9 @@ export const rule: Rule = {
   },
   references: ['https://repost.aws/knowledge-center/s3-existing-objects-default-encryption'],
   evidence: ['objects', 'encryption'],
+  directoryBuckets: {
+    skipped: 'objects of directory buckets are not swept (zonal endpoints and CreateSession)',
+  },
   evaluate(context) {
     const name = context.bucket.name;
     const objects = objectEvidence(context);

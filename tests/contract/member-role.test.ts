@@ -107,9 +107,11 @@ describe('deploy/member-role.yml and its StackSet', () => {
         ? `arn:aws:kms:us-east-1:${MEMBER}:key/11111111-2222-4333-8444-555555555555`
         : /Object/.test(action)
           ? 'arn:aws:s3:::data-bucket/key.txt'
-          : action === 's3:ListAllMyBuckets'
+          : action === 's3:ListAllMyBuckets' || action === 's3express:ListAllMyDirectoryBuckets'
             ? '*'
-            : 'arn:aws:s3:::data-bucket';
+            : action.startsWith('s3express:')
+              ? `arn:aws:s3express:us-east-1:${MEMBER}:bucket/fast--use1-az4--x-s3`
+              : 'arn:aws:s3:::data-bucket';
 
     // A key's default key policy: it lets IAM policies of the account decide (KMS needs it).
     const keyPolicy = {

@@ -111,8 +111,9 @@ describe('Function: collectEvidence', () => {
     ]);
     expect(evidence.accountId).toBe(ACCOUNT);
     expect(evidence.partition).toBe('aws');
-    // 2 ListBuckets pages + 5 reads per bucket.
-    expect(stats.s3Calls).toBe(12);
+    // 2 ListBuckets pages + 5 reads per bucket + one ListDirectoryBuckets per region.
+    expect(stats.s3Calls).toBe(14);
+    expect(evidence.directoryListings?.map((l) => l.region)).toEqual(['eu-west-1', 'us-east-1']);
   });
 
   it('records ok, absent, denied and error probes distinctly, with ExpectedBucketOwner', async () => {
@@ -423,7 +424,8 @@ describe('Function: collectEvidence', () => {
 
     // Assess
     expect(evidence.buckets).toHaveLength(10_000);
-    expect(stats.s3Calls).toBe(10 + 5 * 10_000);
+    // Ten ListBuckets pages, five reads a bucket, one ListDirectoryBuckets (one region).
+    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1);
   });
 
   it('says there are no credentials in a CredentialsError', async () => {
