@@ -1,23 +1,33 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { AwsClients } from '../lib/collect/clients.js';
+import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
+import { AwsClients } from '../lib/collect/clients.js';
+import {
+  type AccountList,
+  listAccountsUnder,
+  listOrganizationAccounts,
+  organizationsClient,
+  parseAccountList,
+} from '../lib/collect/organization.js';
 import type { LoadedConfig } from '../lib/config/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { startScan } from '../lib/step-functions/start-scan.js';
 import {
+  accountSourceOf,
   clientsFromEnv,
   deployedConfigFromEnv,
   logger,
   objectRequestOf,
+  region,
   SCAN_TARGET_PROPERTIES,
   validator,
   workFromEnv,
 } from './common/env.js';
 
-/** The state machine's input: like the scan function's. */
+/** The state machine's input: like the scan function's, plus which accounts. */
 export interface EnumerateInput {
   buckets?: string[];
   regions?: string[];
@@ -25,6 +35,12 @@ export interface EnumerateInput {
   versions?: boolean;
   sampleSize?: number;
   scanId?: string;
+  /** Every ACTIVE account of the organisation (else SCAN_ACCOUNTS decides). */
+  org?: boolean;
+  /** The accounts under these OUs or roots, recursively. */
+  ous?: string[];
+  /** These accounts. */
+  accounts?: string[];
 }
 
 export const parseEnumerateInput = validator<EnumerateInput>(
@@ -33,10 +49,70 @@ export const parseEnumerateInput = validator<EnumerateInput>(
     additionalProperties: false,
     properties: {
       ...SCAN_TARGET_PROPERTIES,
+      org: { type: 'boolean' },
+      ous: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 100,
+        items: { type: 'string', pattern: '^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$' },
+      },
+      accounts: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 5000,
+        items: { type: 'string', pattern: '^\\d{12}$' },
+      },
     },
   },
   'scan',
 );
+
+/**
+ * The organisation part of the plan when the input or SCAN_ACCOUNTS asks for accounts: the
+ * list (Organizations, or the ids given), the scanner's identity and its member roles.
+ */
+async function organizationOf(
+  input: EnumerateInput,
+  scanId: string,
+  maxAttempts: number,
+): Promise<Parameters<typeof startScan>[0]['organization']> {
+  const source = input.org
+    ? { org: true }
+    : input.ous
+      ? { ou: input.ous }
+      : input.accounts
+        ? { accounts: input.accounts.join(',') }
+        : accountSourceOf(process.env.SCAN_ACCOUNTS);
+  if (!source) return undefined;
+  let accounts: AccountList;
+  if (source.accounts)
+    accounts = { accounts: parseAccountList(source.accounts, 'accounts'), skipped: [] };
+  else {
+    const org = organizationsClient({ maxAttempts });
+    try {
+      accounts = source.ou
+        ? await listAccountsUnder(org, source.ou)
+        : await listOrganizationAccounts(org);
+    } finally {
+      org.destroy();
+    }
+  }
+  const sts = stsClient(region(), maxAttempts);
+  const own = await callerIdentity(sts);
+  const memberRole = {
+    roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
+    ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+  };
+  return {
+    accounts,
+    own,
+    roles: new MemberRoles(sts, { partition: own.partition, ...memberRole, scanId }),
+    memberRole,
+    clientsFor: (_account, credentials) =>
+      new AwsClients({ maxAttempts, ...(credentials ? { credentials } : {}) }, region()),
+    region: region(),
+  };
+}
 
 const OBJECT_MODES = ['none', 'sample', 'full', 'inventory', 'auto'] as const;
 
@@ -71,6 +147,7 @@ export async function enumerate(
   try {
     // The deployment's objectAccess decides what may be read, so it decides the default mode.
     const mode = input.objects ?? defaultObjectMode(process.env.DEFAULT_OBJECT_MODE);
+    const organization = await organizationOf(input, scanId, config.scan.maxAttempts);
     const result = await startScan({
       clients,
       work: deps.work,
@@ -80,6 +157,7 @@ export async function enumerate(
       regions: input.regions ?? [],
       config,
       ...objectRequestOf(mode, input),
+      ...(organization ? { organization } : {}),
     });
     logger.info('scan planned', { ...result, config: config.provenance });
     return result;

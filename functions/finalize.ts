@@ -7,10 +7,12 @@ import type { AwsClients } from '../lib/collect/clients.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { finishScan } from '../lib/step-functions/finish-scan.js';
+import type { MemberClients } from '../lib/step-functions/scan-bucket.js';
 import { type AlertDependencies, alertAfterPublish } from './common/alerts.js';
 import {
   clientsFromEnv,
   logger,
+  memberClientsFromEnv,
   metrics,
   storeFromEnv,
   validator,
@@ -31,6 +33,7 @@ export async function finalize(
   event: unknown,
   deps: {
     clients: () => AwsClients;
+    memberClients?: MemberClients;
     work: (scanId: string) => WorkArea;
     store: () => ReportStore;
     alerts?: AlertDependencies;
@@ -40,7 +43,12 @@ export async function finalize(
   const clients = deps.clients();
   try {
     const store = deps.store();
-    const result = await finishScan({ clients, work: deps.work(scanId), store });
+    const result = await finishScan({
+      clients,
+      ...(deps.memberClients ? { memberClients: deps.memberClients } : {}),
+      work: deps.work(scanId),
+      store,
+    });
     metrics.addMetric('BucketsScanned', MetricUnit.Count, result.summary.buckets);
     metrics.addMetric('FailedBuckets', MetricUnit.Count, result.failedBuckets.length);
     logger.info('scan published', {
@@ -67,5 +75,10 @@ export const handler = middy<unknown, unknown, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .handler((event) =>
-    finalize(event, { clients: clientsFromEnv, work: workFromEnv, store: storeFromEnv }),
+    finalize(event, {
+      clients: clientsFromEnv,
+      memberClients: memberClientsFromEnv,
+      work: workFromEnv,
+      store: storeFromEnv,
+    }),
   );

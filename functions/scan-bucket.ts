@@ -4,8 +4,15 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import type { BucketItem } from '../lib/step-functions/plan.js';
-import { scanBucketStep } from '../lib/step-functions/scan-bucket.js';
-import { clientsFromEnv, intFromEnv, logger, validator, workFromEnv } from './common/env.js';
+import { type MemberClients, scanBucketStep } from '../lib/step-functions/scan-bucket.js';
+import {
+  clientsFromEnv,
+  intFromEnv,
+  logger,
+  memberClientsFromEnv,
+  validator,
+  workFromEnv,
+} from './common/env.js';
 
 export const parseBucketItem = validator<BucketItem>(
   {
@@ -16,6 +23,7 @@ export const parseBucketItem = validator<BucketItem>(
       scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
       bucket: { type: 'string', minLength: 1, maxLength: 255 },
       region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+      account: { type: 'string', pattern: '^\\d{12}$' },
     },
   },
   'bucket item',
@@ -24,7 +32,12 @@ export const parseBucketItem = validator<BucketItem>(
 /** One Distributed Map item: collect a bucket, or checkpoint before the timeout. */
 export async function scanBucket(
   event: unknown,
-  deps: { clients: () => AwsClients; work: (scanId: string) => WorkArea; concurrency: number },
+  deps: {
+    clients: () => AwsClients;
+    work: (scanId: string) => WorkArea;
+    concurrency: number;
+    memberClients?: MemberClients;
+  },
   signal?: AbortSignal,
 ) {
   const item = parseBucketItem(event);
@@ -32,6 +45,7 @@ export async function scanBucket(
   try {
     return await scanBucketStep({
       clients,
+      ...(deps.memberClients ? { memberClients: deps.memberClients } : {}),
       work: deps.work(item.scanId),
       item,
       concurrency: deps.concurrency,
@@ -51,6 +65,7 @@ export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInM
         clients: clientsFromEnv,
         work: workFromEnv,
         concurrency: intFromEnv('SCAN_CONCURRENCY', 32),
+        memberClients: memberClientsFromEnv,
       },
       signal,
     ),

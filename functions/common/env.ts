@@ -7,6 +7,7 @@ import {
   SsmConfigSource,
   ssmConfigClient,
 } from '../../lib/aws/config-sources.js';
+import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
 import type { ScanSettings } from '../../lib/config/config.js';
 import { DeployedConfig } from '../../lib/config/deployed.js';
@@ -15,6 +16,7 @@ import { reportStoreClient } from '../../lib/report-store/client.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
 import type { ObjectRequest } from '../../lib/scan/run-scan.js';
+import type { MemberClients } from '../../lib/step-functions/scan-bucket.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
 
 /** Shared by every function: one logger and one metrics namespace. */
@@ -151,4 +153,61 @@ export function objectRequestOf(
   return {
     objects: { mode, versions: input.versions === true, sampleSize: input.sampleSize ?? 100 },
   };
+}
+
+/**
+ * The member roles of each scan this container has served: one MemberRoles per (scan, role,
+ * ExternalId), so a warm Lambda reuses a member's credentials across map items and refreshes
+ * them before they expire, instead of one AssumeRole per bucket.
+ */
+const memberRoleCache = new Map<string, MemberRoles>();
+
+/** Clients for a member account of an organisation-wide scan, through its member role. */
+export const memberClientsFromEnv: MemberClients = (account, role, scanId) => {
+  const key = JSON.stringify([scanId, role.roleName, role.externalId ?? '']);
+  let roles = memberRoleCache.get(key);
+  if (!roles) {
+    // A container serves one scan at a time: older scans' roles are dropped.
+    if (memberRoleCache.size > 8) memberRoleCache.clear();
+    roles = new MemberRoles(stsClient(region()), {
+      partition: partitionOf(region()),
+      roleName: role.roleName,
+      ...(role.externalId ? { externalId: role.externalId } : {}),
+      scanId,
+    });
+    memberRoleCache.set(key, roles);
+  }
+  return new AwsClients(
+    {
+      maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10),
+      credentials: roles.provider(account),
+    },
+    region(),
+  );
+};
+
+/** The partition of a region (the member roles' ARNs live in the scanner's partition). */
+export function partitionOf(regionName: string): string {
+  if (regionName.startsWith('cn-')) return 'aws-cn';
+  if (regionName.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * The accounts a deployed scan covers, from SCAN_ACCOUNTS (serverless.yml `scanAccounts`):
+ * empty for the scanner's own account, `org` for every ACTIVE account of the organisation,
+ * OU ids (`ou-…`, `r-…`) for the accounts under them, or account ids. The event may say it too.
+ */
+export function accountSourceOf(
+  value: string | undefined,
+): { org?: boolean; ou?: string[]; accounts?: string } | undefined {
+  const text = (value ?? '').trim();
+  if (text === '') return undefined;
+  if (text === 'org') return { org: true };
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (parts.every((p) => /^(ou-[a-z0-9]+-[a-z0-9]+|r-[a-z0-9]+)$/.test(p))) return { ou: parts };
+  if (parts.every((p) => /^\d{12}$/.test(p))) return { accounts: parts.join(',') };
+  throw new ConfigError(
+    `SCAN_ACCOUNTS ${JSON.stringify(text)} is not "org", OU ids (ou-…, r-…) or 12-digit account ids`,
+  );
 }

@@ -8,7 +8,7 @@ import type { MemberRoles } from './assume-role.js';
 import type { AwsClients, MemberCredentialsSource } from './clients.js';
 import type { CollectOptions, CollectStats } from './options.js';
 import type { AccountList, MemberAccount } from './organization.js';
-import { collectEvidence } from './scan.js';
+import { collectEvidence, type Enumeration, enumerateBuckets } from './scan.js';
 
 /** How one account of an organisation-wide scan went, for the CLI's progress per account. */
 export interface AccountProgress {
@@ -40,6 +40,90 @@ export interface OrganizationCollectOptions {
   /** What every account's collection shares: the ids, time, filters, objects, the call bound. */
   collect: Omit<CollectOptions, 'clients' | 'onProgress' | 'sharedLimit'>;
   onAccount?: (progress: AccountProgress) => void;
+}
+
+/** One account opened for a scan: its record so far, and its clients when it could be read. */
+export interface OpenedAccount {
+  record: AccountEvidence;
+  /** Present when the account was read: its enumeration (buckets, listings). */
+  enumeration?: Enumeration;
+}
+
+/**
+ * Opens one account of an organisation-wide scan: assumes its member role (the scanner's own
+ * account uses its own credentials), checks STS answers as that account, and enumerates its
+ * buckets. Never throws for the account's own failures: they are the record's reason.
+ */
+export async function openAccount(
+  account: MemberAccount,
+  options: Pick<OrganizationCollectOptions, 'own' | 'roles' | 'clientsFor' | 'region'> & {
+    limit: <T>(fn: () => Promise<T>) => Promise<T>;
+    filters: Pick<
+      CollectOptions,
+      'buckets' | 'regions' | 'directoryBuckets' | 'directoryBucketRegions'
+    >;
+    signal?: AbortSignal;
+  },
+): Promise<OpenedAccount> {
+  const isOwn = account.id === options.own.accountId;
+  const base = {
+    accountId: account.id,
+    ...(account.name ? { name: account.name } : {}),
+    access: isOwn ? ('own' as const) : ('role' as const),
+    ...(isOwn ? {} : { roleArn: options.roles.roleArn(account.id) }),
+    region: options.region,
+  };
+  const clients = options.clientsFor(
+    account.id,
+    isOwn ? undefined : options.roles.provider(account.id),
+  );
+  try {
+    if (!isOwn) await options.limit(() => options.roles.credentials(account.id));
+    const enumeration = await enumerateBuckets(
+      clients,
+      options.filters,
+      options.limit,
+      options.signal,
+      options.limit,
+    );
+    if (enumeration.accountId !== account.id)
+      return {
+        record: {
+          ...base,
+          status: 'failed',
+          reason: `${isOwn ? 'the scanner' : `role ${base.roleArn}`} answered as account ${enumeration.accountId || 'unknown'}, not ${account.id}`,
+          buckets: 0,
+        },
+      };
+    return {
+      record: { ...base, status: 'scanned', buckets: enumeration.targets.length },
+      enumeration,
+    };
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return {
+      record: { ...base, status: 'failed', reason: (error as Error).message, buckets: 0 },
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** The records of accounts Organizations listed but that are not ACTIVE. */
+export function skippedRecords(
+  accounts: AccountList,
+  own: string,
+  region: string,
+): AccountEvidence[] {
+  return accounts.skipped.map((skipped) => ({
+    accountId: skipped.id,
+    ...(skipped.name ? { name: skipped.name } : {}),
+    access: skipped.id === own ? ('own' as const) : ('role' as const),
+    status: 'skipped' as const,
+    reason: `${skipped.state}: ${skipped.reason}`,
+    region,
+    buckets: 0,
+  }));
 }
 
 /** The merged evidence of every account, and what it cost. */
@@ -162,16 +246,7 @@ export async function collectOrganization(
   };
 
   await Promise.all(options.accounts.accounts.map((a) => accountLimit(() => scanAccount(a))));
-  for (const skipped of options.accounts.skipped)
-    records.push({
-      accountId: skipped.id,
-      ...(skipped.name ? { name: skipped.name } : {}),
-      access: skipped.id === own.accountId ? 'own' : 'role',
-      status: 'skipped',
-      reason: `${skipped.state}: ${skipped.reason}`,
-      region: options.region,
-      buckets: 0,
-    });
+  records.push(...skippedRecords(options.accounts, own.accountId, options.region));
   evidence.accounts = records.sort((a, b) =>
     a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0,
   );

@@ -41,6 +41,10 @@ export interface ScanPlan {
   buckets: string[];
   /** Regions to keep; every region when empty. */
   regions: string[];
+  /** False: general purpose buckets only (no ListDirectoryBuckets). */
+  directoryBuckets?: boolean;
+  /** Regions to list directory buckets in besides those holding general purpose buckets. */
+  directoryBucketRegions?: string[];
   /** Object-level scanning; bucket level only when absent. */
   objects?: ObjectRequest;
   /** The loaded, validated config: the scan settings and how findings are judged. */
@@ -103,6 +107,7 @@ export async function runScan(plan: ScanPlan, ports: ScanPorts): Promise<ScanOut
     toolVersion: TOOL_VERSION,
     buckets: plan.buckets,
     regions: plan.regions,
+    ...directoryChoices(plan),
     ...(plan.objects
       ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
       : {}),
@@ -202,6 +207,7 @@ export async function runOrganizationScan(
       toolVersion: TOOL_VERSION,
       buckets: plan.buckets,
       regions: plan.regions,
+      ...directoryChoices(plan),
       ...(plan.objects
         ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
         : {}),
@@ -237,6 +243,17 @@ export async function runOrganizationScan(
     stats: result.stats,
     evidence: result.evidence,
     ...published,
+  };
+}
+
+/** The plan's directory bucket choices, as collection takes them. */
+function directoryChoices(plan: Pick<ScanPlan, 'directoryBuckets' | 'directoryBucketRegions'>): {
+  directoryBuckets?: boolean;
+  directoryBucketRegions?: string[];
+} {
+  return {
+    ...(plan.directoryBuckets === false ? { directoryBuckets: false } : {}),
+    ...(plan.directoryBucketRegions ? { directoryBucketRegions: plan.directoryBucketRegions } : {}),
   };
 }
 

@@ -13,22 +13,31 @@ import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
 import { judgeAndStore } from '../scan/run-scan.js';
 import { TOOL_VERSION } from '../version.js';
-import { bucketPath, type DistributedPlan, planConfig, readPlan } from './plan.js';
+import {
+  bucketPath,
+  type DistributedPlan,
+  type PlannedBucket,
+  planConfig,
+  readPlan,
+} from './plan.js';
+import type { MemberClients } from './scan-bucket.js';
 
 /** Evidence for a bucket whose map item failed for good: every probe says so, rules say ERROR. */
-function failedBucket(
-  plan: DistributedPlan,
-  bucket: { bucket: string; region: string },
-): BucketEvidence {
+function failedBucket(plan: DistributedPlan, bucket: PlannedBucket): BucketEvidence {
   const failure = {
     error: 'ScanStepFailed',
     message: 'the per-bucket step failed after its retries; see the state machine execution',
   };
+  const accountId = bucket.account ?? plan.accountId;
   return {
     name: bucket.bucket,
-    arn: `arn:${plan.partition}:s3:::${bucket.bucket}`,
+    ...(bucket.kind ? { kind: bucket.kind } : {}),
+    arn:
+      bucket.kind === 'directory'
+        ? `arn:${plan.partition}:s3express:${bucket.region}:${accountId}:bucket/${bucket.bucket}`
+        : `arn:${plan.partition}:s3:::${bucket.bucket}`,
     region: bucket.region,
-    accountId: plan.accountId,
+    accountId,
     partition: plan.partition,
     encryption: failure,
     policy: failure,
@@ -44,6 +53,8 @@ function failedBucket(
  */
 export async function finishScan(options: {
   clients: AwsClients;
+  /** A member account's clients: its buckets' KMS keys are read as that account. */
+  memberClients?: MemberClients;
   work: WorkArea;
   store: ReportStore;
 }): Promise<{
@@ -77,14 +88,30 @@ export async function finishScan(options: {
   const buckets = await Promise.all(
     plan.buckets.map((b) =>
       limit(async () => {
-        const evidence = await options.work.get<BucketEvidence>(bucketPath(b.bucket));
+        const evidence = await options.work.get<BucketEvidence>(bucketPath(b.bucket, b.account));
         if (evidence) return evidence;
-        failedBuckets.push(b.bucket);
+        failedBuckets.push(b.account ? `${b.account}/${b.bucket}` : b.bucket);
         return failedBucket(plan, b);
       }),
     ),
   );
-  const kmsKeys = await collectKeyFacts(options.clients, buckets, (fn) => limit(fn));
+  // KMS facts once per key, asked as the account whose buckets use it: a member's key policy
+  // may admit only its own account.
+  const kmsKeys: ScanEvidence['kmsKeys'] = {};
+  const byAccount = new Map<string, BucketEvidence[]>();
+  for (const bucket of buckets)
+    byAccount.set(bucket.accountId, [...(byAccount.get(bucket.accountId) ?? []), bucket]);
+  for (const [accountId, owned] of byAccount) {
+    const member = accountId !== plan.accountId && plan.memberRole && options.memberClients;
+    const clients = member
+      ? options.memberClients!(accountId, plan.memberRole!, plan.scanId)
+      : options.clients;
+    try {
+      Object.assign(kmsKeys, await collectKeyFacts(clients, owned, (fn) => limit(fn)));
+    } finally {
+      if (clients !== options.clients) clients.destroy();
+    }
+  }
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     tool: { name: 's3scan', version: TOOL_VERSION },
@@ -95,12 +122,14 @@ export async function finishScan(options: {
     callerArn: plan.callerArn,
     buckets: buckets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     kmsKeys,
+    ...(plan.accounts ? { accounts: plan.accounts } : {}),
+    ...(plan.directoryListings ? { directoryListings: plan.directoryListings } : {}),
   };
   // A bucket that failed for good may have left chunks of a partial listing: not published.
   const failed = new Set(failedBuckets);
   const objectFiles = await objectFilesFromChunks(
     options.work,
-    evidence.buckets.filter((b) => !failed.has(b.name)),
+    evidence.buckets.filter((b) => !failed.has(b.name) && !failed.has(`${b.accountId}/${b.name}`)),
   );
   const { summary, report } = await judgeAndStore(evidence, config, {
     store: options.store,

@@ -3,6 +3,8 @@ import type { ConfigFile, ConfigProvenance } from '../config/config.js';
 import { configFromDocument, type LoadedConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { safeSegment } from '../evidence/paths.js';
+import type { AccountEvidence, DirectoryListing } from '../evidence/types.js';
+import type { StoredScope } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
 
 /** What enumerate decided: the scan every later step works on. */
@@ -19,22 +21,47 @@ export interface DistributedPlan {
    * only enumerate needs to read it.
    */
   config: { document: ConfigFile; provenance: ConfigProvenance };
-  /** The bucket globs and regions the scan was asked for: its summary's scope, for drift. */
-  scope?: { buckets: string[]; regions: string[] };
-  buckets: { bucket: string; region: string; creationDate?: string }[];
+  /** The bucket globs and regions the scan was asked for (and its accounts): drift's scope. */
+  scope?: StoredScope;
+  /** An organisation-wide scan: every account, and how each was reached or why not. */
+  accounts?: AccountEvidence[];
+  /** The member role the per-bucket steps assume in each member account. */
+  memberRole?: { roleName: string; externalId?: string };
+  /** Each region's directory bucket listing, per account. */
+  directoryListings?: DirectoryListing[];
+  buckets: PlannedBucket[];
 }
 
-/** One item of the Distributed Map: a bucket of a scan. */
+/** A bucket of the plan: where it is, whose it is, and which kind. */
+export interface PlannedBucket {
+  bucket: string;
+  region: string;
+  creationDate?: string;
+  kind?: 'directory';
+  /** The member account it belongs to (organisation-wide scans); absent: the plan's account. */
+  account?: string;
+}
+
+/**
+ * One item of the Distributed Map: a bucket of a scan. An organisation-wide scan writes one
+ * list of account x bucket items, so one MaxConcurrency bounds the whole organisation.
+ */
 export interface BucketItem {
   scanId: string;
   bucket: string;
   region: string;
+  account?: string;
 }
 
 export const PLAN = 'plan.json';
 export const ITEMS = 'items.json';
-export const bucketPath = (bucket: string) => `buckets/${safeSegment(bucket)}.json`;
-export const checkpointPath = (bucket: string) => `checkpoints/${safeSegment(bucket)}.json`;
+/** The item's key in the work area: by bucket, and by account too in an organisation scan. */
+const itemKey = (bucket: string, account?: string) =>
+  account ? `${safeSegment(account)}/${safeSegment(bucket)}` : safeSegment(bucket);
+export const bucketPath = (bucket: string, account?: string) =>
+  `buckets/${itemKey(bucket, account)}.json`;
+export const checkpointPath = (bucket: string, account?: string) =>
+  `checkpoints/${itemKey(bucket, account)}.json`;
 
 /** The plan of a scan; a step called for a scan that was never planned fails clearly. */
 export async function readPlan(work: WorkArea, what: string): Promise<DistributedPlan> {

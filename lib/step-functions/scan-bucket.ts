@@ -1,36 +1,84 @@
 import type { AwsClients } from '../collect/clients.js';
 import { type BucketCheckpoint, collectSingleBucket } from '../collect/scan.js';
+import { ConfigError } from '../errors.js';
 import { chunkedObjectSink } from '../report-store/object-chunks.js';
 import type { WorkArea } from '../report-store/work-area.js';
-import { type BucketItem, bucketPath, checkpointPath, readPlan } from './plan.js';
+import {
+  type BucketItem,
+  bucketPath,
+  checkpointPath,
+  type DistributedPlan,
+  type PlannedBucket,
+  readPlan,
+} from './plan.js';
 
 /**
  * Step 2 (one map item): collect one bucket. Stops before the Lambda timeout with a checkpoint
  * and answers `done: false`; the state machine calls again with the same item until done.
  */
 export async function scanBucketStep(options: {
+  /** The scanner's own clients: its own account's buckets. */
   clients: AwsClients;
+  /** A member account's clients, through the plan's member role (organisation-wide scans). */
+  memberClients?: MemberClients;
   work: WorkArea;
   item: BucketItem;
   concurrency: number;
   signal?: AbortSignal;
 }): Promise<{ done: boolean; item: BucketItem }> {
   const { work, item } = options;
-  if (await work.get(bucketPath(item.bucket))) return { done: true, item };
+  if (await work.get(bucketPath(item.bucket, item.account))) return { done: true, item };
   const plan = await readPlan(work, `scan ${item.scanId}`);
-  const listed = plan.buckets.find((b) => b.bucket === item.bucket);
-  const resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket));
+  const listed = plan.buckets.find(
+    (b) => b.bucket === item.bucket && (b.account ?? undefined) === item.account,
+  );
+  if (!listed)
+    throw new ConfigError(
+      `bucket ${item.bucket}${item.account ? ` of account ${item.account}` : ''} is not in the plan of scan ${item.scanId}`,
+    );
+  const member = item.account !== undefined && item.account !== plan.accountId;
+  if (member && (!plan.memberRole || !options.memberClients))
+    throw new ConfigError(
+      `bucket ${item.bucket} belongs to member account ${item.account}, but ${plan.memberRole ? 'this step has no member role access' : 'the plan names no member role'}`,
+    );
+  const clients =
+    member && plan.memberRole && options.memberClients
+      ? options.memberClients(item.account!, plan.memberRole, plan.scanId)
+      : options.clients;
+  try {
+    return await scanWith(clients, plan, listed, options);
+  } finally {
+    if (clients !== options.clients) clients.destroy();
+  }
+}
+
+/** Clients for a member account through its role; the host caches the role's credentials. */
+export type MemberClients = (
+  account: string,
+  role: { roleName: string; externalId?: string },
+  scanId: string,
+) => AwsClients;
+
+async function scanWith(
+  clients: AwsClients,
+  plan: DistributedPlan,
+  listed: PlannedBucket,
+  options: { work: WorkArea; item: BucketItem; concurrency: number; signal?: AbortSignal },
+): Promise<{ done: boolean; item: BucketItem }> {
+  const { work, item } = options;
+  const resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket, item.account));
   const startPage = resume && resume.sweep !== 'pending' ? resume.sweep.pagesDone : 0;
   let result: Awaited<ReturnType<typeof collectSingleBucket>>;
   try {
     result = await collectSingleBucket({
-      clients: options.clients,
+      clients,
       target: {
         name: item.bucket,
         region: item.region,
-        ...(listed?.creationDate ? { creationDate: listed.creationDate } : {}),
+        ...(listed.creationDate ? { creationDate: listed.creationDate } : {}),
+        ...(listed.kind ? { kind: listed.kind } : {}),
       },
-      account: { accountId: plan.accountId, partition: plan.partition },
+      account: { accountId: listed.account ?? plan.accountId, partition: plan.partition },
       concurrency: options.concurrency,
       scanTime: new Date(plan.scanTime),
       ...(plan.objects
@@ -50,9 +98,9 @@ export async function scanBucketStep(options: {
     throw error;
   }
   if ('checkpoint' in result) {
-    await work.put(checkpointPath(item.bucket), result.checkpoint);
+    await work.put(checkpointPath(item.bucket, item.account), result.checkpoint);
     return { done: false, item };
   }
-  await work.put(bucketPath(item.bucket), result.bucket);
+  await work.put(bucketPath(item.bucket, item.account), result.bucket);
   return { done: true, item };
 }

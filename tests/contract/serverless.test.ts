@@ -8,6 +8,7 @@ import { PAGE_PUBLISH_IAM_ACTIONS } from '../../lib/aws/publish-page.js';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
+import { ORGANIZATIONS_IAM_ACTIONS } from '../../lib/collect/organization.js';
 import { dashboardRoutes } from '../../lib/dashboard/routes.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
@@ -185,7 +186,16 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   });
 
   it.each([
-    ['EnumerateLambdaFunction', 'EnumerateRole', ['s3:ListAllMyBuckets', 's3:ListBucket']],
+    [
+      'EnumerateLambdaFunction',
+      'EnumerateRole',
+      [
+        's3:ListAllMyBuckets',
+        's3:ListBucket',
+        's3express:ListAllMyDirectoryBuckets',
+        ...ORGANIZATIONS_IAM_ACTIONS,
+      ],
+    ],
     ['FinalizeLambdaFunction', 'FinalizeRole', ['kms:DescribeKey', 'kms:GetKeyRotationStatus']],
   ])(
     'gives %s its own role with only the account-wide reads it makes',

@@ -15,6 +15,7 @@ import {
   runOrganizationScan,
   runScan,
   type ScanOutcome,
+  type ScanPlan,
   type ScanPorts,
 } from '../../scan/run-scan.js';
 import { collect, parseEndpointUrl, parsePositiveInt, parseSampleSize } from '../options.js';
@@ -31,6 +32,19 @@ import { createProgress } from '../progress.js';
 import { storeOf, withStoreOptions } from '../store.js';
 import { accountListOf, asksForAccounts } from './accounts.js';
 import { runAlerts } from './alert.js';
+
+/** The directory bucket options of a scan plan, from the command line. */
+function directoryOptions(options: {
+  directoryBuckets?: boolean;
+  directoryBucketRegion?: string[];
+}): Pick<ScanPlan, 'directoryBuckets' | 'directoryBucketRegions'> {
+  return {
+    ...(options.directoryBuckets === false ? { directoryBuckets: false } : {}),
+    ...(options.directoryBucketRegion?.length
+      ? { directoryBucketRegions: options.directoryBucketRegion }
+      : {}),
+  };
+}
 
 /** Exits a scan command with: the stored report's `--fail-on` code, or the alerts'. */
 async function finishStored(
@@ -106,6 +120,7 @@ async function scanAccounts(
         buckets: options.bucket ?? [],
         regions,
         config,
+        ...directoryOptions(options),
         accounts,
         accountConcurrency: options.accountConcurrency,
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
@@ -190,6 +205,15 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
     .option(
       '--bucket <name>',
       'only this bucket; globs allowed (repeatable or comma-separated)',
+      collect,
+    )
+    .option(
+      '--no-directory-buckets',
+      'general purpose buckets only: do not call ListDirectoryBuckets (S3 Express One Zone)',
+    )
+    .option(
+      '--directory-bucket-region <region>',
+      'also list directory buckets in this region (repeatable or comma-separated; default: the regions holding buckets and the home region)',
       collect,
     )
     .option('--config <file>', 'config file (YAML or JSON)')
@@ -301,6 +325,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
               buckets: options.bucket ?? [],
               regions,
               config,
+              ...directoryOptions(options),
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
               ...(options.objects !== 'none'
                 ? {
