@@ -157,6 +157,8 @@ export async function enumerate(
       regions: input.regions ?? [],
       config,
       ...objectRequestOf(mode, input),
+      // The stack's objectFanOut: large buckets' objects as items of the object-parts map.
+      ...(process.env.OBJECT_FAN_OUT === 'true' ? { objectFanOut: true } : {}),
       ...(organization ? { organization } : {}),
     });
     logger.info('scan planned', { ...result, config: config.provenance });

@@ -13,6 +13,7 @@ import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
 import { judgeAndStore } from '../scan/run-scan.js';
 import { TOOL_VERSION } from '../version.js';
+import { mergeObjectParts, type ObjectPartsPlan, partsPlanPath } from './object-parts.js';
 import {
   bucketPath,
   type DistributedPlan,
@@ -107,6 +108,27 @@ export async function finishScan(options: {
       ? options.memberClients!(accountId, plan.memberRole!, plan.scanId)
       : options.clients;
     try {
+      // Fanned-out buckets: their object parts merged, in order, before the key facts
+      // (objects name KMS keys too).
+      await Promise.all(
+        owned.map(async (bucket) => {
+          const listed = plan.buckets.find(
+            (b) => b.bucket === bucket.name && (b.account ?? plan.accountId) === bucket.accountId,
+          );
+          const parts = await options.work.get<ObjectPartsPlan>(
+            partsPlanPath(bucket.name, listed?.account),
+          );
+          if (!parts) return;
+          bucket.objects = await mergeObjectParts({
+            clients,
+            work: options.work,
+            bucket,
+            parts,
+            versions: plan.objects?.versions ?? false,
+            limit: (fn) => limit(fn),
+          });
+        }),
+      );
       Object.assign(kmsKeys, await collectKeyFacts(clients, owned, (fn) => limit(fn)));
     } finally {
       if (clients !== options.clients) clients.destroy();

@@ -16,6 +16,11 @@ export interface DistributedPlan {
   callerArn: string;
   objects?: Omit<ObjectScanOptions, 'sinkFor'>;
   /**
+   * Read large buckets' objects as items of the object-parts map (inventory data files, or
+   * key-space partitions for `full`) instead of inside the bucket's own step.
+   */
+  objectFanOut?: boolean;
+  /**
    * The config enumerate loaded and validated: every later step judges and scans with this
    * snapshot, so one scan applies one config even if the file changes while it runs, and
    * only enumerate needs to read it.

@@ -1,8 +1,10 @@
+import pLimit from 'p-limit';
 import type { AwsClients } from '../collect/clients.js';
 import { type BucketCheckpoint, collectSingleBucket } from '../collect/scan.js';
 import { ConfigError } from '../errors.js';
 import { chunkedObjectSink } from '../report-store/object-chunks.js';
 import type { WorkArea } from '../report-store/work-area.js';
+import { partsPlanPath, planObjectParts } from './object-parts.js';
 import {
   type BucketItem,
   bucketPath,
@@ -66,19 +68,52 @@ async function scanWith(
   options: { work: WorkArea; item: BucketItem; concurrency: number; signal?: AbortSignal },
 ): Promise<{ done: boolean; item: BucketItem }> {
   const { work, item } = options;
-  const resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket, item.account));
+  let resume = await work.get<BucketCheckpoint>(checkpointPath(item.bucket, item.account));
   const startPage = resume && resume.sweep !== 'pending' ? resume.sweep.pagesDone : 0;
+  const target = {
+    name: item.bucket,
+    region: item.region,
+    ...(listed.creationDate ? { creationDate: listed.creationDate } : {}),
+    ...(listed.kind ? { kind: listed.kind } : {}),
+  };
+  const account = { accountId: listed.account ?? plan.accountId, partition: plan.partition };
+  if (!resume && plan.objectFanOut && plan.objects) {
+    // Bucket-level reads first; then, when the objects fan out (inventory files, key-space
+    // partitions), they become items of the object-parts map and this step is done.
+    const read = await collectSingleBucket({
+      clients,
+      target,
+      account,
+      concurrency: options.concurrency,
+      scanTime: new Date(plan.scanTime),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }).catch((error: unknown) => {
+      if (options.signal?.aborted) return undefined;
+      throw error;
+    });
+    if (!read || !('bucket' in read)) return { done: false, item };
+    const limiter = pLimit(options.concurrency);
+    const parts = await planObjectParts({
+      clients,
+      plan,
+      bucket: read.bucket,
+      listed,
+      limit: (fn) => limiter(fn),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (parts) {
+      await work.put(partsPlanPath(item.bucket, item.account), parts);
+      await work.put(bucketPath(item.bucket, item.account), read.bucket);
+      return { done: true, item };
+    }
+    resume = { bucket: read.bucket, sweep: 'pending' };
+  }
   let result: Awaited<ReturnType<typeof collectSingleBucket>>;
   try {
     result = await collectSingleBucket({
       clients,
-      target: {
-        name: item.bucket,
-        region: item.region,
-        ...(listed.creationDate ? { creationDate: listed.creationDate } : {}),
-        ...(listed.kind ? { kind: listed.kind } : {}),
-      },
-      account: { accountId: listed.account ?? plan.accountId, partition: plan.partition },
+      target,
+      account,
       concurrency: options.concurrency,
       scanTime: new Date(plan.scanTime),
       ...(plan.objects

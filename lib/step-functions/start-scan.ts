@@ -27,6 +27,8 @@ export async function startScan(options: {
   objects?: ObjectRequest;
   /** The loaded config: its scan settings shape the object sweep, its document goes in the plan. */
   config: LoadedConfig;
+  /** Read large buckets' objects as items of the object-parts map (the deployed default). */
+  objectFanOut?: boolean;
   /**
    * An organisation-wide scan: the accounts and how to reach them. Each account is opened
    * here (role assumed, buckets listed) and its buckets join the one item list; an account
@@ -48,6 +50,7 @@ export async function startScan(options: {
     scanId: options.scanId,
     scanTime: options.now.toISOString(),
     ...(options.objects ? { objects: objectOptions(options.objects, options.config) } : {}),
+    ...(options.objects && options.objectFanOut ? { objectFanOut: true } : {}),
     config: { document: options.config.document, provenance: options.config.provenance },
   };
   const planned = (t: BucketTarget, account?: string): PlannedBucket => ({

@@ -558,8 +558,10 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         MaxConcurrency: 40,
         ToleratedFailurePercentage: 10,
         ResultPath: null,
-        Next: 'Finalize',
-        Catch: [{ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], Next: 'Finalize' }],
+        Next: 'PlanObjectParts',
+        Catch: [
+          { ErrorEquals: ['States.ExceedToleratedFailureThreshold'], Next: 'PlanObjectParts' },
+        ],
       });
       const inner = map.ItemProcessor.States;
       expect(inner.MoreToScan.Choices).toEqual([
@@ -576,7 +578,38 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       });
     });
 
-    it('may invoke exactly the three step functions, and the schedule may only start it', () => {
+    it('fans large buckets out a second level: object parts in a Distributed Map of their own, then finalize', () => {
+      const { States } = definition();
+      // biome-ignore lint/suspicious/noExplicitAny: walking a parsed state machine definition
+      const parts = States.ScanObjectParts as Record<string, any>;
+      expect(States.PlanObjectParts).toMatchObject({ Next: 'AnyObjectParts' });
+      expect(States.AnyObjectParts).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.parts', NumericGreaterThan: 0, Next: 'ScanObjectParts' }],
+        Default: 'Finalize',
+      });
+      expect(parts).toMatchObject({
+        Type: 'Map',
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject' },
+        MaxConcurrency: 40,
+        // A failed part makes its bucket's object evidence incomplete (ERROR), not the scan.
+        ToleratedFailurePercentage: 100,
+        ResultPath: null,
+        Next: 'Finalize',
+      });
+      const inner = parts.ItemProcessor.States;
+      expect(inner.MorePart.Choices).toEqual([
+        { Variable: '$.done', BooleanEquals: false, Next: 'ContinuePart' },
+      ]);
+      expect(inner.ContinuePart).toMatchObject({ OutputPath: '$.item', Next: 'ScanObjectPart' });
+      const enumerate = template.Resources.EnumerateLambdaFunction?.Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(enumerate.Environment.Variables.OBJECT_FAN_OUT).toBe('true');
+    });
+
+    it('may invoke exactly the five step functions, and the schedule may only start it', () => {
       const role = template.Resources.ScanStateMachineRole?.Properties as {
         Policies: {
           PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
@@ -586,7 +619,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         asList(st.Action).includes('lambda:InvokeFunction'),
       );
       expect(JSON.stringify(invoke?.Resource)).toMatch(
-        /EnumerateLambdaFunction.*ScanBucketLambdaFunction.*FinalizeLambdaFunction/,
+        /EnumerateLambdaFunction.*ScanBucketLambdaFunction.*PlanObjectPartsLambdaFunction.*ScanObjectPartLambdaFunction.*FinalizeLambdaFunction/,
       );
       const schedule = template.Resources.ScanSchedule?.Properties as {
         Target: { Arn: unknown; Input: string };

@@ -18,7 +18,7 @@ import type {
 } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
 import { abortOption } from '../probe.js';
-import { INSTRUCTION_SUFFIX, ObjectAggregator } from './aggregate.js';
+import { INSTRUCTION_SUFFIX, mergeAggregates, ObjectAggregator } from './aggregate.js';
 import {
   CsvRecordSplitter,
   type CsvRecordView,
@@ -345,19 +345,28 @@ async function readParquetFile(
   }
 }
 
+/** A delivery's manifest, checked, with what reading its data files needs. */
+export interface InventoryDelivery {
+  choice: InventoryChoice;
+  manifest: InventoryManifest;
+  /** `CSV` or `PARQUET`. */
+  format: 'CSV' | 'PARQUET';
+  columns: string[];
+  /** The inventory lists every version (IncludedObjectVersions All). */
+  versions: boolean;
+}
+
 /**
- * Reads one inventory delivery into object aggregates: verifies `manifest.checksum` and every
- * data file's MD5, streams gzip CSV (no header row; columns from `fileSchema`; URL-encoded
- * keys) and Parquet. ORC is refused with what to switch to. Any bad file makes the whole
- * delivery unusable: a partly read inventory is never reported as the bucket's truth. The
- * per-object list is the inventory itself (its manifest is recorded), so it is not written again.
+ * Reads and checks a delivery's `manifest.json`: its `manifest.checksum` (when present), its
+ * JSON and its format (ORC refused with what to switch to). The data files are read apart
+ * ({@link readInventoryFile}), one after another or as items of their own map.
  */
-export async function readInventory(options: {
+export async function readInventoryManifest(options: {
   s3: S3Client;
   choice: InventoryChoice;
   limit: Limiter;
   signal?: AbortSignal;
-}): Promise<ObjectScanEvidence> {
+}): Promise<InventoryDelivery> {
   const { s3, choice, limit } = options;
   const bucket = choice.destinationBucket;
   const manifestText = await readText(
@@ -403,46 +412,107 @@ export async function readInventory(options: {
       `unknown inventory fileFormat ${JSON.stringify(manifest.fileFormat)}`,
     );
   }
-  const columns = String(manifest.fileSchema)
-    .split(',')
-    .map((c) => c.trim());
-  const versions = choice.configuration.IncludedObjectVersions === 'All';
-  const aggregator = new ObjectAggregator('inventory', versions);
-  const collectRow = (o: ObjectObservation) => {
-    aggregator.listed(1);
-    aggregator.add(o);
-  };
-  for (const file of manifest.files ?? []) {
-    const hash = createHash('md5');
-    try {
-      const stream = await getObjectStream(s3, bucket, file.key, limit, options.signal);
-      if (format === 'CSV') await readCsvFile(stream, columns, hash, aggregator);
-      else await readParquetFile(stream, hash, collectRow);
-    } catch (error) {
-      if (error instanceof InventoryUnavailableError) throw error;
-      throw new InventoryUnavailableError(
-        'InventoryFileUnreadable',
-        `s3://${bucket}/${file.key}: ${errorCode(error)}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const md5 = hash.digest('hex');
-    if (file.MD5checksum && md5 !== file.MD5checksum.toLowerCase()) {
-      throw new InventoryUnavailableError(
-        'InventoryChecksumMismatch',
-        `s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.MD5checksum}`,
-      );
-    }
-  }
-  const evidence = aggregator.result(true);
   return {
-    ...evidence,
-    inventory: {
-      configurationId: choice.configuration.Id ?? '',
-      manifest: `s3://${bucket}/${choice.manifestKey}`,
-      createdAt: choice.createdAt,
-      fileFormat: format,
-      files: (manifest.files ?? []).length,
-    },
+    choice,
+    manifest: { ...manifest, files: manifest.files ?? [] },
+    format,
+    columns: String(manifest.fileSchema)
+      .split(',')
+      .map((c) => c.trim()),
+    versions: choice.configuration.IncludedObjectVersions === 'All',
+  };
+}
+
+/**
+ * Reads one data file of a delivery into aggregates of its own (exact to merge with the
+ * others' by `mergeAggregates(…, 'in-order')` in file order), checking its MD5 against the
+ * manifest. A bad file is an {@link InventoryUnavailableError}: never half a file's rows.
+ */
+export async function readInventoryFile(options: {
+  s3: S3Client;
+  delivery: Omit<InventoryDelivery, 'manifest'>;
+  file: InventoryManifest['files'][number];
+  limit: Limiter;
+  signal?: AbortSignal;
+}): Promise<ObjectScanEvidence> {
+  const { delivery, file } = options;
+  const bucket = delivery.choice.destinationBucket;
+  const aggregator = new ObjectAggregator('inventory', delivery.versions);
+  const hash = createHash('md5');
+  try {
+    const stream = await getObjectStream(
+      options.s3,
+      bucket,
+      file.key,
+      options.limit,
+      options.signal,
+    );
+    if (delivery.format === 'CSV') await readCsvFile(stream, delivery.columns, hash, aggregator);
+    else
+      await readParquetFile(stream, hash, (o: ObjectObservation) => {
+        aggregator.listed(1);
+        aggregator.add(o);
+      });
+  } catch (error) {
+    if (error instanceof InventoryUnavailableError) throw error;
+    throw new InventoryUnavailableError(
+      'InventoryFileUnreadable',
+      `s3://${bucket}/${file.key}: ${errorCode(error)}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const md5 = hash.digest('hex');
+  if (file.MD5checksum && md5 !== file.MD5checksum.toLowerCase()) {
+    throw new InventoryUnavailableError(
+      'InventoryChecksumMismatch',
+      `s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.MD5checksum}`,
+    );
+  }
+  return aggregator.result(true);
+}
+
+/** What a delivery's evidence records about it. */
+export function inventorySource(
+  delivery: Pick<InventoryDelivery, 'choice' | 'format'> & { files: number },
+): NonNullable<ObjectScanEvidence['inventory']> {
+  return {
+    configurationId: delivery.choice.configuration.Id ?? '',
+    manifest: `s3://${delivery.choice.destinationBucket}/${delivery.choice.manifestKey}`,
+    createdAt: delivery.choice.createdAt,
+    fileFormat: delivery.format,
+    files: delivery.files,
+  };
+}
+
+/**
+ * Reads one inventory delivery into object aggregates: verifies `manifest.checksum` and every
+ * data file's MD5, streams gzip CSV (no header row; columns from `fileSchema`; URL-encoded
+ * keys) and Parquet. ORC is refused with what to switch to. Any bad file makes the whole
+ * delivery unusable: a partly read inventory is never reported as the bucket's truth. The
+ * per-object list is the inventory itself (its manifest is recorded), so it is not written again.
+ */
+export async function readInventory(options: {
+  s3: S3Client;
+  choice: InventoryChoice;
+  limit: Limiter;
+  signal?: AbortSignal;
+}): Promise<ObjectScanEvidence> {
+  const delivery = await readInventoryManifest(options);
+  const parts: ObjectScanEvidence[] = [
+    new ObjectAggregator('inventory', delivery.versions).result(true),
+  ];
+  for (const file of delivery.manifest.files)
+    parts.push(
+      await readInventoryFile({
+        s3: options.s3,
+        delivery,
+        file,
+        limit: options.limit,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
+  return {
+    ...mergeAggregates(parts, 'in-order'),
+    inventory: inventorySource({ ...delivery, files: delivery.manifest.files.length }),
   };
 }

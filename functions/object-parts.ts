@@ -1,0 +1,83 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import pLimit from 'p-limit';
+import type { AwsClients } from '../lib/collect/clients.js';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { type ObjectPartItem, scanObjectPartStep } from '../lib/step-functions/object-parts.js';
+import { readPlan } from '../lib/step-functions/plan.js';
+import type { MemberClients } from '../lib/step-functions/scan-bucket.js';
+import {
+  clientsFromEnv,
+  intFromEnv,
+  logger,
+  memberClientsFromEnv,
+  validator,
+  workFromEnv,
+} from './common/env.js';
+
+const SCAN_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } as const;
+
+export const parsePartItem = validator<ObjectPartItem>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['scanId', 'bucket', 'part'],
+    properties: {
+      scanId: SCAN_ID,
+      bucket: { type: 'string', minLength: 1, maxLength: 255 },
+      account: { type: 'string', pattern: '^\\d{12}$' },
+      part: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+    },
+  },
+  'object part item',
+);
+
+/** One item of the object-parts map: an inventory data file, or a key-space partition. */
+export async function scanPart(
+  event: unknown,
+  deps: {
+    clients: () => AwsClients;
+    memberClients?: MemberClients;
+    work: (scanId: string) => WorkArea;
+    concurrency: number;
+  },
+  signal?: AbortSignal,
+) {
+  const item = parsePartItem(event);
+  const work = deps.work(item.scanId);
+  const plan = await readPlan(work, `scan ${item.scanId}`);
+  const member = item.account !== undefined && item.account !== plan.accountId;
+  const clients =
+    member && plan.memberRole && deps.memberClients
+      ? deps.memberClients(item.account!, plan.memberRole, plan.scanId)
+      : deps.clients();
+  const limiter = pLimit(deps.concurrency);
+  try {
+    return await scanObjectPartStep({
+      clients,
+      work,
+      item,
+      plan,
+      limit: (fn) => limiter(fn),
+      ...(signal ? { signal } : {}),
+    });
+  } finally {
+    clients.destroy();
+  }
+}
+
+export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInMillis: 30_000 })
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event, _context, { signal }) =>
+    scanPart(
+      event,
+      {
+        clients: clientsFromEnv,
+        memberClients: memberClientsFromEnv,
+        work: workFromEnv,
+        concurrency: intFromEnv('SCAN_CONCURRENCY', 32),
+      },
+      signal,
+    ),
+  );

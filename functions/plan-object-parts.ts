@@ -1,0 +1,30 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { WorkArea } from '../lib/report-store/work-area.js';
+import { planPartItems } from '../lib/step-functions/object-parts.js';
+import { readPlan } from '../lib/step-functions/plan.js';
+import { logger, validator, workFromEnv } from './common/env.js';
+
+export const parsePartsInput = validator<{ scanId: string }>(
+  {
+    type: 'object',
+    required: ['scanId'],
+    properties: { scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } },
+  },
+  'object parts',
+);
+
+/** After the bucket map: every fanned-out bucket's parts as one item list. */
+export async function planParts(event: unknown, deps: { work: (scanId: string) => WorkArea }) {
+  const { scanId } = parsePartsInput(event);
+  const work = deps.work(scanId);
+  const plan = await readPlan(work, `scan ${scanId}`);
+  const result = await planPartItems(work, plan);
+  logger.info('object parts planned', { scanId, ...result });
+  return { scanId, ...result };
+}
+
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event) => planParts(event, { work: workFromEnv }));
