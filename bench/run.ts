@@ -8,6 +8,7 @@ import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
 import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEvaluate } from './evaluate.js';
+import { benchInventoryFanout } from './inventory-fanout.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchOrgRoles } from './org-roles.js';
 import { benchOrgSweep } from './org-sweep.js';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'dashboard-api': benchDashboardApi,
   'dashboard-page': benchDashboardPage,
   bundles: benchBundles,
+  'inventory-fanout': benchInventoryFanout,
   'org-roles': benchOrgRoles,
   'org-sweep': benchOrgSweep,
 };
