@@ -121,10 +121,21 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     // Package exactly as `npm run package` does; no credentials, no network.
     execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: 'pipe' });
     packageStack([]);
+    execFileSync(process.execPath, [join(root, 'scripts/package-deploy.mjs')], {
+      cwd: root,
+      stdio: 'pipe',
+    });
     template = JSON.parse(
       readFileSync(join(root, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
     );
   }, 180_000);
+
+  it('packages the member-role StackSet and role templates beside the stack', () => {
+    for (const name of ['member-role.yml', 'member-role-stackset.yml'])
+      expect(readFileSync(join(root, '.serverless/deploy', name), 'utf8')).toBe(
+        readFileSync(join(root, 'deploy', name), 'utf8'),
+      );
+  });
 
   it('runs every function on nodejs22.x, arm64, from its own bundle', () => {
     const functions = Object.values(template.Resources).filter(
