@@ -28,9 +28,10 @@ const role = load('member-role.yml');
 const stackSet = load('member-role-stackset.yml');
 
 /** The role as CloudFormation would create it with these parameters. */
-function memberRole(objectAccess: 'all' | 'none') {
+function memberRole(objectAccess: 'all' | 'none', scannerRoleArn = SCANNER) {
   const names = {
-    ScannerRoleArn: { ref: SCANNER, arn: '' },
+    ScannerAccountId: { ref: '111111111111', arn: '' },
+    ScannerRoleArn: { ref: scannerRoleArn, arn: '' },
     ExternalId: { ref: EXTERNAL_ID, arn: '' },
     RoleName: { ref: 's3scan-read', arn: '' },
     ObjectAccess: { ref: objectAccess, arn: '' },
@@ -38,7 +39,7 @@ function memberRole(objectAccess: 'all' | 'none') {
   return resolve(
     role.Resources.MemberRole?.Properties,
     names,
-    {},
+    { 'AWS::Partition': 'aws' },
     {
       ReadObjects: objectAccess === 'all',
     },
@@ -164,7 +165,11 @@ describe('deploy/member-role.yml and its StackSet', () => {
       decide('sts:AssumeRole', roleArn, caller, {
         principal,
         resourcePolicy: trust,
-        context: externalId ? { 'sts:ExternalId': externalId } : {},
+        // AWS sets aws:PrincipalArn on every request; the simulator is told it.
+        context: {
+          'aws:PrincipalArn': principal,
+          ...(externalId ? { 'sts:ExternalId': externalId } : {}),
+        },
       });
 
     // Act + Assess
@@ -172,6 +177,40 @@ describe('deploy/member-role.yml and its StackSet', () => {
     expect(await attempt(SCANNER)).not.toBe('Allowed');
     expect(await attempt(SCANNER, 'guessed')).not.toBe('Allowed');
     expect(await attempt('arn:aws:iam::333333333333:role/other', EXTERNAL_ID)).not.toBe('Allowed');
+    // Another role of the scanner's own account is not the scanner.
+    expect(await attempt('arn:aws:iam::111111111111:role/developer', EXTERNAL_ID)).not.toBe(
+      'Allowed',
+    );
+  });
+
+  it('admits the deployed stack’s three step roles by one ARN pattern, and nothing else of that account', async () => {
+    // Prepare
+    const trust = memberRole(
+      'all',
+      'arn:aws:iam::111111111111:role/s3scan-prod-*',
+    ).AssumeRolePolicyDocument;
+    const caller = [
+      {
+        name: 'step',
+        policy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
+        },
+      },
+    ];
+    const attempt = (principal: string) =>
+      decide('sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/s3scan-read`, caller, {
+        principal,
+        resourcePolicy: trust,
+        context: { 'aws:PrincipalArn': principal, 'sts:ExternalId': EXTERNAL_ID },
+      });
+
+    // Act + Assess
+    for (const step of ['enumerate', 'scan-bucket', 'finalize'])
+      expect(await attempt(`arn:aws:iam::111111111111:role/s3scan-prod-${step}`)).toBe('Allowed');
+    expect(await attempt('arn:aws:iam::111111111111:role/s3scan-dev-enumerate')).not.toBe(
+      'Allowed',
+    );
   });
 
   it('caps sessions at one hour (role chaining cannot last longer) and needs an ExternalId', () => {

@@ -130,6 +130,42 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     );
   }, 180_000);
 
+  it('names exactly the roles that assume member roles so the StackSet’s trust pattern admits them', () => {
+    // Prepare
+    const roles = Object.entries(template.Resources).filter(
+      ([, r]) => r.Type === 'AWS::IAM::Role',
+    ) as [
+      string,
+      {
+        Properties: {
+          RoleName?: string;
+          Policies?: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[];
+        };
+      },
+    ][];
+    const assumesMembers = roles
+      .filter(([, r]) =>
+        (r.Properties.Policies ?? []).some((p) =>
+          p.PolicyDocument.Statement.some(
+            (st) =>
+              st.Action === 'sts:AssumeRole' &&
+              JSON.stringify(st.Resource).includes(':role/s3scan-read'),
+          ),
+        ),
+      )
+      .map(([id]) => id)
+      .sort();
+    const prefixed = roles
+      .filter(([, r]) => String(r.Properties.RoleName ?? '').startsWith('s3scan-ci-org-'))
+      .map(([id]) => id)
+      .sort();
+
+    // Assess
+    expect(assumesMembers).toEqual(['EnumerateRole', 'FinalizeRole', 'ScanBucketRole']);
+    expect(prefixed).toEqual(assumesMembers);
+    expect(JSON.stringify(template.Outputs?.MemberScannerRoles)).toContain(':role/s3scan-ci-org-*');
+  });
+
   it('packages the member-role StackSet and role templates beside the stack', () => {
     for (const name of ['member-role.yml', 'member-role-stackset.yml'])
       expect(readFileSync(join(root, '.serverless/deploy', name), 'utf8')).toBe(
