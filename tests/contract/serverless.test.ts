@@ -21,6 +21,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Template {
   Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, unknown>;
   Resources: Record<
     string,
     {
