@@ -194,6 +194,87 @@ describe('Object parts: inventory files and key-space partitions as map items', 
       expect([finding.ruleId, finding.status]).not.toContain('PASS');
   });
 
+  it('sweeps a full bucket as one item per key-space partition, merged to the one-process sweep', async () => {
+    // Prepare: a bucket listed as S3 does, honouring Prefix and Delimiter; HEAD answers by key.
+    const keys = [...rows.map((r) => r.key), 'root-a', 'root-b'].sort();
+    s3.on(ListObjectsV2Command, { Bucket: 'big' }).callsFake(
+      (input: { Prefix?: string; Delimiter?: string; ContinuationToken?: string }) => {
+        const prefix = input.Prefix ?? '';
+        const under = keys.filter((k) => k.startsWith(prefix));
+        if (input.Delimiter === '/') {
+          const direct = under.filter((k) => !k.slice(prefix.length).includes('/'));
+          const prefixes = [
+            ...new Set(
+              under
+                .filter((k) => k.slice(prefix.length).includes('/'))
+                .map((k) => `${prefix}${k.slice(prefix.length).split('/')[0]}/`),
+            ),
+          ];
+          return {
+            Contents: direct.map((Key) => ({ Key, Size: 10 })),
+            CommonPrefixes: prefixes.map((Prefix) => ({ Prefix })),
+            IsTruncated: false,
+          };
+        }
+        const start = Number(input.ContinuationToken ?? 0);
+        const page = under.slice(start, start + 1000);
+        const next = start + page.length;
+        return {
+          Contents: page.map((Key) => ({ Key, Size: 10 })),
+          IsTruncated: next < under.length,
+          ...(next < under.length ? { NextContinuationToken: String(next) } : {}),
+        };
+      },
+    );
+    s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => {
+      const i = keys.indexOf(input.Key);
+      return i % 4 === 0
+        ? { ContentLength: 10, Metadata: {} }
+        : { ContentLength: 10, ServerSideEncryption: i % 4 === 1 ? 'AES256' : 'aws:kms' };
+    });
+    const full = { mode: 'full' as const, versions: false, sampleSize: 100 };
+    const single = await collectEvidence({
+      clients: clients(),
+      concurrency: 4,
+      scanId: 'single-full',
+      scanTime: new Date('2026-12-01T06:00:00Z'),
+      toolVersion: 'test',
+      objects: { ...objectOptions(full, defaultConfig()), headTransport: 'sdk' },
+    });
+
+    // Act: the partitions in reverse, the first one twice.
+    const work = new MemoryWorkArea();
+    const root = mkdtempSync(join(tmpdir(), 's3scan-parts-'));
+    await startScan({
+      clients: clients(),
+      work: () => work,
+      scanId: 'full-1',
+      now: new Date('2026-12-01T06:00:00Z'),
+      config: defaultConfig(),
+      objects: full,
+      objectFanOut: true,
+    });
+    for (const item of (await work.get<BucketItem[]>(ITEMS))!)
+      await scanBucketStep({ clients: clients(), work, item, concurrency: 4 });
+    const planned = await planParts({ scanId: 'full-1' }, { work: () => work });
+    const items = (await work.get<ObjectPartItem[]>(PART_ITEMS))!;
+    for (const item of [...[...items].reverse(), items[0]!])
+      await scanPart(item, { clients, work: () => work, concurrency: 4 });
+    await finishScan({ clients: clients(), work, store: new LocalReportStore(root) });
+    const stored = JSON.parse(
+      readFileSync(
+        join(root, 'scans', 'full-1', bucketEvidencePath('111122223333', 'us-east-1', 'big')),
+        'utf8',
+      ),
+    ) as BucketEvidenceFile;
+
+    // Assess: the root keys plus seven prefixes, and exactly the one-process aggregates.
+    expect(planned).toMatchObject({ parts: 8 });
+    const expected = single.evidence.buckets[0]!.objects!;
+    expect(expected).toMatchObject({ mode: 'full', listed: 1202, complete: true });
+    expect(stored.bucket.objects).toEqual(expected);
+  });
+
   it('refuses a malformed part item', () => {
     expect(() => parsePartItem({ scanId: 's', bucket: 'b', part: -1 })).toThrow(/part/);
     expect(() => parsePartItem({ scanId: 's', bucket: 'b', part: 1, extra: true })).toThrow();
