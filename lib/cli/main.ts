@@ -16,6 +16,7 @@ import { registerDiffCommand } from './commands/diff.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerRescanCommand } from './commands/rescan.js';
 import { registerScanCommand } from './commands/scan.js';
 import { type CliIo, processIo } from './io.js';
 import { EXIT } from './output.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride();
   const context = { io, setExit };
   registerScanCommand(program, context);
+  registerRescanCommand(program, context);
   registerAccountsCommand(program, context);
   registerEvaluateCommand(program, context);
   registerReportCommand(program, context);

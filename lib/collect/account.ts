@@ -32,7 +32,7 @@ export async function enumerateBuckets(
   clients: AwsClients,
   options: Pick<
     CollectOptions,
-    'buckets' | 'regions' | 'directoryBuckets' | 'directoryBucketRegions'
+    'buckets' | 'regions' | 'directoryBuckets' | 'directoryBucketRegions' | 'missingBucketsOk'
   >,
   limit: Limiter,
   signal?: AbortSignal,
@@ -117,7 +117,12 @@ export async function enumerateBuckets(
     .map((b) => ({ ...b, kind: 'directory' as const }));
   // A filter that matches nothing is a typo far more often than an intent: say so, and
   // never publish an empty scan as the latest report.
-  if (nameFilters.length > 0 && selected.length === 0 && directoryTargets.length === 0) {
+  if (
+    nameFilters.length > 0 &&
+    selected.length === 0 &&
+    directoryTargets.length === 0 &&
+    !options.missingBucketsOk
+  ) {
     throw new ConfigError(
       `--bucket ${nameFilters.join(',')} matches none of the ${listed.length} buckets of account ${accountId}${suggest(
         nameFilters,

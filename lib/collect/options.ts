@@ -28,6 +28,11 @@ export interface CollectOptions {
   buckets?: string[];
   /** Regions to keep; all when empty. */
   regions?: string[];
+  /**
+   * A `buckets` list naming buckets that no longer exist is not a typo but a deletion (a
+   * rescan after DeleteBucket): they are simply not found, and drift calls them gone.
+   */
+  missingBucketsOk?: boolean;
   /** False: general purpose buckets only (S3-compatible stores have no directory buckets). */
   directoryBuckets?: boolean;
   /** Regions to list directory buckets in besides those holding general purpose buckets. */

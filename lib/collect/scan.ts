@@ -104,6 +104,7 @@ async function listAndRead(
     | 'regions'
     | 'directoryBuckets'
     | 'directoryBucketRegions'
+    | 'missingBucketsOk'
     | 'objects'
     | 'signal'
     | 'onProgress'

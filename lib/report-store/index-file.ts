@@ -14,6 +14,7 @@ export function indexEntryOf(summary: ScanSummaryFile): IndexEntry {
     byStatus: summary.byStatus,
     failedBySeverity: summary.failedBySeverity,
     ...(summary.scope ? { scope: summary.scope } : {}),
+    ...(summary.rescanOf ? { rescanOf: summary.rescanOf.scanId } : {}),
     ...(summary.accounts
       ? {
           accounts: {
@@ -39,9 +40,17 @@ export function indexWith(
   const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
     .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
     .slice(0, INDEX_HISTORY);
+  // A rescan of a few buckets is listed, but `latest` stays the newest whole scan: the
+  // report, the dashboard and diff read `latest` as the account's posture.
+  const whole = scans.filter((s) => !s.rescanOf);
+  const newest = whole[0]?.scanId ?? scans[0]?.scanId ?? entry.scanId;
   return {
     schemaVersion: INDEX_SCHEMA_VERSION,
-    latest: latest === 'newest' ? (scans[0]?.scanId ?? entry.scanId) : entry.scanId,
+    latest: entry.rescanOf
+      ? (current?.latest ?? newest)
+      : latest === 'newest'
+        ? newest
+        : entry.scanId,
     scans,
   };
 }

@@ -26,6 +26,8 @@ export interface IndexEntry {
   failedBySeverity: EvaluationSummary['failedBySeverity'];
   /** The scan's scope; absent in older indexes (and for unrestricted scans written before it). */
   scope?: StoredScope;
+  /** A scoped rescan of a few buckets (never the index's `latest`): the full scan it updates. */
+  rescanOf?: string;
   /** Organisation-wide scans: how many accounts were scanned, failed and skipped. */
   accounts?: { scanned: number; failed: number; skipped: number };
 }

@@ -25,7 +25,12 @@ export interface ConfigProvenance {
 /** summary.json: the evaluation summary plus how the scan ran. */
 export interface ScanSummaryFile extends EvaluationSummary {
   schemaVersion: string;
-  source: 'scan' | 'evaluate' | 'demo';
+  source: 'scan' | 'evaluate' | 'demo' | 'rescan';
+  /**
+   * A rescan (`source: 'rescan'`): the buckets an event asked to re-read, scanned on their own
+   * and linked to the full scan they update, with the events that asked.
+   */
+  rescanOf?: { scanId: string; scanTime: string; events: string[] };
   timings?: Record<string, number>;
   collection?: Record<string, number>;
   /**

@@ -51,6 +51,11 @@ export interface ScanPlan {
   config: LoadedConfig;
   /** AWS calls in flight; the config's `scan.concurrency` when absent. */
   concurrency?: number;
+  /**
+   * A rescan of the buckets events named: stored as `source: 'rescan'`, linked to the full
+   * scan it updates (never the index's latest), and a named bucket that is gone is not an error.
+   */
+  rescan?: { of: { scanId: string; scanTime: string }; events: string[] };
 }
 
 /** What a scan runs against: each host builds these and hands them over. */
@@ -108,16 +113,21 @@ export async function runScan(plan: ScanPlan, ports: ScanPorts): Promise<ScanOut
     buckets: plan.buckets,
     regions: plan.regions,
     ...directoryChoices(plan),
+    ...(plan.rescan ? { missingBucketsOk: true } : {}),
     ...(plan.objects
       ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
       : {}),
     ...(ports.signal ? { signal: ports.signal } : {}),
     ...(ports.onProgress ? { onProgress: ports.onProgress } : {}),
   });
-  return settle(result, plan.config, ports, started, {
-    buckets: plan.buckets,
-    regions: plan.regions,
-  });
+  return settle(
+    result,
+    plan.config,
+    ports,
+    started,
+    { buckets: plan.buckets, regions: plan.regions },
+    plan.rescan,
+  );
 }
 
 /**
@@ -297,6 +307,7 @@ async function settle(
   ports: ScanPorts,
   started: number,
   scope: ScanSummaryFile['scope'],
+  rescan?: ScanPlan['rescan'],
 ): Promise<ScanOutcome> {
   const scanId = result.evidence.scanId;
   if (result.checkpoint) {
@@ -314,7 +325,8 @@ async function settle(
   const staging = ports.staging?.(scanId);
   const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
   const published = await judgeAndStore(result.evidence, config, {
-    source: 'scan',
+    source: rescan ? 'rescan' : 'scan',
+    ...(rescan ? { rescanOf: { ...rescan.of, events: rescan.events } } : {}),
     ...(ports.store ? { store: ports.store } : {}),
     collection: result.stats,
     timings: { collectMs: Math.round(performance.now() - started) },
@@ -343,6 +355,8 @@ export interface StoreRequest {
   scanId?: string;
   /** The buckets the scan looked at; absent: the whole account. */
   scope?: ScanSummaryFile['scope'];
+  /** A rescan: the full scan it updates and the events that asked for it. */
+  rescanOf?: ScanSummaryFile['rescanOf'];
   objectFiles?: ObjectFile[];
 }
 
@@ -364,6 +378,7 @@ export async function judgeAndStore(
     ...summary,
     ...(request.scanId ? { scanId: request.scanId } : {}),
     ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
+    ...(request.rescanOf ? { rescanOf: request.rescanOf } : {}),
     timings: { ...request.timings, evaluateMs },
     ...(request.collection ? { collection: request.collection } : {}),
     config: config.provenance,

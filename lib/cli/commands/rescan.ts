@@ -1,0 +1,143 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { callerIdentity, stsClient } from '../../collect/assume-role.js';
+import { AwsClients, assertProfileExists } from '../../collect/clients.js';
+import { ConfigError } from '../../errors.js';
+import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail.js';
+import { sanitiseForTerminal } from '../../export/table.js';
+import { newScanId } from '../../report-store/scan-id.js';
+import { runRescan } from '../../scan/rescan.js';
+import { parseEndpointUrl } from '../options.js';
+import {
+  type CommandContext,
+  EXIT,
+  failOnOption,
+  formatOption,
+  loadConfig,
+  printStored,
+} from '../output.js';
+import { DEFAULT_STORE } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
+import { runAlerts } from './alert.js';
+
+/** "3 unknown-operation, 1 failed-call" */
+function countsOf(dropped: DroppedEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const d of dropped) counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `${n} ${reason}`).join(', ');
+}
+
+/**
+ * `s3scan rescan --event FILE`: what the rescan function does with a queue batch, on the
+ * command line: read one CloudTrail record, an EventBridge envelope, an SQS batch or a
+ * CloudTrail log file; coalesce the posture changes; re-read those buckets (and the buckets
+ * of the latest full scan that use the keys named) live; store the scoped scan linked to that
+ * full scan; with `--alert`, send the drift of those buckets only.
+ */
+export function registerRescanCommand(program: Command, { io, setExit }: CommandContext): void {
+  withStoreOptions(
+    program
+      .command('rescan')
+      .description(
+        'Rescan the buckets CloudTrail events name (a record, an EventBridge envelope, an SQS batch or a log file), as the rescan function does.',
+      ),
+    DEFAULT_STORE,
+  )
+    .requiredOption('--event <file>', 'the event file (JSON)')
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option('--endpoint-url <url>', 'send S3 requests to this endpoint', parseEndpointUrl)
+    .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--alert', 'send the rescan’s drift to the sinks of the config')
+    .option('--all', 'show PASS and SKIPPED findings in the table too')
+    .addOption(formatOption())
+    .addOption(failOnOption())
+    .action(async (options) => {
+      const config = await loadConfig(options.config);
+      if (options.alert && !config.alerts)
+        throw new ConfigError(
+          `--alert needs a config with an alerts: section (${options.config ? `${options.config} has none` : 'no --config given'})`,
+        );
+      const text = await readFile(options.event, 'utf8').catch((error: Error) => {
+        throw new ConfigError(`--event ${options.event}: ${error.message}`);
+      });
+      let input: unknown;
+      try {
+        input = JSON.parse(text);
+      } catch (error) {
+        throw new ConfigError(`--event ${options.event} is not JSON: ${(error as Error).message}`);
+      }
+      const messages = readEvents(input);
+      const malformed = messages.filter((m) => m.malformed);
+      const dropped = messages.flatMap((m) => m.dropped);
+      const changes = messages.flatMap((m) => m.changes);
+      io.stderr(
+        `Events: ${changes.length} posture change${changes.length === 1 ? '' : 's'}${dropped.length ? `, ${dropped.length} dropped (${countsOf(dropped)})` : ''}${malformed.length ? `, ${malformed.length} malformed` : ''}\n`,
+      );
+      for (const m of malformed)
+        io.stderr(
+          `  malformed${m.messageId ? ` message ${sanitiseForTerminal(m.messageId)}` : ''}: ${sanitiseForTerminal(m.malformed ?? '')}\n`,
+        );
+      const targets = coalesce(changes);
+      if (options.profile) {
+        await assertProfileExists(options.profile);
+        process.env.AWS_PROFILE = options.profile;
+      }
+      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      const clients = new AwsClients(
+        {
+          maxAttempts: config.scan.maxAttempts,
+          retryMode: config.scan.retryMode,
+          connectTimeoutMs: config.scan.connectTimeoutMs,
+          requestTimeoutMs: config.scan.requestTimeoutMs,
+          ...(options.profile ? { profile: options.profile } : {}),
+          ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
+          ...(options.pathStyle ? { forcePathStyle: true } : {}),
+        },
+        region,
+      );
+      const sts = stsClient(region, config.scan.maxAttempts);
+      try {
+        const own = await callerIdentity(sts);
+        const { store, staging } = storeOf(options);
+        const scanTime = new Date();
+        const outcome = await runRescan(
+          { targets, config, scanId: newScanId(scanTime), scanTime, accountId: own.accountId },
+          { clients, store, staging },
+        );
+        for (const s of outcome.skipped)
+          io.stderr(
+            `  skipped ${sanitiseForTerminal(s.target)}: ${sanitiseForTerminal(s.reason)}\n`,
+          );
+        for (const k of outcome.keys)
+          io.stderr(
+            `  key ${k.keyArn}: ${k.buckets.length ? k.buckets.map(sanitiseForTerminal).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
+          );
+        const badInput = malformed.length > 0 ? EXIT.input : EXIT.ok;
+        if (!outcome.scan) {
+          io.stderr('Nothing to rescan.\n');
+          setExit(badInput);
+          return;
+        }
+        io.stderr(
+          `Rescanned ${outcome.buckets.length} bucket${outcome.buckets.length === 1 ? '' : 's'} (${outcome.buckets.map(sanitiseForTerminal).join(', ')}), updating full scan ${outcome.rescanOf?.scanId}\n`,
+        );
+        const code = printStored(io, {
+          findings: outcome.scan.findings,
+          summary: outcome.scan.summary,
+          output: options,
+          report: outcome.scan.report,
+          store,
+        });
+        const alerted = options.alert
+          ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.scan.scanId, config, {
+              dryRun: false,
+            })
+          : EXIT.ok;
+        setExit(badInput !== EXIT.ok ? badInput : code !== EXIT.ok ? code : alerted);
+      } finally {
+        sts.destroy();
+        clients.destroy();
+      }
+    });
+}

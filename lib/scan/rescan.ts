@@ -1,0 +1,168 @@
+import pLimit from 'p-limit';
+import type { AwsClients } from '../collect/clients.js';
+import type { LoadedConfig } from '../config/config.js';
+import { ConfigError } from '../errors.js';
+import type { RescanTargets } from '../events/cloudtrail.js';
+import { bucketEvidencePath } from '../evidence/paths.js';
+import type { BucketEvidenceFile } from '../evidence/types.js';
+import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import { type CompletedScan, runScan, type ScanPorts } from './run-scan.js';
+
+/** What a rescan did: the buckets it re-read, and what it could not act on, and why. */
+export interface RescanOutcome {
+  /** The scoped scan, when there was anything to re-read. */
+  scan?: CompletedScan;
+  /** The full scan it updates. */
+  rescanOf?: { scanId: string; scanTime: string };
+  /** The buckets re-read, from bucket events and from the keys' buckets. */
+  buckets: string[];
+  /** Each key event's buckets, as the latest full scan names them. */
+  keys: { keyArn: string; buckets: string[] }[];
+  /** Targets set aside: another account's, or nothing stored to resolve a key against. */
+  skipped: { target: string; reason: string }[];
+}
+
+/** The newest whole (unscoped, not rescan) scan of an account in the index. */
+export function latestFullScan(
+  scans: readonly IndexEntry[],
+  account: string,
+): IndexEntry | undefined {
+  return scans.find(
+    (s) =>
+      s.accountId === account &&
+      !s.rescanOf &&
+      (s.scope?.buckets.length ?? 0) === 0 &&
+      (s.scope?.regions.length ?? 0) === 0,
+  );
+}
+
+/**
+ * The buckets of a full scan that use a key: as their default (the key's ARN, or an alias that
+ * DescribeKey resolved to it) or for any object the scan saw. Reads each bucket's evidence file
+ * of that scan (16 at a time): the findings do not say which keys objects use.
+ */
+export async function bucketsUsingKeys(
+  store: ReportStore,
+  scanId: string,
+  keyArns: readonly string[],
+): Promise<Map<string, string[]>> {
+  const wanted = new Set(keyArns);
+  const found = new Map<string, Set<string>>(keyArns.map((k) => [k, new Set()]));
+  const buckets = new Map<string, { account: string; region: string; name: string }>();
+  for await (const batch of store.findingLines(scanId))
+    for (const line of batch) {
+      const finding = JSON.parse(line) as {
+        resource: { type: string; account: string; region: string; name: string };
+      };
+      const r = finding.resource;
+      if (r.type === 'AWS::S3::Bucket') buckets.set(`${r.account}/${r.region}/${r.name}`, r);
+    }
+  const limit = pLimit(16);
+  await Promise.all(
+    [...buckets.values()].map((b) =>
+      limit(async () => {
+        const raw = await store.readScanFile(
+          scanId,
+          bucketEvidencePath(b.account, b.region, b.name),
+        );
+        if (!raw) return;
+        const file = JSON.parse(raw.toString('utf8')) as BucketEvidenceFile;
+        const ref = file.bucket.defaultKmsKeyRef;
+        const described = ref ? file.kmsKeys[ref]?.describe : undefined;
+        const uses = new Set<string>([
+          ...(ref ? [ref] : []),
+          ...(described && 'ok' in described && described.ok.Arn ? [described.ok.Arn] : []),
+          ...Object.keys(file.bucket.objects?.byKmsKey ?? {}),
+        ]);
+        for (const key of uses) if (wanted.has(key)) found.get(key)?.add(b.name);
+      }),
+    ),
+  );
+  return new Map([...found].map(([k, v]) => [k, [...v].sort()]));
+}
+
+/**
+ * The rescan use case: the buckets the events named, and the buckets of the latest full scan
+ * that use the keys the events named, re-read live and stored as a scoped scan linked to that
+ * full scan (so drift and alerts compare within those buckets only). Events about other
+ * accounts are set aside with the reason: this host reads its own account.
+ */
+export async function runRescan(
+  request: {
+    targets: RescanTargets;
+    config: LoadedConfig;
+    scanId: string;
+    scanTime: Date;
+    /** The account the clients read (its events are acted on). */
+    accountId: string;
+  },
+  ports: Omit<ScanPorts, 'checkpoints'> & { clients: AwsClients; store: ReportStore },
+): Promise<RescanOutcome> {
+  const { targets, accountId } = request;
+  const skipped: RescanOutcome['skipped'] = [];
+  for (const t of [...targets.buckets, ...targets.keys])
+    if (t.account !== accountId)
+      skipped.push({
+        target: 'bucket' in t ? `bucket ${t.bucket}` : `key ${t.keyArn}`,
+        reason: `account ${t.account} is not the account this rescan reads (${accountId})`,
+      });
+  const index = await ports.store.readIndex();
+  const full = index ? latestFullScan(index.scans, accountId) : undefined;
+  const ownKeys = targets.keys.filter((k) => k.account === accountId);
+  const keys: RescanOutcome['keys'] = [];
+  if (ownKeys.length > 0) {
+    if (!full)
+      for (const k of ownKeys)
+        skipped.push({
+          target: `key ${k.keyArn}`,
+          reason: `no full scan of account ${accountId} in ${ports.store.describe()} says which buckets use it; the next full scan covers it`,
+        });
+    else {
+      const using = await bucketsUsingKeys(
+        ports.store,
+        full.scanId,
+        ownKeys.map((k) => k.keyArn),
+      );
+      for (const k of ownKeys) keys.push({ keyArn: k.keyArn, buckets: using.get(k.keyArn) ?? [] });
+    }
+  }
+  const buckets = [
+    ...new Set([
+      ...targets.buckets.filter((b) => b.account === accountId).map((b) => b.bucket),
+      ...keys.flatMap((k) => k.buckets),
+    ]),
+  ].sort();
+  if (buckets.length === 0)
+    return {
+      buckets,
+      keys,
+      skipped,
+      ...(full ? { rescanOf: { scanId: full.scanId, scanTime: full.scanTime } } : {}),
+    };
+  if (!full)
+    throw new ConfigError(
+      `a rescan updates a full scan, and ${ports.store.describe()} has none of account ${accountId}: run s3scan scan first`,
+    );
+  const events = [...new Set([...targets.buckets, ...targets.keys].flatMap((t) => t.events))];
+  const outcome = await runScan(
+    {
+      scanId: request.scanId,
+      scanTime: request.scanTime,
+      // Bucket names never hold glob characters: each is matched as itself.
+      buckets,
+      regions: [],
+      config: request.config,
+      rescan: { of: { scanId: full.scanId, scanTime: full.scanTime }, events },
+    },
+    ports,
+  );
+  if (outcome.status !== 'completed')
+    throw new ConfigError(`rescan ${request.scanId} was interrupted: ${outcome.progress}`);
+  return {
+    scan: outcome,
+    rescanOf: { scanId: full.scanId, scanTime: full.scanTime },
+    buckets,
+    keys,
+    skipped,
+  };
+}
