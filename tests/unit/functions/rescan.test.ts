@@ -1,0 +1,146 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rescan } from '../../../functions/rescan.js';
+import { AwsClients } from '../../../lib/collect/clients.js';
+import { defaultConfig } from '../../../lib/config/config.js';
+import { ConfigError } from '../../../lib/errors.js';
+import { LocalReportStore } from '../../../lib/report-store/local.js';
+import { runScan } from '../../../lib/scan/run-scan.js';
+import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
+import { tlsPolicy } from '../../helpers/evidence.js';
+import { MOCK_ACCOUNT, mockAccount } from '../../helpers/mocked-account.js';
+
+/**
+ * The rescan function with the SQS event shape and middy's partial batch failures: a burst
+ * about one bucket is one rescan, a poison message is reported failed (to rest in the DLQ
+ * after its receives), and a rescan that fails sends back only the messages that asked for it.
+ */
+const s3 = mockClient(S3Client);
+const sts = mockClient(STSClient);
+const clients = () =>
+  new AwsClients(
+    { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
+    'us-east-1',
+  );
+
+const body = (eventName: string, bucket: string) =>
+  JSON.stringify({
+    version: '0',
+    id: `${eventName}-${bucket}`,
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.s3',
+    account: MOCK_ACCOUNT,
+    time: '2026-12-01T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      eventSource: 's3.amazonaws.com',
+      eventName,
+      awsRegion: 'us-east-1',
+      eventTime: '2026-12-01T10:00:00Z',
+      requestParameters: { bucketName: bucket },
+      userIdentity: { arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/alice` },
+      recipientAccountId: MOCK_ACCOUNT,
+    },
+  });
+const batch = (bodies: string[]) => ({
+  Records: bodies.map((b, i) => ({ messageId: `m-${i}`, body: b, eventSource: 'aws:sqs' })),
+});
+
+describe('Function: rescan (SQS, partial batch failures)', () => {
+  let store: LocalReportStore;
+  beforeEach(async () => {
+    mockAccount(
+      { s3, sts },
+      {
+        buckets: [{ name: 'guarded', policy: JSON.parse(tlsPolicy('guarded')) }, { name: 'other' }],
+      },
+    );
+    store = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-rescan-')));
+    const full = await runScan(
+      {
+        scanId: 'full-1',
+        scanTime: new Date('2026-12-01T06:00:00Z'),
+        buckets: [],
+        regions: [],
+        config: defaultConfig(),
+      },
+      { clients: clients(), store },
+    );
+    expect(full.status).toBe('completed');
+    // The policy is deleted after the full scan.
+    s3.on(GetBucketPolicyCommand, { Bucket: 'guarded' }).rejects(noSuchBucketPolicy());
+  });
+  afterEach(() => {
+    s3.reset();
+    sts.reset();
+  });
+
+  const deps = () => ({
+    clients,
+    store: () => store,
+    config: async () => defaultConfig(),
+    accountId: MOCK_ACCOUNT,
+    now: () => new Date('2026-12-01T10:01:00Z'),
+  });
+
+  it('coalesces a burst into one rescan of the bucket and fails only the poison message', async () => {
+    // Prepare: the handler as deployed, with the middleware that reports item failures.
+    const handler = middy()
+      .use(sqsPartialBatchFailure({ logger: () => undefined }))
+      .handler((event: unknown) => rescan(event, deps()));
+
+    // Act
+    const response = (await handler(
+      batch([
+        body('DeleteBucketPolicy', 'guarded'),
+        '{"not json',
+        body('PutBucketPolicy', 'guarded'),
+        body('GetBucketAcl', 'other'),
+      ]),
+      {} as never,
+    )) as { batchItemFailures: { itemIdentifier: string }[] };
+    const index = await store.readIndex();
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(
+      index?.scans.map((s) => [s.scanId === 'full-1' ? 'full' : 'rescan', s.rescanOf ?? null]),
+    ).toEqual([
+      ['rescan', 'full-1'],
+      ['full', null],
+    ]);
+    expect(index?.latest).toBe('full-1');
+    const { findings, summary } = await store.readScan(index!.scans[0]!.scanId);
+    expect(summary.scope?.buckets).toEqual(['guarded']);
+    expect(
+      findings.find((f) => f.resource.name === 'guarded' && f.ruleId === 's3-bucket-tls-enforced')
+        ?.status,
+    ).toBe('FAIL');
+    expect(findings.some((f) => f.resource.name === 'other')).toBe(false);
+  });
+
+  it('sends back every message that asked for a rescan that failed, and none that only dropped', async () => {
+    // Act
+    const settled = await rescan(
+      batch([body('PutBucketEncryption', 'guarded'), body('PutBucketTagging', 'other')]),
+      { ...deps(), config: async () => Promise.reject(new ConfigError('the config is broken')) },
+    );
+
+    // Assess
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
+    expect((settled[0] as PromiseRejectedResult).reason.message).toMatch(/config is broken/);
+    expect((await store.readIndex())?.scans).toHaveLength(1);
+  });
+
+  it('refuses what is not an SQS batch', async () => {
+    await expect(rescan({ hello: 1 }, deps())).rejects.toThrow(/takes an SQS batch/);
+  });
+});
