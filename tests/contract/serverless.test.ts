@@ -10,6 +10,11 @@ import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
 import { ORGANIZATIONS_IAM_ACTIONS } from '../../lib/collect/organization.js';
 import { dashboardRoutes } from '../../lib/dashboard/routes.js';
+import {
+  KMS_DELETION_DETAIL_TYPE,
+  KMS_POSTURE_EVENTS,
+  S3_POSTURE_EVENTS,
+} from '../../lib/events/cloudtrail.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
@@ -80,6 +85,7 @@ const DEFAULT_CONDITIONS = {
   ObjectAccessInventory: false,
   UseConfigParameter: false,
   UseSlackParameter: false,
+  ForwardFromOrganization: false,
 };
 
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
@@ -165,6 +171,134 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     expect(assumesMembers).toEqual(['EnumerateRole', 'FinalizeRole', 'ScanBucketRole']);
     expect(prefixed).toEqual(assumesMembers);
     expect(JSON.stringify(template.Outputs?.MemberScannerRoles)).toContain(':role/s3scan-ci-org-*');
+  });
+
+  describe('continuous compliance: posture rules, the rescan queue and its function', () => {
+    const props = (id: string) => template.Resources[id]?.Properties as Record<string, any>;
+
+    it('matches exactly the operations the event reader acts on, failed calls excluded', () => {
+      expect(props('S3PostureRule').EventPattern).toEqual({
+        source: ['aws.s3'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['s3.amazonaws.com'],
+          eventName: [...S3_POSTURE_EVENTS],
+          errorCode: [{ exists: false }],
+        },
+      });
+      expect(props('KmsPostureRule').EventPattern).toEqual({
+        source: ['aws.kms'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          eventName: [...KMS_POSTURE_EVENTS],
+          errorCode: [{ exists: false }],
+        },
+      });
+      expect(props('KmsDeletionRule').EventPattern).toEqual({
+        source: ['aws.kms'],
+        'detail-type': [KMS_DELETION_DETAIL_TYPE],
+      });
+      for (const rule of ['S3PostureRule', 'KmsPostureRule', 'KmsDeletionRule'])
+        expect(props(rule).Targets).toEqual([
+          { Id: 'rescan-queue', Arn: { 'Fn::GetAtt': ['RescanQueue', 'Arn'] } },
+        ]);
+    });
+
+    it('encrypts both queues, sends poison messages to the dead-letter queue, and lets only the rules in over TLS', () => {
+      const queue = props('RescanQueue');
+      const rescan = props('RescanLambdaFunction');
+      expect(queue.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['ReportKey', 'Arn'] });
+      expect(props('RescanDeadLetterQueue').KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': ['ReportKey', 'Arn'],
+      });
+      expect(queue.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['RescanDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 3,
+      });
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * rescan.Timeout);
+      const statements = props('RescanQueuePolicy').PolicyDocument.Statement as Record<
+        string,
+        any
+      >[];
+      expect(statements.find((st) => st.Sid === 'DenyInsecureTransport')).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+      expect(statements.find((st) => st.Sid === 'PostureRulesOnly')).toMatchObject({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: {
+          ArnEquals: {
+            'aws:SourceArn': [
+              { 'Fn::GetAtt': ['S3PostureRule', 'Arn'] },
+              { 'Fn::GetAtt': ['KmsPostureRule', 'Arn'] },
+              { 'Fn::GetAtt': ['KmsDeletionRule', 'Arn'] },
+            ],
+          },
+        },
+      });
+      const keyPolicy = props('ReportKey').KeyPolicy.Statement as Record<string, any>[];
+      expect(keyPolicy.find((st) => st.Sid === 'PostureEventsIntoTheQueue')).toMatchObject({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      });
+    });
+
+    it('feeds the function in batches with a 60 s window and partial batch failures', () => {
+      const mapping = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+      )?.Properties as Record<string, unknown>;
+      expect(mapping).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': ['RescanQueue', 'Arn'] },
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 60,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(props('RescanLambdaFunction').Role).toEqual({ 'Fn::GetAtt': ['RescanRole', 'Arn'] });
+    });
+
+    it('gives the rescan function the scanner’s read-only set, its report store and the queue, nothing more', () => {
+      const role = props('RescanRole');
+      expect(role.ManagedPolicyArns).toContainEqual({ Ref: 'ScanReadPolicy' });
+      const granted = (
+        role.Policies as {
+          PolicyName: string;
+          PolicyDocument: { Statement: Record<string, any>[] };
+        }[]
+      ).flatMap((p) => p.PolicyDocument.Statement);
+      const queue = granted.filter((st) =>
+        asList(st.Action ?? []).some((a: unknown) => typeof a === 'string' && a.startsWith('sqs:')),
+      );
+      expect(queue).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ChangeMessageVisibility',
+          ],
+          Resource: { 'Fn::GetAtt': ['RescanQueue', 'Arn'] },
+        },
+      ]);
+    });
+
+    it('admits other accounts’ events only from the organisation, and only when one is named', () => {
+      const busPolicy = template.Resources.RescanBusPolicy;
+      expect(busPolicy?.Condition).toBe('ForwardFromOrganization');
+      expect(busPolicy?.Properties.Statement).toMatchObject({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': '' } },
+      });
+      expect(template.Conditions?.ForwardFromOrganization).toEqual({
+        'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+      });
+    });
   });
 
   it('packages the member-role StackSet and role templates beside the stack', () => {
@@ -467,7 +601,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       },
     );
 
-    it('tells the scan and finalize functions the alert topic, and no other function', () => {
+    it('tells the scan, rescan and finalize functions the alert topic, and no other function', () => {
       const told = Object.entries(template.Resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
         .filter(([, r]) => {
@@ -481,7 +615,11 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         })
         .map(([name]) => name)
         .sort();
-      expect(told).toEqual(['FinalizeLambdaFunction', 'ScanLambdaFunction']);
+      expect(told).toEqual([
+        'FinalizeLambdaFunction',
+        'RescanLambdaFunction',
+        'ScanLambdaFunction',
+      ]);
     });
 
     it.each([
@@ -1169,7 +1307,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       expect(await mayRead(role, resource)).toBe(expected);
     });
 
-    it('tells the scan and enumerate functions the parameter name, and no other function', () => {
+    it('tells the scan, rescan and enumerate functions the parameter name, and no other function', () => {
       const conditions = { ...DEFAULT_CONDITIONS, UseConfigParameter: true };
       const told = Object.entries(withParameter.Resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -1184,7 +1322,11 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         })
         .map(([name]) => name)
         .sort();
-      expect(told).toEqual(['EnumerateLambdaFunction', 'ScanLambdaFunction']);
+      expect(told).toEqual([
+        'EnumerateLambdaFunction',
+        'RescanLambdaFunction',
+        'ScanLambdaFunction',
+      ]);
     });
   });
 });
