@@ -302,7 +302,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
   });
 
   it('packages the member-role StackSet and role templates beside the stack', () => {
-    for (const name of ['member-role.yml', 'member-role-stackset.yml'])
+    for (const name of ['member-role.yml', 'member-role-stackset.yml', 'rescan-forwarder.yml'])
       expect(readFileSync(join(root, '.serverless/deploy', name), 'utf8')).toBe(
         readFileSync(join(root, 'deploy', name), 'utf8'),
       );
