@@ -13,6 +13,7 @@ import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './o
 import { benchOrgRoles } from './org-roles.js';
 import { benchOrgSweep } from './org-sweep.js';
 import { benchPolicy } from './policy.js';
+import { benchRescan } from './rescan.js';
 import { benchRetries } from './retries.js';
 import { benchSecurityHub } from './security-hub.js';
 
@@ -37,6 +38,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   bundles: benchBundles,
   'inventory-fanout': benchInventoryFanout,
   'org-roles': benchOrgRoles,
+  rescan: benchRescan,
   'org-sweep': benchOrgSweep,
 };
 
