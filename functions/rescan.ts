@@ -87,13 +87,15 @@ export async function rescan(
   });
 }
 
-export const handler = middy<unknown, unknown, Error, Context>()
+const batchHandler = middy<unknown, unknown, Error, Context>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .use(
     sqsPartialBatchFailure({
       logger: (reason: unknown) =>
-        logger.warn('message rejected', { reason: String((reason as Error)?.message ?? reason) }),
+        logger.warn('message rejected', {
+          reason: String((reason as Error)?.message ?? reason),
+        }),
     }),
   )
   .handler((event) =>
@@ -105,3 +107,13 @@ export const handler = middy<unknown, unknown, Error, Context>()
       now: () => new Date(),
     }),
   );
+
+/**
+ * The Lambda entry point. What is not an SQS batch is refused before the partial-batch
+ * middleware, which would otherwise answer it with an empty failure list, as if all went well.
+ */
+export const handler = async (event: unknown, context: Context): Promise<unknown> => {
+  if (!Array.isArray((event as { Records?: unknown } | null)?.Records))
+    throw new ConfigError('the rescan function takes an SQS batch ({"Records": [...]})');
+  return batchHandler(event, context);
+};

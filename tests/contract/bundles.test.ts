@@ -11,7 +11,13 @@ const CASES: [string, unknown, RegExp][] = [
   ['enumerate', { objects: 'all' }, /objects: must be one of/],
   ['scan-bucket', { scanId: 's' }, /bucket: is required/],
   ['finalize', {}, /scanId: is required/],
+  ['plan-object-parts', {}, /scanId: is required/],
+  ['object-parts', { scanId: 's', bucket: 'b', part: -1 }, /part: must be >= 0/],
+  ['rescan', { hello: 1 }, /takes an SQS batch/],
 ];
+
+/** Batches whose every message is poison: the handler answers the failures, never throws. */
+const POISON = { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body: '{"cut' }] };
 
 function smoke(
   nodeBinary: string,
@@ -52,6 +58,11 @@ describe('Every Lambda bundle loads and answers on Node 22 (nodejs22.x) and Node
   it.each(CASES)('%s on Node 20', (name, payload, message) => {
     const answer = smoke(process.execPath, name, payload);
     expect(answer.error).toMatch(message);
+  });
+
+  it('answers a batch of poison messages with their ids as item failures on Node 22', () => {
+    const answer = smoke(node22, 'rescan', POISON) as { result?: unknown };
+    expect(answer.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
   });
 
   it('serves the dashboard API on Node 22: an unknown route is a 404, not a crash', () => {
