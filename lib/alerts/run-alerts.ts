@@ -3,8 +3,9 @@ import { ConfigError } from '../errors.js';
 import type { ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
-import { type Drift, firstSeenOf, previousScanOf, scopeOf } from './drift.js';
+import { type Drift, firstSeenOf, scopeOf } from './drift.js';
 import { diffFindingStreams } from './drift-stream.js';
+import { previousLines, previousViewOf } from './previous.js';
 import { expiringSuppressions } from './select.js';
 import type { AlertSettings } from './settings.js';
 import { DEFAULT_ALERT_SETTINGS } from './settings.js';
@@ -57,7 +58,9 @@ export async function alertScan(
   const ledger = store.alertLedger();
   const summary = await store.readSummary(scanId);
   const scope = scopeOf(summary);
-  const before = previousScanOf(index.scans, entry);
+  // The previous scan of the scope, overlaid with the rescans since: what was last seen.
+  const view = previousViewOf(index.scans, entry);
+  const before = view?.newest;
   const state = before
     ? (((await ledger.read(before.scanId, 'state')) as AlertState | undefined) ?? EMPTY_STATE)
     : EMPTY_STATE;
@@ -70,7 +73,7 @@ export async function alertScan(
     {
       scanId: before?.scanId ?? '(none)',
       scanTime: before?.scanTime ?? summary.scanTime,
-      lines: () => (before ? store.findingLines(before.scanId) : noLines()),
+      lines: view ? previousLines(store, view) : () => noLines(),
       firstSeen: new Map(Object.entries(state.firstSeen)),
     },
     { scanId, scanTime: summary.scanTime, lines: () => store.findingLines(scanId) },

@@ -1,6 +1,7 @@
-import { inScope, kindOf, previousScanOf, scopeOf, viewOf } from '../alerts/drift.js';
+import { inScope, kindOf, scopeOf, viewOf } from '../alerts/drift.js';
 import { pack, peekFinding, unpack } from '../alerts/drift-stream.js';
 import { FingerprintTable } from '../alerts/fingerprint-table.js';
+import { previousLines, previousViewOf } from '../alerts/previous.js';
 import { requirementsOf } from '../compliance/frameworks.js';
 import type { Finding, RuleMetadata } from '../engine/types.js';
 import type { ChangeColumn, RuleDocument, ViewChange } from '../findings-index/format.js';
@@ -32,11 +33,13 @@ export async function changesSincePrevious(
   findings: readonly Finding[],
 ): Promise<ChangeColumn | undefined> {
   const index = await store.readIndex();
-  const before = index ? previousScanOf(index.scans, indexEntryOf(summary)) : undefined;
-  if (!before) return undefined;
+  // The previous scan of the scope, overlaid with the rescans since (the alerts' rule).
+  const view = index ? previousViewOf(index.scans, indexEntryOf(summary)) : undefined;
+  if (!view) return undefined;
+  const before = view.newest;
   const scope = scopeOf(summary);
   const table = new FingerprintTable();
-  for await (const batch of store.findingLines(before.scanId))
+  for await (const batch of previousLines(store, view)())
     for (const line of batch) {
       const peeked = peekFinding(line);
       if (inScope(scope, peeked.resource as Finding['resource']))

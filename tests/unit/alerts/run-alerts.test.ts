@@ -20,11 +20,20 @@ async function store(
   scanTime: string,
   findings: Finding[],
   scope?: { buckets: string[]; regions: string[] },
+  rescanOf?: string,
 ) {
   const evidence = { ...scanEvidence([]), scanId, scanTime };
   const summary = summarize(evidence, findings, { expiredSuppressions: [], disabledRules: [] });
   await reports.writeScan({
-    summary: { schemaVersion: '1', source: 'scan', ...summary, ...(scope ? { scope } : {}) },
+    summary: {
+      schemaVersion: '1',
+      source: rescanOf ? 'rescan' : 'scan',
+      ...summary,
+      ...(scope ? { scope } : {}),
+      ...(rescanOf
+        ? { rescanOf: { scanId: rescanOf, scanTime: t(1), events: ['PutBucketPolicy'] } }
+        : {}),
+    },
     findings,
     evidence,
   });
@@ -52,6 +61,44 @@ const settings = alertSettingsOf({
   securityHub: { reimportDays: 30 },
 });
 const t = (day: number) => `2026-11-${String(day).padStart(2, '0')}T06:00:00.000Z`;
+
+describe('alertScan after rescans: the previous scan overlaid with the rescans since', () => {
+  it('does not report again what a rescan reported: the next full scan sees the rescanned state', async () => {
+    // Prepare: a full scan, a rescan of b (regressed) and of gone-bucket (deleted), a full scan.
+    const reports = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-alerts-')));
+    const sink = new Capture();
+    const pass = finding('rule-a', 'b', 'PASS');
+    const fail = finding('rule-a', 'b', 'FAIL');
+    await store(reports, 'full-1', t(1), [
+      pass,
+      finding('rule-a', 'c', 'PASS'),
+      finding('rule-a', 'gone-bucket', 'FAIL'),
+    ]);
+    await store(reports, 'rescan-1', t(2), [fail], { buckets: ['b'], regions: [] }, 'full-1');
+    await store(reports, 'rescan-2', t(3), [], { buckets: ['gone-bucket'], regions: [] }, 'full-1');
+    await store(reports, 'full-2', t(4), [fail, finding('rule-a', 'c', 'PASS')]);
+
+    // Act
+    for (const id of ['full-1', 'rescan-1', 'rescan-2', 'full-2'])
+      await alertScan(reports, id, settings, () => [sink]);
+
+    // Assess: each change reported once, by the scan that saw it first.
+    const [, rescan1, rescan2, full2] = sink.digests;
+    expect(rescan1?.drift.counts.regressed).toBe(1);
+    expect(rescan2?.drift.counts.gone).toBe(1);
+    expect(full2?.drift.counts).toMatchObject({
+      regressed: 0,
+      gone: 0,
+      new: 0,
+      'still-failing': 1,
+    });
+    expect(full2?.drift.from.scanId).toBe('rescan-2');
+    // firstSeen of the FAIL is the rescan's time, carried into the full scan.
+    expect(full2?.drift.changes['still-failing'][0]?.firstSeen).toBe(t(2));
+    // index.json's latest is the newest full scan throughout.
+    expect((await reports.readIndex())?.latest).toBe('full-2');
+  });
+});
 
 describe('alertScan: drift against the previous scan of the same scope, state carried', () => {
   it('keeps firstSeen from the first failing scan over a sequence of scans', async () => {

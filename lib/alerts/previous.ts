@@ -1,0 +1,73 @@
+import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import { previousScanOf } from './drift.js';
+import { peekFinding } from './drift-stream.js';
+
+/**
+ * What a scan is compared with: the previous scan of its scope, overlaid with the rescans
+ * made since (the account's posture as it was last seen). The rule, for each bucket: the
+ * newest scan that looked at it wins; a rescan looked at exactly the buckets its scope names.
+ * So a change a rescan already reported is not reported again by the next full scan, and a
+ * bucket a rescan found deleted is not called gone twice.
+ */
+export interface PreviousView {
+  /** The scans composed, oldest first: the base scan, then the rescans after it. */
+  parts: IndexEntry[];
+  /** The newest part: its alert state is the one that carried everything over. */
+  newest: IndexEntry;
+}
+
+/** The previous view of `current` in the index; undefined for the first scan of its scope. */
+export function previousViewOf(
+  scans: readonly IndexEntry[],
+  current: IndexEntry,
+): PreviousView | undefined {
+  const base = previousScanOf(scans, current);
+  if (!base) return undefined;
+  const overlays = scans
+    .filter(
+      (s) =>
+        s.rescanOf !== undefined &&
+        s.accountId === current.accountId &&
+        s.scanId !== current.scanId &&
+        s.scanId !== base.scanId &&
+        s.scanTime > base.scanTime &&
+        s.scanTime < current.scanTime,
+    )
+    .sort((a, b) => (a.scanTime < b.scanTime ? -1 : a.scanTime > b.scanTime ? 1 : 0));
+  return { parts: [base, ...overlays], newest: overlays.at(-1) ?? base };
+}
+
+/**
+ * The findings of a previous view as one stream of lines: each part's lines, oldest first,
+ * without the buckets a later part looked at again. Read as often as drift needs.
+ */
+export function previousLines(
+  store: ReportStore,
+  view: PreviousView,
+): () => AsyncIterable<string[]> {
+  // For each part, the buckets of the parts after it ("account/name"), which it gives up.
+  const later = view.parts.map((_, i) => {
+    const names = new Set<string>();
+    for (const part of view.parts.slice(i + 1))
+      for (const bucket of part.scope?.buckets ?? []) names.add(`${part.accountId}/${bucket}`);
+    return names;
+  });
+  return async function* lines() {
+    for (const [i, part] of view.parts.entries()) {
+      const replaced = later[i]!;
+      for await (const batch of store.findingLines(part.scanId)) {
+        if (replaced.size === 0) {
+          yield batch;
+          continue;
+        }
+        yield batch.filter((line) => {
+          const { resource } = peekFinding(line);
+          return (
+            resource.type !== 'AWS::S3::Bucket' ||
+            !replaced.has(`${resource.account}/${resource.name}`)
+          );
+        });
+      }
+    }
+  };
+}
