@@ -4,7 +4,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context } from 'aws-lambda';
-import type { AwsClients } from '../lib/collect/clients.js';
+import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
+import { AwsClients, type MemberCredentialsSource } from '../lib/collect/clients.js';
 import type { LoadedConfig } from '../lib/config/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { coalesce, readEvents } from '../lib/events/cloudtrail.js';
@@ -17,6 +18,7 @@ import {
   deployedConfigFromEnv,
   logger,
   metrics,
+  region,
   storeFromEnv,
 } from './common/env.js';
 
@@ -40,6 +42,8 @@ export async function rescan(
     /** The account the clients read (the report bucket's owner). */
     accountId: string;
     now: () => Date;
+    /** Member accounts' buckets through their role, when the stack scans an organisation. */
+    members?: (scanId: string) => Promise<Parameters<typeof runRescan>[1]['members']>;
     alerts?: AlertDependencies;
   },
 ): Promise<Settled[]> {
@@ -59,9 +63,11 @@ export async function rescan(
       const config = await deps.config();
       const now = deps.now();
       const store = deps.store();
+      const scanId = newScanId(now);
+      const members = await deps.members?.(scanId);
       const outcome = await runRescan(
-        { targets, config, scanId: newScanId(now), scanTime: now, accountId: deps.accountId },
-        { clients, store },
+        { targets, config, scanId, scanTime: now, accountId: deps.accountId },
+        { clients, store, ...(members ? { members } : {}) },
       );
       metrics.addMetric('BucketsRescanned', MetricUnit.Count, outcome.buckets.length);
       logger.info('rescanned', {
@@ -105,8 +111,31 @@ const batchHandler = middy<unknown, unknown, Error, Context>()
       config: () => deployedConfigFromEnv().load(),
       accountId: process.env.REPORT_BUCKET_OWNER ?? '',
       now: () => new Date(),
+      members: membersFromEnv,
     }),
   );
+
+/**
+ * With SCAN_ACCOUNTS set (the stack scans an organisation), member accounts' buckets are
+ * rescanned through MEMBER_ROLE_NAME; else their events are set aside with the reason.
+ */
+async function membersFromEnv(scanId: string) {
+  if (!process.env.SCAN_ACCOUNTS) return undefined;
+  const sts = stsClient(region());
+  const own = await callerIdentity(sts);
+  return {
+    own,
+    roles: new MemberRoles(sts, {
+      partition: own.partition,
+      roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
+      ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+      scanId,
+    }),
+    region: region(),
+    clientsFor: (_account: string, credentials?: MemberCredentialsSource) =>
+      new AwsClients({ maxAttempts: 10, ...(credentials ? { credentials } : {}) }, region()),
+  };
+}
 
 /**
  * The Lambda entry point. What is not an SQS batch is refused before the partial-batch

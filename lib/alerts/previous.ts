@@ -45,11 +45,12 @@ export function previousLines(
   store: ReportStore,
   view: PreviousView,
 ): () => AsyncIterable<string[]> {
-  // For each part, the buckets of the parts after it ("account/name"), which it gives up.
+  // For each part, the buckets of the parts after it, which it gives up. By name: bucket names
+  // are unique across accounts, and a rescan of members names their buckets the same way.
   const later = view.parts.map((_, i) => {
     const names = new Set<string>();
     for (const part of view.parts.slice(i + 1))
-      for (const bucket of part.scope?.buckets ?? []) names.add(`${part.accountId}/${bucket}`);
+      for (const bucket of part.scope?.buckets ?? []) names.add(bucket);
     return names;
   });
   return async function* lines() {
@@ -62,10 +63,7 @@ export function previousLines(
         }
         yield batch.filter((line) => {
           const { resource } = peekFinding(line);
-          return (
-            resource.type !== 'AWS::S3::Bucket' ||
-            !replaced.has(`${resource.account}/${resource.name}`)
-          );
+          return resource.type !== 'AWS::S3::Bucket' || !replaced.has(resource.name);
         });
       }
     }

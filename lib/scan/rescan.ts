@@ -6,7 +6,13 @@ import type { RescanTargets } from '../events/cloudtrail.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
-import { type CompletedScan, runScan, type ScanPorts } from './run-scan.js';
+import {
+  type CompletedScan,
+  type OrganizationScanPorts,
+  runOrganizationScan,
+  runScan,
+  type ScanPorts,
+} from './run-scan.js';
 
 /** What a rescan did: the buckets it re-read, and what it could not act on, and why. */
 export interface RescanOutcome {
@@ -18,6 +24,8 @@ export interface RescanOutcome {
   buckets: string[];
   /** Each key event's buckets, as the latest full scan names them. */
   keys: { keyArn: string; buckets: string[] }[];
+  /** The accounts the rescan read (the scanner's own, and members through their role). */
+  accounts: string[];
   /** Targets set aside: another account's, or nothing stored to resolve a key against. */
   skipped: { target: string; reason: string }[];
 }
@@ -45,7 +53,7 @@ export async function bucketsUsingKeys(
   store: ReportStore,
   scanId: string,
   keyArns: readonly string[],
-): Promise<Map<string, string[]>> {
+): Promise<Map<string, { account: string; bucket: string }[]>> {
   const wanted = new Set(keyArns);
   const found = new Map<string, Set<string>>(keyArns.map((k) => [k, new Set()]));
   const buckets = new Map<string, { account: string; region: string; name: string }>();
@@ -74,11 +82,19 @@ export async function bucketsUsingKeys(
           ...(described && 'ok' in described && described.ok.Arn ? [described.ok.Arn] : []),
           ...Object.keys(file.bucket.objects?.byKmsKey ?? {}),
         ]);
-        for (const key of uses) if (wanted.has(key)) found.get(key)?.add(b.name);
+        for (const key of uses) if (wanted.has(key)) found.get(key)?.add(`${b.account}/${b.name}`);
       }),
     ),
   );
-  return new Map([...found].map(([k, v]) => [k, [...v].sort()]));
+  return new Map(
+    [...found].map(([k, v]) => [
+      k,
+      [...v].sort().map((id) => {
+        const [account = '', ...rest] = id.split('/');
+        return { account, bucket: rest.join('/') };
+      }),
+    ]),
+  );
 }
 
 /**
@@ -96,23 +112,33 @@ export async function runRescan(
     /** The account the clients read (its events are acted on). */
     accountId: string;
   },
-  ports: Omit<ScanPorts, 'checkpoints'> & { clients: AwsClients; store: ReportStore },
+  ports: Omit<ScanPorts, 'checkpoints'> & {
+    clients: AwsClients;
+    store: ReportStore;
+    /**
+     * Member accounts' events are rescanned through their member role when given (an
+     * organisation's posture events forwarded to the scanner); else they are set aside.
+     */
+    members?: Omit<OrganizationScanPorts, 'store' | 'staging' | 'signal' | 'onProgress'>;
+  },
 ): Promise<RescanOutcome> {
   const { targets, accountId } = request;
   const skipped: RescanOutcome['skipped'] = [];
+  const acted = (account: string) => account === accountId || ports.members !== undefined;
   for (const t of [...targets.buckets, ...targets.keys])
-    if (t.account !== accountId)
+    if (!acted(t.account))
       skipped.push({
         target: 'bucket' in t ? `bucket ${t.bucket}` : `key ${t.keyArn}`,
-        reason: `account ${t.account} is not the account this rescan reads (${accountId})`,
+        reason: `account ${t.account} is a member account and this rescan has no member role to read it with (--role-name)`,
       });
   const index = await ports.store.readIndex();
   const full = index ? latestFullScan(index.scans, accountId) : undefined;
-  const ownKeys = targets.keys.filter((k) => k.account === accountId);
+  const keyTargets = targets.keys.filter((k) => acted(k.account));
   const keys: RescanOutcome['keys'] = [];
-  if (ownKeys.length > 0) {
+  const fromKeys: { account: string; bucket: string }[] = [];
+  if (keyTargets.length > 0) {
     if (!full)
-      for (const k of ownKeys)
+      for (const k of keyTargets)
         skipped.push({
           target: `key ${k.keyArn}`,
           reason: `no full scan of account ${accountId} in ${ports.store.describe()} says which buckets use it; the next full scan covers it`,
@@ -121,48 +147,60 @@ export async function runRescan(
       const using = await bucketsUsingKeys(
         ports.store,
         full.scanId,
-        ownKeys.map((k) => k.keyArn),
+        keyTargets.map((k) => k.keyArn),
       );
-      for (const k of ownKeys) keys.push({ keyArn: k.keyArn, buckets: using.get(k.keyArn) ?? [] });
+      for (const k of keyTargets) {
+        const buckets = using.get(k.keyArn) ?? [];
+        keys.push({ keyArn: k.keyArn, buckets: buckets.map((b) => b.bucket) });
+        fromKeys.push(...buckets);
+      }
     }
   }
-  const buckets = [
-    ...new Set([
-      ...targets.buckets.filter((b) => b.account === accountId).map((b) => b.bucket),
-      ...keys.flatMap((k) => k.buckets),
-    ]),
-  ].sort();
-  if (buckets.length === 0)
-    return {
-      buckets,
-      keys,
-      skipped,
-      ...(full ? { rescanOf: { scanId: full.scanId, scanTime: full.scanTime } } : {}),
-    };
+  const wanted = [
+    ...targets.buckets
+      .filter((b) => acted(b.account))
+      .map((b) => ({ account: b.account, bucket: b.bucket })),
+    ...fromKeys,
+  ];
+  const buckets = [...new Set(wanted.map((w) => w.bucket))].sort();
+  const accounts = [...new Set(wanted.map((w) => w.account))].sort();
+  const linked = full ? { rescanOf: { scanId: full.scanId, scanTime: full.scanTime } } : {};
+  if (buckets.length === 0) return { buckets, keys, skipped, accounts, ...linked };
   if (!full)
     throw new ConfigError(
       `a rescan updates a full scan, and ${ports.store.describe()} has none of account ${accountId}: run s3scan scan first`,
     );
   const events = [...new Set([...targets.buckets, ...targets.keys].flatMap((t) => t.events))];
-  const outcome = await runScan(
+  const plan = {
+    scanId: request.scanId,
+    scanTime: request.scanTime,
+    // Bucket names never hold glob characters: each is matched as itself.
+    buckets,
+    regions: [],
+    config: request.config,
+    rescan: { of: { scanId: full.scanId, scanTime: full.scanTime }, events },
+  };
+  const members = ports.members;
+  const onlyOwn = accounts.every((a) => a === accountId);
+  if (onlyOwn || !members) {
+    const outcome = await runScan(plan, ports);
+    if (outcome.status !== 'completed')
+      throw new ConfigError(`rescan ${request.scanId} was interrupted: ${outcome.progress}`);
+    return { scan: outcome, buckets, keys, skipped, accounts, ...linked };
+  }
+  // Members' buckets through their role, the scanner's own with its own credentials: one
+  // scoped scan of those accounts, each listing only the named buckets it holds.
+  const outcome = await runOrganizationScan(
     {
-      scanId: request.scanId,
-      scanTime: request.scanTime,
-      // Bucket names never hold glob characters: each is matched as itself.
-      buckets,
-      regions: [],
-      config: request.config,
-      rescan: { of: { scanId: full.scanId, scanTime: full.scanTime }, events },
+      ...plan,
+      accounts: { accounts: accounts.map((id) => ({ id })), skipped: [] },
+      accountConcurrency: 4,
     },
-    ports,
+    { ...members, store: ports.store, ...(ports.staging ? { staging: ports.staging } : {}) },
   );
   if (outcome.status !== 'completed')
-    throw new ConfigError(`rescan ${request.scanId} was interrupted: ${outcome.progress}`);
-  return {
-    scan: outcome,
-    rescanOf: { scanId: full.scanId, scanTime: full.scanTime },
-    buckets,
-    keys,
-    skipped,
-  };
+    throw new ConfigError(
+      `rescan ${request.scanId} was interrupted after ${outcome.accountsDone} accounts`,
+    );
+  return { scan: outcome, buckets, keys, skipped, accounts, ...linked };
 }

@@ -218,6 +218,8 @@ export async function runOrganizationScan(
       buckets: plan.buckets,
       regions: plan.regions,
       ...directoryChoices(plan),
+      // A rescan names buckets of several accounts: each account has only some of them.
+      ...(plan.rescan ? { missingBucketsOk: true } : {}),
       ...(plan.objects
         ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
         : {}),
@@ -235,7 +237,8 @@ export async function runOrganizationScan(
   const staging = ports.staging?.(scanId);
   const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
   const published = await judgeAndStore(result.evidence, plan.config, {
-    source: 'scan',
+    source: plan.rescan ? 'rescan' : 'scan',
+    ...(plan.rescan ? { rescanOf: { ...plan.rescan.of, events: plan.rescan.events } } : {}),
     ...(ports.store ? { store: ports.store } : {}),
     collection: result.stats,
     timings: { collectMs: Math.round(performance.now() - started) },

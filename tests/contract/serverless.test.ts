@@ -168,7 +168,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       .sort();
 
     // Assess
-    expect(assumesMembers).toEqual(['EnumerateRole', 'FinalizeRole', 'ScanBucketRole']);
+    expect(assumesMembers).toEqual(['EnumerateRole', 'FinalizeRole', 'RescanRole', 'ScanBucketRole']);
     expect(prefixed).toEqual(assumesMembers);
     expect(JSON.stringify(template.Outputs?.MemberScannerRoles)).toContain(':role/s3scan-ci-org-*');
   });

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
@@ -43,9 +45,7 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
   const run = async (args: string[], endpoint = moto.endpoint) => {
     const home = isolatedHome();
     const cli = startCli(
-      args[0] === 'scan' || args[0] === 'report' || args[0] === 'diff'
-        ? args
-        : ['accounts', ...args],
+      ['scan', 'report', 'diff', 'rescan'].includes(args[0] ?? '') ? args : ['accounts', ...args],
       {
         AWS_ENDPOINT_URL: endpoint,
         AWS_ACCESS_KEY_ID: 'testing',
@@ -325,5 +325,71 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
     expect(changes.unverifiable.map((f) => f.ruleId)).toContain('s3-account-scanned');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--account 999999999999: scan .* covered the accounts/);
+  }, 120_000);
+
+  it('rescans a member account’s bucket from its forwarded event through the member role, and sets it aside without one', async () => {
+    // Prepare: the event of a change in prod, as the forwarder delivers it to the scanner.
+    const bucket = `prod-data-${ids.prod}`;
+    const home = isolatedHome();
+    const file = join(home, 'event.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: '0',
+        id: 'fwd-1',
+        'detail-type': 'AWS API Call via CloudTrail',
+        source: 'aws.s3',
+        account: ids.prod,
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: {
+          eventSource: 's3.amazonaws.com',
+          eventName: 'PutBucketEncryption',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          recipientAccountId: ids.prod,
+          userIdentity: { arn: `arn:aws:iam::${ids.prod}:user/ops` },
+          requestParameters: { bucketName: bucket },
+        },
+      }),
+    );
+    const store = 's3://org-reports/org';
+
+    // Act
+    const without = await run(['rescan', '--event', file, '--store', store]);
+    const withRole = await run([
+      'rescan',
+      '--event',
+      file,
+      '--store',
+      store,
+      '--role-name',
+      'OrganizationAccountAccessRole',
+      '--format',
+      'json',
+    ]);
+
+    // Assess
+    expect(without.code, without.stderr).toBe(0);
+    expect(without.stderr).toMatch(
+      new RegExp(`skipped bucket ${bucket}: account ${ids.prod} is a member account`),
+    );
+    expect(without.stderr).toContain('Nothing to rescan.');
+    expect(withRole.code, withRole.stderr).toBe(0);
+    expect(withRole.stderr).toMatch(new RegExp(`Rescanned 1 bucket \\(${bucket}\\)`));
+    const { findings, summary } = JSON.parse(withRole.stdout) as {
+      findings: { resource: { name: string; account: string; type: string } }[];
+      summary: { source: string; scope: { accounts: string[]; buckets: string[] } };
+    };
+    expect(summary).toMatchObject({
+      source: 'rescan',
+      scope: { accounts: [ids.prod], buckets: [bucket] },
+    });
+    const buckets = findings.filter((f) => f.resource.type === 'AWS::S3::Bucket');
+    expect(buckets.length).toBeGreaterThan(3);
+    expect(
+      buckets.every((f) => f.resource.name === bucket && f.resource.account === ids.prod),
+    ).toBe(true);
   }, 120_000);
 });

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { callerIdentity, stsClient } from '../../collect/assume-role.js';
-import { AwsClients, assertProfileExists } from '../../collect/clients.js';
+import { callerIdentity, MemberRoles, stsClient } from '../../collect/assume-role.js';
+import {
+  AwsClients,
+  assertProfileExists,
+  type MemberCredentialsSource,
+} from '../../collect/clients.js';
 import { ConfigError } from '../../errors.js';
 import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail.js';
 import { sanitiseForTerminal } from '../../export/table.js';
@@ -47,6 +51,11 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
     .option('--profile <name>', 'AWS shared-config profile')
     .option('--endpoint-url <url>', 'send S3 requests to this endpoint', parseEndpointUrl)
     .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
+    .option(
+      '--role-name <name>',
+      'rescan member accounts’ buckets through this member role (events forwarded from an organisation)',
+    )
+    .option('--external-id <id>', 'the ExternalId the member role requires')
     .option('--config <file>', 'config file (YAML or JSON)')
     .option('--alert', 'send the rescan’s drift to the sinks of the config')
     .option('--all', 'show PASS and SKIPPED findings in the table too')
@@ -101,9 +110,30 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
         const own = await callerIdentity(sts);
         const { store, staging } = storeOf(options);
         const scanTime = new Date();
+        const scanId = newScanId(scanTime);
+        const members = options.roleName
+          ? {
+              own,
+              roles: new MemberRoles(sts, {
+                partition: own.partition,
+                roleName: options.roleName,
+                ...(options.externalId ? { externalId: options.externalId } : {}),
+                scanId,
+              }),
+              region,
+              clientsFor: (_account: string, credentials?: MemberCredentialsSource) =>
+                new AwsClients(
+                  {
+                    maxAttempts: config.scan.maxAttempts,
+                    ...(credentials ? { credentials } : {}),
+                  },
+                  region,
+                ),
+            }
+          : undefined;
         const outcome = await runRescan(
-          { targets, config, scanId: newScanId(scanTime), scanTime, accountId: own.accountId },
-          { clients, store, staging },
+          { targets, config, scanId, scanTime, accountId: own.accountId },
+          { clients, store, staging, ...(members ? { members } : {}) },
         );
         for (const s of outcome.skipped)
           io.stderr(
