@@ -9,6 +9,9 @@ import {
 } from '../../lib/events/cloudtrail.js';
 import { validateTemplate } from '../helpers/cfn.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: walking a parsed CloudFormation template
+type Loose = any;
+
 /**
  * deploy/rescan-forwarder.yml: the rules each member account and region runs to send its
  * posture events to the scanner's bus. They must match exactly what the stack's own rules do
@@ -16,7 +19,7 @@ import { validateTemplate } from '../helpers/cfn.js';
  * the scanner's bus.
  */
 type Template = {
-  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, Loose> }>;
 };
 const forwarder = parse(
   readFileSync(join(process.cwd(), 'deploy', 'rescan-forwarder.yml'), 'utf8'),

@@ -22,6 +22,9 @@ import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { dependencyCycles, resolve, validateTemplate } from '../helpers/cfn.js';
 import { staticGraph } from '../helpers/static-graph.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: walking a parsed CloudFormation template
+type Loose = any;
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Template {
@@ -168,13 +171,18 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       .sort();
 
     // Assess
-    expect(assumesMembers).toEqual(['EnumerateRole', 'FinalizeRole', 'RescanRole', 'ScanBucketRole']);
+    expect(assumesMembers).toEqual([
+      'EnumerateRole',
+      'FinalizeRole',
+      'RescanRole',
+      'ScanBucketRole',
+    ]);
     expect(prefixed).toEqual(assumesMembers);
     expect(JSON.stringify(template.Outputs?.MemberScannerRoles)).toContain(':role/s3scan-ci-org-*');
   });
 
   describe('continuous compliance: posture rules, the rescan queue and its function', () => {
-    const props = (id: string) => template.Resources[id]?.Properties as Record<string, any>;
+    const props = (id: string) => template.Resources[id]?.Properties as Record<string, Loose>;
 
     it('matches exactly the operations the event reader acts on, failed calls excluded', () => {
       expect(props('S3PostureRule').EventPattern).toEqual({
@@ -219,7 +227,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * rescan.Timeout);
       const statements = props('RescanQueuePolicy').PolicyDocument.Statement as Record<
         string,
-        any
+        Loose
       >[];
       expect(statements.find((st) => st.Sid === 'DenyInsecureTransport')).toMatchObject({
         Effect: 'Deny',
@@ -240,7 +248,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
           },
         },
       });
-      const keyPolicy = props('ReportKey').KeyPolicy.Statement as Record<string, any>[];
+      const keyPolicy = props('ReportKey').KeyPolicy.Statement as Record<string, Loose>[];
       expect(keyPolicy.find((st) => st.Sid === 'PostureEventsIntoTheQueue')).toMatchObject({
         Principal: { Service: 'events.amazonaws.com' },
         Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -266,7 +274,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       const granted = (
         role.Policies as {
           PolicyName: string;
-          PolicyDocument: { Statement: Record<string, any>[] };
+          PolicyDocument: { Statement: Record<string, Loose>[] };
         }[]
       ).flatMap((p) => p.PolicyDocument.Statement);
       const queue = granted.filter((st) =>
@@ -731,8 +739,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
 
     it('enumerates, fans out in a Distributed Map reading items from S3, loops a bucket until done, then finalizes', () => {
       const { States } = definition();
-      // biome-ignore lint/suspicious/noExplicitAny: walking a parsed state machine definition
-      const map = States.ScanBuckets as Record<string, any>;
+      const map = States.ScanBuckets as Record<string, Loose>;
       expect(States.Enumerate).toMatchObject({ Next: 'ScanBuckets' });
       expect(map).toMatchObject({
         Type: 'Map',
@@ -766,8 +773,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
 
     it('fans large buckets out a second level: object parts in a Distributed Map of their own, then finalize', () => {
       const { States } = definition();
-      // biome-ignore lint/suspicious/noExplicitAny: walking a parsed state machine definition
-      const parts = States.ScanObjectParts as Record<string, any>;
+      const parts = States.ScanObjectParts as Record<string, Loose>;
       expect(States.PlanObjectParts).toMatchObject({ Next: 'AnyObjectParts' });
       expect(States.AnyObjectParts).toMatchObject({
         Type: 'Choice',
