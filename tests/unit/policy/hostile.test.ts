@@ -1,14 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { analyzePolicySafely } from '../../../lib/policy/analyze.js';
+import { largestPolicy } from '../../helpers/largest-policy.js';
 
 const options = { bucket: 'example-bucket' };
-
-function timed<T>(fn: () => T): { result: T; ms: number } {
-  const start = performance.now();
-  const result = fn();
-  return { result, ms: performance.now() - start };
-}
 
 describe('analyzePolicySafely on hostile input', () => {
   it('reports invalid JSON instead of throwing', () => {
@@ -67,11 +62,10 @@ describe('analyzePolicySafely on hostile input', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
 
     // Act
-    const { result, ms } = timed(() => analyzePolicySafely(`{"Statement": ${deep}}`, options));
+    const result = analyzePolicySafely(`{"Statement": ${deep}}`, options);
 
     // Assess
     expect('error' in result).toBe(true);
-    expect(ms).toBeLessThan(500);
   });
 
   it('refuses a 1 MB policy, naming the 20 KB limit, without parsing it', () => {
@@ -98,36 +92,17 @@ describe('analyzePolicySafely on hostile input', () => {
     expect(parsed).toBe(0);
   });
 
-  it('analyses a policy at the 20 KB limit within 50 ms', () => {
-    // Prepare: as many statements as fit, each with conditions the simulation must combine.
-    const statements = Array.from({ length: 52 }, (_, i) => ({
-      Sid: `S${i}`,
-      Effect: i % 2 ? 'Deny' : 'Allow',
-      Principal: i % 3 ? '*' : { AWS: `arn:aws:iam::${String(100000000000 + i)}:role/r${i}` },
-      Action: ['s3:GetObject', `s3:Put${i}*`],
-      Resource: ['arn:aws:s3:::example-bucket', `arn:aws:s3:::example-bucket/p-${i}/*`],
-      Condition: {
-        StringNotEquals: { 'aws:SourceVpce': [`vpce-${i}`, `vpce-${i + 1}`] },
-        Bool: { 'aws:SecureTransport': 'false' },
-        NumericLessThan: { 's3:TlsVersion': '1.2' },
-        Null: { 's3:x-amz-server-side-encryption': 'true' },
-      },
-    }));
-    const document = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  it('analyses a policy at the 20 KB limit (its time: the policy bench)', () => {
+    // Prepare
+    const document = largestPolicy();
     expect(document.length).toBeGreaterThan(18_000);
     expect(document.length).toBeLessThan(20 * 1024);
-    analyzePolicySafely(document, options);
 
-    // Act: the fastest of five runs, so another test process on the same core cannot fail it.
-    const runs = Array.from({ length: 5 }, () =>
-      timed(() => analyzePolicySafely(document, options)),
-    );
-    const ms = Math.min(...runs.map((r) => r.ms));
-    const result = runs[0]!.result;
+    // Act
+    const result = analyzePolicySafely(document, options);
 
     // Assess
     expect('analysis' in result && result.analysis.tlsEnforced).toBe(false);
-    expect(ms).toBeLessThan(50);
   });
 
   it('keeps unicode in Sids and bucket names intact', () => {
@@ -152,11 +127,11 @@ describe('analyzePolicySafely on hostile input', () => {
     expect('analysis' in outcome && outcome.analysis.tlsEnforced).toBe(true);
   });
 
-  it('never throws and stays under 50 ms on arbitrary JSON', () => {
+  it('never throws on arbitrary JSON: it answers an analysis or an error', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
-        const { ms } = timed(() => analyzePolicySafely(value, options));
-        expect(ms).toBeLessThan(50);
+        const outcome = analyzePolicySafely(value, options);
+        expect('analysis' in outcome || 'error' in outcome).toBe(true);
       }),
       { numRuns: 500 },
     );
