@@ -294,6 +294,11 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
     status('SKIPPED', overview.byStatus.SKIPPED),
     ['suppressed', formatCount(overview.suppressed)],
   ]);
+  // Rescans since this scan: the posture now, each rescanned bucket as its newest rescan saw it.
+  const now = overview.posture;
+  byId('posture-now').textContent = now
+    ? `Now, with ${now.rescans.length} rescan${now.rescans.length === 1 ? '' : 's'} since (${now.buckets} bucket${now.buckets === 1 ? '' : 's'} re-read, the newest scan of each bucket wins): ${formatCount(now.byStatus.FAIL)} FAIL, ${formatCount(now.byStatus.ERROR)} ERROR, ${formatCount(now.byStatus.PASS)} PASS. Latest rescan ${now.rescans.at(-1)?.scanTime ?? ''}.`
+    : '';
   cards(
     'severity',
     SEVERITIES.map((s) => [

@@ -70,9 +70,12 @@ export async function showScans(list: ScanList, params: URLSearchParams): Promis
       list.scans.map((s) => [
         s.scanTime,
         hashLink({ scan: s.scanId }, s.scanId),
-        s.scope && (s.scope.buckets.length > 0 || s.scope.regions.length > 0)
-          ? [...s.scope.buckets, ...s.scope.regions].join(', ')
-          : 'whole account',
+        // A rescan says so, and which full scan it updates.
+        `${s.rescanOf ? `rescan of ${s.rescanOf}: ` : ''}${
+          s.scope && (s.scope.buckets.length > 0 || s.scope.regions.length > 0)
+            ? [...s.scope.buckets, ...s.scope.regions].join(', ')
+            : 'whole account'
+        }`,
         formatCount(s.byStatus.FAIL),
         formatCount(s.byStatus.ERROR),
         formatCount(s.byStatus.PASS),

@@ -15,8 +15,20 @@ export interface ScanList {
   nextCursor?: string;
 }
 
+/**
+ * The account's posture now: the scan's counts with the buckets rescanned since replaced by
+ * their newest rescan (for each bucket, the newest scan that looked at it wins).
+ */
+export interface PostureOverlay {
+  /** The rescans since the scan, oldest first, with the buckets each looked at. */
+  rescans: { scanId: string; scanTime: string; buckets: string[] }[];
+  /** Distinct buckets whose verdicts come from a rescan. */
+  buckets: number;
+  byStatus: Record<Status, number>;
+}
+
 /** GET /scans/{id}/overview: `indexed` is false for a scan stored before the findings index. */
-export type OverviewAnswer = ViewOverview & { indexed: boolean };
+export type OverviewAnswer = ViewOverview & { indexed: boolean; posture?: PostureOverlay };
 
 /** GET /scans/{id}/findings: a page of findings and the total that meet the filters. */
 export interface FindingsPage {

@@ -23,6 +23,7 @@ import type {
   DriftAnswer,
   FindingsPage,
   OverviewAnswer,
+  PostureOverlay,
   RequirementVerdict,
   ScanList,
 } from './answers.js';
@@ -199,9 +200,11 @@ export async function getSummaryText(store: ReportStore, scanId: string): Promis
 export async function getOverview(store: ReportStore, scanId: string): Promise<OverviewAnswer> {
   const id = await scanIdOrThrow(store, scanId);
   const overview = await loadOverview(store, id);
-  if (overview) return { ...overview, indexed: true };
+  const posture = await postureSince(store, id);
+  if (overview) return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
   const summary = await store.readSummary(id);
   return {
+    ...(posture ? { posture } : {}),
     schemaVersion: summary.schemaVersion,
     ...overviewCounts(summary),
     topBuckets: Object.entries(summary.byBucket)
@@ -221,6 +224,52 @@ export async function getOverview(store: ReportStore, scanId: string): Promise<O
     objectsAtRisk: null,
     drift: null,
     indexed: false,
+  };
+}
+
+/**
+ * The posture now, when rescans followed a whole scan: its counts, with each rescanned
+ * bucket's counts taken from the newest rescan that looked at it (a bucket a rescan found
+ * gone counts no more). Summaries only: `byBucket` holds each bucket's counts.
+ */
+export async function postureSince(
+  store: ReportStore,
+  scanId: string,
+): Promise<PostureOverlay | undefined> {
+  const index = await store.readIndex();
+  const entry = index?.scans.find((s) => s.scanId === scanId);
+  if (!index || !entry || entry.rescanOf) return undefined;
+  const rescans = index.scans
+    .filter(
+      (s) =>
+        s.rescanOf !== undefined && s.accountId === entry.accountId && s.scanTime > entry.scanTime,
+    )
+    .sort((a, b) => (a.scanTime < b.scanTime ? -1 : a.scanTime > b.scanTime ? 1 : 0));
+  if (rescans.length === 0) return undefined;
+  const full = await store.readSummary(scanId);
+  const newest = new Map<string, string>();
+  for (const r of rescans)
+    for (const bucket of r.scope?.buckets ?? []) newest.set(bucket, r.scanId);
+  const summaries = new Map(
+    await Promise.all(
+      [...new Set(newest.values())].map(async (id) => [id, await store.readSummary(id)] as const),
+    ),
+  );
+  const byStatus = { ...full.byStatus };
+  for (const [bucket, id] of newest) {
+    const before = full.byBucket[bucket];
+    const now = summaries.get(id)?.byBucket[bucket];
+    for (const status of STATUSES)
+      byStatus[status] += (now?.[status] ?? 0) - (before?.[status] ?? 0);
+  }
+  return {
+    rescans: rescans.map((r) => ({
+      scanId: r.scanId,
+      scanTime: r.scanTime,
+      buckets: r.scope?.buckets ?? [],
+    })),
+    buckets: newest.size,
+    byStatus,
   };
 }
 
