@@ -310,7 +310,8 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
   objectsAtRisk(overview);
   topRules(overview, scanId);
   topBuckets(overview, scanId);
-  trend(list.scans);
+  // Rescans are scoped: as points of the trend they would read as sudden drops.
+  trend(list.scans.filter((s) => !s.rescanOf));
   fillOptions('rule', Object.keys(overview.byRule));
   fillOptions('account', Object.keys(overview.byAccount));
   fillOptions('region', Object.keys(overview.byRegion));

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
@@ -15,7 +16,7 @@ import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { runScan } from '../../../lib/scan/run-scan.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
 import { tlsPolicy } from '../../helpers/evidence.js';
-import { MOCK_ACCOUNT, mockAccount } from '../../helpers/mocked-account.js';
+import { MOCK_ACCOUNT, mockAccount, sseKms } from '../../helpers/mocked-account.js';
 
 /**
  * The rescan function with the SQS event shape and middy's partial batch failures: a burst
@@ -24,6 +25,7 @@ import { MOCK_ACCOUNT, mockAccount } from '../../helpers/mocked-account.js';
  */
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
+const kms = mockClient(KMSClient);
 const clients = () =>
   new AwsClients(
     { maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } },
@@ -81,6 +83,7 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
   afterEach(() => {
     s3.reset();
     sts.reset();
+    kms.reset();
   });
 
   const deps = () => ({
@@ -138,6 +141,77 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
     expect((settled[0] as PromiseRejectedResult).reason.message).toMatch(/config is broken/);
     expect((await store.readIndex())?.scans).toHaveLength(1);
+  });
+
+  it('rescans the buckets whose default key a KMS event names, as the latest full scan says', async () => {
+    // Prepare: a full scan where 'keyed' uses the key by its ARN and 'aliased' by an alias.
+    const key = `arn:aws:kms:us-east-1:${MOCK_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const alias = `arn:aws:kms:us-east-1:${MOCK_ACCOUNT}:alias/payments`;
+    s3.reset();
+    kms.reset();
+    mockAccount(
+      { s3, sts, kms },
+      {
+        buckets: [
+          { name: 'keyed', encryption: sseKms(key) },
+          { name: 'aliased', encryption: sseKms(alias) },
+          { name: 'plain' },
+        ],
+        keys: [{ arn: key }, { arn: alias }],
+      },
+    );
+    kms.on(DescribeKeyCommand, { KeyId: alias }).resolves({
+      KeyMetadata: {
+        KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+        Arn: key,
+        KeyManager: 'CUSTOMER',
+        KeyState: 'Enabled',
+      },
+    });
+    const keyStore = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-rescan-key-')));
+    await runScan(
+      {
+        scanId: 'full-k',
+        scanTime: new Date('2026-12-01T06:00:00Z'),
+        buckets: [],
+        regions: [],
+        config: defaultConfig(),
+      },
+      { clients: clients(), store: keyStore },
+    );
+    const disableKey = JSON.stringify({
+      version: '0',
+      id: 'k-1',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.kms',
+      account: MOCK_ACCOUNT,
+      time: '2026-12-01T10:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: {
+        eventSource: 'kms.amazonaws.com',
+        eventName: 'DisableKey',
+        awsRegion: 'us-east-1',
+        eventTime: '2026-12-01T10:00:00Z',
+        requestParameters: { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+        resources: [{ accountId: MOCK_ACCOUNT, type: 'AWS::KMS::Key', ARN: key }],
+        userIdentity: { arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/alice` },
+        recipientAccountId: MOCK_ACCOUNT,
+      },
+    });
+
+    // Act
+    const settled = await rescan(batch([disableKey]), { ...deps(), store: () => keyStore });
+    const index = await keyStore.readIndex();
+    const { summary } = await keyStore.readScan(index!.scans[0]!.scanId);
+
+    // Assess: both buckets that use the key, by ARN and through the alias; not the plain one.
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled']);
+    expect(summary).toMatchObject({
+      source: 'rescan',
+      scope: { buckets: ['aliased', 'keyed'] },
+      rescanOf: { scanId: 'full-k', events: ['DisableKey'] },
+    });
   });
 
   it('refuses what is not an SQS batch', async () => {
