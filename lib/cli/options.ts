@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import type { ClientOptions } from '../collect/clients.js';
+import type { LoadedConfig } from '../config/config.js';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 
 /** `--fail-on`: one of the severities. */
@@ -51,4 +53,20 @@ export function parseSampleSize(value: string): number {
 /** A repeatable, comma-separated list option. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)];
+}
+
+/** The AWS clients' options of a command: the config's scan settings and the flags. */
+export function clientOptionsOf(
+  config: LoadedConfig,
+  options: { profile?: string; endpointUrl?: string; pathStyle?: boolean },
+): ClientOptions {
+  return {
+    maxAttempts: config.scan.maxAttempts,
+    retryMode: config.scan.retryMode,
+    connectTimeoutMs: config.scan.connectTimeoutMs,
+    requestTimeoutMs: config.scan.requestTimeoutMs,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
+    ...(options.pathStyle ? { forcePathStyle: true } : {}),
+  };
 }

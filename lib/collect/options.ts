@@ -73,3 +73,16 @@ export type CollectStats = {
   bucketsWithErrors: number;
   kmsKeys: number;
 };
+
+/** Stats of a collection that has made no call yet. */
+export function emptyStats(): CollectStats {
+  return {
+    s3Calls: 0,
+    kmsCalls: 0,
+    stsCalls: 0,
+    httpAttempts: 0,
+    retries: 0,
+    bucketsWithErrors: 0,
+    kmsKeys: 0,
+  };
+}

@@ -6,7 +6,7 @@ import {
 } from '../evidence/types.js';
 import type { MemberRoles } from './assume-role.js';
 import type { AwsClients, MemberCredentialsSource } from './clients.js';
-import type { CollectOptions, CollectStats } from './options.js';
+import { type CollectOptions, type CollectStats, emptyStats } from './options.js';
 import type { AccountList, MemberAccount } from './organization.js';
 import { collectEvidence, type Enumeration, enumerateBuckets } from './scan.js';
 
@@ -151,15 +151,7 @@ export async function collectOrganization(
   options: OrganizationCollectOptions,
 ): Promise<OrganizationCollectResult> {
   const { collect, own, roles } = options;
-  const stats: CollectStats = {
-    s3Calls: 0,
-    kmsCalls: 0,
-    stsCalls: 0,
-    httpAttempts: 0,
-    retries: 0,
-    bucketsWithErrors: 0,
-    kmsKeys: 0,
-  };
+  const stats = emptyStats();
   const evidence: ScanEvidence = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     tool: { name: 's3scan', version: collect.toolVersion },

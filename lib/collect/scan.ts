@@ -11,7 +11,12 @@ import type { AwsClients } from './clients.js';
 import { collectKmsKey } from './kms.js';
 import { sweepObjects } from './object-source.js';
 import type { SweepCheckpoint } from './objects/sweep.js';
-import type { CollectOptions, CollectProgress, ObjectScanOptions } from './options.js';
+import {
+  type CollectOptions,
+  type CollectProgress,
+  emptyStats,
+  type ObjectScanOptions,
+} from './options.js';
 
 // This module runs a collection (whole account, resume, one bucket); its parts live beside it:
 // account listing (account.ts), object-source choice (object-source.ts), checkpoints
@@ -66,15 +71,7 @@ function countedLimiters(
  * listed. When `signal` aborts, at any point, the result carries a checkpoint instead.
  */
 export async function collectEvidence(options: CollectOptions): Promise<CollectResult> {
-  const stats = {
-    s3Calls: 0,
-    kmsCalls: 0,
-    stsCalls: 0,
-    httpAttempts: 0,
-    retries: 0,
-    bucketsWithErrors: 0,
-    kmsKeys: 0,
-  };
+  const stats = emptyStats();
   const machinery = machineryFor(
     options.clients,
     options.concurrency,

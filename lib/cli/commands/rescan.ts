@@ -11,7 +11,7 @@ import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail
 import { sanitiseForTerminal } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
-import { parseEndpointUrl } from '../options.js';
+import { clientOptionsOf, parseEndpointUrl } from '../options.js';
 import {
   type CommandContext,
   EXIT,
@@ -93,18 +93,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
         process.env.AWS_PROFILE = options.profile;
       }
       const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-      const clients = new AwsClients(
-        {
-          maxAttempts: config.scan.maxAttempts,
-          retryMode: config.scan.retryMode,
-          connectTimeoutMs: config.scan.connectTimeoutMs,
-          requestTimeoutMs: config.scan.requestTimeoutMs,
-          ...(options.profile ? { profile: options.profile } : {}),
-          ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
-          ...(options.pathStyle ? { forcePathStyle: true } : {}),
-        },
-        region,
-      );
+      const clients = new AwsClients(clientOptionsOf(config, options), region);
       const sts = stsClient(region, config.scan.maxAttempts);
       try {
         const own = await callerIdentity(sts);

@@ -11,6 +11,7 @@ import { newScanId } from '../../report-store/scan-id.js';
 import type { ReportStore } from '../../report-store/types.js';
 import {
   type CompletedScan,
+  type ObjectRequest,
   resumeScan,
   runOrganizationScan,
   runScan,
@@ -18,7 +19,13 @@ import {
   type ScanPlan,
   type ScanPorts,
 } from '../../scan/run-scan.js';
-import { collect, parseEndpointUrl, parsePositiveInt, parseSampleSize } from '../options.js';
+import {
+  clientOptionsOf,
+  collect,
+  parseEndpointUrl,
+  parsePositiveInt,
+  parseSampleSize,
+} from '../options.js';
 import {
   type CommandContext,
   EXIT,
@@ -32,6 +39,24 @@ import { createProgress } from '../progress.js';
 import { storeOf, withStoreOptions } from '../store.js';
 import { accountListOf, asksForAccounts } from './accounts.js';
 import { runAlerts } from './alert.js';
+
+/** The object part of a scan plan, from `--objects`, `--versions`, `--sample-size`, `--inventory-max-age`. */
+function objectPlanOf(options: {
+  objects: 'none' | ObjectRequest['mode'];
+  versions?: boolean;
+  sampleSize: number;
+  inventoryMaxAge: number;
+}): Pick<ScanPlan, 'objects'> {
+  if (options.objects === 'none') return {};
+  return {
+    objects: {
+      mode: options.objects,
+      versions: options.versions === true,
+      sampleSize: options.sampleSize,
+      maxInventoryAgeDays: options.inventoryMaxAge,
+    },
+  };
+}
 
 /** The directory bucket options of a scan plan, from the command line. */
 function directoryOptions(options: {
@@ -124,16 +149,7 @@ async function scanAccounts(
         accounts,
         accountConcurrency: options.accountConcurrency,
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-        ...(options.objects !== 'none'
-          ? {
-              objects: {
-                mode: options.objects,
-                versions: options.versions === true,
-                sampleSize: options.sampleSize,
-                maxInventoryAgeDays: options.inventoryMaxAge,
-              },
-            }
-          : {}),
+        ...objectPlanOf(options),
       },
       {
         own,
@@ -277,15 +293,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
         await assertProfileExists(options.profile);
         process.env.AWS_PROFILE = options.profile;
       }
-      const clientOptions: ClientOptions = {
-        maxAttempts: config.scan.maxAttempts,
-        retryMode: config.scan.retryMode,
-        connectTimeoutMs: config.scan.connectTimeoutMs,
-        requestTimeoutMs: config.scan.requestTimeoutMs,
-        ...(options.profile ? { profile: options.profile } : {}),
-        ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
-        ...(options.pathStyle ? { forcePathStyle: true } : {}),
-      };
+      const clientOptions = clientOptionsOf(config, options);
       if (asksForAccounts(options)) {
         await scanAccounts(options, config, clientOptions, homeRegion, regions, {
           io,
@@ -327,16 +335,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
               config,
               ...directoryOptions(options),
               ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-              ...(options.objects !== 'none'
-                ? {
-                    objects: {
-                      mode: options.objects,
-                      versions: options.versions === true,
-                      sampleSize: options.sampleSize,
-                      maxInventoryAgeDays: options.inventoryMaxAge,
-                    },
-                  }
-                : {}),
+              ...objectPlanOf(options),
             },
             ports,
           );
