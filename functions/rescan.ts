@@ -119,9 +119,11 @@ const batchHandler = middy<unknown, unknown, Error, Context>()
  * With SCAN_ACCOUNTS set (the stack scans an organisation), member accounts' buckets are
  * rescanned through MEMBER_ROLE_NAME; else their events are set aside with the reason.
  */
+let sts: ReturnType<typeof stsClient> | undefined;
 async function membersFromEnv(scanId: string) {
   if (!process.env.SCAN_ACCOUNTS) return undefined;
-  const sts = stsClient(region());
+  // One STS client per container: a client per invocation would leave its sockets behind.
+  sts ??= stsClient(region());
   const own = await callerIdentity(sts);
   return {
     own,

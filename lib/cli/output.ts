@@ -135,3 +135,14 @@ export async function findStoredScan(
     throw new ConfigError(`scan ${scanId} is not in ${store.describe()}/index.json`);
   return { index, scanId, position };
 }
+
+/** Refuses `--alert` before any work when the config has no `alerts:` section to send to. */
+export function assertCanAlert(
+  options: { alert?: boolean; config?: string },
+  config: LoadedConfig,
+): void {
+  if (options.alert && !config.alerts)
+    throw new ConfigError(
+      `--alert needs a config with an alerts: section (${options.config ? `${options.config} has none` : 'no --config given'})`,
+    );
+}

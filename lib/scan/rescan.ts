@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { peekFinding } from '../alerts/drift-stream.js';
 import type { AwsClients } from '../collect/clients.js';
 import type { LoadedConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
@@ -59,10 +60,8 @@ export async function bucketsUsingKeys(
   const buckets = new Map<string, { account: string; region: string; name: string }>();
   for await (const batch of store.findingLines(scanId))
     for (const line of batch) {
-      const finding = JSON.parse(line) as {
-        resource: { type: string; account: string; region: string; name: string };
-      };
-      const r = finding.resource;
+      // Only the resource is needed: peeked from the line's head, never parsed whole.
+      const r = peekFinding(line).resource;
       if (r.type === 'AWS::S3::Bucket') buckets.set(`${r.account}/${r.region}/${r.name}`, r);
     }
   const limit = pLimit(16);

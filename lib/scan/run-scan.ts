@@ -3,6 +3,7 @@ import type { AwsClients } from '../collect/clients.js';
 import { collectOrganization, type OrganizationCollectOptions } from '../collect/org-scan.js';
 import type { AccountList } from '../collect/organization.js';
 import {
+  type CollectOptions,
   type CollectProgress,
   type CollectResult,
   collectEvidence,
@@ -103,21 +104,9 @@ export type ScanOutcome = CompletedScan | CheckpointedScan;
  */
 export async function runScan(plan: ScanPlan, ports: ScanPorts): Promise<ScanOutcome> {
   const started = performance.now();
-  const { scanId } = plan;
   const result = await collectEvidence({
     clients: ports.clients,
-    concurrency: plan.concurrency ?? plan.config.scan.concurrency,
-    scanId,
-    scanTime: plan.scanTime,
-    toolVersion: TOOL_VERSION,
-    buckets: plan.buckets,
-    regions: plan.regions,
-    ...directoryChoices(plan),
-    ...(plan.rescan ? { missingBucketsOk: true } : {}),
-    ...(plan.objects
-      ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
-      : {}),
-    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...collectOptionsOf(plan, ports),
     ...(ports.onProgress ? { onProgress: ports.onProgress } : {}),
   });
   return settle(
@@ -210,21 +199,7 @@ export async function runOrganizationScan(
     clientsFor: ports.clientsFor,
     accountConcurrency: plan.accountConcurrency,
     region: ports.region,
-    collect: {
-      concurrency: plan.concurrency ?? plan.config.scan.concurrency,
-      scanId,
-      scanTime: plan.scanTime,
-      toolVersion: TOOL_VERSION,
-      buckets: plan.buckets,
-      regions: plan.regions,
-      ...directoryChoices(plan),
-      // A rescan names buckets of several accounts: each account has only some of them.
-      ...(plan.rescan ? { missingBucketsOk: true } : {}),
-      ...(plan.objects
-        ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, scanId)) }
-        : {}),
-      ...(ports.signal ? { signal: ports.signal } : {}),
-    },
+    collect: collectOptionsOf(plan, ports),
     ...(ports.onAccount ? { onAccount: ports.onAccount } : {}),
   });
   const accounts = result.evidence.accounts ?? [];
@@ -259,14 +234,29 @@ export async function runOrganizationScan(
   };
 }
 
-/** The plan's directory bucket choices, as collection takes them. */
-function directoryChoices(plan: Pick<ScanPlan, 'directoryBuckets' | 'directoryBucketRegions'>): {
-  directoryBuckets?: boolean;
-  directoryBucketRegions?: string[];
-} {
+/**
+ * What one account's collection takes from a plan, for a one-account and an organisation
+ * scan alike: the ids and time, the filters, the directory bucket choices, the objects.
+ */
+function collectOptionsOf(
+  plan: ScanPlan,
+  ports: Pick<ScanPorts, 'staging' | 'signal'>,
+): Omit<CollectOptions, 'clients' | 'onProgress' | 'sharedLimit'> {
   return {
+    concurrency: plan.concurrency ?? plan.config.scan.concurrency,
+    scanId: plan.scanId,
+    scanTime: plan.scanTime,
+    toolVersion: TOOL_VERSION,
+    buckets: plan.buckets,
+    regions: plan.regions,
     ...(plan.directoryBuckets === false ? { directoryBuckets: false } : {}),
     ...(plan.directoryBucketRegions ? { directoryBucketRegions: plan.directoryBucketRegions } : {}),
+    // A rescan names buckets that may be gone, or (organisation-wide) in another account.
+    ...(plan.rescan ? { missingBucketsOk: true } : {}),
+    ...(plan.objects
+      ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, plan.scanId)) }
+      : {}),
+    ...(ports.signal ? { signal: ports.signal } : {}),
   };
 }
 

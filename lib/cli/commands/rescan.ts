@@ -13,6 +13,7 @@ import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
 import { clientOptionsOf, parseEndpointUrl } from '../options.js';
 import {
+  assertCanAlert,
   type CommandContext,
   EXIT,
   failOnOption,
@@ -63,10 +64,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
     .addOption(failOnOption())
     .action(async (options) => {
       const config = await loadConfig(options.config);
-      if (options.alert && !config.alerts)
-        throw new ConfigError(
-          `--alert needs a config with an alerts: section (${options.config ? `${options.config} has none` : 'no --config given'})`,
-        );
+      assertCanAlert(options, config);
       const text = await readFile(options.event, 'utf8').catch((error: Error) => {
         throw new ConfigError(`--event ${options.event}: ${error.message}`);
       });

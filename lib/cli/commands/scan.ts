@@ -27,6 +27,7 @@ import {
   parseSampleSize,
 } from '../options.js';
 import {
+  assertCanAlert,
   type CommandContext,
   EXIT,
   failOnOption,
@@ -280,10 +281,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
     .action(async (options) => {
       const config = await loadConfig(options.config);
       // Refuse before scanning: an --alert that cannot alert should not cost a scan first.
-      if (options.alert && !config.alerts)
-        throw new ConfigError(
-          `--alert needs a config with an alerts: section (${options.config ? `${options.config} has none` : 'no --config given'})`,
-        );
+      assertCanAlert(options, config);
       const regions: string[] = options.region ?? [];
       const homeRegion =
         regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
