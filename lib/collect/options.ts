@@ -1,4 +1,4 @@
-import type { BucketEvidence } from '../evidence/types.js';
+import type { BucketEvidence, ObjectScanEvidence } from '../evidence/types.js';
 import type { ObjectSink } from '../report-store/object-sink.js';
 import type { AwsClients } from './clients.js';
 import type { HeadTransport } from './objects/direct-head.js';
@@ -41,6 +41,16 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Object-level scanning; bucket-level only when absent. */
   objects?: ObjectScanOptions;
+  /**
+   * Without `objects`: the object evidence an earlier scan recorded for a bucket, kept as the
+   * bucket's (a rescan), so object rules judge it with its keys described again instead of
+   * saying SKIPPED, which drift would read as every object problem resolved.
+   */
+  carriedObjects?: (bucket: {
+    accountId: string;
+    region: string;
+    name: string;
+  }) => ObjectScanEvidence | undefined;
 }
 
 /** How to scan objects. */

@@ -103,6 +103,7 @@ async function listAndRead(
     | 'directoryBucketRegions'
     | 'missingBucketsOk'
     | 'objects'
+    | 'carriedObjects'
     | 'signal'
     | 'onProgress'
   >,
@@ -143,10 +144,11 @@ async function readBuckets(
   evidence: ScanEvidence,
   targets: BucketTarget[],
   sweeps: Record<string, SweepCheckpoint | 'pending'>,
-  options: Pick<CollectOptions, 'objects' | 'signal' | 'onProgress'>,
+  options: Pick<CollectOptions, 'objects' | 'carriedObjects' | 'signal' | 'onProgress'>,
   machinery: Machinery,
 ): Promise<CollectResult> {
   const { signal } = options;
+  const carry = options.objects ? undefined : options.carriedObjects;
   const progress: CollectProgress = {
     done: evidence.buckets.length,
     total: evidence.buckets.length + targets.length,
@@ -168,7 +170,8 @@ async function readBuckets(
         unread.push(target);
         return;
       }
-      read.push(bucket);
+      const carried = carry?.(bucket);
+      read.push(carried ? { ...bucket, objects: carried } : bucket);
       progress.done += 1;
       if (hasFailedProbe(bucket)) progress.errors += 1;
       options.onProgress?.(progress);

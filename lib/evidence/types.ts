@@ -156,6 +156,12 @@ export interface ObjectScanEvidence {
   deleteMarkers: number;
   /** Listing itself failed: nothing after this point was seen. */
   listError?: { code: string; message: string };
+  /**
+   * Not read by this scan: the tally of the full scan named, carried into a rescan. A rescan
+   * re-reads a bucket's settings after an event; objects keep the encryption they were
+   * written with when settings change, and their keys' state is described again.
+   */
+  carriedFrom?: { scanId: string; scanTime: string };
 }
 
 /** KMS DescribeKey output's KeyMetadata, Dates as ISO strings. */

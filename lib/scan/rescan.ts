@@ -2,10 +2,11 @@ import pLimit from 'p-limit';
 import { peekFinding } from '../alerts/drift-stream.js';
 import type { AwsClients } from '../collect/clients.js';
 import type { LoadedConfig } from '../config/config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ReportStoreError } from '../errors.js';
 import type { RescanTargets } from '../events/cloudtrail.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
-import type { BucketEvidenceFile } from '../evidence/types.js';
+import type { BucketEvidenceFile, ObjectScanEvidence } from '../evidence/types.js';
+import { VIEW_DIR, type ViewBuckets, type ViewIndex } from '../findings-index/format.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import {
   type CompletedScan,
@@ -45,6 +46,93 @@ export function latestFullScan(
   );
 }
 
+/** A bucket of a stored scan, as its evidence path names it. */
+interface StoredBucket {
+  account: string;
+  region: string;
+  name: string;
+}
+
+/**
+ * The buckets of a stored scan: from its findings index's bucket dictionary (small: one entry
+ * per bucket), else from its findings, each line's resource peeked (a scan stored before the
+ * index). Account-level entries have no evidence file and are passed over by the readers.
+ */
+async function bucketsOfScan(store: ReportStore, scanId: string): Promise<StoredBucket[]> {
+  const [indexBytes, dictionaryBytes] = await Promise.all([
+    store.readScanFile(scanId, `${VIEW_DIR}/index.json`),
+    store.readScanFile(scanId, `${VIEW_DIR}/buckets.json`),
+  ]);
+  if (indexBytes && dictionaryBytes) {
+    const index = JSON.parse(indexBytes.toString('utf8')) as ViewIndex;
+    const dictionary = JSON.parse(dictionaryBytes.toString('utf8')) as ViewBuckets;
+    return dictionary.names.map((name, id) => ({
+      account: index.accounts[dictionary.accounts[id] as number] ?? '',
+      region: index.regions[dictionary.regions[id] as number] ?? '',
+      name,
+    }));
+  }
+  const buckets = new Map<string, StoredBucket>();
+  for await (const batch of store.findingLines(scanId))
+    for (const line of batch) {
+      // Only the resource is needed: peeked from the line's head, never parsed whole.
+      const r = peekFinding(line).resource;
+      if (r.type === 'AWS::S3::Bucket') buckets.set(`${r.account}/${r.region}/${r.name}`, r);
+    }
+  return [...buckets.values()];
+}
+
+/** A bucket's evidence file in a stored scan; undefined when the scan has none for it. */
+async function bucketEvidenceOf(
+  store: ReportStore,
+  scanId: string,
+  bucket: StoredBucket,
+): Promise<BucketEvidenceFile | undefined> {
+  const path = bucketEvidencePath(bucket.account, bucket.region, bucket.name);
+  const raw = await store.readScanFile(scanId, path);
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8')) as BucketEvidenceFile;
+  } catch (error) {
+    throw new ReportStoreError(
+      `${store.describe(scanId)}/${path} is corrupt: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * The object evidence a full scan recorded for the buckets a rescan reads, by
+ * `account/region/bucket`, marked as carried from it. A bucket the scan did not sweep (or
+ * does not hold) has none, and its object rules say SKIPPED as before.
+ */
+export async function objectsToCarry(
+  store: ReportStore,
+  full: { scanId: string; scanTime: string },
+  wanted: readonly { account: string; bucket: string }[],
+): Promise<Record<string, ObjectScanEvidence>> {
+  const names = new Set(wanted.map((w) => `${w.account}/${w.bucket}`));
+  const buckets = (await bucketsOfScan(store, full.scanId)).filter((b) =>
+    names.has(`${b.account}/${b.name}`),
+  );
+  const limit = pLimit(16);
+  const carried: Record<string, ObjectScanEvidence> = {};
+  await Promise.all(
+    buckets.map((b) =>
+      limit(async () => {
+        const objects = (await bucketEvidenceOf(store, full.scanId, b))?.bucket.objects;
+        if (!objects) return;
+        // Carried from a rescan that carried it: still the full scan's reading.
+        const from = objects.carriedFrom ?? { scanId: full.scanId, scanTime: full.scanTime };
+        carried[`${b.account}/${b.region}/${b.name}`] = { ...objects, carriedFrom: from };
+      }),
+    ),
+  );
+  return carried;
+}
+
 /**
  * The buckets of a full scan that use a key: as their default (the key's ARN, or an alias that
  * DescribeKey resolved to it) or for any object the scan saw. Reads each bucket's evidence file
@@ -57,23 +145,13 @@ export async function bucketsUsingKeys(
 ): Promise<Map<string, { account: string; bucket: string }[]>> {
   const wanted = new Set(keyArns);
   const found = new Map<string, Set<string>>(keyArns.map((k) => [k, new Set()]));
-  const buckets = new Map<string, { account: string; region: string; name: string }>();
-  for await (const batch of store.findingLines(scanId))
-    for (const line of batch) {
-      // Only the resource is needed: peeked from the line's head, never parsed whole.
-      const r = peekFinding(line).resource;
-      if (r.type === 'AWS::S3::Bucket') buckets.set(`${r.account}/${r.region}/${r.name}`, r);
-    }
+  const buckets = await bucketsOfScan(store, scanId);
   const limit = pLimit(16);
   await Promise.all(
-    [...buckets.values()].map((b) =>
+    buckets.map((b) =>
       limit(async () => {
-        const raw = await store.readScanFile(
-          scanId,
-          bucketEvidencePath(b.account, b.region, b.name),
-        );
-        if (!raw) return;
-        const file = JSON.parse(raw.toString('utf8')) as BucketEvidenceFile;
+        const file = await bucketEvidenceOf(store, scanId, b);
+        if (!file) return;
         const ref = file.bucket.defaultKmsKeyRef;
         const described = ref ? file.kmsKeys[ref]?.describe : undefined;
         const uses = new Set<string>([
@@ -170,6 +248,7 @@ export async function runRescan(
       `a rescan updates a full scan, and ${ports.store.describe()} has none of account ${accountId}: run s3scan scan first`,
     );
   const events = [...new Set([...targets.buckets, ...targets.keys].flatMap((t) => t.events))];
+  const objects = await objectsToCarry(ports.store, full, wanted);
   const plan = {
     scanId: request.scanId,
     scanTime: request.scanTime,
@@ -177,7 +256,7 @@ export async function runRescan(
     buckets,
     regions: [],
     config: request.config,
-    rescan: { of: { scanId: full.scanId, scanTime: full.scanTime }, events },
+    rescan: { of: { scanId: full.scanId, scanTime: full.scanTime }, events, objects },
   };
   const members = ports.members;
   const onlyOwn = accounts.every((a) => a === accountId);

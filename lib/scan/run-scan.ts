@@ -15,7 +15,7 @@ import {
 import type { LoadedConfig } from '../config/config.js';
 import type { Finding } from '../engine/types.js';
 import { CollectError, NoCheckpointError } from '../errors.js';
-import type { ScanEvidence } from '../evidence/types.js';
+import type { ObjectScanEvidence, ScanEvidence } from '../evidence/types.js';
 import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
@@ -56,7 +56,15 @@ export interface ScanPlan {
    * A rescan of the buckets events named: stored as `source: 'rescan'`, linked to the full
    * scan it updates (never the index's latest), and a named bucket that is gone is not an error.
    */
-  rescan?: { of: { scanId: string; scanTime: string }; events: string[] };
+  rescan?: {
+    of: { scanId: string; scanTime: string };
+    events: string[];
+    /**
+     * The object evidence of the full scan, by `account/region/bucket`: a rescan reads no
+     * objects, so each rescanned bucket keeps what that scan saw (marked `carriedFrom`).
+     */
+    objects?: Record<string, ObjectScanEvidence>;
+  };
 }
 
 /** What a scan runs against: each host builds these and hands them over. */
@@ -253,11 +261,19 @@ function collectOptionsOf(
     ...(plan.directoryBucketRegions ? { directoryBucketRegions: plan.directoryBucketRegions } : {}),
     // A rescan names buckets that may be gone, or (organisation-wide) in another account.
     ...(plan.rescan ? { missingBucketsOk: true } : {}),
+    ...(plan.rescan?.objects ? { carriedObjects: carriedFrom(plan.rescan.objects) } : {}),
     ...(plan.objects
       ? { objects: objectOptions(plan.objects, plan.config, sinksFor(ports, plan.scanId)) }
       : {}),
     ...(ports.signal ? { signal: ports.signal } : {}),
   };
+}
+
+/** The lookup collection calls for each bucket a rescan read, from the full scan's tallies. */
+function carriedFrom(
+  objects: Record<string, ObjectScanEvidence>,
+): NonNullable<CollectOptions['carriedObjects']> {
+  return (bucket) => objects[`${bucket.accountId}/${bucket.region}/${bucket.name}`];
 }
 
 /** The object options collection takes, from the request and the config's scan settings. */

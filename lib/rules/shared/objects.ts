@@ -26,7 +26,11 @@ export function coverage(objects: ObjectScanEvidence): string {
     objects.mode === 'sample'
       ? `a sample of ${objects.classified} of ${objects.listed} listed objects`
       : `${objects.classified} objects`;
-  return objects.complete ? scope : `${scope} (listing incomplete)`;
+  const seen = objects.complete ? scope : `${scope} (listing incomplete)`;
+  // A rescan reads settings, not objects: say whose count it is.
+  return objects.carriedFrom
+    ? `${seen}, as scan ${objects.carriedFrom.scanId} of ${objects.carriedFrom.scanTime} counted them`
+    : seen;
 }
 
 /** What a rule must know of an object to judge it. */
