@@ -69,3 +69,26 @@ export function previousLines(
     }
   };
 }
+
+/** A scan of every bucket: neither a rescan nor limited to buckets or regions. */
+export const isFullScan = (s: IndexEntry): boolean =>
+  !s.rescanOf && (s.scope?.buckets.length ?? 0) === 0 && (s.scope?.regions.length ?? 0) === 0;
+
+/**
+ * The rescans that bring a full scan up to date, oldest first: of its account, after it and
+ * before the account's next full scan (which saw everything again). Empty for anything but a
+ * full scan. The posture now is the full scan with, for each bucket a rescan named, the
+ * newest such rescan's findings instead (see lib/dashboard/posture-view.ts).
+ */
+export function rescansOver(scans: readonly IndexEntry[], entry: IndexEntry): IndexEntry[] {
+  if (!isFullScan(entry)) return [];
+  const byTime = (a: IndexEntry, b: IndexEntry) =>
+    a.scanTime < b.scanTime ? -1 : a.scanTime > b.scanTime ? 1 : 0;
+  const account = scans.filter(
+    (s) => s.accountId === entry.accountId && s.scanTime > entry.scanTime,
+  );
+  const next = account.filter(isFullScan).sort(byTime)[0];
+  return account
+    .filter((s) => s.rescanOf !== undefined && (!next || s.scanTime < next.scanTime))
+    .sort(byTime);
+}

@@ -24,11 +24,30 @@ export interface PostureOverlay {
   rescans: { scanId: string; scanTime: string; buckets: string[] }[];
   /** Distinct buckets whose verdicts come from a rescan. */
   buckets: number;
+  /** The status counts now. */
   byStatus: Record<Status, number>;
+  /** The status counts as the scan found them. */
+  scanned: Record<Status, number>;
 }
 
-/** GET /scans/{id}/overview: `indexed` is false for a scan stored before the findings index. */
-export type OverviewAnswer = ViewOverview & { indexed: boolean; posture?: PostureOverlay };
+/** Which findings an answer is of: the scan as it was stored, or the posture now. */
+export type PostureMode = 'scan' | 'now';
+
+/**
+ * GET /scans/{id}/overview[?posture=now]: `indexed` is false for a scan stored before the
+ * findings index; `shows` is `now` when the counts are the posture now (rescans overlaid).
+ */
+export type OverviewAnswer = ViewOverview & {
+  indexed: boolean;
+  posture?: PostureOverlay;
+  shows?: PostureMode;
+};
+
+/** The scan a finding of the posture now comes from: the full scan, or a rescan since. */
+export interface SeenIn {
+  scanId: string;
+  scanTime: string;
+}
 
 /** GET /scans/{id}/findings: a page of findings and the total that meet the filters. */
 export interface FindingsPage {
@@ -41,6 +60,8 @@ export interface FindingsPage {
    * when the scan has no findings index, `none` for a first scan.
    */
   changes?: string[];
+  /** With `posture=now`, when rescans followed: the scan each finding comes from. */
+  seen?: SeenIn[];
   nextCursor?: string;
 }
 
@@ -70,6 +91,8 @@ export interface BucketDetail {
   evidence: BucketEvidenceFile | null;
   evidenceError?: string;
   rules: RuleDocument[];
+  /** With `posture=now`: the rescan these findings and evidence come from. */
+  seenIn?: SeenIn;
 }
 
 /** A requirement's verdict: FAIL if any finding behind it fails, ERROR if any is unverifiable. */
@@ -78,6 +101,8 @@ export type RequirementVerdict = 'FAIL' | 'ERROR' | 'PASS' | 'NOT_ASSESSED';
 /** GET /scans/{id}/compliance. */
 export interface ComplianceAnswer {
   scanId: string;
+  /** `now` when the counts are the posture now (rescans overlaid). */
+  shows?: PostureMode;
   frameworks: {
     id: string;
     name: string;

@@ -1,5 +1,6 @@
 import { previousScanOf, scopeOf } from '../alerts/drift.js';
 import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
+import { rescansOver } from '../alerts/previous.js';
 import { FRAMEWORKS } from '../compliance/frameworks.js';
 import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
@@ -23,6 +24,7 @@ import type {
   DriftAnswer,
   FindingsPage,
   OverviewAnswer,
+  PostureMode,
   PostureOverlay,
   RequirementVerdict,
   ScanList,
@@ -40,6 +42,14 @@ import {
   selectRows,
   type ViewFilters,
 } from './findings-view.js';
+import {
+  loadPosture,
+  type PostureLayer,
+  postureFindings,
+  postureOverview,
+  postureTally,
+  selectPosture,
+} from './posture-view.js';
 
 export type { FindingsPage };
 export { DashboardRequestError };
@@ -60,6 +70,25 @@ export interface FindingsQuery {
   order?: string;
   limit?: string;
   cursor?: string;
+  /** `now`: the full scan overlaid with the rescans since; `scan` (default): as stored. */
+  posture?: string;
+}
+
+/** `posture`, checked: 400 for anything but `scan` or `now`. */
+export function postureModeOf(value: string | undefined): PostureMode {
+  if (value === undefined || value === '' || value === 'scan') return 'scan';
+  if (value === 'now') return 'now';
+  throw new DashboardRequestError(400, 'posture must be scan or now');
+}
+
+/** The posture layer a `posture=now` request answers from; undefined: answer the scan itself. */
+async function layerFor(
+  store: ReportStore,
+  scan: { entry: IndexEntry; index: StoreIndex },
+  mode: PostureMode,
+): Promise<PostureLayer | undefined> {
+  if (mode !== 'now') return undefined;
+  return loadPosture(store, scan.index.scans, scan.entry);
 }
 
 const MAX_PAGE = 500;
@@ -197,11 +226,27 @@ export async function getSummaryText(store: ReportStore, scanId: string): Promis
  * a scan stored before the index, what summary.json holds (no objects at risk, no per-account
  * counts) with `indexed: false`.
  */
-export async function getOverview(store: ReportStore, scanId: string): Promise<OverviewAnswer> {
-  const id = await scanIdOrThrow(store, scanId);
+export async function getOverview(
+  store: ReportStore,
+  scanId: string,
+  query: { posture?: string } = {},
+): Promise<OverviewAnswer> {
+  const mode = postureModeOf(query.posture);
+  const scan = await scanOrThrow(store, scanId);
+  const { id } = scan;
   const overview = await loadOverview(store, id);
   const posture = await postureSince(store, id);
-  if (overview) return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
+  if (overview) {
+    const layer = posture ? await layerFor(store, scan, mode) : undefined;
+    if (layer)
+      return {
+        ...(await postureOverview(store, layer, overview)),
+        indexed: true,
+        ...(posture ? { posture } : {}),
+        shows: 'now',
+      };
+    return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
+  }
   const summary = await store.readSummary(id);
   return {
     ...(posture ? { posture } : {}),
@@ -238,13 +283,8 @@ export async function postureSince(
 ): Promise<PostureOverlay | undefined> {
   const index = await store.readIndex();
   const entry = index?.scans.find((s) => s.scanId === scanId);
-  if (!index || !entry || entry.rescanOf) return undefined;
-  const rescans = index.scans
-    .filter(
-      (s) =>
-        s.rescanOf !== undefined && s.accountId === entry.accountId && s.scanTime > entry.scanTime,
-    )
-    .sort((a, b) => (a.scanTime < b.scanTime ? -1 : a.scanTime > b.scanTime ? 1 : 0));
+  if (!index || !entry) return undefined;
+  const rescans = rescansOver(index.scans, entry);
   if (rescans.length === 0) return undefined;
   const full = await store.readSummary(scanId);
   const newest = new Map<string, string>();
@@ -270,6 +310,7 @@ export async function postureSince(
     })),
     buckets: newest.size,
     byStatus,
+    scanned: { ...full.byStatus },
   };
 }
 
@@ -286,11 +327,16 @@ export async function getFindings(
   const filters = filtersOf(query);
   const size = pageSize(query.limit);
   const offset = decodeCursor(query.cursor);
-  const id = await scanIdOrThrow(store, scanId);
-  const view = await loadView(store, id);
-  const page = view
-    ? await indexedPage(store, view, filters, offset, size)
-    : await streamedPage(store, id, filters, offset, size);
+  const mode = postureModeOf(query.posture);
+  const scan = await scanOrThrow(store, scanId);
+  const { id } = scan;
+  const layer = await layerFor(store, scan, mode);
+  const view = layer ? undefined : await loadView(store, id);
+  const page = layer
+    ? await posturePage(store, layer, filters, offset, size)
+    : view
+      ? await indexedPage(store, view, filters, offset, size)
+      : await streamedPage(store, id, filters, offset, size);
   return {
     scanId: id,
     ...page,
@@ -311,6 +357,23 @@ async function indexedPage(
     total: selected.total,
     findings: found.map((f) => f.finding),
     changes: found.map((f) => f.change),
+  };
+}
+
+async function posturePage(
+  store: ReportStore,
+  layer: PostureLayer,
+  filters: ViewFilters,
+  offset: number,
+  size: number,
+): Promise<FindingsPage & { seen: NonNullable<FindingsPage['seen']> }> {
+  const selected = selectPosture(layer, filters);
+  const found = await postureFindings(store, layer, selected.slice(offset, offset + size));
+  return {
+    total: selected.total,
+    findings: found.map((f) => f.finding),
+    changes: found.map((f) => f.change),
+    seen: found.map((f) => f.seen),
   };
 }
 
@@ -386,19 +449,28 @@ export async function exportFindings(
   if (!(EXPORT_FORMATS as readonly string[]).includes(format))
     throw new DashboardRequestError(400, `format must be one of ${EXPORT_FORMATS.join(', ')}`);
   const filters = filtersOf(query);
-  const id = await scanIdOrThrow(store, scanId);
-  const view = await loadView(store, id);
-  const { total, findings } = view
-    ? await indexedPage(store, view, filters, 0, MAX_EXPORT + 1)
-    : await streamedPage(store, id, filters, 0, MAX_EXPORT + 1);
+  const mode = postureModeOf(query.posture);
+  const scan = await scanOrThrow(store, scanId);
+  const { id } = scan;
+  const layer = await layerFor(store, scan, mode);
+  const view = layer ? undefined : await loadView(store, id);
+  const { total, findings, seen }: Pick<FindingsPage, 'total' | 'findings' | 'seen'> = layer
+    ? await posturePage(store, layer, filters, 0, MAX_EXPORT + 1)
+    : view
+      ? await indexedPage(store, view, filters, 0, MAX_EXPORT + 1)
+      : await streamedPage(store, id, filters, 0, MAX_EXPORT + 1);
   if (total > MAX_EXPORT)
     throw new DashboardRequestError(
       400,
       `the filters select ${total} findings; an export holds at most ${MAX_EXPORT}: narrow the filters, or use s3scan report --format ${format === 'json' ? 'json' : format}`,
     );
   const summary = await store.readSummary(id);
-  const name = `s3scan-${id}-findings`;
-  const scan = { scanTime: summary.scanTime, toolVersion: TOOL_VERSION };
+  const name = `s3scan-${id}${layer ? '-now' : ''}-findings`;
+  // Each finding's own scan time: a rescanned bucket's findings are as of its rescan.
+  const scanOf = (i: number) => ({
+    scanTime: seen?.[i]?.scanTime ?? summary.scanTime,
+    toolVersion: TOOL_VERSION,
+  });
   // One JSON line per document: compact, so that more findings fit in one answer.
   const file: Omit<ExportFile, 'count'> =
     format === 'json'
@@ -409,7 +481,7 @@ export async function exportFindings(
         }
       : format === 'ocsf'
         ? {
-            body: `${JSON.stringify(findings.map((f) => toOcsf(f, scan)))}\n`,
+            body: `${JSON.stringify(findings.map((f, i) => toOcsf(f, scanOf(i))))}\n`,
             contentType: 'application/json',
             filename: `${name}.ocsf.json`,
           }
@@ -491,9 +563,24 @@ export async function getBucket(
   store: ReportStore,
   scanId: string,
   name: string,
-  query: { account?: string; region?: string },
+  query: { account?: string; region?: string; posture?: string },
 ): Promise<BucketDetail> {
-  const id = await scanIdOrThrow(store, scanId);
+  const mode = postureModeOf(query.posture);
+  const scan = await scanOrThrow(store, scanId);
+  const layer = await layerFor(store, scan, mode);
+  const rescan = layer?.newest.get(name);
+  if (rescan) {
+    // The newest look at the bucket is a rescan's: its findings and evidence, said so.
+    const seenIn = { scanId: rescan.scanId, scanTime: rescan.scanTime };
+    if (!layer?.overlay.some((o) => o.finding.resource.name === name))
+      throw new DashboardRequestError(
+        404,
+        `rescan ${rescan.scanId} (${rescan.scanTime}) found no bucket ${JSON.stringify(name)}: it was deleted after scan ${scan.id}`,
+      );
+    const { posture: _mode, ...where } = query;
+    return { ...(await getBucket(store, rescan.scanId, name, where)), seenIn };
+  }
+  const { id } = scan;
   const view = await loadView(store, id);
   if (!view)
     throw new DashboardRequestError(
@@ -562,10 +649,19 @@ function verdictOf(counts: Record<Status, number>): RequirementVerdict {
  * GET /scans/{id}/compliance: each framework's requirements with the status counts of the
  * findings behind them (the rules mapped in lib/compliance) and a verdict, from the summary.
  */
-export async function getCompliance(store: ReportStore, scanId: string): Promise<ComplianceAnswer> {
-  const summary = await store.readSummary(await scanIdOrThrow(store, scanId));
+export async function getCompliance(
+  store: ReportStore,
+  scanId: string,
+  query: { posture?: string } = {},
+): Promise<ComplianceAnswer> {
+  const mode = postureModeOf(query.posture);
+  const scan = await scanOrThrow(store, scanId);
+  const summary = await store.readSummary(scan.id);
+  const layer = await layerFor(store, scan, mode);
+  const byRule = layer ? postureTally(layer).tally.byRule : summary.byRule;
   return {
     scanId: summary.scanId,
+    ...(layer ? { shows: 'now' as const } : {}),
     frameworks: FRAMEWORKS.map((framework) => ({
       id: framework.id,
       name: framework.name,
@@ -574,7 +670,7 @@ export async function getCompliance(store: ReportStore, scanId: string): Promise
       requirements: framework.requirements.map((requirement) => {
         const counts: Record<Status, number> = { PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 };
         for (const rule of requirement.rules)
-          for (const status of STATUSES) counts[status] += summary.byRule[rule]?.[status] ?? 0;
+          for (const status of STATUSES) counts[status] += byRule[rule]?.[status] ?? 0;
         return {
           id: requirement.id,
           title: requirement.title,

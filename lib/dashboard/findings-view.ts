@@ -100,7 +100,11 @@ function ascending(values: unknown, length: number, what: string, last?: number)
   return out;
 }
 
-async function load(store: ReportStore, scanId: string): Promise<LoadedView | undefined> {
+/** A scan's findings index read afresh, never cached (a rescan's, read once into an overlay). */
+export async function readView(
+  store: ReportStore,
+  scanId: string,
+): Promise<LoadedView | undefined> {
   const indexBytes = await store.readScanFile(scanId, `${VIEW_DIR}/index.json`);
   // Scans stored before the findings index existed: the caller streams the findings instead.
   if (!indexBytes) return undefined;
@@ -135,7 +139,7 @@ export function loadView(store: ReportStore, scanId: string): Promise<LoadedView
     views.set(key, cached);
     return cached;
   }
-  const loading = load(store, scanId);
+  const loading = readView(store, scanId);
   views.set(key, loading);
   loading.catch(() => views.delete(key));
   while (views.size > CACHED_VIEWS) views.delete(views.keys().next().value as string);
@@ -352,7 +356,13 @@ export async function selectRows(
  * handful of array reads each, with no branch on which filters are set; groups of a status or
  * severity the filters exclude are skipped whole.
  */
-export function matchingRows(view: LoadedView, rows: ViewRows, filters: ViewFilters): Uint32Array {
+export function matchingRows(
+  view: LoadedView,
+  rows: ViewRows,
+  filters: ViewFilters,
+  /** Bucket ids (1 each) whose rows are left out whatever the filters: the posture overlay's. */
+  without?: Uint8Array,
+): Uint32Array {
   const { index } = view;
   const { columns, buckets } = rows;
   const status = among(filters.statuses, VIEW_STATUSES);
@@ -365,6 +375,7 @@ export function matchingRows(view: LoadedView, rows: ViewRows, filters: ViewFilt
   const bucket = flags(
     index.buckets,
     (id) =>
+      without?.[id] !== 1 &&
       accounts[buckets.accounts[id] as number] === 1 &&
       regions[buckets.regions[id] as number] === 1 &&
       (!names || names.has(buckets.names[id] as string)),

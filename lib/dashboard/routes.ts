@@ -72,7 +72,8 @@ export function dashboardRoutes(store: () => ReportStore) {
     {
       method: 'GET' as const,
       path: '/scans/{id}/overview',
-      handler: (event: DashboardEvent) => answer(() => getOverview(store(), scanId(event))),
+      handler: (event: DashboardEvent) =>
+        answer(() => getOverview(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
@@ -115,7 +116,8 @@ export function dashboardRoutes(store: () => ReportStore) {
     {
       method: 'GET' as const,
       path: '/scans/{id}/compliance',
-      handler: (event: DashboardEvent) => answer(() => getCompliance(store(), scanId(event))),
+      handler: (event: DashboardEvent) =>
+        answer(() => getCompliance(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,

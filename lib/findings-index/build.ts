@@ -1,11 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import type { EvaluationSummary } from '../engine/evaluate.js';
-import type { Finding, Severity, Status } from '../engine/types.js';
+import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
-import type { ObjectTally, ScanEvidence } from '../evidence/types.js';
+import type { BucketEvidence, ObjectTally, ScanEvidence } from '../evidence/types.js';
 import {
-  type BucketRank,
   type ChangeColumn,
   columnLayout,
   FLAG_SUPPRESSED,
@@ -14,7 +13,6 @@ import {
   overviewCounts,
   PAGE_ROWS,
   type RuleDocument,
-  TOP_BUCKETS,
   VIEW_CHANGES,
   VIEW_DIR,
   VIEW_SCHEMA_VERSION,
@@ -24,6 +22,7 @@ import {
   type ViewIndex,
   type ViewOverview,
 } from './format.js';
+import { OverviewTally, talliedOf } from './tally.js';
 
 /** What the index is built from: the stored scan's parts. */
 export interface FindingsIndexInput {
@@ -41,8 +40,6 @@ export interface ScanFile {
   body: Buffer;
 }
 
-const emptyCounts = (): Record<Status, number> => ({ PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 });
-
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
@@ -55,82 +52,63 @@ function tallyOf(...tallies: (ObjectTally | undefined)[]): { count: number; byte
   );
 }
 
-function objectsAtRisk(evidence: ScanEvidence): ViewOverview['objectsAtRisk'] {
-  const zero = (): ObjectsAtRisk => ({ count: 0, bytes: 0, buckets: 0 });
-  const risk = { unencrypted: zero(), sseC: zero(), unusableKey: zero(), scannedBuckets: 0 };
-  const add = (into: ObjectsAtRisk, t: { count: number; bytes: number }) => {
-    if (t.count === 0) return;
-    into.count += t.count;
-    into.bytes += t.bytes;
-    into.buckets += 1;
+/** One bucket's objects in each class at risk (current and noncurrent versions summed). */
+export interface BucketObjectRisk {
+  unencrypted: { count: number; bytes: number };
+  sseC: { count: number; bytes: number };
+  unusableKey: { count: number; bytes: number };
+}
+
+/** A bucket's objects at risk; undefined when its objects were not scanned. */
+export function bucketObjectRisk(
+  bucket: BucketEvidence,
+  kmsKeys: ScanEvidence['kmsKeys'],
+): BucketObjectRisk | undefined {
+  const objects = bucket.objects;
+  if (!objects) return undefined;
+  // A key S3 names but KMS no longer has (absent), or one in a state that cannot decrypt.
+  const lost = Object.entries(objects.byKmsKey).filter(([arn]) => {
+    const describe = kmsKeys[arn]?.describe;
+    return (
+      describe !== undefined &&
+      ('absent' in describe ||
+        ('ok' in describe && UNUSABLE_KEY_STATES.has(describe.ok.KeyState ?? '')))
+    );
+  });
+  return {
+    unencrypted: tallyOf(objects.byEncryption.NONE, objects.noncurrentByEncryption.NONE),
+    sseC: tallyOf(objects.byEncryption['SSE-C'], objects.noncurrentByEncryption['SSE-C']),
+    unusableKey: tallyOf(...lost.map(([, t]) => t)),
   };
+}
+
+type Risk = NonNullable<ViewOverview['objectsAtRisk']>;
+
+/** No object at risk, no bucket scanned. */
+export const noObjectRisk = (): Risk => {
+  const zero = (): ObjectsAtRisk => ({ count: 0, bytes: 0, buckets: 0 });
+  return { unencrypted: zero(), sseC: zero(), unusableKey: zero(), scannedBuckets: 0 };
+};
+
+/** Adds (`sign` 1) or takes away (-1) one scanned bucket's objects at risk. */
+export function addObjectRisk(into: Risk, risk: BucketObjectRisk, sign: 1 | -1): void {
+  into.scannedBuckets += sign;
+  for (const kind of ['unencrypted', 'sseC', 'unusableKey'] as const) {
+    const t = risk[kind];
+    if (t.count === 0) continue;
+    into[kind].count += sign * t.count;
+    into[kind].bytes += sign * t.bytes;
+    into[kind].buckets += sign;
+  }
+}
+
+function objectsAtRisk(evidence: ScanEvidence): ViewOverview['objectsAtRisk'] {
+  const risk = noObjectRisk();
   for (const bucket of evidence.buckets) {
-    const objects = bucket.objects;
-    if (!objects) continue;
-    risk.scannedBuckets += 1;
-    add(risk.unencrypted, tallyOf(objects.byEncryption.NONE, objects.noncurrentByEncryption.NONE));
-    add(risk.sseC, tallyOf(objects.byEncryption['SSE-C'], objects.noncurrentByEncryption['SSE-C']));
-    // A key S3 names but KMS no longer has (absent), or one in a state that cannot decrypt.
-    const lost = Object.entries(objects.byKmsKey).filter(([arn]) => {
-      const describe = evidence.kmsKeys[arn]?.describe;
-      return (
-        describe !== undefined &&
-        ('absent' in describe ||
-          ('ok' in describe && UNUSABLE_KEY_STATES.has(describe.ok.KeyState ?? '')))
-      );
-    });
-    add(risk.unusableKey, tallyOf(...lost.map(([, t]) => t)));
+    const one = bucketObjectRisk(bucket, evidence.kmsKeys);
+    if (one) addObjectRisk(risk, one, 1);
   }
   return risk.scannedBuckets > 0 ? risk : null;
-}
-
-/** Buckets with failing or unverifiable findings, worst first. */
-function topBuckets(findings: readonly Finding[]): BucketRank[] {
-  const ranks = new Map<string, BucketRank>();
-  for (const f of findings) {
-    if (f.status !== 'FAIL' && f.status !== 'ERROR') continue;
-    if (f.suppression?.active || f.resource.type !== 'AWS::S3::Bucket') continue;
-    const key = bucketKey(f);
-    let rank = ranks.get(key);
-    if (!rank) {
-      rank = {
-        account: f.resource.account,
-        region: f.resource.region,
-        name: f.resource.name,
-        FAIL: 0,
-        ERROR: 0,
-        worst: null,
-      };
-      ranks.set(key, rank);
-    }
-    rank[f.status] += 1;
-    if (
-      f.status === 'FAIL' &&
-      (rank.worst === null ||
-        VIEW_SEVERITIES.indexOf(f.severity) < VIEW_SEVERITIES.indexOf(rank.worst))
-    )
-      rank.worst = f.severity;
-  }
-  const severityRank = (s: Severity | null) => (s === null ? 9 : VIEW_SEVERITIES.indexOf(s));
-  return [...ranks.values()]
-    .sort(
-      (a, b) =>
-        b.FAIL - a.FAIL ||
-        severityRank(a.worst) - severityRank(b.worst) ||
-        b.ERROR - a.ERROR ||
-        compareText(a.name, b.name),
-    )
-    .slice(0, TOP_BUCKETS);
-}
-
-function countsBy(findings: readonly Finding[], key: (f: Finding) => string) {
-  const counts: Record<string, Record<Status, number>> = {};
-  for (const f of findings) {
-    const k = key(f);
-    counts[k] ??= emptyCounts();
-    counts[k][f.status] += 1;
-  }
-  return counts;
 }
 
 /**
@@ -231,12 +209,14 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     accounts: buckets.map((b) => accountIds.get(b[0]) ?? 0),
     regions: buckets.map((b) => regionIds.get(b[1]) ?? 0),
   };
+  const tally = new OverviewTally();
+  for (const f of findings) tally.add(talliedOf(f));
   const overview: ViewOverview = {
     schemaVersion: VIEW_SCHEMA_VERSION,
     ...overviewCounts(summary),
-    topBuckets: topBuckets(findings),
-    byAccount: countsBy(findings, (f) => f.resource.account),
-    byRegion: countsBy(findings, (f) => f.resource.region),
+    topBuckets: tally.topBuckets(),
+    byAccount: tally.byAccount,
+    byRegion: tally.byRegion,
     objectsAtRisk: objectsAtRisk(input.evidence),
     drift: changes ? { from: changes.from, counts: changes.counts } : null,
     ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),

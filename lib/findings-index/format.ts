@@ -1,5 +1,5 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
-import type { Severity, Status } from '../engine/types.js';
+import type { ResourceType, Severity, Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 
 /**
@@ -194,6 +194,8 @@ export interface RuleDocument {
   id: string;
   title: string;
   severity: Severity;
+  /** What the rule judges (absent in scans stored before it was recorded: buckets then). */
+  resourceType?: ResourceType;
   description: string;
   rationale: string;
   remediation: { text: string; cli: string; cloudformation: string };

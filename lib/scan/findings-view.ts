@@ -14,6 +14,7 @@ export function ruleDocuments(rules: readonly RuleMetadata[]): RuleDocument[] {
     id: rule.id,
     title: rule.title,
     severity: rule.severity,
+    resourceType: rule.resourceType,
     description: rule.description,
     rationale: rule.rationale,
     remediation: rule.remediation,

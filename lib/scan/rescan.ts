@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { peekFinding } from '../alerts/drift-stream.js';
+import { isFullScan } from '../alerts/previous.js';
 import type { AwsClients } from '../collect/clients.js';
 import type { LoadedConfig } from '../config/config.js';
 import { ConfigError, ReportStoreError } from '../errors.js';
@@ -37,13 +38,7 @@ export function latestFullScan(
   scans: readonly IndexEntry[],
   account: string,
 ): IndexEntry | undefined {
-  return scans.find(
-    (s) =>
-      s.accountId === account &&
-      !s.rescanOf &&
-      (s.scope?.buckets.length ?? 0) === 0 &&
-      (s.scope?.regions.length ?? 0) === 0,
-  );
+  return scans.find((s) => s.accountId === account && isFullScan(s));
 }
 
 /** A bucket of a stored scan, as its evidence path names it. */

@@ -71,6 +71,7 @@ describe('Dashboard overview: the posture now, the full scan overlaid with later
       ],
       buckets: 2,
       byStatus: { PASS: 0, FAIL: 1, ERROR: 1, SKIPPED: 0 },
+      scanned: { PASS: 1, FAIL: 2, ERROR: 0, SKIPPED: 0 },
     });
     // A rescan's own overview has no overlay.
     expect(older.posture).toBeUndefined();

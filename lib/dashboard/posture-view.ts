@@ -1,0 +1,449 @@
+import pLimit from 'p-limit';
+import { rescansOver } from '../alerts/previous.js';
+import type { Finding, Status } from '../engine/types.js';
+import { ReportStoreError } from '../errors.js';
+import { bucketEvidencePath } from '../evidence/paths.js';
+import type { BucketEvidenceFile } from '../evidence/types.js';
+import {
+  addObjectRisk,
+  type BucketObjectRisk,
+  bucketObjectRisk,
+  noObjectRisk,
+} from '../findings-index/build.js';
+import {
+  FLAG_SUPPRESSED,
+  VIEW_CHANGES,
+  VIEW_SEVERITIES,
+  VIEW_STATUSES,
+  type ViewChange,
+  type ViewOverview,
+} from '../findings-index/format.js';
+import { OverviewTally, type TalliedFinding, talliedOf } from '../findings-index/tally.js';
+import type { IndexEntry, ReportStore } from '../report-store/types.js';
+import {
+  findingsAt,
+  type LoadedView,
+  loadView,
+  matchingRows,
+  readView,
+  rowsOf,
+  type SortKey,
+  type ViewFilters,
+  type ViewRows,
+} from './findings-view.js';
+
+/**
+ * The posture now: a full scan overlaid with the rescans since (the rule, for each bucket: the
+ * newest scan that looked at it wins; a rescan looked at exactly the buckets its scope names,
+ * and one that found a bucket gone leaves none of its findings). Computed when asked, from
+ * the full scan's findings index and the rescans' findings, which are few: nothing is
+ * written when a rescan is stored, so a rescan's cost does not grow with the account.
+ */
+
+/** A finding a rescan made, with its change since the look before it and the rescan's time. */
+export interface OverlayFinding {
+  finding: Finding;
+  change: ViewChange;
+  seen: { scanId: string; scanTime: string };
+}
+
+/** A full scan and the rescans over it, ready to answer from. */
+export interface PostureLayer {
+  /** The full scan. */
+  entry: IndexEntry;
+  view: LoadedView;
+  rows: ViewRows;
+  rescans: IndexEntry[];
+  /** For each rescanned bucket name, the rescan whose findings stand. */
+  newest: Map<string, IndexEntry>;
+  /** 1 for each bucket id of the full scan's index a rescan replaced. */
+  replaced: Uint8Array;
+  /** 1 for each id of the index's bucket dictionary that is an account or listing. */
+  accountLevel: Uint8Array;
+  /** The standing rescans' findings of the buckets they replaced, in no particular order. */
+  overlay: OverlayFinding[];
+}
+
+const CACHED_LAYERS = 2;
+const layers = new Map<string, Promise<PostureLayer | undefined>>();
+
+/**
+ * The posture layer of a full scan, or undefined when no rescan followed it (or it has no
+ * findings index to overlay). Cached by the scan and the rescans over it, so a new rescan
+ * makes a new layer and a stale one is never answered from.
+ */
+export function loadPosture(
+  store: ReportStore,
+  scans: readonly IndexEntry[],
+  entry: IndexEntry,
+): Promise<PostureLayer | undefined> {
+  const rescans = rescansOver(scans, entry);
+  if (rescans.length === 0) return Promise.resolve(undefined);
+  const key = `${store.describe(entry.scanId)}|${rescans.map((r) => r.scanId).join(',')}`;
+  const cached = layers.get(key);
+  if (cached) return cached;
+  const loading = buildLayer(store, entry, rescans);
+  layers.set(key, loading);
+  loading.catch(() => layers.delete(key));
+  while (layers.size > CACHED_LAYERS) layers.delete(layers.keys().next().value as string);
+  return loading;
+}
+
+async function buildLayer(
+  store: ReportStore,
+  entry: IndexEntry,
+  rescans: IndexEntry[],
+): Promise<PostureLayer | undefined> {
+  const view = await loadView(store, entry.scanId);
+  if (!view) return undefined;
+  const rows = await rowsOf(store, view);
+  const newest = new Map<string, IndexEntry>();
+  for (const r of rescans) for (const bucket of r.scope?.buckets ?? []) newest.set(bucket, r);
+  const accountLevel = accountLevelOf(view, rows);
+  const replaced = new Uint8Array(view.index.buckets);
+  for (const name of newest.keys())
+    for (const id of rows.bucketsByName.get(name) ?? [])
+      if (accountLevel[id] === 0) replaced[id] = 1;
+  const limit = pLimit(8);
+  const standing = [...new Set(newest.values())];
+  const overlay = (
+    await Promise.all(
+      standing.map((rescan) =>
+        limit(async () => {
+          const rescanView = await readView(store, rescan.scanId);
+          if (!rescanView)
+            throw new ReportStoreError(
+              `${store.describe(rescan.scanId)} has no findings index: the posture now cannot be computed`,
+            );
+          const all = Array.from({ length: rescanView.index.count }, (_, i) => i);
+          const seen = { scanId: rescan.scanId, scanTime: rescan.scanTime };
+          return (await findingsAt(store, rescanView, all))
+            .filter(
+              ({ finding: f }) =>
+                f.resource.type === 'AWS::S3::Bucket' &&
+                newest.get(f.resource.name)?.scanId === rescan.scanId,
+            )
+            .map((f) => ({ ...f, seen }));
+        }),
+      ),
+    )
+  ).flat();
+  return { entry, view, rows, rescans, newest, replaced, accountLevel, overlay };
+}
+
+/**
+ * Which dictionary entries are accounts or listings (never replaced by a bucket's rescan,
+ * never ranked as buckets): those with findings of account-level rules. A scan stored before
+ * rules recorded what they judge: an entry named as its own account is one.
+ */
+function accountLevelOf(view: LoadedView, rows: ViewRows): Uint8Array {
+  const { index } = view;
+  const types = new Map(view.rules.map((r) => [r.id, r.resourceType]));
+  const known = view.rules.some((r) => r.resourceType !== undefined);
+  const out = new Uint8Array(index.buckets);
+  if (!known) {
+    rows.buckets.names.forEach((name, id) => {
+      if (name === index.accounts[rows.buckets.accounts[id] as number]) out[id] = 1;
+    });
+    return out;
+  }
+  const accountRule = Uint8Array.from(index.rules, (r) =>
+    types.get(r) === 'AWS::::Account' ? 1 : 0,
+  );
+  const { rule, bucket } = rows.columns;
+  for (let row = 0; row < index.count; row++)
+    if (accountRule[rule[row] as number] === 1) out[bucket[row] as number] = 1;
+  return out;
+}
+
+/** What a finding is sorted by, for either source: the index's order and the sort keys. */
+interface SortKeyOf {
+  status: number;
+  severity: number;
+  change: number;
+  name: string;
+  account: string;
+  region: string;
+  rule: string;
+  fingerprint: string;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The index's order: status, severity, bucket (name, account, region), rule, fingerprint. */
+function indexOrder(a: SortKeyOf, b: SortKeyOf): number {
+  return (
+    a.status - b.status ||
+    a.severity - b.severity ||
+    compareText(a.name, b.name) ||
+    compareText(a.account, b.account) ||
+    compareText(a.region, b.region) ||
+    compareText(a.rule, b.rule) ||
+    compareText(a.fingerprint, b.fingerprint)
+  );
+}
+
+/** The table's order for a sort key: the key, ties in the index's order (as matchingRows). */
+function comparator(key: SortKey, descending: boolean): (a: SortKeyOf, b: SortKeyOf) => number {
+  const d = descending ? -1 : 1;
+  switch (key) {
+    case 'priority':
+      return (a, b) => d * indexOrder(a, b);
+    case 'status':
+      return (a, b) => d * (a.status - b.status) || indexOrder(a, b);
+    case 'severity':
+      return (a, b) => d * (a.severity - b.severity) || indexOrder(a, b);
+    case 'change':
+      return (a, b) => d * (a.change - b.change) || indexOrder(a, b);
+    case 'rule':
+      return (a, b) => d * compareText(a.rule, b.rule) || indexOrder(a, b);
+    case 'bucket':
+      return (a, b) =>
+        d *
+          (compareText(a.name, b.name) ||
+            compareText(a.account, b.account) ||
+            compareText(a.region, b.region)) || indexOrder(a, b);
+  }
+}
+
+function overlayKey(o: OverlayFinding): SortKeyOf {
+  const f = o.finding;
+  return {
+    status: VIEW_STATUSES.indexOf(f.status),
+    severity: VIEW_SEVERITIES.indexOf(f.severity),
+    change: VIEW_CHANGES.indexOf(o.change),
+    name: f.resource.name,
+    account: f.resource.account,
+    region: f.resource.region,
+    rule: f.ruleId,
+    fingerprint: f.fingerprint,
+  };
+}
+
+function rowKey(layer: PostureLayer, row: number): SortKeyOf {
+  const { columns, buckets } = layer.rows;
+  const { index } = layer.view;
+  const id = columns.bucket[row] as number;
+  return {
+    status: columns.status[row] as number,
+    severity: columns.severity[row] as number,
+    change: columns.change[row] as number,
+    name: buckets.names[id] as string,
+    account: index.accounts[buckets.accounts[id] as number] as string,
+    region: index.regions[buckets.regions[id] as number] as string,
+    rule: index.rules[columns.rule[row] as number] as string,
+    // Never compared: a rescanned bucket's rows are all left out of the full scan's.
+    fingerprint: '',
+  };
+}
+
+/** Whether an overlay finding meets the filters, as matchingRows judges a row. */
+function overlayMatches(o: OverlayFinding, filters: ViewFilters): boolean {
+  const f = o.finding;
+  const has = (list: readonly string[] | undefined, value: string) => !list || list.includes(value);
+  const text = filters.text;
+  return (
+    has(filters.statuses, f.status) &&
+    has(filters.severities, f.severity) &&
+    has(filters.changes, o.change) &&
+    has(filters.rules, f.ruleId) &&
+    has(filters.buckets, f.resource.name) &&
+    has(filters.regions, f.resource.region) &&
+    has(filters.accounts, f.resource.account) &&
+    (!text ||
+      [f.resource.name, f.resource.account, f.resource.region, f.ruleId, f.title].some((part) =>
+        part.toLowerCase().includes(text),
+      ))
+  );
+}
+
+/** One entry of the posture's selection: a row of the full scan's index, or a rescan's finding. */
+export type PostureRef = number | OverlayFinding;
+
+/** The findings the filters select in the posture now, in the table's order. */
+export interface PostureSelection {
+  total: number;
+  slice(start: number, end: number): PostureRef[];
+}
+
+/**
+ * The selection: the full scan's rows without the rescanned buckets (the index's pass), and
+ * the rescans' findings that meet the filters, each placed among those rows by a binary search
+ * on the same order, so a million rows are never compared one by one.
+ */
+export function selectPosture(layer: PostureLayer, filters: ViewFilters): PostureSelection {
+  const base = matchingRows(layer.view, layer.rows, filters, layer.replaced);
+  const compare = comparator(filters.sort ?? 'priority', filters.descending === true);
+  const extra = layer.overlay
+    .filter((o) => overlayMatches(o, filters))
+    .map((o) => ({ o, key: overlayKey(o) }))
+    .sort((a, b) => compare(a.key, b.key));
+  // How many of the full scan's rows come before each: non-decreasing, as `extra` is sorted.
+  const before = extra.map(({ key }) => {
+    let low = 0;
+    let high = base.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compare(rowKey(layer, base[mid] as number), key) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  });
+  const total = base.length + extra.length;
+  return {
+    total,
+    slice(start, end) {
+      const out: PostureRef[] = [];
+      let i = 0;
+      while (i < extra.length && (before[i] as number) + i < start) i++;
+      for (let k = start; k < Math.min(end, total); k++)
+        if (i < extra.length && (before[i] as number) + i === k)
+          out.push((extra[i++] as { o: OverlayFinding }).o);
+        else out.push(base[k - i] as number);
+      return out;
+    },
+  };
+}
+
+/** The findings of a slice, in order, each with its change and the scan it comes from. */
+export async function postureFindings(
+  store: ReportStore,
+  layer: PostureLayer,
+  refs: readonly PostureRef[],
+): Promise<OverlayFinding[]> {
+  const rows = refs.filter((r): r is number => typeof r === 'number');
+  const found = await findingsAt(store, layer.view, rows);
+  const seen = { scanId: layer.entry.scanId, scanTime: layer.entry.scanTime };
+  let next = 0;
+  return refs.map((ref) => {
+    if (typeof ref !== 'number') return ref;
+    const f = found[next++] as (typeof found)[number];
+    return { ...f, seen };
+  });
+}
+
+/** The posture now's counts (no evidence read): what the overview and compliance take. */
+export function postureTally(layer: PostureLayer): { tally: OverviewTally; buckets: number } {
+  const tally = new OverviewTally();
+  const { columns, buckets } = layer.rows;
+  const { index } = layer.view;
+  // One record, refilled per row: a million rows allocate nothing.
+  const row: TalliedFinding = {
+    status: 'PASS',
+    severity: 'high',
+    suppressed: false,
+    ruleId: '',
+    account: '',
+    region: '',
+    name: '',
+    bucket: true,
+  };
+  for (let r = 0; r < index.count; r++) {
+    const id = columns.bucket[r] as number;
+    if (layer.replaced[id] === 1) continue;
+    row.status = VIEW_STATUSES[columns.status[r] as number] as Status;
+    row.severity = VIEW_SEVERITIES[columns.severity[r] as number] as TalliedFinding['severity'];
+    row.suppressed = ((columns.flags[r] as number) & FLAG_SUPPRESSED) !== 0;
+    row.ruleId = index.rules[columns.rule[r] as number] as string;
+    row.account = index.accounts[buckets.accounts[id] as number] as string;
+    row.region = index.regions[buckets.regions[id] as number] as string;
+    row.name = buckets.names[id] as string;
+    row.bucket = layer.accountLevel[id] === 0;
+    tally.add(row);
+  }
+  const rescanned = new Set<string>();
+  for (const o of layer.overlay) {
+    tally.add(talliedOf(o.finding));
+    const r = o.finding.resource;
+    rescanned.add(`${r.account}\n${r.region}\n${r.name}`);
+  }
+  let replaced = 0;
+  for (const flag of layer.replaced) replaced += flag;
+  return { tally, buckets: rescanned.size - replaced };
+}
+
+/**
+ * The overview of the posture now. The drift counts stay the full scan's (its changes since
+ * the scan before it); a rescanned finding's change is since the look before that rescan.
+ */
+export async function postureOverview(
+  store: ReportStore,
+  layer: PostureLayer,
+  scanned: ViewOverview,
+): Promise<ViewOverview> {
+  const { tally, buckets } = postureTally(layer);
+  return {
+    ...scanned,
+    buckets: scanned.buckets + buckets,
+    findings: tally.findings,
+    byStatus: tally.byStatus,
+    failedBySeverity: tally.failedBySeverity,
+    suppressed: tally.suppressed,
+    byRule: tally.byRule,
+    topBuckets: tally.topBuckets(),
+    byAccount: tally.byAccount,
+    byRegion: tally.byRegion,
+    objectsAtRisk: await objectsAtRiskNow(store, layer, scanned.objectsAtRisk),
+  };
+}
+
+async function objectRiskIn(
+  store: ReportStore,
+  scanId: string,
+  bucket: { account: string; region: string; name: string },
+): Promise<BucketObjectRisk | undefined> {
+  const path = bucketEvidencePath(bucket.account, bucket.region, bucket.name);
+  const bytes = await store.readScanFile(scanId, path);
+  if (!bytes) return undefined;
+  let file: BucketEvidenceFile;
+  try {
+    file = JSON.parse(bytes.toString('utf8')) as BucketEvidenceFile;
+  } catch (error) {
+    throw new ReportStoreError(
+      `${store.describe(scanId)}/${path} is corrupt: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return bucketObjectRisk(file.bucket, file.kmsKeys);
+}
+
+/**
+ * Objects at risk now: the full scan's, with each rescanned bucket's share taken from its
+ * evidence file there and the standing rescan's added (a rescan carries the objects the full
+ * scan counted, with their keys described again: a disabled key shows here).
+ */
+async function objectsAtRiskNow(
+  store: ReportStore,
+  layer: PostureLayer,
+  scanned: ViewOverview['objectsAtRisk'],
+): Promise<ViewOverview['objectsAtRisk']> {
+  const risk = scanned ? structuredClone(scanned) : noObjectRisk();
+  const { buckets } = layer.rows;
+  const { index } = layer.view;
+  const limit = pLimit(16);
+  const before: Promise<BucketObjectRisk | undefined>[] = [];
+  layer.replaced.forEach((flag, id) => {
+    if (flag === 1)
+      before.push(
+        limit(() =>
+          objectRiskIn(store, layer.view.scanId, {
+            account: index.accounts[buckets.accounts[id] as number] as string,
+            region: index.regions[buckets.regions[id] as number] as string,
+            name: buckets.names[id] as string,
+          }),
+        ),
+      );
+  });
+  const standing = new Map<
+    string,
+    { scanId: string; account: string; region: string; name: string }
+  >();
+  for (const o of layer.overlay) {
+    const r = o.finding.resource;
+    standing.set(`${r.account}\n${r.region}\n${r.name}`, { scanId: o.seen.scanId, ...r });
+  }
+  const after = [...standing.values()].map((b) => limit(() => objectRiskIn(store, b.scanId, b)));
+  for (const one of await Promise.all(before)) if (one) addObjectRisk(risk, one, -1);
+  for (const one of await Promise.all(after)) if (one) addObjectRisk(risk, one, 1);
+  return risk.scannedBuckets > 0 ? risk : null;
+}
