@@ -12,13 +12,25 @@ import {
   download,
   type FindingsPage,
   type Overview,
+  type PostureMode,
   type ScanList,
   scanPath,
+  setPosture,
+  withPosture,
 } from './api.js';
 import { accessToken, forgetToken, loadPageConfig, startLogin } from './auth.js';
 import { showBucket } from './bucket.js';
 import { showCompliance } from './compliance.js';
-import { bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
+import {
+  bidi,
+  byId,
+  cards,
+  carryInLinks,
+  element,
+  formatBytes,
+  formatCount,
+  hashLink,
+} from './dom.js';
 import { showScans } from './scans.js';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'];
@@ -40,6 +52,17 @@ function route(): { view: View; params: URLSearchParams } {
   const params = new URLSearchParams(location.hash.slice(1));
   const view = params.get('view') as View | null;
   return { view: view && VIEWS.includes(view) ? view : 'dashboard', params };
+}
+
+/**
+ * The posture shown: `posture=` in the hash, else the posture now for the latest scan (what an
+ * engineer opening the dashboard asks: how do things stand) and the scan itself when the hash
+ * names one (a shared link keeps showing what it showed).
+ */
+function postureMode(params: URLSearchParams): PostureMode {
+  const asked = params.get('posture');
+  if (asked === 'now' || asked === 'scan') return asked;
+  return params.has('scan') ? 'scan' : 'now';
 }
 
 /** The scan history, asked for once, at the start, alongside the first view's requests. */
@@ -113,10 +136,12 @@ function renderSortButtons(): void {
 }
 
 async function findings(scanId: string, reset: boolean): Promise<void> {
-  const query = filters();
+  const query = withPosture(filters());
   if (reset) {
-    const hash = new URLSearchParams(query);
+    const hash = filters();
     if (scanId !== 'latest') hash.set('scan', scanId);
+    const asked = route().params.get('posture');
+    if (asked) hash.set('posture', asked);
     history.replaceState(null, '', `${location.pathname}#${hash}`);
   }
   renderSortButtons();
@@ -155,13 +180,23 @@ async function findings(scanId: string, reset: boolean): Promise<void> {
         bidi(f.resource.name),
       ),
     );
+    const change = page.changes?.[i] === 'none' ? '' : (page.changes?.[i] ?? '');
+    // The posture now: a rescanned bucket's findings say which rescan they are from.
+    const seen = page.seen?.[i];
+    const rescanned = seen && seen.scanId !== shown ? seen : undefined;
+    if (rescanned) row.dataset.rescan = rescanned.scanId;
     row.append(
       element('td', f.status, f.status),
       element('td', f.severity),
       bucket,
       element('td', f.ruleId),
       element('td', f.message),
-      element('td', page.changes?.[i] === 'none' ? '' : (page.changes?.[i] ?? '')),
+      element(
+        'td',
+        rescanned
+          ? `${change ? `${change} · ` : ''}rescan ${rescanned.scanTime.slice(0, 16).replace('T', ' ')}`
+          : change,
+      ),
     );
     return row;
   });
@@ -271,7 +306,9 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
   // The overview, the first page of findings and the history are asked for at once.
   const [list, overview] = await Promise.all([
     scans,
-    api<Overview>(scanPath(requested, 'overview')).catch((error: Error) => error),
+    api<Overview>(`${scanPath(requested, 'overview')}?${withPosture()}`).catch(
+      (error: Error) => error,
+    ),
     findings(requested, true),
   ]);
   if (!list.latest) {
@@ -280,8 +317,9 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
   }
   if (overview instanceof Error) throw overview;
   const scanId = overview.scanId;
+  const rescans = overview.posture?.rescans.length ?? 0;
   byId('scan').textContent =
-    `Account ${overview.accountId} · scan ${overview.scanId} · ${overview.scanTime} · ${overview.buckets} buckets${scanId === list.latest ? '' : ' · not the latest scan'}`;
+    `Account ${overview.accountId} · scan ${overview.scanId} · ${overview.scanTime} · ${overview.buckets} buckets${scanId === list.latest ? '' : ' · not the latest scan'}${overview.shows === 'now' ? ` · posture now, with ${rescans} rescan${rescans === 1 ? '' : 's'} since` : ''}`;
   const status = (label: string, value: number): [string, string, Record<string, string>] => [
     label,
     formatCount(value),
@@ -295,10 +333,7 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
     ['suppressed', formatCount(overview.suppressed)],
   ]);
   // Rescans since this scan: the posture now, each rescanned bucket as its newest rescan saw it.
-  const now = overview.posture;
-  byId('posture-now').textContent = now
-    ? `Now, with ${now.rescans.length} rescan${now.rescans.length === 1 ? '' : 's'} since (${now.buckets} bucket${now.buckets === 1 ? '' : 's'} re-read, the newest scan of each bucket wins): ${formatCount(now.byStatus.FAIL)} FAIL, ${formatCount(now.byStatus.ERROR)} ERROR, ${formatCount(now.byStatus.PASS)} PASS. Latest rescan ${now.rescans.at(-1)?.scanTime ?? ''}.`
-    : '';
+  postureLine(overview, scanId);
   cards(
     'severity',
     SEVERITIES.map((s) => [
@@ -320,7 +355,7 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
   byId('drift-line').textContent = overview.changesUnavailable
     ? `The previous scan could not be compared with: ${overview.changesUnavailable}`
     : drift?.from
-      ? `Compared with ${drift.from.scanId} (${drift.from.scanTime.slice(0, 10)})`
+      ? `Compared with ${drift.from.scanId} (${drift.from.scanTime.slice(0, 10)})${overview.shows === 'now' ? ': the scan’s own changes; a rescanned bucket’s findings show theirs, since the look before, in the table' : ''}`
       : 'The first scan of this scope: nothing to compare with yet.';
   const driftLink = (kind: string): Record<string, string> | undefined => {
     if (!drift?.from || !overview.indexed) return undefined;
@@ -337,6 +372,31 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
       return link ? [k, value, link] : [k, value];
     }),
   );
+}
+
+/** What the counts above are, and the switch between the posture now and the scan as stored. */
+function postureLine(overview: Overview, scanId: string): void {
+  const line = byId('posture-now');
+  const posture = overview.posture;
+  if (!posture) {
+    line.replaceChildren();
+    return;
+  }
+  const counts = (c: typeof posture.byStatus) =>
+    `${formatCount(c.FAIL)} FAIL, ${formatCount(c.ERROR)} ERROR, ${formatCount(c.PASS)} PASS`;
+  const rescans = `${posture.rescans.length} rescan${posture.rescans.length === 1 ? '' : 's'}`;
+  const buckets = `${posture.buckets} bucket${posture.buckets === 1 ? '' : 's'}`;
+  const latest = posture.rescans.at(-1)?.scanTime ?? '';
+  if (overview.shows === 'now')
+    line.replaceChildren(
+      `The posture now: ${rescans} since this scan re-read ${buckets}, each shown as its newest rescan saw it (latest ${latest}). As scanned: ${counts(posture.scanned)}. `,
+      hashLink({ scan: scanId, posture: 'scan' }, 'Show the scan as it was'),
+    );
+  else
+    line.replaceChildren(
+      `The scan as it was. Now, with ${rescans} since (${buckets} re-read, the newest scan of each bucket wins): ${counts(posture.byStatus)}. `,
+      hashLink({ scan: scanId, posture: 'now' }, 'Show the posture now'),
+    );
 }
 
 /** Export links download through the API client (the deployed API needs its token). */
@@ -395,6 +455,10 @@ async function render(): Promise<void> {
     if (link.getAttribute('data-view') === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   const scanId = currentScan(params);
+  const mode = postureMode(params);
+  setPosture(mode);
+  // Links keep the posture shown; a link naming a scan otherwise shows the scan as stored.
+  carryInLinks({ posture: mode === 'now' || params.has('posture') ? mode : undefined });
   try {
     if (view === 'dashboard') await showDashboard(params);
     else if (view === 'bucket') await showBucket(scanId, params);

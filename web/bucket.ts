@@ -1,4 +1,4 @@
-import { api, type BucketDetail, type Finding, scanPath } from './api.js';
+import { api, type BucketDetail, type Finding, scanPath, withPosture } from './api.js';
 import {
   bidi,
   byId,
@@ -207,7 +207,7 @@ export async function showBucket(scanId: string, params: URLSearchParams): Promi
   }
   const view = byId('bucket-view');
   const detail = await api<BucketDetail>(
-    `${scanPath(scanId, `buckets/${encodeURIComponent(name)}`)}?${query}`,
+    `${scanPath(scanId, `buckets/${encodeURIComponent(name)}`)}?${withPosture(query)}`,
   );
   const title = element('h2');
   title.append('Bucket ', bidi(detail.bucket.name));
@@ -221,7 +221,11 @@ export async function showBucket(scanId: string, params: URLSearchParams): Promi
     title,
     element(
       'p',
-      `Account ${detail.bucket.account} · ${detail.bucket.region} · scan ${scanId}`,
+      `Account ${detail.bucket.account} · ${detail.bucket.region} · ${
+        detail.seenIn
+          ? `as rescan ${detail.seenIn.scanId} saw it at ${detail.seenIn.scanTime} (after scan ${scanId})`
+          : `scan ${scanId}`
+      }`,
       'muted',
     ),
     table(

@@ -1,15 +1,15 @@
-import { api, type Compliance, scanPath } from './api.js';
+import { api, type Compliance, scanPath, withPosture } from './api.js';
 import { byId, element, formatCount, hashLink, statusBadge, table } from './dom.js';
 
 /** Compliance per framework: each requirement's verdict, counts and a link to its findings. */
 export async function showCompliance(scanId: string): Promise<void> {
-  const compliance = await api<Compliance>(scanPath(scanId, 'compliance'));
+  const compliance = await api<Compliance>(`${scanPath(scanId, 'compliance')}?${withPosture()}`);
   const view = byId('compliance-view');
   view.replaceChildren(
     element('h2', 'Compliance'),
     element(
       'p',
-      `Scan ${compliance.scanId}. A requirement fails when any finding behind it fails, and is ERROR when one could not be verified.`,
+      `${compliance.shows === 'now' ? `The posture now: scan ${compliance.scanId} with each bucket rescanned since as its newest rescan saw it.` : `Scan ${compliance.scanId}.`} A requirement fails when any finding behind it fails, and is ERROR when one could not be verified.`,
       'muted',
     ),
     ...compliance.frameworks.map((framework) => {

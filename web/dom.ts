@@ -31,12 +31,22 @@ export function byId(id: string): HTMLElement {
  * A link inside the page: only ever a `#…` address built here from URLSearchParams, so a
  * scanned value can never become a `javascript:` or foreign URL.
  */
+/** Hash parameters every link of the page carries unless it sets them (the posture shown). */
+const carried: Record<string, string> = {};
+
+/** Sets what links carry: `posture=now` while the page shows the posture now. */
+export function carryInLinks(params: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(params))
+    if (value === undefined) delete carried[key];
+    else carried[key] = value;
+}
+
 export function hashLink(
   params: Record<string, string>,
   ...content: (Node | string)[]
 ): HTMLAnchorElement {
   const link = element('a');
-  link.href = `#${new URLSearchParams(params)}`;
+  link.href = `#${new URLSearchParams({ ...carried, ...params })}`;
   link.append(...content);
   return link;
 }

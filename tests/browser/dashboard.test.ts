@@ -9,6 +9,7 @@ import { summarize } from '../../lib/engine/evaluate.js';
 import type { Finding } from '../../lib/engine/types.js';
 import { LocalReportStore } from '../../lib/report-store/local.js';
 import type { ScanSummaryFile } from '../../lib/report-store/types.js';
+import { changesSincePrevious } from '../../lib/scan/findings-view.js';
 import { type CliRun, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
 import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
 import { finding } from '../helpers/findings.js';
@@ -190,6 +191,114 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     );
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(dialogs).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('shows the posture now after a rescan, and the scan as it was with one click', async () => {
+    // Prepare: a full scan with two failing buckets, then a rescan that found beta fixed.
+    const dir = mkdtempSync(join(tmpdir(), 's3scan-posture-browser-'));
+    const store = new LocalReportStore(dir);
+    const write = async (
+      scanId: string,
+      scanTime: string,
+      findings: Finding[],
+      rescan?: { buckets: string[] },
+    ) => {
+      const evidence = {
+        ...scanEvidence(
+          [...new Set(findings.map((f) => f.resource.name))].map((n) => bucketEvidence(n)),
+        ),
+        scanId,
+        scanTime,
+      };
+      const summary: ScanSummaryFile = {
+        schemaVersion: '1',
+        source: rescan ? 'rescan' : 'scan',
+        ...summarize(evidence, findings, { expiredSuppressions: [], disabledRules: [] }),
+        ...(rescan
+          ? {
+              scope: { buckets: rescan.buckets, regions: [] },
+              rescanOf: {
+                scanId: 'full-1',
+                scanTime: '2026-12-01T06:00:00.000Z',
+                events: ['PutBucketEncryption'],
+              },
+            }
+          : {}),
+      };
+      const changes = await changesSincePrevious(store, summary, findings);
+      await store.writeScan({ summary, findings, evidence, ...(changes ? { changes } : {}) });
+    };
+    await write('full-1', '2026-12-01T06:00:00.000Z', [
+      finding('s3-bucket-tls-enforced', 'alpha', 'FAIL'),
+      finding('s3-bucket-default-encryption', 'alpha', 'PASS'),
+      finding('s3-bucket-tls-enforced', 'beta', 'FAIL'),
+      finding('s3-bucket-default-encryption', 'beta', 'FAIL', { severity: 'critical' }),
+      finding('s3-bucket-tls-enforced', 'gamma', 'PASS'),
+    ]);
+    await write(
+      'rescan-1',
+      '2026-12-01T10:00:00.000Z',
+      [
+        finding('s3-bucket-tls-enforced', 'beta', 'PASS'),
+        finding('s3-bucket-default-encryption', 'beta', 'PASS'),
+      ],
+      { buckets: ['beta'] },
+    );
+    const { run, url } = await serve(dir);
+    runs.push(run);
+    const page = await context.newPage();
+    const card = (list: string, label: string) =>
+      page.locator(`#${list} div[data-label="${label}"] dd`).textContent();
+    const ready = () => page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+
+    // Act: the latest scan opens on the posture now.
+    await page.goto(url);
+    await ready();
+    const nowFail = await card('posture', 'FAIL');
+    const nowCritical = await card('severity', 'critical');
+    const nowLine = await page.locator('#posture-now').textContent();
+    await page.selectOption('#filters select[name="status"]', '');
+    await expect.poll(() => page.locator('#findings tbody tr').count()).toBe(5);
+    const rescanned = await page
+      .locator('#findings tbody tr[data-rescan="rescan-1"]')
+      .allTextContents();
+    await page.locator('#posture-now a').click();
+    await expect
+      .poll(() => page.locator('#posture-now').textContent())
+      .toContain('The scan as it was');
+    await ready();
+    const scannedFail = await card('posture', 'FAIL');
+    const scannedCritical = await card('severity', 'critical');
+    const scannedRescanRows = await page.locator('#findings tbody tr[data-rescan]').count();
+    await page.locator('#posture-now a').click();
+    await expect
+      .poll(() => page.locator('#posture-now').textContent())
+      .toContain('The posture now');
+    await ready();
+    await page.goto(`${new URL(page.url()).origin}/#view=bucket&name=beta&posture=now&scan=full-1`);
+    await ready();
+    const bucketLine = await page.locator('#bucket-view p.muted').first().textContent();
+    await page.goto(`${new URL(page.url()).origin}/#view=compliance`);
+    await ready();
+    const complianceLine = await page.locator('#compliance-view p.muted').first().textContent();
+
+    // Assess: now, only alpha fails; as scanned, beta's two FAILs are back.
+    expect(nowFail).toBe('1');
+    expect(nowCritical).toBe('0');
+    expect(nowLine).toContain('The posture now: 1 rescan since this scan re-read 1 bucket');
+    expect(nowLine).toContain('As scanned: 3 FAIL');
+    expect(rescanned).toHaveLength(2);
+    expect(
+      rescanned.every((r) => r.includes('beta') && r.includes('rescan 2026-12-01 10:00')),
+    ).toBe(true);
+    expect(rescanned.every((r) => r.includes('resolved'))).toBe(true);
+    expect(scannedFail).toBe('3');
+    expect(scannedCritical).toBe('1');
+    expect(scannedRescanRows).toBe(0);
+    expect(bucketLine).toContain('as rescan rescan-1 saw it at 2026-12-01T10:00:00.000Z');
+    expect(complianceLine).toContain('The posture now');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-posture-now.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
