@@ -52,6 +52,61 @@ export async function writeSyntheticScan(
   return names.length;
 }
 
+/** Rescans after the scan, of {@link RESCANNED_PER_RESCAN} buckets each: a busy day of events. */
+const RESCANS = 20;
+const RESCANNED_PER_RESCAN = 25;
+
+/**
+ * Stores {@link RESCANS} rescans after `scan-1`, each of 25 of its buckets (500 in all, a few
+ * overlapping), their findings the scan's with every FAIL fixed: what the posture now overlays.
+ */
+export async function writeSyntheticRescans(root: string, count: number, seed: number) {
+  const store = new LocalReportStore(root);
+  const all = findings(count, seed);
+  const buckets = Math.ceil(count / 20);
+  for (let r = 0; r < RESCANS; r++) {
+    const names = new Set(
+      Array.from(
+        { length: RESCANNED_PER_RESCAN },
+        (_, i) => `bucket-${(r * 977 + i * 7919) % buckets}`,
+      ),
+    );
+    const list = all
+      .filter((f) => names.has(f.resource.name))
+      .map((f): Finding => (f.status === 'FAIL' ? { ...f, status: 'PASS' } : f));
+    const scanId = `rescan-${String(r).padStart(2, '0')}`;
+    const scanTime = `2026-11-01T${String(7 + Math.floor(r / 4)).padStart(2, '0')}:${String((r % 4) * 15).padStart(2, '0')}:00.000Z`;
+    await store.writeScan({
+      summary: {
+        schemaVersion: '1',
+        source: 'rescan',
+        ...summarize(
+          { scanId, scanTime, accountId: '111122223333', buckets: [...names].map(() => ({})) },
+          list,
+          { expiredSuppressions: [], disabledRules: [] },
+        ),
+        scope: { buckets: [...names].sort(), regions: [] },
+        rescanOf: {
+          scanId: 'scan-1',
+          scanTime: '2026-11-01T06:00:00.000Z',
+          events: ['PutBucketPolicy'],
+        },
+      },
+      findings: list,
+      evidence: {
+        schemaVersion: '1.0',
+        tool: { name: 's3scan', version: 'bench' },
+        scanId,
+        scanTime,
+        accountId: '111122223333',
+        partition: 'aws',
+        buckets: [],
+        kmsKeys: {},
+      },
+    });
+  }
+}
+
 /** The requests measured, each in a fresh process (so its memory is its own). */
 const REQUESTS = {
   summary: 'GET /scans/{id}/summary (summary.json)',
@@ -59,6 +114,10 @@ const REQUESTS = {
   page: 'GET /scans/{id}/findings?status=FAIL&limit=100 (first page)',
   'page-deep': 'GET /scans/{id}/findings?severity=low&sort=bucket&order=desc&limit=100, page 50',
   'page-text': 'GET /scans/{id}/findings?q=bucket-4242&limit=100',
+  'overview-now': `GET /scans/{id}/overview?posture=now (${RESCANS} rescans of ${RESCANNED_PER_RESCAN} buckets overlaid)`,
+  'page-now': `GET /scans/{id}/findings?status=FAIL&limit=100&posture=now (${RESCANS} rescans overlaid)`,
+  'page-now-deep':
+    'GET /scans/{id}/findings?severity=low&sort=bucket&order=desc&limit=100&posture=now, page 50',
 } as const;
 type Request = keyof typeof REQUESTS;
 type Mode = Request | 'naive-summary' | 'naive-page';
@@ -108,13 +167,16 @@ export async function benchDashboardApi(quick: boolean): Promise<void> {
       unit: 'ms',
       note: `writing the scan of ${count} findings (${buckets} buckets) with its findings index, once per scan`,
     });
+    await writeSyntheticRescans(root, count, 1);
     const naive = {
       summary: measureIn(root, 'naive-summary'),
       page: measureIn(root, 'naive-page'),
     };
+    const measured = new Map<Request, Measured>();
     for (const what of Object.keys(REQUESTS) as Request[]) {
       const now = measureIn(root, what);
-      const full = what === 'summary' || what === 'overview' ? naive.summary : naive.page;
+      measured.set(what, now);
+      const full = what === 'summary' || what.startsWith('overview') ? naive.summary : naive.page;
       const mib = now.peakMiB - now.startMiB;
       report({
         bench: 'dashboard-api',
@@ -136,6 +198,22 @@ export async function benchDashboardApi(quick: boolean): Promise<void> {
         value: mib,
         unit: 'MiB',
         note: `peak RSS above the process's start (${now.startMiB.toFixed(0)} MiB)`,
+      });
+    }
+    // What overlaying the rescans costs, against the same request on the scan as stored.
+    for (const [overlaid, stored] of [
+      ['overview-now', 'overview'],
+      ['page-now', 'page'],
+      ['page-now-deep', 'page-deep'],
+    ] as const) {
+      const a = measured.get(overlaid) as Measured;
+      const b = measured.get(stored) as Measured;
+      report({
+        bench: 'dashboard-api',
+        metric: `${overlaid}-vs-scan`,
+        value: a.coldMs / b.coldMs,
+        unit: 'x',
+        note: `${overlaid} first request ${a.coldMs.toFixed(0)} ms against ${stored} ${b.coldMs.toFixed(0)} ms (warm ${a.warmMs.toFixed(1)} against ${b.warmMs.toFixed(1)} ms): the rows read and ${RESCANS} rescans' findings placed among them`,
       });
     }
   } finally {
@@ -171,6 +249,19 @@ export async function measureDashboardApi(): Promise<void> {
         });
       case 'page-text':
         return getFindings(store, 'scan-1', { q: 'bucket-4242', limit: '100' });
+      case 'overview-now':
+        return getOverview(store, 'scan-1', { posture: 'now' });
+      case 'page-now':
+        return getFindings(store, 'scan-1', { status: 'FAIL', limit: '100', posture: 'now' });
+      case 'page-now-deep':
+        return getFindings(store, 'scan-1', {
+          severity: 'low',
+          sort: 'bucket',
+          order: 'desc',
+          limit: '100',
+          posture: 'now',
+          cursor: Buffer.from(String(49 * 100)).toString('base64url'),
+        });
       default: {
         const { summary, findings: all } = await store.readScan('scan-1');
         return mode === 'naive-summary'
@@ -186,6 +277,11 @@ export async function measureDashboardApi(): Promise<void> {
   const answer = cold.result as { total?: number; findings?: unknown[] };
   if (mode.startsWith('page') && (answer.findings?.length ?? 0) === 0)
     throw new Error(`${mode} answered no finding: the benchmark would measure nothing`);
+  if (mode.endsWith('-now') || mode.includes('-now-')) {
+    const overlaid = cold.result as { shows?: string; seen?: unknown[] };
+    if (overlaid.shows !== 'now' && overlaid.seen === undefined)
+      throw new Error(`${mode} answered the scan as stored: no rescan was overlaid`);
+  }
   process.stdout.write(
     `${JSON.stringify({ coldMs: cold.ms, warmMs: warm.ms, peakMiB: peak / 2 ** 20, startMiB })}\n`,
   );

@@ -14,6 +14,7 @@ import {
   type RuleDocument,
   TOP_BUCKETS,
   VIEW_CHANGES,
+  type ViewOverview,
 } from '../findings-index/format.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -235,18 +236,14 @@ export async function getOverview(
   const scan = await scanOrThrow(store, scanId);
   const { id } = scan;
   const overview = await loadOverview(store, id);
-  const posture = await postureSince(store, id);
-  if (overview) {
-    const layer = posture ? await layerFor(store, scan, mode) : undefined;
-    if (layer)
-      return {
-        ...(await postureOverview(store, layer, overview)),
-        indexed: true,
-        ...(posture ? { posture } : {}),
-        shows: 'now',
-      };
-    return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
+  const layer = overview ? await layerFor(store, scan, mode) : undefined;
+  if (overview && layer) {
+    const now = await postureOverview(store, layer, overview);
+    return { ...now, indexed: true, posture: overlayOf(layer, now, overview), shows: 'now' };
   }
+  // The scan as stored: the posture line from the summaries alone (no rows are read).
+  const posture = await postureSince(store, id);
+  if (overview) return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
   const summary = await store.readSummary(id);
   return {
     ...(posture ? { posture } : {}),
@@ -269,6 +266,20 @@ export async function getOverview(
     objectsAtRisk: null,
     drift: null,
     indexed: false,
+  };
+}
+
+/** The posture line of an overview computed from the layer. */
+function overlayOf(layer: PostureLayer, now: ViewOverview, scanned: ViewOverview): PostureOverlay {
+  return {
+    rescans: layer.rescans.map((r) => ({
+      scanId: r.scanId,
+      scanTime: r.scanTime,
+      buckets: r.scope?.buckets ?? [],
+    })),
+    buckets: layer.newest.size,
+    byStatus: now.byStatus,
+    scanned: scanned.byStatus,
   };
 }
 

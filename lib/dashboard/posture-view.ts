@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { rescansOver } from '../alerts/previous.js';
-import type { Finding, Status } from '../engine/types.js';
+import type { Finding, Severity, Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
@@ -11,6 +11,7 @@ import {
   noObjectRisk,
 } from '../findings-index/build.js';
 import {
+  type BucketRank,
   FLAG_SUPPRESSED,
   VIEW_CHANGES,
   VIEW_SEVERITIES,
@@ -18,7 +19,7 @@ import {
   type ViewChange,
   type ViewOverview,
 } from '../findings-index/format.js';
-import { OverviewTally, type TalliedFinding, talliedOf } from '../findings-index/tally.js';
+import { OverviewTally, talliedOf, topRanks } from '../findings-index/tally.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import {
   findingsAt,
@@ -62,6 +63,10 @@ export interface PostureLayer {
   accountLevel: Uint8Array;
   /** The standing rescans' findings of the buckets they replaced, in no particular order. */
   overlay: OverlayFinding[];
+  /** The counts, made on the first request that needs them (the layer never changes). */
+  tally?: { tally: OverviewTally; buckets: number };
+  /** The overview, likewise: it reads the rescanned buckets' evidence files. */
+  overview?: Promise<ViewOverview>;
 }
 
 const CACHED_LAYERS = 2;
@@ -324,33 +329,99 @@ export async function postureFindings(
 
 /** The posture now's counts (no evidence read): what the overview and compliance take. */
 export function postureTally(layer: PostureLayer): { tally: OverviewTally; buckets: number } {
-  const tally = new OverviewTally();
+  layer.tally ??= tallyOf(layer);
+  return layer.tally;
+}
+
+/**
+ * The full scan's rows that stand (their bucket not rescanned), counted over the index's
+ * columns into per-id tables first (a few array reads a row: no string or object per row),
+ * then the rescans' findings one by one.
+ */
+function tallyOf(layer: PostureLayer): { tally: OverviewTally; buckets: number } {
   const { columns, buckets } = layer.rows;
   const { index } = layer.view;
-  // One record, refilled per row: a million rows allocate nothing.
-  const row: TalliedFinding = {
-    status: 'PASS',
-    severity: 'high',
-    suppressed: false,
-    ruleId: '',
-    account: '',
-    region: '',
-    name: '',
-    bucket: true,
-  };
+  const S = VIEW_STATUSES.length;
+  const byRule = new Uint32Array(index.rules.length * S);
+  const byAccount = new Uint32Array(index.accounts.length * S);
+  const byRegion = new Uint32Array(index.regions.length * S);
+  const failedBySeverity = new Uint32Array(VIEW_SEVERITIES.length);
+  const fails = new Uint32Array(index.buckets);
+  const errors = new Uint32Array(index.buckets);
+  const worst = new Uint8Array(index.buckets).fill(VIEW_SEVERITIES.length);
+  const FAIL = VIEW_STATUSES.indexOf('FAIL');
+  const ERROR = VIEW_STATUSES.indexOf('ERROR');
+  let findings = 0;
+  let suppressed = 0;
+  const byStatus: Record<Status, number> = { PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 };
+  const statusCounts = new Uint32Array(S);
+  const { status, severity, flags, rule, bucket } = columns;
   for (let r = 0; r < index.count; r++) {
-    const id = columns.bucket[r] as number;
+    const id = bucket[r] as number;
     if (layer.replaced[id] === 1) continue;
-    row.status = VIEW_STATUSES[columns.status[r] as number] as Status;
-    row.severity = VIEW_SEVERITIES[columns.severity[r] as number] as TalliedFinding['severity'];
-    row.suppressed = ((columns.flags[r] as number) & FLAG_SUPPRESSED) !== 0;
-    row.ruleId = index.rules[columns.rule[r] as number] as string;
-    row.account = index.accounts[buckets.accounts[id] as number] as string;
-    row.region = index.regions[buckets.regions[id] as number] as string;
-    row.name = buckets.names[id] as string;
-    row.bucket = layer.accountLevel[id] === 0;
-    tally.add(row);
+    const st = status[r] as number;
+    findings += 1;
+    statusCounts[st] = (statusCounts[st] as number) + 1;
+    const ruleAt = (rule[r] as number) * S + st;
+    byRule[ruleAt] = (byRule[ruleAt] as number) + 1;
+    const accountAt = (buckets.accounts[id] as number) * S + st;
+    byAccount[accountAt] = (byAccount[accountAt] as number) + 1;
+    const regionAt = (buckets.regions[id] as number) * S + st;
+    byRegion[regionAt] = (byRegion[regionAt] as number) + 1;
+    if (((flags[r] as number) & FLAG_SUPPRESSED) !== 0) {
+      suppressed += 1;
+      continue;
+    }
+    if (st === FAIL) {
+      const sv = severity[r] as number;
+      failedBySeverity[sv] = (failedBySeverity[sv] as number) + 1;
+      fails[id] = (fails[id] as number) + 1;
+      if (sv < (worst[id] as number)) worst[id] = sv;
+    } else if (st === ERROR) errors[id] = (errors[id] as number) + 1;
   }
+  const record = (dictionary: readonly string[], counts: Uint32Array) => {
+    const out: Record<string, Record<Status, number>> = {};
+    dictionary.forEach((key, id) => {
+      const row = counts.subarray(id * S, id * S + S);
+      if (row.every((n) => n === 0)) return;
+      out[key] = { PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 };
+      VIEW_STATUSES.forEach((s, i) => {
+        (out[key] as Record<Status, number>)[s] += row[i] as number;
+      });
+    });
+    return out;
+  };
+  const ranks: BucketRank[] = [];
+  for (let id = 0; id < index.buckets; id++) {
+    if ((fails[id] as number) + (errors[id] as number) === 0 || layer.accountLevel[id] === 1)
+      continue;
+    ranks.push({
+      account: index.accounts[buckets.accounts[id] as number] as string,
+      region: index.regions[buckets.regions[id] as number] as string,
+      name: buckets.names[id] as string,
+      FAIL: fails[id] as number,
+      ERROR: errors[id] as number,
+      worst: (VIEW_SEVERITIES[worst[id] as number] ?? null) as BucketRank['worst'],
+    });
+  }
+  VIEW_STATUSES.forEach((s, i) => {
+    byStatus[s] = statusCounts[i] as number;
+  });
+  const tally = new OverviewTally();
+  tally.addCounted({
+    findings,
+    suppressed,
+    byStatus,
+    failedBySeverity: Object.fromEntries(
+      VIEW_SEVERITIES.map((s, i) => [s, failedBySeverity[i] as number]),
+    ) as Record<Severity, number>,
+    byRule: record(index.rules, byRule),
+    byAccount: record(index.accounts, byAccount),
+    byRegion: record(index.regions, byRegion),
+    // Only the full scan's own first twenty can be among the first twenty now: a rescanned
+    // bucket's rank comes from its rescan, never from these.
+    ranks: topRanks(ranks),
+  });
   const rescanned = new Set<string>();
   for (const o of layer.overlay) {
     tally.add(talliedOf(o.finding));
@@ -366,7 +437,20 @@ export function postureTally(layer: PostureLayer): { tally: OverviewTally; bucke
  * The overview of the posture now. The drift counts stay the full scan's (its changes since
  * the scan before it); a rescanned finding's change is since the look before that rescan.
  */
-export async function postureOverview(
+export function postureOverview(
+  store: ReportStore,
+  layer: PostureLayer,
+  scanned: ViewOverview,
+): Promise<ViewOverview> {
+  layer.overview ??= overviewOf(store, layer, scanned);
+  // A failed read is not kept: the next request tries again.
+  layer.overview.catch(() => {
+    layer.overview = undefined;
+  });
+  return layer.overview;
+}
+
+async function overviewOf(
   store: ReportStore,
   layer: PostureLayer,
   scanned: ViewOverview,
@@ -420,7 +504,7 @@ async function objectsAtRiskNow(
   const risk = scanned ? structuredClone(scanned) : noObjectRisk();
   const { buckets } = layer.rows;
   const { index } = layer.view;
-  const limit = pLimit(16);
+  const limit = pLimit(32);
   const before: Promise<BucketObjectRisk | undefined>[] = [];
   layer.replaced.forEach((flag, id) => {
     if (flag === 1)

@@ -79,17 +79,85 @@ export class OverviewTally {
       rank.worst = f.severity;
   }
 
+  /**
+   * Counts made elsewhere (a pass over the index's columns), added in: `statuses` per key of
+   * each dimension, and a bucket's rank as {@link add} would have built it from its findings.
+   */
+  addCounted(counted: {
+    findings: number;
+    suppressed: number;
+    byStatus: Record<Status, number>;
+    failedBySeverity: Record<Severity, number>;
+    byRule: Record<string, Record<Status, number>>;
+    byAccount: Record<string, Record<Status, number>>;
+    byRegion: Record<string, Record<Status, number>>;
+    ranks: BucketRank[];
+  }): void {
+    this.findings += counted.findings;
+    this.suppressed += counted.suppressed;
+    for (const status of Object.keys(counted.byStatus) as Status[])
+      this.byStatus[status] += counted.byStatus[status];
+    for (const s of SEVERITIES) this.failedBySeverity[s] += counted.failedBySeverity[s];
+    const merge = (
+      into: Record<string, Record<Status, number>>,
+      from: Record<string, Record<Status, number>>,
+    ) => {
+      for (const [key, counts] of Object.entries(from)) {
+        into[key] ??= emptyCounts();
+        for (const status of Object.keys(counts) as Status[]) into[key][status] += counts[status];
+      }
+    };
+    merge(this.byRule, counted.byRule);
+    merge(this.byAccount, counted.byAccount);
+    merge(this.byRegion, counted.byRegion);
+    for (const rank of counted.ranks) {
+      const key = `${rank.account}\n${rank.region}\n${rank.name}`;
+      const known = this.ranks.get(key);
+      if (!known) this.ranks.set(key, { ...rank });
+      else {
+        known.FAIL += rank.FAIL;
+        known.ERROR += rank.ERROR;
+        if (
+          rank.worst !== null &&
+          (known.worst === null ||
+            VIEW_SEVERITIES.indexOf(rank.worst) < VIEW_SEVERITIES.indexOf(known.worst))
+        )
+          known.worst = rank.worst;
+      }
+    }
+  }
+
   /** Buckets with failing or unverifiable findings, worst first, at most {@link TOP_BUCKETS}. */
   topBuckets(): BucketRank[] {
-    const severityRank = (s: Severity | null) => (s === null ? 9 : VIEW_SEVERITIES.indexOf(s));
-    return [...this.ranks.values()]
-      .sort(
-        (a, b) =>
-          b.FAIL - a.FAIL ||
-          severityRank(a.worst) - severityRank(b.worst) ||
-          b.ERROR - a.ERROR ||
-          compareText(a.name, b.name),
-      )
-      .slice(0, TOP_BUCKETS);
+    return topRanks(this.ranks.values());
   }
+}
+
+const severityRank = (s: Severity | null) => (s === null ? 9 : VIEW_SEVERITIES.indexOf(s));
+
+/** "Fix first" order: most unsuppressed FAILs, then the worst of them, then most ERRORs. */
+export function compareRanks(a: BucketRank, b: BucketRank): number {
+  return (
+    b.FAIL - a.FAIL ||
+    severityRank(a.worst) - severityRank(b.worst) ||
+    b.ERROR - a.ERROR ||
+    compareText(a.name, b.name)
+  );
+}
+
+/**
+ * The first {@link TOP_BUCKETS} ranks in that order, ties kept in arrival order: one pass that
+ * keeps a short sorted list, so 50,000 buckets are not all sorted to show twenty.
+ */
+export function topRanks(ranks: Iterable<BucketRank>): BucketRank[] {
+  const top: BucketRank[] = [];
+  for (const rank of ranks) {
+    const last = top[top.length - 1];
+    if (top.length === TOP_BUCKETS && last && compareRanks(rank, last) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && compareRanks(rank, top[at - 1] as BucketRank) < 0) at--;
+    top.splice(at, 0, rank);
+    if (top.length > TOP_BUCKETS) top.pop();
+  }
+  return top;
 }
