@@ -249,11 +249,17 @@ export function describeDrift(drift: Drift): string {
     : `no change since ${since} (${drift.counts['still-failing']} still failing)`;
 }
 
-/** The first-seen time of every failing finding of a drift, for the next scan's comparison. */
+/**
+ * The first-seen time of every failing finding of a drift, for the next scan's comparison. A
+ * FAIL that could not be verified this time (ERROR, or its account unreachable) keeps its
+ * time: when it is seen failing again, it has been failing since then, not since the gap.
+ */
 export function firstSeenOf(drift: Drift): Map<string, string> {
   const map = new Map<string, string>();
   for (const kind of CHANGE_KINDS)
     for (const entry of drift.changes[kind])
       if (entry.firstSeen) map.set(entry.fingerprint, entry.firstSeen);
+      else if (kind === 'unverifiable' && entry.failingSince)
+        map.set(entry.fingerprint, entry.failingSince);
   return map;
 }

@@ -46,24 +46,33 @@ export function previousLines(
   view: PreviousView,
 ): () => AsyncIterable<string[]> {
   // For each part, the buckets of the parts after it, which it gives up. By name: bucket names
-  // are unique across accounts, and a rescan of members names their buckets the same way.
+  // are unique across accounts, and a rescan of members names their buckets the same way. A
+  // later part that could not reach the bucket's account did not look at it: it stays.
   const later = view.parts.map((_, i) => {
     const names = new Set<string>();
-    for (const part of view.parts.slice(i + 1))
-      for (const bucket of part.scope?.buckets ?? []) names.add(bucket);
-    return names;
+    const parts = view.parts.slice(i + 1).map((part) => ({
+      names: new Set(part.scope?.buckets ?? []),
+      unreachable: new Set(part.scope?.unreachableAccounts ?? []),
+    }));
+    for (const part of parts) for (const name of part.names) names.add(name);
+    const replaces = (name: string, account: string) =>
+      names.has(name) && parts.some((p) => p.names.has(name) && !p.unreachable.has(account));
+    return { any: names.size > 0, replaces };
   });
   return async function* lines() {
     for (const [i, part] of view.parts.entries()) {
       const replaced = later[i]!;
       for await (const batch of store.findingLines(part.scanId)) {
-        if (replaced.size === 0) {
+        if (!replaced.any) {
           yield batch;
           continue;
         }
         yield batch.filter((line) => {
           const { resource } = peekFinding(line);
-          return resource.type !== 'AWS::S3::Bucket' || !replaced.has(resource.name);
+          return (
+            resource.type !== 'AWS::S3::Bucket' ||
+            !replaced.replaces(resource.name, resource.account)
+          );
         });
       }
     }

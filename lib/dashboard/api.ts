@@ -298,14 +298,20 @@ export async function postureSince(
   const rescans = rescansOver(index.scans, entry);
   if (rescans.length === 0) return undefined;
   const full = await store.readSummary(scanId);
-  const newest = new Map<string, string>();
-  for (const r of rescans)
-    for (const bucket of r.scope?.buckets ?? []) newest.set(bucket, r.scanId);
   const summaries = new Map(
     await Promise.all(
-      [...new Set(newest.values())].map(async (id) => [id, await store.readSummary(id)] as const),
+      rescans.map(async (r) => [r.scanId, await store.readSummary(r.scanId)] as const),
     ),
   );
+  const newest = new Map<string, string>();
+  for (const r of rescans)
+    for (const bucket of r.scope?.buckets ?? []) {
+      // Not found by a rescan that could not reach some account: maybe not looked at, so the
+      // look before stands (the findings view knows each bucket's account and is exact).
+      const unreached = (r.scope?.unreachableAccounts?.length ?? 0) > 0;
+      if (unreached && !summaries.get(r.scanId)?.byBucket[bucket]) continue;
+      newest.set(bucket, r.scanId);
+    }
   const byStatus = { ...full.byStatus };
   for (const [bucket, id] of newest) {
     const before = full.byBucket[bucket];

@@ -22,6 +22,7 @@ import {
 import { OverviewTally, talliedOf, topRanks } from '../findings-index/tally.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import {
+  bucketOf,
   findingsAt,
   type LoadedView,
   loadView,
@@ -102,18 +103,25 @@ async function buildLayer(
   const view = await loadView(store, entry.scanId);
   if (!view) return undefined;
   const rows = await rowsOf(store, view);
-  const newest = new Map<string, IndexEntry>();
-  for (const r of rescans) for (const bucket of r.scope?.buckets ?? []) newest.set(bucket, r);
   const accountLevel = accountLevelOf(view, rows);
+  const standingFor = standingRescans(rescans);
+  // The full scan's buckets a rescan looked at again, and the rescan that stands for each.
+  const newest = new Map<string, IndexEntry>();
   const replaced = new Uint8Array(view.index.buckets);
-  for (const name of newest.keys())
-    for (const id of rows.bucketsByName.get(name) ?? [])
-      if (accountLevel[id] === 0) replaced[id] = 1;
+  for (const r of rescans)
+    for (const name of r.scope?.buckets ?? [])
+      for (const id of rows.bucketsByName.get(name) ?? []) {
+        if (accountLevel[id] === 1) continue;
+        const [account] = bucketOf(view, rows, id);
+        const standing = standingFor(name, account);
+        if (!standing) continue;
+        replaced[id] = 1;
+        newest.set(name, standing);
+      }
   const limit = pLimit(8);
-  const standing = [...new Set(newest.values())];
   const overlay = (
     await Promise.all(
-      standing.map((rescan) =>
+      rescans.map((rescan) =>
         limit(async () => {
           const rescanView = await readView(store, rescan.scanId);
           if (!rescanView)
@@ -126,14 +134,37 @@ async function buildLayer(
             .filter(
               ({ finding: f }) =>
                 f.resource.type === 'AWS::S3::Bucket' &&
-                newest.get(f.resource.name)?.scanId === rescan.scanId,
+                standingFor(f.resource.name, f.resource.account) === rescan,
             )
             .map((f) => ({ ...f, seen }));
         }),
       ),
     )
   ).flat();
+  // A bucket created since the full scan: the rescan that saw it.
+  const byId = new Map(rescans.map((r) => [r.scanId, r]));
+  for (const o of overlay) {
+    const rescan = byId.get(o.seen.scanId);
+    if (rescan && !newest.has(o.finding.resource.name)) newest.set(o.finding.resource.name, rescan);
+  }
   return { entry, view, rows, rescans, newest, replaced, accountLevel, overlay };
+}
+
+/**
+ * The rescan whose findings stand for a bucket: the newest that named it and reached its
+ * account. An organisation rescan that could not assume a member's role looked at none of
+ * that member's buckets: they keep the verdicts of the look before, never called deleted.
+ */
+function standingRescans(
+  rescans: readonly IndexEntry[],
+): (name: string, account: string) => IndexEntry | undefined {
+  const newestFirst = [...rescans].reverse().map((r) => ({
+    rescan: r,
+    names: new Set(r.scope?.buckets ?? []),
+    unreachable: new Set(r.scope?.unreachableAccounts ?? []),
+  }));
+  return (name, account) =>
+    newestFirst.find((r) => r.names.has(name) && !r.unreachable.has(account))?.rescan;
 }
 
 /**

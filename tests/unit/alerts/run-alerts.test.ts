@@ -19,7 +19,12 @@ async function store(
   scanId: string,
   scanTime: string,
   findings: Finding[],
-  scope?: { buckets: string[]; regions: string[] },
+  scope?: {
+    buckets: string[];
+    regions: string[];
+    accounts?: string[];
+    unreachableAccounts?: string[];
+  },
   rescanOf?: string,
 ) {
   const evidence = { ...scanEvidence([]), scanId, scanTime };
@@ -97,6 +102,37 @@ describe('alertScan after rescans: the previous scan overlaid with the rescans s
     expect(full2?.drift.changes['still-failing'][0]?.firstSeen).toBe(t(2));
     // index.json's latest is the newest full scan throughout.
     expect((await reports.readIndex())?.latest).toBe('full-2');
+  });
+});
+
+describe('alertScan after a rescan that could not reach a member account', () => {
+  it('keeps that member’s buckets as last seen: unverifiable in the rescan, never new again', async () => {
+    // Prepare: the member's role was denied during the rescan, so it saw none of its buckets.
+    const member = '444455556666';
+    const reports = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-alerts-')));
+    const sink = new Capture();
+    const fail = finding('rule-a', 'm', 'FAIL', { account: member });
+    const org = { buckets: [], regions: [], accounts: [ACCOUNT, member] };
+    await store(reports, 'full-1', t(1), [fail, finding('rule-a', 'own', 'PASS')], org);
+    await store(
+      reports,
+      'rescan-1',
+      t(2),
+      [],
+      { buckets: ['m'], regions: [], accounts: [member], unreachableAccounts: [member] },
+      'full-1',
+    );
+    await store(reports, 'full-2', t(3), [fail, finding('rule-a', 'own', 'PASS')], org);
+
+    // Act
+    for (const id of ['full-1', 'rescan-1', 'full-2'])
+      await alertScan(reports, id, settings, () => [sink]);
+
+    // Assess: the rescan could not verify m; the next full scan finds it still failing.
+    const [, rescan1, full2] = sink.digests;
+    expect(rescan1?.drift.counts).toMatchObject({ gone: 0, unverifiable: 1 });
+    expect(full2?.drift.counts).toMatchObject({ new: 0, gone: 0, 'still-failing': 1 });
+    expect(full2?.drift.changes['still-failing'][0]?.firstSeen).toBe(t(1));
   });
 });
 

@@ -95,7 +95,7 @@ async function storeScan(
   scanTime: string,
   findings: Finding[],
   buckets: BucketEvidence[],
-  rescan?: { of: string; buckets: string[] },
+  rescan?: { of: string; buckets: string[]; unreachable?: string[] },
 ) {
   const evidence = { ...scanEvidence(buckets), scanId, scanTime };
   const summary = {
@@ -104,7 +104,13 @@ async function storeScan(
     ...summarize(evidence, findings, { expiredSuppressions: [], disabledRules: [] }),
     ...(rescan
       ? {
-          scope: { buckets: rescan.buckets, regions: [] },
+          scope: {
+            buckets: rescan.buckets,
+            regions: [],
+            ...(rescan.unreachable
+              ? { accounts: [ACCOUNT, MEMBER], unreachableAccounts: rescan.unreachable }
+              : {}),
+          },
           rescanOf: { scanId: rescan.of, scanTime: '2026-12-01T06:00:00.000Z', events: [] },
         }
       : {}),
@@ -171,7 +177,14 @@ describe('Dashboard: the posture now against the findings index of the same find
       time: '2026-12-01T10:00:00.000Z',
       names: ['bucket-20', 'bucket-21', 'fresh'],
     },
-  ];
+    // The member's role was denied: bucket-30 (the member's) was not looked at, bucket-31 was.
+    {
+      id: 'rescan-4',
+      time: '2026-12-01T10:30:00.000Z',
+      names: ['bucket-30', 'bucket-31'],
+      unreachable: [MEMBER],
+    },
+  ] as { id: string; time: string; names: string[]; unreachable?: string[] }[];
   const fresh: Bucket = { name: 'fresh', account: ACCOUNT, region: 'eu-west-1', objects: 3 };
   let expected: Finding[] = [];
 
@@ -194,8 +207,13 @@ describe('Dashboard: the posture now against the findings index of the same find
     const rescanned = new Map<string, Finding[]>();
     const rescannedEvidence = new Map<string, BucketEvidence>();
     for (const [n, r] of rescans.entries()) {
+      const reached = (b: Bucket) => !r.unreachable?.includes(b.account);
       const present = [...buckets, fresh].filter(
-        (b) => r.names.includes(b.name) && b.name !== 'bucket-20' && b.name !== 'bucket-21',
+        (b) =>
+          r.names.includes(b.name) &&
+          b.name !== 'bucket-20' &&
+          b.name !== 'bucket-21' &&
+          reached(b),
       );
       // A rescan's objects were carried: the same counts, but some now under a lost key.
       const seen = present.map((b) => ({
@@ -206,8 +224,12 @@ describe('Dashboard: the posture now against the findings index of the same find
       await storeScan(reports, r.id, r.time, found, seen.map(evidenceOf), {
         of: 'full-1',
         buckets: r.names,
+        ...(r.unreachable ? { unreachable: r.unreachable } : {}),
       });
-      for (const name of r.names) standing.set(name, r.id);
+      for (const name of r.names) {
+        const bucket = [...buckets, fresh].find((b) => b.name === name);
+        if (!bucket || reached(bucket)) standing.set(name, r.id);
+      }
       for (const b of seen) {
         rescanned.set(
           `${r.id} ${b.name}`,
@@ -288,7 +310,9 @@ describe('Dashboard: the posture now against the findings index of the same find
     expect(sourceOf('bucket-08')).toEqual(new Set(['rescan-2']));
     expect(sourceOf('bucket-01')).toEqual(new Set(['rescan-1']));
     expect(sourceOf('fresh')).toEqual(new Set(['rescan-3']));
+    // rescan-4 could not reach the member: its bucket-30 stays as the full scan saw it.
     expect(sourceOf('bucket-30')).toEqual(new Set(['full-1']));
+    expect(sourceOf('bucket-31')).toEqual(new Set(['rescan-4']));
     expect(sourceOf('bucket-20')).toEqual(new Set());
     // The change filter keeps exactly the rows whose change is regressed, in the table's order.
     expect(regressed.findings.map(key)).toEqual(
@@ -343,8 +367,14 @@ describe('Dashboard: the posture now against the findings index of the same find
     expect(now.objectsAtRisk?.unencrypted.count).not.toBe(scanned.objectsAtRisk?.unencrypted.count);
     // The summaries' overlay and the index's agree.
     expect(now.posture?.byStatus).toEqual(composed.byStatus);
+    expect(scanned.posture?.byStatus).toEqual(composed.byStatus);
     expect(now.posture?.scanned).toEqual(scanned.byStatus);
-    expect(now.posture?.rescans.map((r) => r.scanId)).toEqual(['rescan-1', 'rescan-2', 'rescan-3']);
+    expect(now.posture?.rescans.map((r) => r.scanId)).toEqual([
+      'rescan-1',
+      'rescan-2',
+      'rescan-3',
+      'rescan-4',
+    ]);
     expect(complianceNow.frameworks).toEqual(complianceComposed.frameworks);
     expect(complianceNow.shows).toBe('now');
   });
