@@ -1,3 +1,4 @@
+import type { Finding } from '../engine/types.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import { previousScanOf } from './drift.js';
 import { peekFinding } from './drift-stream.js';
@@ -100,4 +101,44 @@ export function rescansOver(scans: readonly IndexEntry[], entry: IndexEntry): In
   return account
     .filter((s) => s.rescanOf !== undefined && (!next || s.scanTime < next.scanTime))
     .sort(byTime);
+}
+
+/**
+ * The rescan whose findings stand for a bucket: the newest of `rescans` that named it and
+ * reached its account. An organisation rescan that could not assume a member's role looked at
+ * none of that member's buckets: they keep the verdicts of the look before, never called
+ * deleted. Undefined: the full scan's findings stand.
+ */
+export function standingRescans(
+  rescans: readonly IndexEntry[],
+): (name: string, account: string) => IndexEntry | undefined {
+  const newestFirst = [...rescans].reverse().map((r) => ({
+    rescan: r,
+    names: new Set(r.scope?.buckets ?? []),
+    unreachable: new Set(r.scope?.unreachableAccounts ?? []),
+  }));
+  return (name, account) =>
+    newestFirst.find((r) => r.names.has(name) && !r.unreachable.has(account))?.rescan;
+}
+
+/**
+ * The posture now, in memory: the full scan's findings with each bucket a rescan stands for
+ * replaced by that rescan's findings of it (see {@link rescansOver}, {@link standingRescans}).
+ * Account and listing findings stay the full scan's. The dashboard computes the same from the
+ * findings index without holding the findings (lib/dashboard/posture-view.ts).
+ */
+export function composePosture(
+  full: readonly Finding[],
+  rescans: readonly { entry: IndexEntry; findings: readonly Finding[] }[],
+): Finding[] {
+  const standing = standingRescans(rescans.map((r) => r.entry));
+  const bucket = (f: Finding) => f.resource.type === 'AWS::S3::Bucket';
+  return [
+    ...full.filter((f) => !bucket(f) || !standing(f.resource.name, f.resource.account)),
+    ...rescans.flatMap(({ entry, findings }) =>
+      findings.filter(
+        (f) => bucket(f) && standing(f.resource.name, f.resource.account)?.scanId === entry.scanId,
+      ),
+    ),
+  ];
 }

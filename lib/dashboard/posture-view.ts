@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { rescansOver } from '../alerts/previous.js';
+import { rescansOver, standingRescans } from '../alerts/previous.js';
 import type { Finding, Severity, Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
@@ -35,11 +35,12 @@ import {
 } from './findings-view.js';
 
 /**
- * The posture now: a full scan overlaid with the rescans since (the rule, for each bucket: the
- * newest scan that looked at it wins; a rescan looked at exactly the buckets its scope names,
- * and one that found a bucket gone leaves none of its findings). Computed when asked, from
- * the full scan's findings index and the rescans' findings, which are few: nothing is
- * written when a rescan is stored, so a rescan's cost does not grow with the account.
+ * The posture now: a full scan overlaid with the rescans since. The rule, for each bucket: the
+ * newest scan that looked at it wins. A rescan looked at the buckets its scope names, except
+ * those of an account it could not reach; one that found a bucket gone leaves none of its
+ * findings. Computed when asked, from the full scan's findings index and the rescans'
+ * findings, which are few: nothing is written when a rescan is stored, so a rescan's cost
+ * does not grow with the account.
  */
 
 /** A finding a rescan made, with its change since the look before it and the rescan's time. */
@@ -148,23 +149,6 @@ async function buildLayer(
     if (rescan && !newest.has(o.finding.resource.name)) newest.set(o.finding.resource.name, rescan);
   }
   return { entry, view, rows, rescans, newest, replaced, accountLevel, overlay };
-}
-
-/**
- * The rescan whose findings stand for a bucket: the newest that named it and reached its
- * account. An organisation rescan that could not assume a member's role looked at none of
- * that member's buckets: they keep the verdicts of the look before, never called deleted.
- */
-function standingRescans(
-  rescans: readonly IndexEntry[],
-): (name: string, account: string) => IndexEntry | undefined {
-  const newestFirst = [...rescans].reverse().map((r) => ({
-    rescan: r,
-    names: new Set(r.scope?.buckets ?? []),
-    unreachable: new Set(r.scope?.unreachableAccounts ?? []),
-  }));
-  return (name, account) =>
-    newestFirst.find((r) => r.names.has(name) && !r.unreachable.has(account))?.rescan;
 }
 
 /**

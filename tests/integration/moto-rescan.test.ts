@@ -202,6 +202,27 @@ describe.skipIf(!availability.ok)('s3scan rescan against moto: events in, drift 
     expect(messages).toMatch(/guarded/);
     expect(messages).toMatch(/s3-bucket-tls-enforced/);
     expect(messages).not.toMatch(/untouched/);
+    // The latest full scan as stored still says guarded enforces TLS; the posture now does not.
+    const tlsOf = (out: string) =>
+      (JSON.parse(out) as { findings: typeof findings }).findings.find(
+        (f) => f.resource.name === 'guarded' && f.ruleId === 's3-bucket-tls-enforced',
+      )?.status;
+    const stored = await cli(['report', '--store', join(home, 'reports'), '--format', 'json']);
+    const now = await cli([
+      'report',
+      '--store',
+      join(home, 'reports'),
+      '--posture',
+      'now',
+      '--format',
+      'json',
+      '--fail-on',
+      'high',
+    ]);
+    expect(tlsOf(stored.stdout)).toBe('PASS');
+    expect(tlsOf(now.stdout)).toBe('FAIL');
+    expect(now.stderr).toMatch(/Posture now: scan \S+ with 1 rescan\(s\) since/);
+    expect(now.code).toBe(1);
   }, 120_000);
 
   it('names a malformed message, exits 2, and still rescans the good ones', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { composePosture, rescansOver } from '../../../lib/alerts/previous.js';
 import type { FindingsPage } from '../../../lib/dashboard/answers.js';
 import {
   DashboardRequestError,
@@ -430,6 +431,23 @@ describe('Dashboard: the posture now against the findings index of the same find
     expect(older.shows).toBeUndefined();
     expect(older.posture).toBeUndefined();
     expect(rescan.seen).toBeUndefined();
+  });
+
+  it('composes in memory what the CLI reports with --posture now: the same findings', async () => {
+    // Prepare
+    const index = await reports.readIndex();
+    const full = await reports.readScan('full-1');
+    const rescans = await Promise.all(
+      rescansOver(index!.scans, index!.scans.find((s) => s.scanId === 'full-1')!).map(
+        async (entry) => ({ entry, findings: (await reports.readScan(entry.scanId)).findings }),
+      ),
+    );
+
+    // Act
+    const composed = composePosture(full.findings, rescans);
+
+    // Assess
+    expect(composed.map(key).sort()).toEqual(expected.map(key).sort());
   });
 
   it('refuses a posture it does not know with 400', async () => {
