@@ -50,14 +50,11 @@ export function previousLines(
   // are unique across accounts, and a rescan of members names their buckets the same way. A
   // later part that could not reach the bucket's account did not look at it: it stays.
   const later = view.parts.map((_, i) => {
-    const names = new Set<string>();
-    const parts = view.parts.slice(i + 1).map((part) => ({
-      names: new Set(part.scope?.buckets ?? []),
-      unreachable: new Set(part.scope?.unreachableAccounts ?? []),
-    }));
-    for (const part of parts) for (const name of part.names) names.add(name);
+    const parts = view.parts.slice(i + 1);
+    const names = new Set(parts.flatMap((part) => part.scope?.buckets ?? []));
+    const standing = standingRescans(parts);
     const replaces = (name: string, account: string) =>
-      names.has(name) && parts.some((p) => p.names.has(name) && !p.unreachable.has(account));
+      names.has(name) && standing(name, account) !== undefined;
     return { any: names.size > 0, replaces };
   });
   return async function* lines() {
