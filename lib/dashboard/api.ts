@@ -297,6 +297,24 @@ export async function postureSince(
   if (!index || !entry) return undefined;
   const rescans = rescansOver(index.scans, entry);
   if (rescans.length === 0) return undefined;
+  // Stored scans never change: the same scan and rescans give the same line.
+  const key = `${store.describe(scanId)}|${rescans.map((r) => r.scanId).join(',')}`;
+  const cached = postureLines.get(key);
+  if (cached) return cached;
+  const computing = postureLineOf(store, scanId, rescans);
+  postureLines.set(key, computing);
+  computing.catch(() => postureLines.delete(key));
+  while (postureLines.size > 4) postureLines.delete(postureLines.keys().next().value as string);
+  return computing;
+}
+
+const postureLines = new Map<string, Promise<PostureOverlay>>();
+
+async function postureLineOf(
+  store: ReportStore,
+  scanId: string,
+  rescans: IndexEntry[],
+): Promise<PostureOverlay> {
   const full = await store.readSummary(scanId);
   const summaries = new Map(
     await Promise.all(
