@@ -225,7 +225,8 @@ export async function getSummaryText(store: ReportStore, scanId: string): Promis
 /**
  * GET /scans/{id}/overview: the first screen, from the findings index (`indexed: true`); for
  * a scan stored before the index, what summary.json holds (no objects at risk, no per-account
- * counts) with `indexed: false`.
+ * counts) with `indexed: false`. With `posture=now` and rescans since: the posture now
+ * (`shows: 'now'`); `posture` says what the rescans changed either way.
  */
 export async function getOverview(
   store: ReportStore,
@@ -682,7 +683,8 @@ function verdictOf(counts: Record<Status, number>): RequirementVerdict {
 
 /**
  * GET /scans/{id}/compliance: each framework's requirements with the status counts of the
- * findings behind them (the rules mapped in lib/compliance) and a verdict, from the summary.
+ * findings behind them (the rules mapped in lib/compliance) and a verdict, from the summary;
+ * with `posture=now`, from the posture now's counts.
  */
 export async function getCompliance(
   store: ReportStore,

@@ -16,6 +16,7 @@ import {
 import { summarize } from '../../../lib/engine/evaluate.js';
 import type { Finding, Severity, Status } from '../../../lib/engine/types.js';
 import type { BucketEvidence } from '../../../lib/evidence/types.js';
+import { VIEW_CHANGES } from '../../../lib/findings-index/format.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { changesSincePrevious } from '../../../lib/scan/findings-view.js';
 import { bucketEvidence, objectScan, scanEvidence, tally } from '../../helpers/evidence.js';
@@ -321,16 +322,7 @@ describe('Dashboard: the posture now against the findings index of the same find
     );
     expect(regressed.total).toBeGreaterThan(0);
     // Sorted by change: the kinds ascend, ties in the default order.
-    const order = [
-      'none',
-      'new',
-      'regressed',
-      'resolved',
-      'unverifiable',
-      'still-failing',
-      'unchanged',
-      'suppressed',
-    ];
+    const order: readonly string[] = VIEW_CHANGES;
     const rank = new Map(all.findings.map((f, i) => [key(f), i]));
     const sorted = [...all.findings.keys()].sort(
       (a, b) =>

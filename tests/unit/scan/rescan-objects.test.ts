@@ -78,6 +78,29 @@ async function stored(
   );
 }
 
+/** A rescan of `plaintext` after a policy event about it. */
+const policyRescan = (store: LocalReportStore, scanId: string) =>
+  runRescan(
+    {
+      targets: {
+        buckets: [
+          {
+            account: MOCK_ACCOUNT,
+            region: 'us-east-1',
+            bucket: 'plaintext',
+            events: ['PutBucketPolicy'],
+          },
+        ],
+        keys: [],
+      },
+      config: defaultConfig(),
+      scanId,
+      scanTime: new Date('2026-12-01T10:01:00Z'),
+      accountId: MOCK_ACCOUNT,
+    },
+    { clients: clients(), store },
+  );
+
 describe('Rescan: the full scan’s objects are carried, not dropped', () => {
   let store: LocalReportStore;
   beforeEach(async () => {
@@ -109,26 +132,7 @@ describe('Rescan: the full scan’s objects are carried, not dropped', () => {
     s3.resetHistory();
 
     // Act: a policy event about the bucket.
-    await runRescan(
-      {
-        targets: {
-          buckets: [
-            {
-              account: MOCK_ACCOUNT,
-              region: 'us-east-1',
-              bucket: 'plaintext',
-              events: ['PutBucketPolicy'],
-            },
-          ],
-          keys: [],
-        },
-        config: defaultConfig(),
-        scanId: 'rescan-1',
-        scanTime: new Date('2026-12-01T10:01:00Z'),
-        accountId: MOCK_ACCOUNT,
-      },
-      { clients: clients(), store },
-    );
+    await policyRescan(store, 'rescan-1');
     const after = await stored(store, 'rescan-1');
 
     // Assess: still FAIL, compared as still failing (not resolved), no object was listed again.
@@ -210,26 +214,7 @@ describe('Rescan: the full scan’s objects are carried, not dropped', () => {
     );
 
     // Act
-    await runRescan(
-      {
-        targets: {
-          buckets: [
-            {
-              account: MOCK_ACCOUNT,
-              region: 'us-east-1',
-              bucket: 'plaintext',
-              events: ['PutBucketPolicy'],
-            },
-          ],
-          keys: [],
-        },
-        config: defaultConfig(),
-        scanId: 'rescan-b',
-        scanTime: new Date('2026-12-01T10:01:00Z'),
-        accountId: MOCK_ACCOUNT,
-      },
-      { clients: clients(), store: bare },
-    );
+    await policyRescan(bare, 'rescan-b');
 
     // Assess
     const [skipped, change] =
