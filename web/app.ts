@@ -362,7 +362,8 @@ async function showDashboard(params: URLSearchParams): Promise<void> {
     // Gone findings are in the previous scan only: the compare view lists them.
     return kind === 'gone'
       ? { view: 'scans', from: drift.from.scanId, to: scanId }
-      : { scan: scanId, status: '', change: kind };
+      : // The scan's own changes: its findings as stored are the ones they count.
+        { scan: scanId, status: '', change: kind, posture: 'scan' };
   };
   cards(
     'drift',

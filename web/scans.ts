@@ -69,7 +69,8 @@ export async function showScans(list: ScanList, params: URLSearchParams): Promis
       ['Time', 'Scan', 'Scope', 'FAIL', 'ERROR', 'PASS'],
       list.scans.map((s) => [
         s.scanTime,
-        hashLink({ scan: s.scanId }, s.scanId),
+        // The history lists scans as stored: each opens as it was.
+        hashLink({ scan: s.scanId, posture: 'scan' }, s.scanId),
         // A rescan says so, and which full scan it updates.
         `${s.rescanOf ? `rescan of ${s.rescanOf}: ` : ''}${
           s.scope && (s.scope.buckets.length > 0 || s.scope.regions.length > 0)

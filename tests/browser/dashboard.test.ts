@@ -282,6 +282,11 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     await page.goto(`${new URL(page.url()).origin}/#view=compliance`);
     await ready();
     const complianceLine = await page.locator('#compliance-view p.muted').first().textContent();
+    await page.goto(`${new URL(page.url()).origin}/#view=scans`);
+    await ready();
+    const historyLinks = await page
+      .locator('#scans-view table a')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
 
     // Assess: now, only alpha fails; as scanned, beta's two FAILs are back.
     expect(nowFail).toBe('1');
@@ -298,6 +303,9 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     expect(scannedRescanRows).toBe(0);
     expect(bucketLine).toContain('as rescan rescan-1 saw it at 2026-12-01T10:00:00.000Z');
     expect(complianceLine).toContain('The posture now');
+    // The history lists scans as stored: its links open each as it was.
+    expect(historyLinks.length).toBeGreaterThan(0);
+    expect(historyLinks.every((h) => h.includes('posture=scan'))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-posture-now.png'), fullPage: true });
     await page.close();
   }, 60_000);
