@@ -469,7 +469,13 @@ async function render(): Promise<void> {
     // The first complete render, for the page benchmark (bench/dashboard-page.ts).
     if (performance.getEntriesByName('s3scan:ready').length === 0) performance.mark('s3scan:ready');
   } catch (error) {
-    byId('scan').textContent = `The dashboard could not load: ${(error as Error).message}`;
+    const line = byId('scan');
+    line.textContent = `The dashboard could not load: ${(error as Error).message}`;
+    // The posture now reads every rescan since the scan; the scan as stored reads none of them.
+    if (mode === 'now') {
+      const asStored = Object.fromEntries(params);
+      line.append(' ', hashLink({ ...asStored, posture: 'scan' }, 'Show the scan as stored'));
+    }
     document.body.dataset.ready = 'error';
   }
 }

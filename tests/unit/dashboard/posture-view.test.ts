@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
 } from '../../../lib/dashboard/api.js';
 import { summarize } from '../../../lib/engine/evaluate.js';
 import type { Finding, Severity, Status } from '../../../lib/engine/types.js';
+import { ReportStoreError } from '../../../lib/errors.js';
 import type { BucketEvidence } from '../../../lib/evidence/types.js';
 import { VIEW_CHANGES } from '../../../lib/findings-index/format.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
@@ -452,5 +453,36 @@ describe('Dashboard: the posture now against the findings index of the same find
       statusCode: 400,
       message: 'posture must be scan or now',
     });
+  });
+});
+
+describe('Dashboard: the posture now when a rescan cannot be read', () => {
+  it('refuses to compose it, naming the rescan, and still answers the scan as stored', async () => {
+    // Prepare: a rescan whose findings index was damaged after it was stored.
+    const root = mkdtempSync(join(tmpdir(), 's3scan-posture-corrupt-'));
+    const reports = new LocalReportStore(root);
+    const b: Bucket = { name: 'bucket-a', account: ACCOUNT, region: 'us-east-1' };
+    await storeScan(reports, 'full-1', '2026-12-01T06:00:00.000Z', findingsOf([b], 3), [
+      evidenceOf(b),
+    ]);
+    await storeScan(
+      reports,
+      'rescan-1',
+      '2026-12-01T08:00:00.000Z',
+      findingsOf([b], 4),
+      [evidenceOf(b)],
+      { of: 'full-1', buckets: ['bucket-a'] },
+    );
+    writeFileSync(join(root, 'scans', 'rescan-1', 'view', 'index.json'), '{"schemaVersion":');
+
+    // Act
+    const now = getOverview(reports, 'full-1', { posture: 'now' });
+    const stored = await getOverview(reports, 'full-1', { posture: 'scan' });
+
+    // Assess
+    await expect(now).rejects.toBeInstanceOf(ReportStoreError);
+    await expect(now).rejects.toThrow(/rescan-1\/view\/index\.json is corrupt/);
+    expect(stored.shows).toBeUndefined();
+    expect(stored.posture?.rescans.map((r) => r.scanId)).toEqual(['rescan-1']);
   });
 });
