@@ -489,6 +489,42 @@ export interface IndexedFinding {
   change: ViewChange;
 }
 
+/**
+ * Every finding of a small index (a rescan's), in the index's order: `pages.bin` in one read
+ * instead of one ranged read per page (on S3, one GET instead of dozens).
+ */
+export async function allFindings(store: ReportStore, view: LoadedView): Promise<IndexedFinding[]> {
+  const where = `${store.describe(view.scanId)}/${VIEW_DIR}/pages.bin`;
+  const bytes = await store.readScanFile(view.scanId, `${VIEW_DIR}/pages.bin`);
+  if (!bytes) throw new ReportStoreError(`${where} is missing`);
+  const out: IndexedFinding[] = [];
+  for (let p = 0; p + 1 < view.pages.length; p++) {
+    let lines: string[];
+    try {
+      lines = gunzipSync(bytes.subarray(view.pages[p], view.pages[p + 1]))
+        .toString('utf8')
+        .split('\n');
+    } catch (error) {
+      throw new ReportStoreError(`${where}: page ${p} is corrupt: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    for (const line of lines) if (line) out.push(parseRow(line, where, out.length));
+  }
+  if (out.length !== view.index.count)
+    throw new ReportStoreError(`${where}: ${out.length} rows for ${view.index.count} findings`);
+  return out;
+}
+
+/** One line of a page: the change kind byte, a tab, the finding. */
+function parseRow(line: string, where: string, row: number): IndexedFinding {
+  const tab = line.indexOf('\t');
+  const change = VIEW_CHANGES[Number(line.slice(0, tab))];
+  if (tab < 0 || change === undefined)
+    throw new ReportStoreError(`${where}: row ${row} is missing or malformed`);
+  return { finding: JSON.parse(line.slice(tab + 1)) as Finding, change };
+}
+
 /** The findings at these rows, in the same order: each page is read and unzipped once. */
 export async function findingsAt(
   store: ReportStore,
@@ -512,12 +548,7 @@ export async function findingsAt(
   };
   const wanted = new Set(Array.from(rows, (row) => Math.floor(row / pageRows)));
   const pages = new Map(await Promise.all([...wanted].map((p) => limit(() => read(p)))));
-  return Array.from(rows, (row) => {
-    const line = pages.get(Math.floor(row / pageRows))?.[row % pageRows] ?? '';
-    const tab = line.indexOf('\t');
-    const change = VIEW_CHANGES[Number(line.slice(0, tab))];
-    if (tab < 0 || change === undefined)
-      throw new ReportStoreError(`${where}: row ${row} is missing or malformed`);
-    return { finding: JSON.parse(line.slice(tab + 1)) as Finding, change };
-  });
+  return Array.from(rows, (row) =>
+    parseRow(pages.get(Math.floor(row / pageRows))?.[row % pageRows] ?? '', where, row),
+  );
 }

@@ -22,6 +22,7 @@ import {
 import { OverviewTally, talliedOf, topRanks } from '../findings-index/tally.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import {
+  allFindings,
   bucketOf,
   findingsAt,
   type LoadedView,
@@ -129,9 +130,8 @@ async function buildLayer(
             throw new ReportStoreError(
               `${store.describe(rescan.scanId)} has no findings index: the posture now cannot be computed`,
             );
-          const all = Array.from({ length: rescanView.index.count }, (_, i) => i);
           const seen = { scanId: rescan.scanId, scanTime: rescan.scanTime };
-          return (await findingsAt(store, rescanView, all))
+          return (await allFindings(store, rescanView))
             .filter(
               ({ finding: f }) =>
                 f.resource.type === 'AWS::S3::Bucket' &&

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -473,16 +473,24 @@ describe('Dashboard: the posture now when a rescan cannot be read', () => {
       [evidenceOf(b)],
       { of: 'full-1', buckets: ['bucket-a'] },
     );
-    writeFileSync(join(root, 'scans', 'rescan-1', 'view', 'index.json'), '{"schemaVersion":');
+    const index = join(root, 'scans', 'rescan-1', 'view', 'index.json');
+    const good = readFileSync(index);
+    writeFileSync(index, '{"schemaVersion":');
 
     // Act
-    const now = getOverview(reports, 'full-1', { posture: 'now' });
+    const now = await getOverview(reports, 'full-1', { posture: 'now' }).catch((e: Error) => e);
     const stored = await getOverview(reports, 'full-1', { posture: 'scan' });
+    // Its pages damaged instead: the findings page refuses too.
+    writeFileSync(index, good);
+    writeFileSync(join(root, 'scans', 'rescan-1', 'view', 'pages.bin'), 'not gzip');
+    const page = await getFindings(reports, 'full-1', { posture: 'now' }).catch((e: Error) => e);
 
     // Assess
-    await expect(now).rejects.toBeInstanceOf(ReportStoreError);
-    await expect(now).rejects.toThrow(/rescan-1\/view\/index\.json is corrupt/);
+    expect(now).toBeInstanceOf(ReportStoreError);
+    expect((now as Error).message).toMatch(/rescan-1\/view\/index\.json is corrupt/);
     expect(stored.shows).toBeUndefined();
     expect(stored.posture?.rescans.map((r) => r.scanId)).toEqual(['rescan-1']);
+    expect(page).toBeInstanceOf(ReportStoreError);
+    expect((page as Error).message).toMatch(/rescan-1\/view\/pages\.bin: page 0 is corrupt/);
   });
 });
