@@ -110,16 +110,15 @@ async function buildLayer(
   // The full scan's buckets a rescan looked at again, and the rescan that stands for each.
   const newest = new Map<string, IndexEntry>();
   const replaced = new Uint8Array(view.index.buckets);
-  for (const r of rescans)
-    for (const name of r.scope?.buckets ?? [])
-      for (const id of rows.bucketsByName.get(name) ?? []) {
-        if (accountLevel[id] === 1) continue;
-        const [account] = bucketOf(view, rows, id);
-        const standing = standingFor(name, account);
-        if (!standing) continue;
-        replaced[id] = 1;
-        newest.set(name, standing);
-      }
+  for (const name of new Set(rescans.flatMap((r) => r.scope?.buckets ?? [])))
+    for (const id of rows.bucketsByName.get(name) ?? []) {
+      if (accountLevel[id] === 1) continue;
+      const [account] = bucketOf(view, rows, id);
+      const standing = standingFor(name, account);
+      if (!standing) continue;
+      replaced[id] = 1;
+      newest.set(name, standing);
+    }
   const limit = pLimit(8);
   const overlay = (
     await Promise.all(

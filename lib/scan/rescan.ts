@@ -42,7 +42,7 @@ export function latestFullScan(
 }
 
 /** A bucket of a stored scan, as its evidence path names it. */
-interface StoredBucket {
+export interface StoredBucket {
   account: string;
   region: string;
   name: string;
@@ -107,11 +107,10 @@ export async function objectsToCarry(
   store: ReportStore,
   full: { scanId: string; scanTime: string },
   wanted: readonly { account: string; bucket: string }[],
+  stored: readonly StoredBucket[],
 ): Promise<Record<string, ObjectScanEvidence>> {
   const names = new Set(wanted.map((w) => `${w.account}/${w.bucket}`));
-  const buckets = (await bucketsOfScan(store, full.scanId)).filter((b) =>
-    names.has(`${b.account}/${b.name}`),
-  );
+  const buckets = stored.filter((b) => names.has(`${b.account}/${b.name}`));
   const limit = pLimit(16);
   const carried: Record<string, ObjectScanEvidence> = {};
   await Promise.all(
@@ -137,10 +136,10 @@ export async function bucketsUsingKeys(
   store: ReportStore,
   scanId: string,
   keyArns: readonly string[],
+  buckets: readonly StoredBucket[],
 ): Promise<Map<string, { account: string; bucket: string }[]>> {
   const wanted = new Set(keyArns);
   const found = new Map<string, Set<string>>(keyArns.map((k) => [k, new Set()]));
-  const buckets = await bucketsOfScan(store, scanId);
   const limit = pLimit(16);
   await Promise.all(
     buckets.map((b) =>
@@ -205,6 +204,12 @@ export async function runRescan(
       });
   const index = await ports.store.readIndex();
   const full = index ? latestFullScan(index.scans, accountId) : undefined;
+  // The full scan's bucket list, read once for both the key lookup and the carried objects.
+  let listed: Promise<StoredBucket[]> | undefined;
+  const storedBuckets = (scanId: string) => {
+    listed ??= bucketsOfScan(ports.store, scanId);
+    return listed;
+  };
   const keyTargets = targets.keys.filter((k) => acted(k.account));
   const keys: RescanOutcome['keys'] = [];
   const fromKeys: { account: string; bucket: string }[] = [];
@@ -220,6 +225,7 @@ export async function runRescan(
         ports.store,
         full.scanId,
         keyTargets.map((k) => k.keyArn),
+        await storedBuckets(full.scanId),
       );
       for (const k of keyTargets) {
         const buckets = using.get(k.keyArn) ?? [];
@@ -243,7 +249,7 @@ export async function runRescan(
       `a rescan updates a full scan, and ${ports.store.describe()} has none of account ${accountId}: run s3scan scan first`,
     );
   const events = [...new Set([...targets.buckets, ...targets.keys].flatMap((t) => t.events))];
-  const objects = await objectsToCarry(ports.store, full, wanted);
+  const objects = await objectsToCarry(ports.store, full, wanted, await storedBuckets(full.scanId));
   const plan = {
     scanId: request.scanId,
     scanTime: request.scanTime,
