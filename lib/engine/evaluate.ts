@@ -2,9 +2,21 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { ACCOUNTS_EVIDENCE_PATH, bucketEvidencePath } from '../evidence/paths.js';
 import { probeFailure } from '../evidence/probe.js';
-import type { AccountEvidence, BucketEvidence, ScanEvidence } from '../evidence/types.js';
+import type {
+  AccountEvidence,
+  AccountPolicyLayers,
+  BucketEvidence,
+  ScanEvidence,
+} from '../evidence/types.js';
+import type {
+  EnforcingStatement,
+  PolicyAnalysis,
+  PolicyLayerDocument,
+  PolicyVerdicts,
+} from '../policy/analyze.js';
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { globMatch } from '../text/glob.js';
+import { type LayerStatus, layerDocuments, layerStatus } from './layers.js';
 import {
   type AccountRule,
   type AppliedSuppression,
@@ -100,18 +112,88 @@ export function fingerprint(ruleId: string, arn: string): string {
   return `${sha16(ruleId)}${sha16(arn)}`;
 }
 
-function policyView(bucket: BucketEvidence, policies: PolicyAnalysisCache): PolicyView {
+/** Verdicts that would hold for the organisation's own principals, by the SCP statements. */
+type ScpAdditions = Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>>;
+
+/** The verdicts an SCP can add for the organisation's own principals. */
+const SCP_VERDICTS = [
+  'tlsEnforced',
+  'tlsMinVersion',
+  'sseEnforced',
+  'kmsKeyEnforced',
+  'sseCBlocked',
+] as const;
+
+/**
+ * The bucket policy judged with the RCPs of its account (their Deny statements deny every
+ * principal), and what the SCPs would add for the organisation's own principals only: what
+ * `BucketContext.policy()` answers.
+ */
+export function policyView(
+  bucket: BucketEvidence,
+  accountLayers: AccountPolicyLayers | undefined,
+  policies: PolicyAnalysisCache = new PolicyAnalysisCache(),
+): PolicyView {
+  const layers = layerStatus(accountLayers, bucket);
   const probe = bucket.policy;
-  if ('absent' in probe) return { absent: probe.absent };
-  if (!('ok' in probe)) return { failed: probeFailure(probe) ?? 'unknown' };
-  const result = policies.analyze(probe.ok, {
-    bucket: bucket.name,
-    partition: bucket.partition,
-    accountId: bucket.accountId,
-  });
-  return 'error' in result
-    ? { failed: `the bucket policy could not be analysed: ${result.error}` }
-    : { analysis: result.analysis };
+  if (!('ok' in probe) && !('absent' in probe))
+    return { failed: probeFailure(probe) ?? 'unknown', layers };
+  const rcps = layers.rcp.state === 'judged' ? layerDocuments(accountLayers, 'rcp') : [];
+  const options = { bucket: bucket.name, partition: bucket.partition, accountId: bucket.accountId };
+  const own = 'ok' in probe ? probe.ok : undefined;
+  const result = policies.analyze(own, { ...options, layers: rcps });
+  if ('error' in result)
+    return {
+      failed:
+        own === undefined || result.error.startsWith('RCP ')
+          ? result.error
+          : `the bucket policy could not be analysed: ${result.error}`,
+      layers,
+    };
+  const { analysis } = result;
+  const scpOnly = scpAdditions(analysis, own, options, rcps, accountLayers, layers, policies);
+  const extra: { scpOnly?: NonNullable<typeof scpOnly> } = scpOnly ? { scpOnly } : {};
+  if (own === undefined) {
+    if (analysis.layerDenies === 0 && 'absent' in probe)
+      return { absent: probe.absent, layers, ...extra };
+    return { analysis, layers, bucketPolicy: 'absent', ...extra };
+  }
+  return { analysis, layers, ...extra };
+}
+
+/**
+ * The verdicts that fail for every principal but would hold for the organisation's own with
+ * its SCPs, named by the SCP statements that would make them hold; undefined when none.
+ */
+function scpAdditions(
+  analysis: PolicyAnalysis,
+  own: string | undefined,
+  options: { bucket: string; partition: string; accountId: string },
+  rcps: PolicyLayerDocument[],
+  accountLayers: AccountPolicyLayers | undefined,
+  layers: LayerStatus,
+  policies: PolicyAnalysisCache,
+): ScpAdditions | undefined {
+  if (layers.scp.state !== 'judged') return undefined;
+  const scps = layerDocuments(accountLayers, 'scp').filter((d) => /"Deny"/.test(d.document));
+  if (scps.length === 0) return undefined;
+  const withScps = policies.analyze(own, { ...options, layers: [...rcps, ...scps] });
+  if ('error' in withScps) return undefined;
+  const added: ScpAdditions = {};
+  for (const verdict of SCP_VERDICTS) {
+    const before = analysis[verdict];
+    const after = withScps.analysis[verdict];
+    const gained =
+      verdict === 'tlsMinVersion'
+        ? after !== null && (before === null || after > (before as string))
+        : after === true && before !== true;
+    if (!gained) continue;
+    const statements = (withScps.analysis.enforcedBy[verdict] ?? []).filter(
+      (s) => s.layer === 'scp',
+    );
+    if (statements.length > 0) added[verdict] = statements;
+  }
+  return Object.keys(added).length > 0 ? added : undefined;
 }
 
 function runRule(rule: Rule, context: BucketContext): RuleOutcome {
@@ -200,6 +282,7 @@ export function evaluate(
       });
   };
   const policies = new PolicyAnalysisCache();
+  const layersByAccount = new Map((evidence.policyLayers ?? []).map((l) => [l.accountId, l]));
   const ruleHashes = new Map(enabled.map((r) => [r.id, sha16(r.id)]));
   for (const bucket of [...evidence.buckets].sort(compareBuckets)) {
     let analysed: PolicyView | undefined;
@@ -219,7 +302,7 @@ export function evaluate(
       scanTime: evidence.scanTime,
       settings: config.settings,
       policy: () => {
-        analysed ??= policyView(bucket, policies);
+        analysed ??= policyView(bucket, layersByAccount.get(bucket.accountId), policies);
         return analysed;
       },
     };

@@ -4,7 +4,8 @@ import type {
   DirectoryListing,
   KmsKeyEvidence,
 } from '../evidence/types.js';
-import type { PolicyAnalysis } from '../policy/analyze.js';
+import type { EnforcingStatement, PolicyAnalysis, PolicyVerdicts } from '../policy/analyze.js';
+import type { LayerStatus } from './layers.js';
 
 /** Finding severities, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -24,8 +25,30 @@ export interface RuleSettings {
   minTlsVersion: string;
 }
 
-/** The bucket policy as the rules see it. */
-export type PolicyView = { analysis: PolicyAnalysis } | { absent: string } | { failed: string };
+/**
+ * The effective resource policy as the rules see it: the bucket policy judged together with the
+ * RCPs on its account's path (`layers` says whether they were read, and why not).
+ *
+ * - `analysis`: the bucket policy and the RCPs' Deny statements, judged as IAM does.
+ *   `bucketPolicy: 'absent'` when the bucket has no policy and only RCPs deny. `scpOnly`: the
+ *   verdicts that do not hold for every principal but would for the organisation's own, named
+ *   by the SCP statements that would make them hold (an SCP never turns a FAIL into a PASS).
+ * - `absent`: no bucket policy, and no RCP denies anything.
+ * - `failed`: the bucket policy or an RCP could not be read or analysed.
+ */
+export type PolicyView =
+  | {
+      analysis: PolicyAnalysis;
+      layers: LayerStatus;
+      bucketPolicy?: 'absent';
+      scpOnly?: Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>>;
+    }
+  | {
+      absent: string;
+      layers: LayerStatus;
+      scpOnly?: Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>>;
+    }
+  | { failed: string; layers?: LayerStatus };
 
 /** Everything a bucket rule may look at. Pure data: no SDK, no clock but `scanTime`. */
 export interface BucketContext {

@@ -42,7 +42,8 @@ export function bucketEvidenceFile(evidence: ScanEvidence, bucket: BucketEvidenc
 
 /**
  * Where a scan keeps what is not a bucket: an organisation-wide scan's accounts (scanned,
- * failed, skipped) and each region's directory bucket listing.
+ * failed, skipped), each region's directory bucket listing, and each account's organisation
+ * policies (RCPs, SCPs).
  */
 export const ACCOUNTS_EVIDENCE_PATH = 'evidence/accounts.json';
 
@@ -51,7 +52,7 @@ export const ACCOUNTS_EVIDENCE_PATH = 'evidence/accounts.json';
  * re-evaluating the stored evidence judges the accounts that could not be read again.
  */
 export function accountsEvidenceFile(evidence: ScanEvidence): string | undefined {
-  if (!evidence.accounts && !evidence.directoryListings) return undefined;
+  if (!evidence.accounts && !evidence.directoryListings && !evidence.policyLayers) return undefined;
   const file: ScanEvidence = {
     schemaVersion: evidence.schemaVersion,
     tool: evidence.tool,
@@ -63,6 +64,7 @@ export function accountsEvidenceFile(evidence: ScanEvidence): string | undefined
     kmsKeys: {},
     ...(evidence.accounts ? { accounts: evidence.accounts } : {}),
     ...(evidence.directoryListings ? { directoryListings: evidence.directoryListings } : {}),
+    ...(evidence.policyLayers ? { policyLayers: evidence.policyLayers } : {}),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }

@@ -204,6 +204,44 @@ const listing = {
   },
 };
 
+const policyTarget = {
+  type: 'object',
+  required: ['id', 'type'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    type: { enum: ['ROOT', 'ORGANIZATIONAL_UNIT', 'ACCOUNT'] },
+  },
+};
+
+const organizationPolicy = {
+  type: 'object',
+  required: ['id', 'name', 'target', 'content'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    name: { type: 'string' },
+    arn: { type: 'string' },
+    awsManaged: { type: 'boolean' },
+    target: policyTarget,
+    content: { type: 'string' },
+  },
+};
+
+const policyLayers = {
+  type: 'object',
+  required: ['accountId', 'rcps', 'scps'],
+  additionalProperties: false,
+  properties: {
+    accountId: { type: 'string', pattern: '^\\d{12}$' },
+    organizationId: { type: 'string' },
+    managementAccountId: { type: 'string' },
+    path: { type: 'array', items: policyTarget },
+    rcps: probe({ type: 'array', items: organizationPolicy }),
+    scps: probe({ type: 'array', items: organizationPolicy }),
+  },
+};
+
 const common = {
   schemaVersion: { type: 'string', pattern: '^1\\.\\d+$' },
   tool: {
@@ -247,6 +285,7 @@ export const EVIDENCE_SCHEMA = {
         buckets: { type: 'array', items: bucket },
         accounts: { type: 'array', items: account },
         directoryListings: { type: 'array', items: listing },
+        policyLayers: { type: 'array', items: policyLayers },
       },
     },
     {

@@ -221,6 +221,46 @@ export interface AccountEvidence {
   buckets: number;
 }
 
+/** Where an organisation policy is attached: the root, an OU on the account's path, or the account. */
+export interface PolicyTarget {
+  id: string;
+  type: 'ROOT' | 'ORGANIZATIONAL_UNIT' | 'ACCOUNT';
+}
+
+/**
+ * One resource or service control policy attached on an account's path, as DescribePolicy
+ * returned it. A policy attached at two levels appears once per attachment.
+ */
+export interface OrganizationPolicy {
+  /** `p-…` */
+  id: string;
+  name: string;
+  arn?: string;
+  awsManaged?: boolean;
+  /** Where it is attached. */
+  target: PolicyTarget;
+  /** The policy document exactly as Organizations returned it: a JSON string. */
+  content: string;
+}
+
+/**
+ * The organisation policies that apply to one account's resources (RCPs) and principals
+ * (SCPs), read once per scan with the scanner's own credentials. `absent` codes:
+ * `NotInOrganization`, `ConsolidatedBillingOnly` (no policies of any kind), `PolicyTypeNotEnabled`
+ * (that type is not enabled on the root), `ManagementAccount` (neither RCPs nor SCPs apply to
+ * the management account). `denied`: the scanner is not the management account or a delegated
+ * administrator; never read as "no policies".
+ */
+export interface AccountPolicyLayers {
+  accountId: string;
+  organizationId?: string;
+  managementAccountId?: string;
+  /** The account's parents from the root down (root first), when they were read. */
+  path?: PolicyTarget[];
+  rcps: Probe<OrganizationPolicy[]>;
+  scps: Probe<OrganizationPolicy[]>;
+}
+
 /**
  * One region's ListDirectoryBuckets: how many directory buckets it listed, `absent` when the
  * endpoint offers none (not AWS), or why the listing failed (then any directory bucket of the
@@ -248,6 +288,11 @@ export interface ScanEvidence {
   accounts?: AccountEvidence[];
   /** Each region's directory bucket listing; absent in evidence written before it. */
   directoryListings?: DirectoryListing[];
+  /**
+   * The organisation policies (RCPs, SCPs) of each scanned account; absent in evidence written
+   * before s3scan read them, which the rules report as "not read".
+   */
+  policyLayers?: AccountPolicyLayers[];
 }
 
 /** The per-bucket evidence file of the report store: one bucket and the keys it uses. */

@@ -17,8 +17,44 @@ export interface PolicyGap {
   reason: string;
 }
 
+/** Which policy a statement comes from: the bucket policy, or an organisation policy on the account's path. */
+export type PolicyLayerKind = 'bucket-policy' | 'rcp' | 'scp';
+
+/** A statement that enforces a verdict, and the layer it belongs to. */
+export interface EnforcingStatement {
+  layer: PolicyLayerKind;
+  /** How to name it to a person, e.g. `RCP p-abc "EnforceTLS" attached to ou-x, statement #0`. */
+  statement: string;
+  policyId?: string;
+  policyName?: string;
+  /** The root, OU or account the organisation policy is attached to. */
+  attachedTo?: string;
+}
+
+/**
+ * An organisation policy to judge together with the bucket policy: its Deny statements deny
+ * like the bucket policy's own (an RCP's apply to every principal; an SCP's only to the
+ * organisation's, which the caller accounts for).
+ */
+export interface PolicyLayerDocument {
+  kind: 'rcp' | 'scp';
+  policyId: string;
+  policyName: string;
+  /** The root, OU or account id it is attached to. */
+  attachedTo: string;
+  /** The policy text as Organizations returned it. */
+  document: string;
+}
+
 /** The analyzer's answer for one bucket policy. */
 export interface PolicyAnalysis extends PolicyVerdicts {
+  /**
+   * For each verdict that holds (or, for `tlsMinVersion`, is set): the Deny statements that
+   * make it hold, with their layer, so a finding can say who enforces it.
+   */
+  enforcedBy: Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>>;
+  /** How many Deny statements of the organisation policy layers were judged with the bucket's. */
+  layerDenies: number;
   gaps: PolicyGap[];
   /** KMS key ARNs that the policy names in `s3:x-amz-server-side-encryption-aws-kms-key-id`. */
   pinnedKmsKeyArns: string[];
@@ -44,4 +80,6 @@ export interface AnalyzeOptions {
   partition?: string;
   /** The bucket owner's account; decides which principals count as "same account". */
   accountId?: string;
+  /** Organisation policies judged with the bucket policy (their Deny statements only). */
+  layers?: PolicyLayerDocument[];
 }

@@ -1,6 +1,7 @@
 import type { AnalyzeOptions, PolicyAnalysis, PolicyGap } from './analysis-types.js';
 import { denyingStatements } from './decide.js';
-import { parsePolicy } from './parse.js';
+import { enforcingStatements, layerStatements } from './layers.js';
+import { type ParsedPolicy, parsePolicy } from './parse.js';
 import { PROBE_OBJECT_KEYS } from './requests.js';
 import { inferPartition } from './simulation.js';
 import { analyzeSse, analyzeTls, analyzeTlsMinVersion } from './verdicts.js';
@@ -19,7 +20,13 @@ import { analyzeSse, analyzeTls, analyzeTlsMinVersion } from './verdicts.js';
  * if (!result.tlsEnforced) console.log(result.gaps[0]?.reason);
  */
 export function analyzePolicy(document: unknown, options: AnalyzeOptions): PolicyAnalysis {
-  const policy = parsePolicy(document);
+  // `undefined`: the bucket has no policy of its own, and only the layers can deny.
+  const own: ParsedPolicy = document === undefined ? { statements: [] } : parsePolicy(document);
+  const layered = options.layers?.length
+    ? layerStatements(options.layers, own.statements.length)
+    : [];
+  const policy: ParsedPolicy =
+    layered.length > 0 ? { ...own, statements: [...own.statements, ...layered] } : own;
   const gaps: PolicyGap[] = [];
   const notes: string[] = [];
   const tlsEnforced = analyzeTls(policy, options, gaps);
@@ -35,12 +42,21 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
           context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
         }).denying.map((statement) => statement.label)
       : [];
-  return {
+  const verdicts = {
     tlsEnforced,
     tlsMinVersion,
     sseEnforced: sse.sseEnforced,
     kmsKeyEnforced: sse.kmsKeyEnforced,
     sseCBlocked: sse.sseCBlocked,
+  };
+  return {
+    ...verdicts,
+    enforcedBy: enforcingStatements(policy, verdicts, {
+      bucketArn: `arn:${partition}:s3:::${options.bucket}`,
+      accountId: options.accountId ?? '000000000000',
+      otherKeyArn: `arn:${partition}:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000`,
+    }),
+    layerDenies: layered.length,
     gaps,
     pinnedKmsKeyArns: sse.pinned,
     headerlessUploadDenials,
@@ -63,8 +79,10 @@ export function analyzePolicySafely(
 
 export type {
   AnalyzeOptions,
+  EnforcingStatement,
   PolicyAnalysis,
   PolicyGap,
+  PolicyLayerDocument,
   PolicyVerdicts,
 } from './analysis-types.js';
 export { inferPartition } from './simulation.js';

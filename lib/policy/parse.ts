@@ -32,6 +32,8 @@ export interface PolicyStatement {
   actions: { patterns: string[]; negated: boolean };
   resources: { patterns: string[]; negated: boolean };
   conditions: ConditionClause[];
+  /** Set for statements of an organisation policy judged with the bucket policy. */
+  layer?: { kind: 'rcp' | 'scp'; policyId: string; policyName: string; attachedTo: string };
 }
 
 /** A parsed bucket policy. */

@@ -84,8 +84,27 @@ export class PolicyAnalysisCache {
 
   public constructor(private readonly maxEntries = 2000) {}
 
-  public analyze(policy: string, options: AnalyzeOptions & { partition: string }): Outcome {
+  /**
+   * `policy` undefined: the bucket has no policy and only `options.layers` can deny. Layers
+   * are part of every key; layers that name the bucket are never shared between buckets.
+   */
+  public analyze(
+    policy: string | undefined,
+    options: AnalyzeOptions & { partition: string },
+  ): Outcome {
     const { bucket } = options;
+    const layersKey = options.layers?.length ? JSON.stringify(options.layers) : '';
+    if (layersKey !== '' && (bucket.length < 3 || layersKey.includes(bucket)))
+      return analyzePolicySafely(policy, options);
+    if (policy === undefined) {
+      const key = `absent\u0000${options.partition}\u0000${options.accountId ?? ''}\u0000${layersKey}`;
+      let shared = this.cache.get(key);
+      if (shared === undefined || shared === UNSAFE) {
+        shared = analyzePolicySafely(undefined, { ...options, bucket: TEMPLATE_BUCKET });
+        this.remember(key, shared);
+      }
+      return forBucket(shared, bucket);
+    }
     // Fast path: the raw text with the name swapped out is the key; no parse unless it is new.
     // Escaped characters could hide the name from the swap, so such policies take the slow path.
     const fast =
@@ -93,7 +112,7 @@ export class PolicyAnalysisCache {
         ? policy.split(bucket).join(TEMPLATE_BUCKET)
         : undefined;
     if (fast === undefined) return this.slowPath(policy, options);
-    const fastKey = `${options.partition}\u0000${options.accountId ?? ''}\u0000${fast}`;
+    const fastKey = `${options.partition}\u0000${options.accountId ?? ''}\u0000${layersKey}\u0000${fast}`;
     let shared = this.cache.get(fastKey);
     if (shared === undefined) {
       shared = this.fromTemplateText(fast, options) ?? UNSAFE;
@@ -125,7 +144,7 @@ export class PolicyAnalysisCache {
     const template =
       options.bucket.length >= 3 ? templateOf(parsed, options.bucket, false) : undefined;
     if (template === undefined) return analyzePolicySafely(parsed, options);
-    const key = `${options.partition}\u0000${options.accountId ?? ''}\u0000${JSON.stringify(template)}`;
+    const key = `${options.partition}\u0000${options.accountId ?? ''}\u0000${options.layers?.length ? JSON.stringify(options.layers) : ''}\u0000${JSON.stringify(template)}`;
     let shared = this.cache.get(key);
     if (shared === undefined || shared === UNSAFE) {
       shared = analyzePolicySafely(template, { ...options, bucket: TEMPLATE_BUCKET });

@@ -73,6 +73,8 @@ export function mergeEvidence(documents: (ScanEvidence | BucketEvidenceFile)[]):
       merged.accounts = [...(merged.accounts ?? []), ...doc.accounts];
     if ('directoryListings' in doc && doc.directoryListings)
       merged.directoryListings = [...(merged.directoryListings ?? []), ...doc.directoryListings];
+    if ('policyLayers' in doc && doc.policyLayers)
+      merged.policyLayers = [...(merged.policyLayers ?? []), ...doc.policyLayers];
   }
   return merged;
 }

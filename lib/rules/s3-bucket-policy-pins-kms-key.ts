@@ -1,5 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
+import { failNote, layerDetails, passNote } from './shared/layers.js';
 
 /**
  * For buckets whose default encryption is KMS, the bucket policy only lets uploads use a pinned
@@ -65,15 +66,20 @@ export const rule: Rule = {
     if ('absent' in policy) {
       return {
         status: 'FAIL',
-        message: `Bucket ${name} has no bucket policy, so uploads may name any KMS key.`,
+        message: `Bucket ${name} has no bucket policy, so uploads may name any KMS key.${failNote(policy, 'kmsKeyEnforced')}`,
+        details: layerDetails(policy, 'kmsKeyEnforced'),
       };
     }
     const { kmsKeyEnforced, pinnedKmsKeyArns, gaps } = policy.analysis;
     if (kmsKeyEnforced !== true) {
       return {
         status: 'FAIL',
-        message: `The bucket policy of ${name} does not pin uploads to a KMS key ARN.`,
-        details: { kmsKeyEnforced, gaps: gaps.filter((g) => g.verdict === 'kmsKeyEnforced') },
+        message: `The bucket policy of ${name} does not pin uploads to a KMS key ARN.${failNote(policy, 'kmsKeyEnforced')}`,
+        details: {
+          kmsKeyEnforced,
+          gaps: gaps.filter((g) => g.verdict === 'kmsKeyEnforced'),
+          ...layerDetails(policy, 'kmsKeyEnforced'),
+        },
       };
     }
     const key = defaultKeyEvidence(context);
@@ -83,13 +89,17 @@ export const rule: Rule = {
       return {
         status: 'FAIL',
         message: `The bucket policy of ${name} pins ${pinnedKmsKeyArns.join(', ')}, not the default key ${defaultArn}: uploads relying on the default are denied.`,
-        details: { pinnedKmsKeyArns, defaultKey: defaultArn },
+        details: {
+          pinnedKmsKeyArns,
+          defaultKey: defaultArn,
+          ...layerDetails(policy, 'kmsKeyEnforced'),
+        },
       };
     }
     return {
       status: 'PASS',
-      message: `The bucket policy of ${name} pins uploads to the default key ${defaultArn}.`,
-      details: { pinnedKmsKeyArns },
+      message: `The bucket policy of ${name} pins uploads to the default key ${defaultArn}${passNote(policy, 'kmsKeyEnforced')}.`,
+      details: { pinnedKmsKeyArns, ...layerDetails(policy, 'kmsKeyEnforced') },
     };
   },
 };

@@ -1,4 +1,5 @@
 import type { Rule } from '../engine/types.js';
+import { failNote, layerDetails, passNote } from './shared/layers.js';
 
 /**
  * The bucket policy rejects uploads that carry no server-side-encryption header.
@@ -54,23 +55,29 @@ export const rule: Rule = {
     if ('absent' in policy) {
       return {
         status: 'FAIL',
-        message: `Bucket ${name} has no bucket policy, so uploads without an encryption header are accepted.`,
+        message: `Bucket ${name} has no bucket policy, so uploads without an encryption header are accepted.${failNote(policy, 'sseEnforced')}`,
+        details: layerDetails(policy, 'sseEnforced'),
       };
     }
     const { sseEnforced, gaps } = policy.analysis;
     if (sseEnforced === true) {
       return {
         status: 'PASS',
-        message: `Bucket ${name} denies uploads that carry no server-side-encryption header.`,
+        message: `Bucket ${name} denies uploads that carry no server-side-encryption header${passNote(policy, 'sseEnforced')}.`,
+        details: layerDetails(policy, 'sseEnforced'),
       };
     }
     return {
       status: 'FAIL',
       message:
         sseEnforced === false
-          ? `Bucket ${name} has encryption conditions in its policy, but uploads without an encryption header are still allowed.`
-          : `The bucket policy of ${name} does not require a server-side-encryption header on uploads.`,
-      details: { sseEnforced, gaps: gaps.filter((g) => g.verdict === 'sseEnforced') },
+          ? `Bucket ${name} has encryption conditions in its policy, but uploads without an encryption header are still allowed.${failNote(policy, 'sseEnforced')}`
+          : `The bucket policy of ${name} does not require a server-side-encryption header on uploads.${failNote(policy, 'sseEnforced')}`,
+      details: {
+        sseEnforced,
+        gaps: gaps.filter((g) => g.verdict === 'sseEnforced'),
+        ...layerDetails(policy, 'sseEnforced'),
+      },
     };
   },
 };

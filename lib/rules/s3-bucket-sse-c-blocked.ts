@@ -1,5 +1,6 @@
 import type { BucketContext, Rule } from '../engine/types.js';
 import { sseCBlockedByBucket } from './shared/encryption.js';
+import { byWhom, failNote, layerDetails } from './shared/layers.js';
 
 /**
  * Uploads with customer-provided keys (SSE-C) are blocked, by the bucket's
@@ -53,12 +54,13 @@ export const rule: Rule = {
       policySseCBlocked: byPolicy === undefined ? 'unknown' : byPolicy,
       ...(sideEffect ? { policyRejectsSseCAsSideEffect: true } : {}),
       ...(existingSseC(context) ? { existingSseCObjects: existingSseC(context) } : {}),
+      ...layerDetails(policy, 'sseCBlocked'),
     };
     const how =
       byBucket === true
         ? 'with BlockedEncryptionTypes'
         : byPolicy === true
-          ? 'with a bucket policy Deny'
+          ? `with a policy Deny${byWhom(policy, 'sseCBlocked')}`
           : sideEffect
             ? 'as a side effect of its bucket policy, which requires the x-amz-server-side-encryption header that SSE-C uploads never carry (BlockedEncryptionTypes would block them explicitly)'
             : undefined;
@@ -81,7 +83,7 @@ export const rule: Rule = {
     }
     return {
       status: 'FAIL',
-      message: `Bucket ${name} accepts SSE-C uploads: BlockedEncryptionTypes does not list SSE-C and no policy Deny rejects them.`,
+      message: `Bucket ${name} accepts SSE-C uploads: BlockedEncryptionTypes does not list SSE-C and no policy Deny rejects them.${failNote(policy, 'sseCBlocked')}`,
       details: {
         ...details,
         ...('analysis' in policy

@@ -1,13 +1,18 @@
 import type { Rule } from '../engine/types.js';
+import { failNote, layerDetails, passNote } from './shared/layers.js';
 
 /**
- * The bucket policy denies every request that is not sent over TLS.
+ * Every request to the bucket that is not sent over TLS is denied, by the bucket policy or by
+ * a resource control policy (RCP) on the account's path: IAM denies a request any of them denies.
  *
  * - PASS: explicit Deny statements with `aws:SecureTransport = false` cover every principal,
- *   every S3 action, the bucket ARN and `bucket/*` (aws-facts.md 3.3 `tlsEnforced`).
- * - FAIL: no bucket policy, or the policy leaves some HTTP request allowed; `details.gaps` says
- *   which principals, actions and resources, and which statement came closest.
- * - ERROR: GetBucketPolicy was denied or failed, or the stored policy is not a valid policy.
+ *   every S3 action, the bucket ARN and `bucket/*` (aws-facts.md 3.3 `tlsEnforced`); the
+ *   message and `details.enforcedBy` name the statements and their layer.
+ * - FAIL: no policy denies, or some HTTP request stays allowed; `details.gaps` says which
+ *   principals, actions and resources, and which statement came closest. The message says
+ *   whether RCPs were read (and why not), and when an SCP covers the organisation's own
+ *   principals only (an SCP never makes a PASS).
+ * - ERROR: GetBucketPolicy was denied or failed, or the policy or an RCP is not a valid policy.
  */
 export const rule: Rule = {
   id: 's3-bucket-tls-enforced',
@@ -63,8 +68,8 @@ aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
     if ('absent' in policy) {
       return {
         status: 'FAIL',
-        message: `Bucket ${name} has no bucket policy, so requests over plain HTTP are not denied.`,
-        details: { policy: policy.absent },
+        message: `Bucket ${name} has no bucket policy, so requests over plain HTTP are not denied.${failNote(policy, 'tlsEnforced')}`,
+        details: { policy: policy.absent, ...layerDetails(policy, 'tlsEnforced') },
       };
     }
     const { analysis } = policy;
@@ -72,13 +77,14 @@ aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
     if (analysis.tlsEnforced) {
       return {
         status: 'PASS',
-        message: `Bucket ${name} denies every request that does not use TLS.`,
+        message: `Bucket ${name} denies every request that does not use TLS${passNote(policy, 'tlsEnforced')}.`,
+        details: layerDetails(policy, 'tlsEnforced'),
       };
     }
     return {
       status: 'FAIL',
-      message: `Bucket ${name} does not deny every request over plain HTTP: ${gaps[0]?.reason ?? 'no covering Deny'}.`,
-      details: { gaps },
+      message: `Bucket ${name} does not deny every request over plain HTTP: ${gaps[0]?.reason ?? 'no covering Deny'}.${failNote(policy, 'tlsEnforced')}`,
+      details: { gaps, ...layerDetails(policy, 'tlsEnforced') },
     };
   },
 };

@@ -1,4 +1,5 @@
 import type { Rule } from '../engine/types.js';
+import { failNote, layerDetails, passNote } from './shared/layers.js';
 
 /** AWS has refused TLS below 1.2 on every endpoint since 2024-02-27. */
 const PLATFORM_MINIMUM = '1.2';
@@ -69,25 +70,26 @@ export const rule: Rule = {
     if ('absent' in policy) {
       return {
         status: 'FAIL',
-        message: `Bucket ${name} has no bucket policy, so TLS ${PLATFORM_MINIMUM} is accepted although ${required} is required.`,
-        details: { required },
+        message: `Bucket ${name} has no bucket policy, so TLS ${PLATFORM_MINIMUM} is accepted although ${required} is required.${failNote(policy, 'tlsMinVersion')}`,
+        details: { required, ...layerDetails(policy, 'tlsMinVersion') },
       };
     }
     const actual = policy.analysis.tlsMinVersion;
     if (actual && versionAtLeast(actual, required)) {
       return {
         status: 'PASS',
-        message: `Bucket ${name} denies TLS versions below ${actual} (required: ${required}).`,
-        details: { required, tlsMinVersion: actual },
+        message: `Bucket ${name} denies TLS versions below ${actual} (required: ${required})${passNote(policy, 'tlsMinVersion')}.`,
+        details: { required, tlsMinVersion: actual, ...layerDetails(policy, 'tlsMinVersion') },
       };
     }
     return {
       status: 'FAIL',
-      message: `Bucket ${name} accepts TLS ${actual ?? PLATFORM_MINIMUM} although ${required} is required.`,
+      message: `Bucket ${name} accepts TLS ${actual ?? PLATFORM_MINIMUM} although ${required} is required.${failNote(policy, 'tlsMinVersion')}`,
       details: {
         required,
         tlsMinVersion: actual,
         gaps: policy.analysis.gaps.filter((g) => g.verdict === 'tlsMinVersion'),
+        ...layerDetails(policy, 'tlsMinVersion'),
       },
     };
   },

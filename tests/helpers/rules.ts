@@ -1,7 +1,10 @@
-import { DEFAULT_EVALUATION_CONFIG } from '../../lib/engine/evaluate.js';
+import { DEFAULT_EVALUATION_CONFIG, policyView } from '../../lib/engine/evaluate.js';
 import type { BucketContext, Rule, RuleOutcome, RuleSettings } from '../../lib/engine/types.js';
-import type { BucketEvidence, KmsKeyEvidence } from '../../lib/evidence/types.js';
-import { analyzePolicySafely } from '../../lib/policy/analyze.js';
+import type {
+  AccountPolicyLayers,
+  BucketEvidence,
+  KmsKeyEvidence,
+} from '../../lib/evidence/types.js';
 
 /** Runs one rule on one bucket, the way the engine does. */
 export function runRule(
@@ -9,23 +12,14 @@ export function runRule(
   bucket: BucketEvidence,
   keys: KmsKeyEvidence[] = [],
   settings: Partial<RuleSettings> = {},
+  layers?: AccountPolicyLayers,
 ): RuleOutcome {
   const context: BucketContext = {
     bucket,
     kmsKeys: Object.fromEntries(keys.map((k) => [k.ref, k])),
     scanTime: '2026-11-01T06:00:00.000Z',
     settings: { ...DEFAULT_EVALUATION_CONFIG.settings, ...settings },
-    policy: () => {
-      const probe = bucket.policy;
-      if ('absent' in probe) return { absent: probe.absent };
-      if (!('ok' in probe))
-        return { failed: 'denied' in probe ? `access denied (${probe.denied})` : 'read failed' };
-      const result = analyzePolicySafely(probe.ok, {
-        bucket: bucket.name,
-        accountId: bucket.accountId,
-      });
-      return 'error' in result ? { failed: result.error } : { analysis: result.analysis };
-    },
+    policy: () => policyView(bucket, layers),
   };
   const outcome = rule.evaluate(context);
   // Every message names the bucket and ends with a period (style rule for status messages).

@@ -23,6 +23,10 @@ import {
 } from '../../helpers/evidence.js';
 import { runRule } from '../../helpers/rules.js';
 
+/** What a policy FAIL adds when the evidence holds no organisation policies. */
+const RCPS_NOT_READ =
+  " RCPs were not read (this scan did not read the organisation's policies), so an RCP enforcing this would not be seen.";
+
 /** A bucket policy that denies requests below a TLS version (aws-facts.md: s3:TlsVersion). */
 function tlsVersionPolicy(bucket: string, version: string): string {
   return JSON.stringify({
@@ -121,13 +125,14 @@ describe('Rules: the rarer verdicts', () => {
     );
 
     // Assess
-    expect(none).toEqual({
+    expect(none).toMatchObject({
       status: 'FAIL',
-      message: 'Bucket b has no bucket policy, so uploads may name any KMS key.',
+      message: `Bucket b has no bucket policy, so uploads may name any KMS key.${RCPS_NOT_READ}`,
+      details: { rcp: { state: 'not-read' } },
     });
     expect(unpinned).toMatchObject({
       status: 'FAIL',
-      message: 'The bucket policy of b does not pin uploads to a KMS key ARN.',
+      message: `The bucket policy of b does not pin uploads to a KMS key ARN.${RCPS_NOT_READ}`,
       details: { kmsKeyEnforced: null, gaps: [] },
     });
   });
@@ -179,14 +184,19 @@ describe('Rules: the rarer verdicts', () => {
     );
 
     // Assess
-    expect(strict).toEqual({
+    expect(strict).toMatchObject({
       status: 'PASS',
-      message: 'Bucket b denies TLS versions below 1.3 (required: 1.3).',
-      details: { required: '1.3', tlsMinVersion: '1.3' },
+      message:
+        'Bucket b denies TLS versions below 1.3 (required: 1.3): denied by the bucket policy statement #0.',
+      details: {
+        required: '1.3',
+        tlsMinVersion: '1.3',
+        enforcedBy: [{ layer: 'bucket-policy', statement: 'bucket policy statement #0' }],
+      },
     });
     expect(short).toMatchObject({
       status: 'FAIL',
-      message: 'Bucket b accepts TLS 1.2 although 1.3 is required.',
+      message: `Bucket b accepts TLS 1.2 although 1.3 is required.${RCPS_NOT_READ}`,
       details: { required: '1.3', tlsMinVersion: '1.2' },
     });
   });
