@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { loadSharedConfigFiles } from '@smithy/core/config';
@@ -48,19 +49,20 @@ export class AwsClients {
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly kmsClients = new Map<string, KMSClient>();
   private stsClient: STSClient | undefined;
+  private organizationsClient: OrganizationsClient | undefined;
   /** HTTP attempts made so far, retries included, by service. */
-  public readonly attempts = { s3: 0, kms: 0, sts: 0 };
+  public readonly attempts = { s3: 0, kms: 0, sts: 0, organizations: 0 };
 
   /** Every HTTP attempt made by any client, retries included. */
   public totalAttempts(): number {
-    return this.attempts.s3 + this.attempts.kms + this.attempts.sts;
+    return this.attempts.s3 + this.attempts.kms + this.attempts.sts + this.attempts.organizations;
   }
 
   /**
    * Counts each HTTP attempt: a middleware in the deserialize step runs once per attempt,
    * below the retry middleware of the finalizeRequest step.
    */
-  private counted<C extends S3Client | KMSClient | STSClient>(
+  private counted<C extends S3Client | KMSClient | STSClient | OrganizationsClient>(
     client: C,
     service: keyof AwsClients['attempts'],
   ): C {
@@ -139,11 +141,25 @@ export class AwsClients {
     return this.stsClient;
   }
 
+  /**
+   * The AWS Organizations client: a global service, answered in us-east-1 for the aws
+   * partition and in the home region elsewhere (aws-cn, aws-us-gov).
+   */
+  public organizations(): OrganizationsClient {
+    const region = /^(cn|us-gov)-/.test(this.homeRegion) ? this.homeRegion : 'us-east-1';
+    this.organizationsClient ??= this.counted(
+      new OrganizationsClient(this.common(region)),
+      'organizations',
+    );
+    return this.organizationsClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   public destroy(): void {
     for (const c of this.s3Clients.values()) c.destroy();
     for (const c of this.kmsClients.values()) c.destroy();
     this.stsClient?.destroy();
+    this.organizationsClient?.destroy();
   }
 }
 

@@ -76,6 +76,8 @@ export type CollectStats = {
   s3Calls: number;
   kmsCalls: number;
   stsCalls: number;
+  /** AWS Organizations calls reading the RCPs and SCPs of the scanned accounts. */
+  organizationsCalls: number;
   /** HTTP requests really sent, retries included. */
   httpAttempts: number;
   /** Attempts beyond the first of each call: what the faults cost. */
@@ -90,6 +92,7 @@ export function emptyStats(): CollectStats {
     s3Calls: 0,
     kmsCalls: 0,
     stsCalls: 0,
+    organizationsCalls: 0,
     httpAttempts: 0,
     retries: 0,
     bucketsWithErrors: 0,

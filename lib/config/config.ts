@@ -32,6 +32,7 @@ export interface ConfigFile {
     connectTimeoutMs?: number;
     requestTimeoutMs?: number;
     retryMode?: 'standard' | 'adaptive';
+    organizationPolicies?: boolean;
   };
   alerts?: AlertsFile;
 }
@@ -50,6 +51,12 @@ export interface ScanSettings {
   requestTimeoutMs: number;
   /** The SDK retry mode: `standard` (default) backs off per call, `adaptive` also rate-limits the whole client. */
   retryMode: 'standard' | 'adaptive';
+  /**
+   * Read the RCPs and SCPs that apply to each scanned account (AWS Organizations, once per
+   * scan) and judge the policy rules over them. Needs the management account or a delegated
+   * administrator; otherwise the findings say the RCPs were not read, and why.
+   */
+  organizationPolicies: boolean;
 }
 
 export type { ConfigProvenance };
@@ -75,6 +82,7 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   // Measured (bench retries): at 20 % transient faults adaptive took 9x the wall time of
   // standard for the same findings; per-prefix limits already keep S3 below its 503 rate.
   retryMode: 'standard',
+  organizationPolicies: true,
 };
 
 const ruleIds = RULE_CATALOGUE.map((r) => r.id);
@@ -144,6 +152,7 @@ export const CONFIG_SCHEMA = {
         connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
         requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 900_000 },
         retryMode: { enum: ['standard', 'adaptive'] },
+        organizationPolicies: { type: 'boolean' },
       },
     },
     alerts: alertsSchema(ruleIds),

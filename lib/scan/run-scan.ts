@@ -2,6 +2,7 @@ import type { MemberRoles } from '../collect/assume-role.js';
 import type { AwsClients } from '../collect/clients.js';
 import { collectOrganization, type OrganizationCollectOptions } from '../collect/org-scan.js';
 import type { AccountList } from '../collect/organization.js';
+import { collectPolicyLayers } from '../collect/policy-layers.js';
 import {
   type CollectOptions,
   type CollectProgress,
@@ -217,6 +218,19 @@ export async function runOrganizationScan(
       scanId,
       accountsDone: accounts.filter((a) => a.status !== 'skipped').length,
     };
+  const own = ports.clientsFor(ports.own.accountId);
+  try {
+    await addPolicyLayers(
+      result.evidence,
+      accounts.filter((a) => a.status === 'scanned').map((a) => a.accountId),
+      own,
+      plan.config,
+      result.stats,
+      ports.signal,
+    );
+  } finally {
+    own.destroy();
+  }
   const staging = ports.staging?.(scanId);
   const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
   const published = await judgeAndStore(result.evidence, plan.config, {
@@ -331,6 +345,14 @@ async function settle(
     await ports.checkpoints.save(scope ? { ...result.checkpoint, scope } : result.checkpoint);
     return { status: 'checkpointed', scanId, progress, checkpoint: ports.checkpoints.describe() };
   }
+  await addPolicyLayers(
+    result.evidence,
+    [result.evidence.accountId],
+    ports.clients,
+    config,
+    result.stats,
+    ports.signal,
+  );
   const staging = ports.staging?.(scanId);
   const objectFiles = staging ? await objectFilesFromChunks(staging, result.evidence.buckets) : [];
   const published = await judgeAndStore(result.evidence, config, {
@@ -350,6 +372,30 @@ async function settle(
     evidence: result.evidence,
     ...published,
   };
+}
+
+/**
+ * Reads the RCPs and SCPs of the scanned accounts into the evidence, once per scan with the
+ * scanner's own credentials (the management account or a delegated administrator), unless
+ * the config turns it off. Never throws: what could not be read is in each account's probes.
+ */
+export async function addPolicyLayers(
+  evidence: ScanEvidence,
+  accountIds: string[],
+  clients: AwsClients,
+  config: LoadedConfig,
+  stats: CollectResult['stats'],
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!config.scan.organizationPolicies || accountIds.length === 0) return;
+  const before = clients.attempts.organizations;
+  const { layers, calls } = await collectPolicyLayers(clients.organizations(), accountIds, {
+    ...(signal ? { signal } : {}),
+  });
+  evidence.policyLayers = layers;
+  stats.organizationsCalls += calls;
+  stats.httpAttempts += clients.attempts.organizations - before;
+  stats.retries += Math.max(0, clients.attempts.organizations - before - calls);
 }
 
 /** How {@link judgeAndStore} labels and stores a judged scan. */

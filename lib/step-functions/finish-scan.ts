@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { AwsClients } from '../collect/clients.js';
+import { emptyStats } from '../collect/options.js';
 import { collectKeyFacts } from '../collect/scan.js';
 import type { LoadedConfig } from '../config/config.js';
 import { ReportStoreError } from '../errors.js';
@@ -11,7 +12,7 @@ import {
 import { objectFilesFromChunks } from '../report-store/object-chunks.js';
 import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
-import { judgeAndStore } from '../scan/run-scan.js';
+import { addPolicyLayers, judgeAndStore } from '../scan/run-scan.js';
 import { TOOL_VERSION } from '../version.js';
 import { mergeObjectParts, type ObjectPartsPlan, partsPlanPath } from './object-parts.js';
 import {
@@ -147,6 +148,16 @@ export async function finishScan(options: {
     ...(plan.accounts ? { accounts: plan.accounts } : {}),
     ...(plan.directoryListings ? { directoryListings: plan.directoryListings } : {}),
   };
+  const organizationsStats = emptyStats();
+  await addPolicyLayers(
+    evidence,
+    plan.accounts
+      ? plan.accounts.filter((a) => a.status === 'scanned').map((a) => a.accountId)
+      : [plan.accountId],
+    options.clients,
+    config,
+    organizationsStats,
+  );
   // A bucket that failed for good may have left chunks of a partial listing: not published.
   const failed = new Set(failedBuckets);
   const objectFiles = await objectFilesFromChunks(
@@ -156,7 +167,10 @@ export async function finishScan(options: {
   const { summary, report } = await judgeAndStore(evidence, config, {
     store: options.store,
     source: 'scan',
-    collection: { failedBuckets: failedBuckets.length },
+    collection: {
+      failedBuckets: failedBuckets.length,
+      organizationsCalls: organizationsStats.organizationsCalls,
+    },
     objectFiles,
     ...(plan.scope ? { scope: plan.scope } : {}),
   });

@@ -14,7 +14,9 @@ import {
   organizationsClient,
   parseAccountList,
 } from '../../collect/organization.js';
+import { collectPolicyLayers, POLICY_LAYER_IAM_ACTIONS } from '../../collect/policy-layers.js';
 import { ConfigError } from '../../errors.js';
+import type { AccountPolicyLayers } from '../../evidence/types.js';
 import { sanitiseForTerminal } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { collect } from '../options.js';
@@ -65,6 +67,53 @@ export async function accountListOf(
   }
 }
 
+/** The RCPs and SCPs of the listed accounts, read with the caller's own credentials. */
+async function policyLayersOf(
+  list: AccountList,
+  maxAttempts: number,
+): Promise<AccountPolicyLayers[]> {
+  const org = organizationsClient({ maxAttempts });
+  try {
+    return (
+      await collectPolicyLayers(
+        org,
+        list.accounts.map((a) => a.id),
+      )
+    ).layers;
+  } finally {
+    org.destroy();
+  }
+}
+
+/**
+ * Whether a scan will see the account's RCPs: read (how many), not applicable (why), or not
+ * readable (why); the verdicts of an account whose RCPs are not readable rest on its bucket
+ * policies alone and say so.
+ */
+export function layerReadability(layer: AccountPolicyLayers): { readable: boolean; rcps: string } {
+  const probe = layer.rcps;
+  if ('ok' in probe)
+    return {
+      readable: true,
+      rcps: `readable (${probe.ok.length} attached on its path: ${probe.ok.map((p) => `${p.id} on ${p.target.id}`).join(', ') || 'none'})`,
+    };
+  if ('absent' in probe) {
+    const why: Record<string, string> = {
+      NotInOrganization: 'not in an organisation',
+      ConsolidatedBillingOnly: 'the organisation has only consolidated billing',
+      PolicyTypeNotEnabled: 'RCPs are not enabled on the root',
+      ManagementAccount: 'the management account is never covered by RCPs',
+    };
+    return { readable: true, rcps: `none apply (${why[probe.absent] ?? probe.absent})` };
+  }
+  if ('denied' in probe)
+    return {
+      readable: false,
+      rcps: `NOT READABLE (${probe.denied}): run from the management account or a delegated administrator allowed ${POLICY_LAYER_IAM_ACTIONS.join(', ')}`,
+    };
+  return { readable: false, rcps: `NOT READABLE (${probe.error}: ${probe.message})` };
+}
+
 /**
  * `s3scan accounts`: which accounts an organisation-wide scan covers, which it skips and why,
  * and with `--check` whether the member role can be assumed in each (the preflight to run
@@ -109,13 +158,25 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
           sts.destroy();
         }
       }
+      // Whether the scan will see the RCPs (and SCPs) of each account: read once, like a scan.
+      const layers = options.check ? await policyLayersOf(list, 5) : [];
       const failed = checks.filter((c) => !c.ok);
       if (options.format === 'json')
         io.stdout(
-          `${JSON.stringify({ ...list, ...(options.check ? { checks } : {}) }, null, 2)}\n`,
+          `${JSON.stringify(
+            {
+              ...list,
+              ...(options.check
+                ? { checks, policyLayers: layers.map((l) => ({ ...l, ...layerReadability(l) })) }
+                : {}),
+            },
+            null,
+            2,
+          )}\n`,
         );
       else {
         const byId = new Map(checks.map((c) => [c.accountId, c]));
+        const layerById = new Map(layers.map((l) => [l.accountId, l]));
         for (const a of list.accounts) {
           const check = byId.get(a.id);
           const state = !check
@@ -123,14 +184,18 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
             : check.ok
               ? `reachable (${check.via === 'own' ? 'own credentials' : check.arn})`
               : `NOT REACHABLE: ${check.reason}`;
-          io.stdout(`${a.id}  ${sanitiseForTerminal(a.name ?? '')}  ${state}\n`);
+          const layer = layerById.get(a.id);
+          const rcps = layer ? `; RCPs: ${layerReadability(layer).rcps}` : '';
+          io.stdout(
+            `${a.id}  ${sanitiseForTerminal(a.name ?? '')}  ${state}${sanitiseForTerminal(rcps)}\n`,
+          );
         }
         for (const s of list.skipped)
           io.stdout(
             `${s.id}  ${sanitiseForTerminal(s.name ?? '')}  skipped (${s.state}): ${s.reason}\n`,
           );
         io.stdout(
-          `${list.accounts.length} to scan, ${list.skipped.length} skipped${options.check ? `, ${failed.length} not reachable` : ''}\n`,
+          `${list.accounts.length} to scan, ${list.skipped.length} skipped${options.check ? `, ${failed.length} not reachable, RCPs readable for ${layers.filter((l) => layerReadability(l).readable).length} of ${layers.length}` : ''}\n`,
         );
       }
       setExit(failed.length > 0 ? EXIT.runtime : EXIT.ok);
