@@ -12,7 +12,12 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/t
 import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
-import { SEVERITIES, type Severity } from '../engine/types.js';
+import {
+  SEVERITIES,
+  type Severity,
+  UPLOAD_ENCRYPTION_STANCES,
+  type UploadEncryption,
+} from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
@@ -35,6 +40,8 @@ export interface ConfigFile {
     organizationPolicies?: boolean;
   };
   alerts?: AlertsFile;
+  /** Which upload-header rule is on: see {@link RuleSettings.uploadEncryption}. */
+  uploadEncryption?: UploadEncryption;
 }
 
 /** Settings for collection that the config file may set. */
@@ -122,6 +129,7 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    uploadEncryption: { enum: [...UPLOAD_ENCRYPTION_STANCES] },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -191,6 +199,8 @@ export function configFromDocument(
         minTlsVersion: String(
           doc.tls?.minVersion ?? DEFAULT_EVALUATION_CONFIG.settings.minTlsVersion,
         ),
+        uploadEncryption:
+          doc.uploadEncryption ?? DEFAULT_EVALUATION_CONFIG.settings.uploadEncryption,
       },
       suppressions: doc.suppressions ?? [],
     },

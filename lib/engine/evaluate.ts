@@ -25,6 +25,7 @@ import {
   type ListingRule,
   type PolicyView,
   type Rule,
+  type RuleMetadata,
   type RuleOutcome,
   type RuleSettings,
   SEVERITIES,
@@ -53,7 +54,12 @@ export interface EvaluationConfig {
 /** The configuration used when none is given. */
 export const DEFAULT_EVALUATION_CONFIG: EvaluationConfig = {
   rules: {},
-  settings: { allowedKmsKeyArns: [], allowedKeyAccounts: [], minTlsVersion: '1.2' },
+  settings: {
+    allowedKmsKeyArns: [],
+    allowedKeyAccounts: [],
+    minTlsVersion: '1.2',
+    uploadEncryption: 'use-bucket-default',
+  },
   suppressions: [],
 };
 
@@ -263,7 +269,8 @@ export function evaluate(
   accountRules: readonly AccountRule[] = [],
   listingRules: readonly ListingRule[] = [],
 ): EvaluationResult {
-  const enabled = rules.filter((r) => config.rules[r.id]?.enabled !== false);
+  const isEnabled = (r: RuleMetadata) => ruleEnabled(r, config);
+  const enabled = rules.filter(isEnabled);
   const scanTime = Date.parse(evidence.scanTime);
   const findings: Finding[] = [];
   const expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
@@ -366,7 +373,6 @@ export function evaluate(
       ...(suppression ? { suppression } : {}),
     });
   };
-  const isEnabled = (r: { id: string }) => config.rules[r.id]?.enabled !== false;
   const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const accounts = [...(evidence.accounts ?? [])].sort((a, b) => byId(a.accountId, b.accountId));
   for (const account of accounts) {
@@ -409,10 +415,23 @@ export function evaluate(
         ...(evidence.accounts ? accountRules : []),
         ...(evidence.directoryListings ? listingRules : []),
       ]
-        .filter((r) => config.rules[r.id]?.enabled === false)
+        .filter((r) => !isEnabled(r))
         .map((r) => r.id),
     }),
   };
+}
+
+/**
+ * Whether a rule runs: `rules.<id>.enabled` when the config sets it; otherwise on, unless the
+ * rule belongs to the other upload-encryption stance than the config's.
+ */
+export function ruleEnabled(rule: RuleMetadata, config: EvaluationConfig): boolean {
+  const set = config.rules[rule.id]?.enabled;
+  if (set !== undefined) return set;
+  return (
+    rule.onlyWhenUploadEncryption === undefined ||
+    rule.onlyWhenUploadEncryption === config.settings.uploadEncryption
+  );
 }
 
 /** Counts findings by status, severity, rule and bucket. */

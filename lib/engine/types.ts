@@ -23,7 +23,18 @@ export interface RuleSettings {
   allowedKeyAccounts: string[];
   /** The minimum TLS version the organisation requires (AWS itself enforces 1.2). */
   minTlsVersion: string;
+  /**
+   * How uploads are meant to get their encryption, which decides which of the two opposite
+   * upload-header rules is on: `use-bucket-default` (writers rely on default encryption; a
+   * policy that rejects header-less uploads is a finding) or `require-header` (the bucket
+   * policy must reject uploads that name no encryption).
+   */
+  uploadEncryption: UploadEncryption;
 }
+
+/** The two stances on upload encryption headers (config `uploadEncryption`). */
+export const UPLOAD_ENCRYPTION_STANCES = ['use-bucket-default', 'require-header'] as const;
+export type UploadEncryption = (typeof UPLOAD_ENCRYPTION_STANCES)[number];
 
 /**
  * The effective resource policy as the rules see it: the bucket policy judged together with the
@@ -90,6 +101,11 @@ export interface RuleMetadata {
   references: string[];
   /** The evidence fields the rule reads; a denied or failed one makes it ERROR. */
   evidence: string[];
+  /**
+   * On by default only under this upload-encryption stance (the config's `uploadEncryption`);
+   * `rules.<id>.enabled` still decides when it is set.
+   */
+  onlyWhenUploadEncryption?: UploadEncryption;
 }
 
 /** A bucket-level rule. `evaluate` must be pure and must not throw for valid evidence. */

@@ -54,6 +54,7 @@ aws s3api put-bucket-policy --bucket BUCKET --policy '{"Version":"2012-10-17","S
     'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html',
   ],
   evidence: ['policy', 'encryption'],
+  onlyWhenUploadEncryption: 'use-bucket-default',
   directoryBuckets: {
     skipped:
       'this rule analyses the s3:PutObject conditions of general purpose bucket policies; directory bucket policies govern s3express:CreateSession',

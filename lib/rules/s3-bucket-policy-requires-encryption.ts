@@ -39,6 +39,7 @@ export const rule: Rule = {
     'https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html',
   ],
   evidence: ['policy'],
+  onlyWhenUploadEncryption: 'require-header',
   directoryBuckets: {
     skipped:
       'every object written to a directory bucket is encrypted (SSE-S3 or SSE-KMS) with the encryption of its CreateSession session, which the SDK takes from the bucket default; this rule analyses the s3:PutObject conditions of general purpose bucket policies',

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
 import { explicitlyDenied } from '../../lib/policy/decide.js';
+import { layerStatements } from '../../lib/policy/layers.js';
 import type { RequestPrincipal } from '../../lib/policy/match.js';
 import { parsePolicy } from '../../lib/policy/parse.js';
 
@@ -187,7 +188,14 @@ const principals: Record<Probe['who'], RequestPrincipal> = {
   other: { kind: 'other-account', account: '999999999999', arn: OTHER },
 };
 
-async function theirs(doc: unknown, request: Probe): Promise<boolean | 'invalid'> {
+/** RCPs by the level they are attached to (root first), as iam-simulate takes them. */
+type RcpLevels = { orgIdentifier: string; policies: { name: string; policy: unknown }[] }[];
+
+async function theirs(
+  doc: unknown,
+  request: Probe,
+  rcps: RcpLevels = [],
+): Promise<boolean | 'invalid'> {
   const anonymous = request.who === 'anonymous';
   const result = await runSimulation(
     {
@@ -209,8 +217,8 @@ async function theirs(doc: unknown, request: Probe): Promise<boolean | 'invalid'
             },
           ],
       serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: doc,
+      resourceControlPolicies: rcps,
+      ...(doc === undefined ? {} : { resourcePolicy: doc }),
     },
     {},
   );
@@ -414,5 +422,103 @@ describe('Differential: explicit-deny decisions against @cloud-copilot/iam-simul
     expect(tally.tlsEnforced).toBeLessThan(tally.policies - 20);
     expect(tally.sseEnforced).toBeGreaterThan(20);
     expect(tally.sseEnforced).toBeLessThan(tally.policies - 20);
+  }, 300_000);
+
+  it('agrees on every request when RCPs on the root, an OU and the account join the bucket policy', async () => {
+    // Prepare: RCPs as AWS allows them (Deny only, Principal "*", service-prefixed actions),
+    // at up to three levels, with or without a bucket policy of the bucket's own.
+    const rcpStatement = fc
+      .record({
+        action: oneOrMany(fc.constantFrom('s3:*', 's3:PutObject', 's3:GetObject', 's3:Put*')),
+        notResource: fc.boolean(),
+        resource: oneOrMany(fc.constantFrom('*', `${BUCKET}/*`, BUCKET, `${BUCKET}/logs/*`)),
+        conditions: fc.array(conditionBlock, { minLength: 1, maxLength: 2 }),
+      })
+      .map((s) => {
+        const condition: Record<string, Record<string, unknown>> = {};
+        for (const [operator, key, value] of s.conditions)
+          condition[operator] = { ...condition[operator], [key]: value };
+        return {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: s.action,
+          ...(s.notResource ? { NotResource: s.resource } : { Resource: s.resource }),
+          Condition: condition,
+        };
+      });
+    const rcp = fc
+      .array(rcpStatement, { minLength: 1, maxLength: 2 })
+      .map((Statement) => ({ Version: '2012-10-17', Statement }));
+    const levels = fc.record({
+      root: fc.option(rcp, { nil: undefined }),
+      ou: fc.option(rcp, { nil: undefined }),
+      account: fc.option(rcp, { nil: undefined }),
+    });
+    const tally = { compared: 0, agreed: 0, denied: 0, deniedByRcpOnly: 0, skipped: 0 };
+    const disagreements: string[] = [];
+
+    // Act
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(policy, { nil: undefined }),
+        levels,
+        fc.array(probe, { minLength: 4, maxLength: 6 }),
+        async (doc, attached, requests) => {
+          const targets = [
+            ['r-ab12', attached.root],
+            ['ou-ab12-11111111', attached.ou],
+            [ACCOUNT, attached.account],
+          ] as const;
+          const documents = targets.flatMap(([target, document], i) =>
+            document
+              ? [
+                  {
+                    kind: 'rcp' as const,
+                    policyId: `p-rcp0000000${i}`,
+                    policyName: `level${i}`,
+                    attachedTo: target,
+                    document: JSON.stringify(document),
+                  },
+                ]
+              : [],
+          );
+          const own = doc ? parsePolicy(doc).statements : [];
+          const combined = { statements: [...own, ...layerStatements(documents, own.length)] };
+          const rcps: RcpLevels = targets.map(([target, document]) => ({
+            orgIdentifier: target,
+            policies: document ? [{ name: target, policy: document }] : [],
+          }));
+          for (const request of requests) {
+            const ours = explicitlyDenied(combined, {
+              principal: principals[request.who],
+              action: request.action,
+              resource: request.resource,
+              context: request.context,
+            });
+            const reference = await theirs(doc, request, rcps);
+            if (reference === 'invalid' || ours === 'unknown') {
+              tally.skipped += 1;
+              continue;
+            }
+            tally.compared += 1;
+            if (reference) tally.denied += 1;
+            if (reference && doc !== undefined && !(await theirs(doc, request)))
+              tally.deniedByRcpOnly += 1;
+            if (reference && doc === undefined) tally.deniedByRcpOnly += 1;
+            if (ours === reference) tally.agreed += 1;
+            else if (disagreements.length < 5)
+              disagreements.push(JSON.stringify({ doc, attached, request, ours, reference }));
+          }
+        },
+      ),
+      { numRuns: Math.max(100, Math.round(POLICIES / 2)), seed: 20261206 },
+    );
+    console.info(`RCP differential: ${JSON.stringify(tally)}`);
+
+    // Assess: agreement, and RCPs decided a good share of the denials on their own.
+    expect(disagreements).toEqual([]);
+    expect(tally.compared).toBeGreaterThan(300);
+    expect(tally.deniedByRcpOnly).toBeGreaterThan(tally.compared / 20);
+    expect(tally.compared - tally.denied).toBeGreaterThan(tally.compared / 20);
   }, 300_000);
 });

@@ -10,6 +10,7 @@ import {
   GetKeyRotationStatusCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
   GetBucketEncryptionCommand,
   type GetBucketEncryptionCommandOutput,
@@ -21,8 +22,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { noSuchBucketPolicy } from './aws-errors.js';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { noSuchBucketPolicy, organizationsError } from './aws-errors.js';
 
 type Stub<C> = AwsClientStub<C>;
 
@@ -71,6 +72,26 @@ export interface MockedKey {
   rotation?: boolean;
 }
 
+let organizations: Stub<OrganizationsClient> | undefined;
+
+/**
+ * The mocked account belongs to no organisation: Organizations answers DescribeOrganization
+ * with AWSOrganizationsNotInUseException (HTTP 400), as AWS does for a standalone account.
+ */
+function standaloneAccount(): void {
+  organizations ??= mockClient(OrganizationsClient);
+  organizations.reset();
+  organizations
+    .on(DescribeOrganizationCommand)
+    .rejects(
+      organizationsError(
+        'AWSOrganizationsNotInUseException',
+        400,
+        'Your account is not a member of an organization.',
+      ),
+    );
+}
+
 /** Answers every call of one account; reset the stubs in afterEach as usual. */
 export function mockAccount(
   stubs: { s3: Stub<S3Client>; sts: Stub<STSClient>; kms?: Stub<KMSClient> },
@@ -83,6 +104,7 @@ export function mockAccount(
   },
 ): void {
   const accountId = account.accountId ?? MOCK_ACCOUNT;
+  standaloneAccount();
   stubs.sts.on(GetCallerIdentityCommand).resolves({
     Account: accountId,
     Arn: `arn:aws:sts::${accountId}:assumed-role/s3scan/${account.session ?? 'scan'}`,

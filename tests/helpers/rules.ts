@@ -1,10 +1,16 @@
-import { DEFAULT_EVALUATION_CONFIG, policyView } from '../../lib/engine/evaluate.js';
+import { DEFAULT_EVALUATION_CONFIG, policyView, ruleEnabled } from '../../lib/engine/evaluate.js';
 import type { BucketContext, Rule, RuleOutcome, RuleSettings } from '../../lib/engine/types.js';
 import type {
   AccountPolicyLayers,
   BucketEvidence,
   KmsKeyEvidence,
 } from '../../lib/evidence/types.js';
+import { BUCKET_RULES } from '../../lib/rules/index.js';
+
+/** The bucket rules the default config runs: one of the two upload-header rules is off. */
+export const DEFAULT_BUCKET_RULES = BUCKET_RULES.filter((r) =>
+  ruleEnabled(r, DEFAULT_EVALUATION_CONFIG),
+);
 
 /** Runs one rule on one bucket, the way the engine does. */
 export function runRule(

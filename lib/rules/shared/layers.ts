@@ -58,9 +58,15 @@ function rcpSentence(rcp: LayerState): string {
 export function failNote(view: PolicyView, verdict: keyof PolicyVerdicts): string {
   if (!('layers' in view) || !view.layers) return '';
   const scp = 'scpOnly' in view ? view.scpOnly?.[verdict] : undefined;
-  const scpWords = scp
-    ? ` An SCP enforces it for the organisation's own principals only (${enforcedByWords(scp).replace(/^denied by /, '')}); requests from other accounts, anonymous requests and service-linked roles stay uncovered.`
-    : '';
+  const scpNames = [
+    ...new Set(
+      (scp ?? []).map((s) => `SCP ${s.policyId} '${s.policyName}' attached to ${s.attachedTo}`),
+    ),
+  ];
+  const scpWords =
+    scpNames.length > 0
+      ? ` ${scpNames.join(' and ')} enforce${scpNames.length === 1 ? 's' : ''} it for the organisation's own principals only; requests from other accounts, anonymous requests and service-linked roles stay uncovered.`
+      : '';
   const ownPolicy =
     'bucketPolicy' in view && view.bucketPolicy === 'absent'
       ? ' The bucket has no policy of its own.'

@@ -15,9 +15,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { isDirectoryBucketName } from '../../../lib/collect/directory-buckets.js';
 import { collectEvidence } from '../../../lib/collect/scan.js';
-import { BUCKET_RULES } from '../../../lib/rules/index.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { noSuchBucketPolicy, s3AccessDenied, s3Error } from '../../helpers/aws-errors.js';
+import { DEFAULT_BUCKET_RULES } from '../../helpers/rules.js';
 
 /**
  * S3 Express One Zone directory buckets, as the SDK answers them: ListDirectoryBuckets per
@@ -147,7 +147,7 @@ describe('Directory buckets (S3 Express One Zone)', () => {
     const ofFast = new Map(
       findings.filter((f) => f.resource.name === FAST).map((f) => [f.ruleId, f]),
     );
-    expect(ofFast.size).toBe(BUCKET_RULES.length);
+    expect(ofFast.size).toBe(DEFAULT_BUCKET_RULES.length);
     expect(ofFast.get('s3-bucket-default-encryption-kms')?.status).toBe('PASS');
     expect(ofFast.get('s3-bucket-kms-key-rotation')?.status).toBe('PASS');
     expect(ofFast.get('s3-bucket-sse-c-blocked')).toMatchObject({
@@ -159,7 +159,7 @@ describe('Directory buckets (S3 Express One Zone)', () => {
       message: expect.stringMatching(/s3express actions/),
     });
     expect(ofFast.get('s3-bucket-key-enabled')?.message).toMatch(/always enabled/);
-    for (const rule of BUCKET_RULES)
+    for (const rule of DEFAULT_BUCKET_RULES)
       if (rule.directoryBuckets !== 'applies') expect(ofFast.get(rule.id)?.status).toBe('SKIPPED');
     // The listing rule: one PASS per region listed.
     expect(

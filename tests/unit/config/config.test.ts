@@ -17,7 +17,7 @@ describe('Config file', () => {
     // Prepare
     const path = file(
       'ok.yml',
-      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50, headTransport: sdk, connectTimeoutMs: 2000, requestTimeoutMs: 9000, retryMode: standard }\n`,
+      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nuploadEncryption: require-header\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50, headTransport: sdk, connectTimeoutMs: 2000, requestTimeoutMs: 9000, retryMode: standard, organizationPolicies: false }\n`,
     );
 
     // Act
@@ -31,6 +31,7 @@ describe('Config file', () => {
       ],
       allowedKeyAccounts: ['444455556666'],
       minTlsVersion: '1.3',
+      uploadEncryption: 'require-header',
     });
     expect(config.scan).toEqual({
       concurrency: 32,
@@ -40,7 +41,18 @@ describe('Config file', () => {
       connectTimeoutMs: 2000,
       requestTimeoutMs: 9000,
       retryMode: 'standard',
+      organizationPolicies: false,
     });
+  });
+
+  it('refuses an upload-encryption stance it does not know, naming both', () => {
+    // Act
+    const attempt = () => configFromDocument({ uploadEncryption: 'sometimes' });
+
+    // Assess
+    expect(attempt).toThrow(
+      /uploadEncryption: must be one of "use-bucket-default", "require-header"/,
+    );
   });
 
   it('loads JSON', async () => {

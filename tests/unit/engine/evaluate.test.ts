@@ -5,11 +5,15 @@ import {
   evaluate,
   failsAt,
   fingerprint,
+  ruleEnabled,
 } from '../../../lib/engine/evaluate.js';
 import type { Rule } from '../../../lib/engine/types.js';
 import type { ScanEvidence } from '../../../lib/evidence/types.js';
 import { BUCKET_RULES } from '../../../lib/rules/index.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
+
+/** The bucket rules on by default: one of the two upload-header rules is off. */
+const RUN_BY_DEFAULT = BUCKET_RULES.filter((r) => ruleEnabled(r, DEFAULT_EVALUATION_CONFIG)).length;
 
 /** The engine with the whole catalogue, as every host runs it. */
 function judge(evidence: ScanEvidence, configured: EvaluationConfig = DEFAULT_EVALUATION_CONFIG) {
@@ -39,8 +43,8 @@ describe('Function: evaluate', () => {
     const { findings, summary } = judge(scanEvidence([bucketEvidence('b1')]));
 
     // Assess
-    expect(findings).toHaveLength(BUCKET_RULES.length);
-    expect(summary.findings).toBe(BUCKET_RULES.length);
+    expect(findings).toHaveLength(RUN_BY_DEFAULT);
+    expect(summary.findings).toBe(RUN_BY_DEFAULT);
     expect(findings[0]).toMatchObject({
       resource: {
         arn: 'arn:aws:s3:::b1',
@@ -92,7 +96,11 @@ describe('Function: evaluate', () => {
     // Assess
     expect(findings.some((f) => f.ruleId === 's3-bucket-key-enabled')).toBe(false);
     expect(findings.find((f) => f.ruleId === 's3-bucket-tls-enforced')?.severity).toBe('critical');
-    expect(summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    // The rule of the other upload-encryption stance is off too.
+    expect(summary.disabledRules).toEqual([
+      's3-bucket-key-enabled',
+      's3-bucket-policy-requires-encryption',
+    ]);
   });
 
   it('applies an active suppression and reports an expired one as expired', () => {
@@ -172,6 +180,33 @@ describe('Function: evaluate', () => {
     expect(failsAt(summary, 'medium')).toBe(true);
   });
 
+  it('runs one of the two upload-header rules, chosen by uploadEncryption; rules.<id>.enabled still wins', () => {
+    // Prepare
+    const evidence = scanEvidence([bucketEvidence('b1', { policy: { ok: tlsPolicy('b1') } })]);
+    const ran = (config: EvaluationConfig) =>
+      new Set(evaluate(evidence, config, BUCKET_RULES).findings.map((f) => f.ruleId));
+    const stance = (uploadEncryption: 'use-bucket-default' | 'require-header') => ({
+      ...DEFAULT_EVALUATION_CONFIG,
+      settings: { ...DEFAULT_EVALUATION_CONFIG.settings, uploadEncryption },
+    });
+
+    // Act
+    const byDefault = ran(DEFAULT_EVALUATION_CONFIG);
+    const requireHeader = ran(stance('require-header'));
+    const both = ran({
+      ...stance('require-header'),
+      rules: { 's3-bucket-policy-allows-default-encryption': { enabled: true } },
+    });
+
+    // Assess
+    expect(byDefault.has('s3-bucket-policy-allows-default-encryption')).toBe(true);
+    expect(byDefault.has('s3-bucket-policy-requires-encryption')).toBe(false);
+    expect(requireHeader.has('s3-bucket-policy-requires-encryption')).toBe(true);
+    expect(requireHeader.has('s3-bucket-policy-allows-default-encryption')).toBe(false);
+    expect(both.has('s3-bucket-policy-requires-encryption')).toBe(true);
+    expect(both.has('s3-bucket-policy-allows-default-encryption')).toBe(true);
+  });
+
   it('evaluates 10,000 buckets without trouble', () => {
     // Prepare
     const buckets = Array.from({ length: 10_000 }, (_, i) =>
@@ -183,6 +218,6 @@ describe('Function: evaluate', () => {
 
     // Assess
     expect(summary.buckets).toBe(10_000);
-    expect(summary.findings).toBe(10_000 * BUCKET_RULES.length);
+    expect(summary.findings).toBe(10_000 * RUN_BY_DEFAULT);
   });
 });

@@ -13,9 +13,9 @@ import { ReportStoreError } from '../../../lib/errors.js';
 import { loadEvidence } from '../../../lib/report-store/evidence-files.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
-import { BUCKET_RULES } from '../../../lib/rules/index.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
+import { DEFAULT_BUCKET_RULES } from '../../helpers/rules.js';
 
 function record(scanId: string, scanTime: string, bucketNames = ['b1']): ScanRecord {
   const evidence = { ...scanEvidence(bucketNames.map((n) => bucketEvidence(n))), scanId, scanTime };
@@ -54,7 +54,7 @@ describe('Class: LocalReportStore', () => {
     const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8'));
     expect(index).toMatchObject({ latest: 'scan-1', scans: [{ scanId: 'scan-1', buckets: 2 }] });
     const { findings, summary } = await store.readScan('scan-1');
-    expect(findings).toHaveLength(2 * BUCKET_RULES.length);
+    expect(findings).toHaveLength(2 * DEFAULT_BUCKET_RULES.length);
     expect(summary.scanId).toBe('scan-1');
   });
 

@@ -207,7 +207,7 @@ describe('Policy rules over the bucket policy and the RCPs on the account path',
     // Assess
     expect(outcome.status).toBe('FAIL');
     expect(outcome.message).toContain(
-      `An SCP enforces it for the organisation's own principals only (SCP p-scp0000001 'DenyInsecureS3' attached to ${ROOT_ID} (Sid "DenyInsecureS3")); requests from other accounts, anonymous requests and service-linked roles stay uncovered.`,
+      ` SCP p-scp0000001 'DenyInsecureS3' attached to ${ROOT_ID} enforces it for the organisation's own principals only; requests from other accounts, anonymous requests and service-linked roles stay uncovered.`,
     );
     expect(outcome.details).toMatchObject({
       scpEnforcesForOrganizationPrincipalsOnly: [{ layer: 'scp', policyId: 'p-scp0000001' }],

@@ -181,7 +181,10 @@ describe('One scan use case in every host', () => {
       version: '"c1"',
       sha256: configHash(CONFIG),
     });
-    expect(output.summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    expect(output.summary.disabledRules).toEqual([
+      's3-bucket-key-enabled',
+      's3-bucket-policy-requires-encryption',
+    ]);
     expect(output.summary.suppressed).toBe(1);
   });
 
@@ -204,7 +207,8 @@ describe('One scan use case in every host', () => {
       origin: 'default',
       location: `s3://${REPORTS}/${CONFIG_KEY}`,
     });
-    expect(output.summary.disabledRules).toEqual([]);
+    // Only the rule of the other upload-encryption stance is off.
+    expect(output.summary.disabledRules).toEqual(['s3-bucket-policy-requires-encryption']);
     expect(output.summary.byRule['s3-bucket-key-enabled']).toBeDefined();
     const subset = (await scan(
       { buckets: ['alpha'], regions: ['us-east-1'] },
@@ -256,8 +260,11 @@ describe('One scan use case in every host', () => {
     const second = (await scan({}, lambdaDeps(new LocalReportStore(root), deployed))) as ScanOutput;
 
     // Assess
-    expect(first.summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
-    expect(second.summary.disabledRules).toEqual([]);
+    expect(first.summary.disabledRules).toEqual([
+      's3-bucket-key-enabled',
+      's3-bucket-policy-requires-encryption',
+    ]);
+    expect(second.summary.disabledRules).toEqual(['s3-bucket-policy-requires-encryption']);
     expect(second.summary.config).toMatchObject({ version: '"c2"', sha256: configHash(edited) });
     expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe('"c1"');
   });

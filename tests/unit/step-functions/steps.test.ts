@@ -192,7 +192,10 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
       version: '7',
       sha256: configHash(text),
     });
-    expect(summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    expect(summary.disabledRules).toEqual([
+      's3-bucket-key-enabled',
+      's3-bucket-policy-requires-encryption',
+    ]);
     // The scope the scan was asked for, so drift never calls "broken" gone.
     expect(summary.scope).toEqual({ buckets: ['alpha', 'beta'], regions: [] });
     expect(summary.buckets).toBe(2);
