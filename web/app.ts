@@ -22,6 +22,7 @@ import { accessToken, forgetToken, loadPageConfig, startLogin } from './auth.js'
 import { showBucket } from './bucket.js';
 import { showCompliance } from './compliance.js';
 import {
+  assuranceLabel,
   bidi,
   byId,
   cards,
@@ -185,8 +186,12 @@ async function findings(scanId: string, reset: boolean): Promise<void> {
     const seen = page.seen?.[i];
     const rescanned = seen && seen.scanId !== shown ? seen : undefined;
     if (rescanned) row.dataset.rescan = rescanned.scanId;
+    const status = element('td', f.status, f.status);
+    // A verdict on a sample or an inventory says so beside its status.
+    const seenPart = assuranceLabel(f.assurance);
+    if (seenPart) status.append(element('small', seenPart, 'assurance'));
     row.append(
-      element('td', f.status, f.status),
+      status,
       element('td', f.severity),
       bucket,
       element('td', f.ruleId),

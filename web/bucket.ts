@@ -231,7 +231,7 @@ export async function showBucket(scanId: string, params: URLSearchParams): Promi
     table(
       ['Status', 'Severity', 'Rule', 'Why', 'Requirements'],
       verdicts.map((f) => [
-        statusBadge(f.status),
+        statusBadge(f.status, f.assurance),
         f.severity,
         f.ruleId,
         f.message,

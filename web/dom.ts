@@ -4,6 +4,8 @@
  * bucket is called can become markup or script; the server's CSP allows no inline code either.
  */
 
+import type { Assurance } from '../lib/engine/types.js';
+
 /** An element with text (set as text) and a class. */
 export function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -113,8 +115,28 @@ export function table(
 }
 
 /** A status as a coloured, labelled word (the colour is never the only signal). */
-export function statusBadge(status: string): HTMLElement {
-  return element('span', status, `badge ${status}`);
+export function statusBadge(status: string, assurance?: Assurance): HTMLElement {
+  const badge = element('span', status, `badge ${status}`);
+  const seen = assuranceLabel(assurance);
+  if (!seen) return badge;
+  // A verdict on a sample or an inventory says so beside its status, never hidden.
+  const wrap = element('span');
+  wrap.append(badge, element('small', seen, 'assurance'));
+  return wrap;
+}
+
+/**
+ * How much a verdict saw, when it is less than everything: `sample 100 of 48,210, ≤3.0 %
+ * missed`, `inventory 2.2 days old`; undefined for complete verdicts.
+ */
+export function assuranceLabel(assurance: Assurance | undefined): string | undefined {
+  if (!assurance || assurance.kind === 'complete' || assurance.kind === 'none') return undefined;
+  if (assurance.kind === 'inventory') return `inventory ${assurance.ageDays} days old`;
+  const bound =
+    assurance.upperBound95 !== undefined
+      ? `, ≤${(assurance.upperBound95 * 100).toFixed(1)} % missed`
+      : '';
+  return `sample ${assurance.classified.toLocaleString('en')} of ${assurance.listed.toLocaleString('en')}${bound}`;
 }
 
 /**

@@ -148,3 +148,24 @@ export async function alertScan(
   }
   return { drift, digest, report, ...(before ? { previousScanId: before.scanId } : {}) };
 }
+
+/**
+ * When each failing finding of a stored scan was first seen, for exports: the state its own
+ * alert run recorded, or else the previous scan's (a finding failing since then keeps its
+ * time; one not in it was first seen now). Empty when no alert run ever recorded one.
+ */
+export async function firstSeenOfScan(
+  store: ReportStore,
+  scanId: string,
+): Promise<Map<string, string>> {
+  const ledger = store.alertLedger();
+  const own = (await ledger.read(scanId, 'state')) as AlertState | undefined;
+  if (own) return new Map(Object.entries(own.firstSeen));
+  const index = await store.readIndex();
+  const entry = index?.scans.find((s) => s.scanId === scanId);
+  const before = index && entry ? previousViewOf(index.scans, entry)?.newest : undefined;
+  const previous = before
+    ? ((await ledger.read(before.scanId, 'state')) as AlertState | undefined)
+    : undefined;
+  return new Map(Object.entries(previous?.firstSeen ?? {}));
+}

@@ -53,7 +53,7 @@ export function securityHubFinding(
   scan: { scanTime: string; toolVersion: string },
 ): AwsSecurityFinding {
   const finding: Finding = entry.current ?? entry.previous!;
-  const base = toAsff(finding, scan);
+  const base = toAsff(finding, scan, entry.firstSeen ?? entry.failingSince);
   const firstSeen = entry.firstSeen ?? entry.failingSince ?? scan.scanTime;
   const severity =
     kind === 'resolved'
@@ -124,7 +124,14 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
     for (const entry of digest.drift.changes['still-failing'])
       if (due.has(entry.fingerprint) && entry.current && passes(entry.current, filter))
         changes.push({ kind: 'still-failing', entry });
-    const entries: AlertEntry<SecurityHubEntry>[] = changes.map(({ kind, entry }) => {
+    // A SKIPPED finding is never sent: a FAIL whose rule stopped applying is archived as the
+    // FAIL it was (like a gone resource), and nothing else about it goes to Security Hub.
+    const sendable = changes.flatMap(({ kind, entry }) => {
+      if (entry.current?.status !== 'SKIPPED') return [{ kind, entry }];
+      if (!entry.previous || entry.previous.status === 'SKIPPED') return [];
+      return [{ kind: 'gone' as const, entry: { ...entry, current: undefined } }];
+    });
+    const entries: AlertEntry<SecurityHubEntry>[] = sendable.map(({ kind, entry }) => {
       const f = entry.current ?? entry.previous!;
       return {
         id: `${kind}-${entry.fingerprint}`,

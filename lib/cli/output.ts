@@ -52,6 +52,8 @@ export interface OutputOptions {
   format: Format;
   failOn?: Severity;
   all?: boolean;
+  /** ASFF: when each failing finding was first seen, by fingerprint. */
+  firstSeen?: ReadonlyMap<string, string>;
 }
 
 /** Prints the findings in the asked format; the exit code `--fail-on` calls for. */
@@ -65,6 +67,7 @@ export function emit(
     renderFindings(options.format, findings, summary, {
       toolVersion: TOOL_VERSION,
       all: options.all ?? false,
+      ...(options.firstSeen ? { firstSeen: options.firstSeen } : {}),
     }),
   );
   return options.failOn && failsAt(summary, options.failOn) ? EXIT.failOn : EXIT.ok;

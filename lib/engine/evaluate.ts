@@ -16,6 +16,7 @@ import type {
 } from '../policy/analyze.js';
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { globMatch } from '../text/glob.js';
+import { COMPLETE, objectAssurance, withBound } from './assurance.js';
 import { type LayerStatus, layerDocuments, layerStatus } from './layers.js';
 import {
   type AccountRule,
@@ -77,6 +78,11 @@ export interface EvaluationSummary {
   failedBySeverity: Record<Severity, number>;
   byRule: Record<string, StatusCounts>;
   byBucket: Record<string, StatusCounts>;
+  /**
+   * Findings by how much they saw (`complete`, `sample`, `inventory`, `none`), by status: a
+   * PASS on a sample or an inventory is weaker than a PASS on every object.
+   */
+  byAssurance?: Record<string, StatusCounts>;
   /** Organisation-wide scans: findings per account, account findings included. */
   byAccount?: Record<string, StatusCounts>;
   /** Organisation-wide scans: every account, scanned, failed or skipped, and why. */
@@ -314,6 +320,7 @@ export function evaluate(
       },
     };
     const directory = bucket.kind === 'directory';
+    const objectsSeen = objectAssurance(bucket, scanTime);
     for (const rule of enabled) {
       const notForDirectories =
         directory && rule.directoryBuckets !== 'applies'
@@ -339,6 +346,9 @@ export function evaluate(
         evidenceRef,
         fingerprint: `${ruleHashes.get(rule.id)}${resourceHash}`,
         ...(suppression ? { suppression } : {}),
+        assurance: rule.evidence.includes('objects')
+          ? withBound(objectsSeen, outcome.status)
+          : COMPLETE,
       });
     }
   }
@@ -371,6 +381,7 @@ export function evaluate(
       evidenceRef: ACCOUNTS_EVIDENCE_PATH,
       fingerprint: `${sha16(rule.id)}${sha16(resource.arn)}`,
       ...(suppression ? { suppression } : {}),
+      assurance: COMPLETE,
     });
   };
   const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -451,8 +462,12 @@ export function summarize(
   const byBucket: Record<string, StatusCounts> = {};
   const byAccount: Record<string, StatusCounts> | undefined = evidence.accounts ? {} : undefined;
   let suppressed = 0;
+  const byAssurance: Record<string, StatusCounts> = {};
   for (const finding of findings) {
     byStatus[finding.status] += 1;
+    const seen = finding.assurance?.kind ?? 'complete';
+    byAssurance[seen] ??= emptyCounts();
+    byAssurance[seen]![finding.status] += 1;
     byRule[finding.ruleId] ??= emptyCounts();
     byRule[finding.ruleId]![finding.status] += 1;
     if (finding.resource.type === 'AWS::S3::Bucket') {
@@ -476,6 +491,7 @@ export function summarize(
     failedBySeverity,
     byRule,
     byBucket,
+    byAssurance,
     ...(byAccount ? { byAccount } : {}),
     ...(evidence.accounts ? { accounts: evidence.accounts } : {}),
     suppressed,

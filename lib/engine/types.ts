@@ -155,6 +155,32 @@ export interface AppliedSuppression {
   active: boolean;
 }
 
+/**
+ * How much a verdict saw:
+ * - `complete`: every relevant setting or object (a bucket's configuration is read whole);
+ * - `sample`: `classified` objects of `listed`, drawn uniformly by hash rank; a PASS carries
+ *   `upperBound95`, the share of violating objects the sample cannot rule out (95 %
+ *   confidence: none in n means at most 1 - 0.05^(1/n), about 3/n);
+ * - `inventory`: an S3 Inventory delivery, `ageDays` old at the scan: objects written since
+ *   are not covered;
+ * - `none`: nothing was observed for it (objects were not scanned).
+ * `carriedFrom`: the object counts are a previous scan's (a rescan reads no objects).
+ */
+export type Assurance =
+  | { kind: 'complete'; carriedFrom?: string }
+  | {
+      kind: 'sample';
+      classified: number;
+      listed: number;
+      upperBound95?: number;
+      carriedFrom?: string;
+    }
+  | { kind: 'inventory'; deliveredAt: string; ageDays: number; carriedFrom?: string }
+  | { kind: 'none' };
+
+/** The kinds of {@link Assurance}, for counts. */
+export const ASSURANCE_KINDS = ['complete', 'sample', 'inventory', 'none'] as const;
+
 /** One rule's verdict on one resource. */
 export interface Finding {
   ruleId: string;
@@ -176,4 +202,6 @@ export interface Finding {
   /** hash(ruleId, resource ARN): stable across scans. */
   fingerprint: string;
   suppression?: AppliedSuppression;
+  /** How much the verdict saw; absent in findings stored before s3scan recorded it. */
+  assurance?: Assurance;
 }

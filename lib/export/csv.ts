@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Finding } from '../engine/types.js';
+import { describeAssurance } from './assurance.js';
 
 const COLUMNS = [
   'ruleId',
@@ -11,6 +12,7 @@ const COLUMNS = [
   'arn',
   'message',
   'suppressed',
+  'assurance',
   'fingerprint',
   'evidenceRef',
 ] as const;
@@ -36,6 +38,7 @@ export function findingsToCsv(findings: Finding[]): string {
       f.resource.arn,
       f.message,
       f.suppression?.active ? `yes: ${f.suppression.reason} (until ${f.suppression.expires})` : '',
+      describeAssurance(f.assurance),
       f.fingerprint,
       f.evidenceRef,
     ].map(neutraliseFormula),

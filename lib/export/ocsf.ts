@@ -33,9 +33,14 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** The OCSF schema version the records follow. */
+export const OCSF_VERSION = '1.8.0';
+
 /**
  * One finding as an OCSF Compliance Finding (class_uid 2003, category Findings, activity
- * Create), schema 1.5.0.
+ * Create), schema 1.8.0 with the `cloud` profile (the `cloud` attribute), declared in
+ * `metadata.profiles`. No deprecated attribute: `resources` (not `resource`), and the message
+ * in `status_detail` of the finding, not of `compliance` (deprecated there since 1.5.0).
  */
 export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: string }) {
   const rule = rulesById.get(finding.ruleId);
@@ -59,8 +64,10 @@ export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: 
     status_id: suppressed ? 3 : 1,
     status: suppressed ? 'Suppressed' : 'New',
     message: finding.message,
+    status_detail: finding.message,
     metadata: {
-      version: '1.5.0',
+      version: OCSF_VERSION,
+      profiles: ['cloud'],
       product: { name: 's3scan', vendor_name: 's3scan', version: scan.toolVersion },
       event_code: finding.ruleId,
       uid: finding.fingerprint,
@@ -79,7 +86,6 @@ export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: 
       status_id: status.id,
       status: status.name,
       status_code: finding.status,
-      status_detail: finding.message,
     },
     resources: [
       {
@@ -103,6 +109,7 @@ export function toOcsf(finding: Finding, scan: { scanTime: string; toolVersion: 
     unmapped: {
       details: finding.details,
       evidence_ref: finding.evidenceRef,
+      assurance: finding.assurance ?? { kind: 'complete' },
       ...(finding.suppression ? { suppression: finding.suppression } : {}),
     },
   };

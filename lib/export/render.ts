@@ -1,6 +1,6 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
-import { toAsff } from './asff.js';
+import { asffFindings } from './asff.js';
 import { findingsToCsv } from './csv.js';
 import { toOcsf } from './ocsf.js';
 import { renderSummary, renderTable } from './table.js';
@@ -14,7 +14,12 @@ export function renderFindings(
   format: Format,
   findings: Finding[],
   summary: EvaluationSummary,
-  options: { toolVersion: string; all?: boolean },
+  options: {
+    toolVersion: string;
+    all?: boolean;
+    /** When each failing finding was first seen, by fingerprint (ASFF `FirstObservedAt`). */
+    firstSeen?: ReadonlyMap<string, string>;
+  },
 ): string {
   const scan = { scanTime: summary.scanTime, toolVersion: options.toolVersion };
   switch (format) {
@@ -31,11 +36,7 @@ export function renderFindings(
         2,
       )}\n`;
     case 'asff':
-      return `${JSON.stringify(
-        findings.map((f) => toAsff(f, scan)),
-        null,
-        2,
-      )}\n`;
+      return `${JSON.stringify(asffFindings(findings, scan, options.firstSeen), null, 2)}\n`;
     case 'csv':
       return findingsToCsv(findings);
   }

@@ -101,6 +101,22 @@ function summaryLines(summary: EvaluationSummary, all: boolean): string[] {
   );
   if (!all && s.PASS + s.SKIPPED > 0)
     lines.push(`  (${s.PASS} PASS and ${s.SKIPPED} SKIPPED findings not shown; use --all)`);
+  // A PASS that saw a sample or an inventory is weaker than one that saw every object.
+  const sampled = summary.byAssurance?.sample?.PASS ?? 0;
+  const inventoried = summary.byAssurance?.inventory?.PASS ?? 0;
+  if (sampled + inventoried > 0)
+    lines.push(
+      `  assurance: ${[
+        sampled
+          ? `${sampled} PASS rest on a sample of objects (each says how much it could miss)`
+          : '',
+        inventoried
+          ? `${inventoried} PASS on S3 Inventory (objects written since the delivery are not covered)`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; ')}`,
+    );
   for (const e of summary.expiredSuppressions) {
     lines.push(
       `  expired suppression: ${e.rule} on ${sanitiseForTerminal(e.resource)}${e.buckets > 1 ? ` (${e.buckets} buckets)` : ''} (expired ${e.expires}: ${sanitiseForTerminal(e.reason)})`,

@@ -49,6 +49,7 @@ export const rule: Rule = {
     }
     const bad = total(objects.noncurrentByEncryption.NONE, objects.noncurrentByEncryption['SSE-C']);
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       // An SSE-C version is a violation here, so a 400 that suggests SSE-C is one too.
       needs: { inferredSseCIsSeen: true },
       ...(bad.count > 0

@@ -59,6 +59,7 @@ export const rule: Rule = {
       }
     }
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       needs: { kmsKeys: true },
       ...(others.length > 0
         ? {

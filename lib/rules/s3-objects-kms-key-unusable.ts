@@ -71,6 +71,7 @@ aws kms enable-key --key-id KEY_ARN`,
     }
     const count = lost.reduce((n, l) => n + l.objects, 0);
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       needs: { kmsKeys: true },
       ...(lost.length > 0
         ? {

@@ -52,6 +52,7 @@ export const rule: Rule = {
         ? ` (${inferred === sseC.count ? 'all' : inferred} inferred from a key-less HEAD's 400: SSE-C, likely)`
         : '';
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       needs: { inferredSseCIsSeen: true },
       ...(sseC.count > 0
         ? {

@@ -50,6 +50,7 @@ export const rule: Rule = {
         ? ` The bucket also holds ${instructionFiles} S3 Encryption Client instruction files (<key>.instruction): their sibling objects are encrypted client-side although they carry no marker themselves.`
         : '';
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       ...(plaintext && plaintext.count > 0
         ? {
             violation: {

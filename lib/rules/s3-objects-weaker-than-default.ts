@@ -69,6 +69,7 @@ export const rule: Rule = {
     );
     const tally = total(...weaker.map((t) => objects.byEncryption[t]));
     return judgeObjects(objects, {
+      scanTime: context.scanTime,
       ...(weaker.length > 0
         ? {
             violation: {

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { AlertReport } from '../../alerts/dispatch.js';
 import { composePosture, rescansOver } from '../../alerts/previous.js';
+import { firstSeenOfScan } from '../../alerts/run-alerts.js';
 import { summarize } from '../../engine/evaluate.js';
 import type { Finding } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
@@ -122,7 +123,10 @@ export function registerReportCommand(program: Command, { io, setExit }: Command
         stored = now;
       }
       const { summary, findings } = options.account ? forAccounts(stored, options.account) : stored;
-      setExit(emit(io, findings, summary, options));
+      // ASFF's FirstObservedAt: when each FAIL was first seen, as the alert runs recorded it.
+      const firstSeen =
+        options.format === 'asff' ? await firstSeenOfScan(store, scanId) : undefined;
+      setExit(emit(io, findings, summary, { ...options, ...(firstSeen ? { firstSeen } : {}) }));
       // What the alert sinks were sent for this scan, from the alert ledger (on stderr, so
       // machine formats keep stdout to themselves).
       const outcome = (await store.alertLedger().read(scanId, 'outcome')) as

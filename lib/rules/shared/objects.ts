@@ -1,3 +1,4 @@
+import { samplingUpperBound95 } from '../../engine/assurance.js';
 import type { BucketContext, RuleOutcome } from '../../engine/types.js';
 import type { ObjectScanEvidence, ObjectTally } from '../../evidence/types.js';
 
@@ -113,6 +114,8 @@ export function judgeObjects(
     /** Says what was not found, e.g. "No unencrypted object found in bucket b". */
     noneFound: string;
     pass: string;
+    /** The scan time: an inventory PASS says how old the delivery was. */
+    scanTime?: string;
   },
 ): RuleOutcome {
   if (judgement.violation) return judgement.violation;
@@ -137,7 +140,37 @@ export function judgeObjects(
       },
     };
   }
-  return { status: 'PASS', message: judgement.pass };
+  return { status: 'PASS', message: passWithAssurance(objects, judgement) };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * A PASS says what it saw. On every object: the rule's own sentence. On a sample: never
+ * "every object", but what was seen and the 95 % upper bound on the share of objects it could
+ * have missed. On S3 Inventory: the delivery's age, and that objects written since are not
+ * covered.
+ */
+function passWithAssurance(
+  objects: ObjectScanEvidence,
+  judgement: { noneFound: string; pass: string; scanTime?: string },
+): string {
+  if (objects.mode === 'sample' && objects.classified < objects.listed) {
+    const bound = samplingUpperBound95(objects.classified);
+    const share = bound * 100 < 0.1 ? (bound * 100).toPrecision(1) : (bound * 100).toFixed(1);
+    const carried = objects.carriedFrom
+      ? `, as scan ${objects.carriedFrom.scanId} of ${objects.carriedFrom.scanTime} counted them`
+      : '';
+    return `${judgement.noneFound} among a sample of ${count(objects.classified)} of ${count(objects.listed)} listed objects (uniform by hash rank${carried}): with 95 % confidence at most ${share} % of its objects (about ${count(Math.ceil(bound * objects.listed))}) are affected; scan with --objects full or inventory to see them all.`;
+  }
+  if (objects.mode === 'inventory' && objects.inventory) {
+    const age = judgement.scanTime
+      ? (Date.parse(judgement.scanTime) - Date.parse(objects.inventory.createdAt)) / 86_400_000
+      : Number.NaN;
+    const old = Number.isNaN(age) ? '' : `, ${age.toFixed(1)} days before the scan`;
+    return `${judgement.pass.replace(/\.$/, '')}, from the S3 Inventory delivered ${objects.inventory.createdAt}${old}: objects written since are not covered.`;
+  }
+  return judgement.pass;
 }
 
 /** Sum of tallies. */

@@ -395,6 +395,30 @@ describe('SecurityHubSink: BatchImportFindings with a stable lifecycle', () => {
     expect(byId.gone).toMatchObject({ RecordState: 'ARCHIVED' });
   });
 
+  it('never sends a SKIPPED finding: a FAIL whose rule stopped applying is archived as the FAIL it was', () => {
+    // Prepare: the rule no longer applies to b0 (e.g. its default key is gone to SSE-S3).
+    const failing = finding('rule-a', 'b0', 'FAIL');
+    const digest = digestOf([failing], [finding('rule-a', 'b0', 'SKIPPED')]);
+
+    // Act
+    const entries = sink()
+      .plan(digest)
+      .flatMap((b) => b.entries);
+
+    // Assess
+    expect(entries.map((e) => e.payload.asff.ProductFields?.['s3scan/Status'])).not.toContain(
+      'SKIPPED',
+    );
+    // Drift calls it resolved; Security Hub gets the FAIL archived, not a SKIPPED finding.
+    expect(digest.drift.changes.resolved).toHaveLength(1);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.payload.asff).toMatchObject({
+      RecordState: 'ARCHIVED',
+      Compliance: { Status: 'NOT_AVAILABLE' },
+      ProductFields: { 's3scan/Status': 'FAIL' },
+    });
+  });
+
   it('groups by region and sends at most 100 findings a call, each to its own region', async () => {
     // Prepare
     const before = [

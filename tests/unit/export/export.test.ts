@@ -134,7 +134,7 @@ describe('CSV export', () => {
 
     // Assess
     expect(csv.split('\r\n')[0]).toBe(
-      'ruleId,status,severity,account,region,bucket,arn,message,suppressed,fingerprint,evidenceRef',
+      'ruleId,status,severity,account,region,bucket,arn,message,suppressed,assurance,fingerprint,evidenceRef',
     );
     expect(csv).toContain('"a ""quoted"", multi\nline =cmd|"" /C calc""!A0 message"');
     expect(rows[1]?.[7]).toBe(hostile.message);
@@ -181,15 +181,47 @@ describe('Table and renderFindings', () => {
     expect(parsed[findings.indexOf(tlsFail)]).toEqual(toOcsf(tlsFail, scan));
   });
 
-  it('renders asff as one Security Hub finding per finding, ids from the fingerprints', () => {
+  it('renders asff as one Security Hub finding per finding but SKIPPED, ids from the fingerprints', () => {
     // Act
     const parsed = JSON.parse(renderFindings('asff', findings, summary, { toolVersion: '0.1.0' }));
 
     // Assess
+    const sent = findings.filter((f) => f.status !== 'SKIPPED');
+    expect(sent.length).toBeLessThan(findings.length);
     expect(parsed.map((a: { Id: string }) => a.Id)).toEqual(
-      findings.map((f) => `s3scan/${f.fingerprint}`),
+      sent.map((f) => `s3scan/${f.fingerprint}`),
     );
-    expect(parsed[findings.indexOf(tlsFail)]).toEqual(toAsff(tlsFail, scan));
+    expect(parsed[sent.indexOf(tlsFail)]).toEqual(toAsff(tlsFail, scan));
+  });
+
+  it('sends a PASS as INFORMATIONAL, keeps the rule severity as the original, and dates it from the first sighting when known', () => {
+    // Act
+    const pass = toAsff(tlsPass, scan);
+    const fail = toAsff(tlsFail, scan, '2026-10-01T06:00:00.000Z');
+    const rendered = JSON.parse(
+      renderFindings('asff', [tlsFail], summary, {
+        toolVersion: '0.1.0',
+        firstSeen: new Map([[tlsFail.fingerprint, '2026-09-30T06:00:00.000Z']]),
+      }),
+    );
+
+    // Assess
+    expect(pass).toMatchObject({
+      Severity: { Label: 'INFORMATIONAL' },
+      FindingProviderFields: { Severity: { Label: 'INFORMATIONAL', Original: 'high' } },
+      Compliance: { Status: 'PASSED' },
+      CreatedAt: scan.scanTime,
+      FirstObservedAt: scan.scanTime,
+      ProductFields: { 's3scan/Assurance': 'complete' },
+    });
+    expect(fail).toMatchObject({
+      Severity: { Label: 'HIGH' },
+      CreatedAt: '2026-10-01T06:00:00.000Z',
+      FirstObservedAt: '2026-10-01T06:00:00.000Z',
+      LastObservedAt: scan.scanTime,
+      UpdatedAt: scan.scanTime,
+    });
+    expect(rendered[0]).toMatchObject({ FirstObservedAt: '2026-09-30T06:00:00.000Z' });
   });
 
   it('renders csv with a header and one row per finding', () => {

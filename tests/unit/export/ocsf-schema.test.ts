@@ -1,88 +1,38 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { toOcsf } from '../../../lib/export/ocsf.js';
 import { loadEvidence } from '../../../lib/report-store/evidence-files.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
+import { OcsfSchema, ocsfViolations } from '../../helpers/ocsf.js';
 
-/** The class 2003 attributes and enums s3scan relies on, with their sources (see the file). */
-const SUBSET = JSON.parse(
-  readFileSync(
-    fileURLToPath(
-      new URL('../../fixtures/ocsf/compliance-finding-2003.subset.json', import.meta.url),
-    ),
-    'utf8',
-  ),
-) as {
-  class_uid: number;
-  category_uid: number;
-  required: string[];
-  required_metadata: string[];
-  required_finding_info: string[];
-  required_compliance: string[];
-  enums: Record<string, number[]>;
-  captions: Record<string, Record<string, string>>;
-};
+/** The official OCSF 1.8.0 data files (tests/fixtures/ocsf-schema-1.8.0, copied unchanged). */
+const schema = new OcsfSchema();
+const complianceFinding = schema.eventClass('findings/compliance_finding.json');
 
-const get = (record: Record<string, unknown>, path: string): unknown =>
-  path
-    .split('.')
-    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], record);
-
-/** Every way one record breaks the subset: missing attributes, values outside an enum, wrong captions. */
-function violations(record: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  for (const key of SUBSET.required) if (record[key] === undefined) problems.push(`missing ${key}`);
-  for (const [object, keys] of [
-    ['metadata', SUBSET.required_metadata],
-    ['finding_info', SUBSET.required_finding_info],
-    ['compliance', SUBSET.required_compliance],
-  ] as const)
-    for (const key of keys)
-      if (get(record, `${object}.${key}`) === undefined) problems.push(`missing ${object}.${key}`);
-  if (record.class_uid !== SUBSET.class_uid) problems.push(`class_uid ${record.class_uid}`);
-  if (record.category_uid !== SUBSET.category_uid)
-    problems.push(`category_uid ${record.category_uid}`);
-  if (record.type_uid !== SUBSET.class_uid * 100 + Number(record.activity_id))
-    problems.push(`type_uid ${record.type_uid} is not class_uid * 100 + activity_id`);
-  for (const [path, allowed] of Object.entries(SUBSET.enums)) {
-    const value = get(record, path);
-    if (!allowed.includes(value as number)) problems.push(`${path} ${value} is not in the enum`);
-    // Each *_id has its caption beside it: severity_id/severity, activity_id/activity_name.
-    const caption = SUBSET.captions[path]?.[String(value)];
-    const label = get(record, path === 'activity_id' ? 'activity_name' : path.replace(/_id$/, ''));
-    if (caption && label !== caption)
-      problems.push(`${path} ${value} is captioned "${label}", not "${caption}"`);
-  }
-  const standards = get(record, 'compliance.standards');
-  if (
-    !Array.isArray(standards) ||
-    standards.length === 0 ||
-    standards.some((s) => typeof s !== 'string')
-  )
-    problems.push('compliance.standards must be a non-empty array of strings');
-  return problems;
+async function demoFindings() {
+  const evidence = await loadEvidence(
+    fileURLToPath(new URL('../../../demo/demo-account.json', import.meta.url)),
+  );
+  return { evidence, findings: evaluateScan(evidence).findings };
 }
 
-describe('OCSF export against the class 2003 subset', () => {
-  it('every finding of the demo account is a valid Compliance Finding', async () => {
+describe('OCSF export against the official schema files', () => {
+  it('every finding of the demo account is a valid Compliance Finding of the schema it names', async () => {
     // Prepare
-    const evidence = await loadEvidence(
-      fileURLToPath(new URL('../../../demo/demo-account.json', import.meta.url)),
-    );
-    const { findings } = evaluateScan(evidence);
+    const { evidence, findings } = await demoFindings();
 
     // Act
     const records = findings.map((f) =>
       toOcsf(f, { scanTime: evidence.scanTime, toolVersion: 't' }),
     );
 
-    // Assess: all four s3scan statuses occur, and no record breaks the subset.
+    // Assess: all four s3scan statuses occur, and no record breaks the class.
     expect(new Set(findings.map((f) => f.status))).toEqual(
       new Set(['PASS', 'FAIL', 'ERROR', 'SKIPPED']),
     );
+    expect(records.every((r) => r.metadata.version === schema.version)).toBe(true);
     const broken = records.flatMap((r, i) =>
-      violations(r as unknown as Record<string, unknown>).map(
+      ocsfViolations(schema, complianceFinding, r as unknown as Record<string, unknown>).map(
         (p) => `${findings[i]?.ruleId}: ${p}`,
       ),
     );
@@ -96,10 +46,8 @@ describe('OCSF export against the class 2003 subset', () => {
     ['SKIPPED', 99, 'Skipped'],
   ] as const)('maps %s to compliance.status_id %i (%s)', async (status, id, caption) => {
     // Prepare
-    const evidence = await loadEvidence(
-      fileURLToPath(new URL('../../../demo/demo-account.json', import.meta.url)),
-    );
-    const finding = evaluateScan(evidence).findings.find((f) => f.status === status)!;
+    const { evidence, findings } = await demoFindings();
+    const finding = findings.find((f) => f.status === status)!;
 
     // Act
     const record = toOcsf(finding, { scanTime: evidence.scanTime, toolVersion: 't' });
@@ -112,29 +60,39 @@ describe('OCSF export against the class 2003 subset', () => {
     });
   });
 
-  it('the subset check itself rejects a record that breaks the class', () => {
-    // Prepare: ERROR mapped to the old 0 Unknown, and no standards.
+  it('the validator rejects what breaks the class: a deprecated attribute, an enum value, a type, a missing required attribute and an undeclared profile', () => {
+    // Prepare
     const bad = {
       class_uid: 2003,
       category_uid: 2,
       type_uid: 200301,
-      activity_id: 1,
-      activity_name: 'Create',
+      activity_id: 2,
       severity_id: 4,
-      severity: 'High',
-      status_id: 1,
-      status: 'New',
-      time: 1,
-      metadata: { version: '1.5.0', product: { name: 's3scan' } },
-      finding_info: { uid: 'x' },
-      compliance: { status_id: 7, status: 'Error' },
+      severity: 'Low',
+      time: '2026-11-01',
+      metadata: { product: { name: 's3scan' } },
+      finding_info: { uid: 'x', title: 't' },
+      compliance: { status_id: 7, standards: ['s3scan'] },
+      resource: { uid: 'arn:aws:s3:::b' },
+      cloud: { provider: 'AWS' },
+      colour: 'blue',
     };
 
-    // Act & Assess
-    expect(violations(bad)).toEqual([
-      'missing compliance.standards',
-      'compliance.status_id 7 is not in the enum',
-      'compliance.standards must be a non-empty array of strings',
-    ]);
+    // Act
+    const problems = ocsfViolations(schema, complianceFinding, bad);
+
+    // Assess
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'severity_id 4 is captioned "Low", not "High"',
+        'time is not an integer',
+        'compliance.status_id 7 is not in its enum',
+        expect.stringMatching(/^resource is deprecated since 1\.3\.0/),
+        'colour is not an attribute of compliance_finding',
+        'attributes of the cloud profile are used but metadata.profiles does not declare it',
+        'metadata.version is required by metadata',
+        'type_uid 200301 is not 200302',
+      ]),
+    );
   });
 });
