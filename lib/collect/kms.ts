@@ -1,11 +1,20 @@
-import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+} from '@aws-sdk/client-kms';
+import { CollectError } from '../errors.js';
 import { isAwsManagedS3Alias } from '../evidence/kms.js';
 import type { KmsKeyEvidence, KmsKeyMetadata, KmsKeyRotation } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
 import { abortOption, jsonSafe, probe } from './probe.js';
 
 /** IAM actions the KMS collector needs. */
-export const KMS_IAM_ACTIONS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'] as const;
+export const KMS_IAM_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:GetKeyRotationStatus',
+  'kms:GetKeyPolicy',
+] as const;
 
 /**
  * The canonical reference of a bucket's default key: a key ARN or an alias ARN. Key ids and
@@ -29,8 +38,10 @@ export function keyRegion(ref: string): string {
 }
 
 /**
- * DescribeKey, then GetKeyRotationStatus for customer managed keys, in the key's own region.
- * Called once per distinct key per scan.
+ * DescribeKey, then GetKeyRotationStatus and GetKeyPolicy (policy name `default`, the only
+ * one) for customer managed keys, in the key's own region. Called once per distinct key per
+ * scan. GetKeyPolicy works only in the key's own account: for another account's key it is
+ * denied, which the key-policy rule reads as "not readable from here".
  */
 export async function collectKmsKey(
   clients: AwsClients,
@@ -59,6 +70,18 @@ export async function collectKmsKey(
           await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }), abortOption(signal)),
         ),
       ),
+    );
+    // PolicyName is optional for AWS (it defaults to `default`), required by emulators.
+    evidence.keyPolicy = await limit(() =>
+      probe(async () => {
+        const out = await kms.send(
+          new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }),
+          abortOption(signal),
+        );
+        if (typeof out.Policy !== 'string')
+          throw new CollectError(`GetKeyPolicy of ${keyArn} returned no Policy`);
+        return out.Policy;
+      }),
     );
   }
   return evidence;

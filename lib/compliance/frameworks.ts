@@ -121,6 +121,7 @@ export const FRAMEWORKS: readonly Framework[] = [
         rules: [
           's3-bucket-kms-key-customer-managed',
           's3-bucket-kms-key-same-account',
+          's3-bucket-kms-key-decrypt-restricted',
           's3-bucket-policy-pins-kms-key',
           's3-bucket-sse-c-blocked',
         ],

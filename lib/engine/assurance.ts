@@ -49,7 +49,7 @@ export function withBound(assurance: Assurance, status: Status): Assurance {
   return assurance.kind === 'sample' && status === 'PASS'
     ? {
         ...assurance,
-        upperBound95: Math.round(samplingUpperBound95(assurance.classified) * 1e4) / 1e4,
+        upperBound95: Math.round(samplingUpperBound95(assurance.classified) * 1e6) / 1e6,
       }
     : assurance;
 }

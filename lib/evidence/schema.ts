@@ -169,6 +169,7 @@ const kmsKey = {
         NextRotationDate: { type: 'string' },
       },
     }),
+    keyPolicy: probe({ type: 'string' }),
   },
 };
 

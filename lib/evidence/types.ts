@@ -197,6 +197,11 @@ export interface KmsKeyEvidence {
   describe: Probe<KmsKeyMetadata>;
   /** Only collected for customer managed keys that DescribeKey could read. */
   rotation?: Probe<KmsKeyRotation>;
+  /**
+   * The key policy (GetKeyPolicy, name `default`) as KMS returned it, a JSON string; collected
+   * like `rotation`. Denied for a key of another account: only its own account may read it.
+   */
+  keyPolicy?: Probe<string>;
 }
 
 /**

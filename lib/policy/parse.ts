@@ -268,7 +268,12 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
  * @example
  * const policy = parsePolicy('{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}');
  */
-export function parsePolicy(document: unknown): ParsedPolicy {
+export function parsePolicy(
+  document: unknown,
+  options: { maxBytes?: number; kind?: string } = {},
+): ParsedPolicy {
+  const maxBytes = options.maxBytes ?? MAX_POLICY_BYTES;
+  const kind = options.kind ?? 'bucket policies';
   let doc = document;
   if (typeof document === 'string') {
     // Editors on Windows save a UTF-8 byte order mark; JSON.parse refuses it.
@@ -281,9 +286,9 @@ export function parsePolicy(document: unknown): ParsedPolicy {
     }
     // Every character but whitespace survives minifying (whitespace inside strings too), so
     // more of them than the limit is too large whatever the JSON says: refused unparsed.
-    if (text.length > MAX_POLICY_BYTES && text.replace(/\s+/g, '').length > MAX_POLICY_BYTES)
+    if (text.length > maxBytes && text.replace(/\s+/g, '').length > maxBytes)
       throw new PolicyParseError(
-        `the policy has more than ${MAX_POLICY_BYTES} characters besides whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,
+        `the policy has more than ${maxBytes} characters besides whitespace; AWS limits ${kind} to ${maxBytes / 1024} KB, so this cannot be one`,
       );
     try {
       doc = JSON.parse(text);
@@ -297,9 +302,9 @@ export function parsePolicy(document: unknown): ParsedPolicy {
     throw new PolicyParseError(`a policy must be a JSON object, got ${describeType(doc)}`);
   }
   const size = utf8ByteLength(JSON.stringify(doc));
-  if (size > MAX_POLICY_BYTES) {
+  if (size > maxBytes) {
     throw new PolicyParseError(
-      `the policy is ${size} bytes without whitespace; AWS limits bucket policies to 20 KB, so this cannot be one`,
+      `the policy is ${size} bytes without whitespace; AWS limits ${kind} to ${maxBytes / 1024} KB, so this cannot be one`,
     );
   }
   const version = doc.Version;

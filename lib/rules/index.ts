@@ -4,6 +4,7 @@ import { rule as accountScanned } from './s3-account-scanned.js';
 import { rule as defaultEncryptionKms } from './s3-bucket-default-encryption-kms.js';
 import { rule as bucketKeyEnabled } from './s3-bucket-key-enabled.js';
 import { rule as kmsKeyCustomerManaged } from './s3-bucket-kms-key-customer-managed.js';
+import { rule as kmsKeyDecryptRestricted } from './s3-bucket-kms-key-decrypt-restricted.js';
 import { rule as kmsKeyRotation } from './s3-bucket-kms-key-rotation.js';
 import { rule as kmsKeySameAccount } from './s3-bucket-kms-key-same-account.js';
 import { rule as kmsKeyUsable } from './s3-bucket-kms-key-usable.js';
@@ -32,6 +33,7 @@ export const BUCKET_RULES: readonly Rule[] = [
   kmsKeyUsable,
   kmsKeyRotation,
   kmsKeySameAccount,
+  kmsKeyDecryptRestricted,
   bucketKeyEnabled,
   sseCBlocked,
   policyRequiresEncryption,

@@ -8,7 +8,7 @@ import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
  *
  * - PASS: the AWS managed key `aws/s3` (AWS keeps it enabled), or DescribeKey says `Enabled`
  *   with a symmetric encryption key.
- * - FAIL (critical): the key is Disabled, PendingDeletion, PendingReplicaDeletion, Unavailable
+ * - FAIL (critical): the key is in another Region than the bucket (S3 cannot use it), or is Disabled, PendingDeletion, PendingReplicaDeletion, Unavailable
  *   or does not exist (`NotFoundException`), or cannot encrypt (asymmetric, HMAC): writes fail
  *   and data under it is at risk. FAIL (high) for transitional states (Creating, PendingImport,
  *   Updating).
@@ -51,6 +51,18 @@ aws kms enable-key --key-id KEY_ARN`,
       return {
         status: 'PASS',
         message: `Bucket ${name} uses the AWS managed key aws/s3, which AWS keeps enabled.`,
+      };
+    }
+    // "The AWS KMS keys must be in the same Region as the bucket"; PutBucketEncryption does not
+    // check, so a default key of another Region is accepted and every upload under it fails.
+    const named = context.bucket.defaultKmsKeyRef ?? encryption.keyId ?? '';
+    const keyRegion = /^arn:[^:]+:kms:([^:]*):/.exec(named)?.[1];
+    if (keyRegion && keyRegion !== context.bucket.region) {
+      return {
+        status: 'FAIL',
+        severity: 'critical',
+        message: `The default key ${named} of bucket ${name} is in ${keyRegion}, the bucket in ${context.bucket.region}: S3 uses only KMS keys in the bucket's Region, so uploads that rely on default encryption fail.`,
+        details: { keyRef: named, keyRegion, bucketRegion: context.bucket.region },
       };
     }
     const key = defaultKeyEvidence(context);

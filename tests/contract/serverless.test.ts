@@ -9,6 +9,7 @@ import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
 import { ORGANIZATIONS_IAM_ACTIONS } from '../../lib/collect/organization.js';
+import { POLICY_LAYER_IAM_ACTIONS } from '../../lib/collect/policy-layers.js';
 import { dashboardRoutes } from '../../lib/dashboard/routes.js';
 import {
   KMS_DELETION_DETAIL_TYPE,
@@ -335,7 +336,12 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         .filter((s) => s.Effect === 'Allow')
         .flatMap((s) => asList(s.Action)),
     );
-    for (const action of [...S3_IAM_ACTIONS, ...KMS_IAM_ACTIONS, ...OBJECT_IAM_ACTIONS])
+    for (const action of [
+      ...S3_IAM_ACTIONS,
+      ...KMS_IAM_ACTIONS,
+      ...OBJECT_IAM_ACTIONS,
+      ...POLICY_LAYER_IAM_ACTIONS,
+    ])
       expect(granted).toContain(action);
   });
 
@@ -386,7 +392,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         ...ORGANIZATIONS_IAM_ACTIONS,
       ],
     ],
-    ['FinalizeLambdaFunction', 'FinalizeRole', ['kms:DescribeKey', 'kms:GetKeyRotationStatus']],
+    ['FinalizeLambdaFunction', 'FinalizeRole', [...KMS_IAM_ACTIONS, ...POLICY_LAYER_IAM_ACTIONS]],
   ])(
     'gives %s its own role with only the account-wide reads it makes',
     (fn, roleName, accountWide) => {
@@ -932,7 +938,10 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
           inventoryConfigurations: { ok: [] },
           defaultKmsKeyRef: names[keyId].arn,
         };
-        const keyProps = template.Resources[keyId]?.Properties as { EnableKeyRotation: boolean };
+        const keyProps = template.Resources[keyId]?.Properties as {
+          EnableKeyRotation: boolean;
+          KeyPolicy: unknown;
+        };
         const evidence: ScanEvidence = {
           schemaVersion: '1.0',
           tool: { name: 's3scan', version: 'contract' },
@@ -957,6 +966,8 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
                 },
               },
               rotation: { ok: { KeyRotationEnabled: keyProps.EnableKeyRotation } },
+              // The key policy the template deploys, as GetKeyPolicy would return it.
+              keyPolicy: { ok: JSON.stringify(resolve(keyProps.KeyPolicy, names, pseudo)) },
             },
           },
         };

@@ -67,7 +67,7 @@ describe('s3scan CLI', () => {
     expect(demo.stderr).toMatch(new RegExp(`Report written to .*demo-store/scans/${scanId}`));
     // The bundled previous day went in first: the demo shows every change kind since.
     expect(demo.stdout).toMatch(
-      /^Drift: 3 new, 2 regressed, 3 resolved, 1 unverifiable, 17 gone since 2026-10-31 \(60 still failing\); details: s3scan diff --store /m,
+      /^Drift: 3 new, 2 regressed, 3 resolved, 1 unverifiable, 18 gone since 2026-10-31 \(61 still failing\); details: s3scan diff --store /m,
     );
     const diff = JSON.parse(s3scan(['diff', '--store', store, '--format', 'json']).stdout);
     for (const kind of ['new', 'regressed', 'resolved', 'unverifiable', 'gone', 'still-failing'])

@@ -82,13 +82,31 @@ export function keyMetadata(arn: string, overrides: Partial<KmsKeyMetadata> = {}
   };
 }
 
-/** KMS facts for a key: enabled, customer managed, rotating, unless overridden. */
+/** The policy KMS gives a key created without one: its account's root may do everything. */
+export function defaultKeyPolicy(account = ACCOUNT): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  });
+}
+
+/** KMS facts for a key: enabled, customer managed, rotating, the default policy, unless overridden. */
 export function keyEvidence(arn: string, overrides: Partial<KmsKeyEvidence> = {}): KmsKeyEvidence {
   return {
     ref: arn,
     region: arn.split(':')[3] ?? 'us-east-1',
     describe: { ok: keyMetadata(arn) },
     rotation: { ok: { KeyRotationEnabled: true, RotationPeriodInDays: 365 } },
+    keyPolicy: { ok: defaultKeyPolicy(arn.split(':')[4] ?? ACCOUNT) },
     ...overrides,
   };
 }

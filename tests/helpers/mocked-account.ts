@@ -7,6 +7,7 @@
 import {
   DescribeKeyCommand,
   type DescribeKeyCommandOutput,
+  GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
@@ -24,6 +25,7 @@ import {
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { noSuchBucketPolicy, organizationsError } from './aws-errors.js';
+import { defaultKeyPolicy } from './evidence.js';
 
 type Stub<C> = AwsClientStub<C>;
 
@@ -70,6 +72,8 @@ export interface MockedKey {
   manager?: 'CUSTOMER' | 'AWS';
   state?: NonNullable<DescribeKeyCommandOutput['KeyMetadata']>['KeyState'];
   rotation?: boolean;
+  /** The key policy GetKeyPolicy returns (a JSON string), or its error; the default policy by default. */
+  policy?: string | Error;
 }
 
 let organizations: Stub<OrganizationsClient> | undefined;
@@ -168,5 +172,13 @@ export function mockAccount(
     stubs.kms
       ?.on(GetKeyRotationStatusCommand, { KeyId: key.arn })
       .resolves({ KeyRotationEnabled: key.rotation ?? true, KeyId: key.arn });
+    // Only with the one valid policy name, as emulators insist and AWS defaults.
+    const policy = stubs.kms?.on(GetKeyPolicyCommand, { KeyId: key.arn, PolicyName: 'default' });
+    if (key.policy instanceof Error) policy?.rejects(key.policy);
+    else
+      policy?.resolves({
+        Policy: key.policy ?? defaultKeyPolicy(key.arn.split(':')[4]),
+        PolicyName: 'default',
+      });
   }
 }

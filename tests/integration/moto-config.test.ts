@@ -72,7 +72,7 @@ describe.skipIf(!availability.ok)('the deployed config against moto (S3 and SSM)
       origin: 'default',
       location: `s3://${REPORTS}/${CONFIG_OBJECT_KEY}`,
     });
-    expect(output.summary.disabledRules).toEqual([]);
+    expect(output.summary.disabledRules).toEqual(['s3-bucket-policy-requires-encryption']);
   });
 
   it('applies an uploaded config, keeps it while unchanged and applies an edit on the next scan', async () => {
@@ -93,7 +93,10 @@ describe.skipIf(!availability.ok)('the deployed config against moto (S3 and SSM)
       version: put.ETag,
       sha256: configHash(CONFIG),
     });
-    expect(first.summary.disabledRules).toEqual(['s3-bucket-key-enabled']);
+    expect(first.summary.disabledRules).toEqual([
+      's3-bucket-key-enabled',
+      's3-bucket-policy-requires-encryption',
+    ]);
     expect(second.summary.config).toEqual(first.summary.config);
     expect(third.summary.config).toMatchObject({
       version: edited.ETag,

@@ -1,4 +1,9 @@
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
   type GetBucketEncryptionCommandOutput,
@@ -63,6 +68,10 @@ function sseS3(): GetBucketEncryptionCommandOutput {
     },
   };
 }
+
+/** A key policy as GetKeyPolicy returns it: a JSON string. */
+const KEY_POLICY =
+  '{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}';
 
 describe('Function: collectEvidence', () => {
   beforeEach(() => {
@@ -204,6 +213,7 @@ describe('Function: collectEvidence', () => {
       RotationPeriodInDays: 365,
       NextRotationDate: new Date('2027-03-01T09:00:00Z'),
     });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: KEY_POLICY, PolicyName: 'default' });
 
     // Act
     const { evidence } = await run();
@@ -235,6 +245,7 @@ describe('Function: collectEvidence', () => {
           NextRotationDate: '2027-03-01T09:00:00.000Z',
         },
       },
+      keyPolicy: { ok: KEY_POLICY },
     });
   });
 
@@ -275,19 +286,30 @@ describe('Function: collectEvidence', () => {
       };
     });
     kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: false });
+    kms
+      .on(GetKeyPolicyCommand)
+      .resolves({ Policy: '{"Version":"2012-10-17","Statement":[]}', PolicyName: 'default' });
 
     // Act
-    const { stats } = await run();
+    const { stats, evidence } = await run();
 
     // Assess
     expect(kms).toHaveReceivedCommandTimes(DescribeKeyCommand, 1);
     expect(kms).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: KEY_EU });
     expect(kms).toHaveReceivedCommandWith(GetKeyRotationStatusCommand, { KeyId: KEY_EU });
+    // The key policy: by the key ARN, always naming the one policy there is.
+    expect(kms).toHaveReceivedCommandWith(GetKeyPolicyCommand, {
+      KeyId: KEY_EU,
+      PolicyName: 'default',
+    });
+    expect(evidence.kmsKeys[KEY_EU]?.keyPolicy).toEqual({
+      ok: '{"Version":"2012-10-17","Statement":[]}',
+    });
     expect(kms).not.toHaveReceivedCommandWith(DescribeKeyCommand, {
       KeyId: expect.stringContaining('aws/s3'),
     });
     expect(regions).toEqual(['eu-west-1']);
-    expect(stats.kmsCalls).toBe(2);
+    expect(stats.kmsCalls).toBe(3);
   });
 
   it('records KMS AccessDeniedException (HTTP 400) as denied and NotFoundException as absent', async () => {

@@ -73,7 +73,7 @@ describe('Assurance: how much every verdict saw', () => {
       kind: 'sample',
       classified: 100,
       listed: 48_210,
-      upperBound95: 0.0295,
+      upperBound95: 0.029513,
     });
     expect(of('whole', 's3-objects-unencrypted')?.assurance).toEqual({ kind: 'complete' });
     expect(of('unscanned', 's3-objects-unencrypted')?.assurance).toEqual({ kind: 'none' });
