@@ -41,7 +41,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
   const runs: CliRun[] = [];
   /** The demo store's latest summary and the URL its dashboard printed: one for all tests. */
   let demo: {
-    summary: Pick<ScanSummaryFile, 'byStatus' | 'failedBySeverity' | 'byRule'>;
+    summary: Pick<ScanSummaryFile, 'byStatus' | 'failedBySeverity' | 'byRule' | 'findings'>;
     url: string;
   };
 
