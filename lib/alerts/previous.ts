@@ -68,7 +68,7 @@ export function previousLines(
         yield batch.filter((line) => {
           const { resource } = peekFinding(line);
           return (
-            resource.type !== 'AWS::S3::Bucket' ||
+            resource.type === 'AWS::::Account' ||
             !replaced.replaces(resource.name, resource.account)
           );
         });
@@ -129,7 +129,8 @@ export function composePosture(
   rescans: readonly { entry: IndexEntry; findings: readonly Finding[] }[],
 ): Finding[] {
   const standing = standingRescans(rescans.map((r) => r.entry));
-  const bucket = (f: Finding) => f.resource.type === 'AWS::S3::Bucket';
+  // A bucket's findings and its access points' (named after the bucket) go together.
+  const bucket = (f: Finding) => f.resource.type !== 'AWS::::Account';
   return [
     ...full.filter((f) => !bucket(f) || !standing(f.resource.name, f.resource.account)),
     ...rescans.flatMap(({ entry, findings }) =>

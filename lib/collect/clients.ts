@@ -1,6 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { STSClient } from '@aws-sdk/client-sts';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { MiddlewareStack } from '@smithy/types';
@@ -50,6 +51,7 @@ export class AwsClients {
   private readonly kmsClients = new Map<string, KMSClient>();
   private stsClient: STSClient | undefined;
   private organizationsClient: OrganizationsClient | undefined;
+  private readonly s3ControlClients = new Map<string, S3ControlClient>();
   /** HTTP attempts made so far, retries included, by service. */
   public readonly attempts = { s3: 0, kms: 0, sts: 0, organizations: 0 };
 
@@ -62,10 +64,9 @@ export class AwsClients {
    * Counts each HTTP attempt: a middleware in the deserialize step runs once per attempt,
    * below the retry middleware of the finalizeRequest step.
    */
-  private counted<C extends S3Client | KMSClient | STSClient | OrganizationsClient>(
-    client: C,
-    service: keyof AwsClients['attempts'],
-  ): C {
+  private counted<
+    C extends S3Client | S3ControlClient | KMSClient | STSClient | OrganizationsClient,
+  >(client: C, service: keyof AwsClients['attempts']): C {
     onAttempt(client, () => {
       this.attempts[service] += 1;
     });
@@ -145,17 +146,52 @@ export class AwsClients {
    * The AWS Organizations client: a global service, answered in us-east-1 for the aws
    * partition and in the home region elsewhere (aws-cn, aws-us-gov).
    */
-  public organizations(): OrganizationsClient {
-    const region = /^(cn|us-gov)-/.test(this.homeRegion) ? this.homeRegion : 'us-east-1';
-    this.organizationsClient ??= this.counted(
-      new OrganizationsClient(this.common(region)),
-      'organizations',
-    );
+  public async organizations(): Promise<OrganizationsClient> {
+    if (!this.organizationsClient) {
+      // Loaded when first used: most scans' bundles need not carry it at cold start.
+      const { OrganizationsClient } = await import('@aws-sdk/client-organizations');
+      const region = /^(cn|us-gov)-/.test(this.homeRegion) ? this.homeRegion : 'us-east-1';
+      this.organizationsClient ??= this.counted(
+        new OrganizationsClient(this.common(region)),
+        'organizations',
+      );
+    }
     return this.organizationsClient;
+  }
+
+  /**
+   * Whether S3 Control (access points) can be asked: not when only S3 is pointed elsewhere
+   * (`--endpoint-url`, an S3-compatible store), whose S3 Control would be AWS's.
+   */
+  public s3ControlAvailable(): boolean {
+    return !(this.options.s3Endpoint && !this.options.endpoint);
+  }
+
+  /**
+   * The S3 Control client for a region (access points), loaded when first used. Its endpoint
+   * rules prefix the host with the account id; a custom endpoint (an emulator on 127.0.0.1)
+   * has no such host, so there the endpoint is taken as it is.
+   */
+  public async s3control(region: string): Promise<S3ControlClient> {
+    let client = this.s3ControlClients.get(region);
+    if (!client) {
+      const { S3ControlClient } = await import('@aws-sdk/client-s3-control');
+      const custom = this.options.endpoint;
+      client = this.counted(
+        new S3ControlClient({
+          ...this.common(region),
+          ...(custom ? { endpointProvider: () => ({ url: new URL(custom) }) } : {}),
+        }),
+        's3',
+      );
+      this.s3ControlClients.set(region, client);
+    }
+    return client;
   }
 
   /** Releases sockets so the process can exit promptly. */
   public destroy(): void {
+    for (const c of this.s3ControlClients.values()) c.destroy();
     for (const c of this.s3Clients.values()) c.destroy();
     for (const c of this.kmsClients.values()) c.destroy();
     this.stsClient?.destroy();

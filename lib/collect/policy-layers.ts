@@ -1,13 +1,4 @@
-import {
-  DescribeOrganizationCommand,
-  DescribePolicyCommand,
-  ListParentsCommand,
-  ListPoliciesForTargetCommand,
-  ListRootsCommand,
-  type OrganizationsClient,
-  type PolicySummary,
-  type Root,
-} from '@aws-sdk/client-organizations';
+import type { OrganizationsClient, PolicySummary, Root } from '@aws-sdk/client-organizations';
 import pLimit from 'p-limit';
 import { errorCode } from '../aws/errors.js';
 import { CollectError } from '../errors.js';
@@ -58,6 +49,14 @@ export async function collectPolicyLayers(
   accountIds: readonly string[],
   options: { concurrency?: number; signal?: AbortSignal } = {},
 ): Promise<PolicyLayerResult> {
+  // Loaded when used: a scan's bundle need not carry Organizations at cold start.
+  const {
+    DescribeOrganizationCommand,
+    DescribePolicyCommand,
+    ListParentsCommand,
+    ListPoliciesForTargetCommand,
+    ListRootsCommand,
+  } = await import('@aws-sdk/client-organizations');
   let calls = 0;
   // Typed per call by the caller: the client's union of commands does not narrow per command.
   const send = async <T>(command: object): Promise<T> => {

@@ -4,6 +4,7 @@ import {
   EVIDENCE_SCHEMA_VERSION,
   type ScanEvidence,
 } from '../evidence/types.js';
+import { collectAccessPoints } from './access-points.js';
 import { type BucketTarget, type Enumeration, enumerateBuckets } from './account.js';
 import { collectBucket, type Limiter, type ListedBucket } from './buckets.js';
 import type { BucketCheckpoint, CollectResult, ScanCheckpoint } from './checkpoint.js';
@@ -303,6 +304,15 @@ async function finish(
     });
     if (Object.keys(left).length > 0) return interrupted(evidence, left, options, machinery);
   }
+  if (options.signal?.aborted) return interrupted(evidence, {}, options, machinery);
+  // Access points: one listing per region, then each one's policy.
+  await collectAccessPoints(
+    clients,
+    evidence.accountId,
+    evidence.buckets,
+    machinery.s3Limit,
+    options.signal,
+  );
   if (options.signal?.aborted) return interrupted(evidence, {}, options, machinery);
   const kmsKeys = await collectKeyFacts(
     clients,

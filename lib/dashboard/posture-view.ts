@@ -133,7 +133,7 @@ async function buildLayer(
           return (await allFindings(store, rescanView))
             .filter(
               ({ finding: f }) =>
-                f.resource.type === 'AWS::S3::Bucket' &&
+                f.resource.type !== 'AWS::::Account' &&
                 standingFor(f.resource.name, f.resource.account) === rescan,
             )
             .map((f) => ({ ...f, seen }));

@@ -3,26 +3,31 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { ACCOUNTS_EVIDENCE_PATH, bucketEvidencePath } from '../evidence/paths.js';
 import { probeFailure } from '../evidence/probe.js';
 import type {
+  AccessPointEvidence,
   AccountEvidence,
   AccountPolicyLayers,
   BucketEvidence,
   ScanEvidence,
 } from '../evidence/types.js';
-import type {
-  EnforcingStatement,
-  PolicyAnalysis,
-  PolicyLayerDocument,
-  PolicyVerdicts,
+import {
+  analyzePolicySafely,
+  type EnforcingStatement,
+  type PolicyAnalysis,
+  type PolicyLayerDocument,
+  type PolicyVerdicts,
 } from '../policy/analyze.js';
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { globMatch } from '../text/glob.js';
 import { COMPLETE, objectAssurance, withBound } from './assurance.js';
 import { type LayerStatus, layerDocuments, layerStatus } from './layers.js';
 import {
+  type AccessPointContext,
+  type AccessPointRule,
   type AccountRule,
   type AppliedSuppression,
   type BucketContext,
   type Finding,
+  isBucketScoped,
   type ListingRule,
   type PolicyView,
   type Rule,
@@ -174,6 +179,60 @@ export function policyView(
 }
 
 /**
+ * Uploads through one access point: the bucket policy and the RCPs (as for the bucket) plus the
+ * access point's own policy, with the access point's keys fixed on every request.
+ */
+export function accessPointPolicyView(
+  bucket: BucketEvidence,
+  accessPoint: AccessPointEvidence,
+  accountLayers: AccountPolicyLayers | undefined,
+): PolicyView {
+  const layers = layerStatus(accountLayers, bucket);
+  const own = bucket.policy;
+  if (!('ok' in own) && !('absent' in own))
+    return { failed: `bucket policy: ${probeFailure(own) ?? 'unknown'}`, layers };
+  const apPolicy = accessPoint.policy;
+  if (!('ok' in apPolicy) && !('absent' in apPolicy))
+    return {
+      failed: `access point policy of ${accessPoint.name}: ${probeFailure(apPolicy) ?? 'unknown'}`,
+      layers,
+    };
+  const rcps = layers.rcp.state === 'judged' ? layerDocuments(accountLayers, 'rcp') : [];
+  const result = analyzePolicySafely('ok' in own ? own.ok : undefined, {
+    bucket: bucket.name,
+    partition: bucket.partition,
+    accountId: bucket.accountId,
+    layers: [
+      ...rcps,
+      ...('ok' in apPolicy
+        ? [
+            {
+              kind: 'access-point' as const,
+              policyId: accessPoint.arn,
+              policyName: accessPoint.name,
+              attachedTo: bucket.arn,
+              document: apPolicy.ok,
+            },
+          ]
+        : []),
+    ],
+    uploadContext: {
+      's3:DataAccessPointArn': accessPoint.arn,
+      's3:DataAccessPointAccount': bucket.accountId,
+      ...(accessPoint.networkOrigin
+        ? { 's3:AccessPointNetworkOrigin': accessPoint.networkOrigin }
+        : {}),
+    },
+  });
+  if ('error' in result) return { failed: result.error, layers };
+  return {
+    analysis: result.analysis,
+    layers,
+    ...('absent' in own ? { bucketPolicy: 'absent' as const } : {}),
+  };
+}
+
+/**
  * The verdicts that fail for every principal but would hold for the organisation's own with
  * its SCPs, named by the SCP statements that would make them hold; undefined when none.
  */
@@ -274,6 +333,7 @@ export function evaluate(
   rules: readonly Rule[],
   accountRules: readonly AccountRule[] = [],
   listingRules: readonly ListingRule[] = [],
+  accessPointRules: readonly AccessPointRule[] = [],
 ): EvaluationResult {
   const isEnabled = (r: RuleMetadata) => ruleEnabled(r, config);
   const enabled = rules.filter(isEnabled);
@@ -350,6 +410,62 @@ export function evaluate(
           ? withBound(objectsSeen, outcome.status)
           : COMPLETE,
       });
+    }
+    // Each access point of the bucket: its own findings, about the access point's ARN.
+    const accessPoints =
+      bucket.accessPoints && 'ok' in bucket.accessPoints ? bucket.accessPoints.ok : [];
+    const apRules = accessPointRules.filter(isEnabled);
+    for (const accessPoint of apRules.length > 0 ? accessPoints : []) {
+      let through: PolicyView | undefined;
+      const apContext: AccessPointContext = {
+        bucket,
+        accessPoint,
+        scanTime: evidence.scanTime,
+        settings: config.settings,
+        bucketPolicy: context.policy,
+        throughAccessPoint: () => {
+          through ??= accessPointPolicyView(
+            bucket,
+            accessPoint,
+            layersByAccount.get(bucket.accountId),
+          );
+          return through;
+        },
+      };
+      const apResource: Finding['resource'] = {
+        arn: accessPoint.arn,
+        type: 'AWS::S3::AccessPoint',
+        // The bucket's name: its findings sit with the bucket's; the ARN tells them apart.
+        name: bucket.name,
+        region: bucket.region,
+        account: bucket.accountId,
+      };
+      for (const rule of apRules) {
+        let outcome: RuleOutcome;
+        try {
+          outcome = rule.evaluate(apContext);
+        } catch (error) {
+          outcome = {
+            status: 'ERROR',
+            message: `Rule ${rule.id} failed on access point ${accessPoint.arn}: ${(error as Error).message ?? String(error)}.`,
+          };
+        }
+        const suppression = matchSuppression(config.suppressions, rule.id, apResource, scanTime);
+        if (suppression && !suppression.active) noteExpired(rule.id, suppression);
+        findings.push({
+          ruleId: rule.id,
+          title: rule.title,
+          status: outcome.status,
+          severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
+          resource: apResource,
+          message: outcome.message,
+          details: outcome.details ?? {},
+          evidenceRef,
+          fingerprint: `${sha16(rule.id)}${sha16(accessPoint.arn)}`,
+          ...(suppression ? { suppression } : {}),
+          assurance: COMPLETE,
+        });
+      }
     }
   }
   /** One finding of an account-level rule (an account, or one region's listing). */
@@ -470,7 +586,7 @@ export function summarize(
     byAssurance[seen]![finding.status] += 1;
     byRule[finding.ruleId] ??= emptyCounts();
     byRule[finding.ruleId]![finding.status] += 1;
-    if (finding.resource.type === 'AWS::S3::Bucket') {
+    if (isBucketScoped(finding.resource)) {
       byBucket[finding.resource.name] ??= emptyCounts();
       byBucket[finding.resource.name]![finding.status] += 1;
     }

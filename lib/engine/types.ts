@@ -1,4 +1,5 @@
 import type {
+  AccessPointEvidence,
   AccountEvidence,
   BucketEvidence,
   DirectoryListing,
@@ -82,7 +83,12 @@ export interface RuleOutcome {
 }
 
 /** What a finding is about: a bucket, or (organisation-wide scans) an account. */
-export type ResourceType = 'AWS::S3::Bucket' | 'AWS::::Account';
+export type ResourceType = 'AWS::S3::Bucket' | 'AWS::S3::AccessPoint' | 'AWS::::Account';
+
+/** True for findings about a bucket or one of its access points (named after the bucket). */
+export function isBucketScoped(resource: { type: ResourceType }): boolean {
+  return resource.type !== 'AWS::::Account';
+}
 
 /** Documentation and remediation of a rule, kept next to its code. */
 export interface RuleMetadata {
@@ -117,6 +123,27 @@ export interface Rule extends RuleMetadata {
    */
   directoryBuckets: 'applies' | { skipped: string };
   evaluate: (context: BucketContext) => RuleOutcome;
+}
+
+/** Everything an access point rule may look at: one access point on one bucket. */
+export interface AccessPointContext {
+  bucket: BucketEvidence;
+  accessPoint: AccessPointEvidence;
+  scanTime: string;
+  settings: RuleSettings;
+  /** The bucket's own policy view (bucket policy and RCPs), as the bucket rules see it. */
+  bucketPolicy: () => PolicyView;
+  /**
+   * Requests through this access point: the bucket policy, the RCPs and the access point's
+   * policy, with the access point's keys (`s3:DataAccessPointArn`, …) on every upload.
+   */
+  throughAccessPoint: () => PolicyView;
+}
+
+/** A rule judged once per access point of a bucket; its findings' resource is the access point. */
+export interface AccessPointRule extends RuleMetadata {
+  resourceType: 'AWS::S3::AccessPoint';
+  evaluate: (context: AccessPointContext) => RuleOutcome;
 }
 
 /** Everything an account rule may look at. */

@@ -99,6 +99,21 @@ const objectScan = {
   },
 };
 
+const accessPoint = {
+  type: 'object',
+  required: ['name', 'arn', 'policy'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    arn: { type: 'string', pattern: '^arn:' },
+    alias: { type: 'string' },
+    networkOrigin: { type: 'string' },
+    vpcId: { type: 'string' },
+    bucketAccountId: { type: 'string' },
+    policy: probe({ type: 'string' }),
+  },
+};
+
 const bucket = {
   type: 'object',
   required: [
@@ -136,6 +151,7 @@ const bucket = {
     inventoryConfigurations: probe({ type: 'array', items: { type: 'object' } }),
     defaultKmsKeyRef: { type: 'string' },
     objects: objectScan,
+    accessPoints: probe({ type: 'array', items: accessPoint }),
   },
 };
 

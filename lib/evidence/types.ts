@@ -72,6 +72,26 @@ export interface BucketEvidence {
   defaultKmsKeyRef?: string;
   /** Object-level evidence, when objects were scanned (`--objects sample|full`). */
   objects?: ObjectScanEvidence;
+  /**
+   * The access points of the bucket's own account on it (ListAccessPoints in its region), each
+   * with its policy; absent in evidence written before s3scan read them. `absent:
+   * 'S3ControlUnavailable'`: the endpoint has no S3 Control (an S3-compatible store).
+   */
+  accessPoints?: Probe<AccessPointEvidence[]>;
+}
+
+/** One access point on a bucket, as ListAccessPoints and GetAccessPointPolicy told. */
+export interface AccessPointEvidence {
+  name: string;
+  arn: string;
+  alias?: string;
+  /** `Internet` or `VPC`. */
+  networkOrigin?: string;
+  vpcId?: string;
+  /** The account that owns the bucket, when S3 Control says. */
+  bucketAccountId?: string;
+  /** The access point policy as S3 Control returned it (`absent`: none). */
+  policy: Probe<string>;
 }
 
 /**

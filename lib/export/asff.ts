@@ -75,7 +75,12 @@ export function toAsff(
     Resources: [
       {
         // Security Hub's resource types: a bucket, or the account an org scan could not read.
-        Type: finding.resource.type === 'AWS::::Account' ? 'AwsAccount' : 'AwsS3Bucket',
+        Type:
+          finding.resource.type === 'AWS::::Account'
+            ? 'AwsAccount'
+            : finding.resource.type === 'AWS::S3::AccessPoint'
+              ? 'AwsS3AccessPoint'
+              : 'AwsS3Bucket',
         Id: arn,
         Partition: partition,
         Region: region,

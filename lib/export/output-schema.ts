@@ -75,7 +75,7 @@ const finding = {
       additionalProperties: false,
       properties: {
         arn: { type: 'string', pattern: '^arn:' },
-        type: { enum: ['AWS::S3::Bucket', 'AWS::::Account'] },
+        type: { enum: ['AWS::S3::Bucket', 'AWS::S3::AccessPoint', 'AWS::::Account'] },
         name: { type: 'string' },
         region: { type: 'string' },
         account: { type: 'string' },

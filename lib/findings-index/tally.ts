@@ -25,7 +25,8 @@ export const talliedOf = (f: Finding): TalliedFinding => ({
   account: f.resource.account,
   region: f.resource.region,
   name: f.resource.name,
-  bucket: f.resource.type === 'AWS::S3::Bucket',
+  // An access point's findings count with its bucket's (they carry the bucket's name).
+  bucket: f.resource.type !== 'AWS::::Account',
 });
 
 const emptyCounts = (): Record<Status, number> => ({ PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 });

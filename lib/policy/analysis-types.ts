@@ -18,7 +18,7 @@ export interface PolicyGap {
 }
 
 /** Which policy a statement comes from: the bucket policy, or an organisation policy on the account's path. */
-export type PolicyLayerKind = 'bucket-policy' | 'rcp' | 'scp';
+export type PolicyLayerKind = 'bucket-policy' | 'rcp' | 'scp' | 'access-point';
 
 /** A statement that enforces a verdict, and the layer it belongs to. */
 export interface EnforcingStatement {
@@ -37,7 +37,8 @@ export interface EnforcingStatement {
  * organisation's, which the caller accounts for).
  */
 export interface PolicyLayerDocument {
-  kind: 'rcp' | 'scp';
+  /** `access-point`: an access point's policy, judged only on requests through it. */
+  kind: 'rcp' | 'scp' | 'access-point';
   policyId: string;
   policyName: string;
   /** The root, OU or account id it is attached to. */
@@ -55,6 +56,11 @@ export interface PolicyAnalysis extends PolicyVerdicts {
   enforcedBy: Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>>;
   /** How many Deny statements of the organisation policy layers were judged with the bucket's. */
   layerDenies: number;
+  /**
+   * TLS holds because every request not made through an access point is denied, and access
+   * points accept HTTPS only: TLS-only by construction, with no aws:SecureTransport test.
+   */
+  tlsThroughAccessPointsOnly: boolean;
   gaps: PolicyGap[];
   /** KMS key ARNs that the policy names in `s3:x-amz-server-side-encryption-aws-kms-key-id`. */
   pinnedKmsKeyArns: string[];
@@ -82,4 +88,9 @@ export interface AnalyzeOptions {
   accountId?: string;
   /** Organisation policies judged with the bucket policy (their Deny statements only). */
   layers?: PolicyLayerDocument[];
+  /**
+   * Keys every upload probe carries, fixed rather than chosen by an attacker: the path of an
+   * access point (`s3:DataAccessPointArn`, `s3:DataAccessPointAccount`, ...).
+   */
+  uploadContext?: Record<string, string>;
 }

@@ -3,7 +3,12 @@ import { denyingStatements } from './decide.js';
 import { enforcingStatements, layerStatements } from './layers.js';
 import { type ParsedPolicy, parsePolicy } from './parse.js';
 import { PROBE_OBJECT_KEYS } from './requests.js';
-import { inferPartition } from './simulation.js';
+import {
+  ACCESS_POINT_KEYS,
+  inferPartition,
+  KEY_SECURE_TRANSPORT,
+  referencesAny,
+} from './simulation.js';
 import { analyzeSse, analyzeTls, analyzeTlsMinVersion } from './verdicts.js';
 
 /**
@@ -42,6 +47,19 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
           context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
         }).denying.map((statement) => statement.label)
       : [];
+  const httpDeniers = tlsEnforced
+    ? denyingStatements(policy, {
+        principal: { kind: 'anonymous' },
+        action: 's3:GetObject',
+        resource: `arn:${partition}:s3:::${options.bucket}/${PROBE_OBJECT_KEYS[0]}`,
+        context: { 'aws:SecureTransport': 'false' },
+      }).denying
+    : [];
+  const tlsThroughAccessPointsOnly =
+    httpDeniers.length > 0 &&
+    httpDeniers.every(
+      (s) => referencesAny(s, ACCESS_POINT_KEYS) && !referencesAny(s, [KEY_SECURE_TRANSPORT]),
+    );
   const verdicts = {
     tlsEnforced,
     tlsMinVersion,
@@ -55,8 +73,10 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
       bucketArn: `arn:${partition}:s3:::${options.bucket}`,
       accountId: options.accountId ?? '000000000000',
       otherKeyArn: `arn:${partition}:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000`,
+      ...(options.uploadContext ? { uploadContext: options.uploadContext } : {}),
     }),
     layerDenies: layered.length,
+    tlsThroughAccessPointsOnly,
     gaps,
     pinnedKmsKeyArns: sse.pinned,
     headerlessUploadDenials,

@@ -22,7 +22,22 @@ import {
 export function layerName(
   layer: Pick<PolicyLayerDocument, 'kind' | 'policyId' | 'policyName' | 'attachedTo'>,
 ): string {
+  if (layer.kind === 'access-point') return `the policy of access point '${layer.policyName}'`;
   return `${layer.kind.toUpperCase()} ${layer.policyId} '${layer.policyName}' attached to ${layer.attachedTo}`;
+}
+
+/** A string matched literally inside a regular expression. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * An access point policy names its own ARNs (`…:accesspoint/NAME` and
+ * `…:accesspoint/NAME/object/KEY`); requests through it reach the bucket's, so for judging
+ * they are rewritten to the bucket ARN and `bucket/KEY` (wildcards kept).
+ */
+function onBucket(document: string, accessPointArn: string, bucketArn: string): string {
+  return document
+    .replace(new RegExp(`${literally(accessPointArn)}/object/`, 'g'), `${bucketArn}/`)
+    .replace(new RegExp(`${literally(accessPointArn)}(?=["/])`, 'g'), bucketArn);
 }
 
 /**
@@ -63,7 +78,13 @@ export function layerStatements(
   for (const layer of layers) {
     let parsed: ParsedPolicy;
     try {
-      parsed = parsePolicy(layer.kind === 'scp' ? withPrincipal(layer.document) : layer.document);
+      parsed = parsePolicy(
+        layer.kind === 'scp'
+          ? withPrincipal(layer.document)
+          : layer.kind === 'access-point'
+            ? onBucket(layer.document, layer.policyId, layer.attachedTo)
+            : layer.document,
+      );
     } catch (error) {
       throw new PolicyParseError(
         `${layerName(layer)} could not be analysed: ${(error as Error).message}`,
@@ -118,7 +139,13 @@ function denying(policy: ParsedPolicy, requests: ConcreteRequest[]): EnforcingSt
 export function enforcingStatements(
   policy: ParsedPolicy,
   verdicts: PolicyVerdicts,
-  target: { bucketArn: string; accountId: string; otherKeyArn: string },
+  target: {
+    bucketArn: string;
+    accountId: string;
+    otherKeyArn: string;
+    /** Keys every upload carries (an access point's path). */
+    uploadContext?: Record<string, string>;
+  },
 ): Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>> {
   const principals = probePrincipals(target.accountId);
   const object = `${target.bucketArn}/s3scan-probe-object`;
@@ -132,7 +159,11 @@ export function enforcingStatements(
     ['s3:PutObject', object],
   ];
   const upload: [string, string][] = [['s3:PutObject', object]];
-  const tls = { [KEY_SECURE_TRANSPORT]: 'true', [KEY_TLS_VERSION]: '1.3' };
+  const tls = {
+    ...target.uploadContext,
+    [KEY_SECURE_TRANSPORT]: 'true',
+    [KEY_TLS_VERSION]: '1.3',
+  };
   const result: Partial<Record<keyof PolicyVerdicts, EnforcingStatement[]>> = {};
   const keep = (verdict: keyof PolicyVerdicts, found: EnforcingStatement[]) => {
     if (found.length > 0) result[verdict] = found;

@@ -33,7 +33,12 @@ export interface PolicyStatement {
   resources: { patterns: string[]; negated: boolean };
   conditions: ConditionClause[];
   /** Set for statements of an organisation policy judged with the bucket policy. */
-  layer?: { kind: 'rcp' | 'scp'; policyId: string; policyName: string; attachedTo: string };
+  layer?: {
+    kind: 'rcp' | 'scp' | 'access-point';
+    policyId: string;
+    policyName: string;
+    attachedTo: string;
+  };
 }
 
 /** A parsed bucket policy. */

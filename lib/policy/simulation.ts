@@ -22,6 +22,16 @@ export const KEY_SSE = 's3:x-amz-server-side-encryption';
 export const KEY_KMS_KEY_ID = 's3:x-amz-server-side-encryption-aws-kms-key-id';
 export const KEY_SSE_C = 's3:x-amz-server-side-encryption-customer-algorithm';
 export const SSE_KEYS = [KEY_SSE, KEY_KMS_KEY_ID, KEY_SSE_C];
+/**
+ * The keys a request made through an access point carries. A request over plain HTTP never
+ * does: access points accept HTTPS only, so a Deny of every request not made through one
+ * denies every plain HTTP request.
+ */
+export const ACCESS_POINT_KEYS = [
+  's3:dataaccesspointarn',
+  's3:dataaccesspointaccount',
+  's3:accesspointnetworkorigin',
+];
 /** The TLS versions a request may negotiate, oldest first. */
 export const TLS_VERSIONS = ['1.0', '1.1', '1.2', '1.3'];
 /** Above this many combinations of other condition keys, s3scan stops and stays conservative. */

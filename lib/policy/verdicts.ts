@@ -3,6 +3,7 @@ import { buildGap, type VerdictProbe } from './gaps.js';
 import type { ParsedPolicy } from './parse.js';
 import { PROBE_ACTIONS, type ProbeAction } from './requests.js';
 import {
+  ACCESS_POINT_KEYS,
   allDenied,
   buildRequests,
   KEY_KMS_KEY_ID,
@@ -27,8 +28,18 @@ export function analyzeTls(
   options: AnalyzeOptions,
   gaps: PolicyGap[],
 ): boolean {
-  const relevant = policy.statements.filter((s) => referencesAny(s, [KEY_SECURE_TRANSPORT]));
-  const sim = simulationFor(policy, options, relevant, [KEY_SECURE_TRANSPORT, KEY_TLS_VERSION]);
+  // Also the Denies of requests not made through an access point: a plain HTTP request never
+  // carries the access point keys (access points are HTTPS only), so they deny it.
+  const relevant = policy.statements.filter(
+    (s) =>
+      referencesAny(s, [KEY_SECURE_TRANSPORT]) ||
+      (s.effect === 'Deny' && referencesAny(s, ACCESS_POINT_KEYS)),
+  );
+  const sim = simulationFor(policy, options, relevant, [
+    KEY_SECURE_TRANSPORT,
+    KEY_TLS_VERSION,
+    ...ACCESS_POINT_KEYS,
+  ]);
   const probe: VerdictProbe = {
     verdict: 'tlsEnforced',
     keys: [KEY_SECURE_TRANSPORT],
@@ -135,9 +146,14 @@ export function analyzeSse(
 } {
   const relevant = policy.statements.filter((s) => referencesAny(s, SSE_KEYS));
   const pinned = pinnedKeys(policy);
-  const sim = simulationFor(policy, options, relevant, SSE_KEYS);
+  const fixed = options.uploadContext ?? {};
+  const sim = simulationFor(policy, options, relevant, [
+    ...SSE_KEYS,
+    ...Object.keys(fixed).map((k) => k.toLowerCase()),
+  ]);
   const otherKey = `arn:${sim.partition}:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000`;
-  const uploads = (context: Record<string, string>) => buildRequests(sim, PUT_OBJECT, context);
+  const uploads = (context: Record<string, string>) =>
+    buildRequests(sim, PUT_OBJECT, { ...lowerKeys(fixed), ...context });
   const r0 = [uploads(sseContext())];
   const r1 = [uploads(sseContext('AES256'))];
   const r2 = [uploads(sseContext('aws:kms', otherKey))];
@@ -245,4 +261,9 @@ export function analyzeSse(
     );
   }
   return { sseEnforced, kmsKeyEnforced, sseCBlocked, pinned, sseCRejectedAsSideEffect };
+}
+
+/** Condition keys as the simulation matches them: lower case. */
+function lowerKeys(context: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
 }

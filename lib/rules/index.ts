@@ -1,4 +1,11 @@
-import type { AccountRule, ListingRule, Rule, RuleMetadata } from '../engine/types.js';
+import type {
+  AccessPointRule,
+  AccountRule,
+  ListingRule,
+  Rule,
+  RuleMetadata,
+} from '../engine/types.js';
+import { rule as accessPointEncryptionEnforced } from './s3-access-point-encryption-enforced.js';
 import { rule as directoryBucketsListed } from './s3-account-directory-buckets-listed.js';
 import { rule as accountScanned } from './s3-account-scanned.js';
 import { rule as defaultEncryptionKms } from './s3-bucket-default-encryption-kms.js';
@@ -47,6 +54,9 @@ export const BUCKET_RULES: readonly Rule[] = [
   objectVersionsUnencrypted,
 ];
 
+/** Every access point rule: judged once per access point of a bucket. */
+export const ACCESS_POINT_RULES: readonly AccessPointRule[] = [accessPointEncryptionEnforced];
+
 /** Every account rule: judged once per account of an organisation-wide scan. */
 export const ACCOUNT_RULES: readonly AccountRule[] = [accountScanned];
 
@@ -56,6 +66,7 @@ export const LISTING_RULES: readonly ListingRule[] = [directoryBucketsListed];
 /** Every rule, bucket and account: the catalogue the config, exports and rule pages know. */
 export const RULE_CATALOGUE: readonly RuleMetadata[] = [
   ...BUCKET_RULES,
+  ...ACCESS_POINT_RULES,
   ...ACCOUNT_RULES,
   ...LISTING_RULES,
 ];

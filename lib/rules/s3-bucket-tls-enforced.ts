@@ -74,6 +74,13 @@ aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
     }
     const { analysis } = policy;
     const gaps = analysis.gaps.filter((g) => g.verdict === 'tlsEnforced');
+    if (analysis.tlsEnforced && analysis.tlsThroughAccessPointsOnly) {
+      return {
+        status: 'PASS',
+        message: `Bucket ${name} denies every request not made through an access point${passNote(policy, 'tlsEnforced')}, and access points accept HTTPS only: plain HTTP cannot reach it (TLS-only by construction).`,
+        details: { ...layerDetails(policy, 'tlsEnforced'), tlsBy: 'access-points-only' },
+      };
+    }
     if (analysis.tlsEnforced) {
       return {
         status: 'PASS',

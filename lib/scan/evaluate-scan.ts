@@ -1,7 +1,7 @@
 import type { EvaluationResult } from '../engine/evaluate.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig, evaluate } from '../engine/evaluate.js';
 import type { ScanEvidence } from '../evidence/types.js';
-import { ACCOUNT_RULES, BUCKET_RULES, LISTING_RULES } from '../rules/index.js';
+import { ACCESS_POINT_RULES, ACCOUNT_RULES, BUCKET_RULES, LISTING_RULES } from '../rules/index.js';
 
 /**
  * Judges a scan's evidence with s3scan's rule catalogue: the engine with every bucket rule
@@ -12,5 +12,5 @@ export function evaluateScan(
   evidence: ScanEvidence,
   config: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
 ): EvaluationResult {
-  return evaluate(evidence, config, BUCKET_RULES, ACCOUNT_RULES, LISTING_RULES);
+  return evaluate(evidence, config, BUCKET_RULES, ACCOUNT_RULES, LISTING_RULES, ACCESS_POINT_RULES);
 }

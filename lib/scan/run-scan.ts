@@ -389,7 +389,7 @@ export async function addPolicyLayers(
 ): Promise<void> {
   if (!config.scan.organizationPolicies || accountIds.length === 0) return;
   const before = clients.attempts.organizations;
-  const { layers, calls } = await collectPolicyLayers(clients.organizations(), accountIds, {
+  const { layers, calls } = await collectPolicyLayers(await clients.organizations(), accountIds, {
     ...(signal ? { signal } : {}),
   });
   evidence.policyLayers = layers;

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { collectAccessPoints } from '../collect/access-points.js';
 import type { AwsClients } from '../collect/clients.js';
 import { emptyStats } from '../collect/options.js';
 import { collectKeyFacts } from '../collect/scan.js';
@@ -130,6 +131,8 @@ export async function finishScan(options: {
           });
         }),
       );
+      // Access points: one listing per region of the account, then each one's policy.
+      await collectAccessPoints(clients, accountId, owned, (fn) => limit(fn));
       Object.assign(kmsKeys, await collectKeyFacts(clients, owned, (fn) => limit(fn)));
     } finally {
       if (clients !== options.clients) clients.destroy();

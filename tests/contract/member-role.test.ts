@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ACCESS_POINT_IAM_ACTIONS } from '../../lib/collect/access-points.js';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
@@ -50,7 +51,12 @@ function memberRole(objectAccess: 'all' | 'none', scannerRoleArn = SCANNER) {
 }
 
 const declared = (objects: boolean) =>
-  [...S3_IAM_ACTIONS, ...KMS_IAM_ACTIONS, ...(objects ? OBJECT_IAM_ACTIONS : [])].sort();
+  [
+    ...S3_IAM_ACTIONS,
+    ...KMS_IAM_ACTIONS,
+    ...ACCESS_POINT_IAM_ACTIONS,
+    ...(objects ? OBJECT_IAM_ACTIONS : []),
+  ].sort();
 
 async function decide(
   action: string,
@@ -108,11 +114,15 @@ describe('deploy/member-role.yml and its StackSet', () => {
         ? `arn:aws:kms:us-east-1:${MEMBER}:key/11111111-2222-4333-8444-555555555555`
         : /Object/.test(action)
           ? 'arn:aws:s3:::data-bucket/key.txt'
-          : action === 's3:ListAllMyBuckets' || action === 's3express:ListAllMyDirectoryBuckets'
-            ? '*'
-            : action.startsWith('s3express:')
-              ? `arn:aws:s3express:us-east-1:${MEMBER}:bucket/fast--use1-az4--x-s3`
-              : 'arn:aws:s3:::data-bucket';
+          : action === 's3:GetAccessPointPolicy'
+            ? `arn:aws:s3:us-east-1:${MEMBER}:accesspoint/analytics`
+            : action === 's3:ListAllMyBuckets' ||
+                action === 's3express:ListAllMyDirectoryBuckets' ||
+                action === 's3:ListAccessPoints'
+              ? '*'
+              : action.startsWith('s3express:')
+                ? `arn:aws:s3express:us-east-1:${MEMBER}:bucket/fast--use1-az4--x-s3`
+                : 'arn:aws:s3:::data-bucket';
 
     // A key's default key policy: it lets IAM policies of the account decide (KMS needs it).
     const keyPolicy = {

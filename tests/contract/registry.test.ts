@@ -19,7 +19,7 @@ describe('Rule registry', () => {
 
   it.each(RULE_CATALOGUE.map((r) => [r.id, r] as const))('%s has valid metadata', (id, rule) => {
     // Assess
-    expect(id).toMatch(/^s3-(bucket|objects?|account)-[a-z0-9-]+$/);
+    expect(id).toMatch(/^s3-(bucket|objects?|account|access-point)-[a-z0-9-]+$/);
     expect(SEVERITIES).toContain(rule.severity);
     expect(rule.title.length).toBeLessThanOrEqual(150);
     expect(rule.title).not.toMatch(/^Ensure/);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_PUBLISH_IAM_ACTIONS } from '../../lib/aws/publish-page.js';
+import { ACCESS_POINT_IAM_ACTIONS } from '../../lib/collect/access-points.js';
 import { S3_IAM_ACTIONS } from '../../lib/collect/buckets.js';
 import { KMS_IAM_ACTIONS } from '../../lib/collect/kms.js';
 import { OBJECT_IAM_ACTIONS } from '../../lib/collect/objects/sweep.js';
@@ -341,6 +342,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       ...KMS_IAM_ACTIONS,
       ...OBJECT_IAM_ACTIONS,
       ...POLICY_LAYER_IAM_ACTIONS,
+      ...ACCESS_POINT_IAM_ACTIONS,
     ])
       expect(granted).toContain(action);
   });
@@ -392,7 +394,11 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         ...ORGANIZATIONS_IAM_ACTIONS,
       ],
     ],
-    ['FinalizeLambdaFunction', 'FinalizeRole', [...KMS_IAM_ACTIONS, ...POLICY_LAYER_IAM_ACTIONS]],
+    [
+      'FinalizeLambdaFunction',
+      'FinalizeRole',
+      [...KMS_IAM_ACTIONS, ...POLICY_LAYER_IAM_ACTIONS, ...ACCESS_POINT_IAM_ACTIONS],
+    ],
   ])(
     'gives %s its own role with only the account-wide reads it makes',
     (fn, roleName, accountWide) => {

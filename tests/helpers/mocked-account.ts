@@ -22,6 +22,7 @@ import {
   ListBucketsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { noSuchBucketPolicy, organizationsError } from './aws-errors.js';
@@ -77,12 +78,17 @@ export interface MockedKey {
 }
 
 let organizations: Stub<OrganizationsClient> | undefined;
+let control: Stub<S3ControlClient> | undefined;
 
 /**
  * The mocked account belongs to no organisation: Organizations answers DescribeOrganization
  * with AWSOrganizationsNotInUseException (HTTP 400), as AWS does for a standalone account.
  */
 function standaloneAccount(): void {
+  // No access points either: each region's ListAccessPoints lists none.
+  control ??= mockClient(S3ControlClient);
+  control.reset();
+  control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
   organizations ??= mockClient(OrganizationsClient);
   organizations.reset();
   organizations

@@ -64,7 +64,9 @@ function classify(context: BucketContext): DefaultEncryption {
 }
 
 /** Whether `BlockedEncryptionTypes` blocks SSE-C, or the reason it cannot be told. */
-export function sseCBlockedByBucket(context: BucketContext): boolean | { failed: string } {
+export function sseCBlockedByBucket(
+  context: Pick<BucketContext, 'bucket'>,
+): boolean | { failed: string } {
   const probe = context.bucket.encryption;
   if ('absent' in probe) return false;
   if (!('ok' in probe)) return { failed: probeFailure(probe) ?? 'unknown' };

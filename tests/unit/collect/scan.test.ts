@@ -14,6 +14,7 @@ import {
   ListBucketsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +34,7 @@ import { tlsPolicy } from '../../helpers/evidence.js';
 const s3 = mockClient(S3Client);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
+const control = mockClient(S3ControlClient);
 const ACCOUNT = '111122223333';
 const KEY_EU = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/2222bbbb-2222-4222-8222-222222222222`;
 
@@ -85,11 +87,13 @@ describe('Function: collectEvidence', () => {
     s3.on(GetBucketPolicyStatusCommand).rejects(noSuchBucketPolicy());
     s3.on(GetBucketVersioningCommand).resolves({});
     s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
+    control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
   });
   afterEach(() => {
     s3.reset();
     kms.reset();
     sts.reset();
+    control.reset();
   });
 
   it('lists with MaxBuckets so BucketRegion comes back, and follows ContinuationToken', async () => {
@@ -120,8 +124,14 @@ describe('Function: collectEvidence', () => {
     ]);
     expect(evidence.accountId).toBe(ACCOUNT);
     expect(evidence.partition).toBe('aws');
-    // 2 ListBuckets pages + 5 reads per bucket + one ListDirectoryBuckets per region.
-    expect(stats.s3Calls).toBe(14);
+    // 2 ListBuckets pages + 5 reads per bucket + one ListDirectoryBuckets and one
+    // ListAccessPoints per region.
+    expect(stats.s3Calls).toBe(16);
+    expect(control).toHaveReceivedCommandWith(ListAccessPointsCommand, {
+      AccountId: ACCOUNT,
+      MaxResults: 1000,
+    });
+    expect(evidence.buckets.map((b) => b.accessPoints)).toEqual([{ ok: [] }, { ok: [] }]);
     expect(evidence.directoryListings?.map((l) => l.region)).toEqual(['eu-west-1', 'us-east-1']);
   });
 
@@ -447,7 +457,7 @@ describe('Function: collectEvidence', () => {
     // Assess
     expect(evidence.buckets).toHaveLength(10_000);
     // Ten ListBuckets pages, five reads a bucket, one ListDirectoryBuckets (one region).
-    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1);
+    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1 + 1);
   });
 
   it('says there are no credentials in a CredentialsError', async () => {

@@ -1,0 +1,121 @@
+import type { AccessPoint, S3ControlClient } from '@aws-sdk/client-s3-control';
+import { CollectError } from '../errors.js';
+import type { Probe } from '../evidence/probe.js';
+import type { AccessPointEvidence, BucketEvidence } from '../evidence/types.js';
+import type { AwsClients } from './clients.js';
+import { abortOption, probe, probeFromError } from './probe.js';
+
+/** IAM actions the access point reads need. */
+export const ACCESS_POINT_IAM_ACTIONS = ['s3:ListAccessPoints', 's3:GetAccessPointPolicy'] as const;
+
+/** ListAccessPoints pages hold up to 1,000. */
+const PAGE = 1000;
+
+/**
+ * The access points of one account on its scanned general purpose buckets: one listing per
+ * region that holds buckets (every access point of the account there, paged by 1,000, not one
+ * call per bucket), then GetAccessPointPolicy for each access point on a scanned bucket.
+ * Each bucket gets its list as a probe: a listing that was denied or failed is that
+ * region's buckets' `denied`/`error`, never "no access points".
+ */
+export async function collectAccessPoints(
+  clients: AwsClients,
+  accountId: string,
+  buckets: BucketEvidence[],
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const general = buckets.filter((b) => b.kind !== 'directory');
+  if (general.length === 0) return;
+  if (!clients.s3ControlAvailable()) {
+    for (const bucket of general) bucket.accessPoints = { absent: 'S3ControlUnavailable' };
+    return;
+  }
+  const byRegion = new Map<string, BucketEvidence[]>();
+  for (const bucket of general)
+    byRegion.set(bucket.region, [...(byRegion.get(bucket.region) ?? []), bucket]);
+  await Promise.all(
+    [...byRegion].map(async ([region, inRegion]) => {
+      let listed: AccessPoint[];
+      let control: S3ControlClient;
+      // The commands load with the client, when an account has general purpose buckets.
+      const { GetAccessPointPolicyCommand } = await import('@aws-sdk/client-s3-control');
+      try {
+        control = await clients.s3control(region);
+        listed = await listAll(control, accountId, limit, signal);
+      } catch (error) {
+        const failed = probeFromError<AccessPointEvidence[]>(error, []);
+        for (const bucket of inRegion) bucket.accessPoints = failed;
+        return;
+      }
+      const names = new Set(inRegion.map((b) => b.name));
+      // An emulator may answer every region's listing alike: each access point once.
+      const seen = new Set<string>();
+      const onScanned = listed.filter((ap) => {
+        const key = ap.AccessPointArn ?? ap.Name ?? '';
+        if (!ap.Bucket || !names.has(ap.Bucket) || seen.has(key)) return false;
+        if (ap.BucketAccountId && ap.BucketAccountId !== accountId) return false;
+        seen.add(key);
+        return true;
+      });
+      const evidence = await Promise.all(
+        onScanned.map(async (ap): Promise<[string, AccessPointEvidence]> => {
+          const policy: Probe<string> = await limit(() =>
+            probe(async () => {
+              const out = await control.send(
+                new GetAccessPointPolicyCommand({ AccountId: accountId, Name: ap.Name }),
+                abortOption(signal),
+              );
+              return out.Policy ?? '';
+            }, ['NoSuchAccessPointPolicy']),
+          );
+          return [
+            ap.Bucket ?? '',
+            {
+              name: ap.Name ?? '',
+              arn: ap.AccessPointArn ?? `arn:aws:s3:${region}:${accountId}:accesspoint/${ap.Name}`,
+              ...(ap.Alias ? { alias: ap.Alias } : {}),
+              ...(ap.NetworkOrigin ? { networkOrigin: ap.NetworkOrigin } : {}),
+              ...(ap.VpcConfiguration?.VpcId ? { vpcId: ap.VpcConfiguration.VpcId } : {}),
+              ...(ap.BucketAccountId ? { bucketAccountId: ap.BucketAccountId } : {}),
+              policy,
+            },
+          ];
+        }),
+      );
+      for (const bucket of inRegion)
+        bucket.accessPoints = {
+          ok: evidence
+            .filter(([name]) => name === bucket.name)
+            .map(([, ap]) => ap)
+            .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        };
+    }),
+  );
+}
+
+async function listAll(
+  control: S3ControlClient,
+  accountId: string,
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<AccessPoint[]> {
+  const { ListAccessPointsCommand } = await import('@aws-sdk/client-s3-control');
+  const all: AccessPoint[] = [];
+  const tokens = new Set<string>();
+  let token: string | undefined;
+  do {
+    const out = await limit(() =>
+      control.send(
+        new ListAccessPointsCommand({ AccountId: accountId, MaxResults: PAGE, NextToken: token }),
+        abortOption(signal),
+      ),
+    );
+    all.push(...(out.AccessPointList ?? []));
+    token = out.NextToken || undefined;
+    if (token && tokens.has(token))
+      throw new CollectError(`ListAccessPoints returned the NextToken ${token} twice`);
+    if (token) tokens.add(token);
+  } while (token);
+  return all;
+}
