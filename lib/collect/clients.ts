@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -169,21 +170,26 @@ export class AwsClients {
 
   /**
    * The S3 Control client for a region (access points), loaded when first used. Its endpoint
-   * rules prefix the host with the account id; a custom endpoint (an emulator on 127.0.0.1)
-   * has no such host, so there the endpoint is taken as it is.
+   * rules put the account id in front of the host; in front of an IP address or `localhost`
+   * (an emulator such as moto, given as `endpoint` or AWS_ENDPOINT_URL) that makes no valid
+   * URL, so a local custom endpoint is taken as it is.
    */
   public async s3control(region: string): Promise<S3ControlClient> {
     let client = this.s3ControlClients.get(region);
     if (!client) {
       const { S3ControlClient } = await import('@aws-sdk/client-s3-control');
-      const custom = this.options.endpoint;
-      client = this.counted(
-        new S3ControlClient({
-          ...this.common(region),
-          ...(custom ? { endpointProvider: () => ({ url: new URL(custom) }) } : {}),
-        }),
-        's3',
-      );
+      client = this.counted(new S3ControlClient(this.common(region)), 's3');
+      const config = client.config as unknown as {
+        endpointProvider: (params: { Endpoint?: string }, context?: unknown) => { url: URL };
+      };
+      const rules = config.endpointProvider;
+      config.endpointProvider = (params, context) => {
+        const custom = params.Endpoint ? new URL(params.Endpoint) : undefined;
+        const local =
+          custom &&
+          (isIP(custom.hostname.replace(/^\[|\]$/g, '')) !== 0 || custom.hostname === 'localhost');
+        return local ? { url: custom } : rules(params, context);
+      };
       this.s3ControlClients.set(region, client);
     }
     return client;

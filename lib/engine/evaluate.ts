@@ -415,6 +415,29 @@ export function evaluate(
     const accessPoints =
       bucket.accessPoints && 'ok' in bucket.accessPoints ? bucket.accessPoints.ok : [];
     const apRules = accessPointRules.filter(isEnabled);
+    // A listing that was denied or failed hides every access point of the bucket: one ERROR
+    // per rule, about all of them, never silence.
+    const unlisted = bucket.accessPoints ? probeFailure(bucket.accessPoints) : undefined;
+    if (unlisted)
+      for (const rule of apRules)
+        findings.push({
+          ruleId: rule.id,
+          title: rule.title,
+          status: 'ERROR',
+          severity: config.rules[rule.id]?.severity ?? rule.severity,
+          resource: {
+            arn: `arn:${bucket.partition}:s3:${bucket.region}:${bucket.accountId}:accesspoint/*`,
+            type: 'AWS::S3::AccessPoint',
+            name: bucket.name,
+            region: bucket.region,
+            account: bucket.accountId,
+          },
+          message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
+          details: {},
+          evidenceRef,
+          fingerprint: `${sha16(rule.id)}${sha16(`${bucket.arn}#access-points`)}`,
+          assurance: { kind: 'none' },
+        });
     for (const accessPoint of apRules.length > 0 ? accessPoints : []) {
       let through: PolicyView | undefined;
       const apContext: AccessPointContext = {

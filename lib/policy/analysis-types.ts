@@ -61,6 +61,11 @@ export interface PolicyAnalysis extends PolicyVerdicts {
    * points accept HTTPS only: TLS-only by construction, with no aws:SecureTransport test.
    */
   tlsThroughAccessPointsOnly: boolean;
+  /**
+   * The bucket refuses requests not made through an access point (a Deny on the access point
+   * keys), whatever else denies: its access points are its only doors.
+   */
+  onlyThroughAccessPoints: boolean;
   gaps: PolicyGap[];
   /** KMS key ARNs that the policy names in `s3:x-amz-server-side-encryption-aws-kms-key-id`. */
   pinnedKmsKeyArns: string[];

@@ -60,6 +60,19 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
     httpDeniers.every(
       (s) => referencesAny(s, ACCESS_POINT_KEYS) && !referencesAny(s, [KEY_SECURE_TRANSPORT]),
     );
+  // Does a Deny on the access point keys refuse direct HTTPS requests, reads and writes alike?
+  const direct = (action: string, resource: string) =>
+    denyingStatements(policy, {
+      principal: { kind: 'same-account', account: options.accountId ?? '000000000000' },
+      action,
+      resource,
+      context: { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
+    }).denying.some((s) => referencesAny(s, ACCESS_POINT_KEYS));
+  const objectArn = `arn:${partition}:s3:::${options.bucket}/${PROBE_OBJECT_KEYS[0]}`;
+  const onlyThroughAccessPoints =
+    direct('s3:GetObject', objectArn) &&
+    direct('s3:PutObject', objectArn) &&
+    direct('s3:ListBucket', `arn:${partition}:s3:::${options.bucket}`);
   const verdicts = {
     tlsEnforced,
     tlsMinVersion,
@@ -77,6 +90,7 @@ export function analyzePolicy(document: unknown, options: AnalyzeOptions): Polic
     }),
     layerDenies: layered.length,
     tlsThroughAccessPointsOnly,
+    onlyThroughAccessPoints,
     gaps,
     pinnedKmsKeyArns: sse.pinned,
     headerlessUploadDenials,

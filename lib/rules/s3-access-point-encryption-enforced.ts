@@ -58,7 +58,7 @@ aws s3control put-access-point-policy --account-id ACCOUNT --name ACCESS_POINT -
     const direct = context.bucketPolicy();
     if ('failed' in direct)
       return { status: 'ERROR', message: `Could not judge ${where}: ${direct.failed}.` };
-    if (!('analysis' in direct) || !direct.analysis.tlsThroughAccessPointsOnly)
+    if (!('analysis' in direct) || !direct.analysis.onlyThroughAccessPoints)
       return {
         status: 'SKIPPED',
         message: `Bucket ${bucket.name} also admits requests that do not use an access point, so its own rules judge what reaches it; ${where} adds no door of its own.`,

@@ -16,7 +16,7 @@ if (!availability.ok && process.env.CI) {
 }
 
 const BUILD_ORG = `
-import boto3, json, sys
+import boto3, json, re, sys
 kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')
 org = boto3.client('organizations', **kw)
 org.create_organization(FeatureSet='ALL')
@@ -37,6 +37,25 @@ for name in ['inside', 'outside']:
     s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
     s3.create_bucket(Bucket=name + '-data-' + ids[name])
 boto3.client('s3', **kw).create_bucket(Bucket='management-data')
+# In the member under the OU: a bucket that admits requests only through access points, with
+# one access point without a policy; and a bucket whose default key lets anyone decrypt.
+c = sts.assume_role(RoleArn='arn:aws:iam::%s:role/OrganizationAccountAccessRole' % ids['inside'], RoleSessionName='setup')['Credentials']
+member = dict(endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
+s3 = boto3.client('s3', **member)
+ap_bucket = 'ap-only-' + ids['inside']
+s3.create_bucket(Bucket=ap_bucket)
+s3.put_bucket_policy(Bucket=ap_bucket, Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{'Sid': 'OnlyThroughAccessPoints', 'Effect': 'Deny', 'Principal': '*', 'Action': 's3:*', 'Resource': ['arn:aws:s3:::' + ap_bucket, 'arn:aws:s3:::' + ap_bucket + '/*'], 'Condition': {'StringNotEquals': {'s3:DataAccessPointAccount': ids['inside']}}}]}))
+control = boto3.client('s3control', **member)
+# The endpoint rules put the account id in front of the host; moto listens on 127.0.0.1.
+control.meta.events.register('before-send.s3-control', lambda request, **_: setattr(request, 'url', re.sub(r'^http://\\d{12}\\.', 'http://', request.url)))
+ids['accessPoint'] = control.create_access_point(AccountId=ids['inside'], Name='analytics', Bucket=ap_bucket)['AccessPointArn']
+kms = boto3.client('kms', **member)
+key = kms.create_key(Description='open key')['KeyMetadata']['Arn']
+kms.put_key_policy(KeyId=key, PolicyName='default', Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{'Sid': 'Admin', 'Effect': 'Allow', 'Principal': {'AWS': 'arn:aws:iam::%s:root' % ids['inside']}, 'Action': 'kms:*', 'Resource': '*'}, {'Sid': 'AnyoneDecrypts', 'Effect': 'Allow', 'Principal': '*', 'Action': 'kms:Decrypt', 'Resource': '*'}]}))
+open_bucket = 'open-key-' + ids['inside']
+s3.create_bucket(Bucket=open_bucket)
+s3.put_bucket_encryption(Bucket=open_bucket, ServerSideEncryptionConfiguration={'Rules': [{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'aws:kms', 'KMSMasterKeyID': key}}]})
+ids['openKey'] = key
 print(json.dumps(ids))
 `;
 
@@ -50,7 +69,10 @@ interface Finding {
 
 describe.skipIf(!availability.ok)('RCPs judged with bucket policies, against moto', () => {
   let moto: MotoServer;
-  let ids: Record<'root' | 'secure' | 'inside' | 'outside' | 'policy', string>;
+  let ids: Record<
+    'root' | 'secure' | 'inside' | 'outside' | 'policy' | 'accessPoint' | 'openKey',
+    string
+  >;
   const run = async (args: string[]) => {
     const cli = startCli(
       args,
@@ -107,6 +129,29 @@ describe.skipIf(!availability.ok)('RCPs judged with bucket policies, against mot
       message: expect.stringContaining(
         "The 2 RCPs on the account's path do not enforce it either.",
       ),
+    });
+    // The access point path, as a finding about the access point; the open key policy.
+    // Under the OU, both the access-point-only Deny and the RCP refuse plain HTTP.
+    expect(tls(`ap-only-${ids.inside}`)).toMatchObject({
+      status: 'PASS',
+      message: expect.stringMatching(
+        /denied by the bucket policy statement #0 \(Sid "OnlyThroughAccessPoints"\) and by RCP /,
+      ),
+    });
+    expect(findings.find((f) => f.ruleId === 's3-access-point-encryption-enforced')).toMatchObject({
+      status: 'FAIL',
+      resource: { arn: ids.accessPoint, name: `ap-only-${ids.inside}`, account: ids.inside },
+      message: expect.stringContaining(`SSE-C uploads still get through ${ids.accessPoint}`),
+    });
+    expect(
+      findings.find(
+        (f) =>
+          f.ruleId === 's3-bucket-kms-key-decrypt-restricted' &&
+          f.resource.name === `open-key-${ids.inside}`,
+      ),
+    ).toMatchObject({
+      status: 'FAIL',
+      message: expect.stringContaining(`The key policy of ${ids.openKey}`),
     });
     expect(tls('management-data')).toMatchObject({
       status: 'FAIL',

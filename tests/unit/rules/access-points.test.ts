@@ -179,4 +179,25 @@ describe('Access points', () => {
       ),
     });
   });
+
+  it('is one ERROR about all of a bucket’s access points when they could not be listed', () => {
+    // Act
+    const findings = judgeAccessPoints(
+      bucketEvidence('b1', { accessPoints: { denied: 'AccessDenied', message: 'Access Denied' } }),
+    );
+
+    // Assess
+    expect(findings).toEqual([
+      expect.objectContaining({
+        ruleId: 's3-access-point-encryption-enforced',
+        status: 'ERROR',
+        resource: expect.objectContaining({
+          arn: `arn:aws:s3:us-east-1:${ACCOUNT}:accesspoint/*`,
+          name: 'b1',
+        }),
+        message:
+          'Could not list the access points of bucket b1: access denied (AccessDenied: Access Denied).',
+      }),
+    ]);
+  });
 });
