@@ -9,6 +9,7 @@ import {
   ListBucketsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsClients } from '../lib/collect/clients.js';
@@ -29,6 +30,7 @@ function mockAccount(buckets: number, latencyMs: number) {
   const s3 = mockClient(S3Client);
   const kms = mockClient(KMSClient);
   const sts = mockClient(STSClient);
+  const control = mockClient(S3ControlClient);
   const later = <T>(value: T) =>
     new Promise<T>((resolve) => setTimeout(() => resolve(value), latencyMs));
   const names = Array.from(
@@ -95,8 +97,10 @@ function mockAccount(buckets: number, latencyMs: number) {
     }),
   );
   kms.on(GetKeyRotationStatusCommand).callsFake(() => later({ KeyRotationEnabled: true }));
+  control.on(ListAccessPointsCommand).callsFake(() => later({ AccessPointList: [] }));
   return {
     restore: () => {
+      control.restore();
       s3.restore();
       kms.restore();
       sts.restore();

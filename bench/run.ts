@@ -7,6 +7,7 @@ import { benchBundles } from './bundles.js';
 import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
 import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
+import { benchEffectivePolicies } from './effective-policies.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchInventoryFanout } from './inventory-fanout.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
@@ -40,6 +41,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'org-roles': benchOrgRoles,
   rescan: benchRescan,
   'org-sweep': benchOrgSweep,
+  'effective-policies': benchEffectivePolicies,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */

@@ -416,7 +416,7 @@ export function evaluate(
       bucket.accessPoints && 'ok' in bucket.accessPoints ? bucket.accessPoints.ok : [];
     const apRules = accessPointRules.filter(isEnabled);
     // A listing that was denied or failed hides every access point of the bucket: one ERROR
-    // per rule, about all of them, never silence.
+    // per rule, about the bucket (its access points have no ARN to name), never silence.
     const unlisted = bucket.accessPoints ? probeFailure(bucket.accessPoints) : undefined;
     if (unlisted)
       for (const rule of apRules)
@@ -425,17 +425,11 @@ export function evaluate(
           title: rule.title,
           status: 'ERROR',
           severity: config.rules[rule.id]?.severity ?? rule.severity,
-          resource: {
-            arn: `arn:${bucket.partition}:s3:${bucket.region}:${bucket.accountId}:accesspoint/*`,
-            type: 'AWS::S3::AccessPoint',
-            name: bucket.name,
-            region: bucket.region,
-            account: bucket.accountId,
-          },
+          resource,
           message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
           details: {},
           evidenceRef,
-          fingerprint: `${sha16(rule.id)}${sha16(`${bucket.arn}#access-points`)}`,
+          fingerprint: `${sha16(rule.id)}${resourceHash}`,
           assurance: { kind: 'none' },
         });
     for (const accessPoint of apRules.length > 0 ? accessPoints : []) {

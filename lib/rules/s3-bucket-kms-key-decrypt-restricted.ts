@@ -2,6 +2,7 @@ import type { BucketContext, Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
 import type { KmsKeyEvidence } from '../evidence/types.js';
 import { decryptAccess } from '../policy/key-policy.js';
+import { unclassified } from './shared/objects.js';
 
 /**
  * The customer managed KMS keys a bucket uses (its default key, and the keys its scanned
@@ -13,8 +14,8 @@ import { decryptAccess } from '../policy/key-policy.js';
  * - FAIL: a key policy allows kms:Decrypt to `"*"` (or `{"AWS":"*"}`) with no condition
  *   pinning the caller's account, ARN or organisation (`kms:ViaService` alone does not):
  *   the encryption grants no access control. The statement is named.
- * - ERROR: GetKeyPolicy was denied or failed for a key of the bucket's own account, or the
- *   policy is not a valid policy.
+ * - ERROR: DescribeKey, or GetKeyPolicy for a key of the bucket's own account, was denied or
+ *   failed, or the policy is not a valid policy.
  * - SKIPPED: the bucket uses no customer managed key, or only keys of other accounts, whose
  *   policies GetKeyPolicy cannot read from here (scan the key's account).
  */
@@ -63,7 +64,24 @@ aws kms put-key-policy --key-id KEY_ARN --policy-name default --policy file://ke
   evaluate(context) {
     const name = context.bucket.name;
     const keys = keysOf(context);
-    if (keys.length === 0)
+    // A key that could not be described may be customer managed: its policy is unjudged.
+    const undescribed = unreadKeys(context);
+    const encryptionUnread = probeFailure(context.bucket.encryption);
+    if (keys.length === 0 && undescribed.length === 0 && encryptionUnread)
+      return {
+        status: 'ERROR',
+        message: `Could not tell which KMS key bucket ${name} uses by default: GetBucketEncryption: ${encryptionUnread}.`,
+      };
+    // Keys of objects the scan did not see are keys it cannot vouch for.
+    const objectGap = context.bucket.objects
+      ? unclassified(context.bucket.objects, { kmsKeys: true })
+      : undefined;
+    if (keys.length === 0 && undescribed.length === 0 && objectGap)
+      return {
+        status: 'ERROR',
+        message: `Could not tell every KMS key the objects of bucket ${name} use: ${objectGap}.`,
+      };
+    if (keys.length === 0 && undescribed.length === 0)
       return {
         status: 'SKIPPED',
         message: `Bucket ${name} uses no customer managed KMS key by default or in its scanned objects.`,
@@ -78,7 +96,10 @@ aws kms put-key-policy --key-id KEY_ARN --policy-name default --policy file://ke
         details: { keys: judged },
       };
     }
-    const failed = judged.filter((j) => j.error);
+    const failed = [
+      ...undescribed.map((u) => ({ arn: u.ref, error: `DescribeKey: ${u.reason}` })),
+      ...judged.filter((j) => j.error),
+    ];
     if (failed.length > 0)
       return {
         status: 'ERROR',
@@ -115,6 +136,19 @@ interface KeyJudgement {
   error?: string;
   /** A key of another account: its policy can only be read there. */
   elsewhere?: boolean;
+}
+
+/** The keys the bucket names whose DescribeKey was denied or failed, with why. */
+function unreadKeys(context: BucketContext): { ref: string; reason: string }[] {
+  const refs = new Set([
+    ...(context.bucket.defaultKmsKeyRef ? [context.bucket.defaultKmsKeyRef] : []),
+    ...Object.keys(context.bucket.objects?.byKmsKey ?? {}),
+  ]);
+  return [...refs].flatMap((ref) => {
+    const key = context.kmsKeys[ref];
+    const reason = key ? probeFailure(key.describe) : 'no key facts were collected';
+    return reason ? [{ ref, reason }] : [];
+  });
 }
 
 /** The customer managed keys the bucket uses, each once, the default key first. */

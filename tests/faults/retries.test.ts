@@ -107,7 +107,9 @@ describe('Honest retries under transient faults', () => {
       const changed = Object.entries(faulty).filter(([id, status]) => baseline[id] !== status);
       expect(changed.length).toBeGreaterThan(0);
       for (const [id, status] of changed) expect({ id, status }).toEqual({ id, status: 'ERROR' });
-      expect(Object.keys(faulty).sort()).toEqual(Object.keys(baseline).sort());
+      // No verdict is lost. A failed listing may add findings (the access points of a bucket
+      // whose ListAccessPoints failed are one ERROR about it), never anything but ERROR.
+      expect(Object.keys(faulty)).toEqual(expect.arrayContaining(Object.keys(baseline)));
     },
     90_000,
   );

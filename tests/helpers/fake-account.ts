@@ -66,6 +66,11 @@ export function operationOf(request: SeenRequest): { operation: string; bucket?:
   if (target.includes('.')) return { operation: target.split('.').pop() ?? target };
   if (request.service === 'sts' || request.body.includes('Action=GetCallerIdentity'))
     return { operation: 'GetCallerIdentity' };
+  // S3 Control (access points): REST-XML under /v20180820/.
+  if (request.path.startsWith('/v20180820/accesspoint'))
+    return {
+      operation: request.path.endsWith('/policy') ? 'GetAccessPointPolicy' : 'ListAccessPoints',
+    };
   const [, bucket, ...rest] = request.path.split('/');
   if (!bucket) return { operation: 'ListBuckets' };
   if (request.method === 'HEAD' && rest.length > 0) return { operation: 'HeadObject', bucket };
@@ -121,6 +126,27 @@ function kmsAnswer(model: FakeAccountModel, operation: string, body: string): Fa
       }),
     };
   }
+  if (operation === 'GetKeyPolicy')
+    return {
+      status: 200,
+      headers: JSON_11,
+      body: JSON.stringify({
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Id: 'key-default-1',
+          Statement: [
+            {
+              Sid: 'Enable IAM User Permissions',
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${arn.split(':')[4]}:root` },
+              Action: 'kms:*',
+              Resource: '*',
+            },
+          ],
+        }),
+        PolicyName: 'default',
+      }),
+    };
   return {
     status: 200,
     headers: JSON_11,
@@ -234,8 +260,15 @@ export async function startFakeAccount(
       if (injected) return injected;
       const sts = callerIdentity(request, model.account);
       if (sts) return sts;
-      if (operation === 'DescribeKey' || operation === 'GetKeyRotationStatus')
+      if (['DescribeKey', 'GetKeyRotationStatus', 'GetKeyPolicy'].includes(operation))
         return kmsAnswer(model, operation, request.body);
+      // The account has no access points.
+      if (operation === 'ListAccessPoints')
+        return {
+          status: 200,
+          headers: XML,
+          body: '<?xml version="1.0" encoding="UTF-8"?>\n<ListAccessPointsResult><AccessPointList></AccessPointList></ListAccessPointsResult>',
+        };
       if (operation === 'ListBuckets') {
         const list = model.buckets
           .map(

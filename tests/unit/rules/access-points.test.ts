@@ -180,11 +180,20 @@ describe('Access points', () => {
     });
   });
 
-  it('is one ERROR about all of a bucket’s access points when they could not be listed', () => {
+  it('is one ERROR, about the bucket, when its access points could not be listed', () => {
     // Act
-    const findings = judgeAccessPoints(
-      bucketEvidence('b1', { accessPoints: { denied: 'AccessDenied', message: 'Access Denied' } }),
-    );
+    const findings = evaluate(
+      scanEvidence([
+        bucketEvidence('b1', {
+          accessPoints: { denied: 'AccessDenied', message: 'Access Denied' },
+        }),
+      ]),
+      DEFAULT_EVALUATION_CONFIG,
+      [],
+      [],
+      [],
+      ACCESS_POINT_RULES,
+    ).findings;
 
     // Assess
     expect(findings).toEqual([
@@ -192,7 +201,8 @@ describe('Access points', () => {
         ruleId: 's3-access-point-encryption-enforced',
         status: 'ERROR',
         resource: expect.objectContaining({
-          arn: `arn:aws:s3:us-east-1:${ACCOUNT}:accesspoint/*`,
+          arn: 'arn:aws:s3:::b1',
+          type: 'AWS::S3::Bucket',
           name: 'b1',
         }),
         message:
