@@ -8,9 +8,9 @@ import { byWhom, layerDetails } from './shared/layers.js';
  * the RCPs and the access point's own policy, with the access point's keys on every request.
  *
  * - PASS: through this access point SSE-C uploads are rejected (by a policy Deny or the
- *   bucket's BlockedEncryptionTypes), uploads without an encryption header are rejected when
- *   the config's `uploadEncryption` is `require-header`, and a KMS key the bucket pins stays
- *   pinned.
+ *   bucket's BlockedEncryptionTypes), and uploads without an encryption header are rejected
+ *   when the config's `uploadEncryption` is `require-header`. (A key pin is judged for every
+ *   path by s3-bucket-policy-pins-kms-key: a pin that spares access point requests is no pin.)
  * - FAIL: an upload the bucket is meant to refuse gets through this access point; the message
  *   says which.
  * - ERROR: the bucket policy, the access point policy or the default encryption could not be
@@ -24,7 +24,7 @@ export const rule: AccessPointRule = {
   severity: 'high',
   resourceType: 'AWS::S3::AccessPoint',
   description:
-    'For a bucket that admits requests only through access points, checks each access point path: SSE-C uploads rejected, header-less uploads rejected when headers are required, and the pinned KMS key kept.',
+    'For a bucket that admits requests only through access points, checks each access point path: SSE-C uploads rejected, and header-less uploads rejected when headers are required.',
   rationale:
     'When a bucket policy denies every request not made through an access point, the access points are the only doors. A door whose policy (with the bucket policy and the RCPs) still admits SSE-C or header-less uploads lets them in, however strict the bucket looks for direct requests.',
   remediation: {
@@ -78,8 +78,6 @@ aws s3control put-access-point-policy --account-id ACCOUNT --name ACCESS_POINT -
       open.push('SSE-C uploads');
     if (context.settings.uploadEncryption === 'require-header' && analysis?.sseEnforced !== true)
       open.push('uploads without an encryption header');
-    if (direct.analysis.kmsKeyEnforced === true && analysis?.kmsKeyEnforced !== true)
-      open.push('uploads naming another KMS key than the one the bucket pins');
     const details = {
       accessPoint: accessPoint.arn,
       ...(analysis

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  accessPointPolicyView,
   DEFAULT_EVALUATION_CONFIG,
   type EvaluationConfig,
   evaluate,
@@ -209,5 +210,69 @@ describe('Access points', () => {
           'Could not list the access points of bucket b1: access denied (AccessDenied: Access Denied).',
       }),
     ]);
+  });
+
+  it('is ERROR when the bucket policy of an access point path could not be read, and when a rule throws', () => {
+    // Prepare
+    const bucket = bucketEvidence('b1', {
+      policy: { error: 'InternalError', message: 'We encountered an internal error.' },
+      accessPoints: { ok: [accessPoint({ ok: AP_DENY_SSE_C })] },
+    });
+    const throwing = {
+      ...ACCESS_POINT_RULES[0]!,
+      evaluate: () => {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    const view = accessPointPolicyView(bucket, accessPoint({ ok: AP_DENY_SSE_C }), undefined);
+    const [thrown] = evaluate(
+      scanEvidence([bucket]),
+      DEFAULT_EVALUATION_CONFIG,
+      [],
+      [],
+      [],
+      [throwing],
+    ).findings;
+
+    // Assess
+    expect(view).toMatchObject({
+      failed: 'bucket policy: read failed (InternalError: We encountered an internal error.)',
+    });
+    expect(thrown).toMatchObject({
+      status: 'ERROR',
+      message: `Rule s3-access-point-encryption-enforced failed on access point ${AP_ARN}: boom.`,
+    });
+  });
+
+  it('is ERROR when the bucket policy or its default encryption could not be read', () => {
+    // Act
+    const [policyUnread] = judgeAccessPoints(
+      bucketEvidence('b1', {
+        policy: { denied: 'AccessDenied', message: 'Access Denied' },
+        accessPoints: { ok: [accessPoint({ ok: AP_DENY_SSE_C })] },
+      }),
+    );
+    const [encryptionUnread] = judgeAccessPoints(
+      bucketEvidence('b1', {
+        policy: { ok: ONLY_THROUGH_ACCESS_POINTS('b1') },
+        encryption: { error: 'SlowDown', message: 'Please reduce your request rate.' },
+        accessPoints: { ok: [accessPoint({ ok: AP_DENY_SSE_C })] },
+      }),
+    );
+
+    // Assess
+    expect(policyUnread).toMatchObject({
+      status: 'ERROR',
+      message: expect.stringMatching(
+        /^Could not judge access point analytics of bucket b1: access denied/,
+      ),
+    });
+    expect(encryptionUnread).toMatchObject({
+      status: 'ERROR',
+      message:
+        'Could not judge access point analytics of bucket b1: GetBucketEncryption: read failed (SlowDown: Please reduce your request rate.).',
+    });
   });
 });

@@ -147,6 +147,10 @@ describe('Policy rules over the bucket policy and the RCPs on the account path',
   it.each([
     ['NotInOrganization', `account ${ACCOUNT} is not in an AWS Organization, so no RCPs apply`],
     ['PolicyTypeNotEnabled', `RCPs are not enabled in organisation ${ORG_ID}`],
+    [
+      'ConsolidatedBillingOnly',
+      `organisation ${ORG_ID} has only consolidated billing features, so no RCPs apply`,
+    ],
   ])('says why no RCP can apply (%s)', (absent, reason) => {
     // Act
     const outcome = runRule(
@@ -261,5 +265,23 @@ describe('Policy rules over the bucket policy and the RCPs on the account path',
     // Assess
     expect(outcome.status).toBe('FAIL');
     expect(outcome.details).toMatchObject({ rcp: { state: 'judged' } });
+  });
+
+  it('never reads an absent code it does not know as "none": the RCPs count as not read', () => {
+    // Act
+    const outcome = runRule(
+      tlsEnforced,
+      bucketEvidence('b1'),
+      [],
+      {},
+      {
+        accountId: ACCOUNT,
+        rcps: { absent: 'SomethingNew' },
+        scps: { absent: 'SomethingNew' },
+      },
+    );
+
+    // Assess
+    expect(outcome.message).toContain('RCPs were not read (Organizations answered SomethingNew)');
   });
 });
