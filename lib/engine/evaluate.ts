@@ -395,21 +395,16 @@ export function evaluate(
         : runRule(rule, context);
       const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
       if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-      findings.push({
-        ruleId: rule.id,
-        title: rule.title,
-        status: outcome.status,
-        severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
-        resource,
-        message: outcome.message,
-        details: outcome.details ?? {},
-        evidenceRef,
-        fingerprint: `${ruleHashes.get(rule.id)}${resourceHash}`,
-        ...(suppression ? { suppression } : {}),
-        assurance: rule.evidence.includes('objects')
-          ? withBound(objectsSeen, outcome.status)
-          : COMPLETE,
-      });
+      findings.push(
+        findingOf(rule, resource, outcome, config, {
+          evidenceRef,
+          fingerprint: `${ruleHashes.get(rule.id)}${resourceHash}`,
+          suppression,
+          assurance: rule.evidence.includes('objects')
+            ? withBound(objectsSeen, outcome.status)
+            : COMPLETE,
+        }),
+      );
     }
     // Each access point of the bucket: its own findings, about the access point's ARN.
     const accessPoints =
@@ -420,18 +415,22 @@ export function evaluate(
     const unlisted = bucket.accessPoints ? probeFailure(bucket.accessPoints) : undefined;
     if (unlisted)
       for (const rule of apRules)
-        findings.push({
-          ruleId: rule.id,
-          title: rule.title,
-          status: 'ERROR',
-          severity: config.rules[rule.id]?.severity ?? rule.severity,
-          resource,
-          message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
-          details: {},
-          evidenceRef,
-          fingerprint: `${sha16(rule.id)}${resourceHash}`,
-          assurance: { kind: 'none' },
-        });
+        findings.push(
+          findingOf(
+            rule,
+            resource,
+            {
+              status: 'ERROR',
+              message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
+            },
+            config,
+            {
+              evidenceRef,
+              fingerprint: `${sha16(rule.id)}${resourceHash}`,
+              assurance: { kind: 'none' },
+            },
+          ),
+        );
     for (const accessPoint of apRules.length > 0 ? accessPoints : []) {
       let through: PolicyView | undefined;
       const apContext: AccessPointContext = {
@@ -469,19 +468,14 @@ export function evaluate(
         }
         const suppression = matchSuppression(config.suppressions, rule.id, apResource, scanTime);
         if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-        findings.push({
-          ruleId: rule.id,
-          title: rule.title,
-          status: outcome.status,
-          severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
-          resource: apResource,
-          message: outcome.message,
-          details: outcome.details ?? {},
-          evidenceRef,
-          fingerprint: `${sha16(rule.id)}${sha16(accessPoint.arn)}`,
-          ...(suppression ? { suppression } : {}),
-          assurance: COMPLETE,
-        });
+        findings.push(
+          findingOf(rule, apResource, outcome, config, {
+            evidenceRef,
+            fingerprint: `${sha16(rule.id)}${sha16(accessPoint.arn)}`,
+            suppression,
+            assurance: COMPLETE,
+          }),
+        );
       }
     }
   }
@@ -502,20 +496,15 @@ export function evaluate(
     }
     const suppression = matchSuppression(config.suppressions, rule.id, resource, scanTime);
     if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-    findings.push({
-      ruleId: rule.id,
-      title: rule.title,
-      status: outcome.status,
-      severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
-      resource,
-      message: outcome.message,
-      details: outcome.details ?? {},
-      // Accounts and listings live in the scan's accounts file, beside the buckets' evidence.
-      evidenceRef: ACCOUNTS_EVIDENCE_PATH,
-      fingerprint: `${sha16(rule.id)}${sha16(resource.arn)}`,
-      ...(suppression ? { suppression } : {}),
-      assurance: COMPLETE,
-    });
+    findings.push(
+      findingOf(rule, resource, outcome, config, {
+        // Accounts and listings live in the scan's accounts file, beside the buckets' evidence.
+        evidenceRef: ACCOUNTS_EVIDENCE_PATH,
+        fingerprint: `${sha16(rule.id)}${sha16(resource.arn)}`,
+        suppression,
+        assurance: COMPLETE,
+      }),
+    );
   };
   const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const accounts = [...(evidence.accounts ?? [])].sort((a, b) => byId(a.accountId, b.accountId));
@@ -562,6 +551,34 @@ export function evaluate(
         .filter((r) => !isEnabled(r))
         .map((r) => r.id),
     }),
+  };
+}
+
+/** One finding of a rule's outcome on a resource, with its severity as the config sets it. */
+function findingOf(
+  rule: RuleMetadata,
+  resource: Finding['resource'],
+  outcome: RuleOutcome,
+  config: EvaluationConfig,
+  extra: {
+    evidenceRef: string;
+    fingerprint: string;
+    suppression?: AppliedSuppression | undefined;
+    assurance: Finding['assurance'];
+  },
+): Finding {
+  return {
+    ruleId: rule.id,
+    title: rule.title,
+    status: outcome.status,
+    severity: config.rules[rule.id]?.severity ?? outcome.severity ?? rule.severity,
+    resource,
+    message: outcome.message,
+    details: outcome.details ?? {},
+    evidenceRef: extra.evidenceRef,
+    fingerprint: extra.fingerprint,
+    ...(extra.suppression ? { suppression: extra.suppression } : {}),
+    ...(extra.assurance ? { assurance: extra.assurance } : {}),
   };
 }
 
