@@ -9,7 +9,11 @@ import {
   ListBucketsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsClients } from '../lib/collect/clients.js';
@@ -98,6 +102,7 @@ function mockAccount(buckets: number, latencyMs: number) {
   );
   kms.on(GetKeyRotationStatusCommand).callsFake(() => later({ KeyRotationEnabled: true }));
   control.on(ListAccessPointsCommand).callsFake(() => later({ AccessPointList: [] }));
+  control.on(ListMultiRegionAccessPointsCommand).callsFake(() => later({ AccessPoints: [] }));
   return {
     restore: () => {
       control.restore();

@@ -1,4 +1,8 @@
-import type { AccessPoint, S3ControlClient } from '@aws-sdk/client-s3-control';
+import type {
+  AccessPoint,
+  MultiRegionAccessPointReport,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { CollectError } from '../errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type { AccessPointEvidence, BucketEvidence } from '../evidence/types.js';
@@ -6,7 +10,15 @@ import type { AwsClients } from './clients.js';
 import { abortOption, probe, probeFromError } from './probe.js';
 
 /** IAM actions the access point reads need. */
-export const ACCESS_POINT_IAM_ACTIONS = ['s3:ListAccessPoints', 's3:GetAccessPointPolicy'] as const;
+export const ACCESS_POINT_IAM_ACTIONS = [
+  's3:ListAccessPoints',
+  's3:GetAccessPointPolicy',
+  's3:ListMultiRegionAccessPoints',
+  's3:GetMultiRegionAccessPointPolicy',
+] as const;
+
+/** Multi-Region Access Point requests are all routed to US West (Oregon). */
+const MRAP_REGION = 'us-west-2';
 
 /** ListAccessPoints pages hold up to 1,000. */
 const PAGE = 1000;
@@ -15,8 +27,9 @@ const PAGE = 1000;
  * The access points of one account on its scanned general purpose buckets: one listing per
  * region that holds buckets (every access point of the account there, paged by 1,000, not one
  * call per bucket), then GetAccessPointPolicy for each access point on a scanned bucket.
- * Each bucket gets its list as a probe: a listing that was denied or failed is that
- * region's buckets' `denied`/`error`, never "no access points".
+ * Then the Multi-Region Access Points of the account (one listing, in us-west-2) that route to
+ * a scanned bucket, each with its established policy. Each bucket gets its list as a probe: a
+ * listing that was denied or failed is its buckets' `denied`/`error`, never "no access points".
  */
 export async function collectAccessPoints(
   clients: AwsClients,
@@ -92,6 +105,77 @@ export async function collectAccessPoints(
         };
     }),
   );
+  await addMultiRegionAccessPoints(clients, accountId, general, limit, signal);
+}
+
+/** The Multi-Region Access Points routing to the buckets, added to each bucket's list. */
+async function addMultiRegionAccessPoints(
+  clients: AwsClients,
+  accountId: string,
+  buckets: BucketEvidence[],
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const listed = buckets.filter((b) => b.accessPoints && 'ok' in b.accessPoints);
+  if (listed.length === 0) return;
+  const { GetMultiRegionAccessPointPolicyCommand, ListMultiRegionAccessPointsCommand } =
+    await import('@aws-sdk/client-s3-control');
+  let control: S3ControlClient;
+  const all: MultiRegionAccessPointReport[] = [];
+  try {
+    control = await clients.s3control(MRAP_REGION);
+    const tokens = new Set<string>();
+    let token: string | undefined;
+    do {
+      const out = await limit(() =>
+        control.send(
+          new ListMultiRegionAccessPointsCommand({
+            AccountId: accountId,
+            MaxResults: 100,
+            NextToken: token,
+          }),
+          abortOption(signal),
+        ),
+      );
+      all.push(...(out.AccessPoints ?? []));
+      token = out.NextToken || undefined;
+      if (token && tokens.has(token))
+        throw new CollectError(`ListMultiRegionAccessPoints returned the NextToken ${token} twice`);
+      if (token) tokens.add(token);
+    } while (token);
+  } catch (error) {
+    // Their Multi-Region Access Points are unknown: the buckets' lists are not complete.
+    const failed = probeFromError<AccessPointEvidence[]>(error, []);
+    for (const bucket of listed) bucket.accessPoints = failed;
+    return;
+  }
+  const partition = listed[0]?.partition ?? 'aws';
+  for (const mrap of all) {
+    const routes = (mrap.Regions ?? []).filter(
+      (r) => !r.BucketAccountId || r.BucketAccountId === accountId,
+    );
+    const targets = listed.filter((b) => routes.some((r) => r.Bucket === b.name));
+    if (targets.length === 0 || !mrap.Name) continue;
+    const policy: Probe<string> = await limit(() =>
+      probe(async () => {
+        const out = await control.send(
+          new GetMultiRegionAccessPointPolicyCommand({ AccountId: accountId, Name: mrap.Name }),
+          abortOption(signal),
+        );
+        // The established policy is the one in force; a proposed one is still propagating.
+        return out.Policy?.Established?.Policy ?? '';
+      }, ['NoSuchMultiRegionAccessPointPolicy']),
+    );
+    const entry: AccessPointEvidence = {
+      name: mrap.Name,
+      arn: `arn:${partition}:s3::${accountId}:accesspoint/${mrap.Alias ?? mrap.Name}`,
+      ...(mrap.Alias ? { alias: mrap.Alias } : {}),
+      multiRegion: true,
+      policy,
+    };
+    for (const bucket of targets)
+      if (bucket.accessPoints && 'ok' in bucket.accessPoints) bucket.accessPoints.ok.push(entry);
+  }
 }
 
 async function listAll(

@@ -110,6 +110,7 @@ const accessPoint = {
     networkOrigin: { type: 'string' },
     vpcId: { type: 'string' },
     bucketAccountId: { type: 'string' },
+    multiRegion: { type: 'boolean' },
     policy: probe({ type: 'string' }),
   },
 };

@@ -90,6 +90,8 @@ export interface AccessPointEvidence {
   vpcId?: string;
   /** The account that owns the bucket, when S3 Control says. */
   bucketAccountId?: string;
+  /** A Multi-Region Access Point that routes to the bucket (its ARN has no Region). */
+  multiRegion?: boolean;
   /** The access point policy as S3 Control returned it (`absent`: none). */
   policy: Probe<string>;
 }

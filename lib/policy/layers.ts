@@ -22,7 +22,8 @@ import {
 export function layerName(
   layer: Pick<PolicyLayerDocument, 'kind' | 'policyId' | 'policyName' | 'attachedTo'>,
 ): string {
-  if (layer.kind === 'access-point') return `the policy of access point '${layer.policyName}'`;
+  if (layer.kind === 'access-point')
+    return `the policy of ${layer.policyId.includes(':s3::') ? 'Multi-Region Access Point' : 'access point'} '${layer.policyName}'`;
   return `${layer.kind.toUpperCase()} ${layer.policyId} '${layer.policyName}' attached to ${layer.attachedTo}`;
 }
 

@@ -116,13 +116,16 @@ describe('deploy/member-role.yml and its StackSet', () => {
           ? 'arn:aws:s3:::data-bucket/key.txt'
           : action === 's3:GetAccessPointPolicy'
             ? `arn:aws:s3:us-east-1:${MEMBER}:accesspoint/analytics`
-            : action === 's3:ListAllMyBuckets' ||
-                action === 's3express:ListAllMyDirectoryBuckets' ||
-                action === 's3:ListAccessPoints'
-              ? '*'
-              : action.startsWith('s3express:')
-                ? `arn:aws:s3express:us-east-1:${MEMBER}:bucket/fast--use1-az4--x-s3`
-                : 'arn:aws:s3:::data-bucket';
+            : action === 's3:GetMultiRegionAccessPointPolicy'
+              ? `arn:aws:s3::${MEMBER}:accesspoint/mfzwi23gnjvgw.mrap`
+              : action === 's3:ListAllMyBuckets' ||
+                  action === 's3express:ListAllMyDirectoryBuckets' ||
+                  action === 's3:ListAccessPoints' ||
+                  action === 's3:ListMultiRegionAccessPoints'
+                ? '*'
+                : action.startsWith('s3express:')
+                  ? `arn:aws:s3express:us-east-1:${MEMBER}:bucket/fast--use1-az4--x-s3`
+                  : 'arn:aws:s3:::data-bucket';
 
     // A key's default key policy: it lets IAM policies of the account decide (KMS needs it).
     const keyPolicy = {

@@ -67,6 +67,12 @@ export function operationOf(request: SeenRequest): { operation: string; bucket?:
   if (request.service === 'sts' || request.body.includes('Action=GetCallerIdentity'))
     return { operation: 'GetCallerIdentity' };
   // S3 Control (access points): REST-XML under /v20180820/.
+  if (request.path.startsWith('/v20180820/mrap/instances'))
+    return {
+      operation: request.path.endsWith('/policy')
+        ? 'GetMultiRegionAccessPointPolicy'
+        : 'ListMultiRegionAccessPoints',
+    };
   if (request.path.startsWith('/v20180820/accesspoint'))
     return {
       operation: request.path.endsWith('/policy') ? 'GetAccessPointPolicy' : 'ListAccessPoints',
@@ -262,7 +268,13 @@ export async function startFakeAccount(
       if (sts) return sts;
       if (['DescribeKey', 'GetKeyRotationStatus', 'GetKeyPolicy'].includes(operation))
         return kmsAnswer(model, operation, request.body);
-      // The account has no access points.
+      // The account has no access points, of either kind.
+      if (operation === 'ListMultiRegionAccessPoints')
+        return {
+          status: 200,
+          headers: XML,
+          body: '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultiRegionAccessPointsResult><AccessPoints></AccessPoints></ListMultiRegionAccessPointsResult>',
+        };
       if (operation === 'ListAccessPoints')
         return {
           status: 200,

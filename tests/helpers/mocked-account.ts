@@ -22,7 +22,11 @@ import {
   ListBucketsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { noSuchBucketPolicy, organizationsError } from './aws-errors.js';
@@ -89,6 +93,7 @@ function standaloneAccount(): void {
   control ??= mockClient(S3ControlClient);
   control.reset();
   control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
+  control.on(ListMultiRegionAccessPointsCommand).resolves({ AccessPoints: [] });
   organizations ??= mockClient(OrganizationsClient);
   organizations.reset();
   organizations

@@ -1,11 +1,13 @@
 import {
   GetAccessPointPolicyCommand,
+  GetMultiRegionAccessPointPolicyCommand,
   ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
   S3ControlClient,
   S3ControlServiceException,
 } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectAccessPoints } from '../../../lib/collect/access-points.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { meta } from '../../helpers/aws-errors.js';
@@ -42,6 +44,9 @@ const ap = (name: string, bucket: string, extra: Record<string, unknown> = {}) =
   ...extra,
 });
 
+beforeEach(() => {
+  control.on(ListMultiRegionAccessPointsCommand).resolves({ AccessPoints: [] });
+});
 afterEach(() => control.reset());
 
 describe('Access points: one listing per region, each one’s policy', () => {
@@ -128,5 +133,68 @@ describe('Access points: one listing per region, each one’s policy', () => {
     // Assess
     expect(control).not.toHaveReceivedCommand(ListAccessPointsCommand);
     expect(buckets[0]?.accessPoints).toEqual({ absent: 'S3ControlUnavailable' });
+  });
+
+  it('adds the Multi-Region Access Points routing to a scanned bucket, with their established policy', async () => {
+    // Prepare
+    control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
+    control.on(ListMultiRegionAccessPointsCommand).resolves({
+      AccessPoints: [
+        {
+          Name: 'global',
+          Alias: 'mfzwi23gnjvgw.mrap',
+          CreatedAt: new Date('2026-01-01T00:00:00Z'),
+          Status: 'READY',
+          Regions: [
+            { Bucket: 'b1', Region: 'us-east-1', BucketAccountId: ACCOUNT },
+            { Bucket: 'elsewhere', Region: 'eu-west-1', BucketAccountId: '999988887777' },
+          ],
+        },
+        {
+          Name: 'unrelated',
+          Alias: 'abcdefghijklm.mrap',
+          Regions: [{ Bucket: 'other', Region: 'us-east-1' }],
+        },
+      ],
+    });
+    control.on(GetMultiRegionAccessPointPolicyCommand, { Name: 'global' }).resolves({
+      Policy: {
+        Established: { Policy: '{"Version":"2012-10-17","Statement":[]}' },
+        Proposed: { Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny"}]}' },
+      },
+    });
+    const buckets = [bucketEvidence('b1')];
+
+    // Act
+    await collectAccessPoints(clients(), ACCOUNT, buckets, unlimited);
+
+    // Assess
+    expect(control).toHaveReceivedCommandTimes(GetMultiRegionAccessPointPolicyCommand, 1);
+    expect(buckets[0]?.accessPoints).toEqual({
+      ok: [
+        {
+          name: 'global',
+          arn: `arn:aws:s3::${ACCOUNT}:accesspoint/mfzwi23gnjvgw.mrap`,
+          alias: 'mfzwi23gnjvgw.mrap',
+          multiRegion: true,
+          policy: { ok: '{"Version":"2012-10-17","Statement":[]}' },
+        },
+      ],
+    });
+  });
+
+  it('leaves the buckets’ lists unknown, never short, when the Multi-Region listing fails', async () => {
+    // Prepare
+    control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
+    control
+      .on(ListMultiRegionAccessPointsCommand)
+      .rejects(controlError('AccessDenied', 403, 'Access Denied'));
+    const buckets = [bucketEvidence('b1')];
+
+    // Act
+    await collectAccessPoints(clients(), ACCOUNT, buckets, unlimited);
+
+    // Assess
+    expect(buckets[0]?.accessPoints).toEqual({ denied: 'AccessDenied', message: 'Access Denied' });
   });
 });

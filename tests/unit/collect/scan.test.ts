@@ -14,7 +14,11 @@ import {
   ListBucketsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ListAccessPointsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import {
+  ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -88,6 +92,7 @@ describe('Function: collectEvidence', () => {
     s3.on(GetBucketVersioningCommand).resolves({});
     s3.on(ListBucketInventoryConfigurationsCommand).resolves({ IsTruncated: false });
     control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
+    control.on(ListMultiRegionAccessPointsCommand).resolves({ AccessPoints: [] });
   });
   afterEach(() => {
     s3.reset();
@@ -125,8 +130,8 @@ describe('Function: collectEvidence', () => {
     expect(evidence.accountId).toBe(ACCOUNT);
     expect(evidence.partition).toBe('aws');
     // 2 ListBuckets pages + 5 reads per bucket + one ListDirectoryBuckets and one
-    // ListAccessPoints per region.
-    expect(stats.s3Calls).toBe(16);
+    // ListAccessPoints per region + one ListMultiRegionAccessPoints.
+    expect(stats.s3Calls).toBe(17);
     expect(control).toHaveReceivedCommandWith(ListAccessPointsCommand, {
       AccountId: ACCOUNT,
       MaxResults: 1000,
@@ -457,7 +462,7 @@ describe('Function: collectEvidence', () => {
     // Assess
     expect(evidence.buckets).toHaveLength(10_000);
     // Ten ListBuckets pages, five reads a bucket, one ListDirectoryBuckets (one region).
-    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1 + 1);
+    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1 + 1 + 1);
   });
 
   it('says there are no credentials in a CredentialsError', async () => {

@@ -275,4 +275,29 @@ describe('Access points', () => {
         'Could not judge access point analytics of bucket b1: GetBucketEncryption: read failed (SlowDown: Please reduce your request rate.).',
     });
   });
+
+  it('judges a Multi-Region Access Point path the same way, its policy on its own ARNs', () => {
+    // Prepare
+    const mrap = `arn:aws:s3::${ACCOUNT}:accesspoint/mfzwi23gnjvgw.mrap`;
+    const policy = AP_DENY_SSE_C.replace(AP_ARN, mrap);
+
+    // Act
+    const [finding] = judgeAccessPoints(
+      bucketEvidence('b1', {
+        policy: { ok: ONLY_THROUGH_ACCESS_POINTS('b1') },
+        accessPoints: {
+          ok: [{ name: 'global', arn: mrap, multiRegion: true, policy: { ok: policy } }],
+        },
+      }),
+    );
+
+    // Assess
+    expect(finding).toMatchObject({
+      status: 'PASS',
+      resource: { arn: mrap, type: 'AWS::S3::AccessPoint' },
+      message: expect.stringContaining(
+        `denied by the policy of Multi-Region Access Point 'global' (Sid "DenySseCThroughHere")`,
+      ),
+    });
+  });
 });
