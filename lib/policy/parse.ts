@@ -103,6 +103,14 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
+/**
+ * True when a policy text nests deeper than any policy can. Checked before anything parses or
+ * walks it, so a hostile document is refused with the same message on every path.
+ */
+export function nestsTooDeep(text: string): boolean {
+  return nestingDepth(text) > MAX_POLICY_DEPTH;
+}
+
 const JSON_STRINGS = /"(?:[^"\\]|\\[\s\S])*"?/g;
 const NOT_BRACKETS = /[^[\]{}]+/g;
 

@@ -1,4 +1,5 @@
 import { type AnalyzeOptions, analyzePolicySafely, type PolicyAnalysis } from './analyze.js';
+import { nestsTooDeep } from './parse.js';
 
 /** Uppercase and underscores cannot occur in S3 bucket names, so this never names a real bucket. */
 const TEMPLATE_BUCKET = 'S3SCAN_TEMPLATE_BUCKET';
@@ -93,6 +94,9 @@ export class PolicyAnalysisCache {
     options: AnalyzeOptions & { partition: string },
   ): Outcome {
     const { bucket } = options;
+    // Too deep to be a policy: refused as `s3scan policy` refuses it, before any parse or
+    // template walk (which would otherwise exhaust the stack).
+    if (policy !== undefined && nestsTooDeep(policy)) return analyzePolicySafely(policy, options);
     const layersKey = options.layers?.length ? JSON.stringify(options.layers) : '';
     if (layersKey !== '' && (bucket.length < 3 || layersKey.includes(bucket)))
       return analyzePolicySafely(policy, options);

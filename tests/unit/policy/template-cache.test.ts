@@ -120,4 +120,19 @@ describe('Class: PolicyAnalysisCache', () => {
       analysis: { tlsEnforced: true },
     });
   });
+
+  it('refuses a policy nested too deep to analyse, as s3scan policy does, instead of exhausting the stack', () => {
+    // Prepare: 10,000 levels of objects inside a Condition.
+    const levels = 10_000;
+    const deep = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b1/*","Condition":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}]}`;
+
+    // Act
+    const outcome = new PolicyAnalysisCache().analyze(deep, { bucket: 'b1', partition: 'aws' });
+
+    // Assess
+    expect(outcome).toEqual({
+      error:
+        'the policy nests more than 64 levels deep; a bucket policy needs about 7, so this cannot be one',
+    });
+  });
 });
