@@ -128,7 +128,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           );
         for (const k of outcome.keys)
           io.stderr(
-            `  key ${k.keyArn}: ${k.buckets.length ? k.buckets.map(sanitiseForTerminal).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
+            `  key ${sanitiseForTerminal(k.keyArn)}: ${k.buckets.length ? k.buckets.map(sanitiseForTerminal).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
           );
         const badInput = malformed.length > 0 ? EXIT.input : EXIT.ok;
         if (!outcome.scan) {
