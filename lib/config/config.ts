@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -240,6 +240,7 @@ export function configFromText(
   text: string,
   options: { json: boolean; describe: string; provenance: Omit<ConfigProvenance, 'sha256'> },
 ): LoadedConfig {
+  refuseOversized(options.describe, Buffer.byteLength(text, 'utf8'));
   let document: unknown;
   try {
     document = options.json ? JSON.parse(text) : parseYaml(text);
@@ -259,8 +260,27 @@ export function configFromText(
   });
 }
 
+/**
+ * The largest config s3scan reads. A config with every rule, the KMS allow-lists and a few
+ * hundred suppressions is a few tens of KB; parsing 10 MB of YAML costs over a gigabyte.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function refuseOversized(describe: string, bytes: number): void {
+  if (bytes > MAX_CONFIG_BYTES)
+    throw new ConfigError(
+      `${describe} is ${(bytes / 1024 / 1024).toFixed(1)} MiB; s3scan reads configs of at most 1 MiB (a config with every rule and hundreds of suppressions is a few KB)`,
+    );
+}
+
 /** Reads a YAML (`.yml`, `.yaml`) or JSON config file. */
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  // Refused before it is read: a huge file is never loaded into memory.
+  const size = await stat(path).then(
+    (info) => info.size,
+    () => 0,
+  );
+  refuseOversized(`config file ${path}`, size);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -78,6 +78,27 @@ describe('scan refuses bad input with exit 2, one clear line, and publishes noth
     );
   });
 
+  it('accounts --profile that does not exist is named too, before any call', async () => {
+    // Prepare
+    const home = isolatedHome();
+    const config = join(home, 'config');
+    writeFileSync(config, '[default]\nregion = us-east-1\n\n[profile audit]\nregion = eu-west-1\n');
+
+    // Act
+    const run = startCli(
+      ['accounts', '--accounts', '111122223333', '--profile', 'nosuch'],
+      { ...env(), AWS_CONFIG_FILE: config },
+      home,
+    );
+    const done = await run.done;
+
+    // Assess
+    expect(done.code).toBe(2);
+    expect(run.stderr()).toMatch(
+      /profile nosuch is not defined .*; the profiles there are audit, default/,
+    );
+  });
+
   it('an endpoint whose name does not resolve is called unreachable, not a permissions problem', async () => {
     // Prepare: .invalid never resolves (RFC 2606); two attempts keep the test short.
     const home = isolatedHome();

@@ -7,6 +7,7 @@ import {
   MemberRoles,
   stsClient,
 } from '../../collect/assume-role.js';
+import { assertProfileExists } from '../../collect/clients.js';
 import {
   type AccountList,
   listAccountsUnder,
@@ -131,6 +132,10 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
     )
     .option('--ou <id>', 'the accounts under this OU or root, recursively (repeatable)', collect)
     .option('--accounts <ids|@file>', 'these accounts: comma-separated, or @file with one a line')
+    .option(
+      '--profile <name>',
+      'the AWS profile of the scanner (the management account or a delegated administrator)',
+    )
     .option('--role-name <name>', 'the member role', 's3scan-read')
     .option('--external-id <id>', 'the ExternalId the member role requires')
     .option('--check', 'assume the role in every account and ask STS who it is')
@@ -138,6 +143,10 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
+      if (options.profile) {
+        await assertProfileExists(options.profile);
+        process.env.AWS_PROFILE = options.profile;
+      }
       const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const list = await accountListOf(options);
       const checks: MemberAccess[] = [];

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromDocument, loadConfigFile } from '../../../lib/config/config.js';
+import {
+  configFromDocument,
+  configFromText,
+  loadConfigFile,
+  MAX_CONFIG_BYTES,
+} from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 's3scan-config-'));
@@ -52,6 +57,31 @@ describe('Config file', () => {
     // Assess
     expect(attempt).toThrow(
       /uploadEncryption: must be one of "use-bucket-default", "require-header"/,
+    );
+  });
+
+  it('refuses a config over 1 MiB before reading it, naming its size', async () => {
+    // Prepare: 100,000 suppressions, about 10 MB of YAML.
+    const suppression =
+      '  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\n';
+    const path = file('huge.yml', `suppressions:\n${suppression.repeat(100_000)}`);
+
+    // Act
+    const attempt = loadConfigFile(path);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(ConfigError);
+    await expect(attempt).rejects.toThrow(
+      /^config file .*huge\.yml is 9\.\d MiB; s3scan reads configs of at most 1 MiB/,
+    );
+    expect(() =>
+      configFromText('x'.repeat(MAX_CONFIG_BYTES + 1), {
+        json: false,
+        describe: 's3://reports/config/s3scan.config.yml',
+        provenance: { origin: 's3' },
+      }),
+    ).toThrow(
+      /^s3:\/\/reports\/config\/s3scan\.config\.yml is 1\.0 MiB; s3scan reads configs of at most 1 MiB/,
     );
   });
 
