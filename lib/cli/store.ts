@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -23,6 +24,27 @@ export function parseStoreLocation(value: string): StoreLocation {
   return { kind: 's3', bucket, prefix };
 }
 
+/**
+ * Refuses a `--store` that cannot be a store before any work: a local path that exists and is
+ * not a folder (a file, say), or an `s3://` URL that names no bucket.
+ */
+export function checkStoreLocation(value: string): StoreLocation {
+  const location = parseStoreLocation(value);
+  if (location.kind === 'local') {
+    let folder = true;
+    try {
+      folder = statSync(location.dir).isDirectory();
+    } catch {
+      // Not there yet: the store creates it.
+    }
+    if (!folder)
+      throw new ConfigError(
+        `--store ${value} is a file, not a folder: a report store is a folder (created if missing) or s3://bucket/prefix`,
+      );
+  }
+  return location;
+}
+
 /** A report store as the CLI uses it: the store, and where a scan keeps its local scratch. */
 export interface CliStore {
   store: ReportStore;
@@ -42,7 +64,7 @@ export function openStore(
   value: string,
   options: { region?: string; kmsKeyArn?: string } = {},
 ): CliStore {
-  const location = parseStoreLocation(value);
+  const location = checkStoreLocation(value);
   if (location.kind === 'local') {
     const store = new LocalReportStore(location.dir);
     return {

@@ -78,6 +78,23 @@ describe('scan refuses bad input with exit 2, one clear line, and publishes noth
     );
   });
 
+  it('--store naming a file is refused before any AWS call', async () => {
+    // Prepare
+    const home = isolatedHome();
+    const notAFolder = join(home, 'reports.txt');
+    writeFileSync(notAFolder, 'not a store\n');
+    const seen = server.requests.length;
+
+    // Act
+    const run = startCli(['scan', '--store', notAFolder, '--no-progress'], env(), home);
+    const done = await run.done;
+
+    // Assess
+    expect(done.code).toBe(2);
+    expect(run.stderr()).toMatch(/--store .*reports\.txt is a file, not a folder/);
+    expect(server.requests.length).toBe(seen);
+  });
+
   it('accounts --profile that does not exist is named too, before any call', async () => {
     // Prepare
     const home = isolatedHome();

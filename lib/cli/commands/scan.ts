@@ -37,7 +37,7 @@ import {
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { createProgress } from '../progress.js';
-import { storeOf, withStoreOptions } from '../store.js';
+import { checkStoreLocation, storeOf, withStoreOptions } from '../store.js';
 import { accountListOf, asksForAccounts } from './accounts.js';
 import { runAlerts } from './alert.js';
 
@@ -280,8 +280,10 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
     .addOption(failOnOption())
     .action(async (options) => {
       const config = await loadConfig(options.config);
-      // Refuse before scanning: an --alert that cannot alert should not cost a scan first.
+      // Refuse before scanning: an --alert that cannot alert, or a --store that cannot be a
+      // store, should not cost a scan (or an organisation listing) first.
       assertCanAlert(options, config);
+      checkStoreLocation(options.store);
       const regions: string[] = options.region ?? [];
       const homeRegion =
         regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
