@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeAwsEnv, isolatedHome, startCli } from '../helpers/cli.js';
 import { startFakeAccount } from '../helpers/fake-account.js';
 import type { FakeAws } from '../helpers/fake-aws-server.js';
+import { faultAccount } from '../helpers/fault-account.js';
 
 let server: FakeAws;
 beforeAll(async () => {
@@ -77,6 +78,25 @@ describe('scan refuses bad input with exit 2, one clear line, and publishes noth
       /profile nosuch is not defined .*; the profiles there are audit, default/,
     );
   });
+
+  it('scans a busy account without a listener-leak warning (every call in flight listens on Ctrl-C)', async () => {
+    // Prepare: an account of many buckets, so 16 calls are in flight at once.
+    const busy = await startFakeAccount(faultAccount());
+    const home = isolatedHome();
+
+    // Act
+    const run = startCli(
+      ['scan', '--store', join(home, 'reports'), '--no-progress', '--format', 'summary'],
+      fakeAwsEnv(busy.endpoint),
+      home,
+    );
+    const done = await run.done;
+    await busy.close();
+
+    // Assess
+    expect(done.code, run.stderr()).toBe(0);
+    expect(run.stderr()).not.toMatch(/MaxListenersExceededWarning/);
+  }, 60_000);
 
   it('--store naming a file is refused before any AWS call', async () => {
     // Prepare
