@@ -100,7 +100,11 @@ export class LocalReportStore implements ReportStore {
         await writeFile(path, bucketEvidenceFile(evidence, bucket));
       }
       const accounts = accountsEvidenceFile(evidence);
-      if (accounts) await writeFile(join(tempDir, ACCOUNTS_EVIDENCE_PATH), accounts);
+      if (accounts) {
+        // A scan of no bucket (a rescan that found its bucket deleted) has no evidence folder yet.
+        await mkdir(dirname(join(tempDir, ACCOUNTS_EVIDENCE_PATH)), { recursive: true });
+        await writeFile(join(tempDir, ACCOUNTS_EVIDENCE_PATH), accounts);
+      }
       crashPoint('store:evidence-written');
       for (const file of record.objectFiles ?? []) {
         const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));

@@ -24,6 +24,27 @@ function record(scanId: string, scanTime: string, bucketNames = ['b1']): ScanRec
 }
 
 describe('Class: LocalReportStore', () => {
+  it('stores a scan of no bucket whose evidence still has an accounts file (a rescan that found its bucket deleted)', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
+    const store = new LocalReportStore(root);
+    const empty = record('scan-gone', '2026-11-01T06:00:00.000Z', []);
+    empty.evidence.policyLayers = [
+      {
+        accountId: '111122223333',
+        rcps: { absent: 'NotInOrganization' },
+        scps: { absent: 'NotInOrganization' },
+      },
+    ];
+
+    // Act
+    await store.writeScan(empty);
+
+    // Assess
+    expect(existsSync(join(root, 'scans', 'scan-gone', 'evidence', 'accounts.json'))).toBe(true);
+    expect((await store.readIndex())?.latest).toBe('scan-gone');
+  });
+
   it('writes the DESIGN.md layout and points index.json at the scan', async () => {
     // Prepare
     const root = mkdtempSync(join(tmpdir(), 's3scan-store-'));
