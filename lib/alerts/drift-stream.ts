@@ -63,6 +63,11 @@ const HEAD = new RegExp(
   String.raw`^\{"ruleId":"([^"\\]*)","title":${STR},"status":"(PASS|FAIL|ERROR|SKIPPED)","severity":"(critical|high|medium|low|informational)","resource":\{"arn":"[^"\\]*","type":${PLAIN},"name":${PLAIN},"region":${PLAIN},"account":${PLAIN}\},"message":"`,
 );
 const FINGERPRINT_KEY = '"fingerprint":"';
+/**
+ * The assurance the engine writes last: a flat object whose strings (a kind, a date, a scan
+ * id) hold no brace or backslash, so its unescaped quotes are structure, never a value's.
+ */
+const ASSURANCE_TAIL = /,"assurance":\{[^{}\\]*\}\}$/;
 const HEX = /^[0-9a-f]+$/;
 
 /** The string value after the last `"key":"`, if it has no escapes. */
@@ -89,11 +94,14 @@ function lastString(line: string, key: string): string | undefined {
 export function peekFinding(line: string): Peeked {
   const head = HEAD.exec(line);
   if (head) {
-    // After the details only the fingerprint and the suppression follow, in that order.
+    // After the details only the fingerprint, the suppression and the assurance follow, in
+    // that order.
     const at = line.lastIndexOf(FINGERPRINT_KEY);
     const end = at < 0 ? -1 : line.indexOf('"', at + FINGERPRINT_KEY.length);
     const fingerprint = end < 0 ? '' : line.slice(at + FINGERPRINT_KEY.length, end);
-    const tail = end < 0 ? '' : line.slice(end + 1);
+    const withAssurance = end < 0 ? '' : line.slice(end + 1);
+    const assurance = ASSURANCE_TAIL.exec(withAssurance);
+    const tail = assurance ? `${withAssurance.slice(0, assurance.index)}}` : withAssurance;
     if (
       HEX.test(fingerprint) &&
       (tail === '}' ||

@@ -1,4 +1,4 @@
-import type { Finding } from '../engine/types.js';
+import { type Finding, isBucketScoped } from '../engine/types.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import { previousScanOf } from './drift.js';
 import { peekFinding } from './drift-stream.js';
@@ -68,7 +68,7 @@ export function previousLines(
         yield batch.filter((line) => {
           const { resource } = peekFinding(line);
           return (
-            resource.type === 'AWS::::Account' ||
+            !isBucketScoped(resource as Finding['resource']) ||
             !replaced.replaces(resource.name, resource.account)
           );
         });
@@ -130,7 +130,7 @@ export function composePosture(
 ): Finding[] {
   const standing = standingRescans(rescans.map((r) => r.entry));
   // A bucket's findings and its access points' (named after the bucket) go together.
-  const bucket = (f: Finding) => f.resource.type !== 'AWS::::Account';
+  const bucket = (f: Finding) => isBucketScoped(f.resource);
   return [
     ...full.filter((f) => !bucket(f) || !standing(f.resource.name, f.resource.account)),
     ...rescans.flatMap(({ entry, findings }) =>

@@ -3,10 +3,10 @@ import type {
   MultiRegionAccessPointReport,
   S3ControlClient,
 } from '@aws-sdk/client-s3-control';
-import { CollectError } from '../errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type { AccessPointEvidence, BucketEvidence } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
+import { tokenPages } from './pages.js';
 import { abortOption, probe, probeFromError } from './probe.js';
 
 /** IAM actions the access point reads need. */
@@ -86,7 +86,9 @@ export async function collectAccessPoints(
             ap.Bucket ?? '',
             {
               name: ap.Name ?? '',
-              arn: ap.AccessPointArn ?? `arn:aws:s3:${region}:${accountId}:accesspoint/${ap.Name}`,
+              arn:
+                ap.AccessPointArn ??
+                `arn:${inRegion[0]?.partition ?? 'aws'}:s3:${region}:${accountId}:accesspoint/${ap.Name}`,
               ...(ap.Alias ? { alias: ap.Alias } : {}),
               ...(ap.NetworkOrigin ? { networkOrigin: ap.NetworkOrigin } : {}),
               ...(ap.VpcConfiguration?.VpcId ? { vpcId: ap.VpcConfiguration.VpcId } : {}),
@@ -121,28 +123,22 @@ async function addMultiRegionAccessPoints(
   const { GetMultiRegionAccessPointPolicyCommand, ListMultiRegionAccessPointsCommand } =
     await import('@aws-sdk/client-s3-control');
   let control: S3ControlClient;
-  const all: MultiRegionAccessPointReport[] = [];
+  let all: MultiRegionAccessPointReport[];
   try {
     control = await clients.s3control(MRAP_REGION);
-    const tokens = new Set<string>();
-    let token: string | undefined;
-    do {
+    all = await tokenPages('ListMultiRegionAccessPoints', async (NextToken) => {
       const out = await limit(() =>
         control.send(
           new ListMultiRegionAccessPointsCommand({
             AccountId: accountId,
             MaxResults: 100,
-            NextToken: token,
+            NextToken,
           }),
           abortOption(signal),
         ),
       );
-      all.push(...(out.AccessPoints ?? []));
-      token = out.NextToken || undefined;
-      if (token && tokens.has(token))
-        throw new CollectError(`ListMultiRegionAccessPoints returned the NextToken ${token} twice`);
-      if (token) tokens.add(token);
-    } while (token);
+      return { items: out.AccessPoints ?? [], next: out.NextToken };
+    });
   } catch (error) {
     // Their Multi-Region Access Points are unknown: the buckets' lists are not complete.
     const failed = probeFromError<AccessPointEvidence[]>(error, []);
@@ -185,21 +181,13 @@ async function listAll(
   signal?: AbortSignal,
 ): Promise<AccessPoint[]> {
   const { ListAccessPointsCommand } = await import('@aws-sdk/client-s3-control');
-  const all: AccessPoint[] = [];
-  const tokens = new Set<string>();
-  let token: string | undefined;
-  do {
+  return tokenPages('ListAccessPoints', async (NextToken) => {
     const out = await limit(() =>
       control.send(
-        new ListAccessPointsCommand({ AccountId: accountId, MaxResults: PAGE, NextToken: token }),
+        new ListAccessPointsCommand({ AccountId: accountId, MaxResults: PAGE, NextToken }),
         abortOption(signal),
       ),
     );
-    all.push(...(out.AccessPointList ?? []));
-    token = out.NextToken || undefined;
-    if (token && tokens.has(token))
-      throw new CollectError(`ListAccessPoints returned the NextToken ${token} twice`);
-    if (token) tokens.add(token);
-  } while (token);
-  return all;
+    return { items: out.AccessPointList ?? [], next: out.NextToken };
+  });
 }

@@ -8,6 +8,7 @@ import {
 import { errorCode } from '../aws/errors.js';
 import { BOUNDED_REQUESTS } from '../aws/timeouts.js';
 import { CollectError, ConfigError } from '../errors.js';
+import { type TokenPage, tokenPages } from './pages.js';
 
 /**
  * IAM actions the scanning account needs to list an organisation: from the management
@@ -108,30 +109,20 @@ function sortAccounts(all: Account[]): AccountList {
 
 /**
  * Every page of a NextToken listing. Organizations "can occasionally return an empty set of
- * results even when more results are available": only a missing NextToken ends it.
+ * results even when more results are available": only a missing NextToken ends it. A failed
+ * page is the call's error, with what to do about it.
  */
-async function allPages<T>(
+function allPages<T>(
   call: string,
-  page: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
+  page: (token: string | undefined) => Promise<TokenPage<T>>,
 ): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  const tokens = new Set<string>();
-  do {
-    let answer: { items: T[]; next: string | undefined };
+  return tokenPages(`organizations:${call}`, async (token) => {
     try {
-      answer = await page(token);
+      return await page(token);
     } catch (error) {
       throw failure(call, error);
     }
-    items.push(...answer.items);
-    token = answer.next || undefined;
-    // A token seen before would loop for ever: Organizations never does that, a bad proxy might.
-    if (token && tokens.has(token))
-      throw new CollectError(`organizations:${call} returned the NextToken ${token} twice`);
-    if (token) tokens.add(token);
-  } while (token);
-  return items;
+  });
 }
 
 /** Every account of the organisation (ListAccounts: pages of at most 20). */

@@ -4,6 +4,7 @@ import { errorCode } from '../aws/errors.js';
 import { CollectError } from '../errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type { AccountPolicyLayers, OrganizationPolicy, PolicyTarget } from '../evidence/types.js';
+import { tokenPages } from './pages.js';
 import { probeFromError } from './probe.js';
 
 /**
@@ -95,7 +96,7 @@ export async function collectPolicyLayers(
 
   let roots: Root[];
   try {
-    roots = await allPages(async (NextToken) => {
+    roots = await tokenPages('Organizations ListRoots', async (NextToken) => {
       const out = await send<{ Roots?: Root[]; NextToken?: string }>(
         new ListRootsCommand({ NextToken }),
       );
@@ -105,6 +106,15 @@ export async function collectPolicyLayers(
     return everyAccount(probeFromError(error, []), orgFacts);
   }
   const root = roots[0];
+  // No root at all is no answer: which types are enabled cannot be told.
+  if (!root)
+    return everyAccount(
+      {
+        error: 'NoRoot',
+        message: 'ListRoots returned no root, so the enabled policy types are unknown',
+      },
+      orgFacts,
+    );
   const enabled = (type: AuthorizationPolicyType) =>
     root?.PolicyTypes?.some((t) => t.Type === type && t.Status === 'ENABLED') === true;
 
@@ -143,7 +153,7 @@ export async function collectPolicyLayers(
     const key = `${type}\u0000${target.id}`;
     let pending = attached.get(key);
     if (!pending) {
-      pending = allPages(async (NextToken) => {
+      pending = tokenPages('Organizations ListPoliciesForTarget', async (NextToken) => {
         const out = await send<{ Policies?: PolicySummary[]; NextToken?: string }>(
           new ListPoliciesForTargetCommand({ TargetId: target.id, Filter: type, NextToken }),
         );
@@ -224,22 +234,4 @@ export async function collectPolicyLayers(
     ),
   );
   return { layers, calls };
-}
-
-/** Every page of a NextToken listing; a token seen twice is an error, not an endless loop. */
-async function allPages<T>(
-  page: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
-): Promise<T[]> {
-  const items: T[] = [];
-  const tokens = new Set<string>();
-  let token: string | undefined;
-  do {
-    const answer = await page(token);
-    items.push(...answer.items);
-    token = answer.next || undefined;
-    if (token && tokens.has(token))
-      throw new CollectError(`Organizations returned the NextToken ${token} twice`);
-    if (token) tokens.add(token);
-  } while (token);
-  return items;
 }

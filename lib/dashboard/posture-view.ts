@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { rescansOver, standingRescans } from '../alerts/previous.js';
-import type { Finding, Severity, Status } from '../engine/types.js';
+import { type Finding, isBucketScoped, type Severity, type Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
@@ -133,7 +133,7 @@ async function buildLayer(
           return (await allFindings(store, rescanView))
             .filter(
               ({ finding: f }) =>
-                f.resource.type !== 'AWS::::Account' &&
+                isBucketScoped(f.resource) &&
                 standingFor(f.resource.name, f.resource.account) === rescan,
             )
             .map((f) => ({ ...f, seen }));

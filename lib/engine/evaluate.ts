@@ -19,7 +19,7 @@ import {
 import { PolicyAnalysisCache } from '../policy/template-cache.js';
 import { globMatch } from '../text/glob.js';
 import { COMPLETE, objectAssurance, withBound } from './assurance.js';
-import { type LayerStatus, layerDocuments, layerStatus } from './layers.js';
+import { accountDocuments, type LayerStatus, layerStatus } from './layers.js';
 import {
   type AccessPointContext,
   type AccessPointRule,
@@ -155,7 +155,7 @@ export function policyView(
   const probe = bucket.policy;
   if (!('ok' in probe) && !('absent' in probe))
     return { failed: probeFailure(probe) ?? 'unknown', layers };
-  const rcps = layers.rcp.state === 'judged' ? layerDocuments(accountLayers, 'rcp') : [];
+  const rcps = layers.rcp.state === 'judged' ? accountDocuments(accountLayers).rcps : [];
   const options = { bucket: bucket.name, partition: bucket.partition, accountId: bucket.accountId };
   const own = 'ok' in probe ? probe.ok : undefined;
   const result = policies.analyze(own, { ...options, layers: rcps });
@@ -197,7 +197,7 @@ export function accessPointPolicyView(
       failed: `access point policy of ${accessPoint.name}: ${probeFailure(apPolicy) ?? 'unknown'}`,
       layers,
     };
-  const rcps = layers.rcp.state === 'judged' ? layerDocuments(accountLayers, 'rcp') : [];
+  const rcps = layers.rcp.state === 'judged' ? accountDocuments(accountLayers).rcps : [];
   const result = analyzePolicySafely('ok' in own ? own.ok : undefined, {
     bucket: bucket.name,
     partition: bucket.partition,
@@ -246,9 +246,11 @@ function scpAdditions(
   policies: PolicyAnalysisCache,
 ): ScpAdditions | undefined {
   if (layers.scp.state !== 'judged') return undefined;
-  const scps = layerDocuments(accountLayers, 'scp').filter((d) => /"Deny"/.test(d.document));
-  if (scps.length === 0) return undefined;
-  const withScps = policies.analyze(own, { ...options, layers: [...rcps, ...scps] });
+  const documents = accountDocuments(accountLayers);
+  if (documents.scpDenies.length === 0) return undefined;
+  // With the RCPs when they were judged; otherwise the SCPs alone.
+  const layered = rcps.length > 0 ? documents.rcpsAndScpDenies : documents.scpDenies;
+  const withScps = policies.analyze(own, { ...options, layers: layered });
   if ('error' in withScps) return undefined;
   const added: ScpAdditions = {};
   for (const verdict of SCP_VERDICTS) {

@@ -92,13 +92,22 @@ export function layerStatus(
   };
 }
 
-/** The policy documents of one layer, for the analyzer; none unless they were read. */
-export function layerDocuments(
-  layers: AccountPolicyLayers | undefined,
+/** An account's layer documents, built once per account and shared by its buckets. */
+interface AccountDocuments {
+  rcps: PolicyLayerDocument[];
+  /** The SCPs with a Deny (the others cannot add a verdict). */
+  scpDenies: PolicyLayerDocument[];
+  /** Those SCPs after the RCPs. */
+  rcpsAndScpDenies: PolicyLayerDocument[];
+}
+
+const documentsByAccount = new WeakMap<AccountPolicyLayers, AccountDocuments>();
+
+function documentsOf(
+  probe: Probe<OrganizationPolicy[]>,
   kind: 'rcp' | 'scp',
 ): PolicyLayerDocument[] {
-  const probe = kind === 'rcp' ? layers?.rcps : layers?.scps;
-  if (!probe || !('ok' in probe)) return [];
+  if (!('ok' in probe)) return [];
   return probe.ok.map((p) => ({
     kind,
     policyId: p.id,
@@ -106,4 +115,20 @@ export function layerDocuments(
     attachedTo: p.target.id,
     document: p.content,
   }));
+}
+
+/**
+ * The policy documents of an account's layers, for the analyzer; none unless they were read.
+ * The same arrays for every bucket of the account, so the analysis cache keys them once.
+ */
+export function accountDocuments(layers: AccountPolicyLayers | undefined): AccountDocuments {
+  if (!layers) return { rcps: [], scpDenies: [], rcpsAndScpDenies: [] };
+  let documents = documentsByAccount.get(layers);
+  if (!documents) {
+    const rcps = documentsOf(layers.rcps, 'rcp');
+    const scpDenies = documentsOf(layers.scps, 'scp').filter((d) => /"Deny"/.test(d.document));
+    documents = { rcps, scpDenies, rcpsAndScpDenies: [...rcps, ...scpDenies] };
+    documentsByAccount.set(layers, documents);
+  }
+  return documents;
 }

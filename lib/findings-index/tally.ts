@@ -1,5 +1,10 @@
-import type { Finding, Severity, Status } from '../engine/types.js';
-import { SEVERITIES } from '../engine/types.js';
+import {
+  type Finding,
+  isBucketScoped,
+  SEVERITIES,
+  type Severity,
+  type Status,
+} from '../engine/types.js';
 import { type BucketRank, TOP_BUCKETS, VIEW_SEVERITIES } from './format.js';
 
 /** What the overview counts of one finding. */
@@ -26,7 +31,7 @@ export const talliedOf = (f: Finding): TalliedFinding => ({
   region: f.resource.region,
   name: f.resource.name,
   // An access point's findings count with its bucket's (they carry the bucket's name).
-  bucket: f.resource.type !== 'AWS::::Account',
+  bucket: isBucketScoped(f.resource),
 });
 
 const emptyCounts = (): Record<Status, number> => ({ PASS: 0, FAIL: 0, ERROR: 0, SKIPPED: 0 });

@@ -1,4 +1,9 @@
-import { type AnalyzeOptions, analyzePolicySafely, type PolicyAnalysis } from './analyze.js';
+import {
+  type AnalyzeOptions,
+  analyzePolicySafely,
+  type PolicyAnalysis,
+  type PolicyLayerDocument,
+} from './analyze.js';
 import { nestsTooDeep } from './parse.js';
 
 /** Uppercase and underscores cannot occur in S3 bucket names, so this never names a real bucket. */
@@ -82,6 +87,7 @@ function templateOf(value: unknown, bucket: string, isPlaceholder: boolean): unk
 export class PolicyAnalysisCache {
   /** The outcome for the placeholder bucket, or UNSAFE for templates that must not be shared. */
   private readonly cache = new Map<string, Outcome | typeof UNSAFE>();
+  private readonly layerKeys = new WeakMap<readonly PolicyLayerDocument[], string>();
 
   public constructor(private readonly maxEntries = 2000) {}
 
@@ -97,7 +103,7 @@ export class PolicyAnalysisCache {
     // Too deep to be a policy: refused as `s3scan policy` refuses it, before any parse or
     // template walk (which would otherwise exhaust the stack).
     if (policy !== undefined && nestsTooDeep(policy)) return analyzePolicySafely(policy, options);
-    const layersKey = options.layers?.length ? JSON.stringify(options.layers) : '';
+    const layersKey = this.keyOf(options.layers);
     if (layersKey !== '' && (bucket.length < 3 || layersKey.includes(bucket)))
       return analyzePolicySafely(policy, options);
     if (policy === undefined) {
@@ -148,13 +154,24 @@ export class PolicyAnalysisCache {
     const template =
       options.bucket.length >= 3 ? templateOf(parsed, options.bucket, false) : undefined;
     if (template === undefined) return analyzePolicySafely(parsed, options);
-    const key = `${options.partition}\u0000${options.accountId ?? ''}\u0000${options.layers?.length ? JSON.stringify(options.layers) : ''}\u0000${JSON.stringify(template)}`;
+    const key = `${options.partition}\u0000${options.accountId ?? ''}\u0000${this.keyOf(options.layers)}\u0000${JSON.stringify(template)}`;
     let shared = this.cache.get(key);
     if (shared === undefined || shared === UNSAFE) {
       shared = analyzePolicySafely(template, { ...options, bucket: TEMPLATE_BUCKET });
       this.remember(key, shared);
     }
     return forBucket(shared, options.bucket);
+  }
+
+  /** The layers as part of a key, serialised once per array (the engine shares them per account). */
+  private keyOf(layers: AnalyzeOptions['layers']): string {
+    if (!layers?.length) return '';
+    let key = this.layerKeys.get(layers);
+    if (key === undefined) {
+      key = JSON.stringify(layers);
+      this.layerKeys.set(layers, key);
+    }
+    return key;
   }
 
   private remember(key: string, outcome: Outcome | typeof UNSAFE): void {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CHANGE_KINDS,
   type DriftKind,
@@ -10,10 +10,10 @@ import {
   type ScanScope,
 } from '../../../lib/alerts/drift.js';
 import { diffFindingStreams, peekFinding } from '../../../lib/alerts/drift-stream.js';
-import { fingerprint } from '../../../lib/engine/evaluate.js';
+import { DEFAULT_EVALUATION_CONFIG, fingerprint } from '../../../lib/engine/evaluate.js';
 import { type Finding, SEVERITIES, type Severity, type Status } from '../../../lib/engine/types.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
-import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
+import { bucketEvidence, objectScan, scanEvidence } from '../../helpers/evidence.js';
 
 const ACCOUNT = '111122223333';
 const WHOLE: ScanScope = { accountId: ACCOUNT, buckets: [], regions: [] };
@@ -360,5 +360,55 @@ describe('peekFinding: the fields drift needs, without parsing the line whole', 
       'region',
       'account',
     ]);
+    // After the fingerprint: the suppression, if any, then the assurance, last.
+    for (const f of findings) expect(Object.keys(f).slice(9)).toEqual(['assurance']);
+  });
+
+  it('reads every line the engine writes without parsing it: suppressed, sampled, inventoried and plain', () => {
+    // Prepare: a suppressed finding and the assurance kinds, as the engine writes them.
+    const evidence = scanEvidence([
+      bucketEvidence('plain'),
+      bucketEvidence('sampled', {
+        objects: objectScan({ mode: 'sample', listed: 5_000, classified: 100 }),
+      }),
+      bucketEvidence('inventoried', {
+        objects: objectScan({
+          mode: 'inventory',
+          inventory: {
+            configurationId: 'daily',
+            manifest: 's3://inv/m.json',
+            createdAt: '2026-10-31T01:00:00.000Z',
+            fileFormat: 'CSV',
+            files: 1,
+          },
+        }),
+      }),
+    ]);
+    const { findings } = evaluateScan(evidence, {
+      ...DEFAULT_EVALUATION_CONFIG,
+      suppressions: [
+        {
+          rule: 's3-bucket-tls-enforced',
+          resource: 'plain',
+          reason: 'a "quoted" reason }',
+          expires: '2099-01-01',
+        },
+      ],
+    });
+    const parse = vi.spyOn(JSON, 'parse');
+
+    // Act
+    const peeked = findings.map((f) => peekFinding(JSON.stringify(f)));
+
+    // Assess
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(peeked.map((p) => p.suppressed)).toEqual(
+      findings.map((f) => f.suppression?.active === true),
+    );
+    expect(peeked.some((p) => p.suppressed)).toBe(true);
+    expect(new Set(findings.map((f) => f.assurance?.kind))).toEqual(
+      new Set(['complete', 'sample', 'inventory', 'none']),
+    );
   });
 });

@@ -320,7 +320,22 @@ describe('Organisation policy layers: RCPs and SCPs on each account path', () =>
     });
     expect(layers[0]?.scps).toMatchObject({
       error: 'CollectError',
-      message: 'Organizations returned the NextToken same twice',
+      message: 'Organizations ListPoliciesForTarget returned the NextToken same twice',
+    });
+  });
+
+  it('never reads a ListRoots answer with no root as "RCPs not enabled"', async () => {
+    // Prepare
+    organization();
+    orgMock.on(ListRootsCommand).resolves({ Roots: [] });
+
+    // Act
+    const { layers } = await collectPolicyLayers(client, [WEB_A]);
+
+    // Assess
+    expect(layers[0]?.rcps).toEqual({
+      error: 'NoRoot',
+      message: 'ListRoots returned no root, so the enabled policy types are unknown',
     });
   });
 });
