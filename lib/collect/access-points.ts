@@ -3,6 +3,7 @@ import type {
   MultiRegionAccessPointReport,
   S3ControlClient,
 } from '@aws-sdk/client-s3-control';
+import { CollectError } from '../errors.js';
 import type { Probe } from '../evidence/probe.js';
 import type { AccessPointEvidence, BucketEvidence } from '../evidence/types.js';
 import type { AwsClients } from './clients.js';
@@ -79,7 +80,7 @@ export async function collectAccessPoints(
                 new GetAccessPointPolicyCommand({ AccountId: accountId, Name: ap.Name }),
                 abortOption(signal),
               );
-              return out.Policy ?? '';
+              return policyText(out.Policy, `GetAccessPointPolicy of ${ap.Name}`);
             }, ['NoSuchAccessPointPolicy']),
           );
           return [
@@ -159,7 +160,10 @@ async function addMultiRegionAccessPoints(
           abortOption(signal),
         );
         // The established policy is the one in force; a proposed one is still propagating.
-        return out.Policy?.Established?.Policy ?? '';
+        return policyText(
+          out.Policy?.Established?.Policy,
+          `GetMultiRegionAccessPointPolicy of ${mrap.Name}`,
+        );
       }, ['NoSuchMultiRegionAccessPointPolicy']),
     );
     const entry: AccessPointEvidence = {
@@ -172,6 +176,12 @@ async function addMultiRegionAccessPoints(
     for (const bucket of targets)
       if (bucket.accessPoints && 'ok' in bucket.accessPoints) bucket.accessPoints.ok.push(entry);
   }
+}
+
+/** A policy S3 Control answered with; an answer without one is an error, never "no policy". */
+function policyText(policy: string | undefined, call: string): string {
+  if (typeof policy !== 'string') throw new CollectError(`${call} returned no policy`);
+  return policy;
 }
 
 async function listAll(

@@ -1,5 +1,17 @@
-import type { BucketContext, Rule, RuleOutcome } from '../engine/types.js';
+import type { BucketContext, PolicyView, Rule, RuleOutcome } from '../engine/types.js';
 import { defaultEncryption, defaultKeyEvidence } from './shared/encryption.js';
+import { layerDetails } from './shared/layers.js';
+
+/**
+ * This PASS rests on the bucket policy alone when the RCPs could not be read: one that rejects
+ * header-less uploads would not be seen, so the message says so.
+ */
+function unreadRcps(view: PolicyView): string {
+  const rcp = 'layers' in view ? view.layers?.rcp : undefined;
+  return rcp?.state === 'not-read'
+    ? ` RCPs were not read (${rcp.reason}), so one that rejects such uploads would not be seen.`
+    : '';
+}
 
 /** The clients that send no encryption header and rely on the bucket default. */
 const HEADERLESS_CLIENTS =
@@ -71,14 +83,16 @@ aws s3api put-bucket-policy --bucket BUCKET --policy '{"Version":"2012-10-17","S
     if ('absent' in policy) {
       return {
         status: 'PASS',
-        message: `Bucket ${name} has no bucket policy, so uploads that rely on default encryption are accepted.`,
+        message: `Bucket ${name} has no bucket policy, so uploads that rely on default encryption are accepted.${unreadRcps(policy)}`,
+        details: layerDetails(policy, 'sseEnforced'),
       };
     }
     const { sseEnforced, kmsKeyEnforced, pinnedKmsKeyArns } = policy.analysis;
     if (sseEnforced !== true) {
       return {
         status: 'PASS',
-        message: `The bucket policy of ${name} admits uploads without an encryption header; the default encryption applies to them.`,
+        message: `The bucket policy of ${name} admits uploads without an encryption header; the default encryption applies to them.${unreadRcps(policy)}`,
+        details: layerDetails(policy, 'sseEnforced'),
       };
     }
     const statements = policy.analysis.headerlessUploadDenials;

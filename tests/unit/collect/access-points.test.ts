@@ -197,4 +197,27 @@ describe('Access points: one listing per region, each one’s policy', () => {
     // Assess
     expect(buckets[0]?.accessPoints).toEqual({ denied: 'AccessDenied', message: 'Access Denied' });
   });
+
+  it('records a policy answer without a policy as an error of that access point, never as "no policy"', async () => {
+    // Prepare
+    control.on(ListAccessPointsCommand).resolves({ AccessPointList: [ap('analytics', 'b1')] });
+    control.on(GetAccessPointPolicyCommand).resolves({});
+    const buckets = [bucketEvidence('b1')];
+
+    // Act
+    await collectAccessPoints(clients(), ACCOUNT, buckets, unlimited);
+
+    // Assess
+    expect(buckets[0]?.accessPoints).toMatchObject({
+      ok: [
+        {
+          name: 'analytics',
+          policy: {
+            error: 'CollectError',
+            message: 'GetAccessPointPolicy of analytics returned no policy',
+          },
+        },
+      ],
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rule as allowsDefaultEncryption } from '../../../lib/rules/s3-bucket-policy-allows-default-encryption.js';
 import { rule as requiresEncryption } from '../../../lib/rules/s3-bucket-policy-requires-encryption.js';
 import { rule as sseCBlocked } from '../../../lib/rules/s3-bucket-sse-c-blocked.js';
 import { rule as tlsEnforced } from '../../../lib/rules/s3-bucket-tls-enforced.js';
@@ -283,5 +284,33 @@ describe('Policy rules over the bucket policy and the RCPs on the account path',
 
     // Assess
     expect(outcome.message).toContain('RCPs were not read (Organizations answered SomethingNew)');
+  });
+
+  it('says when a PASS of the default-encryption stance rests on the bucket policy alone because the RCPs were not read', () => {
+    // Act
+    const unread = runRule(
+      allowsDefaultEncryption,
+      bucketEvidence('b1'),
+      [],
+      {},
+      {
+        accountId: ACCOUNT,
+        rcps: { denied: 'AccessDeniedException', message: 'no' },
+        scps: { denied: 'AccessDeniedException', message: 'no' },
+      },
+    );
+    const judged = runRule(allowsDefaultEncryption, bucketEvidence('b1'), [], {}, memberLayers([]));
+
+    // Assess
+    expect(unread).toMatchObject({
+      status: 'PASS',
+      message: expect.stringMatching(
+        /^Bucket b1 has no bucket policy, so uploads that rely on default encryption are accepted\. RCPs were not read \(Organizations denied the read/,
+      ),
+      details: { rcp: { state: 'not-read' } },
+    });
+    expect(judged.message).toBe(
+      'Bucket b1 has no bucket policy, so uploads that rely on default encryption are accepted.',
+    );
   });
 });
