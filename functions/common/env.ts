@@ -58,6 +58,8 @@ export function clientsFromEnv(
           retryMode: settings.retryMode,
           connectTimeoutMs: settings.connectTimeoutMs,
           requestTimeoutMs: settings.requestTimeoutMs,
+          callDeadlineMs: settings.callDeadlineMs,
+          timeoutRetries: settings.timeoutRetries,
         }
       : { maxAttempts },
     region(),

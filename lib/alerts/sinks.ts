@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { withDeadline } from '../aws/call-bounds.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import { ConfigError } from '../errors.js';
 import { EventBridgeSink } from './eventbridge.js';
@@ -88,7 +89,7 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
         'alerts.sns has no topicArn; outside the stack (which uses its own topic) name the topic to publish to',
       );
     const region = topicRegion(topicArn);
-    const sns = host.clients?.sns?.(region) ?? new SNSClient(clientOptions(region));
+    const sns = host.clients?.sns?.(region) ?? withDeadline(new SNSClient(clientOptions(region)));
     sinks.push(
       new SnsSink({
         sns,
@@ -100,7 +101,8 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
   }
   if (settings.eventBridge) {
     const region = busRegion(settings.eventBridge.busName, host.region);
-    const events = host.clients?.events?.(region) ?? new EventBridgeClient(clientOptions(region));
+    const events =
+      host.clients?.events?.(region) ?? withDeadline(new EventBridgeClient(clientOptions(region)));
     sinks.push(
       new EventBridgeSink({ events, busName: settings.eventBridge.busName, ...fast }) as AlertSink,
     );
@@ -110,7 +112,9 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
     const client = (region: string) => {
       let c = cache.get(region);
       if (!c) {
-        c = host.clients?.securityHub?.(region) ?? new SecurityHubClient(clientOptions(region, 4));
+        c =
+          host.clients?.securityHub?.(region) ??
+          withDeadline(new SecurityHubClient(clientOptions(region, 4)));
         cache.set(region, c);
       }
       return c;

@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../errors.js';
 import { bodyBytes } from './body.js';
+import { withDeadline } from './call-bounds.js';
 import { errorCode, httpStatus } from './errors.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 
@@ -138,16 +139,18 @@ export class SsmConfigSource implements ConfigSource {
 
 /** An SSM client with the same timeouts as every other s3scan client. */
 export function ssmConfigClient(region: string, maxAttempts = 5): SSMClient {
-  return new SSMClient({
-    region,
-    maxAttempts,
-    retryMode: 'standard',
-    requestHandler: {
-      connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
-      requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
-  });
+  return withDeadline(
+    new SSMClient({
+      region,
+      maxAttempts,
+      retryMode: 'standard',
+      requestHandler: {
+        connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
+        requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      },
+    }),
+  );
 }
 
 function awsFailure(operation: string, error: unknown): Error {

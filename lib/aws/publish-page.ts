@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PagePublishError } from '../errors.js';
+import { withDeadline } from './call-bounds.js';
 import { errorCode } from './errors.js';
 import type { DeployedPageConfig } from './page-config.js';
 import { BOUNDED_REQUESTS } from './timeouts.js';
@@ -28,7 +29,7 @@ export interface PageBucket {
 
 /** An S3 client for the page bucket, for hosts that do not import the SDK themselves. */
 export function pageBucketClient(region: string): S3Client {
-  return new S3Client({ region, requestHandler: BOUNDED_REQUESTS });
+  return withDeadline(new S3Client({ region, requestHandler: BOUNDED_REQUESTS }));
 }
 
 /** The page's files in a folder (the built dist/web/), source maps left out. */

@@ -65,6 +65,8 @@ export function clientOptionsOf(
     retryMode: config.scan.retryMode,
     connectTimeoutMs: config.scan.connectTimeoutMs,
     requestTimeoutMs: config.scan.requestTimeoutMs,
+    callDeadlineMs: config.scan.callDeadlineMs,
+    timeoutRetries: config.scan.timeoutRetries,
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl ? { s3Endpoint: options.endpointUrl } : {}),
     ...(options.pathStyle ? { forcePathStyle: true } : {}),

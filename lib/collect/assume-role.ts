@@ -1,4 +1,5 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { withDeadline } from '../aws/call-bounds.js';
 import { errorCode, httpStatus } from '../aws/errors.js';
 import { BOUNDED_REQUESTS } from '../aws/timeouts.js';
 import { CredentialsError } from '../errors.js';
@@ -127,7 +128,7 @@ export class MemberRoles {
 
 /** An STS client in the scanner's region (regional endpoint), for hosts without the SDK. */
 export function stsClient(region: string, maxAttempts = 5): STSClient {
-  return new STSClient({ region, maxAttempts, requestHandler: BOUNDED_REQUESTS });
+  return withDeadline(new STSClient({ region, maxAttempts, requestHandler: BOUNDED_REQUESTS }));
 }
 
 /** What a preflight found for one account. */
@@ -149,12 +150,9 @@ export async function checkMemberAccess(
   if (accountId === own.accountId) return { accountId, ok: true, arn: own.arn, via: 'own' };
   try {
     const credentials = await roles.credentials(accountId);
-    const sts = new STSClient({
-      region,
-      maxAttempts: 3,
-      credentials,
-      requestHandler: BOUNDED_REQUESTS,
-    });
+    const sts = withDeadline(
+      new STSClient({ region, maxAttempts: 3, credentials, requestHandler: BOUNDED_REQUESTS }),
+    );
     try {
       const who = await sts.send(new GetCallerIdentityCommand({}));
       if (who.Account !== accountId)

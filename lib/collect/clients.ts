@@ -6,6 +6,12 @@ import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { STSClient } from '@aws-sdk/client-sts';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import type { MiddlewareStack } from '@smithy/types';
+import {
+  addCallDeadline,
+  boundedRetryStrategy,
+  DEFAULT_CALL_DEADLINE_MS,
+  DEFAULT_TIMEOUT_RETRIES,
+} from '../aws/call-bounds.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import { ConfigError } from '../errors.js';
 import { noteAttempt, onAttempt } from './attempts.js';
@@ -39,6 +45,10 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** `standard` (default) backs off per call; `adaptive` also rate-limits the client on throttling. */
   retryMode?: 'standard' | 'adaptive';
+  /** A call with no final answer after this long, over all attempts, fails (default 60 s). */
+  callDeadlineMs?: number;
+  /** Retries of timed-out attempts per call (default 2); throttling keeps `maxAttempts`. */
+  timeoutRetries?: number;
   /**
    * Fixed credentials, or a provider the SDK asks again as they expire (a member account's
    * role: `MemberRoles.provider`).
@@ -62,12 +72,14 @@ export class AwsClients {
   }
 
   /**
-   * Counts each HTTP attempt: a middleware in the deserialize step runs once per attempt,
-   * below the retry middleware of the finalizeRequest step.
+   * Bounds each call (a deadline over all attempts) and counts each HTTP attempt: a
+   * middleware in the deserialize step runs once per attempt, below the retry middleware of
+   * the finalizeRequest step.
    */
   private counted<
     C extends S3Client | S3ControlClient | KMSClient | STSClient | OrganizationsClient,
   >(client: C, service: keyof AwsClients['attempts']): C {
+    addCallDeadline(client, this.options.callDeadlineMs ?? DEFAULT_CALL_DEADLINE_MS);
     onAttempt(client, () => {
       this.attempts[service] += 1;
     });
@@ -94,6 +106,11 @@ export class AwsClients {
       region,
       maxAttempts: this.options.maxAttempts,
       retryMode: this.options.retryMode ?? 'standard',
+      retryStrategy: boundedRetryStrategy({
+        mode: this.options.retryMode ?? 'standard',
+        maxAttempts: this.options.maxAttempts,
+        timeoutRetries: this.options.timeoutRetries ?? DEFAULT_TIMEOUT_RETRIES,
+      }),
       // No call may hang a scan: a connection that does not open, an answer that does not
       // come and a response that stalls all fail (TimeoutError, which the SDK retries).
       requestHandler: {

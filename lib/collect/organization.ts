@@ -5,6 +5,7 @@ import {
   ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { withDeadline } from '../aws/call-bounds.js';
 import { errorCode } from '../aws/errors.js';
 import { BOUNDED_REQUESTS } from '../aws/timeouts.js';
 import { CollectError, ConfigError } from '../errors.js';
@@ -53,12 +54,14 @@ const STATE_REASONS: Record<string, string> = {
 
 /** Organizations is a global service, answered in us-east-1 (aws-cn, aws-us-gov: their own). */
 export function organizationsClient(options: { maxAttempts: number; endpoint?: string }) {
-  return new OrganizationsClient({
-    region: 'us-east-1',
-    maxAttempts: options.maxAttempts,
-    requestHandler: BOUNDED_REQUESTS,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
+  return withDeadline(
+    new OrganizationsClient({
+      region: 'us-east-1',
+      maxAttempts: options.maxAttempts,
+      requestHandler: BOUNDED_REQUESTS,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    }),
+  );
 }
 
 function failure(call: string, error: unknown): CollectError {

@@ -8,6 +8,7 @@ import {
   alertSettingsOf,
   alertsSchema,
 } from '../alerts/settings.js';
+import { DEFAULT_CALL_DEADLINE_MS, DEFAULT_TIMEOUT_RETRIES } from '../aws/call-bounds.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
 import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
@@ -37,6 +38,8 @@ export interface ConfigFile {
     connectTimeoutMs?: number;
     requestTimeoutMs?: number;
     retryMode?: 'standard' | 'adaptive';
+    callDeadlineMs?: number;
+    timeoutRetries?: number;
     organizationPolicies?: boolean;
   };
   alerts?: AlertsFile;
@@ -58,6 +61,13 @@ export interface ScanSettings {
   requestTimeoutMs: number;
   /** The SDK retry mode: `standard` (default) backs off per call, `adaptive` also rate-limits the whole client. */
   retryMode: 'standard' | 'adaptive';
+  /**
+   * A call with no final answer after this long, over all its attempts, fails: one never
+   * answered call is one ERROR, not `maxAttempts` × `requestTimeoutMs`.
+   */
+  callDeadlineMs: number;
+  /** Retries of a timed-out attempt per call; throttling keeps `maxAttempts`. */
+  timeoutRetries: number;
   /**
    * Read the RCPs and SCPs that apply to each scanned account (AWS Organizations, once per
    * scan) and judge the policy rules over them. Needs the management account or a delegated
@@ -89,6 +99,8 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   // Measured (bench retries): at 20 % transient faults adaptive took 9x the wall time of
   // standard for the same findings; per-prefix limits already keep S3 below its 503 rate.
   retryMode: 'standard',
+  callDeadlineMs: DEFAULT_CALL_DEADLINE_MS,
+  timeoutRetries: DEFAULT_TIMEOUT_RETRIES,
   organizationPolicies: true,
 };
 
@@ -160,6 +172,8 @@ export const CONFIG_SCHEMA = {
         connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
         requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 900_000 },
         retryMode: { enum: ['standard', 'adaptive'] },
+        callDeadlineMs: { type: 'integer', minimum: 1_000, maximum: 900_000 },
+        timeoutRetries: { type: 'integer', minimum: 0, maximum: 10 },
         organizationPolicies: { type: 'boolean' },
       },
     },

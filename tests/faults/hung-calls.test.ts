@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../lib/collect/clients.js';
+import { AwsClients, type ClientOptions } from '../../lib/collect/clients.js';
 import { collectEvidence, resumeCollection } from '../../lib/collect/scan.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { tlsPolicy } from '../helpers/evidence.js';
@@ -47,7 +47,11 @@ afterEach(async () => {
 
 async function scanWith(
   fault: FaultHook,
-  extra: { signal?: AbortSignal; headTransport?: 'direct' | 'sdk' } = {},
+  extra: {
+    signal?: AbortSignal;
+    headTransport?: 'direct' | 'sdk';
+    bounds?: Partial<ClientOptions>;
+  } = {},
 ) {
   server = await startFakeAccount(MODEL, { fault });
   const clients = new AwsClients(
@@ -59,6 +63,7 @@ async function scanWith(
       connectTimeoutMs: 300,
       requestTimeoutMs: 400,
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      ...extra.bounds,
     },
     'us-east-1',
   );
@@ -177,6 +182,101 @@ describe('A call that never answers costs one read an ERROR, never the scan', ()
       2,
     );
   }, 15_000);
+});
+
+describe('A call has a deadline over all its attempts, and timeouts a retry budget of their own', () => {
+  const policyOfStuck = (r: { path: string; query: URLSearchParams }) =>
+    r.query.has('policy') && r.path.startsWith('/stuck');
+
+  it('a GetBucketPolicy never answered is one ERROR at the deadline, however many attempts are allowed', async () => {
+    // Prepare: 10 attempts of 2 s each would take 20 s; the deadline is 1.5 s.
+    const started = performance.now();
+
+    // Act
+    const result = await scanWith(
+      (_request, operation, bucket) =>
+        operation === 'GetBucketPolicy' && bucket === 'stuck'
+          ? { status: 0, fault: 'hang' }
+          : undefined,
+      { bounds: { maxAttempts: 10, requestTimeoutMs: 2_000, callDeadlineMs: 1_500 } },
+    );
+
+    // Assess
+    const stuck = result.evidence.buckets.find((b) => b.name === 'stuck');
+    expect(stuck?.policy).toMatchObject({ error: 'CallDeadlineExceeded' });
+    expect((stuck?.policy as { message: string }).message).toMatch(
+      /GetBucketPolicy had no answer within its 1.5 s call deadline/,
+    );
+    expect(result.evidence.buckets.find((b) => b.name === 'healthy')?.policy).toHaveProperty('ok');
+    const tls = evaluateScan(result.evidence).findings.find(
+      (f) => f.ruleId === 's3-bucket-tls-enforced' && f.resource.name === 'stuck',
+    );
+    expect(tls?.status).toBe('ERROR');
+    // One attempt in flight when the deadline came: no second one was sent.
+    expect(server?.requests.filter(policyOfStuck)).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  }, 20_000);
+
+  it('timeouts stop after their own budget while maxAttempts stays for throttling', async () => {
+    // Act: timeouts may be retried twice (3 attempts), although 10 attempts are allowed.
+    const hung = await scanWith(
+      (_request, operation, bucket) =>
+        operation === 'GetBucketPolicy' && bucket === 'stuck'
+          ? { status: 0, fault: 'hang' }
+          : undefined,
+      { bounds: { maxAttempts: 10, requestTimeoutMs: 300, timeoutRetries: 2 } },
+    );
+    const hungAttempts = server?.requests.filter(policyOfStuck).length;
+    await server?.close();
+    let throttled = 0;
+    const slowDown = await scanWith(
+      (_request, operation, bucket) => {
+        if (operation !== 'GetBucketPolicy' || bucket !== 'stuck' || throttled >= 3)
+          return undefined;
+        throttled += 1;
+        return {
+          status: 503,
+          headers: { 'content-type': 'application/xml' },
+          body: s3ErrorXml('SlowDown', 'Please reduce your request rate.'),
+        };
+      },
+      { bounds: { maxAttempts: 10, requestTimeoutMs: 300, timeoutRetries: 2 } },
+    );
+
+    // Assess
+    expect(hung.evidence.buckets.find((b) => b.name === 'stuck')?.policy).toMatchObject({
+      error: 'TimeoutError',
+    });
+    expect(hungAttempts).toBe(3);
+    expect(slowDown.evidence.buckets.find((b) => b.name === 'stuck')?.policy).toHaveProperty('ok');
+    expect(server?.requests.filter(policyOfStuck)).toHaveLength(4);
+  }, 30_000);
+
+  it.each(['direct', 'sdk'] as const)(
+    'a HEAD never answered on the %s transport fails at the deadline',
+    async (headTransport) => {
+      // Act
+      const result = await scanWith(
+        (request, operation) =>
+          operation === 'HeadObject' && request.path.endsWith('/never-answers')
+            ? { status: 0, fault: 'hang' }
+            : undefined,
+        {
+          headTransport,
+          bounds: { maxAttempts: 10, requestTimeoutMs: 2_000, callDeadlineMs: 1_000 },
+        },
+      );
+
+      // Assess
+      const objects = result.evidence.buckets.find((b) => b.name === 'stuck')?.objects;
+      expect(objects).toMatchObject({
+        complete: true,
+        classified: 1,
+        failed: { count: 1, codes: { CallDeadlineExceeded: 1 } },
+      });
+    },
+    15_000,
+  );
 });
 
 describe('An abort is honoured within moments at any point, with a checkpoint', () => {

@@ -6,6 +6,8 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { createScope, getCanonicalQuery, getSigningKey } from '@smithy/signature-v4';
+import type { RetryErrorInfo } from '@smithy/types';
+import { CallDeadlineExceeded, callDeadlineOf } from '../../aws/call-bounds.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../aws/timeouts.js';
 import { AwsResponseError } from '../../errors.js';
 import { noteAttempt } from '../attempts.js';
@@ -398,7 +400,7 @@ export async function directHeadObject(
   };
 
   // The response mapping and the client's retry strategy, as the SDK's retry middleware does.
-  return async (request, signal) => {
+  const attempts = async (request: HeadRequest, signal: AbortSignal | undefined) => {
     let token = await retryStrategy.acquireInitialRetryToken('s3');
     for (;;) {
       let status: number | undefined;
@@ -418,12 +420,36 @@ export async function directHeadObject(
       const errorType = retryType(status, failure);
       if (!errorType) throw failure;
       try {
-        token = await retryStrategy.refreshRetryTokenForRetry(token, { errorType });
+        token = await retryStrategy.refreshRetryTokenForRetry(token, {
+          errorType,
+          error: failure as RetryErrorInfo['error'],
+        });
       } catch {
         // Out of attempts or retry quota: the last failure is the answer.
         throw failure;
       }
       await sleep(token.getRetryDelay(), undefined, signal ? { signal } : {});
+    }
+  };
+  const deadlineMs = callDeadlineOf(s3);
+  if (deadlineMs === undefined) return attempts;
+  // The client's call deadline, as its middleware gives every call through `send`.
+  return async (request, signal) => {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new CallDeadlineExceeded('HeadObject', deadlineMs)),
+      deadlineMs,
+    );
+    try {
+      return await attempts(
+        request,
+        signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+      );
+    } catch (error) {
+      if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   };
 }

@@ -22,7 +22,7 @@ describe('Config file', () => {
     // Prepare
     const path = file(
       'ok.yml',
-      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nuploadEncryption: require-header\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50, headTransport: sdk, connectTimeoutMs: 2000, requestTimeoutMs: 9000, retryMode: standard, organizationPolicies: false }\n`,
+      `rules:\n  s3-bucket-key-enabled: { enabled: false }\n  s3-bucket-tls-enforced: { severity: critical }\nkms:\n  allowedKeyArns: ["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]\n  allowedKeyAccounts: ["444455556666"]\ntls: { minVersion: 1.3 }\nuploadEncryption: require-header\nsuppressions:\n  - { rule: s3-bucket-tls-enforced, resource: "legacy-*", reason: migrating, expires: "2027-01-31" }\nscan: { concurrency: 32, maxAttempts: 12, prefixConcurrency: 50, headTransport: sdk, connectTimeoutMs: 2000, requestTimeoutMs: 9000, retryMode: standard, callDeadlineMs: 45000, timeoutRetries: 1, organizationPolicies: false }\n`,
     );
 
     // Act
@@ -46,6 +46,8 @@ describe('Config file', () => {
       connectTimeoutMs: 2000,
       requestTimeoutMs: 9000,
       retryMode: 'standard',
+      callDeadlineMs: 45_000,
+      timeoutRetries: 1,
       organizationPolicies: false,
     });
   });
