@@ -13,8 +13,10 @@ import type { ScanSettings } from '../../lib/config/config.js';
 import { DeployedConfig } from '../../lib/config/deployed.js';
 import { ConfigError } from '../../lib/errors.js';
 import { reportStoreClient } from '../../lib/report-store/client.js';
+import { IntegrityCheckedStore } from '../../lib/report-store/integrity.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
+import type { ReportStore } from '../../lib/report-store/types.js';
 import type { ObjectRequest } from '../../lib/scan/run-scan.js';
 import type { MemberClients } from '../../lib/step-functions/scan-bucket.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
@@ -102,12 +104,15 @@ function reportLocation() {
 }
 
 /** The S3 report store named by REPORT_BUCKET (and REPORT_PREFIX, REPORT_KMS_KEY_ARN). */
-export function storeFromEnv(): S3ReportStore {
-  return S3ReportStore.create({
-    region: region(),
-    maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10),
-    ...reportLocation(),
-  });
+export function storeFromEnv(): ReportStore {
+  // Every read is checked against the scan's manifest and its digest in index.json.
+  return new IntegrityCheckedStore(
+    S3ReportStore.create({
+      region: region(),
+      maxAttempts: intFromEnv('SCAN_MAX_ATTEMPTS', 10),
+      ...reportLocation(),
+    }),
+  );
 }
 
 /** The work area of a scan, beside its report. */

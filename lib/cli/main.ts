@@ -7,6 +7,7 @@ import {
   PolicyParseError,
   ReportStoreError,
 } from '../errors.js';
+import { IntegrityError } from '../report-store/integrity.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerAccountsCommand } from './commands/accounts.js';
 import { registerAlertCommand } from './commands/alert.js';
@@ -18,6 +19,7 @@ import { registerPolicyCommand } from './commands/policy.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRescanCommand } from './commands/rescan.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { type CliIo, processIo } from './io.js';
 import { EXIT } from './output.js';
 
@@ -44,10 +46,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerAlertCommand(program, context);
   registerDashboardCommand(program, context);
   registerDemoCommand(program, context);
+  registerVerifyCommand(program, context);
   return program;
 }
 
 function exitCodeFor(error: unknown): number {
+  if (error instanceof IntegrityError) return EXIT.tampered;
   if (error instanceof ConfigError || error instanceof EvidenceError) return EXIT.input;
   if (error instanceof PolicyParseError || error instanceof CredentialsError) return EXIT.input;
   if (error instanceof CollectError || error instanceof ReportStoreError) return EXIT.runtime;

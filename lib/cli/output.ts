@@ -22,8 +22,18 @@ import { openStore } from './store.js';
  * 4 interrupted with a checkpoint (`s3scan scan --resume` continues), 5 the report is stored
  * but an alert sink left something undelivered (`s3scan alert` resends what can be resent).
  * With `scan --alert`, 1 wins over 5: the gate a pipeline set is what it asked about.
+ * 6 a stored scan is not what was written (a file changed, truncated or missing: `s3scan
+ * verify` names them).
  */
-export const EXIT = { ok: 0, failOn: 1, input: 2, runtime: 3, interrupted: 4, alerts: 5 } as const;
+export const EXIT = {
+  ok: 0,
+  failOn: 1,
+  input: 2,
+  runtime: 3,
+  interrupted: 4,
+  alerts: 5,
+  tampered: 6,
+} as const;
 
 /** What each command is given: where to write, and how to set the exit code. */
 export interface CommandContext {
@@ -70,7 +80,7 @@ export function emit(
       ...(options.firstSeen ? { firstSeen: options.firstSeen } : {}),
     }),
   );
-  return options.failOn && failsAt(summary, options.failOn) ? EXIT.failOn : EXIT.ok;
+  return options.failOn && failsAt(findings, options.failOn) ? EXIT.failOn : EXIT.ok;
 }
 
 /** Where and how {@link storeAndEmit} stores a judged scan. */

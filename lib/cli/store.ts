@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { IntegrityCheckedStore } from '../report-store/integrity.js';
 import { LocalReportStore } from '../report-store/local.js';
 import { LocalWorkArea } from '../report-store/local-work-area.js';
 import { S3ReportStore } from '../report-store/s3.js';
@@ -68,7 +69,7 @@ export function openStore(
   if (location.kind === 'local') {
     const store = new LocalReportStore(location.dir);
     return {
-      store,
+      store: new IntegrityCheckedStore(store),
       checkpointFile: join(store.root, 'checkpoint.json'),
       staging: (scanId) => store.stagingArea(scanId),
     };
@@ -88,7 +89,7 @@ export function openStore(
     createHash('sha256').update(value).digest('hex').slice(0, 16),
   );
   return {
-    store,
+    store: new IntegrityCheckedStore(store),
     checkpointFile: join(scratch, 'checkpoint.json'),
     staging: (scanId) => new LocalWorkArea(join(scratch, `staging-${scanId}`)),
   };

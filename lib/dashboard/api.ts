@@ -655,8 +655,9 @@ export async function getBucket(
   else
     try {
       evidence = JSON.parse(evidenceBytes.toString('utf8')) as BucketEvidenceFile;
-    } catch (error) {
-      evidenceError = `the evidence file ${ref} is corrupt: ${(error as Error).message}`;
+    } catch {
+      // JSON.parse's message quotes the file: the page says which file, never what it holds.
+      evidenceError = `the evidence file ${ref} is corrupt: not valid JSON`;
     }
   const ruleIds = new Set(findings.map((f) => f.ruleId));
   return {

@@ -1,5 +1,6 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { IntegrityError } from '../report-store/integrity.js';
 import type { ReportStore } from '../report-store/types.js';
 import {
   DashboardRequestError,
@@ -37,6 +38,8 @@ async function answer(
     return respond((await work()) as never);
   } catch (error) {
     if (error instanceof DashboardRequestError) throw createError(error.statusCode, error.message);
+    // A changed store is said as such: the message names the file, never its content.
+    if (error instanceof IntegrityError) throw createError(500, error.message, { expose: true });
     throw error;
   }
 }

@@ -651,8 +651,13 @@ export function summarize(
   };
 }
 
-/** True when an unsuppressed FAIL is at least as severe as `threshold` (for `--fail-on`). */
-export function failsAt(summary: EvaluationSummary, threshold: Severity): boolean {
+/**
+ * True when an unsuppressed FAIL is at least as severe as `threshold` (for `--fail-on`). It
+ * judges the findings themselves, not a summary's counts, so the gate follows what is printed.
+ */
+export function failsAt(findings: readonly Finding[], threshold: Severity): boolean {
   const limit = SEVERITIES.indexOf(threshold);
-  return SEVERITIES.some((s, i) => i <= limit && summary.failedBySeverity[s] > 0);
+  return findings.some(
+    (f) => f.status === 'FAIL' && !f.suppression?.active && SEVERITIES.indexOf(f.severity) <= limit,
+  );
 }

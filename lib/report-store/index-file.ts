@@ -1,3 +1,4 @@
+import { chainedEntry } from './integrity.js';
 import type { IndexEntry, ScanSummaryFile, StoreIndex } from './types.js';
 
 /** How many scans index.json lists; older scan folders stay where they are. */
@@ -35,8 +36,12 @@ export function indexWith(
   current: StoreIndex | undefined,
   summary: ScanSummaryFile,
   latest: 'written' | 'newest' = 'written',
+  digest?: string,
 ): StoreIndex {
-  const entry = indexEntryOf(summary);
+  const entry: IndexEntry = {
+    ...indexEntryOf(summary),
+    ...(digest ? { integrity: chainedEntry(current, summary.scanId, digest) } : {}),
+  };
   const scans = [entry, ...(current?.scans ?? []).filter((s) => s.scanId !== entry.scanId)]
     .sort((a, b) => (a.scanTime < b.scanTime ? 1 : a.scanTime > b.scanTime ? -1 : 0))
     .slice(0, INDEX_HISTORY);

@@ -30,6 +30,13 @@ export interface IndexEntry {
   rescanOf?: string;
   /** Organisation-wide scans: how many accounts were scanned, failed and skipped. */
   accounts?: { scanned: number; failed: number; skipped: number };
+  /**
+   * The scan's place in the chain of writes: `seq` counts scans in the order they were
+   * stored, `digest` is the SHA-256 of its manifest.json, `previous` the chain value of the
+   * line stored before it, `chain` the SHA-256 of previous, scan id and digest. Absent for
+   * scans stored before s3scan recorded digests.
+   */
+  integrity?: { seq: number; digest: string; previous?: string; chain: string };
 }
 
 /** index.json: the scan history, newest first; written last and atomically. */

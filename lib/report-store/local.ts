@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -19,8 +29,10 @@ import {
 import { buildFindingsIndex } from '../findings-index/build.js';
 import { LocalAlertLedger } from './alert-ledger.js';
 import { indexWith } from './index-file.js';
+import { MANIFEST_PATH, ScanDigests } from './integrity.js';
 import { gunzippedLines } from './lines.js';
-import { LocalWorkArea, TEMP_FILE, writeFileAtomic } from './local-work-area.js';
+import { compareAndSwap, readText } from './local-swap.js';
+import { LocalWorkArea, TEMP_FILE } from './local-work-area.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
 /**
@@ -29,6 +41,11 @@ import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './typ
  */
 function crashPoint(point: string): void {
   if (process.env.S3SCAN_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** An error's message for the user; JSON.parse's quotes the text it read, so it is left out. */
+function withoutContent(error: unknown): string {
+  return error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message;
 }
 
 /** Whether the process that named a leftover is still running. */
@@ -90,44 +107,44 @@ export class LocalReportStore implements ReportStore {
       }
       await this.cleanLeftovers(index);
       await mkdir(tempDir, { recursive: true });
+      const digests = new ScanDigests();
+      const put = async (relative: string, body: Buffer | string) => {
+        const path = join(tempDir, relative);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, body);
+        digests.add(relative, body);
+      };
       const { evidence } = record;
       for (const bucket of evidence.buckets) {
-        const path = join(
-          tempDir,
+        await put(
           bucketEvidencePath(bucket.accountId, bucket.region, bucket.name),
+          bucketEvidenceFile(evidence, bucket),
         );
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, bucketEvidenceFile(evidence, bucket));
       }
       const accounts = accountsEvidenceFile(evidence);
-      if (accounts) {
-        // A scan of no bucket (a rescan that found its bucket deleted) has no evidence folder yet.
-        await mkdir(dirname(join(tempDir, ACCOUNTS_EVIDENCE_PATH)), { recursive: true });
-        await writeFile(join(tempDir, ACCOUNTS_EVIDENCE_PATH), accounts);
-      }
+      if (accounts) await put(ACCOUNTS_EVIDENCE_PATH, accounts);
       crashPoint('store:evidence-written');
       for (const file of record.objectFiles ?? []) {
-        const path = join(tempDir, objectCsvPath(file.accountId, file.bucket));
+        const relative = objectCsvPath(file.accountId, file.bucket);
+        const path = join(tempDir, relative);
         await mkdir(dirname(path), { recursive: true });
-        await pipeline(Readable.from(file.chunks()), createWriteStream(path));
+        await pipeline(
+          Readable.from(digests.through(relative, file.chunks())),
+          createWriteStream(path),
+        );
       }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
-      await writeFile(join(tempDir, 'findings.ndjson.gz'), gzipSync(ndjson ? `${ndjson}\n` : ''));
-      for (const file of buildFindingsIndex(record)) {
-        const path = join(tempDir, file.path);
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, file.body);
-      }
-      await writeFile(
-        join(tempDir, 'summary.json'),
-        `${JSON.stringify(record.summary, null, 2)}\n`,
-      );
+      await put('findings.ndjson.gz', gzipSync(ndjson ? `${ndjson}\n` : ''));
+      for (const file of buildFindingsIndex(record)) await put(file.path, file.body);
+      await put('summary.json', `${JSON.stringify(record.summary, null, 2)}\n`);
+      const manifest = digests.manifest(record.summary.scanId);
+      await writeFile(join(tempDir, MANIFEST_PATH), manifest.text);
       crashPoint('store:scan-written');
       // Not in the index, so nothing points at it: the remains of a crash before publishing.
       await rm(finalDir, { recursive: true, force: true });
       await rename(tempDir, finalDir);
       crashPoint('store:scan-renamed');
-      await this.publish(record.summary);
+      await this.publish(record.summary, manifest.digest);
       await rm(join(scansDir, `.staging-${scanId}`), { recursive: true, force: true });
       return finalDir;
     } catch (error) {
@@ -167,16 +184,29 @@ export class LocalReportStore implements ReportStore {
     }
   }
 
-  private async publish(summary: ScanSummaryFile): Promise<void> {
-    const index = indexWith(await this.readIndex(), summary);
-    await writeFileAtomic(join(this.root, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  /**
+   * Adds the scan to index.json by compare-and-swap: a writer whose index changed since it
+   * read it (another scan was published meanwhile) reads the new one and adds to that, so
+   * concurrent writers, in one process or many, all keep their scans.
+   */
+  private async publish(summary: ScanSummaryFile, digest: string): Promise<void> {
+    const path = join(this.root, 'index.json');
+    for (;;) {
+      const text = await readText(path);
+      const current = text === undefined ? undefined : this.parseIndex(text);
+      const index = indexWith(current, summary, 'written', digest);
+      const swapped = await compareAndSwap(path, text, `${JSON.stringify(index, null, 2)}\n`, () =>
+        crashPoint('store:index-locked'),
+      );
+      if (swapped) break;
+    }
     crashPoint('store:index-written');
   }
 
   public async readIndex(): Promise<StoreIndex | undefined> {
     let text: string;
     try {
-      text = await readFile(join(this.root, 'index.json'), 'utf8');
+      text = await readFile(await this.#inside(join(this.root, 'index.json')), 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ReportStoreError(
@@ -186,27 +216,30 @@ export class LocalReportStore implements ReportStore {
         },
       );
     }
+    return this.parseIndex(text);
+  }
+
+  private parseIndex(text: string): StoreIndex {
+    let index: StoreIndex;
     try {
-      const index = JSON.parse(text) as StoreIndex;
-      if (typeof index.latest !== 'string' || !Array.isArray(index.scans))
-        throw new ReportStoreError('missing latest or scans');
-      return index;
-    } catch (error) {
-      throw new ReportStoreError(
-        `${join(this.root, 'index.json')} is corrupt: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      index = JSON.parse(text) as StoreIndex;
+    } catch {
+      // JSON.parse's message quotes the text: a file put in the index's place must not leak.
+      throw new ReportStoreError(`${join(this.root, 'index.json')} is corrupt: not valid JSON`);
     }
+    if (typeof index?.latest !== 'string' || !Array.isArray(index.scans))
+      throw new ReportStoreError(
+        `${join(this.root, 'index.json')} is corrupt: it has no latest or scans`,
+      );
+    return index;
   }
 
   public async readSummary(scanId: string): Promise<ScanSummaryFile> {
     const path = join(this.describe(scanId), 'summary.json');
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as ScanSummaryFile;
+      return JSON.parse(await readFile(await this.#inside(path), 'utf8')) as ScanSummaryFile;
     } catch (error) {
-      throw new ReportStoreError(`cannot read ${path}: ${(error as Error).message}`, {
+      throw new ReportStoreError(`cannot read ${path}: ${withoutContent(error)}`, {
         cause: error,
       });
     }
@@ -214,6 +247,20 @@ export class LocalReportStore implements ReportStore {
 
   public findingLines(scanId: string): AsyncIterable<string[]> {
     return this.#findings(scanId, gunzippedLines);
+  }
+
+  /**
+   * The file to read, if it is a regular file inside the store: a link that leads out of it
+   * (to /etc/passwd, say) or anything but a file is refused, naming the path, not the target.
+   */
+  async #inside(file: string): Promise<string> {
+    const [real, root] = await Promise.all([realpath(file), realpath(this.root)]);
+    if (real !== root && !real.startsWith(`${root}${sep}`))
+      throw new ReportStoreError(
+        `${file} is a link that leads out of the store; s3scan reads only files inside ${this.root}`,
+      );
+    if (!(await stat(real)).isFile()) throw new ReportStoreError(`${file} is not a regular file`);
+    return real;
   }
 
   #scanFile(scanId: string, path: string): string {
@@ -227,7 +274,7 @@ export class LocalReportStore implements ReportStore {
   public async readScanFile(scanId: string, path: string): Promise<Buffer | undefined> {
     const file = this.#scanFile(scanId, path);
     try {
-      return await readFile(file);
+      return await readFile(await this.#inside(file));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ReportStoreError(`cannot read ${file}: ${(error as Error).message}`, {
@@ -244,7 +291,7 @@ export class LocalReportStore implements ReportStore {
   ): Promise<Buffer> {
     const file = this.#scanFile(scanId, path);
     try {
-      const handle = await open(file, 'r');
+      const handle = await open(await this.#inside(file), 'r');
       try {
         const bytes = Buffer.alloc(end - start);
         const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
@@ -269,9 +316,9 @@ export class LocalReportStore implements ReportStore {
   ): AsyncIterable<T> {
     const path = join(this.describe(scanId), 'findings.ndjson.gz');
     try {
-      yield* read(createReadStream(path));
+      yield* read(createReadStream(await this.#inside(path)));
     } catch (error) {
-      throw new ReportStoreError(`cannot read ${path}: ${(error as Error).message}`, {
+      throw new ReportStoreError(`cannot read ${path}: ${withoutContent(error)}`, {
         cause: error,
       });
     }
@@ -283,9 +330,11 @@ export class LocalReportStore implements ReportStore {
     const dir = this.describe(scanId);
     try {
       const summary = JSON.parse(
-        await readFile(join(dir, 'summary.json'), 'utf8'),
+        await readFile(await this.#inside(join(dir, 'summary.json')), 'utf8'),
       ) as ScanSummaryFile;
-      const ndjson = gunzipSync(await readFile(join(dir, 'findings.ndjson.gz'))).toString('utf8');
+      const ndjson = gunzipSync(
+        await readFile(await this.#inside(join(dir, 'findings.ndjson.gz'))),
+      ).toString('utf8');
       const findings = ndjson
         .split('\n')
         .filter((line) => line.trim() !== '')
@@ -293,7 +342,7 @@ export class LocalReportStore implements ReportStore {
       return { summary, findings };
     } catch (error) {
       throw new ReportStoreError(
-        `cannot read scan ${scanId} from ${dir}: ${(error as Error).message}`,
+        `cannot read scan ${scanId} from ${dir}: ${withoutContent(error)}`,
         {
           cause: error,
         },

@@ -26,6 +26,7 @@ import { buildFindingsIndex } from '../findings-index/build.js';
 import { S3AlertLedger } from './alert-ledger.js';
 import { reportStoreClient } from './client.js';
 import { indexWith } from './index-file.js';
+import { MANIFEST_PATH, ScanDigests } from './integrity.js';
 import { gunzippedLines } from './lines.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -243,47 +244,46 @@ export class S3ReportStore implements ReportStore {
         );
       }
       const { evidence } = record;
+      const digests = new ScanDigests();
+      const put = (path: string, body: string | Buffer, contentType: string) => {
+        digests.add(path, body);
+        return this.put(`${dir}/${path}`, body, contentType);
+      };
       const limit = pLimit(16);
       await Promise.all(
         evidence.buckets.map((bucket) =>
-          limit(() => {
-            return this.put(
-              `${dir}/${bucketEvidencePath(bucket.accountId, bucket.region, bucket.name)}`,
+          limit(() =>
+            put(
+              bucketEvidencePath(bucket.accountId, bucket.region, bucket.name),
               bucketEvidenceFile(evidence, bucket),
               'application/json',
-            );
-          }),
+            ),
+          ),
         ),
       );
       const accounts = accountsEvidenceFile(evidence);
-      if (accounts)
-        await this.put(`${dir}/${ACCOUNTS_EVIDENCE_PATH}`, accounts, 'application/json');
+      if (accounts) await put(ACCOUNTS_EVIDENCE_PATH, accounts, 'application/json');
       for (const file of record.objectFiles ?? []) {
+        const path = objectCsvPath(file.accountId, file.bucket);
         await this.putStream(
-          `${dir}/${objectCsvPath(file.accountId, file.bucket)}`,
-          file.chunks(),
+          `${dir}/${path}`,
+          digests.through(path, file.chunks()),
           'application/gzip',
         );
       }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
-      await this.put(
-        `${dir}/findings.ndjson.gz`,
-        gzipSync(ndjson ? `${ndjson}\n` : ''),
-        'application/gzip',
-      );
+      await put('findings.ndjson.gz', gzipSync(ndjson ? `${ndjson}\n` : ''), 'application/gzip');
       // In order, index.json last: a reader that finds it finds the rest.
       for (const file of buildFindingsIndex(record))
-        await this.put(
-          `${dir}/${file.path}`,
+        await put(
+          file.path,
           file.body,
           file.path.endsWith('.json') ? 'application/json' : 'application/octet-stream',
         );
-      await this.put(
-        `${dir}/summary.json`,
-        `${JSON.stringify(record.summary, null, 2)}\n`,
-        'application/json',
-      );
-      await this.publish(record.summary);
+      await put('summary.json', `${JSON.stringify(record.summary, null, 2)}\n`, 'application/json');
+      const manifest = digests.manifest(record.summary.scanId);
+      await this.put(`${dir}/${MANIFEST_PATH}`, manifest.text, 'application/json');
+      await this.publish(record.summary, manifest.digest);
       return this.describe(scanId);
     } catch (error) {
       if (error instanceof ReportStoreError) throw error;
@@ -294,13 +294,13 @@ export class S3ReportStore implements ReportStore {
     }
   }
 
-  private async publish(summary: ScanSummaryFile): Promise<void> {
+  private async publish(summary: ScanSummaryFile, digest: string): Promise<void> {
     for (let attempt = 1; attempt <= INDEX_ATTEMPTS; attempt++) {
       const current = await this.get('index.json');
       const existing = current
         ? (JSON.parse(current.body.toString('utf8')) as StoreIndex)
         : undefined;
-      const index = indexWith(existing, summary, 'newest');
+      const index = indexWith(existing, summary, 'newest', digest);
       try {
         await this.put(
           'index.json',

@@ -25,6 +25,7 @@ describe('kill -9 while the report store writes never breaks the store', () => {
     'store:evidence-written',
     'store:scan-written',
     'store:scan-renamed',
+    'store:index-locked',
     'store:index-written',
   ])(
     'at %s: index.json still points at whole scans, and the next run cleans up',

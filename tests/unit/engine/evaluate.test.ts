@@ -168,7 +168,7 @@ describe('Function: evaluate', () => {
         ],
       },
     };
-    const { summary } = judge(
+    const { summary, findings } = judge(
       scanEvidence([
         bucketEvidence('b1', { encryption: blocksSseC, policy: { ok: tlsPolicy('b1') } }),
       ]),
@@ -176,8 +176,20 @@ describe('Function: evaluate', () => {
 
     // Assess: SSE-S3 only fails medium and low rules here; high ones pass.
     expect(summary.failedBySeverity.high).toBe(0);
-    expect(failsAt(summary, 'high')).toBe(false);
-    expect(failsAt(summary, 'medium')).toBe(true);
+    expect(failsAt(findings, 'high')).toBe(false);
+    expect(failsAt(findings, 'medium')).toBe(true);
+    // A suppressed FAIL never trips the gate.
+    const suppressed = findings.map((f) => ({
+      ...f,
+      suppression: {
+        active: true,
+        reason: 'accepted',
+        expires: '2099-01-01',
+        rule: f.ruleId,
+        resource: '*',
+      },
+    }));
+    expect(failsAt(suppressed as typeof findings, 'low')).toBe(false);
   });
 
   it('runs one of the two upload-header rules, chosen by uploadEncryption; rules.<id>.enabled still wins', () => {

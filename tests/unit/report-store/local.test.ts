@@ -58,6 +58,7 @@ describe('Class: LocalReportStore', () => {
     expect(readdirSync(scanDir).sort()).toEqual([
       'evidence',
       'findings.ndjson.gz',
+      'manifest.json',
       'summary.json',
       'view',
     ]);
