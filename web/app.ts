@@ -18,7 +18,14 @@ import {
   setPosture,
   withPosture,
 } from './api.js';
-import { accessToken, forgetToken, loadPageConfig, startLogin } from './auth.js';
+import {
+  accessToken,
+  forgetLocalToken,
+  forgetToken,
+  loadPageConfig,
+  localToken,
+  startLogin,
+} from './auth.js';
 import { showBucket } from './bucket.js';
 import { showCompliance } from './compliance.js';
 import {
@@ -485,10 +492,25 @@ async function render(): Promise<void> {
   }
 }
 
+const NEEDS_TOKEN =
+  'This dashboard needs its access token: open the URL s3scan printed (Dashboard: http://127.0.0.1:…/?token=…).';
+
 async function main(): Promise<void> {
-  // Deployed, the page logs in first (PKCE); locally the server's token cookie already did.
+  // Deployed, the page logs in first (PKCE); locally with the token s3scan printed.
   const config = await loadPageConfig();
-  if (config) {
+  if (!config) {
+    const token = localToken();
+    if (!token) throw new Error(NEEDS_TOKEN);
+    configureApi({
+      base: '/api',
+      token,
+      onUnauthorised: () => {
+        forgetLocalToken();
+        byId('scan').textContent = NEEDS_TOKEN;
+        document.body.dataset.ready = 'error';
+      },
+    });
+  } else {
     const token = await accessToken(config);
     if (!token) await startLogin(config);
     configureApi({

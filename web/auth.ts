@@ -2,8 +2,8 @@
  * Login of the deployed page: the OAuth 2.0 authorization-code grant with PKCE (RFC 7636)
  * against the stack's Cognito user pool or the configured issuer, as a public client (a page
  * keeps no secret). Tokens stay in sessionStorage: gone with the tab, never in a cookie the
- * API would accept from another site. Locally (no /config.json) the server's own per-run
- * token cookie is the login, and none of this runs.
+ * API would accept from another site. Locally (no /config.json) the per-run token s3scan
+ * printed is the login ({@link localToken}), and none of the rest runs.
  */
 
 import type { DeployedPageConfig as PageConfig } from '../lib/aws/page-config.js';
@@ -105,4 +105,33 @@ export async function accessToken(config: PageConfig): Promise<string | undefine
 /** Forgets this tab's token (after a 401: the next request logs in again). */
 export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN);
+}
+
+const LOCAL_TOKEN = 's3scan.local-token';
+
+/**
+ * The local dashboard's per-run token: taken from the URL s3scan printed (`?token=`), kept in
+ * this origin's localStorage (scheme, host and port: two dashboards on two ports keep their
+ * own, and no other server on 127.0.0.1 can read it, as it could a cookie) and removed from the
+ * address bar and its history entry.
+ */
+export function localToken(): string | undefined {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('token');
+  if (given) {
+    localStorage.setItem(LOCAL_TOKEN, given);
+    params.delete('token');
+    const search = params.toString();
+    history.replaceState(
+      null,
+      '',
+      `${location.pathname}${search ? `?${search}` : ''}${location.hash}`,
+    );
+  }
+  return localStorage.getItem(LOCAL_TOKEN) ?? undefined;
+}
+
+/** Forgets the local token (the server answered 401: it is another run's). */
+export function forgetLocalToken(): void {
+  localStorage.removeItem(LOCAL_TOKEN);
 }

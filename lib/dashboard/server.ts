@@ -26,8 +26,6 @@ const SECURITY_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
-const COOKIE = 's3scan_token';
-
 /** A running local dashboard. */
 export interface DashboardServer {
   /** The URL to open, with the access token: `http://127.0.0.1:PORT/?token=…`. */
@@ -72,10 +70,12 @@ function route(routes: ReturnType<typeof dashboardRoutes>, path: string) {
 
 /**
  * The dashboard on this machine: the page and the same API routes the Lambda serves, over a
- * local store, on 127.0.0.1 only. Every request needs the per-run token: the printed URL
- * carries it once, and the answer moves it into an HttpOnly, SameSite=Strict cookie (and out
- * of the address bar). A Host header other than this address is refused, so a web page that
- * rebinds its DNS name to 127.0.0.1 cannot read the findings either.
+ * local store, on 127.0.0.1 only. Every API request needs the per-run token: the printed URL
+ * carries it once, the page moves it into its origin's localStorage (bound to this port, so
+ * two dashboards never share or overwrite it and no other local server sees it) and out of
+ * the address bar, and sends it as `Authorization: Bearer`. The page itself holds no data.
+ * A Host header other than this address is refused, so a web page that rebinds its DNS name
+ * to 127.0.0.1 cannot read the findings either; a cross-site request cannot set the header.
  */
 export async function startDashboardServer(options: {
   store: ReportStore;
@@ -93,23 +93,20 @@ export async function startDashboardServer(options: {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'Only GET.\n', undefined, { allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', `http://${host}`);
-    const given = url.searchParams.get('token');
-    const cookie = /(?:^|;\s*)s3scan_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-    if (given !== null && same(given, token)) {
-      // The token moves into a cookie and out of the address bar (and of any history).
-      url.searchParams.delete('token');
-      return send(res, 303, '', undefined, {
-        location: `${url.pathname}${url.search}`,
-        'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-      });
-    }
-    if (!cookie || !same(cookie, token))
-      return send(
-        res,
-        401,
-        'This dashboard needs its access token: open the URL s3scan printed (Dashboard: http://127.0.0.1:…/?token=…).\n',
-      );
     if (url.pathname.startsWith('/api/')) {
+      // The token comes as a header the page sets from its own origin's storage: no cookie,
+      // which every server on 127.0.0.1 would receive, whatever its port.
+      const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!bearer || !same(bearer, token))
+        return send(
+          res,
+          401,
+          JSON.stringify({
+            message:
+              'This dashboard needs its access token: open the URL s3scan printed (Dashboard: http://127.0.0.1:…/?token=…).',
+          }),
+          'application/json',
+        );
       let found: ReturnType<typeof route>;
       try {
         found = route(routes, url.pathname.slice(4));
@@ -131,9 +128,9 @@ export async function startDashboardServer(options: {
         const { 'content-type': type = 'application/json', ...headers } = answer.headers ?? {};
         return send(res, answer.statusCode, answer.body, type, headers);
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
-        // Client mistakes say what was wrong; anything else stays a plain 500.
-        if (status && status < 500)
+        const { statusCode: status, expose } = error as { statusCode?: number; expose?: boolean };
+        // Client mistakes and a changed store say what was wrong; anything else is a plain 500.
+        if (status && (status < 500 || expose))
           return send(
             res,
             status,

@@ -45,6 +45,8 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     url: string;
   };
 
+  let demoStore: string;
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     context = await chromium.launchPersistentContext(
@@ -68,6 +70,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     const store = join(home, 'reports');
     expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
     const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
+    demoStore = store;
     const served = await serve(store);
     runs.push(served.run);
     demo = {
@@ -551,17 +554,58 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
-  it('answers 401 to a browser without the token', async () => {
-    // Prepare: the earlier tests' cookie goes, as for a browser that never had the token.
-    await context.clearCookies();
-    const page = await context.newPage();
+  it('a browser without the token sees what to open, and the API answers it 401', async () => {
+    // Prepare: a fresh profile, as a browser that never had the token.
+    const fresh = await chromium.launch({
+      executablePath: executable,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
+    const page = await fresh.newPage();
 
     // Act
-    const answer = await page.goto(demo.url.replace(/\?token=.*/, ''));
+    await page.goto(demo.url.replace(/\?token=.*/, ''));
+    await page.waitForSelector('body[data-ready="error"]', { timeout: 15_000 });
+    const api = await page.evaluate(async () => (await fetch('/api/scans')).status);
 
     // Assess
-    expect(answer?.status()).toBe(401);
-    expect(await page.textContent('body')).toMatch(/needs its access token/);
-    await page.close();
+    expect(await page.textContent('#scan')).toMatch(/needs its access token/);
+    expect(api).toBe(401);
+    await fresh.close();
+  }, 60_000);
+
+  it('two dashboards on two ports work side by side, and no other local server receives a token', async () => {
+    // Prepare: a second dashboard over the same store, and a plain server that records headers.
+    const second = await serve(demoStore);
+    runs.push(second.run);
+    const seen: Record<string, string | undefined>[] = [];
+    const { createServer } = await import('node:http');
+    const spy = createServer((req, res) => {
+      seen.push({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      res.end('<!doctype html><title>other</title>');
+    });
+    await new Promise<void>((resolve) => spy.listen(0, '127.0.0.1', resolve));
+    const spyPort = (spy.address() as { port: number }).port;
+    const first = await context.newPage();
+    const other = await context.newPage();
+
+    // Act: open both, then reload the first (its token must have survived the second's login).
+    await first.goto(demo.url);
+    await first.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    await other.goto(second.url);
+    await other.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    await first.reload();
+    await first.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    await other.goto(`http://127.0.0.1:${spyPort}/`);
+    await other.goto(`http://localhost:${spyPort}/`);
+
+    // Assess
+    expect(first.url()).not.toContain('token=');
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const headers of seen)
+      expect(headers).toEqual({ cookie: undefined, authorization: undefined });
+    await first.close();
+    await other.close();
+    spy.close();
   }, 60_000);
 });

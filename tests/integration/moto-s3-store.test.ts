@@ -101,7 +101,7 @@ describe.skipIf(!availability.ok)('an S3 report store (--store s3://…) in moto
       const token = url.searchParams.get('token') ?? '';
       const get = async (path: string) =>
         (
-          await fetch(`${url.origin}${path}`, { headers: { cookie: `s3scan_token=${token}` } })
+          await fetch(`${url.origin}${path}`, { headers: { authorization: `Bearer ${token}` } })
         ).json();
       const overview = (await get('/api/scans/latest/overview')) as {
         scanId: string;

@@ -8,7 +8,7 @@ import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
-/** A raw GET, so the Host header and cookies are exactly what the test says. */
+/** A raw GET, so the Host and other headers are exactly what the test says. */
 function get(
   port: number,
   path: string,
@@ -38,7 +38,7 @@ function get(
 describe('the local dashboard server', () => {
   let server: DashboardServer;
   let token: string;
-  let cookie: string;
+  let auth: Record<string, string>;
 
   beforeAll(async () => {
     const store = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-dash-')));
@@ -54,7 +54,7 @@ describe('the local dashboard server', () => {
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>t</title>');
     server = await startDashboardServer({ store, webRoot });
     token = new URL(server.url).searchParams.get('token') ?? '';
-    cookie = `s3scan_token=${token}`;
+    auth = { authorization: `Bearer ${token}` };
   });
   afterAll(async () => {
     await server.close();
@@ -64,35 +64,36 @@ describe('the local dashboard server', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
   });
 
-  it('answers 401 without the token, for the page and the API alike', async () => {
+  it('answers the API 401 without its token, or with it as a cookie', async () => {
     // Act
-    const page = await get(server.port, '/');
     const api = await get(server.port, '/api/scans');
-    const wrong = await get(server.port, '/api/scans', { cookie: 's3scan_token=guess' });
+    const wrong = await get(server.port, '/api/scans', { authorization: 'Bearer guess' });
+    const asCookie = await get(server.port, '/api/scans', { cookie: `s3scan_token=${token}` });
 
     // Assess
-    expect([page.status, api.status, wrong.status]).toEqual([401, 401, 401]);
+    expect([api.status, wrong.status, asCookie.status]).toEqual([401, 401, 401]);
+    expect(JSON.parse(api.body).message).toMatch(/needs its access token/);
     expect(api.body).not.toContain('scan-1');
   });
 
-  it('moves the token from the URL into an HttpOnly SameSite=Strict cookie', async () => {
+  it('serves the page (no data in it) with the token in the URL, and sets no cookie', async () => {
     // Act
     const answer = await get(server.port, `/?token=${token}`);
+    const bare = await get(server.port, '/');
 
-    // Assess
-    expect(answer.status).toBe(303);
-    expect(answer.headers.location).toBe('/');
-    expect(String(answer.headers['set-cookie'])).toBe(
-      `s3scan_token=${token}; HttpOnly; SameSite=Strict; Path=/`,
-    );
+    // Assess: the page moves the token into its origin's storage; no server sends a cookie.
+    expect(answer.status).toBe(200);
+    expect(bare.status).toBe(200);
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(bare.body).not.toContain('scan-1');
   });
 
-  it('serves the same API as the Lambda with the cookie, and its 4xx messages', async () => {
+  it('serves the same API as the Lambda with the bearer token, and its 4xx messages', async () => {
     // Act
-    const scans = await get(server.port, '/api/scans', { cookie });
-    const summary = await get(server.port, '/api/scans/latest/summary', { cookie });
-    const badLimit = await get(server.port, '/api/scans/latest/findings?limit=100000', { cookie });
-    const unknown = await get(server.port, '/api/scans/..%2F..%2Fetc/summary', { cookie });
+    const scans = await get(server.port, '/api/scans', auth);
+    const summary = await get(server.port, '/api/scans/latest/summary', auth);
+    const badLimit = await get(server.port, '/api/scans/latest/findings?limit=100000', auth);
+    const unknown = await get(server.port, '/api/scans/..%2F..%2Fetc/summary', auth);
 
     // Assess
     expect(JSON.parse(scans.body).latest).toBe('scan-1');
@@ -104,7 +105,7 @@ describe('the local dashboard server', () => {
 
   it('sends a CSP without unsafe-inline, no framing, and no caching', async () => {
     // Act
-    const page = await get(server.port, '/', { cookie });
+    const page = await get(server.port, '/');
 
     // Assess
     expect(page.status).toBe(200);
@@ -117,10 +118,10 @@ describe('the local dashboard server', () => {
 
   it('refuses another Host (DNS rebinding), other methods, and any path but its own files', async () => {
     // Act
-    const rebound = await get(server.port, '/api/scans', { cookie, host: 'evil.example:80' });
-    const post = await get(server.port, '/api/scans', { cookie }, 'POST');
-    const traversal = await get(server.port, '/../package.json', { cookie });
-    const other = await get(server.port, '/index.html.map', { cookie });
+    const rebound = await get(server.port, '/api/scans', { ...auth, host: 'evil.example:80' });
+    const post = await get(server.port, '/api/scans', auth, 'POST');
+    const traversal = await get(server.port, '/../package.json', auth);
+    const other = await get(server.port, '/index.html.map', auth);
 
     // Assess
     expect(rebound.status).toBe(421);
