@@ -10,16 +10,18 @@ import {
   organizationsClient,
   parseAccountList,
 } from '../lib/collect/organization.js';
-import type { LoadedConfig } from '../lib/config/config.js';
+import { type LoadedConfig, OBJECT_MODES, type ObjectMode } from '../lib/config/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { startScan } from '../lib/step-functions/start-scan.js';
 import {
   accountSourceOf,
+  checkObjectMode,
   clientsFromEnv,
   deployedConfigFromEnv,
   logger,
+  objectAccessOf,
   objectRequestOf,
   region,
   SCAN_TARGET_PROPERTIES,
@@ -114,10 +116,8 @@ async function organizationOf(
   };
 }
 
-const OBJECT_MODES = ['none', 'sample', 'full', 'inventory', 'auto'] as const;
-
 /** DEFAULT_OBJECT_MODE from the stack (serverless.yml objectAccess); `auto` when unset. */
-export function defaultObjectMode(value: string | undefined): (typeof OBJECT_MODES)[number] {
+export function defaultObjectMode(value: string | undefined): ObjectMode {
   if (value === undefined || value === '') return 'auto';
   const mode = OBJECT_MODES.find((m) => m === value);
   if (!mode)
@@ -145,8 +145,22 @@ export async function enumerate(
   const scanId = input.scanId ?? newScanId(now);
   const clients = deps.clients();
   try {
-    // The deployment's objectAccess decides what may be read, so it decides the default mode.
-    const mode = input.objects ?? defaultObjectMode(process.env.DEFAULT_OBJECT_MODE);
+    // The deployment's objectAccess decides what may be read, so it decides the default mode
+    // (the schedule sends no mode); the config may choose another within it.
+    const schedule = config.document.schedule ?? {};
+    const mode =
+      input.objects ?? schedule.objects ?? defaultObjectMode(process.env.DEFAULT_OBJECT_MODE);
+    checkObjectMode(
+      mode,
+      objectAccessOf(process.env.OBJECT_ACCESS),
+      input.objects
+        ? 'the input'
+        : schedule.objects
+          ? "the config's schedule.objects"
+          : 'DEFAULT_OBJECT_MODE',
+    );
+    const versions = input.versions ?? schedule.versions;
+    const sampleSize = input.sampleSize ?? schedule.sampleSize;
     const organization = await organizationOf(input, scanId, config.scan.maxAttempts);
     const result = await startScan({
       clients,
@@ -156,7 +170,10 @@ export async function enumerate(
       buckets: input.buckets ?? [],
       regions: input.regions ?? [],
       config,
-      ...objectRequestOf(mode, input),
+      ...objectRequestOf(mode, {
+        ...(versions !== undefined ? { versions } : {}),
+        ...(sampleSize !== undefined ? { sampleSize } : {}),
+      }),
       // The stack's objectFanOut: large buckets' objects as items of the object-parts map.
       ...(process.env.OBJECT_FAN_OUT === 'true' ? { objectFanOut: true } : {}),
       ...(organization ? { organization } : {}),

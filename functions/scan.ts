@@ -15,11 +15,13 @@ import type { WorkArea } from '../lib/report-store/work-area.js';
 import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../lib/scan/run-scan.js';
 import { type AlertDependencies, type AlertsAnswer, alertAfterPublish } from './common/alerts.js';
 import {
+  checkObjectMode,
   clientsFromEnv,
   deployedConfigFromEnv,
   intFromEnv,
   logger,
   metrics,
+  objectAccessOf,
   objectRequestOf,
   SCAN_TARGET_PROPERTIES,
   storeFromEnv,
@@ -148,6 +150,7 @@ export async function scan(
       });
     } else {
       const mode = input.objects ?? 'none';
+      checkObjectMode(mode, objectAccessOf(process.env.OBJECT_ACCESS), 'the input');
       outcome = await runScan(
         {
           scanId,

@@ -9,7 +9,7 @@ import {
 } from '../../lib/aws/config-sources.js';
 import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
-import type { ScanSettings } from '../../lib/config/config.js';
+import { OBJECT_MODES, type ObjectMode, type ScanSettings } from '../../lib/config/config.js';
 import { DeployedConfig } from '../../lib/config/deployed.js';
 import { ConfigError } from '../../lib/errors.js';
 import { reportStoreClient } from '../../lib/report-store/client.js';
@@ -152,6 +152,37 @@ export const SCAN_TARGET_PROPERTIES = {
 } as const;
 
 /** The object part of a scan payload, as the scan use case takes it: none for `none`. */
+/** The stack's objectAccess: what its roles may read of object data. */
+export type ObjectAccess = 'none' | 'inventory' | 'all';
+
+/** The object modes each objectAccess grants the roles the reads for. */
+const GRANTED: Record<ObjectAccess, readonly ObjectMode[]> = {
+  none: ['none'],
+  inventory: ['none', 'inventory'],
+  all: OBJECT_MODES,
+};
+
+/** OBJECT_ACCESS from the stack (serverless.yml objectAccess); `all` when unset. */
+export function objectAccessOf(value: string | undefined): ObjectAccess {
+  if (value === undefined || value === '') return 'all';
+  if (value === 'none' || value === 'inventory' || value === 'all') return value;
+  throw new ConfigError(
+    `OBJECT_ACCESS ${JSON.stringify(value)} is not one of none, inventory, all`,
+  );
+}
+
+/**
+ * Refuses an object mode the stack's roles may not carry out, before any read: a stack
+ * deployed with objectAccess none that swept objects would fill its report with AccessDenied
+ * ERRORs. `asked` says where the mode came from.
+ */
+export function checkObjectMode(mode: ObjectMode, access: ObjectAccess, asked: string): void {
+  if (GRANTED[access].includes(mode)) return;
+  throw new ConfigError(
+    `${asked} asks for objects ${mode}, but this stack was deployed with objectAccess ${access}: its roles may read objects in modes ${GRANTED[access].join(', ')} only (deploy with --param objectAccess=${mode === 'inventory' ? 'inventory' : 'all'} to grant it)`,
+  );
+}
+
 export function objectRequestOf(
   mode: 'none' | 'sample' | 'full' | 'inventory' | 'auto',
   input: { versions?: boolean; sampleSize?: number },

@@ -45,6 +45,25 @@ export interface ConfigFile {
   alerts?: AlertsFile;
   /** Which upload-header rule is on: see {@link RuleSettings.uploadEncryption}. */
   uploadEncryption?: UploadEncryption;
+  /** What the deployed schedule scans: see {@link ScheduleSettings}. */
+  schedule?: ScheduleSettings;
+}
+
+/** The object modes a scan may ask for. */
+export const OBJECT_MODES = ['none', 'sample', 'full', 'inventory', 'auto'] as const;
+export type ObjectMode = (typeof OBJECT_MODES)[number];
+
+/**
+ * What a scheduled (or any Step Functions run without `objects`) scan reads of objects. Unset
+ * values come from the stack's objectAccess (`none`: none, `inventory`: inventory, `all`: auto);
+ * a mode objectAccess does not grant is refused before any read.
+ */
+export interface ScheduleSettings {
+  objects?: ObjectMode;
+  /** Noncurrent versions too (full sweeps and inventories that list them). */
+  versions?: boolean;
+  /** Objects per bucket in `sample` mode (and auto's fallback). */
+  sampleSize?: number;
 }
 
 /** Settings for collection that the config file may set. */
@@ -178,6 +197,15 @@ export const CONFIG_SCHEMA = {
       },
     },
     alerts: alertsSchema(ruleIds),
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        objects: { enum: [...OBJECT_MODES] },
+        versions: { type: 'boolean' },
+        sampleSize: { type: 'integer', minimum: 1, maximum: 10_000 },
+      },
+    },
   },
 } as const;
 

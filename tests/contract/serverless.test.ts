@@ -718,7 +718,73 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         Environment: { Variables: Record<string, unknown> };
       };
       expect(enumerate.Environment.Variables.DEFAULT_OBJECT_MODE).toBe('auto');
+      expect(enumerate.Environment.Variables.OBJECT_ACCESS).toBe('all');
     });
+
+    const ROLES = [
+      'ScanRole',
+      'RescanRole',
+      'EnumerateRole',
+      'ScanBucketRole',
+      'FinalizeRole',
+      'DashboardRole',
+    ] as const;
+    const WRITERS = new Set(['ScanRole', 'RescanRole', 'FinalizeRole']);
+
+    it.each(ROLES)(
+      '%s may not write the config, nor any key outside scans/, alerts/ and index.json',
+      async (role) => {
+        // Act
+        const config = await allowed(role, 's3:PutObject', `${REPORTS}/config/s3scan.config.yml`);
+        const elsewhere = await allowed(role, 's3:PutObject', `${REPORTS}/dashboard/index.html`);
+        const report = await allowed(
+          role,
+          's3:PutObject',
+          `${REPORTS}/scans/20261101T060000Z-abc/summary.json`,
+        );
+        const index = await allowed(role, 's3:PutObject', `${REPORTS}/index.json`);
+        const work = await allowed(
+          role,
+          's3:PutObject',
+          `${REPORTS}/scans/20261101T060000Z-abc/work/plan.json`,
+        );
+
+        // Assess
+        expect([config, elsewhere]).toEqual([false, false]);
+        expect([report, index]).toEqual([WRITERS.has(role), WRITERS.has(role)]);
+        expect(work).toBe(role !== 'DashboardRole');
+      },
+    );
+
+    it.each(['EnumerateRole', 'ScanBucketRole', 'FinalizeRole', 'RescanRole'] as const)(
+      '%s assumes member roles in its own organisation only',
+      async (role) => {
+        // Prepare
+        const member = 'arn:aws:iam::444455556666:role/s3scan-read';
+        const org = { 'aws:PrincipalOrgID': 'o-aaaa1111bb' };
+
+        // Act
+        const inOrg = await allowed(role, 'sts:AssumeRole', member, DEFAULT_CONDITIONS, {
+          ...org,
+          'aws:ResourceOrgID': 'o-aaaa1111bb',
+        });
+        const otherOrg = await allowed(role, 'sts:AssumeRole', member, DEFAULT_CONDITIONS, {
+          ...org,
+          'aws:ResourceOrgID': 'o-zzzz9999yy',
+        });
+        const noOrg = await allowed(role, 'sts:AssumeRole', member, DEFAULT_CONDITIONS, org);
+        const otherName = await allowed(
+          role,
+          'sts:AssumeRole',
+          'arn:aws:iam::444455556666:role/admin',
+          DEFAULT_CONDITIONS,
+          { ...org, 'aws:ResourceOrgID': 'o-aaaa1111bb' },
+        );
+
+        // Assess
+        expect([inOrg, otherOrg, noOrg, otherName]).toEqual([true, false, false, false]);
+      },
+    );
   });
 
   describe('the scheduled scan state machine', () => {
@@ -829,7 +895,7 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         Target: { Arn: unknown; Input: string };
       };
       expect(schedule.Target.Arn).toEqual({ Ref: 'ScanStateMachine' });
-      expect(JSON.parse(schedule.Target.Input)).toEqual({ objects: 'auto' });
+      expect(JSON.parse(schedule.Target.Input)).toEqual({});
       const scheduler = template.Resources.SchedulerRole?.Properties as {
         Policies: { PolicyDocument: { Statement: { Action: string }[] } }[];
       };
@@ -1276,6 +1342,41 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         clientId: '0oa1example',
       });
       expect(JSON.stringify(csp)).toContain(`connect-src 'self' ${ISSUER}/v1/token;`);
+    });
+  });
+
+  describe.each([
+    ['none', 'none'],
+    ['inventory', 'inventory'],
+  ] as const)('with objectAccess %s (packaged again with --param)', (access, mode) => {
+    let packaged: Template;
+
+    beforeAll(() => {
+      const out = mkdtempSync(join(tmpdir(), 's3scan-package-'));
+      packageStack(['--package', out, '--param', `objectAccess=${access}`]);
+      packaged = JSON.parse(
+        readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+      );
+    }, 180_000);
+
+    it(`the schedule names no mode, and enumerate defaults to ${mode} and refuses what ${access} does not grant`, () => {
+      // Act
+      const target = (packaged.Resources.ScanSchedule!.Properties as { Target: { Input: string } })
+        .Target;
+      const variables = (name: string) =>
+        (
+          packaged.Resources[name]!.Properties as {
+            Environment: { Variables: Record<string, unknown> };
+          }
+        ).Environment.Variables;
+
+      // Assess
+      expect(JSON.parse(target.Input)).toEqual({});
+      expect(variables('EnumerateLambdaFunction')).toMatchObject({
+        DEFAULT_OBJECT_MODE: mode,
+        OBJECT_ACCESS: access,
+      });
+      expect(variables('ScanLambdaFunction')).toMatchObject({ OBJECT_ACCESS: access });
     });
   });
 

@@ -134,9 +134,11 @@ export function resolve(
       const own = Object.fromEntries(
         Object.entries(vars).map(([k, v]) => [k, String(resolve(v, names, pseudo, conditions))]),
       );
-      return String(text).replace(
-        /\$\{([^}]+)\}/g,
-        (_, name: string) => own[name] ?? pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`,
+      // `${!Literal}` is CloudFormation's escape: the text `${Literal}` (an IAM policy variable).
+      return String(text).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        name.startsWith('!')
+          ? `\${${name.slice(1)}}`
+          : (own[name] ?? pseudo[name] ?? names[name]?.ref ?? `unresolved:${name}`),
       );
     }
   }

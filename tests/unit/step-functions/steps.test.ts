@@ -147,6 +147,89 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     expect((await store.readIndex())?.latest).toBe('sfn-1');
   });
 
+  describe('the schedule obeys objectAccess: its input names no mode', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+    const schedule = async (scanId: string, loaded = defaultConfig()) => {
+      await enumerate(
+        { scanId },
+        { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
+      );
+      const items = (await work(scanId).get<unknown[]>('items.json')) ?? [];
+      for (const item of items) await scanBucket(item, { clients, work, concurrency: 4 });
+      const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+      await finalize({ scanId }, { clients, work, store: () => new LocalReportStore(root) });
+      return new LocalReportStore(root).readScan(scanId);
+    };
+
+    it('objectAccess none: reads no object and reports no object ERROR', async () => {
+      // Prepare: the environment `osls package --param objectAccess=none` gives enumerate.
+      process.env.OBJECT_ACCESS = 'none';
+      process.env.DEFAULT_OBJECT_MODE = 'none';
+
+      // Act
+      const { findings } = await schedule('sfn-none');
+
+      // Assess
+      expect(s3).not.toHaveReceivedCommand(ListObjectsV2Command);
+      expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
+      const objectRules = findings.filter((f) => f.ruleId.startsWith('s3-objects-'));
+      expect(objectRules.length).toBeGreaterThan(0);
+      expect(objectRules.filter((f) => f.status === 'ERROR')).toEqual([]);
+      expect(findings.filter((f) => f.status === 'ERROR').map((f) => f.resource.name)).toEqual(
+        expect.not.arrayContaining(['alpha', 'beta']),
+      );
+    });
+
+    it('objectAccess none: a mode that reads objects is refused before any read, naming where it came from', async () => {
+      // Prepare
+      process.env.OBJECT_ACCESS = 'none';
+      process.env.DEFAULT_OBJECT_MODE = 'none';
+      const asksFull = configFromText('schedule: { objects: full }\n', {
+        json: false,
+        describe: 'test config',
+        provenance: { origin: 'default' },
+      });
+      const deps = { clients, work, now: () => new Date(), config };
+
+      // Act / Assess
+      await expect(enumerate({ objects: 'auto' }, deps)).rejects.toThrow(
+        /the input asks for objects auto, but this stack was deployed with objectAccess none/,
+      );
+      await expect(enumerate({}, { ...deps, config: async () => asksFull })).rejects.toThrow(
+        /the config's schedule\.objects asks for objects full/,
+      );
+      expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+    });
+
+    it('objectAccess inventory allows none and inventory only; all lets the config ask for noncurrent versions', async () => {
+      // Prepare
+      process.env.OBJECT_ACCESS = 'inventory';
+      process.env.DEFAULT_OBJECT_MODE = 'inventory';
+      const deps = { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config };
+      const versions = configFromText('schedule: { objects: full, versions: true }\n', {
+        json: false,
+        describe: 'test config',
+        provenance: { origin: 'default' },
+      });
+
+      // Act
+      const sample = enumerate({ objects: 'sample' }, deps);
+      await enumerate({ scanId: 'sfn-inv' }, deps);
+      process.env.OBJECT_ACCESS = 'all';
+      process.env.DEFAULT_OBJECT_MODE = 'auto';
+      await enumerate({ scanId: 'sfn-ver' }, { ...deps, config: async () => versions });
+
+      // Assess
+      await expect(sample).rejects.toThrow(/modes none, inventory only/);
+      const plan = async (id: string) => JSON.stringify(await work(id).get<unknown>('plan.json'));
+      expect(await plan('sfn-inv')).toMatch(/"mode":"inventory"/);
+      expect(await plan('sfn-ver')).toMatch(/"mode":"full","versions":true/);
+    });
+  });
+
   it('rejects invalid payloads by field name before any AWS call', async () => {
     await expect(
       enumerate({ objects: 'everything' }, { clients, work, now: () => new Date(), config }),
