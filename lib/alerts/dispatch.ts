@@ -72,18 +72,31 @@ async function batchState(
       ? ((await ledger.read(scanId, `${prefix}.${attempt}.result`)) as BatchOutcome | undefined)
       : undefined;
     if (!result) {
-      // Claimed and never finished: the run died mid-call, or is still running.
       const claim = (await ledger
         .read(scanId, `${prefix}.${attempt}.claim`)
         .catch(() => undefined)) as Claim | undefined;
+      // A run records `sending` just before the request leaves. Without it the run died
+      // between claiming and sending: nothing left, and the next run sends it. With it the
+      // request may have arrived: in doubt, resent only when the user asks.
+      const left = names.has(`${prefix}.${attempt}.sending`);
       for (const id of claim?.entries ?? [])
         if (!state.delivered.has(id))
-          state.failures.set(id, {
+          state.failures.set(
             id,
-            code: 'interrupted',
-            reason: `a run claimed this at ${claim?.at ?? 'an unknown time'} and never recorded the answer; it may have been sent`,
-            kind: 'in-doubt',
-          });
+            left
+              ? {
+                  id,
+                  code: 'interrupted',
+                  reason: `a run sent this at ${claim?.at ?? 'an unknown time'} and never recorded the answer; it may have arrived (s3scan alert --resend-in-doubt sends it again)`,
+                  kind: 'in-doubt',
+                }
+              : {
+                  id,
+                  code: 'claimed-not-sent',
+                  reason: `a run claimed this at ${claim?.at ?? 'an unknown time'} and stopped before sending it`,
+                  kind: 'retry',
+                },
+          );
       continue;
     }
     for (const id of result.delivered) {
@@ -99,7 +112,8 @@ async function batchState(
 function toSend(
   batch: AlertBatch,
   state: BatchState,
-  idempotent: boolean,
+  /** The sink is idempotent, or the user asked to resend what is in doubt (at-least-once). */
+  resendInDoubt: boolean,
 ): { send: AlertBatch['entries']; keep: EntryFailure[] } {
   const send: AlertBatch['entries'] = [];
   const keep: EntryFailure[] = [];
@@ -107,7 +121,7 @@ function toSend(
     if (state.delivered.has(entry.id)) continue;
     const failure = state.failures.get(entry.id);
     const again =
-      !failure || failure.kind === 'retry' || (failure.kind === 'in-doubt' && idempotent);
+      !failure || failure.kind === 'retry' || (failure.kind === 'in-doubt' && resendInDoubt);
     if (again && state.attempts < MAX_BATCH_ATTEMPTS) send.push(entry);
     else if (failure) keep.push(failure);
     else
@@ -128,7 +142,7 @@ async function runSink(
   scanId: string,
   ledger: AlertLedgerStore,
   names: ReadonlySet<string>,
-  options: { dryRun: boolean; signal?: AbortSignal; now: () => string },
+  options: { dryRun: boolean; signal?: AbortSignal; now: () => string; resendInDoubt: boolean },
 ): Promise<SinkReport> {
   const report: SinkReport = {
     sink: sink.name,
@@ -149,7 +163,7 @@ async function runSink(
     const before = batch.entries.filter((e) => state.delivered.has(e.id));
     report.alreadySent += before.length;
     delivered.push(...before.map((e) => e.id));
-    const { send, keep } = toSend(batch, state, sink.idempotent);
+    const { send, keep } = toSend(batch, state, sink.idempotent || options.resendInDoubt);
     report.failed.push(...keep);
     if (send.length === 0) return;
     if (options.dryRun) {
@@ -173,6 +187,9 @@ async function runSink(
       );
       return;
     }
+    crashPoint(`alerts:claimed-${sink.name}`);
+    await ledger.write(scanId, `${prefix}.${attempt}.sending`, { at: options.now() });
+    crashPoint(`alerts:sending-${sink.name}`);
     let outcome: BatchOutcome;
     try {
       outcome = await sink.deliver({ id: batch.id, entries: send }, options.signal);
@@ -206,17 +223,27 @@ async function runSink(
 
 /**
  * Sends one scan's digest to every sink, exactly once per entry: before a call the batch is
- * claimed in the ledger with a conditional write, after it the answer is recorded, so a
- * retried Lambda or a re-run `s3scan alert` skips what was delivered, re-sends only what was
- * refused for a passing reason, and never re-sends what may have arrived (unless the sink is
- * idempotent). One sink that fails never stops the others.
+ * claimed in the ledger with a conditional write, just before the request leaves `sending` is
+ * recorded, after it the answer, so a retried Lambda or a re-run `s3scan alert` skips what was
+ * delivered, sends what was claimed but never left, re-sends what was refused for a passing
+ * reason, and never re-sends what may have arrived (unless the sink is idempotent or the user
+ * asks with `resendInDoubt`). One sink that fails never stops the others.
  */
 export async function dispatchAlerts(
   scanId: string,
   digest: AlertDigest,
   sinks: readonly AlertSink[],
   ledger: AlertLedgerStore,
-  options: { dryRun?: boolean; signal?: AbortSignal; now?: () => string } = {},
+  options: {
+    dryRun?: boolean;
+    signal?: AbortSignal;
+    now?: () => string;
+    /**
+     * Sinks whose in-doubt entries (sent, answer never recorded) are sent again: the user
+     * chooses at-least-once over at-most-once for them. `*` names every sink.
+     */
+    resendInDoubt?: ReadonlySet<string>;
+  } = {},
 ): Promise<AlertReport> {
   const now = options.now ?? (() => new Date().toISOString());
   const names = new Set(await ledger.list(scanId));
@@ -229,6 +256,9 @@ export async function dispatchAlerts(
         await runSink(sink, digest, scanId, ledger, names, {
           dryRun: options.dryRun ?? false,
           now,
+          resendInDoubt:
+            options.resendInDoubt?.has(sink.name) === true ||
+            options.resendInDoubt?.has('*') === true,
           ...(options.signal ? { signal: options.signal } : {}),
         }),
       );

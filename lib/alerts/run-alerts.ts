@@ -48,7 +48,7 @@ export async function alertScan(
   scanId: string,
   settings: AlertSettings | undefined,
   sinks: (settings: AlertSettings) => AlertSink[],
-  options: { dryRun?: boolean; signal?: AbortSignal } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal; resendInDoubt?: ReadonlySet<string> } = {},
 ): Promise<AlertRun> {
   const alerts = settings ?? { ...DEFAULT_ALERT_SETTINGS };
   const index = await store.readIndex();
@@ -119,6 +119,7 @@ export async function alertScan(
   const report = await dispatchAlerts(scanId, digest, sinks(alerts), ledger, {
     dryRun: options.dryRun ?? false,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.resendInDoubt ? { resendInDoubt: options.resendInDoubt } : {}),
   });
   if (!options.dryRun) {
     const imported = { ...state.securityHubImported };

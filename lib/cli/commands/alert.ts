@@ -21,7 +21,13 @@ export async function runAlerts(
   store: ReportStore,
   scanId: string,
   config: LoadedConfig,
-  options: { dryRun: boolean; format?: 'table' | 'json'; signal?: AbortSignal },
+  options: {
+    dryRun: boolean;
+    format?: 'table' | 'json';
+    signal?: AbortSignal;
+    /** Sinks (or `*`) whose in-doubt entries are sent again. */
+    resendInDoubt?: ReadonlySet<string>;
+  },
 ): Promise<number> {
   if (!config.alerts)
     throw new ConfigError(
@@ -44,7 +50,11 @@ export async function runAlerts(
         callerAccount: summary.accountId,
         dryRun: options.dryRun,
       }),
-    { dryRun: options.dryRun, ...(options.signal ? { signal: options.signal } : {}) },
+    {
+      dryRun: options.dryRun,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.resendInDoubt ? { resendInDoubt: options.resendInDoubt } : {}),
+    },
   );
   if (options.format === 'json') {
     io.stdout(`${JSON.stringify({ drift: run.drift.counts, ...run.report }, null, 2)}\n`);
@@ -86,6 +96,10 @@ export function alertTable(report: AlertReport, drift: string, dryRun: boolean):
     for (const failure of sink.failed.slice(0, 20))
       lines.push(`    ${failure.kind} ${failure.id}: ${sanitiseForTerminal(failure.reason)}`);
     if (sink.failed.length > 20) lines.push(`    … ${sink.failed.length - 20} more`);
+    if (!dryRun && sink.failed.some((f) => f.kind === 'in-doubt'))
+      lines.push(
+        `    In doubt: sent, answer never recorded. To send again (it may arrive twice): s3scan alert --resend-in-doubt ${sink.sink}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -103,6 +117,10 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
     .option('--scan <id>', 'the scan, or "latest"', 'latest')
     .option('--config <file>', 'config file with an alerts: section')
     .option('--dry-run', 'print what would be sent, send nothing, record nothing')
+    .option(
+      '--resend-in-doubt <sinks>',
+      'send again what a run sent without recording the answer, for these sinks (comma-separated, or "all"): it may arrive twice',
+    )
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
@@ -114,7 +132,40 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
         await runAlerts(io, store, scanId, config, {
           dryRun: options.dryRun === true,
           format: options.format,
+          ...(options.resendInDoubt
+            ? { resendInDoubt: resendSet(String(options.resendInDoubt), config) }
+            : {}),
         }),
       );
     });
+}
+
+const SINK_NAMES = ['slack', 'sns', 'eventbridge', 'securityhub'] as const;
+
+/** `--resend-in-doubt`: sink names (as the table prints them) or `all`; unknown ones refused. */
+function resendSet(value: string, config: LoadedConfig): ReadonlySet<string> {
+  const names = value
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.includes('all')) return new Set(['*']);
+  const unknown = names.filter((n) => !(SINK_NAMES as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0)
+    throw new ConfigError(
+      `--resend-in-doubt ${JSON.stringify(value)}: name sinks among ${SINK_NAMES.join(', ')}, or all`,
+    );
+  const configured = new Set(
+    [
+      config.alerts?.slack ? 'slack' : '',
+      config.alerts?.sns ? 'sns' : '',
+      config.alerts?.eventBridge ? 'eventbridge' : '',
+      config.alerts?.securityHub ? 'securityhub' : '',
+    ].filter(Boolean),
+  );
+  const absent = names.filter((n) => !configured.has(n));
+  if (absent.length)
+    throw new ConfigError(
+      `--resend-in-doubt: ${absent.join(', ')} is not a sink of this config's alerts: section`,
+    );
+  return new Set(names);
 }

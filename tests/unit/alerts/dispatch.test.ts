@@ -135,23 +135,54 @@ describe('dispatchAlerts: exactly once per entry, through the ledger', () => {
     expect(second.sinks[1]).toMatchObject({ status: 'sent', sent: 1 });
   });
 
-  it('a claim that was never answered (the run was killed mid-call) is in doubt for the next run', async () => {
-    // Prepare: a run claimed the batch and died before recording the answer.
+  it('a claim recorded as sending and never answered (killed mid-call) is in doubt; --resend-in-doubt sends it once more', async () => {
+    // Prepare: a run claimed the batch, marked it sending, and died before the answer.
+    const store = await ledger();
+    await store.create('s2', 'slack/b0.1.claim', { at: '2026-11-02T00:00:01Z', entries: ['m0'] });
+    await store.write('s2', 'slack/b0.1.sending', { at: '2026-11-02T00:00:01Z' });
+    const sink = new RecordingSink('slack', 1, 1);
+
+    // Act
+    const report = await dispatchAlerts('s2', digest, [sink], store);
+    const other = await dispatchAlerts('s2', digest, [sink], store, {
+      resendInDoubt: new Set(['sns']),
+    });
+    const resent = await dispatchAlerts('s2', digest, [sink], store, {
+      resendInDoubt: new Set(['slack']),
+    });
+    const after = await dispatchAlerts('s2', digest, [sink], store, {
+      resendInDoubt: new Set(['*']),
+    });
+
+    // Assess
+    expect(report.sinks[0]?.failed[0]).toMatchObject({
+      id: 'm0',
+      kind: 'in-doubt',
+      code: 'interrupted',
+      reason: expect.stringMatching(/--resend-in-doubt/),
+    });
+    expect(report.ok).toBe(false);
+    expect(other.ok).toBe(false);
+    expect(resent.sinks[0]).toMatchObject({ status: 'sent', sent: 1 });
+    expect(after.sinks[0]).toMatchObject({ sent: 0, alreadySent: 1 });
+    expect(sink.received).toEqual(['m0']);
+  });
+
+  it('a claim the run never sent (killed between claim and request) is sent by the next run', async () => {
+    // Prepare: claimed, no `sending` record: nothing left this machine.
     const store = await ledger();
     await store.create('s2', 'slack/b0.1.claim', { at: '2026-11-02T00:00:01Z', entries: ['m0'] });
     const sink = new RecordingSink('slack', 1, 1);
 
     // Act
     const report = await dispatchAlerts('s2', digest, [sink], store);
+    const again = await dispatchAlerts('s2', digest, [sink], store);
 
     // Assess
-    expect(sink.received).toEqual([]);
-    expect(report.sinks[0]?.failed[0]).toMatchObject({
-      id: 'm0',
-      kind: 'in-doubt',
-      code: 'interrupted',
-    });
-    expect(report.ok).toBe(false);
+    expect(report.sinks[0]).toMatchObject({ status: 'sent', sent: 1 });
+    expect(report.ok).toBe(true);
+    expect(again.sinks[0]).toMatchObject({ sent: 0, alreadySent: 1 });
+    expect(sink.received).toEqual(['m0']);
   });
 
   it('two runs racing for the same batch: the conditional claim lets exactly one send', async () => {
