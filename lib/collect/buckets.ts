@@ -188,13 +188,34 @@ async function readWithRegionRetry<T>(
   }
 }
 
-/** Collects every bucket-level probe of one bucket; never throws. */
+/** Which reads beyond the bucket verdicts' own a scan needs, from its object mode. */
+export interface ObjectReads {
+  /** GetBucketVersioning: any object mode (noncurrent versions). */
+  versioning: boolean;
+  /** ListBucketInventoryConfigurations: the modes that may read an inventory. */
+  inventory: boolean;
+}
+
+/** The reads an object mode needs; no object mode needs neither. */
+export function objectReadsOf(mode: string | undefined): ObjectReads {
+  return {
+    versioning: mode !== undefined && mode !== 'none',
+    inventory: mode === 'inventory' || mode === 'auto',
+  };
+}
+
+/**
+ * Collects the bucket-level probes of one bucket; never throws. The bucket verdicts need
+ * encryption, policy and policy status; versioning and the inventory configurations are read
+ * only when `reads` asks (an object mode that uses them).
+ */
 export async function collectBucket(
   clients: AwsClients,
   listed: ListedBucket & { region: string },
   account: { accountId: string; partition: string },
   limit: Limiter,
   signal?: AbortSignal,
+  reads: ObjectReads = { versioning: true, inventory: true },
 ): Promise<BucketEvidence> {
   if (listed.kind === 'directory')
     return collectDirectoryBucket(clients, listed, account, limit, signal);
@@ -205,8 +226,12 @@ export async function collectBucket(
       readWithRegionRetry(clients, target, encryptionRead, limit, corrected, signal),
       readWithRegionRetry(clients, target, policyRead, limit, corrected, signal),
       readWithRegionRetry(clients, target, policyStatusRead, limit, corrected, signal),
-      readWithRegionRetry(clients, target, versioningRead, limit, corrected, signal),
-      readWithRegionRetry(clients, target, inventoryRead, limit, corrected, signal),
+      reads.versioning
+        ? readWithRegionRetry(clients, target, versioningRead, limit, corrected, signal)
+        : undefined,
+      reads.inventory
+        ? readWithRegionRetry(clients, target, inventoryRead, limit, corrected, signal)
+        : undefined,
     ],
   );
   const region = corrected.region ?? listed.region;
@@ -220,8 +245,8 @@ export async function collectBucket(
     encryption,
     policy,
     policyStatus,
-    versioning,
-    inventoryConfigurations,
+    ...(versioning ? { versioning } : {}),
+    ...(inventoryConfigurations ? { inventoryConfigurations } : {}),
   };
   if ('ok' in encryption) {
     const rule = encryption.ok.Rules.find(

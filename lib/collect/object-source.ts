@@ -95,7 +95,9 @@ async function objectEvidenceOf(request: {
   if (objects.mode === 'inventory' || objects.mode === 'auto') {
     try {
       const configurations =
-        'ok' in bucket.inventoryConfigurations ? bucket.inventoryConfigurations.ok : [];
+        bucket.inventoryConfigurations && 'ok' in bucket.inventoryConfigurations
+          ? bucket.inventoryConfigurations.ok
+          : [];
       const choice = await findInventory({
         s3ForBucket: () => clients.s3(bucket.region),
         bucket: bucket.name,

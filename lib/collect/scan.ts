@@ -6,7 +6,13 @@ import {
 } from '../evidence/types.js';
 import { collectAccessPoints } from './access-points.js';
 import { type BucketTarget, type Enumeration, enumerateBuckets } from './account.js';
-import { collectBucket, type Limiter, type ListedBucket } from './buckets.js';
+import {
+  collectBucket,
+  type Limiter,
+  type ListedBucket,
+  type ObjectReads,
+  objectReadsOf,
+} from './buckets.js';
 import type { BucketCheckpoint, CollectResult, ScanCheckpoint } from './checkpoint.js';
 import type { AwsClients } from './clients.js';
 import { collectKmsKey } from './kms.js';
@@ -166,6 +172,7 @@ async function readBuckets(
         { accountId: evidence.accountId, partition: evidence.partition },
         machinery.s3Limit,
         signal,
+        objectReadsOf(options.objects?.mode),
       );
       if (signal?.aborted) {
         unread.push(target);
@@ -371,6 +378,8 @@ export async function collectSingleBucket(options: {
   concurrency: number;
   scanTime: Date;
   objects?: ObjectScanOptions;
+  /** Bucket reads for an object mode whose objects are read elsewhere (a fanned-out map). */
+  reads?: ObjectReads;
   signal?: AbortSignal;
   resume?: BucketCheckpoint;
 }): Promise<{ bucket: BucketEvidence } | { checkpoint: BucketCheckpoint }> {
@@ -382,7 +391,14 @@ export async function collectSingleBucket(options: {
     });
   const bucket =
     options.resume?.bucket ??
-    (await collectBucket(options.clients, options.target, options.account, limit, options.signal));
+    (await collectBucket(
+      options.clients,
+      options.target,
+      options.account,
+      limit,
+      options.signal,
+      options.reads ?? objectReadsOf(options.objects?.mode),
+    ));
   options.signal?.throwIfAborted();
   if (!options.objects || bucket.kind === 'directory') return { bucket };
   const left = await sweepObjects({

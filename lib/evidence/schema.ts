@@ -126,8 +126,6 @@ const bucket = {
     'encryption',
     'policy',
     'policyStatus',
-    'versioning',
-    'inventoryConfigurations',
   ],
   additionalProperties: false,
   properties: {

@@ -63,8 +63,10 @@ export interface BucketEvidence {
   /** The policy document exactly as AWS returned it: a JSON string. */
   policy: Probe<string>;
   policyStatus: Probe<{ IsPublic?: boolean }>;
-  versioning: Probe<BucketVersioning>;
-  inventoryConfigurations: Probe<InventoryConfiguration[]>;
+  /** Read only when the scan reads objects (absent at `--objects none`: no rule needs it). */
+  versioning?: Probe<BucketVersioning>;
+  /** Read only for the object modes that use an inventory (`inventory`, `auto`). */
+  inventoryConfigurations?: Probe<InventoryConfiguration[]>;
   /**
    * The default KMS key of the bucket as a canonical ARN (key or alias ARN), the lookup key in
    * `kmsKeys`. Absent when the default is not KMS, or is the AWS managed `aws/s3` key.

@@ -115,7 +115,9 @@ export async function planObjectParts(options: {
       s3ForBucket: () => s3,
       bucket: bucket.name,
       configurations:
-        'ok' in bucket.inventoryConfigurations ? bucket.inventoryConfigurations.ok : [],
+        bucket.inventoryConfigurations && 'ok' in bucket.inventoryConfigurations
+          ? bucket.inventoryConfigurations.ok
+          : [],
       versions: objects.versions,
       scanTime: new Date(plan.scanTime),
       maxAgeDays: objects.maxInventoryAgeDays ?? 8,

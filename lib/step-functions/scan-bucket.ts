@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { objectReadsOf } from '../collect/buckets.js';
 import type { AwsClients } from '../collect/clients.js';
 import { type BucketCheckpoint, collectSingleBucket } from '../collect/scan.js';
 import { ConfigError } from '../errors.js';
@@ -86,6 +87,7 @@ async function scanWith(
       account,
       concurrency: options.concurrency,
       scanTime: new Date(plan.scanTime),
+      reads: objectReadsOf(plan.objects.mode),
       ...(options.signal ? { signal: options.signal } : {}),
     }).catch((error: unknown) => {
       if (options.signal?.aborted) return undefined;

@@ -33,7 +33,10 @@ describe('alerts killed mid-send: nothing lost, nothing twice unless asked', () 
     hook.close();
   });
 
-  async function storeWithDemo(): Promise<{ home: string; alert: typeof run }> {
+  async function storeWithDemo(): Promise<{
+    home: string;
+    alert: (args: string[], extra?: NodeJS.ProcessEnv) => ReturnType<typeof run>;
+  }> {
     const home = isolatedHome();
     writeFileSync(join(home, 'alerts.yml'), 'alerts:\n  slack: {}\n');
     expect(

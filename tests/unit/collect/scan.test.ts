@@ -54,6 +54,9 @@ async function regionOf(getClient: () => { config: { region: unknown } }): Promi
   return typeof region === 'function' ? await (region as () => Promise<string>)() : String(region);
 }
 
+/** A sample of objects: the mode reads versioning, not the inventory configurations. */
+const SAMPLE = { mode: 'sample', versions: false, sampleSize: 1 } as const;
+
 const run = (overrides: Partial<Parameters<typeof collectEvidence>[0]> = {}) =>
   collectEvidence({
     clients: clients(),
@@ -129,9 +132,13 @@ describe('Function: collectEvidence', () => {
     ]);
     expect(evidence.accountId).toBe(ACCOUNT);
     expect(evidence.partition).toBe('aws');
-    // 2 ListBuckets pages + 5 reads per bucket + one ListDirectoryBuckets and one
-    // ListAccessPoints per region + one ListMultiRegionAccessPoints.
-    expect(stats.s3Calls).toBe(17);
+    // 2 ListBuckets pages + 3 reads per bucket (no object mode: neither versioning nor the
+    // inventory configurations) + one ListDirectoryBuckets and one ListAccessPoints per
+    // region + one ListMultiRegionAccessPoints.
+    expect(stats.s3Calls).toBe(13);
+    expect(s3).not.toHaveReceivedCommand(GetBucketVersioningCommand);
+    expect(s3).not.toHaveReceivedCommand(ListBucketInventoryConfigurationsCommand);
+    expect(evidence.buckets[0]).not.toHaveProperty('versioning');
     expect(control).toHaveReceivedCommandWith(ListAccessPointsCommand, {
       AccountId: ACCOUNT,
       MaxResults: 1000,
@@ -156,8 +163,8 @@ describe('Function: collectEvidence', () => {
       ),
     );
 
-    // Act
-    const { evidence } = await run();
+    // Act: an object mode, so versioning is read too.
+    const { evidence } = await run({ objects: SAMPLE });
 
     // Assess
     const [bucket] = evidence.buckets;
@@ -193,7 +200,7 @@ describe('Function: collectEvidence', () => {
     s3.on(GetBucketVersioningCommand).rejects(s3Error('Unknown', 403, 'Unknown'));
 
     // Act
-    const { evidence } = await run();
+    const { evidence } = await run({ objects: SAMPLE });
 
     // Assess
     expect(evidence.buckets[0]?.policy).toMatchObject({ denied: 'MethodNotAllowed' });
@@ -462,7 +469,7 @@ describe('Function: collectEvidence', () => {
     // Assess
     expect(evidence.buckets).toHaveLength(10_000);
     // Ten ListBuckets pages, five reads a bucket, one ListDirectoryBuckets (one region).
-    expect(stats.s3Calls).toBe(10 + 5 * 10_000 + 1 + 1 + 1);
+    expect(stats.s3Calls).toBe(10 + 3 * 10_000 + 1 + 1 + 1);
   });
 
   it('says there are no credentials in a CredentialsError', async () => {
