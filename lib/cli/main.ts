@@ -32,8 +32,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .name('s3scan')
     .description('Compliance scanner for Amazon S3 encryption at rest and in transit.')
     .version(TOOL_VERSION)
-    .showHelpAfterError()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: oneLine('s3scan') })
     .exitOverride();
   const context = { io, setExit };
   registerScanCommand(program, context);
@@ -47,7 +46,28 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDashboardCommand(program, context);
   registerDemoCommand(program, context);
   registerVerifyCommand(program, context);
+  for (const command of program.commands)
+    command.configureOutput({
+      ...program.configureOutput(),
+      outputError: oneLine(`s3scan ${command.name()}`),
+    });
   return program;
+}
+
+/**
+ * A usage error as one line: what was wrong, the suggestion, where the options are listed;
+ * not the whole help, which buries the line that matters.
+ */
+function oneLine(command: string): (text: string, write: (text: string) => void) => void {
+  return (text, write) =>
+    write(
+      `s3scan: ${text
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*\(Did you mean (.+?)\?\)/, ' (did you mean $1?)')
+        .trim()
+        .replace(/\.$/, '')
+        .replace(/\s*\n\s*/g, '; ')}; ${command} --help lists the options\n`,
+    );
 }
 
 function exitCodeFor(error: unknown): number {
