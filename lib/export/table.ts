@@ -37,22 +37,42 @@ export function renderTable(findings: Finding[], summary: EvaluationSummary, all
     );
   const lines: string[] = [];
   if (shown.length > 0) {
+    const rows = shown.map((f) => [
+      f.suppression?.active ? `${f.status}*` : f.status,
+      f.severity,
+      sanitiseForTerminal(f.resource.name),
+      f.ruleId,
+      sanitiseForTerminal(f.message),
+    ]);
+    // Columns as wide as their longest bucket name, rule id and word: cli-table3 cuts a word
+    // longer than its column with "…", and a user copies these into suppressions and consoles.
+    const longest = (column: number, words = false) =>
+      Math.max(
+        0,
+        ...rows.map((r) =>
+          words
+            ? Math.max(
+                0,
+                ...String(r[column])
+                  .split(/\s+/)
+                  .map((w) => w.length),
+              )
+            : String(r[column]).length,
+        ),
+      );
     const table = new Table({
       head: ['Status', 'Severity', 'Bucket', 'Rule', 'Finding'],
-      colWidths: [9, 10, 28, 36, 70],
+      colWidths: [
+        Math.max(6, longest(0)) + 2,
+        Math.max(8, longest(1)) + 2,
+        Math.max(8, longest(2)) + 2,
+        Math.max(6, longest(3)) + 2,
+        Math.max(70, longest(4, true) + 2),
+      ],
       wordWrap: true,
       style: { head: [], border: [] },
     });
-    for (const f of shown) {
-      const status = f.suppression?.active ? `${f.status}*` : f.status;
-      table.push([
-        status,
-        f.severity,
-        sanitiseForTerminal(f.resource.name),
-        f.ruleId,
-        sanitiseForTerminal(f.message),
-      ]);
-    }
+    for (const row of rows) table.push(row);
     lines.push(table.toString());
     if (shown.some((f) => f.suppression?.active)) lines.push('* suppressed (see the config file)');
   }
