@@ -1,4 +1,4 @@
-import { sanitiseForTerminal } from '../export/table.js';
+import { sanitiseForTerminal, sanitiseLine } from '../export/table.js';
 import type { PolicyAnalysis } from '../policy/analyze.js';
 
 function verdictWord(value: boolean | null): string {
@@ -8,7 +8,7 @@ function verdictWord(value: boolean | null): string {
 /** A readable explanation of a policy analysis, for `s3scan policy --format text`. */
 export function explainAnalysis(analysis: PolicyAnalysis, bucket: string): string {
   const lines = [
-    `Bucket policy of ${sanitiseForTerminal(bucket)}:`,
+    `Bucket policy of ${sanitiseLine(bucket)}:`,
     `  TLS required for every request (tlsEnforced):       ${verdictWord(analysis.tlsEnforced)}`,
     `  Minimum TLS version denied below (tlsMinVersion):   ${analysis.tlsMinVersion ?? 'none in the policy (AWS enforces 1.2)'}`,
     `  Encryption header required on upload (sseEnforced): ${verdictWord(analysis.sseEnforced)}`,

@@ -86,6 +86,9 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const KEY_ID = /^(mrk-)?[0-9a-f-]{32,40}$/i;
 const ACCOUNT = /^\d{12}$/;
 
+/** Characters and length any S3 bucket name has (general purpose, legacy, directory). */
+const BUCKET_NAME = /^[A-Za-z0-9._-]{3,255}$/;
+
 /** The session name of a role-assumed caller, from `userIdentity.arn`. */
 function sessionOf(identity: unknown): string | undefined {
   const arn = isObject(identity) ? text(identity.arn) : undefined;
@@ -160,9 +163,19 @@ function readRecord(
   if (isS3) {
     const request = isObject(record.requestParameters) ? record.requestParameters : {};
     const bucket = text(request.bucketName);
-    if (!bucket || bucket.length > 255)
+    if (!bucket)
       return {
         dropped: { reason: 'no-resource', eventName, detail: 'no requestParameters.bucketName' },
+      };
+    // What any S3 bucket name may hold (legacy us-east-1 names add capitals and underscores):
+    // a name with a newline or an escape sequence is no bucket, and is never echoed raw.
+    if (!BUCKET_NAME.test(bucket))
+      return {
+        dropped: {
+          reason: 'no-resource',
+          eventName,
+          detail: `requestParameters.bucketName ${JSON.stringify(bucket.slice(0, 80))} is not a bucket name`,
+        },
       };
     return { change: { target: 'bucket', account, region, bucket, eventName, eventTime } };
   }

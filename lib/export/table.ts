@@ -11,6 +11,18 @@ export function sanitiseForTerminal(text: string): string {
 }
 
 /**
+ * {@link sanitiseForTerminal} for text that must stay on one line (a bucket name, a key, an id
+ * from an event): a newline, carriage return or tab in it is shown as `<U+000A>` and so on,
+ * so a hostile name cannot start a line of output that looks like s3scan's own.
+ */
+export function sanitiseLine(text: string): string {
+  return sanitiseForTerminal(text).replace(
+    /[\t\n\r]/g,
+    (ch) => `<U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`,
+  );
+}
+
+/**
  * Characters a terminal would act on or hide: C0/C1 controls (escape sequences), bidirectional
  * overrides and isolates (they reorder what follows, so `evil\u202Etxt.exe` reads as
  * `evilexe.txt`), and zero-width characters (two names that look alike). Tab and newline stay.
@@ -40,7 +52,7 @@ export function renderTable(findings: Finding[], summary: EvaluationSummary, all
     const rows = shown.map((f) => [
       f.suppression?.active ? `${f.status}*` : f.status,
       f.severity,
-      sanitiseForTerminal(f.resource.name),
+      sanitiseLine(f.resource.name),
       f.ruleId,
       sanitiseForTerminal(f.message),
     ]);

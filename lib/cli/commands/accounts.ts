@@ -18,7 +18,7 @@ import {
 import { collectPolicyLayers, POLICY_LAYER_IAM_ACTIONS } from '../../collect/policy-layers.js';
 import { ConfigError } from '../../errors.js';
 import type { AccountPolicyLayers } from '../../evidence/types.js';
-import { sanitiseForTerminal } from '../../export/table.js';
+import { sanitiseForTerminal, sanitiseLine } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { collect } from '../options.js';
 import { type CommandContext, EXIT } from '../output.js';
@@ -196,13 +196,11 @@ export function registerAccountsCommand(program: Command, { io, setExit }: Comma
           const layer = layerById.get(a.id);
           const rcps = layer ? `; RCPs: ${layerReadability(layer).rcps}` : '';
           io.stdout(
-            `${a.id}  ${sanitiseForTerminal(a.name ?? '')}  ${state}${sanitiseForTerminal(rcps)}\n`,
+            `${a.id}  ${sanitiseLine(a.name ?? '')}  ${state}${sanitiseForTerminal(rcps)}\n`,
           );
         }
         for (const s of list.skipped)
-          io.stdout(
-            `${s.id}  ${sanitiseForTerminal(s.name ?? '')}  skipped (${s.state}): ${s.reason}\n`,
-          );
+          io.stdout(`${s.id}  ${sanitiseLine(s.name ?? '')}  skipped (${s.state}): ${s.reason}\n`);
         io.stdout(
           `${list.accounts.length} to scan, ${list.skipped.length} skipped${options.check ? `, ${failed.length} not reachable, RCPs readable for ${layers.filter((l) => layerReadability(l).readable).length} of ${layers.length}` : ''}\n`,
         );

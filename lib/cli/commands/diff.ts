@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { CHANGE_KINDS, type Drift, describeDrift, scopeOf } from '../../alerts/drift.js';
 import { diffFindingStreams } from '../../alerts/drift-stream.js';
 import { ConfigError } from '../../errors.js';
-import { sanitiseForTerminal } from '../../export/table.js';
+import { sanitiseForTerminal, sanitiseLine } from '../../export/table.js';
 import { type CommandContext, findStoredScan } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { storeOf, withStoreOptions } from '../store.js';
@@ -79,7 +79,7 @@ function driftTable(drift: Drift): string {
         ? ` (was ${entry.previous.status} ${entry.previous.severity})`
         : '';
       lines.push(
-        `  [${finding.severity}] ${sanitiseForTerminal(finding.resource.name)} ${finding.ruleId}: ${sanitiseForTerminal(finding.message)}${was}`,
+        `  [${finding.severity}] ${sanitiseLine(finding.resource.name)} ${finding.ruleId}: ${sanitiseForTerminal(finding.message)}${was}`,
       );
     }
   }

@@ -8,7 +8,7 @@ import {
 } from '../../collect/clients.js';
 import { ConfigError } from '../../errors.js';
 import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail.js';
-import { sanitiseForTerminal } from '../../export/table.js';
+import { sanitiseLine } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
 import { clientOptionsOf, parseEndpointUrl } from '../options.js';
@@ -83,7 +83,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
       );
       for (const m of malformed)
         io.stderr(
-          `  malformed${m.messageId ? ` message ${sanitiseForTerminal(m.messageId)}` : ''}: ${sanitiseForTerminal(m.malformed ?? '')}\n`,
+          `  malformed${m.messageId ? ` message ${sanitiseLine(m.messageId)}` : ''}: ${sanitiseLine(m.malformed ?? '')}\n`,
         );
       const targets = coalesce(changes);
       if (options.profile) {
@@ -123,12 +123,10 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           { clients, store, staging, ...(members ? { members } : {}) },
         );
         for (const s of outcome.skipped)
-          io.stderr(
-            `  skipped ${sanitiseForTerminal(s.target)}: ${sanitiseForTerminal(s.reason)}\n`,
-          );
+          io.stderr(`  skipped ${sanitiseLine(s.target)}: ${sanitiseLine(s.reason)}\n`);
         for (const k of outcome.keys)
           io.stderr(
-            `  key ${sanitiseForTerminal(k.keyArn)}: ${k.buckets.length ? k.buckets.map(sanitiseForTerminal).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
+            `  key ${sanitiseLine(k.keyArn)}: ${k.buckets.length ? k.buckets.map(sanitiseLine).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
           );
         const badInput = malformed.length > 0 ? EXIT.input : EXIT.ok;
         if (!outcome.scan) {
@@ -137,7 +135,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           return;
         }
         io.stderr(
-          `Rescanned ${outcome.buckets.length} bucket${outcome.buckets.length === 1 ? '' : 's'} (${outcome.buckets.map(sanitiseForTerminal).join(', ')}), updating full scan ${outcome.rescanOf?.scanId}\n`,
+          `Rescanned ${outcome.buckets.length} bucket${outcome.buckets.length === 1 ? '' : 's'} (${outcome.buckets.map(sanitiseLine).join(', ')}), updating full scan ${outcome.rescanOf?.scanId}\n`,
         );
         const code = printStored(io, {
           findings: outcome.scan.findings,

@@ -203,6 +203,33 @@ describe('readEvents: CloudTrail posture changes in every envelope', () => {
     expect(messages[3]?.dropped[0]?.reason).toBe('unknown-operation');
   });
 
+  it('drops a bucketName no bucket can have (a newline, an escape sequence), quoting it on one line', () => {
+    // Prepare
+    const hostile = 'evil\nEvents: 0 posture changes\u001b[31m';
+
+    // Act
+    const [message] = readEvents({
+      ...putBucketEncryption,
+      requestParameters: { bucketName: hostile },
+    });
+
+    // Assess
+    expect(message?.changes).toEqual([]);
+    expect(message?.dropped[0]).toMatchObject({ reason: 'no-resource' });
+    expect(message?.dropped[0]?.detail).toBe(
+      'requestParameters.bucketName "evil\\nEvents: 0 posture changes\\u001b[31m" is not a bucket name',
+    );
+    expect(message?.dropped[0]?.detail).not.toContain('\n');
+    expect(message?.dropped[0]?.detail).not.toContain(String.fromCharCode(27));
+    // A legacy us-east-1 name (capitals, underscores) is still a bucket.
+    expect(
+      readEvents({
+        ...putBucketEncryption,
+        requestParameters: { bucketName: 'Legacy_Bucket.1' },
+      })[0]?.changes,
+    ).toHaveLength(1);
+  });
+
   it('calls anything that is not an object malformed', () => {
     expect(readEvents(42)[0]?.malformed).toMatch(/not a JSON object/);
     expect(readEvents({ foo: 1 })[0]?.malformed).toMatch(/neither an EventBridge envelope/);

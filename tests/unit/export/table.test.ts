@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarize } from '../../../lib/engine/evaluate.js';
-import { renderTable } from '../../../lib/export/table.js';
+import { renderTable, sanitiseLine } from '../../../lib/export/table.js';
 import { scanEvidence } from '../../helpers/evidence.js';
 import { finding } from '../../helpers/findings.js';
 
@@ -28,5 +28,12 @@ describe('renderTable never cuts what a user copies', () => {
     expect(text).not.toContain('…');
     for (const whole of [bucket, arn, 's3-bucket-kms-key-decrypt-restricted', 'informational'])
       expect(text).toContain(whole);
+  });
+});
+
+describe('sanitiseLine keeps a name on one line', () => {
+  it('shows newline, carriage return, tab and escape as code points', () => {
+    expect(sanitiseLine('a\nb\rc\td\u001b[31me')).toBe('a<U+000A>b<U+000D>c<U+0009>d<U+001B>[31me');
+    expect(sanitiseLine('plain-bucket.name')).toBe('plain-bucket.name');
   });
 });
