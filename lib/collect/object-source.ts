@@ -8,7 +8,12 @@ import type { AwsClients } from './clients.js';
 import { canonicalKeyRef } from './kms.js';
 import { ObjectAggregator } from './objects/aggregate.js';
 import { findInventory, readInventory } from './objects/inventory.js';
-import { type SweepCheckpoint, type SweepResult, sweepBucket } from './objects/sweep.js';
+import {
+  type SweepCheckpoint,
+  type SweepProgress,
+  type SweepResult,
+  sweepBucket,
+} from './objects/sweep.js';
 import { verifyInventoryPlaintext } from './objects/verify-plaintext.js';
 import type { ObjectScanOptions } from './options.js';
 
@@ -27,8 +32,10 @@ export async function sweepObjects(request: {
   clients: AwsClients;
   limit: Limiter;
   signal?: AbortSignal | undefined;
+  /** How far each bucket's objects have come; `done` once its object evidence is complete. */
+  onProgress?: (bucket: string, progress: SweepProgress & { done: boolean }) => void;
 }): Promise<Record<string, SweepCheckpoint | 'pending'>> {
-  const { scanTime, buckets, sweeps, objects, clients, limit, signal } = request;
+  const { scanTime, buckets, sweeps, objects, clients, limit, signal, onProgress } = request;
   const bucketLimit = pLimit(objects.bucketConcurrency ?? 4);
   const left: Record<string, SweepCheckpoint | 'pending'> = {};
   await Promise.all(
@@ -52,6 +59,12 @@ export async function sweepObjects(request: {
               signal,
               sink,
               scanTime,
+              ...(onProgress
+                ? {
+                    onProgress: (p: SweepProgress) =>
+                      onProgress(bucket.name, { ...p, done: false }),
+                  }
+                : {}),
             });
             if ('checkpoint' in result) {
               left[bucket.name] = result.checkpoint;
@@ -62,6 +75,11 @@ export async function sweepObjects(request: {
               byKmsKey[canonicalKeyRef(keyId, bucket) ?? keyId] = tally;
             }
             bucket.objects = { ...result.evidence, byKmsKey };
+            onProgress?.(bucket.name, {
+              listed: result.evidence.listed,
+              classified: result.evidence.classified,
+              done: true,
+            });
           } catch (error) {
             // A sample sweep aborted mid-way starts again on resume; anything else is a failure.
             if (!signal?.aborted) throw error;
@@ -89,6 +107,7 @@ async function objectEvidenceOf(request: {
   signal: AbortSignal | undefined;
   sink: ObjectSink | undefined;
   scanTime: Date;
+  onProgress?: (progress: SweepProgress) => void;
 }): Promise<SweepResult> {
   const { bucket, state, objects, clients, limit, signal, sink, scanTime } = request;
   let fallback: string | undefined;
@@ -155,7 +174,8 @@ async function objectEvidenceOf(request: {
     limit,
     ...(state !== 'pending' ? { resume: state } : {}),
     ...(signal ? { signal } : {}),
-    ...(sink ? { onObject: sink.write } : {}),
+    ...(sink ? { onObject: sink.write, whenWritten: sink.ready } : {}),
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
   return 'evidence' in result && fallback
     ? { evidence: { ...result.evidence, inventoryUnavailable: fallback } }

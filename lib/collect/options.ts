@@ -5,10 +5,13 @@ import type { HeadTransport } from './objects/direct-head.js';
 
 /** Progress of a running collection, for the CLI's progress line. */
 export interface CollectProgress {
+  /** Buckets finished: their bucket reads and, when the scan reads objects, their objects. */
   done: number;
   total: number;
   /** Buckets with at least one probe that was denied or failed. */
   errors: number;
+  /** Buckets whose objects are being read: objects listed and classified so far. */
+  sweeping: Record<string, { listed: number; classified: number }>;
 }
 
 /** What to collect, and how. */

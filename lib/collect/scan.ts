@@ -17,7 +17,7 @@ import type { BucketCheckpoint, CollectResult, ScanCheckpoint } from './checkpoi
 import type { AwsClients } from './clients.js';
 import { collectKmsKey } from './kms.js';
 import { sweepObjects } from './object-source.js';
-import type { SweepCheckpoint } from './objects/sweep.js';
+import type { SweepCheckpoint, SweepProgress } from './objects/sweep.js';
 import {
   type CollectOptions,
   type CollectProgress,
@@ -156,11 +156,14 @@ async function readBuckets(
 ): Promise<CollectResult> {
   const { signal } = options;
   const carry = options.objects ? undefined : options.carriedObjects;
+  // A bucket whose objects are still to be read is not done (a resumed scan's pending sweeps).
   const progress: CollectProgress = {
-    done: evidence.buckets.length,
+    done: evidence.buckets.length - (options.objects ? Object.keys(sweeps).length : 0),
     total: evidence.buckets.length + targets.length,
     errors: machinery.stats.bucketsWithErrors,
+    sweeping: {},
   };
+  machinery.progress = progress;
   options.onProgress?.(progress);
   const read: BucketEvidence[] = [];
   const unread: BucketTarget[] = [];
@@ -180,7 +183,8 @@ async function readBuckets(
       }
       const carried = carry?.(bucket);
       read.push(carried ? { ...bucket, objects: carried } : bucket);
-      progress.done += 1;
+      // With objects to read, the bucket is done when they are (see finish).
+      if (!options.objects || bucket.kind === 'directory') progress.done += 1;
       if (hasFailedProbe(bucket)) progress.errors += 1;
       options.onProgress?.(progress);
     }),
@@ -266,6 +270,8 @@ interface Machinery {
   stats: CollectResult['stats'];
   /** The stats with the HTTP attempts made so far (this run's added to earlier runs'). */
   settled: () => CollectResult['stats'];
+  /** The progress the bucket reads started, which the object sweeps carry on. */
+  progress?: CollectProgress;
 }
 
 function machineryFor(
@@ -295,11 +301,12 @@ function machineryFor(
 async function finish(
   evidence: ScanEvidence,
   sweeps: Record<string, SweepCheckpoint | 'pending'>,
-  options: Pick<CollectOptions, 'objects' | 'signal'>,
+  options: Pick<CollectOptions, 'objects' | 'signal' | 'onProgress'>,
   machinery: Machinery,
 ): Promise<CollectResult> {
   const { clients, stats } = machinery;
   if (options.objects && Object.keys(sweeps).length > 0) {
+    const progress = machinery.progress;
     const left = await sweepObjects({
       scanTime: new Date(evidence.scanTime),
       buckets: evidence.buckets,
@@ -308,6 +315,18 @@ async function finish(
       clients,
       limit: machinery.s3Limit,
       signal: options.signal,
+      ...(progress && options.onProgress
+        ? {
+            onProgress: (bucket: string, sweep: SweepProgress & { done: boolean }) => {
+              if (sweep.done) {
+                delete progress.sweeping[bucket];
+                progress.done += 1;
+              } else
+                progress.sweeping[bucket] = { listed: sweep.listed, classified: sweep.classified };
+              options.onProgress?.(progress);
+            },
+          }
+        : {}),
     });
     if (Object.keys(left).length > 0) return interrupted(evidence, left, options, machinery);
   }

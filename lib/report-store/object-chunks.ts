@@ -31,6 +31,7 @@ export function chunkedObjectSink(
       wrote = true;
       file.write(observation);
     },
+    ready: () => file.ready(),
     close: async () => {
       await file.close();
       if (!wrote) return;

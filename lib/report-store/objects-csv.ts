@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -76,6 +77,10 @@ export async function openObjectCsv(
     write: (observation) => {
       csv.write(row(observation));
     },
+    ready: async () => {
+      // The CSV stringifier buffers what gzip and the file have not taken yet.
+      if (csv.writableNeedDrain) await once(csv, 'drain');
+    },
     close: async () => {
       csv.end();
       await finished(file);
@@ -101,8 +106,16 @@ export function lazyObjectCsv(path: string, options: { header?: boolean } = {}):
   return {
     write: (observation) => {
       pending.push(observation);
-      opened ??= openObjectCsv(path, options);
-      void opened.then(drain);
+      if (!opened) {
+        opened = openObjectCsv(path, options);
+        void opened.then(drain);
+      }
+    },
+    ready: async () => {
+      if (!opened) return;
+      const sink = await opened;
+      drain(sink);
+      await sink.ready();
     },
     close: async () => {
       if (!opened) return;

@@ -75,7 +75,20 @@ export interface SweepOptions {
   partition?: KeyPartition;
   /** Receives every observation once, in listing order, as its page completes. */
   onObject?: (observation: ObjectObservation) => void;
+  /**
+   * Awaited after each page is handed to `onObject`: the rows' writer has room again. A sweep
+   * never runs ahead of its CSV, so its memory stays that of the pages in flight.
+   */
+  whenWritten?: () => Promise<void>;
+  /** Told after each listing page and each classified page: objects listed and classified so far. */
+  onProgress?: (progress: SweepProgress) => void;
   resume?: SweepCheckpoint;
+}
+
+/** How far a sweep has come: objects listed, and objects classified (their pages folded). */
+export interface SweepProgress {
+  listed: number;
+  classified: number;
 }
 
 /** A finished sweep, or where an aborted one stopped. */
@@ -275,6 +288,7 @@ async function sweepSample(options: Sweep): Promise<SweepResult> {
     while (position && listedCount < limitKeys) {
       const page = await listPage(options, position);
       listedCount += page.objects.length;
+      options.onProgress?.({ listed: listedCount, classified: 0 });
       for (const object of page.objects)
         kept.push({ rank: rank(object.key, object.versionId), object });
       // Bottom-k by hash rank: deterministic, spread over the whole listing, constant memory.
@@ -331,6 +345,10 @@ async function sweepFull(options: Sweep): Promise<SweepResult> {
     : {};
   let listing = false;
   const window: LaunchedPage[] = [];
+  const counts: SweepProgress = {
+    listed: resume?.aggregates.listed ?? 0,
+    classified: resume?.aggregates.listed ?? 0,
+  };
 
   // Keeps the limiter fed across page boundaries: each listing is queued before the HEADs of
   // the page before it finish, and a listed page queues its HEADs at once. Pages still fold
@@ -343,6 +361,8 @@ async function sweepFull(options: Sweep): Promise<SweepResult> {
     const observed = listed.then((page) => {
       listing = false;
       nextPosition = page.next;
+      counts.listed += page.objects.length;
+      options.onProgress?.(counts);
       launch();
       return Promise.all(page.objects.map((object) => head(options, object)));
     });
@@ -363,6 +383,9 @@ async function sweepFull(options: Sweep): Promise<SweepResult> {
         options.onObject?.(observation);
       }
       pagesDone += 1;
+      counts.classified += page.objects.length;
+      options.onProgress?.(counts);
+      await options.whenWritten?.();
       launch();
     } catch (error) {
       if (options.signal?.aborted) {

@@ -10,8 +10,10 @@ import {
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
   GetBucketVersioningCommand,
+  HeadObjectCommand,
   ListBucketInventoryConfigurationsCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -447,6 +449,38 @@ describe('Function: collectEvidence', () => {
 
     // Assess
     expect(evidence.buckets.map((b) => b.name)).toEqual(['prod-logs']);
+  });
+
+  it('with objects to read, a bucket is done only when its objects are; the sweep reports how far it is', async () => {
+    // Prepare
+    s3.on(ListBucketsCommand).resolves({ Buckets: [{ Name: 'big', BucketRegion: 'us-east-1' }] });
+    s3.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string }) => {
+      const start = Number(input.ContinuationToken ?? 0);
+      const next = start + 1000;
+      return {
+        Contents: Array.from({ length: 1000 }, (_, i) => ({ Key: `k${start + i}`, Size: 1 })),
+        IsTruncated: next < 3000,
+        ...(next < 3000 ? { NextContinuationToken: String(next) } : {}),
+      };
+    });
+    s3.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
+    const seen: {
+      done: number;
+      sweeping: Record<string, { listed: number; classified: number }>;
+    }[] = [];
+
+    // Act
+    await run({
+      objects: { mode: 'full', versions: false, sampleSize: 1 },
+      onProgress: (p) => seen.push({ done: p.done, sweeping: structuredClone(p.sweeping) }),
+    });
+
+    // Assess
+    const sweeping = seen.filter((p) => p.sweeping.big);
+    expect(sweeping.length).toBeGreaterThan(2);
+    expect(sweeping.every((p) => p.done === 0)).toBe(true);
+    expect(sweeping.at(-1)?.sweeping.big).toEqual({ listed: 3000, classified: 3000 });
+    expect(seen.at(-1)).toEqual({ done: 1, sweeping: {} });
   });
 
   it('collects 10,000 buckets over 10 ListBuckets pages', async () => {

@@ -117,6 +117,43 @@ describe('Function: sweepBucket', () => {
     expect(rows.map((r) => r.key)).toEqual(keys);
   });
 
+  it('reports objects listed and classified as it goes, and waits for the rows to be written before listing on', async () => {
+    // Prepare: a writer that takes its time with every page.
+    mockBucket(5000);
+    const seen: { listed: number; classified: number }[] = [];
+    let written = 0;
+    let rows = 0;
+    let aheadOfWriter = 0;
+
+    // Act
+    const result = await sweepBucket(
+      base({
+        onObject: () => {
+          rows += 1;
+        },
+        whenWritten: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          written = rows;
+        },
+        onProgress: (p) => {
+          seen.push({ ...p });
+          // Never more than the pages in flight beyond what the writer took.
+          aheadOfWriter = Math.max(aheadOfWriter, p.listed - written);
+        },
+      }),
+    );
+
+    // Assess
+    expect('evidence' in result && result.evidence.classified).toBe(5000);
+    expect(seen.at(-1)).toEqual({ listed: 5000, classified: 5000 });
+    for (const [i, p] of seen.entries()) {
+      expect(p.classified).toBeLessThanOrEqual(p.listed);
+      if (i > 0) expect(p.listed).toBeGreaterThanOrEqual(seen[i - 1]!.listed);
+      if (i > 0) expect(p.classified).toBeGreaterThanOrEqual(seen[i - 1]!.classified);
+    }
+    expect(aheadOfWriter).toBeLessThanOrEqual(4000);
+  });
+
   it('counts S3 Encryption Client instruction files, whose siblings carry no marker', async () => {
     // Prepare: V1/V2 clients can put every marker in `<key>.instruction` (aws-facts.md 1.4).
     const objects = ['report.pdf', 'report.pdf.instruction', 'v3.bin', 'plain.txt'];
