@@ -45,6 +45,24 @@ await build({
   define,
 });
 
+// The inventory worker beside each bundle that reads inventories on every core (the CLI, the
+// benchmarks): lib/collect/objects/inventory-workers.ts starts it from beside itself.
+await Promise.all(
+  ['dist/cli', ...(process.argv.includes('--bench') ? ['dist/bench'] : [])].map((dir) =>
+    build({
+      entryPoints: ['lib/collect/objects/inventory-worker.ts'],
+      outfile: `${dir}/inventory-worker.js`,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      logLevel: 'warning',
+      banner: bundleRequire,
+      define,
+    }),
+  ),
+);
+
 // The dashboard page (web/): one script, one style sheet and the HTML, in dist/web/.
 await build({
   entryPoints: ['web/app.ts'],

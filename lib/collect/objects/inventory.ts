@@ -1,33 +1,24 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import pLimit from 'p-limit';
 import { errorCode, httpStatus } from '../../aws/errors.js';
 import { InventoryUnavailableError } from '../../errors.js';
 import type { ObjectObservation } from '../../evidence/object-observation.js';
-import type {
-  InventoryConfiguration,
-  ObjectEncryptionType,
-  ObjectScanEvidence,
-} from '../../evidence/types.js';
+import type { InventoryConfiguration, ObjectScanEvidence } from '../../evidence/types.js';
 import type { Limiter } from '../buckets.js';
 import { abortOption } from '../probe.js';
-import { INSTRUCTION_SUFFIX, mergeAggregates, ObjectAggregator } from './aggregate.js';
-import {
-  CsvRecordSplitter,
-  type CsvRecordView,
-  FieldInterner,
-  fieldDigits,
-  fieldEndsWith,
-  fieldEquals,
-  fieldText,
-} from './csv-records.js';
+import { mergeAggregates, ObjectAggregator } from './aggregate.js';
+import { countInventoryCsv, decodeInventoryKey, STATUS } from './inventory-csv.js';
+import { InventoryWorkers } from './inventory-workers.js';
+
+export { decodeInventoryKey };
 
 /** `manifest.json` of an S3 Inventory delivery (aws-facts.md section 6). */
 export interface InventoryManifest {
@@ -50,15 +41,6 @@ export interface InventoryChoice {
 
 /** Why a bucket's inventory could not be used; `auto` falls back to sampling on these. */
 export { InventoryUnavailableError };
-
-/** Inventory `EncryptionStatus` values to s3scan's types; anything new is "encrypted, unknown type". */
-const STATUS: Record<string, ObjectEncryptionType> = {
-  'SSE-S3': 'SSE-S3',
-  'SSE-KMS': 'SSE-KMS',
-  'DSSE-KMS': 'DSSE-KMS',
-  'SSE-C': 'SSE-C',
-  'NOT-SSE': 'NONE',
-};
 
 const DELIVERY = /\/(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})Z\/$/;
 
@@ -188,12 +170,6 @@ function md5Tap(hash: ReturnType<typeof createHash>): Transform {
   });
 }
 
-/** Inventory CSV keys are URL-encoded, with `+` for spaces. */
-export function decodeInventoryKey(key: string): string {
-  const spaced = key.includes('+') ? key.replaceAll('+', ' ') : key;
-  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
-}
-
 function observation(
   row: Record<string, string | boolean | bigint | number | undefined>,
   fields: Record<string, string>,
@@ -240,80 +216,6 @@ const PARQUET_FIELDS: Record<string, string> = {
   EncryptionStatus: 'encryption_status',
   BucketKeyStatus: 'bucket_key_status',
 };
-
-/** Column positions of one CSV inventory file (-1 where the schema lacks the column). */
-interface CsvColumns {
-  key: number;
-  latest: number;
-  deleteMarker: number;
-  size: number;
-  modified: number;
-  storage: number;
-  status: number;
-}
-
-async function readCsvFile(
-  stream: Readable,
-  columns: string[],
-  hash: ReturnType<typeof createHash>,
-  aggregator: ObjectAggregator,
-): Promise<void> {
-  const at = (name: string) => columns.indexOf(name);
-  const index: CsvColumns = {
-    key: at('Key'),
-    latest: at('IsLatest'),
-    deleteMarker: at('IsDeleteMarker'),
-    size: at('Size'),
-    modified: at('LastModifiedDate'),
-    storage: at('StorageClass'),
-    status: at('EncryptionStatus'),
-  };
-  if (index.key < 0 || index.status < 0) {
-    throw new InventoryUnavailableError(
-      'InventoryManifestInvalid',
-      `fileSchema lacks Key or EncryptionStatus: ${columns.join(', ')}`,
-    );
-  }
-  const interner = new FieldInterner();
-  const splitter = new CsvRecordSplitter((record) =>
-    countCsvRecord(record, index, interner, aggregator),
-  );
-  const tap = md5Tap(hash);
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  stream.on('error', (error) => gunzip.destroy(error));
-  tap.on('error', (error) => gunzip.destroy(error));
-  // Records are split on the gunzipped bytes: memory holds one chunk, whatever the file size,
-  // and only the fields a row needs become strings.
-  for await (const chunk of stream.pipe(tap).pipe(gunzip)) splitter.push(chunk as Buffer);
-  splitter.end();
-}
-
-function countCsvRecord(
-  record: CsvRecordView,
-  index: CsvColumns,
-  interner: FieldInterner,
-  aggregator: ObjectAggregator,
-): void {
-  if (fieldEquals(record, index.deleteMarker, 'true')) {
-    aggregator.addDeleteMarker();
-    return;
-  }
-  const status = interner.text(record, index.status);
-  const type = STATUS[status] ?? 'UNKNOWN';
-  const size = fieldDigits(record, index.size) ?? (Number(fieldText(record, index.size)) || 0);
-  aggregator.addClassified(
-    type,
-    type === 'UNKNOWN' ? status || '(empty EncryptionStatus)' : undefined,
-    size,
-    interner.text(record, index.storage) || 'STANDARD',
-    !fieldEquals(record, index.latest, 'false'),
-    // Only SSE-C rows use the date (the newest SSE-C write).
-    type === 'SSE-C' ? fieldText(record, index.modified) || undefined : undefined,
-    () => decodeInventoryKey(fieldText(record, index.key)),
-    // URL encoding leaves '.' and letters alone, so the raw field can be tested undecoded.
-    fieldEndsWith(record, index.key, INSTRUCTION_SUFFIX),
-  );
-}
 
 async function readParquetFile(
   stream: Readable,
@@ -434,11 +336,24 @@ export async function readInventoryFile(options: {
   file: InventoryManifest['files'][number];
   limit: Limiter;
   signal?: AbortSignal;
+  /** Worker threads that gunzip and count CSV rows on other cores; else this thread does. */
+  workers?: InventoryWorkers;
 }): Promise<ObjectScanEvidence> {
   const { delivery, file } = options;
   const bucket = delivery.choice.destinationBucket;
   const aggregator = new ObjectAggregator('inventory', delivery.versions);
   const hash = createHash('md5');
+  // The file's rows count only once its bytes match the manifest's MD5.
+  const checked = (evidence: ObjectScanEvidence): ObjectScanEvidence => {
+    const md5 = hash.digest('hex');
+    if (file.MD5checksum && md5 !== file.MD5checksum.toLowerCase()) {
+      throw new InventoryUnavailableError(
+        'InventoryChecksumMismatch',
+        `s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.MD5checksum}`,
+      );
+    }
+    return evidence;
+  };
   try {
     const stream = await getObjectStream(
       options.s3,
@@ -447,8 +362,12 @@ export async function readInventoryFile(options: {
       options.limit,
       options.signal,
     );
-    if (delivery.format === 'CSV') await readCsvFile(stream, delivery.columns, hash, aggregator);
-    else
+    if (delivery.format === 'CSV') {
+      const tapped = stream.pipe(md5Tap(hash));
+      stream.on('error', (error) => tapped.destroy(error));
+      if (options.workers) return checked(await options.workers.count(tapped, delivery));
+      await countInventoryCsv(tapped, delivery.columns, aggregator);
+    } else
       await readParquetFile(stream, hash, (o: ObjectObservation) => {
         aggregator.listed(1);
         aggregator.add(o);
@@ -461,14 +380,7 @@ export async function readInventoryFile(options: {
       { cause: error },
     );
   }
-  const md5 = hash.digest('hex');
-  if (file.MD5checksum && md5 !== file.MD5checksum.toLowerCase()) {
-    throw new InventoryUnavailableError(
-      'InventoryChecksumMismatch',
-      `s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.MD5checksum}`,
-    );
-  }
-  return aggregator.result(true);
+  return checked(aggregator.result(true));
 }
 
 /** What a delivery's evidence records about it. */
@@ -484,6 +396,9 @@ export function inventorySource(
   };
 }
 
+/** Data files of one delivery read at once (one per core of this machine, at least two). */
+const INVENTORY_FILES_IN_PARALLEL = Math.max(2, availableParallelism());
+
 /**
  * Reads one inventory delivery into object aggregates: verifies `manifest.checksum` and every
  * data file's MD5, streams gzip CSV (no header row; columns from `fileSchema`; URL-encoded
@@ -496,21 +411,41 @@ export async function readInventory(options: {
   choice: InventoryChoice;
   limit: Limiter;
   signal?: AbortSignal;
+  /** Data files read at once (default: one per core, at least two). */
+  filesInParallel?: number;
 }): Promise<ObjectScanEvidence> {
   const delivery = await readInventoryManifest(options);
+  const parallel = options.filesInParallel ?? INVENTORY_FILES_IN_PARALLEL;
+  // CSV data files are counted on worker threads, one per core: the download and MD5 stay
+  // here, gunzip and the rows go there. Merged in manifest order: the sequential aggregates.
+  const workers =
+    delivery.format === 'CSV' && parallel > 1 && delivery.manifest.files.length > 1
+      ? InventoryWorkers.start({ size: Math.min(parallel, delivery.manifest.files.length) })
+      : undefined;
+  const files = pLimit(parallel);
+  let read: ObjectScanEvidence[];
+  try {
+    read = await Promise.all(
+      delivery.manifest.files.map((file) =>
+        files(() =>
+          readInventoryFile({
+            s3: options.s3,
+            delivery,
+            file,
+            limit: options.limit,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(workers ? { workers } : {}),
+          }),
+        ),
+      ),
+    );
+  } finally {
+    await workers?.close();
+  }
   const parts: ObjectScanEvidence[] = [
     new ObjectAggregator('inventory', delivery.versions).result(true),
+    ...read,
   ];
-  for (const file of delivery.manifest.files)
-    parts.push(
-      await readInventoryFile({
-        s3: options.s3,
-        delivery,
-        file,
-        limit: options.limit,
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-    );
   return {
     ...mergeAggregates(parts, 'in-order'),
     inventory: inventorySource({ ...delivery, files: delivery.manifest.files.length }),
