@@ -66,6 +66,33 @@ class ReportStoreError extends ScannerError {
 }
 
 /**
+ * A stored scan or store file that is not what was written: changed, truncated, missing, or
+ * not listed in its scan's manifest (lib/report-store/integrity.ts).
+ */
+class IntegrityError extends ReportStoreError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** An AWS call that had no final answer within its deadline over all attempts. */
+class CallDeadlineExceeded extends ScannerError {
+  public readonly $metadata: { attempts?: number } = {};
+
+  public constructor(
+    /** The operation, e.g. `GetBucketPolicy`. */
+    public readonly operation: string,
+    public readonly deadlineMs: number,
+  ) {
+    super(
+      `${operation} had no answer within its ${deadlineMs / 1000} s call deadline over all attempts (scan.callDeadlineMs)`,
+    );
+    this.name = 'CallDeadlineExceeded';
+  }
+}
+
+/**
  * A bucket's S3 Inventory cannot be used (none configured, stale, unreadable, malformed):
  * `code` says which, and the object scan falls back or reports it.
  */
@@ -161,12 +188,14 @@ class PagePublishError extends ScannerError {
 export {
   AlertSinkError,
   AwsResponseError,
+  CallDeadlineExceeded,
   CollectError,
   ConfigError,
   CredentialsError,
   CsvRecordError,
   DashboardRequestError,
   EvidenceError,
+  IntegrityError,
   InventoryUnavailableError,
   NoCheckpointError,
   PagePublishError,

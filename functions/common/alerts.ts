@@ -3,9 +3,10 @@ import { alertScan } from '../../lib/alerts/run-alerts.js';
 import type { AlertSink } from '../../lib/alerts/sink.js';
 import { ssmConfigClient } from '../../lib/aws/config-sources.js';
 import { readSecureString } from '../../lib/aws/secrets.js';
+import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import type { LoadedConfig } from '../../lib/config/config.js';
 import type { ReportStore } from '../../lib/report-store/types.js';
-import { logger, metrics, region } from './env.js';
+import { logger, metrics, partitionOf, region } from './env.js';
 
 /** What the functions answer about alerts: per sink, or why none were sent. */
 export interface AlertsAnswer {
@@ -36,11 +37,21 @@ async function sinksFromStack(config: LoadedConfig): Promise<AlertSink[]> {
       ssmConfigClient(region()),
       parameter,
     );
+  // An organisation-wide audit's member findings go to each member's own Security Hub,
+  // through the member role the scan read it with (it needs ImportToSecurityHub=true).
+  // Assumed only when a member's finding is sent: a one-account scan never does.
+  const members = new MemberRoles(stsClient(region()), {
+    partition: partitionOf(region()),
+    roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
+    ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+    scanId: 'alerts',
+  });
   return sinksFromSettings(settings, {
     env,
     region: region(),
     callerAccount: process.env.REPORT_BUCKET_OWNER ?? '',
     ...(process.env.ALERT_TOPIC_ARN ? { defaultTopicArn: process.env.ALERT_TOPIC_ARN } : {}),
+    memberCredentials: (account: string) => members.provider(account),
   });
 }
 

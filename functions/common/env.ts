@@ -7,7 +7,7 @@ import {
   SsmConfigSource,
   ssmConfigClient,
 } from '../../lib/aws/config-sources.js';
-import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
+import { MemberRoles, partitionOfRegion, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
 import { OBJECT_MODES, type ObjectMode, type ScanSettings } from '../../lib/config/config.js';
 import { DeployedConfig } from '../../lib/config/deployed.js';
@@ -225,11 +225,7 @@ export const memberClientsFromEnv: MemberClients = (account, role, scanId) => {
 };
 
 /** The partition of a region (the member roles' ARNs live in the scanner's partition). */
-export function partitionOf(regionName: string): string {
-  if (regionName.startsWith('cn-')) return 'aws-cn';
-  if (regionName.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export const partitionOf = partitionOfRegion;
 
 /**
  * The accounts a deployed scan covers, from SCAN_ACCOUNTS (serverless.yml `scanAccounts`):

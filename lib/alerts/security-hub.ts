@@ -3,6 +3,7 @@ import {
   BatchImportFindingsCommand,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { errorCode } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import { toAsff } from '../export/asff.js';
 import { bytes, type CallAnswer, CallPacer, pack, withEntryRetries } from './aws-batch.js';
@@ -35,6 +36,9 @@ export interface SecurityHubEntry {
 
 /** FailedFindings codes worth another call; the rest (InvalidAccess, InvalidInput) are not. */
 const RETRIABLE = /Throttl|Internal|LimitExceeded|ServiceUnavailable/i;
+
+/** A member role that may not import: its account is named, with what would let it. */
+const DENIED = /AccessDenied|NotAuthorized|Forbidden/i;
 
 /** Change kinds imported by default: every change; `still-failing` only when due. */
 const IMPORTED: ChangeKind[] = ['new', 'regressed', 'unverifiable', 'resolved', 'gone'];
@@ -99,6 +103,12 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
       client: (region: string) => SecurityHubClient;
       /** The account the clients' credentials belong to. */
       callerAccount: string;
+      /**
+       * A client in another account of an organisation-wide scan, through its member role
+       * (deploy/member-role.yml with ImportToSecurityHub=true): Security Hub takes findings only
+       * from their own account. Without it, other accounts' findings are reported, not sent.
+       */
+      memberClient?: (account: string, region: string) => Promise<SecurityHubClient>;
       callsPerSecond?: number;
       baseDelayMs?: number;
     },
@@ -142,17 +152,24 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
         },
       };
     });
-    // A call goes to one region: group by region, keep the order inside each.
-    const regions = [...new Set(entries.map((e) => e.payload.region))].sort();
-    return regions.flatMap((region) =>
+    // A call goes to one account's Security Hub in one region: group by both, keep the order
+    // inside each. The scan's own account keeps the batch ids it always had.
+    const groups = [...new Set(entries.map((e) => `${e.payload.account} ${e.payload.region}`))]
+      .map((group) => group.split(' ') as [string, string])
+      .sort(([a1, r1], [a2, r2]) => (r1 === r2 ? (a1 < a2 ? -1 : 1) : r1 < r2 ? -1 : 1));
+    const ownAccount = digest.account;
+    return groups.flatMap(([account, region]) =>
       pack(
-        entries.filter((e) => e.payload.region === region),
+        entries.filter((e) => e.payload.region === region && e.payload.account === account),
         (e) => bytes(JSON.stringify(e.payload.asff)),
         {
           maxEntries: SECURITY_HUB_LIMITS.findingsPerCall,
           maxBytes: SECURITY_HUB_LIMITS.batchBytes - 64 * 1024,
         },
-      ).map((batch, i) => ({ id: `${region}-${String(i).padStart(5, '0')}`, entries: batch })),
+      ).map((batch, i) => ({
+        id: `${account === ownAccount ? '' : `${account}-`}${region}-${String(i).padStart(5, '0')}`,
+        entries: batch,
+      })),
     );
   }
 
@@ -161,25 +178,66 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
     return `securityhub ${entry.payload.account}/${entry.payload.region}: ${a.Id} ${a.Compliance?.Status} ${a.RecordState}`;
   }
 
-  public deliver(batch: AlertBatch<SecurityHubEntry>, signal?: AbortSignal): Promise<BatchOutcome> {
-    const foreign = batch.entries.filter((e) => e.payload.account !== this.options.callerAccount);
+  public async deliver(
+    batch: AlertBatch<SecurityHubEntry>,
+    signal?: AbortSignal,
+  ): Promise<BatchOutcome> {
+    const account = batch.entries[0]?.payload.account ?? this.options.callerAccount;
+    const region = batch.entries[0]?.payload.region ?? 'us-east-1';
+    if (account === this.options.callerAccount || !this.options.memberClient)
+      return this.send(batch, this.options.client(region), signal);
+    let client: SecurityHubClient;
+    try {
+      client = await this.options.memberClient(account, region);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return {
+        delivered: [],
+        failed: batch.entries.map((e) => ({
+          id: e.id,
+          code: 'MemberRoleUnavailable',
+          reason: `account ${account}: the member role could not be assumed to import its findings (${errorCode(error)}: ${(error as Error).message})`,
+          kind: DENIED.test(errorCode(error)) ? ('permanent' as const) : ('retry' as const),
+        })),
+      };
+    }
+    const outcome = await this.send(batch, client, signal, account);
+    return {
+      delivered: outcome.delivered,
+      failed: outcome.failed.map((f) =>
+        DENIED.test(f.code)
+          ? {
+              ...f,
+              kind: 'permanent' as const,
+              reason: `account ${account}: its member role may not import findings (securityhub:BatchImportFindings); redeploy deploy/member-role.yml there with ImportToSecurityHub=true (${f.reason})`,
+            }
+          : f,
+      ),
+    };
+  }
+
+  /** One batch to one account's Security Hub through `client`. */
+  private send(
+    batch: AlertBatch<SecurityHubEntry>,
+    client: SecurityHubClient,
+    signal: AbortSignal | undefined,
+    asAccount = this.options.callerAccount,
+  ): Promise<BatchOutcome> {
+    const foreign = batch.entries.filter((e) => e.payload.account !== asAccount);
     const tooBig = batch.entries.filter(
       (e) => bytes(JSON.stringify(e.payload.asff)) > SECURITY_HUB_LIMITS.findingBytes,
     );
     const refused = new Set([...foreign, ...tooBig].map((e) => e.id));
     const sendable = batch.entries.filter((e) => !refused.has(e.id));
-    const region = batch.entries[0]?.payload.region ?? 'us-east-1';
     const byAsffId = new Map(sendable.map((e) => [e.payload.asff.Id ?? '', e.id]));
     return withEntryRetries(
       sendable,
       async (entries): Promise<CallAnswer> => {
         await this.pacer.turn(signal);
-        const out = await this.options
-          .client(region)
-          .send(
-            new BatchImportFindingsCommand({ Findings: entries.map((e) => e.payload.asff) }),
-            signal ? { abortSignal: signal } : {},
-          );
+        const out = await client.send(
+          new BatchImportFindingsCommand({ Findings: entries.map((e) => e.payload.asff) }),
+          signal ? { abortSignal: signal } : {},
+        );
         const failed = (out.FailedFindings ?? []).map((f) => ({
           id: byAsffId.get(f.Id ?? '') ?? '',
           code: f.ErrorCode ?? 'Unknown',
@@ -202,7 +260,7 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
         ...foreign.map((e) => ({
           id: e.id,
           code: 'OtherAccount',
-          reason: `the finding belongs to account ${e.payload.account}; Security Hub takes findings only from their own account, and these credentials are ${this.options.callerAccount}'s`,
+          reason: `the finding belongs to account ${e.payload.account}; Security Hub takes findings only from their own account, and these credentials are ${asAccount}'s (an organisation-wide scan sends them through each member's role)`,
           kind: 'permanent' as const,
         })),
         ...tooBig

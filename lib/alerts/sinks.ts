@@ -45,6 +45,16 @@ export interface SinkEnvironment {
   };
   /** The stack's alert topic, for an `sns:` section without `topicArn`. */
   defaultTopicArn?: string;
+  /**
+   * Credentials in another account of an organisation-wide scan (its member role), so its
+   * findings reach its own Security Hub; without it they are reported, not sent.
+   */
+  memberCredentials?: (account: string) => () => Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration?: Date;
+  }>;
   /** Tests shorten Slack's one-per-second spacing and the retry backoff. */
   fast?: boolean;
   /**
@@ -119,8 +129,31 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
       }
       return c;
     };
+    const members = new Map<string, SecurityHubClient>();
+    const memberCredentials = host.memberCredentials;
+    const memberClient = memberCredentials
+      ? async (account: string, region: string) => {
+          const key = `${account} ${region}`;
+          let c = members.get(key);
+          if (!c) {
+            c = withDeadline(
+              new SecurityHubClient({
+                ...clientOptions(region, 4),
+                credentials: memberCredentials(account),
+              }),
+            );
+            members.set(key, c);
+          }
+          return c;
+        }
+      : undefined;
     sinks.push(
-      new SecurityHubSink({ client, callerAccount: host.callerAccount, ...fast }) as AlertSink,
+      new SecurityHubSink({
+        client,
+        callerAccount: host.callerAccount,
+        ...(memberClient ? { memberClient } : {}),
+        ...fast,
+      }) as AlertSink,
     );
   }
   return sinks;

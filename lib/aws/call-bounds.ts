@@ -12,28 +12,15 @@ import type {
   RetryStrategyV2,
   StandardRetryToken,
 } from '@smithy/types';
+import { CallDeadlineExceeded, ScannerError } from '../errors.js';
+
+export { CallDeadlineExceeded };
 
 /** A call with no final answer after this long, retries included, fails (scan.callDeadlineMs). */
 export const DEFAULT_CALL_DEADLINE_MS = 60_000;
 
 /** Retries of an attempt that timed out, whatever `maxAttempts` allows (scan.timeoutRetries). */
 export const DEFAULT_TIMEOUT_RETRIES = 2;
-
-/** The error of a call that had no final answer within its deadline. */
-export class CallDeadlineExceeded extends Error {
-  public override readonly name = 'CallDeadlineExceeded';
-  public readonly $metadata: { attempts?: number } = {};
-
-  public constructor(
-    /** The operation, e.g. `GetBucketPolicy`. */
-    public readonly operation: string,
-    public readonly deadlineMs: number,
-  ) {
-    super(
-      `${operation} had no answer within its ${deadlineMs / 1000} s call deadline over all attempts (scan.callDeadlineMs)`,
-    );
-  }
-}
 
 /** Whether an error is an attempt that timed out (connect, no answer, stalled answer). */
 export function isTimeout(error: unknown): boolean {
@@ -68,7 +55,8 @@ export function boundedRetryStrategy(options: {
     async refreshRetryTokenForRetry(token: StandardRetryToken, info: RetryErrorInfo) {
       const spent = (timeouts.get(token) ?? 0) + (isTimeout(info.error) ? 1 : 0);
       if (spent > options.timeoutRetries) {
-        throw new Error(`no retry left for timeouts (${options.timeoutRetries})`);
+        // The retry middleware answers with the attempt's own error (the timeout).
+        throw new ScannerError(`no retry left for timeouts (${options.timeoutRetries})`);
       }
       const next = await inner.refreshRetryTokenForRetry(token, info);
       timeouts.set(next, spent);

@@ -131,6 +131,13 @@ export function stsClient(region: string, maxAttempts = 5): STSClient {
   return withDeadline(new STSClient({ region, maxAttempts, requestHandler: BOUNDED_REQUESTS }));
 }
 
+/** The partition of a region (the member roles' ARNs live in the scanner's partition). */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** What a preflight found for one account. */
 export type MemberAccess =
   | { accountId: string; ok: true; arn: string; via: 'own' | 'role' }

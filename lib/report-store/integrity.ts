@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../engine/types.js';
-import { ReportStoreError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import type { IndexEntry, StoreIndex } from './index-types.js';
 import type { AlertLedgerStore, ReportStore, ScanRecord, ScanSummaryFile } from './types.js';
 
@@ -25,13 +25,7 @@ export interface ScanManifest {
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
-/** A store or scan file that is not what was written: changed, truncated, missing or unlisted. */
-export class IntegrityError extends ReportStoreError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'IntegrityError';
-  }
-}
+export { IntegrityError };
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 

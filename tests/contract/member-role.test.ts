@@ -29,20 +29,26 @@ const role = load('member-role.yml');
 const stackSet = load('member-role-stackset.yml');
 
 /** The role as CloudFormation would create it with these parameters. */
-function memberRole(objectAccess: 'all' | 'none', scannerRoleArn = SCANNER) {
+function memberRole(
+  objectAccess: 'all' | 'none',
+  scannerRoleArn = SCANNER,
+  importFindings = false,
+) {
   const names = {
     ScannerAccountId: { ref: '111111111111', arn: '' },
     ScannerRoleArn: { ref: scannerRoleArn, arn: '' },
     ExternalId: { ref: EXTERNAL_ID, arn: '' },
     RoleName: { ref: 's3scan-read', arn: '' },
     ObjectAccess: { ref: objectAccess, arn: '' },
+    ImportToSecurityHub: { ref: String(importFindings), arn: '' },
   };
   return resolve(
     role.Resources.MemberRole?.Properties,
     names,
-    { 'AWS::Partition': 'aws' },
+    { 'AWS::Partition': 'aws', 'AWS::AccountId': MEMBER },
     {
       ReadObjects: objectAccess === 'all',
+      ImportFindings: importFindings,
     },
   ) as {
     AssumeRolePolicyDocument: unknown;
@@ -102,6 +108,44 @@ describe('deploy/member-role.yml and its StackSet', () => {
       expect(granted).toEqual(declared(objects));
     },
   );
+
+  it('with ImportToSecurityHub, adds one write: the account’s own findings to its own Security Hub', async () => {
+    // Prepare
+    const policies = memberRole('all', SCANNER, true).Policies.map((p) => ({
+      name: p.PolicyName,
+      policy: p.PolicyDocument,
+    }));
+    const product = (account: string, region = 'eu-west-1') =>
+      `arn:aws:securityhub:${region}:${account}:product/${account}/default`;
+
+    // Act
+    const own = await decide('securityhub:BatchImportFindings', product(MEMBER), policies);
+    const otherRegion = await decide(
+      'securityhub:BatchImportFindings',
+      product(MEMBER, 'us-east-1'),
+      policies,
+    );
+    const other = await decide(
+      'securityhub:BatchImportFindings',
+      product('333333333333'),
+      policies,
+    );
+    const withoutIt = await decide(
+      'securityhub:BatchImportFindings',
+      product(MEMBER),
+      memberRole('all').Policies.map((p) => ({ name: p.PolicyName, policy: p.PolicyDocument })),
+    );
+    const update = await decide('securityhub:BatchUpdateFindings', '*', policies);
+
+    // Assess
+    expect([own, otherRegion, other, withoutIt, update]).toEqual([
+      'Allowed',
+      'Allowed',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
 
   it('lets the role read posture and objects, and refuses every write (iam-simulate)', async () => {
     // Prepare

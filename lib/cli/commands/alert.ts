@@ -3,6 +3,7 @@ import type { AlertReport } from '../../alerts/dispatch.js';
 import { describeDrift } from '../../alerts/drift.js';
 import { alertScan } from '../../alerts/run-alerts.js';
 import { sinksFromSettings } from '../../alerts/sinks.js';
+import { MemberRoles, partitionOfRegion, stsClient } from '../../collect/assume-role.js';
 import type { LoadedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
@@ -27,6 +28,11 @@ export async function runAlerts(
     signal?: AbortSignal;
     /** Sinks (or `*`) whose in-doubt entries are sent again. */
     resendInDoubt?: ReadonlySet<string>;
+    /**
+     * The member role of an organisation-wide scan: each member's findings go to its own
+     * Security Hub through it. Without it they are reported as not sent, with why.
+     */
+    members?: { roleName: string; externalId?: string };
   },
 ): Promise<number> {
   if (!config.alerts)
@@ -38,6 +44,14 @@ export async function runAlerts(
     throw new ConfigError('alerts: names no sink (slack, sns, eventBridge or securityHub)');
   const summary = await store.readSummary(scanId);
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const members = options.members
+    ? new MemberRoles(stsClient(region), {
+        partition: partitionOfRegion(region),
+        roleName: options.members.roleName,
+        ...(options.members.externalId ? { externalId: options.members.externalId } : {}),
+        scanId: `${scanId}-alerts`,
+      })
+    : undefined;
   const run = await alertScan(
     store,
     scanId,
@@ -49,6 +63,7 @@ export async function runAlerts(
         // The CLI sends with the credentials that scanned: the scan's own account.
         callerAccount: summary.accountId,
         dryRun: options.dryRun,
+        ...(members ? { memberCredentials: (account: string) => members.provider(account) } : {}),
       }),
     {
       dryRun: options.dryRun,
@@ -118,6 +133,11 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
     .option('--config <file>', 'config file with an alerts: section')
     .option('--dry-run', 'print what would be sent, send nothing, record nothing')
     .option(
+      '--role-name <name>',
+      "an organisation-wide scan's member role: each member's findings go to its own Security Hub through it",
+    )
+    .option('--external-id <id>', 'with --role-name: the ExternalId the member role requires')
+    .option(
       '--resend-in-doubt <sinks>',
       'send again what a run sent without recording the answer, for these sinks (comma-separated, or "all"): it may arrive twice',
     )
@@ -134,6 +154,14 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
           format: options.format,
           ...(options.resendInDoubt
             ? { resendInDoubt: resendSet(String(options.resendInDoubt), config) }
+            : {}),
+          ...(options.roleName
+            ? {
+                members: {
+                  roleName: String(options.roleName),
+                  ...(options.externalId ? { externalId: String(options.externalId) } : {}),
+                },
+              }
             : {}),
         }),
       );

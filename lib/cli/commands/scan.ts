@@ -83,6 +83,8 @@ async function finishStored(
   store: ReportStore,
   config: LoadedConfig,
   signal: AbortSignal,
+  /** An organisation-wide scan's member role: members' findings reach their Security Hub. */
+  members?: { roleName: string; externalId?: string },
 ): Promise<void> {
   const { io, setExit } = context;
   const code = printStored(io, {
@@ -97,6 +99,7 @@ async function finishStored(
     ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.summary.scanId, config, {
         dryRun: false,
         signal,
+        ...(members ? { members } : {}),
       })
     : EXIT.ok;
   setExit(code !== EXIT.ok ? code : alerted);
@@ -189,7 +192,10 @@ async function scanAccounts(
     io.stderr(
       `Accounts: ${count('scanned')} scanned, ${count('failed')} failed, ${count('skipped')} skipped (not ACTIVE)\n`,
     );
-    await finishStored(context, outcome, options, store, config, controller.signal);
+    await finishStored(context, outcome, options, store, config, controller.signal, {
+      roleName: options.roleName,
+      ...(options.externalId ? { externalId: options.externalId } : {}),
+    });
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

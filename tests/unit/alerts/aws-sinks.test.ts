@@ -510,6 +510,131 @@ describe('SecurityHubSink: BatchImportFindings with a stable lifecycle', () => {
   });
 });
 
+describe('SecurityHubSink: an organisation-wide scan sends each member its own findings', () => {
+  const hub = mockClient(SecurityHubClient);
+  beforeEach(() => hub.reset());
+  const MEMBER = '444455556666';
+  const findings = [
+    finding('rule-a', 'own-bucket', 'FAIL'),
+    finding('rule-a', 'member-bucket', 'FAIL', { account: MEMBER }),
+    finding('rule-b', 'member-bucket', 'FAIL', { account: MEMBER }),
+  ];
+  /** The digest of an organisation-wide scan of both accounts. */
+  const orgDigest = (): AlertDigest => ({
+    account: ACCOUNT,
+    toolVersion: '0.1.0',
+    drift: diffScans(
+      { scanId: 's1', scanTime: '2026-11-01T00:00:00.000Z', findings: [] },
+      { scanId: 's2', scanTime: '2026-11-02T00:00:00.000Z', findings },
+      { ...WHOLE, accounts: [ACCOUNT, MEMBER] },
+    ),
+  });
+
+  it('batches per account and region, and sends a member’s through its member role', async () => {
+    // Prepare
+    const asked: string[] = [];
+    const s = new SecurityHubSink({
+      client: (region) => new SecurityHubClient({ region }),
+      callerAccount: ACCOUNT,
+      memberClient: async (account, region) => {
+        asked.push(`${account} ${region}`);
+        return new SecurityHubClient({ region });
+      },
+      baseDelayMs: 1,
+      callsPerSecond: 1000,
+    });
+    hub
+      .on(BatchImportFindingsCommand)
+      .resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+    const batches = s.plan(orgDigest());
+
+    // Act
+    const outcomes = await Promise.all(batches.map((b) => s.deliver(b)));
+
+    // Assess
+    expect(batches.map((b) => b.id)).toEqual(['us-east-1-00000', `${MEMBER}-us-east-1-00000`]);
+    expect(outcomes.flatMap((o) => o.failed)).toEqual([]);
+    expect(outcomes.flatMap((o) => o.delivered)).toHaveLength(3);
+    expect(asked).toEqual([`${MEMBER} us-east-1`]);
+    const accounts = hub
+      .commandCalls(BatchImportFindingsCommand)
+      .map((c) => [...new Set(c.args[0].input.Findings?.map((f) => f.AwsAccountId))]);
+    expect(accounts.sort()).toEqual([[ACCOUNT], [MEMBER]]);
+    const memberCall = hub
+      .commandCalls(BatchImportFindingsCommand)
+      .find((c) => c.args[0].input.Findings?.[0]?.AwsAccountId === MEMBER);
+    expect(memberCall?.args[0].input.Findings?.[0]?.ProductArn).toBe(
+      `arn:aws:securityhub:us-east-1:${MEMBER}:product/${MEMBER}/default`,
+    );
+  });
+
+  it('a member role without the import statement: the outcome names the account and what to deploy', async () => {
+    // Prepare
+    const s = new SecurityHubSink({
+      client: (region) => new SecurityHubClient({ region }),
+      callerAccount: ACCOUNT,
+      memberClient: async (_account, region) => new SecurityHubClient({ region }),
+      baseDelayMs: 1,
+      callsPerSecond: 1000,
+    });
+    hub.on(BatchImportFindingsCommand).rejects(
+      Object.assign(
+        new Error('User is not authorized to perform: securityhub:BatchImportFindings'),
+        {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 403 },
+        },
+      ),
+    );
+    const member = s.plan(orgDigest()).find((b) => b.id.startsWith(MEMBER));
+
+    // Act
+    const outcome = await s.deliver(member!);
+
+    // Assess
+    expect(outcome.delivered).toEqual([]);
+    expect(outcome.failed).toHaveLength(2);
+    for (const failure of outcome.failed) {
+      expect(failure.kind).toBe('permanent');
+      expect(failure.reason).toMatch(
+        new RegExp(
+          `account ${MEMBER}: its member role may not import findings .*ImportToSecurityHub=true`,
+        ),
+      );
+    }
+  });
+
+  it('a member role that cannot be assumed is named with what STS said', async () => {
+    // Prepare
+    const s = new SecurityHubSink({
+      client: (region) => new SecurityHubClient({ region }),
+      callerAccount: ACCOUNT,
+      memberClient: async () => {
+        throw Object.assign(new Error('not authorized to perform: sts:AssumeRole'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+      baseDelayMs: 1,
+      callsPerSecond: 1000,
+    });
+    const member = s.plan(orgDigest()).find((b) => b.id.startsWith(MEMBER));
+
+    // Act
+    const outcome = await s.deliver(member!);
+
+    // Assess
+    expect(hub).not.toHaveReceivedCommand(BatchImportFindingsCommand);
+    expect(outcome.failed.map((f) => [f.code, f.kind])).toEqual([
+      ['MemberRoleUnavailable', 'permanent'],
+      ['MemberRoleUnavailable', 'permanent'],
+    ]);
+    expect(outcome.failed[0]?.reason).toMatch(
+      new RegExp(`account ${MEMBER}: the member role could not be assumed .*AccessDenied`),
+    );
+  });
+});
+
 describe('aws-batch helpers', () => {
   it('clipBytes never splits a character and ends with the marker', () => {
     // Act
