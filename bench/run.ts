@@ -2,6 +2,7 @@
 // Each benchmark runs in its own process, so memory figures are its own.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchBounds, measureBoundsSweep } from './bounds.js';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchBundles } from './bundles.js';
 import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
@@ -42,12 +43,14 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   rescan: benchRescan,
   'org-sweep': benchOrgSweep,
   'effective-policies': benchEffectivePolicies,
+  bounds: benchBounds,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */
 const CHILDREN: Record<string, () => Promise<void>> = {
   'drift-measure': measureDrift,
   'dashboard-api-measure': measureDashboardApi,
+  'bounds-sweep-measure': measureBoundsSweep,
 };
 
 const only = process.argv[process.argv.indexOf('--only') + 1];

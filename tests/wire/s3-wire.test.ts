@@ -189,6 +189,9 @@ describe('Collectors over the wire (real SDK deserialisation)', () => {
       scanId: 'wire',
       scanTime: new Date('2026-11-01T06:00:00Z'),
       toolVersion: 'test',
+      // An object mode that reads an inventory: versioning and the inventory configurations
+      // are read only then.
+      objects: { mode: 'auto', versions: false, sampleSize: 1 },
     });
     clients.destroy();
   });
