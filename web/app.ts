@@ -499,15 +499,20 @@ async function main(): Promise<void> {
   // Deployed, the page logs in first (PKCE); locally with the token s3scan printed.
   const config = await loadPageConfig();
   if (!config) {
+    // Without its token the page has nothing to show: only the sentence saying what to open.
+    const locked = () => {
+      byId('scan').textContent = NEEDS_TOKEN;
+      document.body.dataset.auth = 'missing';
+      document.body.dataset.ready = 'error';
+    };
     const token = localToken();
-    if (!token) throw new Error(NEEDS_TOKEN);
+    if (!token) return locked();
     configureApi({
       base: '/api',
       token,
       onUnauthorised: () => {
         forgetLocalToken();
-        byId('scan').textContent = NEEDS_TOKEN;
-        document.body.dataset.ready = 'error';
+        locked();
       },
     });
   } else {

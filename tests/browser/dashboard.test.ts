@@ -570,6 +570,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
 
     // Assess
     expect(await page.textContent('#scan')).toMatch(/needs its access token/);
+    expect(await page.isVisible('#main')).toBe(false);
     expect(api).toBe(401);
     await fresh.close();
   }, 60_000);
