@@ -158,6 +158,10 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
       .map((group) => group.split(' ') as [string, string])
       .sort(([a1, r1], [a2, r2]) => (r1 === r2 ? (a1 < a2 ? -1 : 1) : r1 < r2 ? -1 : 1));
     const ownAccount = digest.account;
+    // Another account's batch is named by its route: through the member role, or not at all
+    // (reported). A later run given the member role then sends what an earlier one could not.
+    const route = (account: string) =>
+      account === ownAccount ? '' : `${this.options.memberClient ? '' : 'unsent-'}${account}-`;
     return groups.flatMap(([account, region]) =>
       pack(
         entries.filter((e) => e.payload.region === region && e.payload.account === account),
@@ -167,7 +171,7 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
           maxBytes: SECURITY_HUB_LIMITS.batchBytes - 64 * 1024,
         },
       ).map((batch, i) => ({
-        id: `${account === ownAccount ? '' : `${account}-`}${region}-${String(i).padStart(5, '0')}`,
+        id: `${route(account)}${region}-${String(i).padStart(5, '0')}`,
         entries: batch,
       })),
     );

@@ -45,7 +45,9 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
   const run = async (args: string[], endpoint = moto.endpoint) => {
     const home = isolatedHome();
     const cli = startCli(
-      ['scan', 'report', 'diff', 'rescan'].includes(args[0] ?? '') ? args : ['accounts', ...args],
+      ['scan', 'report', 'diff', 'rescan', 'alert'].includes(args[0] ?? '')
+        ? args
+        : ['accounts', ...args],
       {
         AWS_ENDPOINT_URL: endpoint,
         AWS_ACCESS_KEY_ID: 'testing',
@@ -327,6 +329,83 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
     expect(unknown.stderr).toMatch(/--account 999999999999: scan .* covered the accounts/);
   }, 120_000);
 
+  it('sends each member’s findings to its own Security Hub through its member role; without the role option they are reported, not sent', async () => {
+    // Prepare: Security Hub on in the scanner's account and in prod and dev, a store, a config.
+    const HUB = `
+import boto3, json, sys
+kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')
+def hub(account):
+    if account == '123456789012':
+        return boto3.client('securityhub', **kw)
+    c = boto3.client('sts', **kw).assume_role(RoleArn='arn:aws:iam::%s:role/OrganizationAccountAccessRole' % account, RoleSessionName='check')['Credentials']
+    return boto3.client('securityhub', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
+if sys.argv[2] == 'enable':
+    for account in sys.argv[3:]:
+        hub(account).enable_security_hub()
+    boto3.client('s3', **kw).create_bucket(Bucket='org-alerts')
+else:
+    out = {}
+    for account in sys.argv[3:]:
+        out[account] = sorted({f['AwsAccountId'] for f in hub(account).get_findings()['Findings']})
+    print(json.dumps(out))
+`;
+    const accounts = ['123456789012', ids.prod, ids.dev];
+    execFileSync('python3', ['-c', HUB, moto.endpoint, 'enable', ...accounts]);
+    const home = isolatedHome();
+    const config = join(home, 'alerts.yml');
+    writeFileSync(config, 'alerts:\n  minSeverity: informational\n  securityHub: {}\n');
+    const store = 's3://org-alerts/org';
+    const scan = await run([
+      'scan',
+      '--org',
+      '--role-name',
+      'OrganizationAccountAccessRole',
+      '--store',
+      store,
+      '--format',
+      'summary',
+    ]);
+    const alert = (extra: string[]) =>
+      run(['alert', '--store', store, '--config', config, '--format', 'json', ...extra]);
+
+    // Act: first without the member role (the scanner's own findings only), then with it.
+    const withoutRole = await alert([]);
+    const withRole = await alert(['--role-name', 'OrganizationAccountAccessRole']);
+    const imported = JSON.parse(
+      execFileSync('python3', ['-c', HUB, moto.endpoint, 'read', ...accounts], {
+        encoding: 'utf8',
+      }),
+    ) as Record<string, string[]>;
+
+    // Assess
+    expect(scan.code, scan.stderr).toBe(0);
+    const hubOf = (out: string) =>
+      (
+        JSON.parse(out) as {
+          sinks: {
+            sink: string;
+            sent: number;
+            alreadySent: number;
+            failed: { code: string; reason: string }[];
+          }[];
+        }
+      ).sinks.find((s) => s.sink === 'securityhub')!;
+    const first = hubOf(withoutRole.stdout);
+    expect(withoutRole.code).toBe(5);
+    expect(first.failed.length).toBeGreaterThan(0);
+    expect(first.failed.every((f) => f.code === 'OtherAccount')).toBe(true);
+    expect(first.failed[0]?.reason).toMatch(/through each member's role/);
+    const second = hubOf(withRole.stdout);
+    expect(withRole.code, withRole.stdout).toBe(0);
+    expect(second.failed).toEqual([]);
+    expect(second.sent).toBe(first.failed.length);
+    expect(imported).toEqual({
+      '123456789012': ['123456789012'],
+      [ids.prod]: [ids.prod],
+      [ids.dev]: [ids.dev],
+    });
+  }, 120_000);
+
   it('rescans a member account’s bucket from its forwarded event through the member role, and sets it aside without one', async () => {
     // Prepare: the event of a change in prod, as the forwarder delivers it to the scanner.
     const bucket = `prod-data-${ids.prod}`;
@@ -376,7 +455,7 @@ describe.skipIf(!availability.ok)('s3scan accounts against moto as the organisat
       new RegExp(`skipped bucket ${bucket}: account ${ids.prod} is a member account`),
     );
     expect(without.stderr).toContain('Nothing to rescan.');
-    expect(withRole.code, withRole.stderr).toBe(0);
+    expect(withRole.code, withRole.stdout).toBe(0);
     expect(withRole.stderr).toMatch(new RegExp(`Rescanned 1 bucket \\(${bucket}\\)`));
     const { findings, summary } = JSON.parse(withRole.stdout) as {
       findings: { resource: { name: string; account: string; type: string } }[];
