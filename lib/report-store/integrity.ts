@@ -27,6 +27,9 @@ export interface ScanManifest {
 
 export { IntegrityError };
 
+/** How much of a file one ranged read takes while it is hashed for a range check. */
+const HASH_RANGE_BYTES = 8 * 2 ** 20;
+
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** The digests of the files a store writes for one scan, gathered as they are written. */
@@ -215,13 +218,49 @@ export class IntegrityCheckedStore implements ReportStore {
     start: number,
     end: number,
   ): Promise<Buffer> {
-    // A range cannot be checked alone: the whole file is checked once, then ranges are served.
+    // A range cannot be checked alone: the whole file is hashed once, range by range (memory
+    // stays one range whatever its size), then ranges are served.
     const key = `${scanId}\n${path}`;
-    if (!this.checked.has(key) && (await this.manifestOf(scanId))) {
-      await this.readScanFile(scanId, path);
+    const manifest = this.checked.has(key) ? undefined : await this.manifestOf(scanId);
+    if (manifest) {
+      await this.checkByRanges(manifest, scanId, path);
       this.checked.add(key);
     }
     return this.inner.readScanFileRange(scanId, path, start, end);
+  }
+
+  private async checkByRanges(manifest: ScanManifest, scanId: string, path: string) {
+    const expected = manifest.files[path];
+    if (!expected) {
+      checkFile(manifest, scanId, path, await this.inner.readScanFile(scanId, path));
+      return;
+    }
+    const hash = createHash('sha256');
+    for (let at = 0; at < expected.bytes; at += HASH_RANGE_BYTES) {
+      const until = Math.min(expected.bytes, at + HASH_RANGE_BYTES);
+      let part: Buffer;
+      try {
+        part = await this.inner.readScanFileRange(scanId, path, at, until);
+      } catch (error) {
+        throw new IntegrityError(
+          `scan ${scanId}: ${path} was truncated or changed after the scan was stored (${expected.bytes} bytes written; ${(error as Error).message})`,
+          { cause: error },
+        );
+      }
+      hash.update(part);
+    }
+    // A file that grew past what was written differs too: one byte beyond must not exist.
+    const grown = await this.inner
+      .readScanFileRange(scanId, path, expected.bytes, expected.bytes + 1)
+      .then(
+        () => true,
+        () => false,
+      );
+    const found = hash.digest('hex');
+    if (grown || found !== expected.sha256)
+      throw new IntegrityError(
+        `scan ${scanId}: ${path} was changed after the scan was stored (SHA-256 ${expected.sha256.slice(0, 12)}… written${grown ? ', and it is longer' : `, ${found.slice(0, 12)}… found`})`,
+      );
   }
 
   public async readSummary(scanId: string): Promise<ScanSummaryFile> {
@@ -242,10 +281,12 @@ export class IntegrityCheckedStore implements ReportStore {
   }
 
   public async *findingLines(scanId: string): AsyncIterable<string[]> {
-    // Drift streams a million findings: their file is checked first, then streamed.
+    // Drift streams a million findings: their file is hashed first, range by range (never
+    // whole in memory), then streamed.
     const key = `${scanId}\nfindings.ndjson.gz`;
-    if (!this.checked.has(key) && (await this.manifestOf(scanId))) {
-      await this.readScanFile(scanId, 'findings.ndjson.gz');
+    const manifest = this.checked.has(key) ? undefined : await this.manifestOf(scanId);
+    if (manifest) {
+      await this.checkByRanges(manifest, scanId, 'findings.ndjson.gz');
       this.checked.add(key);
     }
     yield* this.inner.findingLines(scanId);

@@ -135,7 +135,9 @@ describe('Reading a changed scan fails and names the file', () => {
     expect(verdict.problems.join('\n')).toMatch(message);
     if (path === 'summary.json') await expect(store.readSummary('scan-1')).rejects.toThrow(message);
     if (path === 'view/rows.bin')
-      await expect(store.readScanFileRange('scan-1', path, 0, 4)).rejects.toThrow(message);
+      await expect(store.readScanFileRange('scan-1', path, 0, 4)).rejects.toThrow(
+        /scan scan-1: view\/rows\.bin was truncated or changed after the scan was stored/,
+      );
   });
 
   it('a file rewritten with its manifest updated to match: the digest in index.json gives it away', async () => {
@@ -173,6 +175,35 @@ describe('Reading a changed scan fails and names the file', () => {
     expect(verifyChain(index)).toEqual([
       'index.json: the line of scan scan-3 does not follow the line of scan scan-1 (a line was changed, removed or inserted)',
     ]);
+  });
+
+  it('a ranged read hashes its file range by range once: a same-size change, a longer file and an intact one', async () => {
+    // Prepare
+    const { root, store } = await storeWithScans(1);
+    const path = join(root, 'scans', 'scan-1', 'view', 'pages.bin');
+    const original = readFileSync(path);
+    const flipped = Buffer.from(original);
+    flipped[0] = (flipped[0] ?? 0) ^ 0xff;
+
+    // Act
+    const intact = await store.readScanFileRange('scan-1', 'view/pages.bin', 0, 2);
+    writeFileSync(path, flipped);
+    const cached = await store.readScanFileRange('scan-1', 'view/pages.bin', 0, 2);
+    const fresh = new IntegrityCheckedStore(new LocalReportStore(root));
+    const changed = fresh.readScanFileRange('scan-1', 'view/pages.bin', 0, 2);
+    writeFileSync(path, Buffer.concat([original, Buffer.from('x')]));
+    const longer = new IntegrityCheckedStore(new LocalReportStore(root)).readScanFileRange(
+      'scan-1',
+      'view/pages.bin',
+      0,
+      2,
+    );
+
+    // Assess: checked once per process (the second read is served), every change named.
+    expect(intact).toEqual(original.subarray(0, 2));
+    expect(cached).toEqual(flipped.subarray(0, 2));
+    await expect(changed).rejects.toThrow(/view\/pages\.bin was changed after the scan was stored/);
+    await expect(longer).rejects.toThrow(/view\/pages\.bin was changed .*and it is longer/);
   });
 
   it('a scan stored before digests is read as it is, and said to be unprotected', async () => {
