@@ -24,7 +24,11 @@ function randomText(bytes = 32): string {
 /** The deployed page's config, or undefined on the local server (which has none). */
 export async function loadPageConfig(): Promise<PageConfig | undefined> {
   const response = await fetch('/config.json', { credentials: 'same-origin' });
-  if (response.status === 404 || response.status === 401) return undefined;
+  if (response.status === 404 || response.status === 401) {
+    // Read or cancel every answer: one left open keeps the page from ever being idle.
+    await response.body?.cancel();
+    return undefined;
+  }
   if (!response.ok) throw new Error(`/config.json: HTTP ${response.status}`);
   return (await response.json()) as PageConfig;
 }

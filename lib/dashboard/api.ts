@@ -185,7 +185,12 @@ async function scanOrThrow(
   const index = await store.readIndex();
   const id = scanId === 'latest' ? index?.latest : scanId;
   const entry = index?.scans.find((s) => s.scanId === id);
-  if (!index || !id || !entry) throw new DashboardRequestError(404, `no scan ${scanId}`);
+  if (!index)
+    throw new DashboardRequestError(
+      404,
+      `this store holds no scans yet (no index.json in ${store.describe()}): run s3scan scan --store ${store.describe()}, or npm start for the demo account`,
+    );
+  if (!id || !entry) throw new DashboardRequestError(404, `no scan ${scanId}`);
   return { id, entry, index };
 }
 

@@ -554,6 +554,16 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it('reaches network idle: every answer the page asks for is read or cancelled', async () => {
+    // Prepare
+    const page = await context.newPage();
+
+    // Act / Assess: resolves only after 500 ms with no request open.
+    await page.goto(demo.url, { waitUntil: 'networkidle', timeout: 15_000 });
+    expect(await page.getAttribute('body', 'data-ready')).toBe('true');
+    await page.close();
+  }, 30_000);
+
   it('a browser without the token sees what to open, and the API answers it 401', async () => {
     // Prepare: a fresh profile, as a browser that never had the token.
     const fresh = await chromium.launch({

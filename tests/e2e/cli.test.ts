@@ -301,6 +301,24 @@ describe('s3scan CLI', () => {
   });
 });
 
+describe('s3scan dashboard over a store with no scans', () => {
+  it('warns before serving, naming the store and what to run', async () => {
+    // Prepare
+    const home = isolatedHome();
+    const run = startCli(['dashboard', '--store', join(home, 'typo')], {}, home);
+    await waitFor(() => /Dashboard: /.test(run.stdout()), 20_000, 'the dashboard line');
+
+    // Act
+    run.child.kill('SIGINT');
+    await run.done;
+
+    // Assess
+    expect(run.stderr()).toMatch(
+      /s3scan: warning: .*typo holds no scans yet \(no index\.json\); the dashboard will be empty\. Run s3scan scan --store .*typo, or npm start/,
+    );
+  }, 40_000);
+});
+
 describe('s3scan demo serves the dashboard until Ctrl-C', () => {
   it('prints the summary, the drift and the Dashboard line, and stops cleanly on SIGINT', async () => {
     // Prepare

@@ -12,6 +12,12 @@ import { storeOf, withStoreOptions } from '../store.js';
  * line with its URL and per-run token.
  */
 export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): Promise<void> {
+  // A mistyped --store is said before serving, not discovered as an empty page.
+  const index = await store.readIndex();
+  if (!index || index.scans.length === 0)
+    io.stderr(
+      `s3scan: warning: ${store.describe()} holds no scans yet (no index.json); the dashboard will be empty. Run s3scan scan --store ${store.describe()}, or npm start for the demo account.\n`,
+    );
   const server = await startDashboardServer({
     store,
     webRoot: WEB_ROOT,

@@ -184,4 +184,38 @@ describe('Dashboard API', () => {
     expect((await request('GET', '/scans/{id}/summary', {}, { id: 'nope' })).statusCode).toBe(404);
     expect((await request('GET', '/admin', {})).statusCode).toBe(404);
   });
+
+  it('says what to run when the store holds no scans yet', async () => {
+    // Prepare
+    const empty = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-empty-')));
+    const emptyHandler = dashboardHandler(() => empty);
+
+    // Act
+    const answer = (await emptyHandler(
+      {
+        version: '2.0',
+        routeKey: 'GET /scans/{id}/overview',
+        rawPath: '/scans/latest/overview',
+        rawQueryString: '',
+        headers: { Authorization: 'Bearer token' },
+        pathParameters: { id: 'latest' },
+        requestContext: {
+          http: { method: 'GET', path: '/scans/latest/overview' },
+          routeKey: 'GET /scans/{id}/overview',
+        },
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2,
+      {
+        getRemainingTimeInMillis: () => 10_000,
+        functionName: 'dashboard-api',
+        awsRequestId: 'r',
+      } as never,
+    )) as { statusCode: number; body: string };
+
+    // Assess
+    expect(answer.statusCode).toBe(404);
+    expect(answer.body).toMatch(
+      /this store holds no scans yet .*run s3scan scan --store .*npm start for the demo account/,
+    );
+  });
 });
