@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +75,19 @@ describe('Every Lambda bundle loads and answers on Node 22 (nodejs22.x) and Node
       requestContext: { http: { method: 'GET', path: '/nope' } },
     }) as { result?: { statusCode: number } };
     expect(answer.result?.statusCode).toBe(404);
+  });
+});
+
+describe('node build.mjs builds once and again only when an input changed', () => {
+  it('leaves the bundles alone when nothing they are made of changed (npm start starts at once)', () => {
+    // Prepare: npm test built them before the tests ran.
+    const before = statSync(join(root, 'dist/cli/main.js')).mtimeMs;
+
+    // Act
+    execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root });
+
+    // Assess
+    expect(statSync(join(root, 'dist/cli/main.js')).mtimeMs).toBe(before);
+    expect(statSync(join(root, 'dist/.build-digest')).isFile()).toBe(true);
   });
 });
