@@ -459,6 +459,24 @@ function wireFindings(): void {
   }
 }
 
+/** The header line of a view other than the overview, from the scan history. */
+function headerLine(list: ScanList, scanId: string, view: View): void {
+  const line = byId('scan');
+  if (!list.latest) {
+    line.textContent = 'No scans in this store yet: run s3scan scan (or npm start).';
+    return;
+  }
+  if (view === 'scans') {
+    line.textContent = `${list.scans.length.toLocaleString('en')} scan${list.scans.length === 1 ? '' : 's'} in this store · latest ${list.latest}`;
+    return;
+  }
+  const id = scanId === 'latest' ? list.latest : scanId;
+  const entry = list.scans.find((s) => s.scanId === id);
+  line.textContent = entry
+    ? `Account ${entry.accountId} · scan ${entry.scanId} · ${entry.scanTime} · ${entry.buckets} buckets${entry.scanId === list.latest ? '' : ' · not the latest scan'}`
+    : `Scan ${id}`;
+}
+
 /** Shows the view the hash names; each view fills its own section. */
 async function render(): Promise<void> {
   const { view, params } = route();
@@ -473,6 +491,8 @@ async function render(): Promise<void> {
   // Links keep the posture shown; a link naming a scan otherwise shows the scan as stored.
   carryInLinks({ posture: mode === 'now' || params.has('posture') ? mode : undefined });
   try {
+    // The overview writes its own header line; a link straight to another view gets one too.
+    if (view !== 'dashboard') headerLine(await scans, scanId, view);
     if (view === 'dashboard') await showDashboard(params);
     else if (view === 'bucket') await showBucket(scanId, params);
     else if (view === 'compliance') await showCompliance(scanId);

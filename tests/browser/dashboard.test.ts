@@ -554,6 +554,30 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it('a shared link straight to compliance, scans or a bucket renders its header and content', async () => {
+    // Prepare: a tab of this browser that has the token, then links opened in new tabs.
+    const first = await context.newPage();
+    await first.goto(demo.url);
+    await first.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const base = demo.url.replace(/\?token=.*/, '');
+
+    for (const [hash, header, content] of [
+      ['#view=compliance', /^Account \d{12} · scan \S+ · .* buckets/, '#compliance-view h2'],
+      ['#view=scans', /^\d+ scans? in this store · latest \S+$/, '#scans-view form'],
+    ] as const) {
+      // Act
+      const page = await context.newPage();
+      await page.goto(`${base}${hash}`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+
+      // Assess
+      expect(await page.textContent('#scan'), hash).toMatch(header);
+      expect(await page.isVisible(content), hash).toBe(true);
+      await page.close();
+    }
+    await first.close();
+  }, 60_000);
+
   it('reaches network idle: every answer the page asks for is read or cancelled', async () => {
     // Prepare
     const page = await context.newPage();
