@@ -28,7 +28,12 @@ const inputs = [
 ];
 const digest = createHash('sha256');
 for (const file of inputs) digest.update(file).update('\0').update(readFileSync(file));
-digest.update(process.argv.slice(2).join(' '));
+digest.update(
+  process.argv
+    .slice(2)
+    .filter((a) => a !== '--force')
+    .join(' '),
+);
 const inputDigest = digest.digest('hex');
 if (
   !process.argv.includes('--force') &&
@@ -46,6 +51,18 @@ const bundleRequire = {
   js: "import { createRequire as __s3scanCreateRequire } from 'node:module'; const require = __s3scanCreateRequire(import.meta.url);",
 };
 
+// What every Node bundle shares: ESM for Node 20 and 22, the version inlined, and (some
+// CommonJS dependencies call require()) a require of its own.
+const nodeBundle = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  logLevel: 'warning',
+  banner: bundleRequire,
+  define,
+};
+
 // `node build.mjs --bench` bundles the benchmarks the same way, so they measure shipped code.
 if (process.argv.includes('--bench')) {
   await build({
@@ -54,13 +71,7 @@ if (process.argv.includes('--bench')) {
     // DuckDB loads a native binding per platform: resolve it from node_modules at run time.
     // playwright-core resolves its own files at run time: it stays a package, not bundled.
     external: ['@duckdb/*', 'playwright-core'],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: bundleRequire,
-    define,
+    ...nodeBundle,
   });
 }
 
@@ -68,15 +79,8 @@ await build({
   entryPoints: ['lib/cli/main.ts'],
   // package.json and demo/ are read relative to dist/cli/, as they are from lib/cli/.
   outfile: 'dist/cli/main.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
   sourcemap: 'linked',
-  logLevel: 'warning',
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: bundleRequire,
-  define,
+  ...nodeBundle,
 });
 
 // The inventory worker beside each bundle that reads inventories on every core (the CLI, the
@@ -86,13 +90,7 @@ await Promise.all(
     build({
       entryPoints: ['lib/collect/objects/inventory-worker.ts'],
       outfile: `${dir}/inventory-worker.js`,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      logLevel: 'warning',
-      banner: bundleRequire,
-      define,
+      ...nodeBundle,
     }),
   ),
 );
@@ -127,15 +125,9 @@ await Promise.all(
       // loaded by import() when it is needed, not at every cold start.
       splitting: true,
       chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
       minify: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
       sourcemap: 'linked',
-      logLevel: 'warning',
-      banner: bundleRequire,
-      define,
+      ...nodeBundle,
     });
     await mkdir(outdir, { recursive: true });
     await writeFile(`${outdir}/package.json`, '{"type":"module"}\n');

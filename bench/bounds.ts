@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { AwsClients } from '../lib/collect/clients.js';
 import { sweepObjects } from '../lib/collect/object-source.js';
@@ -15,7 +14,7 @@ import type { BucketEvidence } from '../lib/evidence/types.js';
 import { LocalWorkArea } from '../lib/report-store/local-work-area.js';
 import { chunkedObjectSink } from '../lib/report-store/object-chunks.js';
 import { startFakeAccount } from '../tests/helpers/fake-account.js';
-import { report, timeIt } from './common.js';
+import { inProcessBucket, report, timeIt } from './common.js';
 
 /** A TCP server that accepts and never answers: the worst an endpoint can do. */
 async function silentServer(): Promise<{ endpoint: string; close: () => void }> {
@@ -192,30 +191,14 @@ export async function measureBoundsSweep(): Promise<void> {
   const controller = new AbortController();
   let heads = 0;
   let abortedAt = 0;
-  const s3 = {
-    config: {},
-    send: async (command: { input: { ContinuationToken?: string; Key?: string } }) => {
-      if (command.input.Key !== undefined) {
-        heads += 1;
-        if (heads === abortAt) {
-          abortedAt = performance.now();
-          controller.abort(new Error('SIGINT'));
-        }
-        return { ServerSideEncryption: 'AES256', ContentLength: 10 };
-      }
-      const start = Number(command.input.ContinuationToken ?? 0);
-      const end = Math.min(objects, start + 1000);
-      return {
-        Contents: Array.from({ length: end - start }, (_, i) => ({
-          Key: key(start + i),
-          Size: 10,
-          StorageClass: 'STANDARD',
-        })),
-        IsTruncated: end < objects,
-        ...(end < objects ? { NextContinuationToken: String(end) } : {}),
-      };
-    },
-  } as unknown as S3Client;
+  const s3 = inProcessBucket(objects, key, () => {
+    heads += 1;
+    if (heads === abortAt) {
+      abortedAt = performance.now();
+      controller.abort(new Error('SIGINT'));
+    }
+    return { ServerSideEncryption: 'AES256', ContentLength: 10 };
+  });
   const clients = { s3: () => s3 } as unknown as AwsClients;
   const dir = mkdtempSync(join(tmpdir(), 's3scan-bench-sweep-'));
   const work = new LocalWorkArea(dir);

@@ -14,7 +14,7 @@ import type { Limiter } from '../lib/collect/buckets.js';
 import type { HeadTransport } from '../lib/collect/objects/direct-head.js';
 import { readInventory } from '../lib/collect/objects/inventory.js';
 import { sweepBucket } from '../lib/collect/objects/sweep.js';
-import { report, timeIt } from './common.js';
+import { inProcessBucket, report, timeIt } from './common.js';
 
 const limiterOf = (concurrency: number): Limiter => {
   const limit = pLimit(concurrency);
@@ -166,28 +166,10 @@ async function measureHeadSweep(server: Server, idle: Server, objects: number, q
 export async function benchSweepMemory(quick: boolean): Promise<void> {
   const objects = quick ? 200_000 : 1_000_000;
   const key = (i: number) => `data/${String(i).padStart(8, '0')}.bin`;
-  // A duck-typed client: the memory under test is the sweep's, not the SDK's.
-  const s3 = {
-    send: async (command: { input: { ContinuationToken?: string; Key?: string } }) => {
-      // Bundlers may rename command classes: tell HEAD from LIST by the input.
-      if (command.input.Key !== undefined) {
-        return Number(command.input.Key?.slice(5, 13)) % 10 === 0
-          ? {}
-          : { ServerSideEncryption: 'AES256' };
-      }
-      const start = Number(command.input.ContinuationToken ?? 0);
-      const end = Math.min(objects, start + 1000);
-      return {
-        Contents: Array.from({ length: end - start }, (_, i) => ({
-          Key: key(start + i),
-          Size: 10,
-          StorageClass: 'STANDARD',
-        })),
-        IsTruncated: end < objects,
-        ...(end < objects ? { NextContinuationToken: String(end) } : {}),
-      };
-    },
-  } as unknown as S3Client;
+  // An in-process client: the memory under test is the sweep's, not the SDK's.
+  const s3 = inProcessBucket(objects, key, (k) =>
+    Number(k.slice(5, 13)) % 10 === 0 ? {} : { ServerSideEncryption: 'AES256' },
+  );
   global.gc?.();
   const before = process.memoryUsage().rss;
   let peak = before;

@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import pLimit from 'p-limit';
+import { alive } from '../report-store/local-swap.js';
 import type { AlertLedgerStore } from '../report-store/types.js';
 import type { AlertBatch, AlertDigest, AlertSink, BatchOutcome, EntryFailure } from './sink.js';
 
@@ -49,6 +51,28 @@ export const MAX_BATCH_ATTEMPTS = 5;
 interface Claim {
   at: string;
   entries: string[];
+  /** The claiming process: a claim without `sending` is left only by one that is gone. */
+  host?: string;
+  pid?: number;
+}
+
+/**
+ * A claim without `sending` older than this is taken as left by a run that stopped: a live
+ * run writes `sending` right after its claim (one ledger write, bounded by the store's call
+ * deadline of 5 minutes).
+ */
+const CLAIM_WITHOUT_SENDING_MS = 10 * 60_000;
+
+/**
+ * Whether the run that made a claim stopped before sending: its process on this host is gone,
+ * or the claim is older than any live run takes to record `sending`. Until then another run
+ * may be between the two writes, and sending too would send twice.
+ */
+function claimAbandoned(claim: Claim | undefined, now: string): boolean {
+  if (!claim) return false;
+  if (claim.host === hostname() && claim.pid !== undefined && claim.pid !== process.pid)
+    if (!alive(claim.pid)) return true;
+  return Date.parse(now) - Date.parse(claim.at) > CLAIM_WITHOUT_SENDING_MS;
 }
 
 /** The ledger's view of one batch: what was delivered, what failed how, what is in doubt. */
@@ -64,6 +88,8 @@ async function batchState(
   scanId: string,
   prefix: string,
   names: ReadonlySet<string>,
+  /** The time now, ISO: how old an unanswered claim is. */
+  now: string,
 ): Promise<BatchState> {
   const state: BatchState = { attempts: 0, delivered: new Set(), failures: new Map() };
   for (let attempt = 1; names.has(`${prefix}.${attempt}.claim`); attempt++) {
@@ -79,6 +105,7 @@ async function batchState(
       // between claiming and sending: nothing left, and the next run sends it. With it the
       // request may have arrived: in doubt, resent only when the user asks.
       const left = names.has(`${prefix}.${attempt}.sending`);
+      const abandoned = !left && claimAbandoned(claim, now);
       for (const id of claim?.entries ?? [])
         if (!state.delivered.has(id))
           state.failures.set(
@@ -90,12 +117,19 @@ async function batchState(
                   reason: `a run sent this at ${claim?.at ?? 'an unknown time'} and never recorded the answer; it may have arrived (s3scan alert --resend-in-doubt sends it again)`,
                   kind: 'in-doubt',
                 }
-              : {
-                  id,
-                  code: 'claimed-not-sent',
-                  reason: `a run claimed this at ${claim?.at ?? 'an unknown time'} and stopped before sending it`,
-                  kind: 'retry',
-                },
+              : abandoned
+                ? {
+                    id,
+                    code: 'claimed-not-sent',
+                    reason: `a run claimed this at ${claim?.at ?? 'an unknown time'} and stopped before sending it`,
+                    kind: 'retry',
+                  }
+                : {
+                    id,
+                    code: 'claimed-elsewhere',
+                    reason: `a run claimed this at ${claim?.at ?? 'an unknown time'} and may still be sending it`,
+                    kind: 'in-doubt',
+                  },
           );
       continue;
     }
@@ -159,7 +193,7 @@ async function runSink(
   const delivered: string[] = [];
   const runBatch = async (batch: AlertBatch): Promise<void> => {
     const prefix = `${sink.name}/${batch.id}`;
-    const state = await batchState(ledger, scanId, prefix, names);
+    const state = await batchState(ledger, scanId, prefix, names, options.now());
     const before = batch.entries.filter((e) => state.delivered.has(e.id));
     report.alreadySent += before.length;
     delivered.push(...before.map((e) => e.id));
@@ -174,6 +208,8 @@ async function runSink(
     const claimed = await ledger.create(scanId, `${prefix}.${attempt}.claim`, {
       at: options.now(),
       entries: send.map((e) => e.id),
+      host: hostname(),
+      pid: process.pid,
     } satisfies Claim);
     if (!claimed) {
       // Another run of this scan claimed the same attempt first: it sends these, not us.

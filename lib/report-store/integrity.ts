@@ -9,6 +9,7 @@
  * substitute for write protection (S3 Object Lock, a bucket policy) against one who can.
  */
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { IntegrityError } from '../errors.js';
 import type { IndexEntry, StoreIndex } from './index-types.js';
@@ -202,14 +203,14 @@ export class IntegrityCheckedStore implements ReportStore {
     return parseManifest(bytes, `scan ${scanId}: ${MANIFEST_PATH}`);
   }
 
-  private async checked_(scanId: string, path: string, body: Buffer | undefined) {
+  private async checkedRead(scanId: string, path: string, body: Buffer | undefined) {
     const manifest = await this.manifestOf(scanId);
     if (manifest) checkFile(manifest, scanId, path, body);
     return body;
   }
 
   public async readScanFile(scanId: string, path: string): Promise<Buffer | undefined> {
-    return this.checked_(scanId, path, await this.inner.readScanFile(scanId, path));
+    return this.checkedRead(scanId, path, await this.inner.readScanFile(scanId, path));
   }
 
   public async readScanFileRange(
@@ -274,10 +275,26 @@ export class IntegrityCheckedStore implements ReportStore {
     scanId: string,
   ): Promise<{ summary: ScanSummaryFile; findings: Finding[] }> {
     if (!(await this.manifestOf(scanId))) return this.inner.readScan(scanId);
-    // Checked whole before anything is parsed, so nothing of a changed scan is printed.
-    await this.readScanFile(scanId, 'summary.json');
-    await this.readScanFile(scanId, 'findings.ndjson.gz');
-    return this.inner.readScan(scanId);
+    // Checked whole before anything is parsed, so nothing of a changed scan is printed; the
+    // checked bytes are the ones parsed, each file read once.
+    const [summary, findings] = await Promise.all([
+      this.readSummary(scanId),
+      this.readScanFile(scanId, 'findings.ndjson.gz'),
+    ]);
+    if (!findings) throw new IntegrityError(`scan ${scanId}: findings.ndjson.gz is missing`);
+    const where = `scan ${scanId}: findings.ndjson.gz`;
+    let text: string;
+    try {
+      text = gunzipSync(findings).toString('utf8');
+    } catch {
+      throw new IntegrityError(`${where} is not gzip`);
+    }
+    try {
+      const lines = text.split('\n').filter((line) => line.trim() !== '');
+      return { summary, findings: lines.map((line) => JSON.parse(line) as Finding) };
+    } catch {
+      throw new IntegrityError(`${where} holds a line that is not valid JSON`);
+    }
   }
 
   public async *findingLines(scanId: string): AsyncIterable<string[]> {

@@ -18,7 +18,8 @@ const LOCK_WAIT_MS = 30_000;
 /** A lock whose holder is gone is taken over once it is at least this old (ms). */
 const STALE_AFTER_MS = 1_000;
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is still running (EPERM: it is, and not ours). */
+export function alive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -31,7 +31,7 @@ import { LocalAlertLedger } from './alert-ledger.js';
 import { indexWith } from './index-file.js';
 import { MANIFEST_PATH, ScanDigests } from './integrity.js';
 import { gunzippedLines } from './lines.js';
-import { compareAndSwap, readText } from './local-swap.js';
+import { alive, compareAndSwap, readText } from './local-swap.js';
 import { LocalWorkArea, TEMP_FILE } from './local-work-area.js';
 import type { ReportStore, ScanRecord, ScanSummaryFile, StoreIndex } from './types.js';
 
@@ -48,17 +48,6 @@ function withoutContent(error: unknown): string {
   return error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message;
 }
 
-/** Whether the process that named a leftover is still running. */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The report store in a local folder (the embedded default `./s3scan-reports`). A scan is
  * written into a temporary folder, renamed into `scans/<scanId>`, and only then does
@@ -69,6 +58,7 @@ function alive(pid: number): boolean {
  */
 export class LocalReportStore implements ReportStore {
   public readonly root: string;
+  #realRoot: Promise<string> | undefined;
 
   public constructor(root: string) {
     this.root = resolve(root);
@@ -254,7 +244,9 @@ export class LocalReportStore implements ReportStore {
    * (to /etc/passwd, say) or anything but a file is refused, naming the path, not the target.
    */
   async #inside(file: string): Promise<string> {
-    const [real, root] = await Promise.all([realpath(file), realpath(this.root)]);
+    // The root's own real path is resolved once: the dashboard reads a page per request.
+    this.#realRoot ??= realpath(this.root);
+    const [real, root] = await Promise.all([realpath(file), this.#realRoot]);
     if (real !== root && !real.startsWith(`${root}${sep}`))
       throw new ReportStoreError(
         `${file} is a link that leads out of the store; s3scan reads only files inside ${this.root}`,

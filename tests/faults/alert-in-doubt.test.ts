@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedHome, startCli } from '../helpers/cli.js';
+import { startSlackHook } from '../helpers/slack-hook.js';
 
 /**
  * `s3scan alert` killed (SIGKILL) at each step of a send, against a local Slack hook: a batch
@@ -10,24 +10,14 @@ import { isolatedHome, startCli } from '../helpers/cli.js';
  * recorded stays in doubt (exit 5) until `--resend-in-doubt` sends it, once.
  */
 describe('alerts killed mid-send: nothing lost, nothing twice unless asked', () => {
-  let hook: Server;
-  const posts: string[] = [];
+  let hook: Awaited<ReturnType<typeof startSlackHook>>;
+  let posts: string[];
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString('utf8');
-      });
-      req.on('end', () => {
-        posts.push(body);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    const port = (hook.address() as { port: number }).port;
-    env = { S3SCAN_SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T000/B000/secret` };
+    hook = await startSlackHook();
+    posts = hook.posts;
+    env = { S3SCAN_SLACK_WEBHOOK_URL: hook.url };
   });
   afterAll(() => {
     hook.close();

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedHome, startCli } from '../helpers/cli.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
+import { startSlackHook } from '../helpers/slack-hook.js';
 
 /**
  * `s3scan alert` (the real CLI) against moto's SNS, EventBridge and Security Hub and a Slack
@@ -50,8 +50,8 @@ describe.skipIf(!availability.ok)(
   's3scan alert against moto (SNS, EventBridge, Security Hub) and a local Slack hook',
   () => {
     let moto: MotoServer;
-    let hook: Server;
-    const posts: string[] = [];
+    let hook: Awaited<ReturnType<typeof startSlackHook>>;
+    let posts: string[] = [];
     let setup: { topicArn: string; snsQueue: string; eventsQueue: string };
     let home: string;
     let env: NodeJS.ProcessEnv;
@@ -91,18 +91,8 @@ describe.skipIf(!availability.ok)(
 
     beforeAll(async () => {
       moto = await startMoto();
-      hook = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => {
-          body += c.toString('utf8');
-        });
-        req.on('end', () => {
-          posts.push(body);
-          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        });
-      });
-      await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-      const port = (hook.address() as { port: number }).port;
+      hook = await startSlackHook();
+      posts = hook.posts;
       setup = JSON.parse(
         execFileSync('python3', [SINKS, moto.endpoint, 'setup'], { encoding: 'utf8' }),
       );
@@ -112,7 +102,7 @@ describe.skipIf(!availability.ok)(
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_REGION: 'us-east-1',
-        S3SCAN_SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/services/T000/B000/secret`,
+        S3SCAN_SLACK_WEBHOOK_URL: hook.url,
       };
       writeFileSync(
         join(home, 'alerts.yml'),

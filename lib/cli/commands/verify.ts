@@ -39,10 +39,8 @@ export function registerVerifyCommand(program: Command, { io, setExit }: Command
       const { store } = storeOf(options);
       const checked =
         store instanceof IntegrityCheckedStore ? store : new IntegrityCheckedStore(store);
-      const { index } = await findStoredScan(store, options.scan ?? 'latest');
-      const ids = options.scan
-        ? [(await findStoredScan(store, options.scan)).scanId]
-        : index.scans.map((s) => s.scanId);
+      const { index, scanId } = await findStoredScan(store, options.scan ?? 'latest');
+      const ids = options.scan ? [scanId] : index.scans.map((s) => s.scanId);
       const scans: ScanVerification[] = [];
       for (const id of ids) scans.push(await checked.verifyScan(id));
       const chain = verifyChain(index);

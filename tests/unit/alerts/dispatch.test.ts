@@ -185,6 +185,42 @@ describe('dispatchAlerts: exactly once per entry, through the ledger', () => {
     expect(sink.received).toEqual(['m0']);
   });
 
+  it('a fresh claim without sending is another run between its two writes: not sent again until that run is gone', async () => {
+    // Prepare: a claim made a moment ago by a live process (this one), one by a process that
+    // is gone, on this host.
+    const { hostname } = await import('node:os');
+    const now = new Date().toISOString();
+    const store = await ledger();
+    await store.create('s2', 'slack/b0.1.claim', {
+      at: now,
+      entries: ['m0'],
+      host: hostname(),
+      pid: process.pid,
+    });
+    const gone = await ledger();
+    await gone.create('s2', 'slack/b0.1.claim', {
+      at: now,
+      entries: ['m0'],
+      host: hostname(),
+      pid: 999_999,
+    });
+    const live = new RecordingSink('slack', 1, 1);
+    const after = new RecordingSink('slack', 1, 1);
+
+    // Act
+    const waiting = await dispatchAlerts('s2', digest, [live], store);
+    const taken = await dispatchAlerts('s2', digest, [after], gone);
+
+    // Assess
+    expect(live.received).toEqual([]);
+    expect(waiting.sinks[0]?.failed[0]).toMatchObject({
+      code: 'claimed-elsewhere',
+      kind: 'in-doubt',
+    });
+    expect(after.received).toEqual(['m0']);
+    expect(taken.ok).toBe(true);
+  });
+
   it('two runs racing for the same batch: the conditional claim lets exactly one send', async () => {
     // Prepare
     const store = await ledger();

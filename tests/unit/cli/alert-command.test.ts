@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../../helpers/cli-io.js';
+import { startSlackHook } from '../../helpers/slack-hook.js';
 
 const cli = (args: string[]) => runCliInProcess(args);
 
@@ -49,19 +50,9 @@ describe('s3scan alert', () => {
   it('sends to a Slack hook once; the second run for the same scan sends nothing', async () => {
     // Prepare
     const store = await demoStore();
-    const posts: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString('utf8');
-      });
-      req.on('end', () => {
-        posts.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    process.env.S3SCAN_SLACK_WEBHOOK_URL = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
+    const hook = await startSlackHook();
+    const { posts } = hook;
+    process.env.S3SCAN_SLACK_WEBHOOK_URL = hook.url;
     const config = join(store, '..', 'slack.yml');
     writeFileSync(config, 'alerts:\n  slack: {}\n');
 
