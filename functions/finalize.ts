@@ -52,15 +52,17 @@ export async function finalize(
     metrics.addMetric('BucketsScanned', MetricUnit.Count, result.summary.buckets);
     metrics.addMetric('FailedBuckets', MetricUnit.Count, result.failedBuckets.length);
     logger.info('scan published', {
-      scanId,
+      scanId: result.scanId,
+      ...(result.scanId !== scanId ? { retryOf: scanId } : {}),
       report: result.report,
       failedBuckets: result.failedBuckets,
     });
     // index.json is published; only now the alerts. A retried finalize finds the scan stored
     // and the ledger says what was already sent.
-    const alerts = await alertAfterPublish(store, scanId, result.config, deps.alerts);
+    const alerts = await alertAfterPublish(store, result.scanId, result.config, deps.alerts);
     return {
-      scanId,
+      // The stored id: a new one when an earlier attempt left files under the plan's id.
+      scanId: result.scanId,
       report: result.report,
       byStatus: result.summary.byStatus,
       failedBuckets: result.failedBuckets,

@@ -179,7 +179,8 @@ export async function scan(
     metrics.addMetric('FailedFindings', MetricUnit.Count, summary.byStatus.FAIL);
     metrics.addMetric('ErrorFindings', MetricUnit.Count, summary.byStatus.ERROR);
     logger.info('scan finished', {
-      scanId,
+      scanId: summary.scanId,
+      ...(summary.retryOf ? { retryOf: summary.retryOf } : {}),
       byStatus: summary.byStatus,
       collection: stats,
       config: summary.config,
@@ -187,10 +188,11 @@ export async function scan(
     // Alerts need a stored scan (the drift compares stored scans, the ledger lives beside it).
     const alerts =
       deps.store && outcome.report
-        ? await alertAfterPublish(deps.store, scanId, config, deps.alerts)
+        ? await alertAfterPublish(deps.store, summary.scanId, config, deps.alerts)
         : ({ status: 'off' } as const);
     return {
-      scanId,
+      // The stored id: a new one when an earlier invocation left files under this scan's id.
+      scanId: summary.scanId,
       ...(outcome.report ? { report: outcome.report } : {}),
       summary,
       findings: attention.slice(0, MAX_FINDINGS_IN_RESPONSE),

@@ -76,6 +76,26 @@ class IntegrityError extends ReportStoreError {
   }
 }
 
+/**
+ * A stored scan's file already exists in an S3 store, left by an earlier, unfinished write of
+ * the same scan id (or by another writer): stored files are created once and never replaced,
+ * so the scan is written again under a new id (`retryOf` names this one).
+ */
+class ScanFilesTaken extends ReportStoreError {
+  public constructor(
+    public readonly scanId: string,
+    /** The object that already existed. */
+    public readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `scan ${scanId} cannot be written: ${key} already exists (an earlier write of this scan that never reached index.json, or another writer), and stored files are never replaced`,
+      options,
+    );
+    this.name = 'ScanFilesTaken';
+  }
+}
+
 /** An AWS call that had no final answer within its deadline over all attempts. */
 class CallDeadlineExceeded extends ScannerError {
   public readonly $metadata: { attempts?: number } = {};
@@ -201,5 +221,6 @@ export {
   PagePublishError,
   PolicyParseError,
   ReportStoreError,
+  ScanFilesTaken,
   ScannerError,
 };

@@ -16,6 +16,7 @@ export function indexEntryOf(summary: ScanSummaryFile): IndexEntry {
     failedBySeverity: summary.failedBySeverity,
     ...(summary.scope ? { scope: summary.scope } : {}),
     ...(summary.rescanOf ? { rescanOf: summary.rescanOf.scanId } : {}),
+    ...(summary.retryOf ? { retryOf: summary.retryOf } : {}),
     ...(summary.accounts
       ? {
           accounts: {

@@ -28,6 +28,8 @@ export interface IndexEntry {
   scope?: StoredScope;
   /** A scoped rescan of a few buckets (never the index's `latest`): the full scan it updates. */
   rescanOf?: string;
+  /** The scan id whose unfinished write this scan replaces (see ScanSummaryFile.retryOf). */
+  retryOf?: string;
   /** Organisation-wide scans: how many accounts were scanned, failed and skipped. */
   accounts?: { scanned: number; failed: number; skipped: number };
   /**

@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { bodyBytes } from '../aws/body.js';
 import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
-import { ReportStoreError } from '../errors.js';
+import { ReportStoreError, ScanFilesTaken } from '../errors.js';
 import {
   ACCOUNTS_EVIDENCE_PATH,
   accountsEvidenceFile,
@@ -144,6 +144,7 @@ export class S3ReportStore implements ReportStore {
     path: string,
     body: AsyncIterable<Buffer>,
     contentType: string,
+    condition: { IfNoneMatch?: string } = {},
   ): Promise<void> {
     const { s3, bucket } = this.options;
     const Key = this.key(path);
@@ -186,7 +187,7 @@ export class S3ReportStore implements ReportStore {
         if (pendingBytes >= MULTIPART_PART_BYTES) await uploadPart();
       }
       if (!uploadId) {
-        await this.put(path, Buffer.concat(pending), contentType);
+        await this.put(path, Buffer.concat(pending), contentType, condition);
         return;
       }
       if (pendingBytes > 0) await uploadPart();
@@ -197,6 +198,7 @@ export class S3ReportStore implements ReportStore {
           UploadId: uploadId,
           MultipartUpload: { Parts: parts },
           ...this.owner,
+          ...condition,
         }),
       );
     } catch (error) {
@@ -235,8 +237,7 @@ export class S3ReportStore implements ReportStore {
     const scanId = safeSegment(record.summary.scanId);
     const dir = `scans/${scanId}`;
     try {
-      // Published scans are immutable audit evidence. A scan written but not yet indexed (a
-      // crashed or retried finalize of this very scan) is nobody's evidence yet: rewrite it.
+      // Published scans are immutable audit evidence: refused before anything is written.
       const index = await this.readIndex();
       if (index?.scans.some((s) => s.scanId === record.summary.scanId)) {
         throw new ReportStoreError(
@@ -245,9 +246,27 @@ export class S3ReportStore implements ReportStore {
       }
       const { evidence } = record;
       const digests = new ScanDigests();
+      // Every file of a stored scan is created, never replaced (If-None-Match: *, which the
+      // stack's roles are held to): an earlier attempt's file is never overwritten, and the
+      // caller writes the scan again under a new id.
+      const created = async (path: string, write: () => Promise<void>) => {
+        try {
+          await write();
+        } catch (error) {
+          // 412: the key exists; 409: another conditional write of it is under way.
+          const status = httpStatus(error);
+          if (status === 412 || status === 409)
+            throw new ScanFilesTaken(record.summary.scanId, this.key(`${dir}/${path}`), {
+              cause: error,
+            });
+          throw error;
+        }
+      };
       const put = (path: string, body: string | Buffer, contentType: string) => {
         digests.add(path, body);
-        return this.put(`${dir}/${path}`, body, contentType);
+        return created(path, () =>
+          this.put(`${dir}/${path}`, body, contentType, { IfNoneMatch: '*' }),
+        );
       };
       const limit = pLimit(16);
       await Promise.all(
@@ -265,10 +284,13 @@ export class S3ReportStore implements ReportStore {
       if (accounts) await put(ACCOUNTS_EVIDENCE_PATH, accounts, 'application/json');
       for (const file of record.objectFiles ?? []) {
         const path = objectCsvPath(file.accountId, file.bucket);
-        await this.putStream(
-          `${dir}/${path}`,
-          digests.through(path, file.chunks()),
-          'application/gzip',
+        await created(path, () =>
+          this.putStream(
+            `${dir}/${path}`,
+            digests.through(path, file.chunks()),
+            'application/gzip',
+            { IfNoneMatch: '*' },
+          ),
         );
       }
       const ndjson = record.findings.map((f) => JSON.stringify(f)).join('\n');
@@ -282,7 +304,11 @@ export class S3ReportStore implements ReportStore {
         );
       await put('summary.json', `${JSON.stringify(record.summary, null, 2)}\n`, 'application/json');
       const manifest = digests.manifest(record.summary.scanId);
-      await this.put(`${dir}/${MANIFEST_PATH}`, manifest.text, 'application/json');
+      await created(MANIFEST_PATH, () =>
+        this.put(`${dir}/${MANIFEST_PATH}`, manifest.text, 'application/json', {
+          IfNoneMatch: '*',
+        }),
+      );
       await this.publish(record.summary, manifest.digest);
       return this.describe(scanId);
     } catch (error) {

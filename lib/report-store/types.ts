@@ -31,6 +31,12 @@ export interface ScanSummaryFile extends EvaluationSummary {
    * and linked to the full scan they update, with the events that asked.
    */
   rescanOf?: { scanId: string; scanTime: string; events: string[] };
+  /**
+   * This scan is a second write of the scan with this id: an earlier write of it stopped
+   * before index.json and left files that are never replaced (an S3 store creates each file
+   * once), so the same evidence and findings were stored under this new id.
+   */
+  retryOf?: string;
   timings?: Record<string, number>;
   collection?: Record<string, number>;
   /**

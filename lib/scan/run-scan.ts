@@ -16,10 +16,11 @@ import {
 } from '../collect/scan.js';
 import type { LoadedConfig } from '../config/config.js';
 import type { Finding } from '../engine/types.js';
-import { CollectError, NoCheckpointError } from '../errors.js';
+import { CollectError, NoCheckpointError, ScanFilesTaken } from '../errors.js';
 import type { ObjectScanEvidence, ScanEvidence } from '../evidence/types.js';
 import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
+import { newScanId } from '../report-store/scan-id.js';
 import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
@@ -253,7 +254,7 @@ export async function runOrganizationScan(
   });
   return {
     status: 'completed',
-    scanId,
+    scanId: published.summary.scanId,
     stats: result.stats,
     evidence: result.evidence,
     ...published,
@@ -380,7 +381,8 @@ async function settle(
   await ports.checkpoints?.clear();
   return {
     status: 'completed',
-    scanId,
+    // The stored id: a new one when an earlier write left files under the collected id.
+    scanId: published.summary.scanId,
     stats: result.stats,
     evidence: result.evidence,
     ...published,
@@ -459,13 +461,28 @@ export async function judgeAndStore(
     (column) => (column ? { changes: column } : {}),
     (error: unknown) => ({ changesUnavailable: (error as Error).message }),
   );
-  const report = await request.store.writeScan({
-    summary: stored,
-    findings,
-    evidence,
-    ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
-    ...changes,
-    rules: ruleDocuments(RULE_CATALOGUE),
-  });
-  return { findings, summary: stored, report };
+  const store = request.store;
+  const write = (summary: ScanSummaryFile) =>
+    store.writeScan({
+      summary,
+      findings,
+      evidence,
+      ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
+      ...changes,
+      rules: ruleDocuments(RULE_CATALOGUE),
+    });
+  try {
+    return { findings, summary: stored, report: await write(stored) };
+  } catch (error) {
+    if (!(error instanceof ScanFilesTaken)) throw error;
+    // An earlier write of this scan id stopped before index.json (a crashed finalize, a
+    // resumed scan) and its files are never replaced: the same judgement under a new id,
+    // which says whose write it finishes. The evidence keeps the id that collected it.
+    const retried: ScanSummaryFile = {
+      ...stored,
+      scanId: newScanId(new Date()),
+      retryOf: stored.scanId,
+    };
+    return { findings, summary: retried, report: await write(retried) };
+  }
 }

@@ -74,12 +74,15 @@ export async function finishScan(options: {
   const config = planConfig(plan);
   // A retried finalize (it died after index.json, e.g. while alerting) goes on from there:
   // stored scans are immutable, so it is read back, never written twice.
+  // Also when that attempt stored it under a new id (`retryOf`: an even earlier attempt had
+  // left files under the plan's id).
   const index = await options.store.readIndex();
-  if (index?.scans.some((s) => s.scanId === plan.scanId)) {
-    const { summary } = await options.store.readScan(plan.scanId);
+  const published = index?.scans.find((s) => s.scanId === plan.scanId || s.retryOf === plan.scanId);
+  if (published) {
+    const { summary } = await options.store.readScan(published.scanId);
     return {
-      scanId: plan.scanId,
-      report: options.store.describe(plan.scanId),
+      scanId: published.scanId,
+      report: options.store.describe(published.scanId),
       summary,
       failedBuckets: [],
       config,
@@ -179,7 +182,7 @@ export async function finishScan(options: {
   });
   if (!report) throw new ReportStoreError(`scan ${plan.scanId} was judged but not stored`);
   return {
-    scanId: plan.scanId,
+    scanId: summary.scanId,
     report,
     summary,
     failedBuckets: failedBuckets.sort(),

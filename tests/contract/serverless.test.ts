@@ -526,7 +526,6 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       ['ScanRole', 's3:PutObject', 'arn:aws:s3:::customer-data/k', false],
       ['ScanRole', 's3:DeleteObject', 'arn:aws:s3:::customer-data/k', false],
       ['ScanRole', 's3:PutBucketPolicy', 'arn:aws:s3:::customer-data', false],
-      ['ScanRole', 's3:PutObject', `${REPORTS}/index.json`, true],
       ['ScanRole', 'kms:Decrypt', names.ReportKey.arn, true],
       ['ScanRole', 'kms:Decrypt', OTHER_KEY, false],
       ['ScanBucketRole', 's3:GetObject', 'arn:aws:s3:::customer-data/k', true],
@@ -731,28 +730,74 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
     ] as const;
     const WRITERS = new Set(['ScanRole', 'RescanRole', 'FinalizeRole']);
 
+    /** The request context S3 gives a PutObject (s3:ObjectCreationOperation is true for it). */
+    const PUT = { 's3:ObjectCreationOperation': 'true' };
+    const CREATE = { ...PUT, 's3:if-none-match': '*' };
+    const SWAP = { ...PUT, 's3:if-match': '"5d41402abc4b2a76b9719d911017c592"' };
+    /** UploadPart and CreateMultipartUpload: authorised as PutObject, no condition header. */
+    const PART = { 's3:ObjectCreationOperation': 'false' };
+    const SCAN = `${REPORTS}/scans/20261101T060000Z-abc`;
+    const put = (role: string, key: string, context: Record<string, string>) =>
+      allowed(role, 's3:PutObject', key, DEFAULT_CONDITIONS, context);
+
     it.each(ROLES)(
-      '%s may not write the config, nor any key outside scans/, alerts/ and index.json',
+      '%s may not write the config, nor any key outside scans/, alerts/ and index.json, however it asks',
       async (role) => {
         // Act
-        const config = await allowed(role, 's3:PutObject', `${REPORTS}/config/s3scan.config.yml`);
-        const elsewhere = await allowed(role, 's3:PutObject', `${REPORTS}/dashboard/index.html`);
-        const report = await allowed(
-          role,
-          's3:PutObject',
-          `${REPORTS}/scans/20261101T060000Z-abc/summary.json`,
+        const refused = await Promise.all(
+          [`${REPORTS}/config/s3scan.config.yml`, `${REPORTS}/dashboard/index.html`].flatMap(
+            (key) => [PUT, CREATE, SWAP, PART].map((context) => put(role, key, context)),
+          ),
         );
-        const index = await allowed(role, 's3:PutObject', `${REPORTS}/index.json`);
-        const work = await allowed(
+        const report = await put(role, `${SCAN}/summary.json`, CREATE);
+        const index = await put(role, `${REPORTS}/index.json`, SWAP);
+        const work = await put(role, `${SCAN}/work/plan.json`, PUT);
+
+        // Assess
+        expect(refused.every((allowedHere) => !allowedHere)).toBe(true);
+        expect([report, index]).toEqual([WRITERS.has(role), WRITERS.has(role)]);
+        expect(work).toBe(role !== 'DashboardRole');
+      },
+    );
+
+    it.each([...WRITERS])(
+      "%s creates a stored scan's files but can never replace one, its own scan's or another's",
+      async (role) => {
+        // Act
+        const create = await put(role, `${SCAN}/findings.ndjson.gz`, CREATE);
+        const replace = await put(role, `${SCAN}/findings.ndjson.gz`, PUT);
+        const replaceIfUnchanged = await put(role, `${SCAN}/manifest.json`, SWAP);
+        const part = await put(role, `${SCAN}/objects/111122223333/b.csv.gz`, PART);
+        const completeUnconditional = await put(role, `${SCAN}/objects/111122223333/b.csv.gz`, PUT);
+        const abort = await allowed(
           role,
-          's3:PutObject',
-          `${REPORTS}/scans/20261101T060000Z-abc/work/plan.json`,
+          's3:AbortMultipartUpload',
+          `${SCAN}/objects/111122223333/b.csv.gz`,
         );
 
         // Assess
-        expect([config, elsewhere]).toEqual([false, false]);
-        expect([report, index]).toEqual([WRITERS.has(role), WRITERS.has(role)]);
-        expect(work).toBe(role !== 'DashboardRole');
+        expect({ create, part, abort }).toEqual({ create: true, part: true, abort: true });
+        expect({ replace, replaceIfUnchanged, completeUnconditional }).toEqual({
+          replace: false,
+          replaceIfUnchanged: false,
+          completeUnconditional: false,
+        });
+      },
+    );
+
+    it.each([...WRITERS])(
+      '%s writes index.json only as a compare-and-swap, and the work area and alert ledger in place',
+      async (role) => {
+        // Act
+        const swap = await put(role, `${REPORTS}/index.json`, SWAP);
+        const first = await put(role, `${REPORTS}/index.json`, CREATE);
+        const blind = await put(role, `${REPORTS}/index.json`, PUT);
+        const checkpoint = await put(role, `${SCAN}/work/checkpoint.json`, PUT);
+        const ledger = await put(role, `${REPORTS}/alerts/20261101T060000Z-abc/slack-0.json`, PUT);
+
+        // Assess
+        expect({ swap, first, blind }).toEqual({ swap: true, first: true, blind: false });
+        expect({ checkpoint, ledger }).toEqual({ checkpoint: true, ledger: true });
       },
     );
 

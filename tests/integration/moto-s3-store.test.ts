@@ -1,10 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../lib/config/config.js';
 import type { Finding } from '../../lib/engine/types.js';
+import { ScanFilesTaken } from '../../lib/errors.js';
+import type { ScanEvidence } from '../../lib/evidence/types.js';
+import { S3ReportStore } from '../../lib/report-store/s3.js';
+import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
+import { judgeAndStore } from '../../lib/scan/run-scan.js';
 import { isolatedHome, startCli, waitFor } from '../helpers/cli.js';
+import { bucketEvidence, scanEvidence } from '../helpers/evidence.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
+
+/** A scan's summary and findings as the CLI would judge them. */
+function judged(evidence: ScanEvidence) {
+  const { findings, summary } = evaluateScan(evidence);
+  return { summary: { schemaVersion: '1', source: 'scan' as const, ...summary }, findings };
+}
 
 /**
  * `--store s3://bucket/prefix` with the real CLI against moto: a scan writes the S3 store's
@@ -117,6 +136,34 @@ describe.skipIf(!availability.ok)('an S3 report store (--store s3://…) in moto
       dashboard.child.kill('SIGTERM');
     }
   }, 180_000);
+
+  it('never replaces a file an unfinished write left: moto answers 412, and the scan is stored under a new id', async () => {
+    // Prepare: the first attempt of a scan stopped after its findings, before index.json.
+    const store = new S3ReportStore({ s3, bucket: 's3scan-team-store', prefix: 'reports/retry' });
+    const evidence = { ...scanEvidence([bucketEvidence('alpha')]), scanId: 'scan-left' };
+    const leftover = 'reports/retry/scans/scan-left/findings.ndjson.gz';
+    await s3.send(
+      new PutObjectCommand({ Bucket: 's3scan-team-store', Key: leftover, Body: 'first attempt' }),
+    );
+
+    // Act
+    const direct = await store.writeScan({ ...judged(evidence), evidence }).then(
+      () => undefined,
+      (error: unknown) => error as ScanFilesTaken,
+    );
+    const stored = await judgeAndStore(evidence, defaultConfig(), { store, source: 'scan' });
+
+    // Assess
+    expect(direct).toBeInstanceOf(ScanFilesTaken);
+    const refusal = (direct as ScanFilesTaken).cause as { $metadata: { httpStatusCode: number } };
+    expect(refusal.$metadata.httpStatusCode).toBe(412);
+    expect(stored.summary.retryOf).toBe('scan-left');
+    expect((await store.readIndex())?.latest).toBe(stored.summary.scanId);
+    const back = await s3.send(
+      new GetObjectCommand({ Bucket: 's3scan-team-store', Key: leftover }),
+    );
+    expect(await back.Body?.transformToString()).toBe('first attempt');
+  });
 
   it('refuses a store URL that names no bucket S3 would accept', async () => {
     const bad = await cli(['report', '--store', 's3://Bad_Bucket/x']);

@@ -11,11 +11,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../lib/config/config.js';
 import { getFindings } from '../../../lib/dashboard/api.js';
-import { ReportStoreError } from '../../../lib/errors.js';
+import { ReportStoreError, ScanFilesTaken } from '../../../lib/errors.js';
 import { S3ReportStore } from '../../../lib/report-store/s3.js';
 import type { ScanRecord } from '../../../lib/report-store/types.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
+import { judgeAndStore } from '../../../lib/scan/run-scan.js';
 import { s3Error } from '../../helpers/aws-errors.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
@@ -178,6 +180,73 @@ describe('Class: S3ReportStore', () => {
     expect(bucket.writes).toHaveLength(writes);
   });
 
+  it('creates every file of a scan with If-None-Match: *, and only index.json is replaced', async () => {
+    // Prepare
+    fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+
+    // Act
+    await store.writeScan(record('scan-1', '2026-11-01T06:00:00.000Z'));
+    await store.writeScan(record('scan-2', '2026-11-02T06:00:00.000Z'));
+
+    // Assess: the stack's roles may put under scans/ only with this header (serverless.yml).
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    const scanFiles = puts.filter((i) => i.Key?.startsWith('scans/'));
+    expect(scanFiles.length).toBeGreaterThan(10);
+    expect(scanFiles.filter((i) => i.IfNoneMatch !== '*')).toEqual([]);
+    const index = puts.filter((i) => i.Key === 'index.json');
+    expect(index).toHaveLength(2);
+    expect(index[0]).toMatchObject({ IfNoneMatch: '*' });
+    expect(index[1]?.IfNoneMatch).toBeUndefined();
+    expect(index[1]?.IfMatch).toMatch(/^"etag-\d+"$/);
+  });
+
+  it('never replaces a file an unfinished write of the same scan left: ScanFilesTaken names it, index.json untouched', async () => {
+    // Prepare: an earlier attempt of scan-7 stopped after its findings, before index.json.
+    const bucket = fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports', prefix: 'acct' });
+    await store.writeScan(record('scan-0', '2026-10-31T06:00:00.000Z'));
+    bucket.objects.set('acct/scans/scan-7/findings.ndjson.gz', {
+      body: gzipSync('{"left":"by the first attempt"}\n'),
+      etag: '"first-attempt"',
+    });
+
+    // Act
+    const attempt = store.writeScan(record('scan-7', '2026-11-07T06:00:00.000Z'));
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ScanFilesTaken);
+    await expect(attempt).rejects.toThrow(
+      /scan scan-7 cannot be written: acct\/scans\/scan-7\/findings.ndjson.gz already exists/,
+    );
+    expect(
+      gunzipSync(bucket.objects.get('acct/scans/scan-7/findings.ndjson.gz')!.body).toString(),
+    ).toBe('{"left":"by the first attempt"}\n');
+    expect((await store.readIndex())?.scans.map((s) => s.scanId)).toEqual(['scan-0']);
+  });
+
+  it('stores the judgement again under a new id naming the unfinished write it replaces', async () => {
+    // Prepare
+    const bucket = fakeBucket();
+    const store = new S3ReportStore({ s3, bucket: 'reports' });
+    const { evidence } = record('scan-7', '2026-11-07T06:00:00.000Z');
+    bucket.objects.set('scans/scan-7/summary.json', { body: Buffer.from('{}'), etag: '"old"' });
+
+    // Act
+    const stored = await judgeAndStore(evidence, defaultConfig(), { store, source: 'scan' });
+
+    // Assess
+    expect(stored.summary.retryOf).toBe('scan-7');
+    expect(stored.summary.scanId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
+    const index = await store.readIndex();
+    expect(index?.latest).toBe(stored.summary.scanId);
+    expect(index?.scans[0]).toMatchObject({ scanId: stored.summary.scanId, retryOf: 'scan-7' });
+    const back = await store.readScan(stored.summary.scanId);
+    expect(back.summary).toMatchObject({ retryOf: 'scan-7', scanTime: evidence.scanTime });
+    expect(back.findings).toHaveLength(stored.findings.length);
+    expect(bucket.objects.get('scans/scan-7/summary.json')?.etag).toBe('"old"');
+  });
+
   it('writes per-object CSVs of the work area before the summary, one bucket at a time', async () => {
     // Prepare
     const bucket = fakeBucket();
@@ -260,6 +329,7 @@ describe('Class: S3ReportStore', () => {
     expect(uploaded.get(2)?.[0]).toBe(3);
     expect(s3Mock).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
       UploadId: 'upload-1',
+      IfNoneMatch: '*',
       MultipartUpload: {
         Parts: [
           { ETag: '"part-1"', PartNumber: 1 },

@@ -13,8 +13,9 @@ import { scanBucket } from '../../../functions/scan-bucket.js';
 import type { AlertSink } from '../../../lib/alerts/sink.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { configFromText, configHash, defaultConfig } from '../../../lib/config/config.js';
-import { ConfigError } from '../../../lib/errors.js';
+import { ConfigError, ScanFilesTaken } from '../../../lib/errors.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
+import type { ScanRecord } from '../../../lib/report-store/types.js';
 import { MemoryWorkArea } from '../../../lib/report-store/work-area.js';
 import { mockAccount, sseKms } from '../../helpers/mocked-account.js';
 
@@ -330,6 +331,60 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     expect(retried.alerts).toMatchObject({ status: 'sent', sinks: [{ sent: 0, alreadySent: 1 }] });
     expect(retried.byStatus).toEqual(first.byStatus);
     expect(sent).toEqual(['sfn-alerts']);
+  });
+
+  it('finalize stores under a new id when an earlier attempt left files under the plan’s id, and its retry finds that scan', async () => {
+    // Prepare: an S3 store refuses to replace the files a crashed first attempt left.
+    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+    class LeftoverStore extends LocalReportStore {
+      public override async writeScan(record: ScanRecord): Promise<string> {
+        if (record.summary.scanId === 'sfn-leftover')
+          throw new ScanFilesTaken('sfn-leftover', 'scans/sfn-leftover/findings.ndjson.gz');
+        return super.writeScan(record);
+      }
+    }
+    const sent: string[] = [];
+    const sink: AlertSink<string> = {
+      name: 'eventbridge',
+      idempotent: false,
+      plan: (d) => [{ id: 'b0', entries: [{ id: 'scan-completed', payload: d.drift.to.scanId }] }],
+      preview: () => '',
+      deliver: async (batch) => {
+        sent.push(batch.entries[0]!.payload);
+        return { delivered: ['scan-completed'], failed: [] };
+      },
+    };
+    const alerts = { sinks: async () => [sink] };
+    const loaded = configFromText('alerts:\n  eventBridge: {}\n', {
+      json: false,
+      describe: 'test config',
+      provenance: { origin: 's3', location: 's3://reports/config/s3scan.config.yml' },
+    });
+    await enumerate(
+      { scanId: 'sfn-leftover', buckets: ['alpha'] },
+      { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
+    );
+    for (const item of (await work('sfn-leftover').get<unknown[]>('items.json')) ?? [])
+      await scanBucket(item, { clients, work, concurrency: 4 });
+
+    // Act
+    const first = await finalize(
+      { scanId: 'sfn-leftover' },
+      { clients, work, store: () => new LeftoverStore(root), alerts },
+    );
+    const retried = await finalize(
+      { scanId: 'sfn-leftover' },
+      { clients, work, store: () => new LeftoverStore(root), alerts },
+    );
+
+    // Assess
+    expect(first.scanId).not.toBe('sfn-leftover');
+    const index = await new LocalReportStore(root).readIndex();
+    expect(index?.scans).toHaveLength(1);
+    expect(index?.scans[0]).toMatchObject({ scanId: first.scanId, retryOf: 'sfn-leftover' });
+    expect(retried.scanId).toBe(first.scanId);
+    expect(retried.alerts).toMatchObject({ status: 'sent', sinks: [{ sent: 0, alreadySent: 1 }] });
+    expect(sent).toEqual([first.scanId]);
   });
 
   it('plans nothing when the config is invalid: enumerate fails before listing the account', async () => {
