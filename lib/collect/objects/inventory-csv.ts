@@ -73,9 +73,14 @@ export function csvRowCounter(
     );
   }
   const interner = new FieldInterner();
-  const splitter = new CsvRecordSplitter((record) =>
-    countCsvRecord(record, index, interner, aggregator),
-  );
+  // One closure for every row (the record view is reused), not one allocated per row: the
+  // aggregator calls it only for the few keys it keeps as examples.
+  let current: CsvRecordView | undefined;
+  const key = () => (current ? decodeInventoryKey(fieldText(current, index.key)) : '');
+  const splitter = new CsvRecordSplitter((record) => {
+    current = record;
+    countCsvRecord(record, index, interner, aggregator, key);
+  });
   return { push: (chunk) => splitter.push(chunk), end: () => splitter.end() };
 }
 
@@ -97,6 +102,7 @@ function countCsvRecord(
   index: CsvColumns,
   interner: FieldInterner,
   aggregator: ObjectAggregator,
+  key: () => string,
 ): void {
   if (fieldEquals(record, index.deleteMarker, 'true')) {
     aggregator.addDeleteMarker();
@@ -113,7 +119,7 @@ function countCsvRecord(
     !fieldEquals(record, index.latest, 'false'),
     // Only SSE-C rows use the date (the newest SSE-C write).
     type === 'SSE-C' ? fieldText(record, index.modified) || undefined : undefined,
-    () => decodeInventoryKey(fieldText(record, index.key)),
+    key,
     // URL encoding leaves '.' and letters alone, so the raw field can be tested undecoded.
     fieldEndsWith(record, index.key, INSTRUCTION_SUFFIX),
   );
