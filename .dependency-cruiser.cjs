@@ -100,7 +100,15 @@ module.exports = {
       severity: 'error',
       comment: 'The report store keeps what a scan produced; it never reads the scanned account.',
       from: { path: '^lib/report-store/' },
-      to: { path: '^lib/(collect|rules|scan|cli|step-functions|dashboard|alerts)/' },
+      to: { path: '^lib/(collect|rules|scan|cli|step-functions|dashboard|alerts|history)/' },
+    },
+    {
+      name: 'history-reads-the-store',
+      severity: 'error',
+      comment:
+        'The scan history (drift, the previous view, the posture now) reads stored scans; alerts, the dashboard and the scan use case read it, never the other way.',
+      from: { path: '^lib/history/' },
+      to: { path: '^lib/(collect|rules|policy|scan|cli|step-functions|dashboard|alerts|aws)/' },
     },
     {
       name: 'view-reads-the-store',

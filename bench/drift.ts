@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { diffScans } from '../lib/alerts/drift.js';
-import { diffFindingStreams } from '../lib/alerts/drift-stream.js';
 import { fingerprint } from '../lib/engine/evaluate.js';
 import { type Finding, SEVERITIES, STATUSES } from '../lib/engine/types.js';
+import { diffScans } from '../lib/history/drift.js';
+import { diffFindingStreams } from '../lib/history/drift-stream.js';
 import { LocalReportStore } from '../lib/report-store/local.js';
 import { report, timeIt } from './common.js';
 

@@ -8,10 +8,10 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { dispatchAlerts } from '../lib/alerts/dispatch.js';
-import { diffScans } from '../lib/alerts/drift.js';
 import { SecurityHubSink } from '../lib/alerts/security-hub.js';
 import { fingerprint } from '../lib/engine/evaluate.js';
 import type { Finding } from '../lib/engine/types.js';
+import { diffScans } from '../lib/history/drift.js';
 import { LocalAlertLedger } from '../lib/report-store/alert-ledger.js';
 import { report, timeIt } from './common.js';
 

@@ -1,11 +1,11 @@
 import type { Finding } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
+import { type Drift, firstSeenOf, scopeOf } from '../history/drift.js';
+import { diffFindingStreams } from '../history/drift-stream.js';
+import { previousLines, previousViewOf } from '../history/previous.js';
 import type { ReportStore } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AlertReport, dispatchAlerts } from './dispatch.js';
-import { type Drift, firstSeenOf, scopeOf } from './drift.js';
-import { diffFindingStreams } from './drift-stream.js';
-import { previousLines, previousViewOf } from './previous.js';
 import { expiringSuppressions } from './select.js';
 import type { AlertSettings } from './settings.js';
 import { DEFAULT_ALERT_SETTINGS } from './settings.js';

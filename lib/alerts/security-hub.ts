@@ -6,8 +6,8 @@ import {
 import { errorCode } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import { toAsff } from '../export/asff.js';
+import type { ChangeKind, DriftEntry } from '../history/drift.js';
 import { bytes, type CallAnswer, CallPacer, pack, withEntryRetries } from './aws-batch.js';
-import type { ChangeKind, DriftEntry } from './drift.js';
 import { passes, selectChanges } from './select.js';
 import {
   type AlertBatch,

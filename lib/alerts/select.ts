@@ -1,5 +1,5 @@
 import { type Finding, SEVERITIES } from '../engine/types.js';
-import { CHANGE_KINDS, type ChangeKind, type Drift, type DriftEntry } from './drift.js';
+import { CHANGE_KINDS, type ChangeKind, type Drift, type DriftEntry } from '../history/drift.js';
 import type { SinkFilter } from './settings.js';
 
 /** A change as sinks list it: its kind and its entry. */

@@ -1,5 +1,5 @@
 import { SEVERITIES, type Severity } from '../engine/types.js';
-import { CHANGE_KINDS, type ChangeKind } from './drift.js';
+import { CHANGE_KINDS, type ChangeKind } from '../history/drift.js';
 
 /** What every sink may narrow: which changes, how severe, which rules and accounts. */
 export interface SinkFilter {

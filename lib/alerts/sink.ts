@@ -1,5 +1,5 @@
 import type { Finding } from '../engine/types.js';
-import type { Drift } from './drift.js';
+import type { Drift } from '../history/drift.js';
 import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type SinkFilter } from './settings.js';
 
 /** What every sink is given for one scan: the drift, and where people can read more. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Finding } from '../engine/types.js';
 import { AlertSinkError, ConfigError } from '../errors.js';
-import { type ChangeKind, type DriftEntry, describeDrift } from './drift.js';
+import { type ChangeKind, type DriftEntry, describeDrift } from '../history/drift.js';
 import { findingOf, type SelectedChange, selectChanges } from './select.js';
 import type {
   AlertBatch,

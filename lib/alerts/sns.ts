@@ -5,8 +5,8 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import { ConfigError } from '../errors.js';
+import { describeDrift } from '../history/drift.js';
 import { bytes, type CallAnswer, clipBytes, pack, withEntryRetries } from './aws-batch.js';
-import { describeDrift } from './drift.js';
 import { findingOf, type SelectedChange, selectChanges } from './select.js';
 import {
   type AlertBatch,

@@ -1,6 +1,3 @@
-import { previousScanOf, scopeOf } from '../alerts/drift.js';
-import { diffFindingStreams, peekFinding } from '../alerts/drift-stream.js';
-import { rescansOver } from '../alerts/previous.js';
 import { FRAMEWORKS } from '../compliance/frameworks.js';
 import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
@@ -16,6 +13,18 @@ import {
   VIEW_CHANGES,
   type ViewOverview,
 } from '../findings-index/format.js';
+import {
+  bucketOf,
+  findingsAt,
+  type LoadedView,
+  loadOverview,
+  loadView,
+  rowsOf,
+} from '../findings-index/read.js';
+import { previousScanOf, scopeOf } from '../history/drift.js';
+import { diffFindingStreams, peekFinding } from '../history/drift-stream.js';
+import { loadPosture, type PostureLayer } from '../history/posture.js';
+import { rescansOver } from '../history/previous.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import type {
@@ -31,26 +40,13 @@ import type {
   ScanList,
 } from './answers.js';
 import {
-  bucketOf,
-  findingsAt,
-  type LoadedView,
-  loadOverview,
-  loadView,
   matchingRows,
-  rowsOf,
   SORT_KEYS,
   type SortKey,
   selectRows,
   type ViewFilters,
 } from './findings-view.js';
-import {
-  loadPosture,
-  type PostureLayer,
-  postureFindings,
-  postureOverview,
-  postureTally,
-  selectPosture,
-} from './posture-view.js';
+import { postureFindings, postureOverview, postureTally, selectPosture } from './posture-view.js';
 
 export type { FindingsPage };
 export { DashboardRequestError };

@@ -1,6 +1,4 @@
 import pLimit from 'p-limit';
-import { peekFinding } from '../alerts/drift-stream.js';
-import { isFullScan } from '../alerts/previous.js';
 import type { AwsClients } from '../collect/clients.js';
 import type { LoadedConfig } from '../config/config.js';
 import { ConfigError, ReportStoreError } from '../errors.js';
@@ -8,6 +6,8 @@ import type { RescanTargets } from '../events/cloudtrail.js';
 import { bucketEvidencePath } from '../evidence/paths.js';
 import type { BucketEvidenceFile, ObjectScanEvidence } from '../evidence/types.js';
 import { VIEW_DIR, type ViewBuckets, type ViewIndex } from '../findings-index/format.js';
+import { peekFinding } from '../history/drift-stream.js';
+import { isFullScan } from '../history/previous.js';
 import type { IndexEntry, ReportStore } from '../report-store/types.js';
 import {
   type CompletedScan,

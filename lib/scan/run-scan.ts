@@ -18,6 +18,8 @@ import type { LoadedConfig } from '../config/config.js';
 import type { Finding } from '../engine/types.js';
 import { CollectError, NoCheckpointError, ScanFilesTaken } from '../errors.js';
 import type { ObjectScanEvidence, ScanEvidence } from '../evidence/types.js';
+import { ruleDocuments } from '../findings-index/rule-documents.js';
+import { changesSincePrevious } from '../history/changes.js';
 import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import { newScanId } from '../report-store/scan-id.js';
@@ -26,7 +28,6 @@ import type { WorkArea } from '../report-store/work-area.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { evaluateScan } from './evaluate-scan.js';
-import { changesSincePrevious, ruleDocuments } from './findings-view.js';
 
 /** The object-level part of a scan, as a user asks for it. */
 export interface ObjectRequest {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffScans } from '../../lib/alerts/drift.js';
 import { alertSettingsOf } from '../../lib/alerts/settings.js';
 import { sinksFromSettings } from '../../lib/alerts/sinks.js';
+import { diffScans } from '../../lib/history/drift.js';
 import { ACCOUNT, finding } from '../helpers/findings.js';
 
 /**

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffScans } from '../../lib/alerts/drift.js';
 import type { AlertDigest } from '../../lib/alerts/sink.js';
 import {
   escapeMrkdwn,
@@ -13,6 +12,7 @@ import {
 import { fingerprint } from '../../lib/engine/evaluate.js';
 import type { Finding, Severity, Status } from '../../lib/engine/types.js';
 import { AlertSinkError, ConfigError } from '../../lib/errors.js';
+import { diffScans } from '../../lib/history/drift.js';
 
 const ACCOUNT = '111122223333';
 

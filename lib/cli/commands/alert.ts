@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
 import type { AlertReport } from '../../alerts/dispatch.js';
-import { describeDrift } from '../../alerts/drift.js';
 import { alertScan } from '../../alerts/run-alerts.js';
 import { sinksFromSettings } from '../../alerts/sinks.js';
 import { MemberRoles, partitionOfRegion, stsClient } from '../../collect/assume-role.js';
 import type { LoadedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal } from '../../export/table.js';
+import { describeDrift } from '../../history/drift.js';
 import type { ReportStore } from '../../report-store/types.js';
 import type { CliIo } from '../io.js';
 import { type CommandContext, EXIT, findStoredScan, loadConfig } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeDrift, diffScans, scopeOf } from '../../alerts/drift.js';
+import { describeDrift, diffScans, scopeOf } from '../../history/drift.js';
 import { loadEvidence } from '../../report-store/evidence-files.js';
 import { LocalReportStore } from '../../report-store/local.js';
 import { newScanId } from '../../report-store/scan-id.js';

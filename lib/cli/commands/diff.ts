@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
-import { CHANGE_KINDS, type Drift, describeDrift, scopeOf } from '../../alerts/drift.js';
-import { diffFindingStreams } from '../../alerts/drift-stream.js';
 import { ConfigError } from '../../errors.js';
 import { sanitiseForTerminal, sanitiseLine } from '../../export/table.js';
+import { CHANGE_KINDS, type Drift, describeDrift, scopeOf } from '../../history/drift.js';
+import { diffFindingStreams } from '../../history/drift-stream.js';
 import { type CommandContext, findStoredScan } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { storeOf, withStoreOptions } from '../store.js';

@@ -1,10 +1,10 @@
 import { type Command, Option } from 'commander';
 import type { AlertReport } from '../../alerts/dispatch.js';
-import { composePosture, rescansOver } from '../../alerts/previous.js';
 import { firstSeenOfScan } from '../../alerts/run-alerts.js';
 import { summarize } from '../../engine/evaluate.js';
 import type { Finding } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
+import { composePosture, rescansOver } from '../../history/previous.js';
 import type { ReportStore, ScanSummaryFile, StoreIndex } from '../../report-store/types.js';
 import { collect } from '../options.js';
 import {

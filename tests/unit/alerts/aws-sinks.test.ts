@@ -4,7 +4,6 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CallPacer, clipBytes } from '../../../lib/alerts/aws-batch.js';
-import { diffScans, type ScanSide } from '../../../lib/alerts/drift.js';
 import { DETAIL_TYPES, EventBridgeSink, entrySize } from '../../../lib/alerts/eventbridge.js';
 import { SecurityHubSink } from '../../../lib/alerts/security-hub.js';
 import { alertSettingsOf } from '../../../lib/alerts/settings.js';
@@ -12,6 +11,7 @@ import type { AlertDigest } from '../../../lib/alerts/sink.js';
 import { sinksFromSettings } from '../../../lib/alerts/sinks.js';
 import { SNS_LIMITS, SnsSink, topicRegion } from '../../../lib/alerts/sns.js';
 import type { Finding } from '../../../lib/engine/types.js';
+import { diffScans, type ScanSide } from '../../../lib/history/drift.js';
 import { ACCOUNT, finding } from '../../helpers/findings.js';
 
 const TOPIC = `arn:aws:sns:eu-west-1:${ACCOUNT}:s3scan-alerts`;

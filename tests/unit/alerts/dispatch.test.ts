@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatchAlerts, MAX_BATCH_ATTEMPTS } from '../../../lib/alerts/dispatch.js';
-import { diffScans } from '../../../lib/alerts/drift.js';
 import type {
   AlertBatch,
   AlertDigest,
@@ -11,6 +10,7 @@ import type {
   BatchOutcome,
   EntryFailure,
 } from '../../../lib/alerts/sink.js';
+import { diffScans } from '../../../lib/history/drift.js';
 import { LocalAlertLedger } from '../../../lib/report-store/alert-ledger.js';
 import { ACCOUNT, finding } from '../../helpers/findings.js';
 

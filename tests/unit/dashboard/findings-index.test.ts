@@ -2,7 +2,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { diffScans, scopeOf } from '../../../lib/alerts/drift.js';
 import { FRAMEWORKS } from '../../../lib/compliance/frameworks.js';
 import {
   exportFindings,
@@ -16,10 +15,12 @@ import {
 } from '../../../lib/dashboard/api.js';
 import { summarize } from '../../../lib/engine/evaluate.js';
 import type { Finding, Severity, Status } from '../../../lib/engine/types.js';
+import { ruleDocuments } from '../../../lib/findings-index/rule-documents.js';
+import { changesSincePrevious } from '../../../lib/history/changes.js';
+import { diffScans, scopeOf } from '../../../lib/history/drift.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import type { ScanSummaryFile } from '../../../lib/report-store/types.js';
 import { BUCKET_RULES } from '../../../lib/rules/index.js';
-import { changesSincePrevious, ruleDocuments } from '../../../lib/scan/findings-view.js';
 import { bucketEvidence, scanEvidence, tlsPolicy } from '../../helpers/evidence.js';
 import { finding } from '../../helpers/findings.js';
 

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { composePosture, rescansOver } from '../../../lib/alerts/previous.js';
 import type { FindingsPage } from '../../../lib/dashboard/answers.js';
 import {
   DashboardRequestError,
@@ -18,8 +17,9 @@ import type { Finding, Severity, Status } from '../../../lib/engine/types.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import type { BucketEvidence } from '../../../lib/evidence/types.js';
 import { VIEW_CHANGES } from '../../../lib/findings-index/format.js';
+import { changesSincePrevious } from '../../../lib/history/changes.js';
+import { composePosture, rescansOver } from '../../../lib/history/previous.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
-import { changesSincePrevious } from '../../../lib/scan/findings-view.js';
 import { bucketEvidence, objectScan, scanEvidence, tally } from '../../helpers/evidence.js';
 import { ACCOUNT, finding } from '../../helpers/findings.js';
 

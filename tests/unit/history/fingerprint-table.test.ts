@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FingerprintTable } from '../../../lib/alerts/fingerprint-table.js';
+import { FingerprintTable } from '../../../lib/history/fingerprint-table.js';
 
 const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
 

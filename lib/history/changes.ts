@@ -1,27 +1,11 @@
-import { inScope, kindOf, scopeOf, viewOf } from '../alerts/drift.js';
-import { pack, peekFinding, unpack } from '../alerts/drift-stream.js';
-import { FingerprintTable } from '../alerts/fingerprint-table.js';
-import { previousLines, previousViewOf } from '../alerts/previous.js';
-import { requirementsOf } from '../compliance/frameworks.js';
-import type { Finding, RuleMetadata } from '../engine/types.js';
-import type { ChangeColumn, RuleDocument, ViewChange } from '../findings-index/format.js';
+import type { Finding } from '../engine/types.js';
+import type { ChangeColumn, ViewChange } from '../findings-index/format.js';
 import { indexEntryOf } from '../report-store/index-file.js';
 import type { ReportStore, ScanSummaryFile } from '../report-store/types.js';
-
-/** The rules' documentation as the findings index stores it with a scan. */
-export function ruleDocuments(rules: readonly RuleMetadata[]): RuleDocument[] {
-  return rules.map((rule) => ({
-    id: rule.id,
-    title: rule.title,
-    severity: rule.severity,
-    resourceType: rule.resourceType,
-    description: rule.description,
-    rationale: rule.rationale,
-    remediation: rule.remediation,
-    references: rule.references,
-    requirements: requirementsOf(rule.id),
-  }));
-}
+import { inScope, kindOf, scopeOf, viewOf } from './drift.js';
+import { pack, peekFinding, unpack } from './drift-stream.js';
+import { FingerprintTable } from './fingerprint-table.js';
+import { previousLines, previousViewOf } from './previous.js';
 
 /**
  * Each finding's change since the previous scan of the same scope (the alerts' rule and

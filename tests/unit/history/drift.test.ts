@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_EVALUATION_CONFIG, fingerprint } from '../../../lib/engine/evaluate.js';
+import { type Finding, SEVERITIES, type Severity, type Status } from '../../../lib/engine/types.js';
 import {
   CHANGE_KINDS,
   type DriftKind,
@@ -8,10 +10,8 @@ import {
   firstSeenOf,
   inScope,
   type ScanScope,
-} from '../../../lib/alerts/drift.js';
-import { diffFindingStreams, peekFinding } from '../../../lib/alerts/drift-stream.js';
-import { DEFAULT_EVALUATION_CONFIG, fingerprint } from '../../../lib/engine/evaluate.js';
-import { type Finding, SEVERITIES, type Severity, type Status } from '../../../lib/engine/types.js';
+} from '../../../lib/history/drift.js';
+import { diffFindingStreams, peekFinding } from '../../../lib/history/drift-stream.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, objectScan, scanEvidence } from '../../helpers/evidence.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Drift, diffScans, scopeOf } from '../../../lib/alerts/drift.js';
-import { diffFindingStreams } from '../../../lib/alerts/drift-stream.js';
 import type { AccountEvidence, ScanEvidence } from '../../../lib/evidence/types.js';
+import { type Drift, diffScans, scopeOf } from '../../../lib/history/drift.js';
+import { diffFindingStreams } from '../../../lib/history/drift-stream.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { bucketEvidence, scanEvidence } from '../../helpers/evidence.js';
 
