@@ -37,14 +37,6 @@ export interface AlertReport {
   ok: boolean;
 }
 
-/**
- * Test-only fail point: `S3SCAN_CRASH_AT=alerts:after-<sink>` kills the process with SIGKILL
- * once that sink is done, so a test can prove the re-run sends each message exactly once.
- */
-function crashPoint(point: string): void {
-  if (process.env.S3SCAN_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
-}
-
 /** A later run gives a batch up after this many attempts (each a ledger claim). */
 export const MAX_BATCH_ATTEMPTS = 5;
 
@@ -223,9 +215,7 @@ async function runSink(
       );
       return;
     }
-    crashPoint(`alerts:claimed-${sink.name}`);
     await ledger.write(scanId, `${prefix}.${attempt}.sending`, { at: options.now() });
-    crashPoint(`alerts:sending-${sink.name}`);
     let outcome: BatchOutcome;
     try {
       outcome = await sink.deliver({ id: batch.id, entries: send }, options.signal);
@@ -310,7 +300,6 @@ export async function dispatchAlerts(
         error: (error as Error).message,
       });
     }
-    crashPoint(`alerts:after-${sink.name}`);
   }
   const report: AlertReport = {
     scanId,

@@ -1,3 +1,5 @@
+import type { StoreAdapters } from '../report-store/local.js';
+
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -6,6 +8,11 @@ export interface CliIo {
   stderrIsTty: boolean;
   /** A person at a terminal, not a pipe: `s3scan policy` without FILE tells them it waits. */
   stdinIsTty: boolean;
+  /**
+   * Adapters around a local store's bytes and alert ledger: how the fault tests kill the CLI
+   * at a chosen step of a write (tests/helpers/crash-cli.ts); the CLI itself passes none.
+   */
+  storeAdapters?: StoreAdapters;
 }
 
 export const processIo: CliIo = {

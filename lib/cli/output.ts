@@ -101,7 +101,7 @@ export async function storeAndEmit(
   config: LoadedConfig,
   request: LocalStoreRequest,
 ): Promise<{ code: number; findings: Finding[]; summary: ScanSummaryFile }> {
-  const { store } = openStore(request.storeDir);
+  const { store } = openStore(request.storeDir, {}, io.storeAdapters);
   const { findings, summary, report } = await judgeAndStore(evidence, config, {
     store,
     source: request.source,

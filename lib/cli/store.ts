@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { IntegrityCheckedStore } from '../report-store/integrity.js';
-import { LocalReportStore } from '../report-store/local.js';
+import { LocalReportStore, type StoreAdapters } from '../report-store/local.js';
 import { LocalWorkArea } from '../report-store/local-work-area.js';
 import { S3ReportStore } from '../report-store/s3.js';
 import type { ReportStore } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
+import type { CliIo } from './io.js';
 
 /** `--store`: a folder, or `s3://bucket/prefix` (the stack's report bucket, say). */
 export type StoreLocation =
@@ -64,10 +65,11 @@ export interface CliStore {
 export function openStore(
   value: string,
   options: { region?: string; kmsKeyArn?: string } = {},
+  adapters?: StoreAdapters,
 ): CliStore {
   const location = checkStoreLocation(value);
   if (location.kind === 'local') {
-    const store = new LocalReportStore(location.dir);
+    const store = new LocalReportStore(location.dir, adapters);
     return {
       store: new IntegrityCheckedStore(store),
       checkpointFile: join(store.root, 'checkpoint.json'),
@@ -116,8 +118,15 @@ export function withStoreOptions<
 }
 
 /** `openStore` from a command's parsed options. */
-export const storeOf = (options: { store: string; storeRegion?: string; storeKmsKey?: string }) =>
-  openStore(options.store, {
-    ...(options.storeRegion ? { region: options.storeRegion } : {}),
-    ...(options.storeKmsKey ? { kmsKeyArn: options.storeKmsKey } : {}),
-  });
+export const storeOf = (
+  options: { store: string; storeRegion?: string; storeKmsKey?: string },
+  io: Pick<CliIo, 'storeAdapters'>,
+) =>
+  openStore(
+    options.store,
+    {
+      ...(options.storeRegion ? { region: options.storeRegion } : {}),
+      ...(options.storeKmsKey ? { kmsKeyArn: options.storeKmsKey } : {}),
+    },
+    io.storeAdapters,
+  );

@@ -54,7 +54,7 @@ describe('alerts killed mid-send: nothing lost, nothing twice unless asked', () 
     const before = posts.length;
 
     // Act
-    const killed = await alert([], { S3SCAN_CRASH_AT: 'alerts:claimed-slack' });
+    const killed = await alert([], { S3SCAN_TEST_CRASH_AT: 'alerts:claimed-slack' });
     const rerun = await alert([]);
     const third = await alert([]);
 
@@ -72,7 +72,7 @@ describe('alerts killed mid-send: nothing lost, nothing twice unless asked', () 
     const before = posts.length;
 
     // Act: the kill comes after `sending` is recorded and before the post.
-    const killed = await alert([], { S3SCAN_CRASH_AT: 'alerts:sending-slack' });
+    const killed = await alert([], { S3SCAN_TEST_CRASH_AT: 'alerts:sending-slack' });
     const rerun = await alert([]);
     const unknownSink = await alert(['--resend-in-doubt', 'pagerduty']);
     const resent = await alert(['--resend-in-doubt', 'slack']);

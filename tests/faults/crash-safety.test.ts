@@ -41,7 +41,7 @@ describe('kill -9 while the report store writes never breaks the store', () => {
       // Act
       const crashed = await startCli(
         ['demo', '--no-serve', '--store', store],
-        { S3SCAN_CRASH_AT: point },
+        { S3SCAN_TEST_CRASH_AT: point },
         home,
       ).done;
       const afterCrash = assertStoreConsistent(store);

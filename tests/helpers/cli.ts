@@ -28,7 +28,12 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): C
   let out = '';
   let err = '';
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'bin/s3scan.js'), ...args], {
+  // A kill -9 at a named step: the CLI from source with the fault adapters of crash-cli.ts.
+  const entry =
+    env.S3SCAN_TEST_CRASH_AT === undefined
+      ? [join(root, 'bin/s3scan.js')]
+      : ['--import', import.meta.resolve('tsx'), join(root, 'tests/helpers/crash-cli.ts')];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd,
     env: {
       PATH: process.env.PATH,

@@ -177,7 +177,9 @@ describe.skipIf(!availability.ok)(
       );
 
       // Act: SIGKILL right after the SNS sink, before EventBridge and Security Hub.
-      const crashed = await alert(['--scan', scans[1]!], { S3SCAN_CRASH_AT: 'alerts:after-sns' });
+      const crashed = await alert(['--scan', scans[1]!], {
+        S3SCAN_TEST_CRASH_AT: 'alerts:after-sns',
+      });
       const rerun = await alert(['--scan', scans[1]!]);
       const third = await alert(['--scan', scans[1]!]);
       const got = arrived();

@@ -145,7 +145,7 @@ export function registerAlertCommand(program: Command, { io, setExit }: CommandC
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const { store } = storeOf(options);
+      const { store } = storeOf(options, io);
       const { scanId } = await findStoredScan(store, options.scan);
       const config = await loadConfig(options.config);
       setExit(

@@ -49,6 +49,6 @@ export function registerDashboardCommand(program: Command, { io }: CommandContex
   )
     .option('--port <n>', 'port (default: any free one)', parsePort, 0)
     .action(async (options) => {
-      await serveDashboard(io, storeOf(options).store, options.port);
+      await serveDashboard(io, storeOf(options, io).store, options.port);
     });
 }

@@ -43,7 +43,7 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       // The account a day earlier goes in first, so the demo shows what changed since.
       const earlier = await loadEvidence(DEMO_PREVIOUS_EVIDENCE);
       const previous = await judgeAndStore(earlier, config, {
-        store: new LocalReportStore(options.store),
+        store: new LocalReportStore(options.store, io.storeAdapters),
         source: 'demo',
         scanId: newScanId(new Date()),
         evaluatedFrom: {
@@ -79,6 +79,11 @@ export function registerDemoCommand(program: Command, { io, setExit }: CommandCo
       if (options.format === 'table' || options.format === 'summary') io.stdout(line);
       else io.stderr(line);
       setExit(current.code);
-      if (options.serve) await serveDashboard(io, openStore(options.store).store, options.port);
+      if (options.serve)
+        await serveDashboard(
+          io,
+          openStore(options.store, {}, io.storeAdapters).store,
+          options.port,
+        );
     });
 }

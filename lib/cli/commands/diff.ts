@@ -23,7 +23,7 @@ export function registerDiffCommand(program: Command, { io }: CommandContext): v
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const { store } = storeOf(options);
+      const { store } = storeOf(options, io);
       const { index, scanId: toId, position } = await findStoredScan(store, options.to);
       const to = index.scans[position]!;
       // index.json lists scans newest first: the previous scan of the account comes after.

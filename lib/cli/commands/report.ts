@@ -110,7 +110,7 @@ export function registerReportCommand(program: Command, { io, setExit }: Command
     .addOption(formatOption())
     .addOption(failOnOption())
     .action(async (options) => {
-      const { store } = storeOf(options);
+      const { store } = storeOf(options, io);
       const { scanId, index } = await findStoredScan(store, options.scan);
       let stored = await store.readScan(scanId);
       if (options.posture === 'now') {

@@ -95,7 +95,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
       const sts = stsClient(region, config.scan.maxAttempts);
       try {
         const own = await callerIdentity(sts);
-        const { store, staging } = storeOf(options);
+        const { store, staging } = storeOf(options, io);
         const scanTime = new Date();
         const scanId = newScanId(scanTime);
         const members = options.roleName

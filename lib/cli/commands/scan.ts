@@ -140,7 +140,7 @@ async function scanAccounts(
       ...(options.externalId ? { externalId: options.externalId } : {}),
       scanId,
     });
-    const { store, staging } = storeOf(options);
+    const { store, staging } = storeOf(options, io);
     const width = String(accounts.accounts.length).length;
     const outcome = await runOrganizationScan(
       {
@@ -309,7 +309,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
       }
       const clients = new AwsClients(clientOptions, homeRegion);
       const progress = options.progress ? createProgress(io) : undefined;
-      const { store, checkpointFile, staging } = storeOf(options);
+      const { store, checkpointFile, staging } = storeOf(options, io);
       // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));

@@ -36,7 +36,7 @@ export function registerVerifyCommand(program: Command, { io, setExit }: Command
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
     .action(async (options) => {
-      const { store } = storeOf(options);
+      const { store } = storeOf(options, io);
       const checked =
         store instanceof IntegrityCheckedStore ? store : new IntegrityCheckedStore(store);
       const { index, scanId } = await findStoredScan(store, options.scan ?? 'latest');
