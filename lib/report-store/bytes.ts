@@ -41,6 +41,18 @@ export interface ByteStore {
    * exist). False, changing nothing, when another writer got there first.
    */
   swap(path: string, body: string, version: string | undefined): Promise<boolean>;
+  /**
+   * Writes `path` only if it does not exist: false when it did, or when another conditional
+   * write of it was under way, so exactly one of two racing writers wins.
+   */
+  create(path: string, body: string): Promise<boolean>;
+  /** Writes or replaces `path` whole: a reader sees the old bytes or the new, never a part. */
+  put(path: string, body: string | Buffer, contentType: string): Promise<void>;
+  /**
+   * Every path that starts with `prefix`, from the store's root, sorted; never a write still
+   * in flight (a local temp file).
+   */
+  list(prefix: string): Promise<string[]>;
   /** A new folder at `path` for the scan `scanId` (named in errors). */
   createFolder(path: string, scanId: string): FolderWriter;
   /** An error of this adapter in a line for the user (an S3 error's code first). */

@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ReportStoreError } from '../errors.js';
 import type { ByteStore, FolderWriter, VersionedBytes } from './bytes.js';
+import { TEMP_FILE, writeFileAtomic } from './local-files.js';
 import { compareAndSwap } from './local-swap.js';
 
 /** An error's message for the user; JSON.parse's quotes the text it read, so it is left out. */
@@ -47,8 +59,13 @@ export class LocalBytes implements ByteStore {
    */
   async #inside(file: string): Promise<string> {
     // The root's own real path is resolved once: the dashboard reads a page per request.
-    this.#realRoot ??= realpath(this.root);
-    const [real, root] = await Promise.all([realpath(file), this.#realRoot]);
+    // A root that does not exist yet is asked again next time (a work area is made on its
+    // first write).
+    const realRoot = (this.#realRoot ??= realpath(this.root));
+    realRoot.catch(() => {
+      if (this.#realRoot === realRoot) this.#realRoot = undefined;
+    });
+    const [real, root] = await Promise.all([realpath(file), realRoot]);
     if (real !== root && !real.startsWith(`${root}${sep}`))
       throw new ReportStoreError(
         `${file} is a link that leads out of the store; s3scan reads only files inside ${this.root}`,
@@ -102,6 +119,52 @@ export class LocalBytes implements ByteStore {
 
   public swap(path: string, body: string, version: string | undefined): Promise<boolean> {
     return compareAndSwap(this.describe(path), version, body, this.whileLocked);
+  }
+
+  /** A temp file hard-linked into place: `link` fails when the name exists. */
+  public async create(path: string, body: string): Promise<boolean> {
+    const file = this.describe(path);
+    await mkdir(dirname(file), { recursive: true });
+    const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeFile(temp, body);
+    try {
+      await link(temp, file);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new ReportStoreError(`cannot write ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  public put(path: string, body: string | Buffer): Promise<void> {
+    return writeFileAtomic(this.describe(path), body);
+  }
+
+  public async list(prefix: string): Promise<string[]> {
+    // The folder the prefix names, or the one its last segment is in.
+    const folder = prefix.endsWith('/') || prefix === '' ? prefix : dirname(prefix);
+    const top = this.describe(folder === '.' ? '' : folder);
+    const paths: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (missing(error)) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else paths.push(relative(this.root, path).split(sep).join('/'));
+      }
+    };
+    await walk(top);
+    return paths.filter((path) => path.startsWith(prefix) && !TEMP_FILE.test(path)).sort();
   }
 
   public createFolder(path: string, scanId: string): FolderWriter {

@@ -10,7 +10,7 @@ import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReportStoreError } from '../errors.js';
-import { writeFileAtomic } from './local-work-area.js';
+import { writeFileAtomic } from './local-files.js';
 
 /** A lock held longer than this by a live process is reported, not taken (ms). */
 const LOCK_WAIT_MS = 30_000;

@@ -1,11 +1,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { safeSegment } from '../evidence/paths.js';
-import { LocalAlertLedger } from './alert-ledger.js';
 import type { ByteStore } from './bytes.js';
 import { LocalBytes } from './local-bytes.js';
+import { TEMP_FILE } from './local-files.js';
 import { alive } from './local-swap.js';
-import { LocalWorkArea, TEMP_FILE } from './local-work-area.js';
+import { LocalWorkArea } from './local-work-area.js';
 import { ScanLayoutStore } from './scan-layout.js';
 import type { AlertLedgerStore, StoreIndex } from './types.js';
 
@@ -47,8 +47,8 @@ export class LocalReportStore extends ScanLayoutStore {
     return new LocalWorkArea(join(this.root, 'scans', `.staging-${safeSegment(scanId)}`));
   }
 
-  public alertLedger(): AlertLedgerStore {
-    const ledger = new LocalAlertLedger(this.root);
+  public override alertLedger(): AlertLedgerStore {
+    const ledger = super.alertLedger();
     return this.#adaptLedger ? this.#adaptLedger(ledger) : ledger;
   }
 

@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -138,7 +139,7 @@ export class S3Bytes implements ByteStore {
     }
   }
 
-  private async put(
+  public async put(
     path: string,
     body: string | Buffer,
     contentType: string,
@@ -235,6 +236,48 @@ export class S3Bytes implements ByteStore {
           .catch(() => undefined);
       throw error;
     }
+  }
+
+  public async create(path: string, body: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.put(path, body, 'application/json', { IfNoneMatch: '*' });
+        return true;
+      } catch (error) {
+        const status = httpStatus(error);
+        if (status === 412) return false;
+        // 409: another conditional write to the key is in flight; it may still fail, so ask again.
+        if (status === 409 && attempt < 5) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          continue;
+        }
+        if (status === 409) return false;
+        throw new ReportStoreError(
+          `cannot write ${this.describe(path)}: ${errorCode(error) || (error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  public async list(prefix: string): Promise<string[]> {
+    const base = this.key(prefix);
+    const paths: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: base,
+          ...(token ? { ContinuationToken: token } : {}),
+          ...this.owner,
+        }),
+      );
+      for (const object of page.Contents ?? [])
+        if (object.Key) paths.push(`${prefix}${object.Key.slice(base.length)}`);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return paths.sort();
   }
 
   public createFolder(path: string, scanId: string): FolderWriter {

@@ -1,4 +1,3 @@
-import { S3AlertLedger } from './alert-ledger.js';
 import { reportStoreClient } from './client.js';
 import { S3Bytes, type S3BytesOptions } from './s3-bytes.js';
 import { ScanLayoutStore } from './scan-layout.js';
@@ -29,12 +28,8 @@ export type S3ReportStoreOptions = S3BytesOptions;
  * by time, which concurrent finalizers agree on.
  */
 export class S3ReportStore extends ScanLayoutStore {
-  readonly #bytes: S3Bytes;
-
   public constructor(options: S3ReportStoreOptions) {
-    const bytes = new S3Bytes(options);
-    super(bytes, { latest: 'newest', attempts: INDEX_ATTEMPTS });
-    this.#bytes = bytes;
+    super(new S3Bytes(options), { latest: 'newest', attempts: INDEX_ATTEMPTS });
   }
 
   /** A store with its own S3 client, for hosts that should not import the SDK themselves. */
@@ -45,17 +40,6 @@ export class S3ReportStore extends ScanLayoutStore {
     return new S3ReportStore({
       ...rest,
       s3: reportStoreClient(region, maxAttempts),
-    });
-  }
-
-  public alertLedger(): S3AlertLedger {
-    const { options } = this.#bytes;
-    return new S3AlertLedger({
-      s3: options.s3,
-      bucket: options.bucket,
-      ...(options.prefix ? { prefix: options.prefix } : {}),
-      ...(options.expectedOwner ? { expectedOwner: options.expectedOwner } : {}),
-      writeHeaders: this.#bytes.writeHeaders,
     });
   }
 }

@@ -12,6 +12,7 @@ import {
   safeSegment,
 } from '../evidence/paths.js';
 import { buildFindingsIndex } from '../findings-index/build.js';
+import { StoreAlertLedger } from './alert-ledger.js';
 import type { ByteStore } from './bytes.js';
 import { indexWith } from './index-file.js';
 import { MANIFEST_PATH, ScanDigests } from './integrity.js';
@@ -46,13 +47,16 @@ export interface IndexPolicy {
  *
  * Published scans are immutable audit evidence: writing one again is refused.
  */
-export abstract class ScanLayoutStore implements ReportStore {
+export class ScanLayoutStore implements ReportStore {
   public constructor(
     protected readonly bytes: ByteStore,
     private readonly indexPolicy: IndexPolicy,
   ) {}
 
-  public abstract alertLedger(): AlertLedgerStore;
+  /** The ledger of what alerts were sent for each scan, in the same byte store. */
+  public alertLedger(): AlertLedgerStore {
+    return new StoreAlertLedger(this.bytes);
+  }
 
   public describe(scanId?: string): string {
     return scanId ? this.bytes.describe(`scans/${safeSegment(scanId)}`) : this.bytes.describe();

@@ -1,3 +1,5 @@
+import type { ByteStore } from './bytes.js';
+
 /**
  * Scratch space of a running distributed scan (plan, per-bucket evidence, checkpoints), kept
  * beside the reports under `scans/<scanId>/work/`. Lifecycle rules clean it up.
@@ -42,5 +44,45 @@ export class MemoryWorkArea implements WorkArea {
 
   public keyOf(path: string): string {
     return path;
+  }
+}
+
+/**
+ * A work area over a byte store, under `base` (a local scratch folder, or a scan's `work/`
+ * prefix in the report bucket).
+ */
+export class BytesWorkArea implements WorkArea {
+  public constructor(
+    private readonly bytes: ByteStore,
+    private readonly base: string,
+    /** Where a path is for the byte store's own clients (the S3 key the ItemReader reads). */
+    private readonly key: (path: string) => string,
+  ) {}
+
+  public put(path: string, value: unknown): Promise<void> {
+    return this.bytes.put(`${this.base}${path}`, JSON.stringify(value), 'application/json');
+  }
+
+  public async get<T>(path: string): Promise<T | undefined> {
+    const body = await this.getBytes(path);
+    return body === undefined ? undefined : (JSON.parse(body.toString('utf8')) as T);
+  }
+
+  public putBytes(path: string, body: Buffer, contentType: string): Promise<void> {
+    return this.bytes.put(`${this.base}${path}`, body, contentType);
+  }
+
+  public getBytes(path: string): Promise<Buffer | undefined> {
+    return this.bytes.get(`${this.base}${path}`);
+  }
+
+  public async list(prefix: string): Promise<string[]> {
+    return (await this.bytes.list(`${this.base}${prefix}`)).map((path) =>
+      path.slice(this.base.length),
+    );
+  }
+
+  public keyOf(path: string): string {
+    return this.key(`${this.base}${path}`);
   }
 }

@@ -33,7 +33,7 @@ const at = (step: string) => {
 
 /** The local byte store, killed at the store steps. */
 function crashingBytes(root: string): ByteStore {
-  const inner = new LocalBytes(root, () => at('store:index-locked'));
+  const inner: ByteStore = new LocalBytes(root, () => at('store:index-locked'));
   return {
     describe: (path) => inner.describe(path),
     explain: (error) => inner.explain(error),
@@ -41,6 +41,9 @@ function crashingBytes(root: string): ByteStore {
     getVersioned: (path) => inner.getVersioned(path),
     getRange: (path, start, end) => inner.getRange(path, start, end),
     stream: (path) => inner.stream(path),
+    create: (path, body) => inner.create(path, body),
+    put: (path, body, contentType) => inner.put(path, body, contentType),
+    list: (prefix) => inner.list(prefix),
     swap: async (path, body, version) => {
       const swapped = await inner.swap(path, body, version);
       if (swapped && path === 'index.json') at('store:index-written');
