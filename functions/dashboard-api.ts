@@ -1,5 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
@@ -7,11 +5,11 @@ import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { type DashboardEvent, dashboardRoutes } from '../lib/dashboard/routes.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import { logger, storeFromEnv } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 /** The dashboard API behind the HTTP API's JWT authorizer. */
 export function dashboardHandler(store: () => ReportStore) {
-  return middy<DashboardEvent, APIGatewayProxyResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  return lambdaStack<DashboardEvent, APIGatewayProxyResultV2>()
     .use(httpHeaderNormalizer())
     .use(
       httpErrorHandler({ logger: (error: unknown) => logger.error('request failed', { error }) }),

@@ -1,6 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
 import { AwsClients } from '../lib/collect/clients.js';
 import {
@@ -28,6 +25,7 @@ import {
   validator,
   workFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 /** The state machine's input: like the scan function's, plus which accounts. */
 export interface EnumerateInput {
@@ -185,13 +183,11 @@ export async function enumerate(
   }
 }
 
-export const handler = middy<unknown, unknown, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event) =>
-    enumerate(event, {
-      clients: clientsFromEnv,
-      work: workFromEnv,
-      now: () => new Date(),
-      config: () => deployedConfigFromEnv().load(),
-    }),
-  );
+export const handler = lambdaStack().handler((event) =>
+  enumerate(event, {
+    clients: clientsFromEnv,
+    work: workFromEnv,
+    now: () => new Date(),
+    config: () => deployedConfigFromEnv().load(),
+  }),
+);

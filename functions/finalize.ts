@@ -1,8 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
@@ -18,6 +14,7 @@ import {
   validator,
   workFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 export const parseFinalizeInput = validator<{ scanId: string }>(
   {
@@ -73,14 +70,11 @@ export async function finalize(
   }
 }
 
-export const handler = middy<unknown, unknown, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
-  .handler((event) =>
-    finalize(event, {
-      clients: clientsFromEnv,
-      memberClients: memberClientsFromEnv,
-      work: workFromEnv,
-      store: storeFromEnv,
-    }),
-  );
+export const handler = lambdaStack({ metrics: true }).handler((event) =>
+  finalize(event, {
+    clients: clientsFromEnv,
+    memberClients: memberClientsFromEnv,
+    work: workFromEnv,
+    store: storeFromEnv,
+  }),
+);

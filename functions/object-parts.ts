@@ -1,6 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import pLimit from 'p-limit';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
@@ -10,11 +7,11 @@ import type { MemberClients } from '../lib/step-functions/scan-bucket.js';
 import {
   clientsFromEnv,
   intFromEnv,
-  logger,
   memberClientsFromEnv,
   validator,
   workFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 const SCAN_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } as const;
 
@@ -67,9 +64,8 @@ export async function scanPart(
   }
 }
 
-export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInMillis: 30_000 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, _context, { signal }) =>
+export const handler = lambdaStack({ timeoutEarlyInMillis: 30_000 }).handler(
+  (event, _context, { signal }) =>
     scanPart(
       event,
       {
@@ -80,4 +76,4 @@ export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInM
       },
       signal,
     ),
-  );
+);

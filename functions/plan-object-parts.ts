@@ -1,10 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { planPartItems } from '../lib/step-functions/object-parts.js';
 import { readPlan } from '../lib/step-functions/plan.js';
 import { logger, validator, workFromEnv } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 export const parsePartsInput = validator<{ scanId: string }>(
   {
@@ -25,6 +23,4 @@ export async function planParts(event: unknown, deps: { work: (scanId: string) =
   return { scanId, ...result };
 }
 
-export const handler = middy<unknown, unknown, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event) => planParts(event, { work: workFromEnv }));
+export const handler = lambdaStack().handler((event) => planParts(event, { work: workFromEnv }));

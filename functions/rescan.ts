@@ -1,7 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context } from 'aws-lambda';
 import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
@@ -21,6 +18,7 @@ import {
   region,
   storeFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 /** What the middleware turns into `batchItemFailures`: one settled result per SQS record. */
 type Settled = PromiseSettledResult<unknown>;
@@ -93,9 +91,7 @@ export async function rescan(
   });
 }
 
-const batchHandler = middy<unknown, unknown, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
+const batchHandler = lambdaStack({ metrics: true })
   .use(
     sqsPartialBatchFailure({
       logger: (reason: unknown) =>

@@ -1,6 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import type { BucketItem } from '../lib/step-functions/plan.js';
@@ -8,11 +5,11 @@ import { type MemberClients, scanBucketStep } from '../lib/step-functions/scan-b
 import {
   clientsFromEnv,
   intFromEnv,
-  logger,
   memberClientsFromEnv,
   validator,
   workFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 export const parseBucketItem = validator<BucketItem>(
   {
@@ -56,9 +53,8 @@ export async function scanBucket(
   }
 }
 
-export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInMillis: 30_000 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, _context, { signal }) =>
+export const handler = lambdaStack({ timeoutEarlyInMillis: 30_000 }).handler(
+  (event, _context, { signal }) =>
     scanBucket(
       event,
       {
@@ -69,4 +65,4 @@ export const handler = middy<unknown, unknown, Error, Context>({ timeoutEarlyInM
       },
       signal,
     ),
-  );
+);

@@ -1,8 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../lib/collect/clients.js';
 import { type CollectResult, isScanCheckpoint } from '../lib/collect/scan.js';
 import { defaultConfig, type LoadedConfig, type ScanSettings } from '../lib/config/config.js';
@@ -28,6 +24,7 @@ import {
   validator,
   workFromEnv,
 } from './common/env.js';
+import { lambdaStack } from './common/stack.js';
 
 /** The invoke payload: every field optional; `{}` scans the whole account. */
 export interface ScanInput {
@@ -208,12 +205,10 @@ export async function scan(
 let deps: ScanDependencies | undefined;
 
 /** The Lambda entry point (middy, with Powertools logging and metrics). */
-export const handler = middy<unknown, ScanOutput | ScanHandover, Error, Context>({
+export const handler = lambdaStack<unknown, ScanOutput | ScanHandover>({
+  metrics: 'cold-start',
   timeoutEarlyInMillis: 10_000,
-})
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .handler(async (event, _context, { signal }) => {
-    deps ??= dependenciesFromEnv();
-    return scan(event, deps, signal);
-  });
+}).handler(async (event, _context, { signal }) => {
+  deps ??= dependenciesFromEnv();
+  return scan(event, deps, signal);
+});

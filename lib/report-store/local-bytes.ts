@@ -61,7 +61,8 @@ export class LocalBytes implements ByteStore {
     // The root's own real path is resolved once: the dashboard reads a page per request.
     // A root that does not exist yet is asked again next time (a work area is made on its
     // first write).
-    const realRoot = (this.#realRoot ??= realpath(this.root));
+    this.#realRoot ??= realpath(this.root);
+    const realRoot = this.#realRoot;
     realRoot.catch(() => {
       if (this.#realRoot === realRoot) this.#realRoot = undefined;
     });
