@@ -1,3 +1,4 @@
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -198,22 +199,21 @@ export function objectRequestOf(
  * ExternalId), so a warm Lambda reuses a member's credentials across map items and refreshes
  * them before they expire, instead of one AssumeRole per bucket.
  */
-const memberRoleCache = new Map<string, MemberRoles>();
+// A container serves one scan at a time: older scans' roles are dropped.
+const memberRoleCache = new LRUCache<string, MemberRoles>({ maxSize: 8 });
 
 /** Clients for a member account of an organisation-wide scan, through its member role. */
 export const memberClientsFromEnv: MemberClients = (account, role, scanId) => {
   const key = JSON.stringify([scanId, role.roleName, role.externalId ?? '']);
   let roles = memberRoleCache.get(key);
   if (!roles) {
-    // A container serves one scan at a time: older scans' roles are dropped.
-    if (memberRoleCache.size > 8) memberRoleCache.clear();
     roles = new MemberRoles(stsClient(region()), {
       partition: partitionOf(region()),
       roleName: role.roleName,
       ...(role.externalId ? { externalId: role.externalId } : {}),
       scanId,
     });
-    memberRoleCache.set(key, roles);
+    memberRoleCache.add(key, roles);
   }
   return new AwsClients(
     {

@@ -1,3 +1,4 @@
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { FRAMEWORKS } from '../compliance/frameworks.js';
 import type { Finding, Status } from '../engine/types.js';
 import { SEVERITIES, STATUSES } from '../engine/types.js';
@@ -304,13 +305,12 @@ export async function postureSince(
   const cached = postureLines.get(key);
   if (cached) return cached;
   const computing = postureLineOf(store, scanId, rescans);
-  postureLines.set(key, computing);
-  computing.catch(() => postureLines.delete(key));
-  while (postureLines.size > 4) postureLines.delete(postureLines.keys().next().value as string);
+  postureLines.add(key, computing);
+  computing.catch(() => postureLines.remove(key));
   return computing;
 }
 
-const postureLines = new Map<string, Promise<PostureOverlay>>();
+const postureLines = new LRUCache<string, Promise<PostureOverlay>>({ maxSize: 4 });
 
 async function postureLineOf(
   store: ReportStore,

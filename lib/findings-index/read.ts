@@ -2,7 +2,9 @@
  * Reading a stored scan's findings index (lib/findings-index/build.ts writes it): its small
  * part, its rows, its overview, and findings by row, for the dashboard and the scan history.
  */
+
 import { gunzipSync } from 'node:zlib';
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import pLimit from 'p-limit';
 import type { Finding } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
@@ -58,7 +60,7 @@ export interface ViewRows {
 }
 
 const CACHED_VIEWS = 4;
-const views = new Map<string, Promise<LoadedView | undefined>>();
+const views = new LRUCache<string, Promise<LoadedView | undefined>>({ maxSize: CACHED_VIEWS });
 
 function corrupt(store: ScanFileSource, scanId: string, name: string, error: unknown) {
   return new ReportStoreError(
@@ -127,15 +129,10 @@ export async function readView(
 export function loadView(store: ScanFileSource, scanId: string): Promise<LoadedView | undefined> {
   const key = store.describe(scanId);
   const cached = views.get(key);
-  if (cached) {
-    views.delete(key);
-    views.set(key, cached);
-    return cached;
-  }
+  if (cached) return cached;
   const loading = readView(store, scanId);
-  views.set(key, loading);
-  loading.catch(() => views.delete(key));
-  while (views.size > CACHED_VIEWS) views.delete(views.keys().next().value as string);
+  views.add(key, loading);
+  loading.catch(() => views.remove(key));
   return loading;
 }
 

@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { type Finding, SEVERITIES, STATUSES } from '../engine/types.js';
 import {
   coversAccount,
@@ -153,7 +154,7 @@ class LineArena {
   readonly #slabs: Slab[] = [];
   #open: string[] = [];
   #openChars = 0;
-  readonly #cache = new Map<number, string[]>();
+  readonly #cache = new LRUCache<number, string[]>({ maxSize: CACHED_SLABS });
 
   /** Keeps a line; returns where it is (slab × 65536 + position). */
   public add(line: string): number {
@@ -189,14 +190,10 @@ class LineArena {
     const slab = this.#slabs[number]!;
     if (slab.lines) return slab.lines[index]!;
     let lines = this.#cache.get(number);
-    if (lines) {
-      // Most recently used last.
-      this.#cache.delete(number);
-    } else {
+    if (!lines) {
       lines = inflateRawSync(slab.deflated!).toString('utf8').split('\n');
-      if (this.#cache.size >= CACHED_SLABS) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.add(number, lines);
     }
-    this.#cache.set(number, lines);
     return lines[index]!;
   }
 }

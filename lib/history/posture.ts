@@ -1,3 +1,4 @@
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import pLimit from 'p-limit';
 import type { Finding } from '../engine/types.js';
 import { isBucketScoped } from '../engine/types.js';
@@ -49,7 +50,7 @@ export interface PostureLayer {
 }
 
 const CACHED_LAYERS = 2;
-const layers = new Map<string, Promise<PostureLayer | undefined>>();
+const layers = new LRUCache<string, Promise<PostureLayer | undefined>>({ maxSize: CACHED_LAYERS });
 
 /**
  * The posture layer of a full scan, or undefined when no rescan followed it (or it has no
@@ -67,9 +68,8 @@ export function loadPosture(
   const cached = layers.get(key);
   if (cached) return cached;
   const loading = buildLayer(store, entry, rescans);
-  layers.set(key, loading);
-  loading.catch(() => layers.delete(key));
-  while (layers.size > CACHED_LAYERS) layers.delete(layers.keys().next().value as string);
+  layers.add(key, loading);
+  loading.catch(() => layers.remove(key));
   return loading;
 }
 

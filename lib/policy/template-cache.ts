@@ -1,3 +1,4 @@
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import {
   type AnalyzeOptions,
   analyzePolicySafely,
@@ -86,10 +87,12 @@ function templateOf(value: unknown, bucket: string, isPlaceholder: boolean): unk
  */
 export class PolicyAnalysisCache {
   /** The outcome for the placeholder bucket, or UNSAFE for templates that must not be shared. */
-  private readonly cache = new Map<string, Outcome | typeof UNSAFE>();
+  private readonly cache: LRUCache<string, Outcome | typeof UNSAFE>;
   private readonly layerKeys = new WeakMap<readonly PolicyLayerDocument[], string>();
 
-  public constructor(private readonly maxEntries = 2000) {}
+  public constructor(maxEntries = 2000) {
+    this.cache = new LRUCache({ maxSize: maxEntries });
+  }
 
   /**
    * `policy` undefined: the bucket has no policy and only `options.layers` can deny. Layers
@@ -175,7 +178,6 @@ export class PolicyAnalysisCache {
   }
 
   private remember(key: string, outcome: Outcome | typeof UNSAFE): void {
-    if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(key, outcome);
+    this.cache.add(key, outcome);
   }
 }

@@ -1,4 +1,7 @@
-const cache = new Map<string, (value: string) => boolean>();
+import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
+
+// Bounded, so a hostile stream of distinct patterns cannot grow memory forever.
+const cache = new LRUCache<string, (value: string) => boolean>({ maxSize: 10_000 });
 
 /** Compiles an IAM wildcard pattern into a matcher; reuse it for many values. */
 export function compileGlob(pattern: string, ignoreCase: boolean): (value: string) => boolean {
@@ -32,9 +35,7 @@ export function globMatch(pattern: string, value: string, ignoreCase: boolean): 
   let matcher = cache.get(cacheKey);
   if (!matcher) {
     matcher = compileGlob(pattern, ignoreCase);
-    // Bound the cache so a hostile stream of distinct patterns cannot grow memory forever.
-    if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, matcher);
+    cache.add(cacheKey, matcher);
   }
   return matcher(value);
 }
