@@ -7,21 +7,24 @@ import {
   organizationsClient,
   parseAccountList,
 } from '../lib/collect/organization.js';
-import { type LoadedConfig, OBJECT_MODES, type ObjectMode } from '../lib/config/config.js';
-import { ConfigError } from '../lib/errors.js';
+import type { LoadedConfig, ObjectMode } from '../lib/config/config.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
+import {
+  checkObjectMode,
+  objectAccessOf,
+  objectModeOf,
+  objectRequestOf,
+} from '../lib/scan/object-modes.js';
 import { startScan } from '../lib/step-functions/start-scan.js';
 import {
   accountSourceOf,
-  checkObjectMode,
   clientsFromEnv,
   deployedConfigFromEnv,
   logger,
-  objectAccessOf,
-  objectRequestOf,
   region,
   SCAN_TARGET_PROPERTIES,
+  stackEnv,
   validator,
   workFromEnv,
 } from './common/env.js';
@@ -82,7 +85,7 @@ async function organizationOf(
       ? { ou: input.ous }
       : input.accounts
         ? { accounts: input.accounts.join(',') }
-        : accountSourceOf(process.env.SCAN_ACCOUNTS);
+        : accountSourceOf(stackEnv.scanAccounts());
   if (!source) return undefined;
   let accounts: AccountList;
   if (source.accounts)
@@ -99,10 +102,7 @@ async function organizationOf(
   }
   const sts = stsClient(region(), maxAttempts);
   const own = await callerIdentity(sts);
-  const memberRole = {
-    roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
-    ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
-  };
+  const memberRole = stackEnv.memberRole();
   return {
     accounts,
     own,
@@ -115,15 +115,8 @@ async function organizationOf(
 }
 
 /** DEFAULT_OBJECT_MODE from the stack (serverless.yml objectAccess); `auto` when unset. */
-export function defaultObjectMode(value: string | undefined): ObjectMode {
-  if (value === undefined || value === '') return 'auto';
-  const mode = OBJECT_MODES.find((m) => m === value);
-  if (!mode)
-    throw new ConfigError(
-      `DEFAULT_OBJECT_MODE ${JSON.stringify(value)} is not one of ${OBJECT_MODES.join(', ')}`,
-    );
-  return mode;
-}
+export const defaultObjectMode = (value: string | undefined): ObjectMode =>
+  objectModeOf(value, 'auto', 'DEFAULT_OBJECT_MODE');
 
 /** Enumerates the buckets of a scheduled (or on-demand) distributed scan. */
 export async function enumerate(
@@ -147,10 +140,10 @@ export async function enumerate(
     // (the schedule sends no mode); the config may choose another within it.
     const schedule = config.document.schedule ?? {};
     const mode =
-      input.objects ?? schedule.objects ?? defaultObjectMode(process.env.DEFAULT_OBJECT_MODE);
+      input.objects ?? schedule.objects ?? defaultObjectMode(stackEnv.defaultObjectMode());
     checkObjectMode(
       mode,
-      objectAccessOf(process.env.OBJECT_ACCESS),
+      objectAccessOf(stackEnv.objectAccess()),
       input.objects
         ? 'the input'
         : schedule.objects
@@ -173,7 +166,7 @@ export async function enumerate(
         ...(sampleSize !== undefined ? { sampleSize } : {}),
       }),
       // The stack's objectFanOut: large buckets' objects as items of the object-parts map.
-      ...(process.env.OBJECT_FAN_OUT === 'true' ? { objectFanOut: true } : {}),
+      ...(stackEnv.objectFanOut() ? { objectFanOut: true } : {}),
       ...(organization ? { organization } : {}),
     });
     logger.info('scan planned', { ...result, config: config.provenance });

@@ -8,7 +8,7 @@ import {
   unpublishPage,
 } from '../lib/aws/publish-page.js';
 import { PagePublishError } from '../lib/errors.js';
-import { logger } from './common/env.js';
+import { logger, region } from './common/env.js';
 
 /** The properties the stack gives the `Custom::DashboardPage` resource. */
 interface PageProperties {
@@ -68,7 +68,7 @@ export function publishPageHandler(deps: PublishPageDeps) {
     const physicalId = `s3://${props.Bucket}/`;
     try {
       const target = {
-        s3: deps.s3(process.env.AWS_REGION ?? 'us-east-1'),
+        s3: deps.s3(region()),
         bucket: props.Bucket,
         kmsKeyArn: props.KmsKeyArn,
       };

@@ -16,6 +16,7 @@ import {
   logger,
   metrics,
   region,
+  stackEnv,
   storeFromEnv,
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
@@ -105,7 +106,7 @@ const batchHandler = lambdaStack({ metrics: true })
       clients: clientsFromEnv,
       store: storeFromEnv,
       config: () => deployedConfigFromEnv().load(),
-      accountId: process.env.REPORT_BUCKET_OWNER ?? '',
+      accountId: stackEnv.reportBucketOwner(),
       now: () => new Date(),
       members: membersFromEnv,
     }),
@@ -117,7 +118,7 @@ const batchHandler = lambdaStack({ metrics: true })
  */
 let sts: ReturnType<typeof stsClient> | undefined;
 async function membersFromEnv(scanId: string) {
-  if (!process.env.SCAN_ACCOUNTS) return undefined;
+  if (!stackEnv.scanAccounts()) return undefined;
   // One STS client per container: a client per invocation would leave its sockets behind.
   sts ??= stsClient(region());
   const own = await callerIdentity(sts);
@@ -125,8 +126,7 @@ async function membersFromEnv(scanId: string) {
     own,
     roles: new MemberRoles(sts, {
       partition: own.partition,
-      roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
-      ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+      ...stackEnv.memberRole(),
       scanId,
     }),
     region: region(),

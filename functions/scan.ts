@@ -8,18 +8,17 @@ import { workAreaCheckpoints } from '../lib/report-store/checkpoints.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore, ScanSummaryFile } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
+import { checkObjectMode, objectAccessOf, objectRequestOf } from '../lib/scan/object-modes.js';
 import { resumeScan, runScan, type ScanOutcome, type ScanPorts } from '../lib/scan/run-scan.js';
 import { type AlertDependencies, type AlertsAnswer, alertAfterPublish } from './common/alerts.js';
 import {
-  checkObjectMode,
   clientsFromEnv,
   deployedConfigFromEnv,
   intFromEnv,
   logger,
   metrics,
-  objectAccessOf,
-  objectRequestOf,
   SCAN_TARGET_PROPERTIES,
+  stackEnv,
   storeFromEnv,
   validator,
   workFromEnv,
@@ -96,13 +95,13 @@ export interface ScanDependencies {
 /** Builds the production dependencies from the environment. */
 export function dependenciesFromEnv(): ScanDependencies {
   const deployed =
-    process.env.REPORT_BUCKET || process.env.CONFIG_PARAMETER ? deployedConfigFromEnv() : undefined;
+    stackEnv.reportBucket() || stackEnv.configParameter() ? deployedConfigFromEnv() : undefined;
   return {
     clients: clientsFromEnv,
     now: () => new Date(),
     concurrency: intFromEnv('SCAN_CONCURRENCY', 16),
     config: deployed ? () => deployed.load() : async () => defaultConfig(),
-    ...(process.env.REPORT_BUCKET ? { store: storeFromEnv(), work: workFromEnv } : {}),
+    ...(stackEnv.reportBucket() ? { store: storeFromEnv(), work: workFromEnv } : {}),
   };
 }
 
@@ -147,7 +146,7 @@ export async function scan(
       });
     } else {
       const mode = input.objects ?? 'none';
-      checkObjectMode(mode, objectAccessOf(process.env.OBJECT_ACCESS), 'the input');
+      checkObjectMode(mode, objectAccessOf(stackEnv.objectAccess()), 'the input');
       outcome = await runScan(
         {
           scanId,

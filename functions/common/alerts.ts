@@ -6,7 +6,7 @@ import { readSecureString } from '../../lib/aws/secrets.js';
 import { MemberRoles, stsClient } from '../../lib/collect/assume-role.js';
 import type { LoadedConfig } from '../../lib/config/config.js';
 import type { ReportStore } from '../../lib/report-store/types.js';
-import { logger, metrics, partitionOf, region } from './env.js';
+import { logger, metrics, partitionOf, region, stackEnv } from './env.js';
 
 /** What the functions answer about alerts: per sink, or why none were sent. */
 export interface AlertsAnswer {
@@ -30,8 +30,8 @@ async function sinksFromStack(config: LoadedConfig): Promise<AlertSink[]> {
   // Loaded when alerts are configured: the SNS, EventBridge and Security Hub clients stay out
   // of the cold start of every invocation.
   const { sinksFromSettings } = await import('../../lib/alerts/sinks.js');
-  const env: Record<string, string | undefined> = { ...process.env };
-  const parameter = process.env.SLACK_WEBHOOK_PARAMETER;
+  const env = stackEnv.all();
+  const parameter = stackEnv.slackWebhookParameter();
   if (settings.slack && parameter)
     env[settings.slack.webhookUrlEnv] = await readSecureString(
       ssmConfigClient(region()),
@@ -42,15 +42,14 @@ async function sinksFromStack(config: LoadedConfig): Promise<AlertSink[]> {
   // Assumed only when a member's finding is sent: a one-account scan never does.
   const members = new MemberRoles(stsClient(region()), {
     partition: partitionOf(region()),
-    roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
-    ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+    ...stackEnv.memberRole(),
     scanId: 'alerts',
   });
   return sinksFromSettings(settings, {
     env,
     region: region(),
-    callerAccount: process.env.REPORT_BUCKET_OWNER ?? '',
-    ...(process.env.ALERT_TOPIC_ARN ? { defaultTopicArn: process.env.ALERT_TOPIC_ARN } : {}),
+    callerAccount: stackEnv.reportBucketOwner(),
+    ...(stackEnv.alertTopicArn() ? { defaultTopicArn: stackEnv.alertTopicArn() } : {}),
     memberCredentials: (account: string) => members.provider(account),
   });
 }

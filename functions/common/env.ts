@@ -10,7 +10,7 @@ import {
 } from '../../lib/aws/config-sources.js';
 import { MemberRoles, partitionOfRegion, stsClient } from '../../lib/collect/assume-role.js';
 import { AwsClients } from '../../lib/collect/clients.js';
-import { OBJECT_MODES, type ObjectMode, type ScanSettings } from '../../lib/config/config.js';
+import { OBJECT_MODES, type ScanSettings } from '../../lib/config/config.js';
 import { DeployedConfig } from '../../lib/config/deployed.js';
 import { ConfigError } from '../../lib/errors.js';
 import { reportStoreClient } from '../../lib/report-store/client.js';
@@ -18,7 +18,6 @@ import { IntegrityCheckedStore } from '../../lib/report-store/integrity.js';
 import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
 import type { ReportStore } from '../../lib/report-store/types.js';
-import type { ObjectRequest } from '../../lib/scan/run-scan.js';
 import type { MemberClients } from '../../lib/step-functions/scan-bucket.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
 
@@ -44,6 +43,38 @@ export function requiredEnv(name: string): string {
 }
 
 export const region = () => process.env.AWS_REGION ?? 'us-east-1';
+
+/**
+ * The stack's environment (serverless.yml), read here and nowhere else in functions/: each
+ * variable is named once. Read when asked, not at import, so a test can set it per case.
+ */
+export const stackEnv = {
+  /** SCAN_ACCOUNTS: the organisation-wide audit's accounts (an OU, a list, `all`); unset: none. */
+  scanAccounts: () => process.env.SCAN_ACCOUNTS || undefined,
+  /** The member role the scanner assumes in member accounts, and its ExternalId. */
+  memberRole: (): { roleName: string; externalId?: string } => ({
+    roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
+    ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
+  }),
+  /** DEFAULT_OBJECT_MODE: the schedule's object mode when the config names none. */
+  defaultObjectMode: () => process.env.DEFAULT_OBJECT_MODE,
+  /** OBJECT_ACCESS: what the stack's roles may read of object data. */
+  objectAccess: () => process.env.OBJECT_ACCESS,
+  /** OBJECT_FAN_OUT: large buckets' objects are read by parallel map items. */
+  objectFanOut: () => process.env.OBJECT_FAN_OUT === 'true',
+  /** REPORT_BUCKET: the report store (unset: a scan answers without storing). */
+  reportBucket: () => process.env.REPORT_BUCKET || undefined,
+  /** The report bucket's owner: the scanner's own account. */
+  reportBucketOwner: () => process.env.REPORT_BUCKET_OWNER ?? '',
+  /** CONFIG_PARAMETER: the SSM parameter holding the config, when the stack names one. */
+  configParameter: () => process.env.CONFIG_PARAMETER || undefined,
+  /** SLACK_WEBHOOK_PARAMETER: the SecureString holding the Slack webhook URL. */
+  slackWebhookParameter: () => process.env.SLACK_WEBHOOK_PARAMETER || undefined,
+  /** ALERT_TOPIC_ARN: the stack's SNS topic. */
+  alertTopicArn: () => process.env.ALERT_TOPIC_ARN || undefined,
+  /** Every variable, for the sinks that read a secret from the one the config names. */
+  all: (): Record<string, string | undefined> => ({ ...process.env }),
+};
 
 /**
  * AWS clients for a scan: the config's retries and timeouts. SCAN_MAX_ATTEMPTS is the stack's
@@ -147,52 +178,10 @@ export const SCAN_TARGET_PROPERTIES = {
     items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
   },
   scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-  objects: { enum: ['none', 'sample', 'full', 'inventory', 'auto'] },
+  objects: { enum: [...OBJECT_MODES] },
   versions: { type: 'boolean' },
   sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },
 } as const;
-
-/** The object part of a scan payload, as the scan use case takes it: none for `none`. */
-/** The stack's objectAccess: what its roles may read of object data. */
-export type ObjectAccess = 'none' | 'inventory' | 'all';
-
-/** The object modes each objectAccess grants the roles the reads for. */
-const GRANTED: Record<ObjectAccess, readonly ObjectMode[]> = {
-  none: ['none'],
-  inventory: ['none', 'inventory'],
-  all: OBJECT_MODES,
-};
-
-/** OBJECT_ACCESS from the stack (serverless.yml objectAccess); `all` when unset. */
-export function objectAccessOf(value: string | undefined): ObjectAccess {
-  if (value === undefined || value === '') return 'all';
-  if (value === 'none' || value === 'inventory' || value === 'all') return value;
-  throw new ConfigError(
-    `OBJECT_ACCESS ${JSON.stringify(value)} is not one of none, inventory, all`,
-  );
-}
-
-/**
- * Refuses an object mode the stack's roles may not carry out, before any read: a stack
- * deployed with objectAccess none that swept objects would fill its report with AccessDenied
- * ERRORs. `asked` says where the mode came from.
- */
-export function checkObjectMode(mode: ObjectMode, access: ObjectAccess, asked: string): void {
-  if (GRANTED[access].includes(mode)) return;
-  throw new ConfigError(
-    `${asked} asks for objects ${mode}, but this stack was deployed with objectAccess ${access}: its roles may read objects in modes ${GRANTED[access].join(', ')} only (deploy with --param objectAccess=${mode === 'inventory' ? 'inventory' : 'all'} to grant it)`,
-  );
-}
-
-export function objectRequestOf(
-  mode: 'none' | 'sample' | 'full' | 'inventory' | 'auto',
-  input: { versions?: boolean; sampleSize?: number },
-): { objects?: ObjectRequest } {
-  if (mode === 'none') return {};
-  return {
-    objects: { mode, versions: input.versions === true, sampleSize: input.sampleSize ?? 100 },
-  };
-}
 
 /**
  * The member roles of each scan this container has served: one MemberRoles per (scan, role,

@@ -243,4 +243,28 @@ describe('npm run check:layers (dependency-cruiser, .dependency-cruiser.cjs)', (
     // Assess
     expect(offences).toEqual([]);
   });
+
+  it('reads the environment in one module of functions/ (common/env.ts), and no fail point in lib/', () => {
+    // Prepare
+    const source = (dir: string) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(dir, f));
+
+    // Act
+    const readers = source('functions').filter(
+      (file) =>
+        file !== join('functions', 'common', 'env.ts') &&
+        readFileSync(join(root, file), 'utf8').includes('process.env'),
+    );
+    const failPoints = source('lib').filter((file) =>
+      /S3SCAN_(TEST_)?CRASH_AT|process\.kill\(process\.pid/.test(
+        readFileSync(join(root, file), 'utf8'),
+      ),
+    );
+
+    // Assess
+    expect(readers).toEqual([]);
+    expect(failPoints).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { sanitiseForTerminal } from '../../export/table.js';
 import { fileCheckpoints } from '../../report-store/checkpoints.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import type { ReportStore } from '../../report-store/types.js';
+import { OBJECT_MODES, objectRequestOf } from '../../scan/object-modes.js';
 import {
   type CompletedScan,
   type ObjectRequest,
@@ -48,15 +49,11 @@ function objectPlanOf(options: {
   sampleSize: number;
   inventoryMaxAge: number;
 }): Pick<ScanPlan, 'objects'> {
-  if (options.objects === 'none') return {};
-  return {
-    objects: {
-      mode: options.objects,
-      versions: options.versions === true,
-      sampleSize: options.sampleSize,
-      maxInventoryAgeDays: options.inventoryMaxAge,
-    },
-  };
+  return objectRequestOf(options.objects, {
+    ...(options.versions !== undefined ? { versions: options.versions } : {}),
+    sampleSize: options.sampleSize,
+    maxInventoryAgeDays: options.inventoryMaxAge,
+  });
 }
 
 /** The directory bucket options of a scan plan, from the command line. */
@@ -250,7 +247,7 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
         '--objects <mode>',
         'object-level scan: none; sample (deterministic, HEAD); full (every object, HEAD); inventory (S3 Inventory EncryptionStatus); auto (inventory when fresh, else sample)',
       )
-        .choices(['none', 'sample', 'full', 'inventory', 'auto'])
+        .choices([...OBJECT_MODES])
         .default('none'),
     )
     .option('--versions', 'with --objects: also classify noncurrent object versions')
