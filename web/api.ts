@@ -32,15 +32,12 @@ export type {
 
 /** Which findings the page asks for: the scan as stored, or the posture now. */
 export type PostureMode = 'scan' | 'now';
-let posture: PostureMode = 'scan';
-
-/** Sets the posture every scan request asks for. */
-export function setPosture(mode: PostureMode): void {
-  posture = mode;
-}
 
 /** A query with the posture the page shows added (`posture=now`; nothing for the scan). */
-export function withPosture(query: URLSearchParams = new URLSearchParams()): URLSearchParams {
+export function withPosture(
+  posture: PostureMode,
+  query: URLSearchParams = new URLSearchParams(),
+): URLSearchParams {
   const out = new URLSearchParams(query);
   if (posture === 'now') out.set('posture', 'now');
   return out;

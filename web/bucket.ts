@@ -1,4 +1,11 @@
-import { api, type BucketDetail, type Finding, scanPath, withPosture } from './api.js';
+import {
+  api,
+  type BucketDetail,
+  type Finding,
+  type PostureMode,
+  scanPath,
+  withPosture,
+} from './api.js';
 import {
   bidi,
   byId,
@@ -198,7 +205,11 @@ function remediationSection(detail: BucketDetail): HTMLElement {
 }
 
 /** The bucket view: every rule's verdict, the evidence AWS returned, and how to fix it. */
-export async function showBucket(scanId: string, params: URLSearchParams): Promise<void> {
+export async function showBucket(
+  scanId: string,
+  params: URLSearchParams,
+  posture: PostureMode,
+): Promise<void> {
   const name = params.get('name') ?? '';
   const query = new URLSearchParams();
   for (const key of ['account', 'region']) {
@@ -207,7 +218,7 @@ export async function showBucket(scanId: string, params: URLSearchParams): Promi
   }
   const view = byId('bucket-view');
   const detail = await api<BucketDetail>(
-    `${scanPath(scanId, `buckets/${encodeURIComponent(name)}`)}?${withPosture(query)}`,
+    `${scanPath(scanId, `buckets/${encodeURIComponent(name)}`)}?${withPosture(posture, query)}`,
   );
   const title = element('h2');
   title.append('Bucket ', bidi(detail.bucket.name));

@@ -1,9 +1,11 @@
-import { api, type Compliance, scanPath, withPosture } from './api.js';
+import { api, type Compliance, type PostureMode, scanPath, withPosture } from './api.js';
 import { byId, element, formatCount, hashLink, statusBadge, table } from './dom.js';
 
 /** Compliance per framework: each requirement's verdict, counts and a link to its findings. */
-export async function showCompliance(scanId: string): Promise<void> {
-  const compliance = await api<Compliance>(`${scanPath(scanId, 'compliance')}?${withPosture()}`);
+export async function showCompliance(scanId: string, posture: PostureMode): Promise<void> {
+  const compliance = await api<Compliance>(
+    `${scanPath(scanId, 'compliance')}?${withPosture(posture)}`,
+  );
   const view = byId('compliance-view');
   view.replaceChildren(
     element('h2', 'Compliance'),

@@ -1,5 +1,5 @@
 import { type Finding, SEVERITIES } from '../engine/types.js';
-import type { IndexEntry, StoredScope } from '../report-store/types.js';
+import type { IndexEntry, StoredScope } from '../report-store/index-types.js';
 import { globMatch } from '../text/glob.js';
 
 /** What changed for one finding since the previous scan of the same scope. */

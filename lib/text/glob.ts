@@ -1,7 +1,9 @@
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 
 // Bounded, so a hostile stream of distinct patterns cannot grow memory forever.
-const cache = new LRUCache<string, (value: string) => boolean>({ maxSize: 10_000 });
+const cache = /* @__PURE__ */ new LRUCache<string, (value: string) => boolean>({
+  maxSize: 10_000,
+});
 
 /** Compiles an IAM wildcard pattern into a matcher; reuse it for many values. */
 export function compileGlob(pattern: string, ignoreCase: boolean): (value: string) => boolean {
