@@ -338,28 +338,108 @@ export function evaluate(
   accessPointRules: readonly AccessPointRule[] = [],
 ): EvaluationResult {
   const isEnabled = (r: RuleMetadata) => ruleEnabled(r, config);
-  const enabled = rules.filter(isEnabled);
-  const scanTime = Date.parse(evidence.scanTime);
-  const findings: Finding[] = [];
-  const expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
-  const noteExpired = (ruleId: string, suppression: AppliedSuppression) => {
+  const run = new EvaluationRun(evidence, config);
+  const bucketRules = rules.filter(isEnabled);
+  const apRules = accessPointRules.filter(isEnabled);
+  for (const bucket of [...evidence.buckets].sort(compareBuckets))
+    run.bucket(bucket, bucketRules, apRules);
+  run.accounts(accountRules.filter(isEnabled));
+  run.listings(listingRules.filter(isEnabled));
+  return {
+    findings: run.findings,
+    summary: summarize(evidence, run.findings, {
+      expiredSuppressions: run.expiredSuppressions(),
+      disabledRules: [
+        ...rules,
+        ...(evidence.accounts ? accountRules : []),
+        ...(evidence.directoryListings ? listingRules : []),
+      ]
+        .filter((r) => !isEnabled(r))
+        .map((r) => r.id),
+    }),
+  };
+}
+
+/** Where a finding's evidence is, its fingerprint and what the scan saw of it. */
+interface FindingPlace {
+  evidenceRef: string;
+  fingerprint: string;
+  assurance: Finding['assurance'];
+}
+
+/** The order of accounts and listings: by account, then region. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * One evaluation: the findings in the order they are made (buckets in order, each with its
+ * access points; then accounts; then directory bucket listings), and the suppressions that
+ * matched but have expired.
+ */
+class EvaluationRun {
+  public readonly findings: Finding[] = [];
+  private readonly expired = new Map<string, EvaluationSummary['expiredSuppressions'][number]>();
+  private readonly policies = new PolicyAnalysisCache();
+  private readonly layersByAccount: Map<string, NonNullable<ScanEvidence['policyLayers']>[number]>;
+  private readonly ruleHashes = new Map<string, string>();
+  private readonly scanTime: number;
+
+  public constructor(
+    private readonly evidence: ScanEvidence,
+    private readonly config: EvaluationConfig,
+  ) {
+    this.scanTime = Date.parse(evidence.scanTime);
+    this.layersByAccount = new Map((evidence.policyLayers ?? []).map((l) => [l.accountId, l]));
+  }
+
+  private ruleHash(id: string): string {
+    let hash = this.ruleHashes.get(id);
+    if (hash === undefined) {
+      hash = sha16(id);
+      this.ruleHashes.set(id, hash);
+    }
+    return hash;
+  }
+
+  public expiredSuppressions(): EvaluationSummary['expiredSuppressions'] {
+    return [...this.expired.values()];
+  }
+
+  /** A rule's outcome on a resource as a finding, with the suppression the config has for it. */
+  private record(
+    rule: RuleMetadata,
+    resource: Finding['resource'],
+    outcome: RuleOutcome,
+    place: FindingPlace,
+    suppressible: { name: string; arn: string } | undefined = resource,
+  ): void {
+    const suppression = suppressible
+      ? matchSuppression(this.config.suppressions, rule.id, suppressible, this.scanTime)
+      : undefined;
+    if (suppression && !suppression.active) this.noteExpired(rule.id, suppression);
+    this.findings.push(findingOf(rule, resource, outcome, this.config, { ...place, suppression }));
+  }
+
+  private noteExpired(ruleId: string, suppression: AppliedSuppression): void {
     // One entry per configured suppression, however many resources its pattern matches.
     const key = `${ruleId}\u0000${suppression.resource}\u0000${suppression.expires}`;
-    const entry = expired.get(key);
+    const entry = this.expired.get(key);
     if (entry) entry.buckets += 1;
     else
-      expired.set(key, {
+      this.expired.set(key, {
         rule: ruleId,
         resource: suppression.resource,
         reason: suppression.reason,
         expires: suppression.expires,
         buckets: 1,
       });
-  };
-  const policies = new PolicyAnalysisCache();
-  const layersByAccount = new Map((evidence.policyLayers ?? []).map((l) => [l.accountId, l]));
-  const ruleHashes = new Map(enabled.map((r) => [r.id, sha16(r.id)]));
-  for (const bucket of [...evidence.buckets].sort(compareBuckets)) {
+  }
+
+  /** The bucket's findings, then those of its access points. */
+  public bucket(
+    bucket: BucketEvidence,
+    rules: readonly Rule[],
+    accessPointRules: readonly AccessPointRule[],
+  ): void {
     let analysed: PolicyView | undefined;
     // Shared by the bucket's findings: fewer objects for large accounts, same JSON.
     const resource: Finding['resource'] = {
@@ -373,17 +453,17 @@ export function evaluate(
     const resourceHash = sha16(bucket.arn);
     const context: BucketContext = {
       bucket,
-      kmsKeys: evidence.kmsKeys,
-      scanTime: evidence.scanTime,
-      settings: config.settings,
+      kmsKeys: this.evidence.kmsKeys,
+      scanTime: this.evidence.scanTime,
+      settings: this.config.settings,
       policy: () => {
-        analysed ??= policyView(bucket, layersByAccount.get(bucket.accountId), policies);
+        analysed ??= policyView(bucket, this.layersByAccount.get(bucket.accountId), this.policies);
         return analysed;
       },
     };
     const directory = bucket.kind === 'directory';
-    const objectsSeen = objectAssurance(bucket, scanTime);
-    for (const rule of enabled) {
+    const objectsSeen = objectAssurance(bucket, this.scanTime);
+    for (const rule of rules) {
       const notForDirectories =
         directory && rule.directoryBuckets !== 'applies'
           ? rule.directoryBuckets.skipped
@@ -395,62 +475,65 @@ export function evaluate(
             details: { bucketKind: 'directory' },
           }
         : runRule(rule, context);
-      const suppression = matchSuppression(config.suppressions, rule.id, bucket, scanTime);
-      if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-      findings.push(
-        findingOf(rule, resource, outcome, config, {
-          evidenceRef,
-          fingerprint: `${ruleHashes.get(rule.id)}${resourceHash}`,
-          suppression,
-          assurance: rule.evidence.includes('objects')
-            ? withBound(objectsSeen, outcome.status)
-            : COMPLETE,
-        }),
-      );
+      this.record(rule, resource, outcome, {
+        evidenceRef,
+        fingerprint: `${this.ruleHash(rule.id)}${resourceHash}`,
+        assurance: rule.evidence.includes('objects')
+          ? withBound(objectsSeen, outcome.status)
+          : COMPLETE,
+      });
     }
-    // Each access point of the bucket: its own findings, about the access point's ARN.
-    const accessPoints =
-      bucket.accessPoints && 'ok' in bucket.accessPoints ? bucket.accessPoints.ok : [];
-    const apRules = accessPointRules.filter(isEnabled);
+    this.accessPoints(bucket, resource, context.policy, accessPointRules);
+  }
+
+  /** Each access point of the bucket: its own findings, about the access point's ARN. */
+  private accessPoints(
+    bucket: BucketEvidence,
+    bucketResource: Finding['resource'],
+    bucketPolicy: () => PolicyView,
+    rules: readonly AccessPointRule[],
+  ): void {
+    const evidenceRef = bucketEvidencePath(bucket.accountId, bucket.region, bucket.name);
     // A listing that was denied or failed hides every access point of the bucket: one ERROR
     // per rule, about the bucket (its access points have no ARN to name), never silence.
     const unlisted = bucket.accessPoints ? probeFailure(bucket.accessPoints) : undefined;
     if (unlisted)
-      for (const rule of apRules)
-        findings.push(
-          findingOf(
-            rule,
-            resource,
-            {
-              status: 'ERROR',
-              message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
-            },
-            config,
-            {
-              evidenceRef,
-              fingerprint: `${sha16(rule.id)}${resourceHash}`,
-              assurance: { kind: 'none' },
-            },
-          ),
+      for (const rule of rules)
+        this.record(
+          rule,
+          bucketResource,
+          {
+            status: 'ERROR',
+            message: `Could not list the access points of bucket ${bucket.name}: ${unlisted}.`,
+          },
+          {
+            evidenceRef,
+            fingerprint: `${sha16(rule.id)}${sha16(bucket.arn)}`,
+            assurance: { kind: 'none' },
+          },
+          // Not a judgement of the bucket: no suppression of the bucket hides it.
+          undefined,
         );
-    for (const accessPoint of apRules.length > 0 ? accessPoints : []) {
+    const accessPoints =
+      bucket.accessPoints && 'ok' in bucket.accessPoints ? bucket.accessPoints.ok : [];
+    for (const accessPoint of rules.length > 0 ? accessPoints : []) {
       let through: PolicyView | undefined;
-      const apContext: AccessPointContext = {
+      const context: AccessPointContext = {
         bucket,
         accessPoint,
-        scanTime: evidence.scanTime,
-        settings: config.settings,
-        bucketPolicy: context.policy,
+        scanTime: this.evidence.scanTime,
+        settings: this.config.settings,
+        bucketPolicy,
         throughAccessPoint: () => {
           through ??= accessPointPolicyView(
             bucket,
             accessPoint,
-            layersByAccount.get(bucket.accountId),
+            this.layersByAccount.get(bucket.accountId),
           );
           return through;
         },
       };
-      const apResource: Finding['resource'] = {
+      const resource: Finding['resource'] = {
         arn: accessPoint.arn,
         type: 'AWS::S3::AccessPoint',
         // The bucket's name: its findings sit with the bucket's; the ARN tells them apart.
@@ -458,102 +541,95 @@ export function evaluate(
         region: bucket.region,
         account: bucket.accountId,
       };
-      for (const rule of apRules) {
-        let outcome: RuleOutcome;
-        try {
-          outcome = rule.evaluate(apContext);
-        } catch (error) {
-          outcome = {
-            status: 'ERROR',
-            message: `Rule ${rule.id} failed on access point ${accessPoint.arn}: ${(error as Error).message ?? String(error)}.`,
-          };
-        }
-        const suppression = matchSuppression(config.suppressions, rule.id, apResource, scanTime);
-        if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-        findings.push(
-          findingOf(rule, apResource, outcome, config, {
+      for (const rule of rules)
+        this.record(
+          rule,
+          resource,
+          guarded(
+            () => rule.evaluate(context),
+            `Rule ${rule.id} failed on access point ${accessPoint.arn}`,
+          ),
+          {
             evidenceRef,
             fingerprint: `${sha16(rule.id)}${sha16(accessPoint.arn)}`,
-            suppression,
             assurance: COMPLETE,
-          }),
+          },
         );
-      }
     }
   }
+
   /** One finding of an account-level rule (an account, or one region's listing). */
-  const pushAccountLevel = (
+  private accountLevel(
     rule: AccountRule | ListingRule,
     resource: Finding['resource'],
     judge: () => RuleOutcome,
-  ) => {
-    let outcome: RuleOutcome;
-    try {
-      outcome = judge();
-    } catch (error) {
-      outcome = {
-        status: 'ERROR',
-        message: `Rule ${rule.id} failed on account ${resource.account}: ${(error as Error).message ?? String(error)}.`,
-      };
-    }
-    const suppression = matchSuppression(config.suppressions, rule.id, resource, scanTime);
-    if (suppression && !suppression.active) noteExpired(rule.id, suppression);
-    findings.push(
-      findingOf(rule, resource, outcome, config, {
+  ): void {
+    this.record(
+      rule,
+      resource,
+      guarded(judge, `Rule ${rule.id} failed on account ${resource.account}`),
+      {
         // Accounts and listings live in the scan's accounts file, beside the buckets' evidence.
         evidenceRef: ACCOUNTS_EVIDENCE_PATH,
         fingerprint: `${sha16(rule.id)}${sha16(resource.arn)}`,
-        suppression,
         assurance: COMPLETE,
-      }),
+      },
     );
-  };
-  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const accounts = [...(evidence.accounts ?? [])].sort((a, b) => byId(a.accountId, b.accountId));
-  for (const account of accounts) {
-    const resource: Finding['resource'] = {
-      // The account's root principal: the ARN IAM and Security Hub use for an account.
-      arn: `arn:${evidence.partition}:iam::${account.accountId}:root`,
-      type: 'AWS::::Account',
-      name: account.accountId,
-      region: account.region,
-      account: account.accountId,
-    };
-    for (const rule of accountRules.filter(isEnabled))
-      pushAccountLevel(rule, resource, () =>
-        rule.evaluate({ account, partition: evidence.partition, scanTime: evidence.scanTime }),
-      );
   }
-  const listings = [...(evidence.directoryListings ?? [])].sort(
-    (a, b) => byId(a.accountId, b.accountId) || byId(a.region, b.region),
-  );
-  for (const listing of listings) {
-    const resource: Finding['resource'] = {
-      // Every directory bucket of the account in the region: what the listing vouches for.
-      arn: `arn:${evidence.partition}:s3express:${listing.region}:${listing.accountId}:bucket/*`,
-      type: 'AWS::::Account',
-      name: listing.accountId,
-      region: listing.region,
-      account: listing.accountId,
-    };
-    for (const rule of listingRules.filter(isEnabled))
-      pushAccountLevel(rule, resource, () =>
-        rule.evaluate({ listing, partition: evidence.partition, scanTime: evidence.scanTime }),
-      );
+
+  public accounts(rules: readonly AccountRule[]): void {
+    const { evidence } = this;
+    const accounts = [...(evidence.accounts ?? [])].sort((a, b) =>
+      byText(a.accountId, b.accountId),
+    );
+    for (const account of accounts) {
+      const resource: Finding['resource'] = {
+        // The account's root principal: the ARN IAM and Security Hub use for an account.
+        arn: `arn:${evidence.partition}:iam::${account.accountId}:root`,
+        type: 'AWS::::Account',
+        name: account.accountId,
+        region: account.region,
+        account: account.accountId,
+      };
+      for (const rule of rules)
+        this.accountLevel(rule, resource, () =>
+          rule.evaluate({ account, partition: evidence.partition, scanTime: evidence.scanTime }),
+        );
+    }
   }
-  return {
-    findings,
-    summary: summarize(evidence, findings, {
-      expiredSuppressions: [...expired.values()],
-      disabledRules: [
-        ...rules,
-        ...(evidence.accounts ? accountRules : []),
-        ...(evidence.directoryListings ? listingRules : []),
-      ]
-        .filter((r) => !isEnabled(r))
-        .map((r) => r.id),
-    }),
-  };
+
+  public listings(rules: readonly ListingRule[]): void {
+    const { evidence } = this;
+    const listings = [...(evidence.directoryListings ?? [])].sort(
+      (a, b) => byText(a.accountId, b.accountId) || byText(a.region, b.region),
+    );
+    for (const listing of listings) {
+      const resource: Finding['resource'] = {
+        // Every directory bucket of the account in the region: what the listing vouches for.
+        arn: `arn:${evidence.partition}:s3express:${listing.region}:${listing.accountId}:bucket/*`,
+        type: 'AWS::::Account',
+        name: listing.accountId,
+        region: listing.region,
+        account: listing.accountId,
+      };
+      for (const rule of rules)
+        this.accountLevel(rule, resource, () =>
+          rule.evaluate({ listing, partition: evidence.partition, scanTime: evidence.scanTime }),
+        );
+    }
+  }
+}
+
+/** A rule's outcome, or ERROR saying `failure` and why when the rule throws. */
+function guarded(judge: () => RuleOutcome, failure: string): RuleOutcome {
+  try {
+    return judge();
+  } catch (error) {
+    return {
+      status: 'ERROR',
+      message: `${failure}: ${(error as Error).message ?? String(error)}.`,
+    };
+  }
 }
 
 /** One finding of a rule's outcome on a resource, with its severity as the config sets it. */
