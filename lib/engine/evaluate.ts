@@ -416,7 +416,16 @@ class EvaluationRun {
       ? matchSuppression(this.config.suppressions, rule.id, suppressible, this.scanTime)
       : undefined;
     if (suppression && !suppression.active) this.noteExpired(rule.id, suppression);
-    this.findings.push(findingOf(rule, resource, outcome, this.config, { ...place, suppression }));
+    // The place's fields one by one: a spread copy made findingOf five times slower (1.8 M
+    // findings in the evaluate bench).
+    this.findings.push(
+      findingOf(rule, resource, outcome, this.config, {
+        evidenceRef: place.evidenceRef,
+        fingerprint: place.fingerprint,
+        suppression,
+        assurance: place.assurance,
+      }),
+    );
   }
 
   private noteExpired(ruleId: string, suppression: AppliedSuppression): void {
