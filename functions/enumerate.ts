@@ -1,5 +1,6 @@
-import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
-import { AwsClients } from '../lib/collect/clients.js';
+import { callerIdentity, stsClient } from '../lib/collect/assume-role.js';
+import type { AwsClients } from '../lib/collect/clients.js';
+import { memberAccess } from '../lib/collect/member-access.js';
 import {
   type AccountList,
   listAccountsUnder,
@@ -101,16 +102,18 @@ async function organizationOf(
     }
   }
   const sts = stsClient(region(), maxAttempts);
-  const own = await callerIdentity(sts);
   const memberRole = stackEnv.memberRole();
   return {
     accounts,
-    own,
-    roles: new MemberRoles(sts, { partition: own.partition, ...memberRole, scanId }),
+    ...memberAccess({
+      sts,
+      own: await callerIdentity(sts),
+      role: memberRole,
+      scanId,
+      region: region(),
+      clients: { maxAttempts },
+    }),
     memberRole,
-    clientsFor: (_account, credentials) =>
-      new AwsClients({ maxAttempts, ...(credentials ? { credentials } : {}) }, region()),
-    region: region(),
   };
 }
 

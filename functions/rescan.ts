@@ -1,8 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context } from 'aws-lambda';
-import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
-import { AwsClients, type MemberCredentialsSource } from '../lib/collect/clients.js';
+import { callerIdentity, stsClient } from '../lib/collect/assume-role.js';
+import type { AwsClients } from '../lib/collect/clients.js';
+import { memberAccess } from '../lib/collect/member-access.js';
 import type { LoadedConfig } from '../lib/config/config.js';
 import { ConfigError } from '../lib/errors.js';
 import { coalesce, readEvents } from '../lib/events/cloudtrail.js';
@@ -121,18 +122,14 @@ async function membersFromEnv(scanId: string) {
   if (!stackEnv.scanAccounts()) return undefined;
   // One STS client per container: a client per invocation would leave its sockets behind.
   sts ??= stsClient(region());
-  const own = await callerIdentity(sts);
-  return {
-    own,
-    roles: new MemberRoles(sts, {
-      partition: own.partition,
-      ...stackEnv.memberRole(),
-      scanId,
-    }),
+  return memberAccess({
+    sts,
+    own: await callerIdentity(sts),
+    role: stackEnv.memberRole(),
+    scanId,
     region: region(),
-    clientsFor: (_account: string, credentials?: MemberCredentialsSource) =>
-      new AwsClients({ maxAttempts: 10, ...(credentials ? { credentials } : {}) }, region()),
-  };
+    clients: { maxAttempts: 10 },
+  });
 }
 
 /**

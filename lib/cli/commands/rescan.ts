@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { callerIdentity, MemberRoles, stsClient } from '../../collect/assume-role.js';
-import {
-  AwsClients,
-  assertProfileExists,
-  type MemberCredentialsSource,
-} from '../../collect/clients.js';
+import { callerIdentity, stsClient } from '../../collect/assume-role.js';
+import { AwsClients, assertProfileExists } from '../../collect/clients.js';
+import { memberAccess } from '../../collect/member-access.js';
 import { ConfigError } from '../../errors.js';
 import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail.js';
 import { sanitiseLine } from '../../export/table.js';
@@ -99,24 +96,17 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
         const scanTime = new Date();
         const scanId = newScanId(scanTime);
         const members = options.roleName
-          ? {
+          ? memberAccess({
+              sts,
               own,
-              roles: new MemberRoles(sts, {
-                partition: own.partition,
+              role: {
                 roleName: options.roleName,
                 ...(options.externalId ? { externalId: options.externalId } : {}),
-                scanId,
-              }),
+              },
+              scanId,
               region,
-              clientsFor: (_account: string, credentials?: MemberCredentialsSource) =>
-                new AwsClients(
-                  {
-                    maxAttempts: config.scan.maxAttempts,
-                    ...(credentials ? { credentials } : {}),
-                  },
-                  region,
-                ),
-            }
+              clients: { maxAttempts: config.scan.maxAttempts },
+            })
           : undefined;
         const outcome = await runRescan(
           { targets, config, scanId, scanTime, accountId: own.accountId },

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
-import { callerIdentity, MemberRoles, stsClient } from '../../collect/assume-role.js';
+import { callerIdentity, stsClient } from '../../collect/assume-role.js';
 import { AwsClients, assertProfileExists, type ClientOptions } from '../../collect/clients.js';
+import { memberAccess } from '../../collect/member-access.js';
 import type { AccountProgress } from '../../collect/org-scan.js';
 import { isScanCheckpoint } from '../../collect/scan.js';
 import type { LoadedConfig } from '../../config/config.js';
@@ -131,11 +132,16 @@ async function scanAccounts(
     const own = await callerIdentity(sts);
     const scanTime = new Date();
     const scanId = newScanId(scanTime);
-    const roles = new MemberRoles(sts, {
-      partition: own.partition,
-      roleName: options.roleName,
-      ...(options.externalId ? { externalId: options.externalId } : {}),
+    const members = memberAccess({
+      sts,
+      own,
+      role: {
+        roleName: options.roleName,
+        ...(options.externalId ? { externalId: options.externalId } : {}),
+      },
       scanId,
+      region: homeRegion,
+      clients: clientOptions,
     });
     const { store, staging } = storeOf(options, io);
     const width = String(accounts.accounts.length).length;
@@ -153,11 +159,7 @@ async function scanAccounts(
         ...objectPlanOf(options),
       },
       {
-        own,
-        roles,
-        region: homeRegion,
-        clientsFor: (_account, credentials) =>
-          new AwsClients({ ...clientOptions, ...(credentials ? { credentials } : {}) }, homeRegion),
+        ...members,
         store,
         staging,
         signal: controller.signal,
