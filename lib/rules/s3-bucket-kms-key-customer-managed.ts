@@ -1,6 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
-import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
+import { customerKmsDefault, defaultKeyEvidence } from './shared/encryption.js';
 
 /**
  * The default KMS key is a customer managed key (and, when `kms.allowedKeyArns` is set, one of
@@ -50,15 +50,12 @@ Bucket:
   directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = kmsDefault(context);
+    const encryption = customerKmsDefault(context, (awsManaged) => ({
+      status: 'FAIL',
+      message: `Bucket ${name} uses the AWS managed key aws/s3, whose key policy cannot be changed.`,
+      details: { keyId: awsManaged.keyId ?? 'aws/s3 (no KMSMasterKeyID)' },
+    }));
     if ('status' in encryption) return encryption;
-    if (encryption.awsManagedKey) {
-      return {
-        status: 'FAIL',
-        message: `Bucket ${name} uses the AWS managed key aws/s3, whose key policy cannot be changed.`,
-        details: { keyId: encryption.keyId ?? 'aws/s3 (no KMSMasterKeyID)' },
-      };
-    }
     const key = defaultKeyEvidence(context);
     if (!key) {
       return {

@@ -1,6 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { probeFailure } from '../evidence/probe.js';
-import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
+import { customerKmsDefault, defaultKeyEvidence } from './shared/encryption.js';
 
 /**
  * Automatic rotation is enabled on the default KMS key.
@@ -39,14 +39,11 @@ export const rule: Rule = {
   directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = kmsDefault(context);
+    const encryption = customerKmsDefault(context, () => ({
+      status: 'PASS',
+      message: `Bucket ${name} uses the AWS managed key aws/s3, which AWS rotates every year.`,
+    }));
     if ('status' in encryption) return encryption;
-    if (encryption.awsManagedKey) {
-      return {
-        status: 'PASS',
-        message: `Bucket ${name} uses the AWS managed key aws/s3, which AWS rotates every year.`,
-      };
-    }
     const key = defaultKeyEvidence(context);
     if (!key || !('ok' in key.describe)) {
       const reason = !key

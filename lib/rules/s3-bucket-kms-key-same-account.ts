@@ -1,5 +1,5 @@
 import type { Rule } from '../engine/types.js';
-import { keyAccount, kmsDefault } from './shared/encryption.js';
+import { customerKmsDefault, keyAccount } from './shared/encryption.js';
 
 /**
  * The default KMS key belongs to the bucket's own account (or to an account listed in
@@ -38,14 +38,11 @@ export const rule: Rule = {
   directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = kmsDefault(context);
+    const encryption = customerKmsDefault(context, () => ({
+      status: 'PASS',
+      message: `Bucket ${name} uses the AWS managed key aws/s3 of its own account.`,
+    }));
     if ('status' in encryption) return encryption;
-    if (encryption.awsManagedKey) {
-      return {
-        status: 'PASS',
-        message: `Bucket ${name} uses the AWS managed key aws/s3 of its own account.`,
-      };
-    }
     const keyId = encryption.keyId ?? '';
     const owner = keyAccount(context, keyId);
     const bucketAccount = context.bucket.accountId;

@@ -1,7 +1,7 @@
 import type { Rule } from '../engine/types.js';
 import { UNUSABLE_KEY_STATES } from '../evidence/kms.js';
 import { probeFailure } from '../evidence/probe.js';
-import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
+import { customerKmsDefault, defaultKeyEvidence } from './shared/encryption.js';
 
 /**
  * The default KMS key exists, is Enabled, and can encrypt data (symmetric ENCRYPT_DECRYPT).
@@ -45,14 +45,11 @@ aws kms enable-key --key-id KEY_ARN`,
   directoryBuckets: 'applies',
   evaluate(context) {
     const name = context.bucket.name;
-    const encryption = kmsDefault(context);
+    const encryption = customerKmsDefault(context, () => ({
+      status: 'PASS',
+      message: `Bucket ${name} uses the AWS managed key aws/s3, which AWS keeps enabled.`,
+    }));
     if ('status' in encryption) return encryption;
-    if (encryption.awsManagedKey) {
-      return {
-        status: 'PASS',
-        message: `Bucket ${name} uses the AWS managed key aws/s3, which AWS keeps enabled.`,
-      };
-    }
     // "The AWS KMS keys must be in the same Region as the bucket"; PutBucketEncryption does not
     // check, so a default key of another Region is accepted and every upload under it fails.
     const named = context.bucket.defaultKmsKeyRef ?? encryption.keyId ?? '';

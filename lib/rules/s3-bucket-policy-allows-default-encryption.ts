@@ -1,6 +1,7 @@
 import type { BucketContext, PolicyView, Rule, RuleOutcome } from '../engine/types.js';
 import { defaultEncryption, defaultKeyEvidence } from './shared/encryption.js';
 import { layerDetails } from './shared/layers.js';
+import { readPolicy } from './shared/policy.js';
 
 /**
  * This PASS rests on the bucket policy alone when the RCPs could not be read: one that rejects
@@ -73,13 +74,11 @@ aws s3api put-bucket-policy --bucket BUCKET --policy '{"Version":"2012-10-17","S
   },
   evaluate(context) {
     const name = context.bucket.name;
-    const policy = context.policy();
-    if ('failed' in policy) {
-      return {
-        status: 'ERROR',
-        message: `Could not tell whether the bucket policy of ${name} rejects uploads that rely on default encryption: ${policy.failed}.`,
-      };
-    }
+    const policy = readPolicy(
+      context,
+      `Could not tell whether the bucket policy of ${name} rejects uploads that rely on default encryption`,
+    );
+    if ('status' in policy) return policy;
     if ('absent' in policy) {
       return {
         status: 'PASS',

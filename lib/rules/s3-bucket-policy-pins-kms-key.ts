@@ -1,6 +1,7 @@
 import type { Rule } from '../engine/types.js';
 import { defaultKeyEvidence, kmsDefault } from './shared/encryption.js';
 import { failNote, layerDetails, passNote } from './shared/layers.js';
+import { readPolicy } from './shared/policy.js';
 
 /**
  * For buckets whose default encryption is KMS, the bucket policy only lets uploads use a pinned
@@ -56,13 +57,8 @@ export const rule: Rule = {
         message: `Bucket ${name} does not use a customer-chosen KMS key by default, so there is no key to pin.`,
       };
     }
-    const policy = context.policy();
-    if ('failed' in policy) {
-      return {
-        status: 'ERROR',
-        message: `Could not judge KMS key pinning of bucket ${name}: ${policy.failed}.`,
-      };
-    }
+    const policy = readPolicy(context, `Could not judge KMS key pinning of bucket ${name}`);
+    if ('status' in policy) return policy;
     if ('absent' in policy) {
       return {
         status: 'FAIL',

@@ -1,5 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { failNote, layerDetails, passNote } from './shared/layers.js';
+import { readPolicy } from './shared/policy.js';
 
 /**
  * The bucket policy rejects uploads that carry no server-side-encryption header.
@@ -46,13 +47,11 @@ export const rule: Rule = {
   },
   evaluate(context) {
     const name = context.bucket.name;
-    const policy = context.policy();
-    if ('failed' in policy) {
-      return {
-        status: 'ERROR',
-        message: `Could not judge the upload encryption policy of bucket ${name}: ${policy.failed}.`,
-      };
-    }
+    const policy = readPolicy(
+      context,
+      `Could not judge the upload encryption policy of bucket ${name}`,
+    );
+    if ('status' in policy) return policy;
     if ('absent' in policy) {
       return {
         status: 'FAIL',

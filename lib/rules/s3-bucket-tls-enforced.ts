@@ -1,5 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { failNote, layerDetails, passNote } from './shared/layers.js';
+import { readPolicy } from './shared/policy.js';
 
 /**
  * Every request to the bucket that is not sent over TLS is denied, by the bucket policy or by
@@ -58,13 +59,8 @@ aws s3api put-bucket-policy --bucket BUCKET --policy file://fixed.json`,
   },
   evaluate(context) {
     const name = context.bucket.name;
-    const policy = context.policy();
-    if ('failed' in policy) {
-      return {
-        status: 'ERROR',
-        message: `Could not judge TLS enforcement of bucket ${name}: ${policy.failed}.`,
-      };
-    }
+    const policy = readPolicy(context, `Could not judge TLS enforcement of bucket ${name}`);
+    if ('status' in policy) return policy;
     if ('absent' in policy) {
       return {
         status: 'FAIL',

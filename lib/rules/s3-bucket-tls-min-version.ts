@@ -1,5 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { failNote, layerDetails, passNote } from './shared/layers.js';
+import { readPolicy } from './shared/policy.js';
 
 /** AWS has refused TLS below 1.2 on every endpoint since 2024-02-27. */
 const PLATFORM_MINIMUM = '1.2';
@@ -60,13 +61,8 @@ export const rule: Rule = {
         details: { required, enforcedBy: 'aws-platform' },
       };
     }
-    const policy = context.policy();
-    if ('failed' in policy) {
-      return {
-        status: 'ERROR',
-        message: `Could not judge the TLS minimum of bucket ${name}: ${policy.failed}.`,
-      };
-    }
+    const policy = readPolicy(context, `Could not judge the TLS minimum of bucket ${name}`);
+    if ('status' in policy) return policy;
     if ('absent' in policy) {
       return {
         status: 'FAIL',

@@ -113,3 +113,16 @@ export function kmsDefault(
   if (encryption.kind !== 'kms') return { status: 'SKIPPED', message: `Bucket ${name} ${notKms}.` };
   return encryption;
 }
+
+/**
+ * The bucket's KMS default under a customer managed key, or the outcome a KMS rule gives
+ * instead: as {@link kmsDefault}, and `awsManaged` when the default is the AWS managed aws/s3.
+ */
+export function customerKmsDefault(
+  context: BucketContext,
+  awsManaged: (encryption: KmsDefault) => RuleOutcome,
+): KmsDefault | RuleOutcome {
+  const encryption = kmsDefault(context);
+  if ('status' in encryption) return encryption;
+  return encryption.awsManagedKey ? awsManaged(encryption) : encryption;
+}
