@@ -6,6 +6,7 @@ import {
   type Drift,
   type DriftEntry,
   type DriftKind,
+  driftOf,
   emptyDrift,
   type FindingView,
   inScope,
@@ -356,11 +357,5 @@ export async function diffFindingStreams(
       }
       if (before.size === 0) break;
     }
-  return {
-    from: { scanId: previous.scanId, scanTime: previous.scanTime },
-    to: { scanId: current.scanId, scanTime: current.scanTime },
-    scope,
-    changes,
-    counts,
-  };
+  return driftOf(previous, current, scope, changes, counts);
 }

@@ -229,6 +229,17 @@ export function diffScans(previous: ScanSide, current: ScanSide, scope: ScanScop
       lastSeen: previous.scanTime,
     });
   }
+  return driftOf(previous, current, scope, changes, counts);
+}
+
+/** The drift between two scans of a scope, from its changes and their counts. */
+export function driftOf(
+  previous: Pick<ScanSide, 'scanId' | 'scanTime'>,
+  current: Pick<ScanSide, 'scanId' | 'scanTime'>,
+  scope: ScanScope,
+  changes: Drift['changes'],
+  counts: Drift['counts'],
+): Drift {
   return {
     from: { scanId: previous.scanId, scanTime: previous.scanTime },
     to: { scanId: current.scanId, scanTime: current.scanTime },

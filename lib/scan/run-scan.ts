@@ -253,8 +253,17 @@ export async function runOrganizationScan(
       unreachableAccounts: accounts.filter((a) => a.status === 'failed').map((a) => a.accountId),
     },
   });
+  return completed(result, published);
+}
+
+/** A finished scan: what was collected and what was stored of it. */
+function completed(
+  result: Pick<CollectResult, 'stats' | 'evidence'>,
+  published: Awaited<ReturnType<typeof judgeAndStore>>,
+): CompletedScan {
   return {
     status: 'completed',
+    // The stored id: a new one when an earlier write left files under the collected id.
     scanId: published.summary.scanId,
     stats: result.stats,
     evidence: result.evidence,
@@ -380,14 +389,7 @@ async function settle(
     ...(scope ? { scope } : {}),
   });
   await ports.checkpoints?.clear();
-  return {
-    status: 'completed',
-    // The stored id: a new one when an earlier write left files under the collected id.
-    scanId: published.summary.scanId,
-    stats: result.stats,
-    evidence: result.evidence,
-    ...published,
-  };
+  return completed(result, published);
 }
 
 /**
