@@ -11,58 +11,37 @@ class ScannerError extends Error {
 
 /** A config file, CLI flag or invoke payload that is invalid. The message names the field. */
 class ConfigError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
+  public override name: string = 'ConfigError';
 }
 
 /** A resume was asked for, and there is no interrupted scan to continue. */
 class NoCheckpointError extends ConfigError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'NoCheckpointError';
-  }
+  public override name: string = 'NoCheckpointError';
 }
 
 /** Recorded evidence that cannot be read (bad JSON, unknown schemaVersion, schema violation). */
 class EvidenceError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'EvidenceError';
-  }
+  public override name: string = 'EvidenceError';
 }
 
 /** A document that is not a bucket policy, or not JSON. */
 class PolicyParseError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PolicyParseError';
-  }
+  public override name: string = 'PolicyParseError';
 }
 
 /** An AWS read that failed in a way that stops the whole scan (e.g. ListBuckets denied). */
 class CollectError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CollectError';
-  }
+  public override name: string = 'CollectError';
 }
 
 /** No AWS credentials could be found for a command that needs them. */
 class CredentialsError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CredentialsError';
-  }
+  public override name: string = 'CredentialsError';
 }
 
 /** The report store could not be read or written. */
 class ReportStoreError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ReportStoreError';
-  }
+  public override name: string = 'ReportStoreError';
 }
 
 /**
@@ -70,10 +49,7 @@ class ReportStoreError extends ScannerError {
  * not listed in its scan's manifest (lib/report-store/integrity.ts).
  */
 class IntegrityError extends ReportStoreError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'IntegrityError';
-  }
+  public override name: string = 'IntegrityError';
 }
 
 /**
@@ -129,10 +105,7 @@ class InventoryUnavailableError extends ScannerError {
 
 /** A CSV record that cannot be split: longer than the limit, which means broken quoting. */
 class CsvRecordError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CsvRecordError';
-  }
+  public override name: string = 'CsvRecordError';
 }
 
 /** A dashboard client mistake: the host answers it with this HTTP status and message. */
@@ -199,10 +172,7 @@ class AlertSinkError extends ScannerError {
 
 /** The dashboard page could not be put into (or taken out of) its bucket at deploy time. */
 class PagePublishError extends ScannerError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PagePublishError';
-  }
+  public override name: string = 'PagePublishError';
 }
 
 export {
