@@ -4,10 +4,16 @@ import { callerIdentity, stsClient } from '../../collect/assume-role.js';
 import { AwsClients, assertProfileExists } from '../../collect/clients.js';
 import { memberAccess } from '../../collect/member-access.js';
 import { ConfigError } from '../../errors.js';
-import { coalesce, type DroppedEvent, readEvents } from '../../events/cloudtrail.js';
+import {
+  coalesce,
+  type DroppedEvent,
+  type RescanTargets,
+  readEvents,
+} from '../../events/cloudtrail.js';
 import { sanitiseLine } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
+import type { CliIo } from '../io.js';
 import { clientOptionsOf, parseEndpointUrl } from '../options.js';
 import {
   assertCanAlert,
@@ -62,27 +68,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
     .action(async (options) => {
       const config = await loadConfig(options.config);
       assertCanAlert(options, config);
-      const text = await readFile(options.event, 'utf8').catch((error: Error) => {
-        throw new ConfigError(`--event ${options.event}: ${error.message}`);
-      });
-      let input: unknown;
-      try {
-        input = JSON.parse(text);
-      } catch (error) {
-        throw new ConfigError(`--event ${options.event} is not JSON: ${(error as Error).message}`);
-      }
-      const messages = readEvents(input);
-      const malformed = messages.filter((m) => m.malformed);
-      const dropped = messages.flatMap((m) => m.dropped);
-      const changes = messages.flatMap((m) => m.changes);
-      io.stderr(
-        `Events: ${changes.length} posture change${changes.length === 1 ? '' : 's'}${dropped.length ? `, ${dropped.length} dropped (${countsOf(dropped)})` : ''}${malformed.length ? `, ${malformed.length} malformed` : ''}\n`,
-      );
-      for (const m of malformed)
-        io.stderr(
-          `  malformed${m.messageId ? ` message ${sanitiseLine(m.messageId)}` : ''}: ${sanitiseLine(m.malformed ?? '')}\n`,
-        );
-      const targets = coalesce(changes);
+      const { targets, malformed } = readEventFile(io, await eventFileOf(options.event));
       if (options.profile) {
         await assertProfileExists(options.profile);
         process.env.AWS_PROFILE = options.profile;
@@ -112,13 +98,8 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           { targets, config, scanId, scanTime, accountId: own.accountId },
           { clients, store, staging, ...(members ? { members } : {}) },
         );
-        for (const s of outcome.skipped)
-          io.stderr(`  skipped ${sanitiseLine(s.target)}: ${sanitiseLine(s.reason)}\n`);
-        for (const k of outcome.keys)
-          io.stderr(
-            `  key ${sanitiseLine(k.keyArn)}: ${k.buckets.length ? k.buckets.map(sanitiseLine).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
-          );
-        const badInput = malformed.length > 0 ? EXIT.input : EXIT.ok;
+        reportTargets(io, outcome);
+        const badInput = malformed > 0 ? EXIT.input : EXIT.ok;
         if (!outcome.scan) {
           io.stderr('Nothing to rescan.\n');
           setExit(badInput);
@@ -145,4 +126,48 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
         clients.destroy();
       }
     });
+}
+
+/** The event file `--event` names, parsed: a ConfigError saying what is wrong otherwise. */
+async function eventFileOf(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((error: Error) => {
+    throw new ConfigError(`--event ${path}: ${error.message}`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--event ${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The posture changes of the events, one target per bucket and key, said on stderr with what
+ * was dropped and what was malformed (how many).
+ */
+function readEventFile(io: CliIo, input: unknown): { targets: RescanTargets; malformed: number } {
+  const messages = readEvents(input);
+  const malformed = messages.filter((m) => m.malformed);
+  const dropped = messages.flatMap((m) => m.dropped);
+  const changes = messages.flatMap((m) => m.changes);
+  io.stderr(
+    `Events: ${changes.length} posture change${changes.length === 1 ? '' : 's'}${dropped.length ? `, ${dropped.length} dropped (${countsOf(dropped)})` : ''}${malformed.length ? `, ${malformed.length} malformed` : ''}\n`,
+  );
+  for (const m of malformed)
+    io.stderr(
+      `  malformed${m.messageId ? ` message ${sanitiseLine(m.messageId)}` : ''}: ${sanitiseLine(m.malformed ?? '')}\n`,
+    );
+  return { targets: coalesce(changes), malformed: malformed.length };
+}
+
+/** The targets a rescan skipped, and the buckets each named key led to, on stderr. */
+function reportTargets(
+  io: CliIo,
+  outcome: Pick<Awaited<ReturnType<typeof runRescan>>, 'skipped' | 'keys'>,
+): void {
+  for (const s of outcome.skipped)
+    io.stderr(`  skipped ${sanitiseLine(s.target)}: ${sanitiseLine(s.reason)}\n`);
+  for (const k of outcome.keys)
+    io.stderr(
+      `  key ${sanitiseLine(k.keyArn)}: ${k.buckets.length ? k.buckets.map(sanitiseLine).join(', ') : 'no bucket of the latest full scan uses it'}\n`,
+    );
 }
