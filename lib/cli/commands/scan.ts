@@ -306,59 +306,76 @@ export function registerScanCommand(program: Command, { io, setExit }: CommandCo
         });
         return;
       }
-      const clients = new AwsClients(clientOptions, homeRegion);
-      const progress = options.progress ? createProgress(io) : undefined;
-      const { store, checkpointFile, staging } = storeOf(options, io);
-      // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
-      const controller = new AbortController();
-      const interrupt = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-      const ports: ScanPorts & Required<Pick<ScanPorts, 'checkpoints'>> = {
-        clients,
-        store,
-        checkpoints: fileCheckpoints(checkpointFile, isScanCheckpoint),
-        staging,
-        signal: controller.signal,
-        ...(progress ? { onProgress: progress.update } : {}),
-      };
-      try {
-        let outcome: ScanOutcome;
-        if (options.resume) {
-          outcome = await resumeScan(
-            { config, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
-            ports,
-          );
-        } else {
-          const scanTime = new Date();
-          outcome = await runScan(
-            {
-              scanId: newScanId(scanTime),
-              scanTime,
-              buckets: options.bucket ?? [],
-              regions,
-              config,
-              ...directoryOptions(options),
-              ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-              ...objectPlanOf(options),
-            },
-            ports,
-          );
-        }
-        progress?.stop();
-        if (outcome.status === 'checkpointed') {
-          io.stderr(
-            `s3scan: interrupted (${outcome.progress}); checkpoint written to ${outcome.checkpoint}. Continue with: s3scan scan --resume --store ${options.store}\n`,
-          );
-          setExit(EXIT.interrupted);
-          return;
-        }
-        await finishStored({ io, setExit }, outcome, options, store, config, controller.signal);
-      } finally {
-        process.off('SIGINT', interrupt);
-        process.off('SIGTERM', interrupt);
-        progress?.stop();
-        clients.destroy();
-      }
+      await scanAccount(options, config, clientOptions, homeRegion, regions, { io, setExit });
     });
+}
+
+/**
+ * A scan of the caller's own account: progress on stderr, a checkpoint on Ctrl-C or SIGTERM
+ * that `--resume` continues, then the report.
+ */
+async function scanAccount(
+  // biome-ignore lint/suspicious/noExplicitAny: commander's parsed options
+  options: any,
+  config: LoadedConfig,
+  clientOptions: ClientOptions,
+  homeRegion: string,
+  regions: string[],
+  context: CommandContext,
+): Promise<void> {
+  const { io, setExit } = context;
+  const clients = new AwsClients(clientOptions, homeRegion);
+  const progress = options.progress ? createProgress(io) : undefined;
+  const { store, checkpointFile, staging } = storeOf(options, io);
+  // Ctrl-C (or a scheduler's SIGTERM) stops the scan with a checkpoint.
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const ports: ScanPorts & Required<Pick<ScanPorts, 'checkpoints'>> = {
+    clients,
+    store,
+    checkpoints: fileCheckpoints(checkpointFile, isScanCheckpoint),
+    staging,
+    signal: controller.signal,
+    ...(progress ? { onProgress: progress.update } : {}),
+  };
+  try {
+    let outcome: ScanOutcome;
+    if (options.resume) {
+      outcome = await resumeScan(
+        { config, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
+        ports,
+      );
+    } else {
+      const scanTime = new Date();
+      outcome = await runScan(
+        {
+          scanId: newScanId(scanTime),
+          scanTime,
+          buckets: options.bucket ?? [],
+          regions,
+          config,
+          ...directoryOptions(options),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+          ...objectPlanOf(options),
+        },
+        ports,
+      );
+    }
+    progress?.stop();
+    if (outcome.status === 'checkpointed') {
+      io.stderr(
+        `s3scan: interrupted (${outcome.progress}); checkpoint written to ${outcome.checkpoint}. Continue with: s3scan scan --resume --store ${options.store}\n`,
+      );
+      setExit(EXIT.interrupted);
+      return;
+    }
+    await finishStored({ io, setExit }, outcome, options, store, config, controller.signal);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    progress?.stop();
+    clients.destroy();
+  }
 }
