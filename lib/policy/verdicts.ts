@@ -134,6 +134,24 @@ function pinnedKeys(policy: ParsedPolicy): string[] {
   return [...keys];
 }
 
+/** The uploads the SSE verdicts simulate, and what the policy's statements test. */
+interface SseProbes {
+  sim: ReturnType<typeof simulationFor>;
+  relevant: ParsedPolicy['statements'];
+  pinned: string[];
+  /** No encryption header. */
+  noHeader: ReturnType<typeof allDenied>;
+  /** SSE-S3 (AES256). */
+  r1: ReturnType<typeof buildRequests>[];
+  /** SSE-KMS and DSSE-KMS under another key, and with no key named. */
+  otherKey: ReturnType<typeof buildRequests>[];
+  noKey: ReturnType<typeof buildRequests>[];
+  /** SSE-KMS and DSSE-KMS under each pinned key. */
+  pinnedUploads: ReturnType<typeof buildRequests>[];
+  /** SSE-C. */
+  sseC: ReturnType<typeof buildRequests>[];
+}
+
 /** `sseEnforced`, `kmsKeyEnforced` and `sseCBlocked`, with the pinned key ARNs, from PutObject simulations. */
 export function analyzeSse(
   policy: ParsedPolicy,
@@ -144,6 +162,28 @@ export function analyzeSse(
   pinned: string[];
   sseCRejectedAsSideEffect: boolean;
 } {
+  const probes = sseProbes(policy, options);
+  const sseEnforced = sseVerdict(probes, gaps);
+  const kmsKeyEnforced = kmsKeyVerdict(probes, gaps);
+  const mentionsSseC = probes.relevant.some((s) => referencesAny(s, [KEY_SSE_C]));
+  const sseCBlocked = mentionsSseC ? sseCVerdict(probes, gaps) : null;
+  const sseCRejectedAsSideEffect =
+    !mentionsSseC && sseEnforced === true && allDenied(probes.sim, probes.sseC).result === true;
+  if (sseCRejectedAsSideEffect) {
+    notes.push(
+      'SSE-C uploads are rejected as a side effect of requiring the x-amz-server-side-encryption header; sseCBlocked stays null because no statement tests the SSE-C header',
+    );
+  }
+  return {
+    sseEnforced,
+    kmsKeyEnforced,
+    sseCBlocked,
+    pinned: probes.pinned,
+    sseCRejectedAsSideEffect,
+  };
+}
+
+function sseProbes(policy: ParsedPolicy, options: AnalyzeOptions): SseProbes {
   const relevant = policy.statements.filter((s) => referencesAny(s, SSE_KEYS));
   const pinned = pinnedKeys(policy);
   const fixed = options.uploadContext ?? {};
@@ -154,113 +194,109 @@ export function analyzeSse(
   const otherKey = `arn:${sim.partition}:kms:us-east-1:999999999999:key/00000000-0000-4000-8000-000000000000`;
   const uploads = (context: Record<string, string>) =>
     buildRequests(sim, PUT_OBJECT, { ...lowerKeys(fixed), ...context });
-  const r0 = [uploads(sseContext())];
-  const r1 = [uploads(sseContext('AES256'))];
-  const r2 = [uploads(sseContext('aws:kms', otherKey))];
-  const r2Dsse = [uploads(sseContext('aws:kms:dsse', otherKey))];
-  const r2NoKey = [uploads(sseContext('aws:kms'))];
-  const r2DsseNoKey = [uploads(sseContext('aws:kms:dsse'))];
-  const r3 = pinned.flatMap((key) => [
-    uploads(sseContext('aws:kms', key)),
-    uploads(sseContext('aws:kms:dsse', key)),
-  ]);
-  const r4 = [uploads(sseContext(undefined, undefined, 'AES256'))];
+  return {
+    sim,
+    relevant,
+    pinned,
+    noHeader: allDenied(sim, [uploads(sseContext())]),
+    r1: [uploads(sseContext('AES256'))],
+    otherKey: [
+      uploads(sseContext('aws:kms', otherKey)),
+      uploads(sseContext('aws:kms:dsse', otherKey)),
+    ],
+    noKey: [uploads(sseContext('aws:kms')), uploads(sseContext('aws:kms:dsse'))],
+    pinnedUploads: pinned.flatMap((key) => [
+      uploads(sseContext('aws:kms', key)),
+      uploads(sseContext('aws:kms:dsse', key)),
+    ]),
+    sseC: [uploads(sseContext(undefined, undefined, 'AES256'))],
+  };
+}
 
+/** Uploads without an encryption header are all denied: `sseEnforced`. */
+function sseVerdict(probes: SseProbes, gaps: PolicyGap[]): boolean | null {
+  const { sim, relevant, noHeader } = probes;
   const mentionsSseOrKey = relevant.some((s) => referencesAny(s, [KEY_SSE, KEY_KMS_KEY_ID]));
+  if (noHeader.result === true) return true;
+  if (!mentionsSseOrKey) return null;
+  gaps.push(
+    buildGap(
+      sim,
+      {
+        verdict: 'sseEnforced',
+        keys: SSE_KEYS,
+        requestWords: 'without an encryption header',
+        actions: PUT_OBJECT,
+        context: {},
+        hint: 'it does not reject uploads that carry no server-side-encryption header',
+      },
+      noHeader.open,
+      relevant,
+      'no Deny rejects uploads that carry no server-side-encryption header',
+    ),
+  );
+  return false;
+}
+
+/** Uploads under another KMS key are denied and under a pinned one allowed: `kmsKeyEnforced`. */
+function kmsKeyVerdict(probes: SseProbes, gaps: PolicyGap[]): boolean | null {
+  const { sim, relevant, pinned, noHeader, pinnedUploads } = probes;
   const mentionsKeyId = relevant.some((s) => referencesAny(s, [KEY_KMS_KEY_ID]));
-  const mentionsSseC = relevant.some((s) => referencesAny(s, [KEY_SSE_C]));
+  const otherKeyDenied = allDenied(sim, probes.otherKey);
+  const pinnedAllowed = pinnedUploads.length > 0 && someAllowed(sim, pinnedUploads);
+  if (noHeader.result === true && otherKeyDenied.result === true && pinnedAllowed) return true;
+  const requiresKms =
+    noHeader.result === true &&
+    allDenied(sim, probes.r1).result === true &&
+    (someAllowed(sim, [...probes.otherKey, ...probes.noKey]) || pinnedAllowed);
+  if (!requiresKms && !mentionsKeyId) return null;
+  const open = otherKeyDenied.result !== true ? otherKeyDenied.open : noHeader.open;
+  gaps.push(
+    buildGap(
+      sim,
+      {
+        verdict: 'kmsKeyEnforced',
+        keys: SSE_KEYS,
+        requestWords: 'naming another KMS key',
+        actions: PUT_OBJECT,
+        context: {},
+        hint:
+          pinned.length === 0
+            ? 'it requires KMS encryption but names no KMS key ARN, so uploads under any KMS key pass'
+            : 'it does not reject uploads that name another KMS key',
+      },
+      open.length > 0 ? open : pinnedUploads.flatMap((set) => set.requests),
+      relevant,
+      pinned.length === 0
+        ? 'the policy requires SSE-KMS but names no key ARN in s3:x-amz-server-side-encryption-aws-kms-key-id, so any KMS key is accepted'
+        : 'uploads under the pinned key are denied as well, so the pin cannot be satisfied',
+    ),
+  );
+  return false;
+}
 
-  const noHeader = allDenied(sim, r0);
-  let sseEnforced: boolean | null = null;
-  if (noHeader.result === true) sseEnforced = true;
-  else if (mentionsSseOrKey) sseEnforced = false;
-  if (sseEnforced === false) {
-    gaps.push(
-      buildGap(
-        sim,
-        {
-          verdict: 'sseEnforced',
-          keys: SSE_KEYS,
-          requestWords: 'without an encryption header',
-          actions: PUT_OBJECT,
-          context: {},
-          hint: 'it does not reject uploads that carry no server-side-encryption header',
-        },
-        noHeader.open,
-        relevant,
-        'no Deny rejects uploads that carry no server-side-encryption header',
-      ),
-    );
-  }
-
-  const otherKeyDenied = allDenied(sim, [...r2, ...r2Dsse]);
-  const pinnedAllowed = r3.length > 0 && someAllowed(sim, r3);
-  let kmsKeyEnforced: boolean | null = null;
-  if (noHeader.result === true && otherKeyDenied.result === true && pinnedAllowed) {
-    kmsKeyEnforced = true;
-  } else {
-    const requiresKms =
-      noHeader.result === true &&
-      allDenied(sim, r1).result === true &&
-      (someAllowed(sim, [...r2, ...r2Dsse, ...r2NoKey, ...r2DsseNoKey]) || pinnedAllowed);
-    if (requiresKms || mentionsKeyId) kmsKeyEnforced = false;
-  }
-  if (kmsKeyEnforced === false) {
-    const open = otherKeyDenied.result !== true ? otherKeyDenied.open : noHeader.open;
-    gaps.push(
-      buildGap(
-        sim,
-        {
-          verdict: 'kmsKeyEnforced',
-          keys: SSE_KEYS,
-          requestWords: 'naming another KMS key',
-          actions: PUT_OBJECT,
-          context: {},
-          hint:
-            pinned.length === 0
-              ? 'it requires KMS encryption but names no KMS key ARN, so uploads under any KMS key pass'
-              : 'it does not reject uploads that name another KMS key',
-        },
-        open.length > 0 ? open : r3.flatMap((set) => set.requests),
-        relevant,
-        pinned.length === 0
-          ? 'the policy requires SSE-KMS but names no key ARN in s3:x-amz-server-side-encryption-aws-kms-key-id, so any KMS key is accepted'
-          : 'uploads under the pinned key are denied as well, so the pin cannot be satisfied',
-      ),
-    );
-  }
-
-  let sseCBlocked: boolean | null = null;
-  if (mentionsSseC) {
-    const sseC = allDenied(sim, r4);
-    sseCBlocked = sseC.result === true;
-    if (!sseCBlocked) {
-      gaps.push(
-        buildGap(
-          sim,
-          {
-            verdict: 'sseCBlocked',
-            keys: SSE_KEYS,
-            requestWords: 'with SSE-C',
-            actions: PUT_OBJECT,
-            context: {},
-            hint: 'it does not reject uploads that carry the SSE-C header x-amz-server-side-encryption-customer-algorithm',
-          },
-          sseC.open,
-          relevant,
-          'no Deny rejects uploads that use SSE-C',
-        ),
-      );
-    }
-  }
-  const sseCRejectedAsSideEffect =
-    !mentionsSseC && sseEnforced === true && allDenied(sim, r4).result === true;
-  if (sseCRejectedAsSideEffect) {
-    notes.push(
-      'SSE-C uploads are rejected as a side effect of requiring the x-amz-server-side-encryption header; sseCBlocked stays null because no statement tests the SSE-C header',
-    );
-  }
-  return { sseEnforced, kmsKeyEnforced, sseCBlocked, pinned, sseCRejectedAsSideEffect };
+/** Uploads with SSE-C are all denied: `sseCBlocked` (asked only when a statement tests SSE-C). */
+function sseCVerdict(probes: SseProbes, gaps: PolicyGap[]): boolean {
+  const { sim, relevant } = probes;
+  const sseC = allDenied(sim, probes.sseC);
+  if (sseC.result === true) return true;
+  gaps.push(
+    buildGap(
+      sim,
+      {
+        verdict: 'sseCBlocked',
+        keys: SSE_KEYS,
+        requestWords: 'with SSE-C',
+        actions: PUT_OBJECT,
+        context: {},
+        hint: 'it does not reject uploads that carry the SSE-C header x-amz-server-side-encryption-customer-algorithm',
+      },
+      sseC.open,
+      relevant,
+      'no Deny rejects uploads that use SSE-C',
+    ),
+  );
+  return false;
 }
 
 /** Condition keys as the simulation matches them: lower case. */
