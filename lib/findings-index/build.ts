@@ -121,25 +121,92 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     throw new ReportStoreError(
       `the change column has ${changes.kinds.length} kinds for ${findings.length} findings`,
     );
+  const dictionaries = dictionariesOf(findings);
+  const order = worstFirst(findings, dictionaries);
+  const { rows, layout, pages, groups, members } = rowsAndPages(
+    findings,
+    order,
+    dictionaries,
+    changes,
+  );
+  const { rules, buckets, accounts, regions } = dictionaries;
+  const index: ViewIndex = {
+    schemaVersion: VIEW_SCHEMA_VERSION,
+    scanId: summary.scanId,
+    count: findings.length,
+    pageRows: PAGE_ROWS,
+    groups,
+    pages,
+    columns: layout.columns,
+    rowsBytes: layout.bytes,
+    rules,
+    accounts,
+    regions,
+    buckets: buckets.length,
+    changesFrom: changes?.from ?? null,
+    ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
+  };
+  const dictionary: ViewBuckets = {
+    names: buckets.map((b) => b[2]),
+    accounts: buckets.map((b) => dictionaries.accountIds.get(b[0]) ?? 0),
+    regions: buckets.map((b) => dictionaries.regionIds.get(b[1]) ?? 0),
+  };
+  const json = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
+  return [
+    { path: `${VIEW_DIR}/rows.bin`, body: Buffer.from(rows) },
+    { path: `${VIEW_DIR}/pages.bin`, body: Buffer.concat(members) },
+    { path: `${VIEW_DIR}/buckets.json`, body: json(dictionary) },
+    { path: `${VIEW_DIR}/rules.json`, body: json(input.rules ?? []) },
+    { path: `${VIEW_DIR}/overview.json`, body: json(overviewOf(input)) },
+    // Last: a reader that finds index.json finds the rest (the local store renames the folder
+    // whole anyway; S3 writes in this order).
+    { path: `${VIEW_DIR}/index.json`, body: json(index) },
+  ];
+}
+
+/** The index's dictionaries: rules, buckets (account, region, name), accounts and regions. */
+interface Dictionaries {
+  rules: string[];
+  ruleIds: Map<string, number>;
+  buckets: [string, string, string][];
+  bucketIds: Map<string, number>;
+  accounts: string[];
+  accountIds: Map<string, number>;
+  regions: string[];
+  regionIds: Map<string, number>;
+}
+
+/** Every dictionary in name order, so comparing ids compares names. */
+function dictionariesOf(findings: readonly Finding[]): Dictionaries {
   const rules = [...new Set(findings.map((f) => f.ruleId))].sort(compareText);
-  const ruleIds = new Map(rules.map((r, i) => [r, i]));
   const bucketTuples = new Map<string, [string, string, string]>();
   for (const f of findings)
     bucketTuples.set(bucketKey(f), [f.resource.account, f.resource.region, f.resource.name]);
   const buckets = [...bucketTuples.values()].sort(
     (a, b) => compareText(a[2], b[2]) || compareText(a[0], b[0]) || compareText(a[1], b[1]),
   );
-  const bucketIds = new Map(buckets.map((b, i) => [b.join('\n'), i]));
   const accounts = [...new Set(buckets.map((b) => b[0]))].sort(compareText);
   const regions = [...new Set(buckets.map((b) => b[1]))].sort(compareText);
-  const accountIds = new Map(accounts.map((a, i) => [a, i]));
-  const regionIds = new Map(regions.map((r, i) => [r, i]));
-  const statusOf = (f: Finding) => VIEW_STATUSES.indexOf(f.status);
-  const severityOf = (f: Finding) => VIEW_SEVERITIES.indexOf(f.severity);
-  const bucketOf = (f: Finding) => bucketIds.get(bucketKey(f)) ?? 0;
-  const ruleOf = (f: Finding) => ruleIds.get(f.ruleId) ?? 0;
-  // Worst first; bucket and rule ids are in name order, so comparing ids compares names.
-  const order = findings
+  return {
+    rules,
+    ruleIds: new Map(rules.map((r, i) => [r, i])),
+    buckets,
+    bucketIds: new Map(buckets.map((b, i) => [b.join('\n'), i])),
+    accounts,
+    accountIds: new Map(accounts.map((a, i) => [a, i])),
+    regions,
+    regionIds: new Map(regions.map((r, i) => [r, i])),
+  };
+}
+
+const statusOf = (f: Finding) => VIEW_STATUSES.indexOf(f.status);
+const severityOf = (f: Finding) => VIEW_SEVERITIES.indexOf(f.severity);
+
+/** The findings' positions, worst first: status, severity, bucket, rule, fingerprint. */
+function worstFirst(findings: readonly Finding[], dictionaries: Dictionaries): number[] {
+  const bucketOf = (f: Finding) => dictionaries.bucketIds.get(bucketKey(f)) ?? 0;
+  const ruleOf = (f: Finding) => dictionaries.ruleIds.get(f.ruleId) ?? 0;
+  return findings
     .map((_, i) => i)
     .sort((a, b) => {
       const x = findings[a] as Finding;
@@ -152,6 +219,18 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
         compareText(x.fingerprint, y.fingerprint)
       );
     });
+}
+
+/**
+ * The columns (one typed array each in `rows`), the (status, severity) group starts, and the
+ * pages: gzip members of PAGE_ROWS findings each, a finding a line behind its change kind.
+ */
+function rowsAndPages(
+  findings: readonly Finding[],
+  order: readonly number[],
+  dictionaries: Dictionaries,
+  changes: FindingsIndexInput['changes'],
+) {
   const count = findings.length;
   const layout = columnLayout(count);
   const rows = new ArrayBuffer(layout.bytes);
@@ -176,8 +255,8 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
       while (groups.length <= group) groups.push(r);
       change[r] = changes ? VIEW_CHANGES.indexOf(changes.kinds[source] ?? 'none') : 0;
       flags[r] = f.suppression?.active ? FLAG_SUPPRESSED : 0;
-      rule[r] = ruleOf(f);
-      bucket[r] = bucketOf(f);
+      rule[r] = dictionaries.ruleIds.get(f.ruleId) ?? 0;
+      bucket[r] = dictionaries.bucketIds.get(bucketKey(f)) ?? 0;
       // The change kind rides with the finding: a page answers both from one read.
       lines.push(`${change[r]}\t${JSON.stringify(f)}`);
     }
@@ -188,30 +267,15 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
   }
   pages.push(offset);
   while (groups.length <= GROUPS) groups.push(count);
-  const index: ViewIndex = {
-    schemaVersion: VIEW_SCHEMA_VERSION,
-    scanId: summary.scanId,
-    count,
-    pageRows: PAGE_ROWS,
-    groups,
-    pages,
-    columns: layout.columns,
-    rowsBytes: layout.bytes,
-    rules,
-    accounts,
-    regions,
-    buckets: buckets.length,
-    changesFrom: changes?.from ?? null,
-    ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
-  };
-  const dictionary: ViewBuckets = {
-    names: buckets.map((b) => b[2]),
-    accounts: buckets.map((b) => accountIds.get(b[0]) ?? 0),
-    regions: buckets.map((b) => regionIds.get(b[1]) ?? 0),
-  };
+  return { rows, layout, pages, groups, members };
+}
+
+/** The overview the dashboard's first screen reads: counts, top buckets, objects at risk, drift. */
+function overviewOf(input: FindingsIndexInput): ViewOverview {
+  const { findings, summary, changes } = input;
   const tally = new OverviewTally();
   for (const f of findings) tally.add(talliedOf(f));
-  const overview: ViewOverview = {
+  return {
     schemaVersion: VIEW_SCHEMA_VERSION,
     ...overviewCounts(summary),
     topBuckets: tally.topBuckets(),
@@ -221,15 +285,4 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     drift: changes ? { from: changes.from, counts: changes.counts } : null,
     ...(input.changesUnavailable ? { changesUnavailable: input.changesUnavailable } : {}),
   };
-  const json = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
-  return [
-    { path: `${VIEW_DIR}/rows.bin`, body: Buffer.from(rows) },
-    { path: `${VIEW_DIR}/pages.bin`, body: Buffer.concat(members) },
-    { path: `${VIEW_DIR}/buckets.json`, body: json(dictionary) },
-    { path: `${VIEW_DIR}/rules.json`, body: json(input.rules ?? []) },
-    { path: `${VIEW_DIR}/overview.json`, body: json(overview) },
-    // Last: a reader that finds index.json finds the rest (the local store renames the folder
-    // whole anyway; S3 writes in this order).
-    { path: `${VIEW_DIR}/index.json`, body: json(index) },
-  ];
 }
