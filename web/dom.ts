@@ -103,11 +103,13 @@ export function table(
   const body = element('tbody');
   for (const cells of rows) {
     const row = element('tr');
-    for (const cell of cells) {
+    cells.forEach((cell, i) => {
       const td = element('td');
+      // At phone width each value stands under its column's name (app.css).
+      td.dataset.label = headers[i] ?? '';
       td.append(cell);
       row.append(td);
-    }
+    });
     body.append(row);
   }
   node.append(head, body);

@@ -23,6 +23,8 @@ const SORTABLE: Record<string, string> = {
   Change: 'change',
 };
 const EXPORTS = ['csv', 'json', 'ocsf'];
+/** The table's columns, as index.html heads them. */
+const COLUMNS = ['Status', 'Severity', 'Bucket', 'Rule', 'Why', 'Change'];
 
 /** Where the table is shown: the scan, the posture, and the hash's own posture choice. */
 export interface TableScope {
@@ -219,7 +221,7 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
     // A verdict on a sample or an inventory says so beside its status.
     const seenPart = assuranceLabel(f.assurance);
     if (seenPart) status.append(element('small', seenPart, 'assurance'));
-    row.append(
+    const cells = [
       status,
       element('td', f.severity),
       bucket,
@@ -231,7 +233,12 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
           ? `${change ? `${change} · ` : ''}rescan ${rescanned.scanTime.slice(0, 16).replace('T', ' ')}`
           : change,
       ),
-    );
+    ];
+    // At phone width each value stands under its column's name (app.css).
+    cells.forEach((cell, c) => {
+      cell.dataset.label = COLUMNS[c] ?? '';
+    });
+    row.append(...cells);
     return row;
   });
 }

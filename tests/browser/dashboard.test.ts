@@ -554,6 +554,50 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it.each([
+    { width: 1440, height: 900 },
+    { width: 390, height: 844 },
+  ])(
+    'at $width px no heading, badge, cell or id breaks inside a word or overflows its box, and severity stays visible',
+    async (viewport) => {
+      for (const hash of [
+        '#status=FAIL',
+        '#view=bucket&name=acme-cmk-no-rotation',
+        '#view=compliance',
+        '#view=scans',
+      ]) {
+        // Act
+        const page = await open(hash, viewport);
+        const offences =
+          (await page.evaluate(`[...document.querySelectorAll('th, td, .badge, h1, h2, h3')]
+          .filter((el) => el.getClientRects().length > 0)
+          // A card layout's head row is clipped away (read by screen readers only).
+          .filter((el) => !el.closest('thead tr') || getComputedStyle(el.closest('thead tr')).clipPath === 'none')
+          .flatMap((el) => {
+            const style = getComputedStyle(el);
+            const text = (el.textContent || '').trim().slice(0, 40);
+            const out = [];
+            if (style.overflowWrap === 'anywhere' || style.wordBreak === 'break-all')
+              out.push('breaks words: ' + el.tagName + ' ' + text);
+            if (el.scrollWidth > el.clientWidth + 1)
+              out.push('overflows: ' + el.tagName + ' ' + text);
+            return out;
+          })`)) as string[];
+        const severityShown = hash.startsWith('#status')
+          ? await page.evaluate(
+              `[...document.querySelectorAll('#findings tbody td:nth-child(2)')].every((td) => td.getClientRects().length > 0 && td.textContent.length > 0)`,
+            )
+          : true;
+
+        // Assess
+        expect(offences, `${hash} at ${viewport.width} px`).toEqual([]);
+        expect(severityShown, `${hash} at ${viewport.width} px`).toBe(true);
+        await page.close();
+      }
+    },
+    120_000,
+  );
+
   it('a shared link straight to compliance, scans or a bucket renders its header and content', async () => {
     // Prepare: a tab of this browser that has the token, then links opened in new tabs.
     const first = await context.newPage();
