@@ -223,7 +223,7 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
     if (seenPart) status.append(element('small', seenPart, 'assurance'));
     const cells = [
       status,
-      element('td', f.severity),
+      severityCell(f.severity),
       bucket,
       element('td', f.ruleId),
       element('td', f.message),
@@ -241,4 +241,11 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
     row.append(...cells);
     return row;
   });
+}
+
+/** A severity as its word beside a mark of the severity scale (app.css): never colour alone. */
+function severityCell(severity: string): HTMLTableCellElement {
+  const cell = element('td');
+  cell.append(element('span', severity, `sev sev-${severity}`));
+  return cell;
 }

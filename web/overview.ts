@@ -90,6 +90,7 @@ export async function showOverview(
       : // The scan's own changes: its findings as stored are the ones they count.
         { scan: scanId, status: '', change: kind, posture: 'scan' };
   };
+  headline(overview, scanId, drift, driftLink);
   cards(
     'drift',
     CHANGE_KINDS.map((k): [string, string, Record<string, string>?] => {
@@ -182,4 +183,61 @@ function objectsAtRisk(overview: Overview): void {
     entry('SSE-C', risk.sseC),
     entry('unusable KMS key', risk.unusableKey),
   ]);
+}
+
+/**
+ * The first line of the overview, how the account stands: what fails and how badly, the share
+ * of judged checks that pass, what could not be verified, and what changed since the scan
+ * before. Every number links to the findings behind it.
+ */
+function headline(
+  overview: Overview,
+  scanId: string,
+  drift: { from: { scanTime: string } | null; counts: Record<string, number> } | undefined,
+  driftLink: (kind: string) => Record<string, string> | undefined,
+): void {
+  const { FAIL, ERROR, PASS } = overview.byStatus;
+  const judged = FAIL + PASS;
+  const link = (params: Record<string, string> | undefined, text: string) =>
+    params ? hashLink(params, text) : text;
+  const parts: (Node | string)[] = [];
+  parts.push(link({ scan: scanId, status: 'FAIL' }, `${formatCount(FAIL)} failing`));
+  const bySeverity = SEVERITIES.filter(
+    (s) => (overview.failedBySeverity[s as keyof typeof overview.failedBySeverity] ?? 0) > 0,
+  );
+  if (bySeverity.length > 0) {
+    parts.push(' (');
+    bySeverity.forEach((s, i) => {
+      if (i > 0) parts.push(', ');
+      const count = overview.failedBySeverity[s as keyof typeof overview.failedBySeverity] ?? 0;
+      const item = element('span', '', `sev sev-${s}`);
+      item.append(
+        link({ scan: scanId, status: 'FAIL', severity: s }, `${formatCount(count)} ${s}`),
+      );
+      parts.push(item);
+    });
+    parts.push(')');
+  }
+  parts.push(
+    `; ${judged > 0 ? `${Math.round((100 * PASS) / judged)} %` : 'none'} of ${formatCount(judged)} judged checks pass`,
+  );
+  if (ERROR > 0)
+    parts.push(
+      ', ',
+      link({ scan: scanId, status: 'ERROR' }, `${formatCount(ERROR)} could not be verified`),
+    );
+  parts.push('.');
+  if (drift?.from) {
+    const changes = (['new', 'regressed', 'resolved'] as const).filter(
+      (k) => (drift.counts[k] ?? 0) > 0,
+    );
+    parts.push(` Since ${drift.from.scanTime.slice(0, 10)}: `);
+    if (changes.length === 0) parts.push('no new, regressed or resolved finding.');
+    changes.forEach((k, i) => {
+      if (i > 0) parts.push(', ');
+      parts.push(link(driftLink(k), `${formatCount(drift.counts[k] ?? 0)} ${k}`));
+    });
+    if (changes.length > 0) parts.push('.');
+  }
+  byId('headline').replaceChildren(...parts);
 }

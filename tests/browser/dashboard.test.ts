@@ -554,6 +554,38 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it('says first how the account stands, and each number leads to the findings behind it', async () => {
+    // Prepare
+    const { byStatus, failedBySeverity } = demo.summary;
+    const page = await open();
+
+    // Act
+    const headline = (await page.textContent('#headline')) ?? '';
+    await page.click('#headline a:has-text("critical")');
+    await expect
+      .poll(() => page.locator('#findings tbody tr').count())
+      .toBe(failedBySeverity.critical);
+    const severities = await page.locator('#findings tbody td:nth-child(2)').allTextContents();
+    const statuses = await page.locator('#findings tbody td:nth-child(1)').allTextContents();
+
+    // Assess
+    const share = Math.round((100 * byStatus.PASS) / (byStatus.FAIL + byStatus.PASS));
+    expect(headline).toContain(`${byStatus.FAIL} failing`);
+    expect(headline).toContain(`${failedBySeverity.critical} critical`);
+    expect(headline).toContain(`${share} % of ${byStatus.FAIL + byStatus.PASS} judged checks pass`);
+    expect(headline).toContain(`${byStatus.ERROR} could not be verified`);
+    expect(headline).toMatch(/Since \d{4}-\d{2}-\d{2}: \d+ new/);
+    expect(new Set(severities)).toEqual(new Set(['critical']));
+    expect(statuses.every((s) => s.startsWith('FAIL'))).toBe(true);
+    // The severity scale marks the word, never replaces it.
+    expect(
+      await page.evaluate(
+        `getComputedStyle(document.querySelector('#findings tbody .sev-critical'), '::before').backgroundColor`,
+      ),
+    ).not.toBe('rgba(0, 0, 0, 0)');
+    await page.close();
+  }, 60_000);
+
   it.each([
     { width: 1440, height: 900 },
     { width: 390, height: 844 },
