@@ -554,6 +554,28 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     }
   }, 120_000);
 
+  it('draws the trend with axes, dates, a legend, and each scan’s values on hover and keyboard focus', async () => {
+    // Prepare
+    const page = await open();
+
+    // Act
+    const legend = await page.locator('#trend .legend li').allTextContents();
+    const axis = await page.locator('#trend text.axis').allTextContents();
+    const points = await page.locator('#trend circle.point').count();
+    await page.focus('#trend circle[tabindex="0"]');
+    const focused = await page.evaluate(`document.activeElement.getAttribute('aria-label')`);
+    const hover = await page.locator('#trend circle.point title').first().textContent();
+
+    // Assess: the demo store holds two full scans.
+    expect(legend).toEqual(['FAIL', 'ERROR (could not be verified)']);
+    expect(axis).toContain('0');
+    expect(axis.some((t) => /^\d{4}-\d{2}-\d{2}$/.test(t))).toBe(true);
+    expect(points).toBe(2 * 2);
+    expect(focused).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}: \d+ FAIL, \d+ ERROR$/);
+    expect(hover).toBe(focused);
+    await page.close();
+  }, 60_000);
+
   it('says first how the account stands, and each number leads to the findings behind it', async () => {
     // Prepare
     const { byStatus, failedBySeverity } = demo.summary;
