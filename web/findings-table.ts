@@ -23,6 +23,8 @@ const SORTABLE: Record<string, string> = {
   Change: 'change',
 };
 const EXPORTS = ['csv', 'json', 'ocsf'];
+/** Rows shown before Show more. */
+export const FIRST_PAGE = 10;
 /** The table's columns, as index.html heads them. */
 const COLUMNS = ['Status', 'Severity', 'Bucket', 'Rule', 'Why', 'Change'];
 
@@ -127,7 +129,8 @@ export class FindingsTable {
         `${scanPath(scanId, 'export')}?${exportQuery}`,
       );
     }
-    query.set('limit', '100');
+    // The overview's first page is short (the page stays about two screens); more come 100 at a time.
+    query.set('limit', reset ? String(FIRST_PAGE) : '100');
     if (!reset && this.cursor) query.set('cursor', this.cursor);
     const body = byId('findings').querySelector('tbody') as HTMLTableSectionElement;
     let page: FindingsPage;
