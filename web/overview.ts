@@ -12,6 +12,7 @@ import {
 } from './api.js';
 import { bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
 import type { FindingsTable } from './findings-table.js';
+import { subsetWords } from './header.js';
 import { currentScan } from './router.js';
 import { trend } from './trend.js';
 
@@ -44,7 +45,7 @@ export async function showOverview(
   const scanId = overview.scanId;
   const rescans = overview.posture?.rescans.length ?? 0;
   byId('scan').textContent =
-    `Account ${overview.accountId} · scan ${overview.scanId} · ${overview.scanTime} · ${overview.buckets} buckets${scanId === list.latest ? '' : ' · not the latest scan'}${overview.shows === 'now' ? ` · posture now, with ${rescans} rescan${rescans === 1 ? '' : 's'} since` : ''}`;
+    `Account ${overview.accountId} · scan ${overview.scanId} · ${overview.scanTime} · ${overview.buckets} buckets${scanId === list.latest ? '' : ' · not the latest scan'}${overview.shows === 'now' ? ` · posture now, with ${rescans} rescan${rescans === 1 ? '' : 's'} since` : ''}${subsetWords(list.scans.find((s) => s.scanId === scanId)?.scope)}`;
   const status = (label: string, value: number): [string, string, Record<string, string>] => [
     label,
     formatCount(value),

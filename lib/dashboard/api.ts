@@ -25,7 +25,7 @@ import {
 import { previousScanOf, scopeOf } from '../history/drift.js';
 import { diffFindingStreams, peekFinding } from '../history/drift-stream.js';
 import { loadPosture, type PostureLayer } from '../history/posture.js';
-import { rescansOver } from '../history/previous.js';
+import { isFullScan, rescansOver } from '../history/previous.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
 import type {
@@ -180,7 +180,7 @@ async function scanOrThrow(
   scanId: string,
 ): Promise<{ id: string; entry: IndexEntry; index: StoreIndex }> {
   const index = await store.readIndex();
-  const id = scanId === 'latest' ? index?.latest : scanId;
+  const id = scanId === 'latest' ? index && shownLatest(index) : scanId;
   const entry = index?.scans.find((s) => s.scanId === id);
   if (!index)
     throw new DashboardRequestError(
@@ -195,6 +195,17 @@ async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string
   return (await scanOrThrow(store, scanId)).id;
 }
 
+/**
+ * The scan the page opens on as `latest`: the newest scan of the whole account. A scan of a
+ * subset (`--bucket`, `--region`) is listed but never stands for the account's posture; a
+ * store holding only subset scans opens on the newest of them.
+ */
+export function shownLatest(index: StoreIndex): string {
+  const latest = index.scans.find((s) => s.scanId === index.latest);
+  if (!latest || isFullScan(latest)) return index.latest;
+  return index.scans.find(isFullScan)?.scanId ?? index.latest;
+}
+
 /** GET /scans: the scan history, newest first, paginated. */
 export async function listScans(
   store: ReportStore,
@@ -206,7 +217,7 @@ export async function listScans(
   const size = pageSize(query.limit);
   const scans = all.slice(offset, offset + size);
   return {
-    latest: index?.latest ?? null,
+    latest: index ? shownLatest(index) : null,
     scans,
     ...(offset + size < all.length ? { nextCursor: encodeCursor(offset + size) } : {}),
   };

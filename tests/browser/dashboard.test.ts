@@ -2,7 +2,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../lib/engine/evaluate.js';
@@ -203,6 +203,47 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     );
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(dialogs).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('opens on the latest full scan after a scan of a subset, and says what a subset scan looked at', async () => {
+    // Prepare: a full scan, then a later scan of one bucket.
+    const dir = mkdtempSync(join(tmpdir(), 's3scan-subset-browser-'));
+    const store = new LocalReportStore(dir);
+    for (const [scanId, scanTime, buckets] of [
+      ['full-1', '2026-12-01T06:00:00.000Z', []],
+      ['subset-1', '2026-12-02T06:00:00.000Z', ['alpha']],
+    ] as const) {
+      const findings = [finding('s3-bucket-tls-enforced', 'alpha', 'FAIL')];
+      const evidence = { ...scanEvidence([bucketEvidence('alpha')]), scanId, scanTime };
+      await store.writeScan({
+        summary: {
+          schemaVersion: '1',
+          source: 'scan',
+          ...summarize(evidence, findings, { expiredSuppressions: [], disabledRules: [] }),
+          scope: { buckets: [...buckets], regions: [] },
+        },
+        findings,
+        evidence,
+      });
+    }
+    const { run, url } = await serve(dir);
+    runs.push(run);
+    const page = await context.newPage();
+
+    // Act
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const opened = await page.textContent('#scan');
+    await page.goto(`${new URL(page.url()).origin}/#view=compliance&scan=subset-1`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const subset = await page.textContent('#scan');
+
+    // Assess
+    expect(opened).toContain('scan full-1');
+    expect(opened).not.toContain('subset');
+    expect(subset).toContain('scan subset-1');
+    expect(subset).toContain('a scan of a subset (buckets alpha), not of the whole account');
     await page.close();
   }, 60_000);
 

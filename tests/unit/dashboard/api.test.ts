@@ -72,6 +72,58 @@ describe('Dashboard API', () => {
     expect(second.nextCursor).toBeUndefined();
   });
 
+  it('opens on the newest scan of the whole account: a later scan of a subset is listed, never shown as latest', async () => {
+    // Prepare: a store of its own, a full scan and then a scan of one bucket.
+    const subsetStore = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-subset-')));
+    const subsetHandler = dashboardHandler(() => subsetStore);
+    for (const [scanId, scanTime, buckets] of [
+      ['full-1', '2026-11-01T06:00:00.000Z', []],
+      ['subset-1', '2026-11-02T06:00:00.000Z', ['b1']],
+    ] as const) {
+      const evidence = {
+        ...scanEvidence([bucketEvidence('b1'), bucketEvidence('b2')]),
+        scanId,
+        scanTime,
+      };
+      const { findings, summary } = evaluateScan(evidence);
+      await subsetStore.writeScan({
+        summary: {
+          schemaVersion: '1',
+          source: 'scan',
+          ...summary,
+          scope: { buckets: [...buckets], regions: [] },
+        },
+        findings,
+        evidence,
+      });
+    }
+    const ask = (path: string, pathParameters: Record<string, string> = {}) =>
+      subsetHandler(
+        {
+          version: '2.0',
+          routeKey: `GET ${path}`,
+          rawPath: path,
+          rawQueryString: '',
+          headers: {},
+          pathParameters,
+          requestContext: { http: { method: 'GET', path }, routeKey: `GET ${path}` },
+          isBase64Encoded: false,
+        } as unknown as APIGatewayProxyEventV2,
+        { getRemainingTimeInMillis: () => 10_000 } as never,
+      ) as Promise<{ statusCode: number; body: string }>;
+
+    // Act
+    const list = JSON.parse((await ask('/scans')).body);
+    const summary = JSON.parse((await ask('/scans/{id}/summary', { id: 'latest' })).body);
+
+    // Assess
+    expect((await subsetStore.readIndex())?.latest).toBe('subset-1');
+    expect(list.latest).toBe('full-1');
+    expect(list.scans.map((s: { scanId: string }) => s.scanId)).toEqual(['subset-1', 'full-1']);
+    expect(list.scans[0].scope).toEqual({ buckets: ['b1'], regions: [] });
+    expect(summary.scanId).toBe('full-1');
+  });
+
   it('answers a summary, latest included', async () => {
     const response = await request('GET', '/scans/{id}/summary', {}, { id: 'latest' });
     expect(JSON.parse(response.body)).toMatchObject({ scanId: 'scan-c', buckets: 2 });
