@@ -1,7 +1,6 @@
+import { CHANGE_KINDS } from '../lib/history/drift.js';
 import { api, type Drift, type ScanList, scanPath } from './api.js';
 import { bidi, byId, cards, element, formatCount, hashLink, table } from './dom.js';
-
-const CHANGES = ['new', 'regressed', 'unverifiable', 'resolved', 'gone', 'still-failing'];
 
 function scanSelect(name: string, list: ScanList, selected: string): HTMLLabelElement {
   const label = element('label', name === 'from' ? 'From ' : 'To ');
@@ -24,10 +23,10 @@ async function compare(from: string, to: string, into: HTMLElement): Promise<voi
   into.replaceChildren(
     element('h3', `What changed from ${from} to ${to}`),
     counts,
-    ...CHANGES.filter((k) => (drift.changes?.[k]?.length ?? 0) > 0).map((kind) => {
+    ...CHANGE_KINDS.filter((k) => (drift.changes?.[k]?.length ?? 0) > 0).map((kind) => {
       const list = drift.changes?.[kind] ?? [];
       const shown = list.length < (drift.counts[kind] ?? 0) ? ` (first ${list.length})` : '';
-      return table(
+      const changes = table(
         ['Bucket', 'Rule', 'Before', 'After'],
         list.map((c) => [
           bidi(c.bucket),
@@ -37,11 +36,22 @@ async function compare(from: string, to: string, into: HTMLElement): Promise<voi
         ]),
         `${kind}${shown}`,
       );
+      if (kind !== 'still-failing') return changes;
+      // What did not change is collapsed: the view is about the changes.
+      const details = element('details');
+      details.append(
+        element(
+          'summary',
+          `${formatCount(drift.counts[kind] ?? 0)} still failing, unchanged: show them`,
+        ),
+        changes,
+      );
+      return details;
     }),
   );
   cards(
     'compare-counts',
-    CHANGES.map((k) => [k, formatCount(drift.counts[k] ?? 0)]),
+    CHANGE_KINDS.map((k) => [k, formatCount(drift.counts[k] ?? 0)]),
   );
 }
 

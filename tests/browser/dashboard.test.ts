@@ -526,6 +526,14 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     expect(rows).toBe(2);
     expect(gone).toBe('18');
     expect(await page.locator('#compare-result caption', { hasText: 'gone' }).count()).toBe(1);
+    // What did not change is collapsed under its count, and opens on request.
+    const stillFailing = page.locator('#compare-result details');
+    expect(await stillFailing.locator('summary').textContent()).toBe(
+      '61 still failing, unchanged: show them',
+    );
+    expect(await stillFailing.locator('tbody tr').first().isVisible()).toBe(false);
+    await stillFailing.locator('summary').click();
+    expect(await stillFailing.locator('tbody tr').first().isVisible()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-scans.png'), fullPage: true });
     await page.close();
   }, 60_000);
