@@ -289,14 +289,16 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
     ).toMatchObject({ active: true, reason: 'private network only' });
   });
 
-  it('finalize sends the alerts of the plan’s config after publishing; a retried finalize reads the scan back and sends nothing twice', async () => {
-    // Prepare
+  /**
+   * A scan of bucket alpha enumerated and scanned up to finalize, under a config that alerts
+   * through one EventBridge-like sink recording what it was sent.
+   */
+  async function plannedWithAlerts(scanId: string) {
     const loaded = configFromText('alerts:\n  eventBridge: {}\n', {
       json: false,
       describe: 'test config',
       provenance: { origin: 's3', location: 's3://reports/config/s3scan.config.yml' },
     });
-    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
     const sent: string[] = [];
     const sink: AlertSink<string> = {
       name: 'eventbridge',
@@ -308,13 +310,19 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
         return { delivered: ['scan-completed'], failed: [] };
       },
     };
-    const alerts = { sinks: async () => [sink] };
     await enumerate(
-      { scanId: 'sfn-alerts', buckets: ['alpha'] },
+      { scanId, buckets: ['alpha'] },
       { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
     );
-    for (const item of (await work('sfn-alerts').get<unknown[]>('items.json')) ?? [])
+    for (const item of (await work(scanId).get<unknown[]>('items.json')) ?? [])
       await scanBucket(item, { clients, work, concurrency: 4 });
+    return { sent, alerts: { sinks: async () => [sink] } };
+  }
+
+  it('finalize sends the alerts of the plan’s config after publishing; a retried finalize reads the scan back and sends nothing twice', async () => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-sfn-'));
+    const { sent, alerts } = await plannedWithAlerts('sfn-alerts');
 
     // Act
     const first = await finalize(
@@ -343,29 +351,7 @@ describe('Distributed scan: enumerate, scan-bucket (looping on checkpoints), fin
         return super.writeScan(record);
       }
     }
-    const sent: string[] = [];
-    const sink: AlertSink<string> = {
-      name: 'eventbridge',
-      idempotent: false,
-      plan: (d) => [{ id: 'b0', entries: [{ id: 'scan-completed', payload: d.drift.to.scanId }] }],
-      preview: () => '',
-      deliver: async (batch) => {
-        sent.push(batch.entries[0]!.payload);
-        return { delivered: ['scan-completed'], failed: [] };
-      },
-    };
-    const alerts = { sinks: async () => [sink] };
-    const loaded = configFromText('alerts:\n  eventBridge: {}\n', {
-      json: false,
-      describe: 'test config',
-      provenance: { origin: 's3', location: 's3://reports/config/s3scan.config.yml' },
-    });
-    await enumerate(
-      { scanId: 'sfn-leftover', buckets: ['alpha'] },
-      { clients, work, now: () => new Date('2026-11-01T06:00:00Z'), config: async () => loaded },
-    );
-    for (const item of (await work('sfn-leftover').get<unknown[]>('items.json')) ?? [])
-      await scanBucket(item, { clients, work, concurrency: 4 });
+    const { sent, alerts } = await plannedWithAlerts('sfn-leftover');
 
     // Act
     const first = await finalize(
