@@ -24,7 +24,7 @@ const SORTABLE: Record<string, string> = {
 };
 const EXPORTS = ['csv', 'json', 'ocsf'];
 /** Rows shown before Show more. */
-export const FIRST_PAGE = 10;
+const FIRST_PAGE = 10;
 /** The table's columns, as index.html heads them. */
 const COLUMNS = ['Status', 'Severity', 'Bucket', 'Rule', 'Why', 'Change'];
 

@@ -588,43 +588,52 @@ class EvaluationRun {
 
   public accounts(rules: readonly AccountRule[]): void {
     const { evidence } = this;
-    const accounts = [...(evidence.accounts ?? [])].sort((a, b) =>
-      byText(a.accountId, b.accountId),
-    );
-    for (const account of accounts) {
-      const resource: Finding['resource'] = {
+    this.accountLevelEach(
+      [...(evidence.accounts ?? [])].sort((a, b) => byText(a.accountId, b.accountId)),
+      (account) => ({
         // The account's root principal: the ARN IAM and Security Hub use for an account.
         arn: `arn:${evidence.partition}:iam::${account.accountId}:root`,
         type: 'AWS::::Account',
         name: account.accountId,
         region: account.region,
         account: account.accountId,
-      };
-      for (const rule of rules)
-        this.accountLevel(rule, resource, () =>
-          rule.evaluate({ account, partition: evidence.partition, scanTime: evidence.scanTime }),
-        );
-    }
+      }),
+      rules,
+      (rule, account) =>
+        rule.evaluate({ account, partition: evidence.partition, scanTime: evidence.scanTime }),
+    );
   }
 
   public listings(rules: readonly ListingRule[]): void {
     const { evidence } = this;
-    const listings = [...(evidence.directoryListings ?? [])].sort(
-      (a, b) => byText(a.accountId, b.accountId) || byText(a.region, b.region),
-    );
-    for (const listing of listings) {
-      const resource: Finding['resource'] = {
+    this.accountLevelEach(
+      [...(evidence.directoryListings ?? [])].sort(
+        (a, b) => byText(a.accountId, b.accountId) || byText(a.region, b.region),
+      ),
+      (listing) => ({
         // Every directory bucket of the account in the region: what the listing vouches for.
         arn: `arn:${evidence.partition}:s3express:${listing.region}:${listing.accountId}:bucket/*`,
         type: 'AWS::::Account',
         name: listing.accountId,
         region: listing.region,
         account: listing.accountId,
-      };
-      for (const rule of rules)
-        this.accountLevel(rule, resource, () =>
-          rule.evaluate({ listing, partition: evidence.partition, scanTime: evidence.scanTime }),
-        );
+      }),
+      rules,
+      (rule, listing) =>
+        rule.evaluate({ listing, partition: evidence.partition, scanTime: evidence.scanTime }),
+    );
+  }
+
+  /** Each account-level rule on each item (an account, a listing), as its resource. */
+  private accountLevelEach<T, R extends AccountRule | ListingRule>(
+    items: readonly T[],
+    resourceOf: (item: T) => Finding['resource'],
+    rules: readonly R[],
+    judge: (rule: R, item: T) => RuleOutcome,
+  ): void {
+    for (const item of items) {
+      const resource = resourceOf(item);
+      for (const rule of rules) this.accountLevel(rule, resource, () => judge(rule, item));
     }
   }
 }
