@@ -15,6 +15,7 @@ import {
   formatCount,
   hashLink,
   preformatted,
+  severityBadge,
   statusBadge,
   table,
 } from './dom.js';
@@ -243,7 +244,7 @@ export async function showBucket(
       ['Status', 'Severity', 'Rule', 'Why', 'Requirements'],
       verdicts.map((f) => [
         statusBadge(f.status, f.assurance),
-        f.severity,
+        severityBadge(f.severity),
         f.ruleId,
         f.message,
         requirements.get(f.ruleId) ?? '',

@@ -116,6 +116,11 @@ export function table(
   return node;
 }
 
+/** A severity as its word beside a mark of the severity scale (app.css): never colour alone. */
+export function severityBadge(severity: string): HTMLElement {
+  return element('span', severity, `sev sev-${severity}`);
+}
+
 /** A status as a coloured, labelled word (the colour is never the only signal). */
 export function statusBadge(status: string, assurance?: Assurance): HTMLElement {
   const badge = element('span', status, `badge ${status}`);

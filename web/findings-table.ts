@@ -11,7 +11,7 @@ import {
   scanPath,
   withPosture,
 } from './api.js';
-import { assuranceLabel, bidi, byId, element, hashLink } from './dom.js';
+import { assuranceLabel, bidi, byId, element, hashLink, severityBadge } from './dom.js';
 
 /** The findings filters, as the form, the API and the URL's hash name them. */
 const FILTERS = ['status', 'severity', 'change', 'rule', 'account', 'region', 'bucket', 'q'];
@@ -246,9 +246,8 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
   });
 }
 
-/** A severity as its word beside a mark of the severity scale (app.css): never colour alone. */
 function severityCell(severity: string): HTMLTableCellElement {
   const cell = element('td');
-  cell.append(element('span', severity, `sev sev-${severity}`));
+  cell.append(severityBadge(severity));
   return cell;
 }
