@@ -433,6 +433,12 @@ export interface StoreRequest {
   objectFiles?: ObjectFile[];
 }
 
+/** A judged scan: its findings and the summary it is stored with. */
+export interface JudgedScan {
+  findings: Finding[];
+  summary: ScanSummaryFile;
+}
+
 /**
  * Evaluate → store: judges the evidence with the config and, when there is a store, writes the
  * report (index.json last). The summary records the config's origin and hash.
@@ -441,7 +447,19 @@ export async function judgeAndStore(
   evidence: ScanEvidence,
   config: LoadedConfig,
   request: StoreRequest,
-): Promise<{ findings: Finding[]; summary: ScanSummaryFile; report?: string }> {
+): Promise<JudgedScan & { report?: string }> {
+  const judged = judgeScan(evidence, config, request);
+  return request.store
+    ? storeJudgedScan(judged, evidence, { ...request, store: request.store })
+    : judged;
+}
+
+/** Judges evidence into the summary it would be stored with, without storing it. */
+export function judgeScan(
+  evidence: ScanEvidence,
+  config: LoadedConfig,
+  request: Omit<StoreRequest, 'store' | 'objectFiles'>,
+): JudgedScan {
   const started = performance.now();
   const { findings, summary } = evaluateScan(evidence, config.evaluation);
   const evaluateMs = Math.round(performance.now() - started);
@@ -457,14 +475,27 @@ export async function judgeAndStore(
     config: config.provenance,
     ...(request.scope ? { scope: request.scope } : {}),
   };
-  if (!request.store) return { findings, summary: stored };
+  return { findings, summary: stored };
+}
+
+/**
+ * Writes a judged scan (index.json last), with each finding's change since the previous scan
+ * of its scope. A scan id whose files an earlier, unfinished write left behind is never
+ * reused: the same judgement is stored under a new id that names the one it finishes.
+ */
+export async function storeJudgedScan(
+  judged: JudgedScan,
+  evidence: ScanEvidence,
+  request: { store: ReportStore; objectFiles?: ObjectFile[] },
+): Promise<JudgedScan & { report: string }> {
+  const { findings, summary: stored } = judged;
+  const store = request.store;
   // The change kinds are a view of the history: an unreadable previous scan must not keep
   // this one from being stored, so the index says why they are missing instead.
-  const changes = await changesSincePrevious(request.store, stored, findings).then(
+  const changes = await changesSincePrevious(store, stored, findings).then(
     (column) => (column ? { changes: column } : {}),
     (error: unknown) => ({ changesUnavailable: (error as Error).message }),
   );
-  const store = request.store;
   const write = (summary: ScanSummaryFile) =>
     store.writeScan({
       summary,

@@ -101,15 +101,16 @@ describe('s3scan CLI', () => {
     expect(`${reproduced}\n`).toBe(stored);
   });
 
-  it('keeps every stored scan: the demo twice (the day before and now, each time) and evaluate --store each add scans of their own', () => {
+  it('keeps one demo history: a second demo run stores nothing, an evaluate --store adds a scan of its own, and a demo after it stores the demo afresh', () => {
     // Prepare
     const store = join(work, 'immutable-store');
-    s3scan(['demo', '--no-serve', '--store', store]);
+    const firstRun = s3scan(['demo', '--no-serve', '--store', store]);
     const first = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')).latest as string;
     const firstSummary = readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8');
 
     // Act
     const second = s3scan(['demo', '--no-serve', '--store', store]);
+    const afterSecond = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
     const evaluated = s3scan([
       'evaluate',
       '--evidence',
@@ -117,22 +118,53 @@ describe('s3scan CLI', () => {
       '--store',
       store,
     ]);
+    const third = s3scan(['demo', '--no-serve', '--store', store]);
 
-    // Assess
-    expect([second.code, evaluated.code]).toEqual([0, 0]);
+    // Assess: the second run printed what the first did, from the scans already stored.
+    expect([second.code, evaluated.code, third.code]).toEqual([0, 0, 0]);
+    expect(second.stdout).toBe(firstRun.stdout);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `already in .*immutable-store with the same findings \\(scans \\S+ and ${first}\\); nothing new was stored`,
+      ),
+    );
+    expect(afterSecond.scans.map((s: { scanId: string }) => s.scanId)).toHaveLength(2);
+    expect(afterSecond.latest).toBe(first);
+    // Once another scan is the newest, the demo stores its two days again.
+    expect(third.stderr).toMatch(/Report written to/);
     const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
     expect(new Set(index.scans.map((s: { scanId: string }) => s.scanId)).size).toBe(5);
     for (const entry of index.scans)
       expect(existsSync(join(store, 'scans', entry.scanId, 'summary.json'))).toBe(true);
     expect(readFileSync(join(store, 'scans', first, 'summary.json'), 'utf8')).toBe(firstSummary);
-    const latest = JSON.parse(
-      readFileSync(join(store, 'scans', index.latest, 'summary.json'), 'utf8'),
+    const summaries = index.scans.map((entry: { scanId: string }) =>
+      JSON.parse(readFileSync(join(store, 'scans', entry.scanId, 'summary.json'), 'utf8')),
     );
-    expect(latest).toMatchObject({
+    const evaluatedSummary = summaries.find((s: { source: string }) => s.source === 'evaluate');
+    expect(evaluatedSummary).toMatchObject({
       source: 'evaluate',
       evaluatedFrom: { scanId: 'demo-20261101T060000Z' },
     });
-    expect(latest.evaluatedFrom.evidence).toBe(join(store, 'scans', first, 'evidence'));
+    expect(evaluatedSummary.evaluatedFrom.evidence).toBe(join(store, 'scans', first, 'evidence'));
+  });
+
+  it('stores the demo afresh when its config changes the findings', () => {
+    // Prepare
+    const store = join(work, 'demo-config-store');
+    s3scan(['demo', '--no-serve', '--store', store]);
+    const config = policyFile(
+      'demo-no-tls.yml',
+      `${readFileSync(join(root, 'demo/s3scan.config.yml'), 'utf8')}\n# changed\n`,
+    );
+
+    // Act: the same findings under another config file are another judgement.
+    const changed = s3scan(['demo', '--no-serve', '--store', store, '--config', config]);
+
+    // Assess
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toMatch(/Report written to/);
+    const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8'));
+    expect(index.scans).toHaveLength(4);
   });
 
   it('exits 1 with --fail-on when a FAIL is severe enough', () => {

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isolatedHome, startCli } from '../helpers/cli.js';
@@ -11,19 +11,29 @@ const run = async (args: string[], home: string) => {
 };
 
 describe('Processes writing one local store at once all keep their scans', () => {
-  it('8 demo runs at once (16 scans) are all in index.json, in one unbroken chain', async () => {
+  it('a demo and 14 evaluate runs, 8 at a time (16 scans), are all in index.json, in one unbroken chain', async () => {
     // Prepare
     const home = isolatedHome();
     const store = join(home, 'reports');
+    const evaluate = [
+      'evaluate',
+      '--evidence',
+      resolve('demo/demo-account.json'),
+      '--store',
+      store,
+    ];
+    const first = run(['demo', '--no-serve', '--store', store], home);
 
     // Act
-    const runs = await Promise.all(
-      Array.from({ length: 8 }, () => run(['demo', '--no-serve', '--store', store], home)),
-    );
+    const runs = await Promise.all([
+      first,
+      ...Array.from({ length: 7 }, () => run(evaluate, home)),
+    ]);
+    runs.push(...(await Promise.all(Array.from({ length: 7 }, () => run(evaluate, home)))));
     const verify = await run(['verify', '--store', store], home);
 
     // Assess
-    expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
+    expect(runs.map((r) => r.code)).toEqual(Array(15).fill(0));
     const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as {
       scans: { scanId: string; integrity?: { seq: number } }[];
     };
