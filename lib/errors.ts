@@ -108,15 +108,29 @@ class CsvRecordError extends ScannerError {
   public override name: string = 'CsvRecordError';
 }
 
-/** A dashboard client mistake: the host answers it with this HTTP status and message. */
+/**
+ * What the dashboard page shows a state page for, instead of the view asked: a store with no
+ * scans, a folder that is not a report store, a store that cannot be read, a changed scan.
+ */
+export type DashboardProblem = 'no-scans' | 'not-a-store' | 'store-unreadable' | 'changed';
+
+/**
+ * A dashboard request that cannot be answered: the host answers it with this HTTP status and
+ * message, and, for the states the page explains, which one it is and the command that fixes it.
+ */
 class DashboardRequestError extends ScannerError {
+  public readonly problem: DashboardProblem | undefined;
+  public readonly fix: string | undefined;
+
   public constructor(
-    public readonly statusCode: 400 | 404,
+    public readonly statusCode: 400 | 404 | 500,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { problem?: DashboardProblem; fix?: string },
   ) {
     super(message, options);
     this.name = 'DashboardRequestError';
+    this.problem = options?.problem;
+    this.fix = options?.fix;
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   ScanList,
 } from '../lib/dashboard/answers.js';
 import type { Finding, Status } from '../lib/engine/types.js';
+import type { DashboardProblem } from '../lib/errors.js';
 import type { BucketEvidenceFile } from '../lib/evidence/types.js';
 import type { RuleDocument, ViewOverview } from '../lib/findings-index/format.js';
 import type { IndexEntry } from '../lib/report-store/index-types.js';
@@ -67,13 +68,33 @@ async function request(path: string): Promise<Response> {
   return response;
 }
 
-/** A failed answer as an error, with the server's message when it sent one. */
-async function failure(response: Response, path: string): Promise<Error> {
-  const message = await response
+/**
+ * A failed answer: the HTTP status, the server's message, and for a state the page explains
+ * (no scans, not a store, unreadable or changed), which one and the command that fixes it.
+ */
+export class ApiError extends Error {
+  public constructor(
+    message: string,
+    public readonly status: number,
+    public readonly problem?: DashboardProblem,
+    public readonly fix?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function failure(response: Response, path: string): Promise<ApiError> {
+  const body = await response
     .json()
-    .then((body: { message?: string }) => body.message)
+    .then((json: { message?: string; problem?: DashboardProblem; fix?: string }) => json)
     .catch(() => undefined);
-  return new Error(`${path}: HTTP ${response.status}${message ? `: ${message}` : ''}`);
+  return new ApiError(
+    `${path}: HTTP ${response.status}${body?.message ? `: ${body.message}` : ''}`,
+    response.status,
+    body?.problem,
+    body?.fix,
+  );
 }
 
 /** The API's URL of a path, as the export links show it. */

@@ -21,6 +21,7 @@ import { headerLine } from './header.js';
 import { showOverview } from './overview.js';
 import { currentScan, postureMode, route, VIEWS } from './router.js';
 import { showScans } from './scans.js';
+import { hideState, showState } from './state.js';
 
 /** The scan history, asked for once, at the start, alongside the first view's requests. */
 let scans: Promise<ScanList> = Promise.resolve({ latest: null, scans: [] });
@@ -39,6 +40,7 @@ const table = new FindingsTable(() => {
 async function render(): Promise<void> {
   const { view, params } = route();
   document.body.dataset.ready = 'false';
+  hideState();
   for (const name of VIEWS) byId(`${name}-view`).hidden = name !== view;
   for (const link of document.querySelectorAll('nav a'))
     if (link.getAttribute('data-view') === view) link.setAttribute('aria-current', 'page');
@@ -58,8 +60,10 @@ async function render(): Promise<void> {
     // The first complete render, for the page benchmark (bench/dashboard-page.ts).
     if (performance.getEntriesByName('s3scan:ready').length === 0) performance.mark('s3scan:ready');
   } catch (error) {
+    // In place of the view: what happened and the command that fixes it.
+    for (const name of VIEWS) byId(`${name}-view`).hidden = true;
     const line = byId('scan');
-    line.textContent = `The dashboard could not load: ${(error as Error).message}`;
+    line.textContent = `The dashboard could not load: ${showState(error as Error)}.`;
     // The posture now reads every rescan since the scan; the scan as stored reads none of them.
     if (mode === 'now') {
       const asStored = Object.fromEntries(params);

@@ -37,10 +37,7 @@ export async function showOverview(
     ),
     table.load(true),
   ]);
-  if (!list.latest) {
-    byId('scan').textContent = 'No scans in this store yet: run s3scan scan (or npm start).';
-    return;
-  }
+  // An empty store, or a folder that is not one, is a state page of its own (state.ts).
   if (overview instanceof Error) throw overview;
   const scanId = overview.scanId;
   const rescans = overview.posture?.rescans.length ?? 0;
@@ -68,6 +65,7 @@ export async function showOverview(
       { scan: scanId, status: 'FAIL', severity: s },
     ]),
   );
+  indexNote(overview);
   objectsAtRisk(overview);
   topRules(overview, scanId);
   topBuckets(overview, scanId);
@@ -161,6 +159,20 @@ function topBuckets(overview: Overview, scanId: string): void {
           return item;
         })
       : [element('li', 'nothing fails')]),
+  );
+}
+
+/** A scan stored before the findings index: what the page cannot show, and how to index it. */
+function indexNote(overview: Overview): void {
+  const note = byId('index-note');
+  note.hidden = overview.reindex === undefined;
+  if (overview.reindex === undefined) {
+    note.replaceChildren();
+    return;
+  }
+  note.replaceChildren(
+    'This scan was stored before s3scan kept a findings index: its counts come from summary.json, each page of findings reads the whole findings file, and objects at risk and the changes of each finding are not shown. To index it, judge its evidence again into a new scan: ',
+    element('code', overview.reindex),
   );
 }
 

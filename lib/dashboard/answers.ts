@@ -39,6 +39,11 @@ export type PostureMode = 'scan' | 'now';
  */
 export type OverviewAnswer = ViewOverview & {
   indexed: boolean;
+  /**
+   * A scan stored before the findings index: the command that judges its evidence again into
+   * a new, indexed scan (its counts come from summary.json; its findings are read whole).
+   */
+  reindex?: string;
   posture?: PostureOverlay;
   shows?: PostureMode;
 };

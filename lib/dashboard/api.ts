@@ -182,13 +182,26 @@ async function scanOrThrow(
   const index = await store.readIndex();
   const id = scanId === 'latest' ? index && shownLatest(index) : scanId;
   const entry = index?.scans.find((s) => s.scanId === id);
-  if (!index)
-    throw new DashboardRequestError(
-      404,
-      `this store holds no scans yet (no index.json in ${store.describe()}): run s3scan scan --store ${store.describe()}, or npm start for the demo account`,
-    );
+  if (!index) throw await noIndex(store);
   if (!id || !entry) throw new DashboardRequestError(404, `no scan ${scanId}`);
   return { id, entry, index };
+}
+
+/** Why a store has no index.json: no scans yet, or a folder that is not a report store. */
+async function noIndex(store: ReportStore): Promise<DashboardRequestError> {
+  const where = store.describe();
+  const foreign = (await store.foreignEntries?.()) ?? [];
+  if (foreign.length > 0)
+    return new DashboardRequestError(
+      404,
+      `${where} is not an s3scan report store: it has no index.json, and it holds ${foreign.map((n) => JSON.stringify(n)).join(', ')}, which a report store never does`,
+      { problem: 'not-a-store', fix: 's3scan dashboard --store s3scan-reports' },
+    );
+  return new DashboardRequestError(
+    404,
+    `this store holds no scans yet (no index.json in ${where}): run s3scan scan --store ${where}, or npm start for the demo account`,
+    { problem: 'no-scans', fix: `s3scan scan --store ${where}` },
+  );
 }
 
 async function scanIdOrThrow(store: ReportStore, scanId: string): Promise<string> {
@@ -280,6 +293,7 @@ export async function getOverview(
     objectsAtRisk: null,
     drift: null,
     indexed: false,
+    reindex: `s3scan evaluate --evidence ${store.describe(id)}/evidence --store ${store.describe()}`,
   };
 }
 

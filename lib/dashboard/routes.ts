@@ -1,6 +1,5 @@
-import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { IntegrityError } from '../report-store/integrity.js';
+import { IntegrityError, ReportStoreError } from '../errors.js';
 import type { ReportStore } from '../report-store/types.js';
 import {
   DashboardRequestError,
@@ -29,17 +28,49 @@ export function json(body: unknown): APIGatewayProxyResultV2 {
   };
 }
 
-/** Client mistakes become 4xx with their message; anything else a plain 500 (http-error-handler). */
+/**
+ * What a request that cannot be answered tells the page: client mistakes a 4xx with their
+ * message; a store that cannot be read or a changed scan a 500 saying so (the message names
+ * the file, never its content) with the command that looks into it. Anything else is thrown:
+ * a plain 500 (http-error-handler, or the local server) that leaks nothing.
+ */
+function problemAnswer(error: unknown, store: ReportStore): APIGatewayProxyResultV2 | undefined {
+  const where = store.describe();
+  const problem =
+    error instanceof DashboardRequestError
+      ? error
+      : error instanceof IntegrityError
+        ? new DashboardRequestError(500, error.message, {
+            problem: 'changed',
+            fix: `s3scan verify --store ${where}`,
+          })
+        : error instanceof ReportStoreError
+          ? new DashboardRequestError(500, error.message, {
+              problem: 'store-unreadable',
+              fix: `s3scan verify --store ${where}`,
+            })
+          : undefined;
+  if (!problem) return undefined;
+  return {
+    statusCode: problem.statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify({
+      message: problem.message,
+      ...(problem.problem ? { problem: problem.problem, fix: problem.fix } : {}),
+    }),
+  };
+}
+
 async function answer(
+  store: () => ReportStore,
   work: () => Promise<unknown>,
   respond: (value: never) => APIGatewayProxyResultV2 = json,
 ): Promise<APIGatewayProxyResultV2> {
   try {
     return respond((await work()) as never);
   } catch (error) {
-    if (error instanceof DashboardRequestError) throw createError(error.statusCode, error.message);
-    // A changed store is said as such: the message names the file, never its content.
-    if (error instanceof IntegrityError) throw createError(500, error.message, { expose: true });
+    const problem = problemAnswer(error, store());
+    if (problem) return problem;
     throw error;
   }
 }
@@ -57,13 +88,14 @@ export function dashboardRoutes(store: () => ReportStore) {
       method: 'GET' as const,
       path: '/scans',
       handler: (event: DashboardEvent) =>
-        answer(() => listScans(store(), event.queryStringParameters ?? {})),
+        answer(store, () => listScans(store(), event.queryStringParameters ?? {})),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/summary',
       handler: (event: DashboardEvent) =>
         answer(
+          store,
           () => getSummaryText(store(), scanId(event)),
           (text: string) => ({
             statusCode: 200,
@@ -76,25 +108,26 @@ export function dashboardRoutes(store: () => ReportStore) {
       method: 'GET' as const,
       path: '/scans/{id}/overview',
       handler: (event: DashboardEvent) =>
-        answer(() => getOverview(store(), scanId(event), query(event))),
+        answer(store, () => getOverview(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/drift',
       handler: (event: DashboardEvent) =>
-        answer(() => getDrift(store(), scanId(event), query(event))),
+        answer(store, () => getDrift(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/findings',
       handler: (event: DashboardEvent) =>
-        answer(() => getFindings(store(), scanId(event), query(event))),
+        answer(store, () => getFindings(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/export',
       handler: (event: DashboardEvent) =>
         answer(
+          store,
           () => exportFindings(store(), scanId(event), query(event)),
           (file: Awaited<ReturnType<typeof exportFindings>>) => ({
             statusCode: 200,
@@ -112,7 +145,7 @@ export function dashboardRoutes(store: () => ReportStore) {
       method: 'GET' as const,
       path: '/scans/{id}/buckets/{name}',
       handler: (event: DashboardEvent) =>
-        answer(() =>
+        answer(store, () =>
           getBucket(store(), scanId(event), event.pathParameters?.name ?? '', query(event)),
         ),
     },
@@ -120,12 +153,12 @@ export function dashboardRoutes(store: () => ReportStore) {
       method: 'GET' as const,
       path: '/scans/{id}/compliance',
       handler: (event: DashboardEvent) =>
-        answer(() => getCompliance(store(), scanId(event), query(event))),
+        answer(store, () => getCompliance(store(), scanId(event), query(event))),
     },
     {
       method: 'GET' as const,
       path: '/scans/{id}/rules',
-      handler: (event: DashboardEvent) => answer(() => getRules(store(), scanId(event))),
+      handler: (event: DashboardEvent) => answer(store, () => getRules(store(), scanId(event))),
     },
   ];
 }

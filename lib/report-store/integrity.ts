@@ -172,6 +172,10 @@ export class IntegrityCheckedStore implements ReportStore {
     return this.inner.describe(scanId);
   }
 
+  public foreignEntries(): Promise<string[]> {
+    return this.inner.foreignEntries?.() ?? Promise.resolve([]);
+  }
+
   /** The scan's manifest, checked against its digest in index.json; undefined if unprotected. */
   public manifestOf(scanId: string): Promise<ScanManifest | undefined> {
     let pending = this.manifests.get(scanId);

@@ -26,6 +26,9 @@ export interface StoreAdapters {
   ledger?: (ledger: AlertLedgerStore) => AlertLedgerStore;
 }
 
+/** The folders and files a local report store's top level holds, besides `index.json*`. */
+const STORE_NAMES = new Set(['scans', 'alerts', 'config', 'checkpoint.json']);
+
 export class LocalReportStore extends ScanLayoutStore {
   public readonly root: string;
   readonly #adaptLedger: ((ledger: AlertLedgerStore) => AlertLedgerStore) | undefined;
@@ -45,6 +48,20 @@ export class LocalReportStore extends ScanLayoutStore {
    */
   public stagingArea(scanId: string): LocalWorkArea {
     return new LocalWorkArea(join(this.root, 'scans', `.staging-${safeSegment(scanId)}`));
+  }
+
+  public async foreignEntries(): Promise<string[]> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    return names
+      .filter(
+        (name) =>
+          !STORE_NAMES.has(name) &&
+          !name.startsWith('index.json') &&
+          !name.startsWith('.') &&
+          !TEMP_FILE.test(name),
+      )
+      .sort()
+      .slice(0, 5);
   }
 
   public override alertLedger(): AlertLedgerStore {

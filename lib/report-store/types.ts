@@ -115,4 +115,10 @@ export interface ReportStore {
   readScanFileRange(scanId: string, path: string, start: number, end: number): Promise<Buffer>;
   /** Human-readable location of a scan, for messages. */
   describe(scanId?: string): string;
+  /**
+   * A few of the names at the store's top level that a report store never holds: a folder
+   * that is something else (a mistyped `--store`). Empty for a store, new or not; only a
+   * local store can tell.
+   */
+  foreignEntries?(): Promise<string[]>;
 }

@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -742,6 +742,159 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
       await page.close();
     }
     await first.close();
+  }, 60_000);
+
+  it('says what happened and the command that fixes it, in place of the view, for each state a store can be in', async () => {
+    // Prepare: stores that cannot show a scan, each served by the real s3scan dashboard.
+    const home = isolatedHome();
+    const notStore = join(home, 'documents');
+    mkdirSync(join(notStore, 'photos'), { recursive: true });
+    writeFileSync(join(notStore, 'notes.txt'), 'not a report\n');
+    const unreadable = join(home, 'broken');
+    mkdirSync(unreadable);
+    writeFileSync(join(unreadable, 'index.json'), '{"latest": ');
+    const changed = join(home, 'changed');
+    cpSync(demoStore, changed, { recursive: true });
+    const latest = (
+      JSON.parse(readFileSync(join(changed, 'index.json'), 'utf8')) as { latest: string }
+    ).latest;
+    const overviewFile = join(changed, 'scans', latest, 'view', 'overview.json');
+    writeFileSync(
+      overviewFile,
+      readFileSync(overviewFile, 'utf8').replace(/"FAIL":\d+/, '"FAIL":0'),
+    );
+    const cases = [
+      {
+        store: join(home, 'nothing-here'),
+        problem: 'no-scans',
+        title: /No scans in this store yet/,
+        fix: /^s3scan scan --store .*nothing-here$/,
+      },
+      {
+        store: notStore,
+        problem: 'not-a-store',
+        title: /not an s3scan report store/,
+        fix: /^s3scan dashboard --store s3scan-reports$/,
+        message: /"notes\.txt", "photos"/,
+      },
+      {
+        store: unreadable,
+        problem: 'store-unreadable',
+        title: /cannot be read/,
+        fix: /^s3scan verify --store .*broken$/,
+        message: /index\.json is corrupt: not valid JSON/,
+      },
+      {
+        store: changed,
+        problem: 'changed',
+        title: /changed after it was written/,
+        fix: /^s3scan verify --store .*changed$/,
+        message: /view\/overview\.json/,
+      },
+    ];
+    for (const c of cases) {
+      const served = await serve(c.store);
+      runs.push(served.run);
+      const page = await context.newPage();
+
+      // Act
+      await page.goto(served.url);
+      await page.waitForSelector('body[data-ready="error"]', { timeout: 15_000 });
+
+      // Assess: the state page alone, saying what and how to fix it, passing axe.
+      expect(await page.getAttribute('#state-view', 'data-problem'), c.problem).toBe(c.problem);
+      expect(await page.textContent('#state-title'), c.problem).toMatch(c.title);
+      expect((await page.textContent('#state-command'))?.trim(), c.problem).toMatch(c.fix);
+      if (c.message) expect(await page.textContent('#state-message'), c.problem).toMatch(c.message);
+      expect(await page.isVisible('#dashboard-view'), c.problem).toBe(false);
+      expect(await page.textContent('#scan'), c.problem).toMatch(/could not load/);
+      const axe = await new AxeBuilder({ page }).analyze();
+      expect(
+        axe.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => v.id),
+        c.problem,
+      ).toEqual([]);
+      await page.close();
+    }
+  }, 120_000);
+
+  it('says when the API fails or the server stopped answering, and a retried view shows again', async () => {
+    // Prepare
+    const page = await context.newPage();
+    await page.route('**/api/scans/*/overview*', (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: '{"message":"internal error"}',
+      }),
+    );
+
+    // Act
+    await page.goto(demo.url);
+    await page.waitForSelector('body[data-ready="error"]', { timeout: 15_000 });
+    const failing = {
+      problem: await page.getAttribute('#state-view', 'data-problem'),
+      title: await page.textContent('#state-title'),
+      advice: await page.textContent('#state-advice'),
+      fixShown: await page.isVisible('#state-fix'),
+    };
+    await page.unroute('**/api/scans/*/overview*');
+    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    await page.evaluate(`location.hash = '#view=compliance'`);
+    await page.waitForFunction(
+      `document.querySelector('#state-view')?.getAttribute('data-problem') === 'offline'`,
+    );
+    const offline = await page.textContent('#state-title');
+    await page.unroute('**/api/**');
+    await page.evaluate(`location.hash = '#view=dashboard'`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+
+    // Assess
+    expect(failing).toEqual({
+      problem: 'api',
+      title: 'The dashboard API could not answer',
+      advice: expect.stringMatching(/Reload the page/),
+      fixShown: false,
+    });
+    expect(offline).toBe('The dashboard server did not answer');
+    expect(await page.isVisible('#state-view')).toBe(false);
+    expect(await page.isVisible('#dashboard-view')).toBe(true);
+    await page.close();
+  }, 60_000);
+
+  it('says a scan was stored before the findings index, and the command that indexes it', async () => {
+    // Prepare: the demo's latest scan as an older s3scan wrote it: no view/, no manifest.
+    const home = isolatedHome();
+    const old = join(home, 'old');
+    cpSync(demoStore, old, { recursive: true });
+    const indexPath = join(old, 'index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {
+      latest: string;
+      scans: { integrity?: unknown }[];
+    };
+    for (const scan of index.scans) delete scan.integrity;
+    writeFileSync(indexPath, JSON.stringify(index));
+    rmSync(join(old, 'scans', index.latest, 'view'), { recursive: true });
+    rmSync(join(old, 'scans', index.latest, 'manifest.json'));
+    const served = await serve(old);
+    runs.push(served.run);
+    const page = await context.newPage();
+
+    // Act
+    await page.goto(served.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+
+    // Assess: the counts are there, and the note says what is missing and how to index it.
+    expect(await page.isVisible('#index-note')).toBe(true);
+    expect(await page.textContent('#index-note')).toMatch(
+      /stored before s3scan kept a findings index/,
+    );
+    expect(await page.textContent('#index-note code')).toBe(
+      `s3scan evaluate --evidence ${join(old, 'scans', index.latest)}/evidence --store ${old}`,
+    );
+    expect(await page.textContent('#posture')).toMatch(/FAIL/);
+    await page.close();
   }, 60_000);
 
   it('reaches network idle: every answer the page asks for is read or cancelled', async () => {

@@ -1,5 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -349,6 +356,41 @@ describe('s3scan dashboard over a store with no scans', () => {
       /s3scan: warning: .*typo holds no scans yet \(no index\.json\); the dashboard will be empty\. Run s3scan scan --store .*typo, or npm start/,
     );
   }, 40_000);
+
+  it.each([
+    {
+      what: 'a folder that is not a store',
+      files: { 'thesis.pdf': '%PDF', 'draft.md': '# notes' },
+      warning:
+        /s3scan: warning: .*elsewhere is not an s3scan report store \(no index\.json; it holds draft\.md, thesis\.pdf\)\. Pass the folder s3scan scan wrote to/,
+    },
+    {
+      what: 'a store whose index.json is not JSON',
+      files: { 'index.json': '{"latest": "x", "scans": [' },
+      warning:
+        /s3scan: warning: .*elsewhere\/index\.json is corrupt: not valid JSON; the dashboard will say so\. s3scan verify --store .*elsewhere checks the store\./,
+    },
+  ])(
+    'warns before serving $what, and still serves the page that says so',
+    async (c) => {
+      // Prepare
+      const home = isolatedHome();
+      const store = join(home, 'elsewhere');
+      mkdirSync(store);
+      for (const [name, text] of Object.entries(c.files)) writeFileSync(join(store, name), text);
+      const run = startCli(['dashboard', '--store', store], {}, home);
+      await waitFor(() => /Dashboard: /.test(run.stdout()), 20_000, 'the dashboard line');
+
+      // Act
+      run.child.kill('SIGINT');
+      const { code } = await run.done;
+
+      // Assess
+      expect(run.stderr()).toMatch(c.warning);
+      expect(code).toBe(0);
+    },
+    40_000,
+  );
 });
 
 describe('s3scan demo serves the dashboard until Ctrl-C', () => {

@@ -12,12 +12,10 @@ import { storeOf, withStoreOptions } from '../store.js';
  * line with its URL and per-run token.
  */
 export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): Promise<void> {
-  // A mistyped --store is said before serving, not discovered as an empty page.
-  const index = await store.readIndex();
-  if (!index || index.scans.length === 0)
-    io.stderr(
-      `s3scan: warning: ${store.describe()} holds no scans yet (no index.json); the dashboard will be empty. Run s3scan scan --store ${store.describe()}, or npm start for the demo account.\n`,
-    );
+  // A mistyped --store is said before serving, not discovered as an empty page; the page
+  // then says the same, with the command that fixes it.
+  const warning = await storeWarning(store);
+  if (warning) io.stderr(`s3scan: warning: ${warning}\n`);
   const server = await startDashboardServer({
     store,
     webRoot: WEB_ROOT,
@@ -35,6 +33,22 @@ export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): P
     process.once('SIGTERM', stop);
   });
   await server.close();
+}
+
+/** Why the dashboard of this store will show a state page instead of scans, if it will. */
+async function storeWarning(store: ReportStore): Promise<string | undefined> {
+  const where = store.describe();
+  let index: Awaited<ReturnType<ReportStore['readIndex']>>;
+  try {
+    index = await store.readIndex();
+  } catch (error) {
+    return `${(error as Error).message}; the dashboard will say so. s3scan verify --store ${where} checks the store.`;
+  }
+  if (index && index.scans.length > 0) return undefined;
+  const foreign = (await store.foreignEntries?.()) ?? [];
+  if (foreign.length > 0)
+    return `${where} is not an s3scan report store (no index.json; it holds ${foreign.join(', ')}). Pass the folder s3scan scan wrote to (./s3scan-reports by default).`;
+  return `${where} holds no scans yet (no index.json); the dashboard will be empty. Run s3scan scan --store ${where}, or npm start for the demo account.`;
 }
 
 /** `s3scan dashboard`: the dashboard of a local report store. */

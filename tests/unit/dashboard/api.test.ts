@@ -269,5 +269,58 @@ describe('Dashboard API', () => {
     expect(answer.body).toMatch(
       /this store holds no scans yet .*run s3scan scan --store .*npm start for the demo account/,
     );
+    expect(JSON.parse(answer.body)).toMatchObject({
+      problem: 'no-scans',
+      fix: `s3scan scan --store ${empty.describe()}`,
+    });
+  });
+
+  it.each([
+    {
+      what: 'a folder that is not a store',
+      prepare: (root: string) => writeFileSync(join(root, 'holiday.jpg'), 'x'),
+      status: 404,
+      problem: 'not-a-store',
+      message: /is not an s3scan report store: it has no index\.json, and it holds "holiday\.jpg"/,
+      fix: () => 's3scan dashboard --store s3scan-reports',
+    },
+    {
+      what: 'a store whose index.json is not JSON',
+      prepare: (root: string) => writeFileSync(join(root, 'index.json'), '{"latest": "a", "sc'),
+      status: 500,
+      problem: 'store-unreadable',
+      message: /index\.json is corrupt: not valid JSON/,
+      fix: (root: string) => `s3scan verify --store ${root}`,
+    },
+  ])('names the state of $what and the command that fixes it', async (c) => {
+    // Prepare
+    const root = mkdtempSync(join(tmpdir(), 's3scan-state-'));
+    c.prepare(root);
+    const other = dashboardHandler(() => new LocalReportStore(root));
+
+    // Act
+    const answer = (await other(
+      {
+        version: '2.0',
+        routeKey: 'GET /scans',
+        rawPath: '/scans/latest/findings',
+        rawQueryString: '',
+        headers: {},
+        pathParameters: { id: 'latest' },
+        requestContext: {
+          http: { method: 'GET', path: '/scans/latest/findings' },
+          routeKey: 'GET /scans/{id}/findings',
+        },
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2,
+      { getRemainingTimeInMillis: () => 10_000, functionName: 'f', awsRequestId: 'r' } as never,
+    )) as { statusCode: number; body: string };
+
+    // Assess: the message names the file, never its content.
+    expect(answer.statusCode).toBe(c.status);
+    const body = JSON.parse(answer.body) as { message: string; problem: string; fix: string };
+    expect(body.message).toMatch(c.message);
+    expect(body.message).not.toContain('"sc');
+    expect(body).toMatchObject({ problem: c.problem, fix: c.fix(root) });
   });
 });
