@@ -70,6 +70,34 @@ export function cards(
   );
 }
 
+/**
+ * Counts as labelled horizontal bars on one scale (the largest is full width): the label, the
+ * bar, and the value as text beside it (a link to what it counts when given). Same markup as
+ * {@link cards} (`div[data-label] > dt + dd`), so a count is found the same way in either.
+ */
+export function bars(
+  id: string,
+  entries: [label: string, count: number, value: string, link?: Record<string, string>][],
+): void {
+  const largest = Math.max(1, ...entries.map(([, count]) => count));
+  byId(id).replaceChildren(
+    ...entries.map(([label, count, value, link]) => {
+      const row = element('div');
+      row.dataset.label = label;
+      const track = element('span', undefined, 'track');
+      const bar = element('span', undefined, 'bar');
+      // Set through the CSSOM, which the page's CSP allows (no inline style attribute).
+      bar.style.width = `${((100 * count) / largest).toFixed(1)}%`;
+      track.append(bar);
+      track.setAttribute('aria-hidden', 'true');
+      const number = element('dd');
+      number.append(track, link ? hashLink(link, value) : value);
+      row.append(element('dt', label), number);
+      return row;
+    }),
+  );
+}
+
 export const formatCount = (n: number): string => n.toLocaleString('en');
 
 /** Bytes in binary units, one decimal. */

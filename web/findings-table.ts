@@ -229,7 +229,7 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
       severityCell(f.severity),
       bucket,
       element('td', f.ruleId),
-      element('td', f.message),
+      whyCell(f.message),
       element(
         'td',
         rescanned
@@ -244,6 +244,27 @@ function rowsOf(page: FindingsPage, scanId: string): HTMLTableRowElement[] {
     row.append(...cells);
     return row;
   });
+}
+
+/** Past this many characters a reason shows its first lines, and the rest on request. */
+const LONG_REASON = 160;
+
+/**
+ * Why a verdict is what it is. A long reason (a policy's every gap) shows two lines with
+ * `more`: a details element, so it opens by keyboard and the whole text is always read out.
+ */
+function whyCell(message: string): HTMLTableCellElement {
+  const cell = element('td');
+  if (message.length <= LONG_REASON) {
+    cell.textContent = message;
+    return cell;
+  }
+  const details = element('details', undefined, 'why');
+  const summary = element('summary');
+  summary.append(element('span', message, 'text'));
+  details.append(summary);
+  cell.append(details);
+  return cell;
 }
 
 function severityCell(severity: string): HTMLTableCellElement {

@@ -10,7 +10,7 @@ import {
   scanPath,
   withPosture,
 } from './api.js';
-import { bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
+import { bars, bidi, byId, cards, element, formatBytes, formatCount, hashLink } from './dom.js';
 import type { FindingsTable } from './findings-table.js';
 import { subsetWords } from './header.js';
 import { currentScan } from './router.js';
@@ -57,13 +57,12 @@ export async function showOverview(
   ]);
   // Rescans since this scan: the posture now, each rescanned bucket as its newest rescan saw it.
   postureLine(overview, scanId);
-  cards(
+  bars(
     'severity',
-    SEVERITIES.map((s) => [
-      s,
-      formatCount(overview.failedBySeverity[s as keyof typeof overview.failedBySeverity] ?? 0),
-      { scan: scanId, status: 'FAIL', severity: s },
-    ]),
+    SEVERITIES.map((s) => {
+      const count = overview.failedBySeverity[s as keyof typeof overview.failedBySeverity] ?? 0;
+      return [s, count, formatCount(count), { scan: scanId, status: 'FAIL', severity: s }];
+    }),
   );
   indexNote(overview);
   objectsAtRisk(overview);
@@ -130,36 +129,57 @@ function topRules(overview: Overview, scanId: string): void {
     .filter(([, c]) => c.FAIL > 0)
     .sort((a, b) => b[1].FAIL - a[1].FAIL || (a[0] < b[0] ? -1 : 1))
     .slice(0, 10);
-  byId('top-rules').replaceChildren(
-    ...(top.length > 0
-      ? top.map(([rule, c]) => {
-          const item = element('li');
-          item.append(
-            hashLink({ scan: scanId, status: 'FAIL', rule }, rule),
-            ` — ${formatCount(c.FAIL)} failing`,
-          );
-          return item;
-        })
-      : [element('li', 'nothing fails')]),
+  topList(
+    'top-rules',
+    top.map(([rule, c]) => [
+      hashLink({ scan: scanId, status: 'FAIL', rule }, rule),
+      ` — ${formatCount(c.FAIL)} failing`,
+    ]),
+    'rules',
   );
 }
 
 function topBuckets(overview: Overview, scanId: string): void {
-  byId('top-buckets').replaceChildren(
-    ...(overview.topBuckets.length > 0
-      ? overview.topBuckets.slice(0, 10).map((b) => {
-          const item = element('li');
-          item.append(
-            hashLink(
-              { view: 'bucket', scan: scanId, name: b.name, account: b.account, region: b.region },
-              bidi(b.name),
-            ),
-            ` — ${b.FAIL} failing${b.worst ? ` (worst: ${b.worst})` : ''}${b.ERROR ? `, ${b.ERROR} unverifiable` : ''}`,
-          );
-          return item;
-        })
-      : [element('li', 'nothing fails')]),
+  topList(
+    'top-buckets',
+    overview.topBuckets
+      .slice(0, 10)
+      .map((b) => [
+        hashLink(
+          { view: 'bucket', scan: scanId, name: b.name, account: b.account, region: b.region },
+          bidi(b.name),
+        ),
+        ` — ${b.FAIL} failing${b.worst ? ` (worst: ${b.worst})` : ''}${b.ERROR ? `, ${b.ERROR} unverifiable` : ''}`,
+      ]),
+    'buckets',
   );
+}
+
+/** Entries shown at first in each "fix first" list; the rest open on request. */
+const TOP_SHOWN = 5;
+
+/**
+ * A ranked list: its first {@link TOP_SHOWN} entries, then the rest of the ten in a
+ * details element that continues the numbering.
+ */
+function topList(id: string, entries: (Node | string)[][], what: string): void {
+  const item = (parts: (Node | string)[]) => {
+    const li = element('li');
+    li.append(...parts);
+    return li;
+  };
+  const list = byId(id);
+  list.replaceChildren(
+    ...(entries.length > 0 ? entries.slice(0, TOP_SHOWN).map(item) : [element('li', 'nothing fails')]),
+  );
+  const more = byId(`${id}-more`);
+  more.replaceChildren();
+  more.hidden = entries.length <= TOP_SHOWN;
+  if (entries.length <= TOP_SHOWN) return;
+  const rest = element('ol');
+  rest.start = TOP_SHOWN + 1;
+  rest.append(...entries.slice(TOP_SHOWN).map(item));
+  more.append(element('summary', `${entries.length - TOP_SHOWN} more ${what}`), rest);
 }
 
 /** A scan stored before the findings index: what the page cannot show, and how to index it. */
@@ -187,11 +207,12 @@ function objectsAtRisk(overview: Overview): void {
     return;
   }
   note.textContent = `From the objects of ${formatCount(risk.scannedBuckets)} scanned bucket(s), current and noncurrent versions.`;
-  const entry = (label: string, r: typeof risk.unencrypted): [string, string] => [
+  const entry = (label: string, r: typeof risk.unencrypted): [string, number, string] => [
     label,
+    r.count,
     `${formatCount(r.count)} · ${formatBytes(r.bytes)} · ${formatCount(r.buckets)} bucket(s)`,
   ];
-  cards('risk', [
+  bars('risk', [
     entry('unencrypted', risk.unencrypted),
     entry('SSE-C', risk.sseC),
     entry('unusable KMS key', risk.unusableKey),
