@@ -78,6 +78,8 @@ export class ApiError extends Error {
     public readonly status: number,
     public readonly problem?: DashboardProblem,
     public readonly fix?: string,
+    /** The server's own sentence, without the path and status. */
+    public readonly said?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -94,6 +96,7 @@ async function failure(response: Response, path: string): Promise<ApiError> {
     response.status,
     body?.problem,
     body?.fix,
+    body?.message,
   );
 }
 

@@ -63,9 +63,11 @@ async function render(): Promise<void> {
     // In place of the view: what happened and the command that fixes it.
     for (const name of VIEWS) byId(`${name}-view`).hidden = true;
     const line = byId('scan');
-    line.textContent = `The dashboard could not load: ${showState(error as Error)}.`;
-    // The posture now reads every rescan since the scan; the scan as stored reads none of them.
-    if (mode === 'now') {
+    const state = showState(error as Error);
+    line.textContent = `The dashboard could not load: ${state.title}.`;
+    // The posture now reads every rescan since the scan; the scan as stored reads none of them
+    // (no help when the store holds no scan at all).
+    if (mode === 'now' && state.kind !== 'no-scans' && state.kind !== 'not-a-store') {
       const asStored = Object.fromEntries(params);
       line.append(' ', hashLink({ ...asStored, posture: 'scan' }, 'Show the scan as stored'));
     }

@@ -223,7 +223,15 @@ export async function showBucket(
   );
   const title = element('h2');
   title.append('Bucket ', bidi(detail.bucket.name));
-  const requirements = new Map(detail.rules.map((r) => [r.id, r.requirements.join(', ')]));
+  const requirements = new Map(detail.rules.map((r) => [r.id, r.requirements]));
+  // Each requirement id whole (they wrap between ids, never at an id's own hyphens).
+  const requirementList = (ids: readonly string[] = []) => {
+    const cell = element('span');
+    ids.forEach((id, i) => {
+      cell.append(...(i > 0 ? [', '] : []), element('span', id, 'rule-id'));
+    });
+    return cell;
+  };
   const order = ['FAIL', 'ERROR', 'PASS', 'SKIPPED'];
   const verdicts = [...detail.findings].sort(
     (a, b) => order.indexOf(a.status) - order.indexOf(b.status),
@@ -236,7 +244,9 @@ export async function showBucket(
       `Account ${detail.bucket.account} · ${detail.bucket.region} · ${
         detail.seenIn
           ? `as rescan ${detail.seenIn.scanId} saw it at ${detail.seenIn.scanTime} (after scan ${scanId})`
-          : `scan ${scanId}`
+          : scanId === 'latest'
+            ? 'the latest scan'
+            : `scan ${scanId}`
       }`,
       'muted',
     ),
@@ -245,9 +255,9 @@ export async function showBucket(
       verdicts.map((f) => [
         statusBadge(f.status, f.assurance),
         severityBadge(f.severity),
-        f.ruleId,
+        element('span', f.ruleId, 'rule-id'),
         f.message,
-        requirements.get(f.ruleId) ?? '',
+        requirementList(requirements.get(f.ruleId)),
       ]),
       'Every rule’s verdict',
     ),

@@ -170,7 +170,9 @@ function topList(id: string, entries: (Node | string)[][], what: string): void {
   };
   const list = byId(id);
   list.replaceChildren(
-    ...(entries.length > 0 ? entries.slice(0, TOP_SHOWN).map(item) : [element('li', 'nothing fails')]),
+    ...(entries.length > 0
+      ? entries.slice(0, TOP_SHOWN).map(item)
+      : [element('li', 'nothing fails')]),
   );
   const more = byId(`${id}-more`);
   more.replaceChildren();

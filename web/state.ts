@@ -7,7 +7,7 @@ import type { DashboardProblem } from '../lib/errors.js';
 import { ApiError } from './api.js';
 import { byId } from './dom.js';
 
-const TITLES: Record<DashboardProblem | 'api' | 'offline', string> = {
+const TITLES: Record<StateKind, string> = {
   'no-scans': 'No scans in this store yet',
   'not-a-store': 'This folder is not an s3scan report store',
   'store-unreadable': 'The report store cannot be read',
@@ -23,9 +23,12 @@ const ADVICE: Record<'api' | 'offline', string> = {
     'The s3scan dashboard process may have stopped: start it again and open the URL it prints.',
 };
 
-/** Shows the state page for a failed view (the views are hidden) and returns its title. */
-export function showState(error: Error): string {
-  const kind =
+/** Which state page a failure shows: a store-level problem, or the API or network. */
+export type StateKind = DashboardProblem | 'api' | 'offline';
+
+/** Shows the state page for a failed view (the views are hidden); its title and kind. */
+export function showState(error: Error): { title: string; kind: StateKind } {
+  const kind: StateKind =
     error instanceof ApiError
       ? (error.problem ?? 'api')
       : // fetch rejects with a TypeError when no answer came at all.
@@ -34,7 +37,8 @@ export function showState(error: Error): string {
         : 'api';
   const title = TITLES[kind];
   byId('state-title').textContent = title;
-  byId('state-message').textContent = error.message;
+  // The server's sentence when it sent one; the path and status only when it did not.
+  byId('state-message').textContent = (error instanceof ApiError && error.said) || error.message;
   const fix = error instanceof ApiError ? error.fix : undefined;
   byId('state-fix').hidden = fix === undefined;
   byId('state-command').textContent = fix ?? '';
@@ -43,7 +47,7 @@ export function showState(error: Error): string {
   const section = byId('state-view');
   section.dataset.problem = kind;
   section.hidden = false;
-  return title;
+  return { title, kind };
 }
 
 /** Hides the state page (a view is about to be shown). */

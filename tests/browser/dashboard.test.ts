@@ -1,5 +1,13 @@
 import { execSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -730,6 +738,63 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     },
     120_000,
   );
+
+  it('every view at 1440 × 900 and 390 × 844, light and dark: axe finds nothing serious; screenshots in docs/screenshots/', async () => {
+    // Prepare: the demo's two scans for the compare view; an empty store for a state page.
+    const index = JSON.parse(readFileSync(join(demoStore, 'index.json'), 'utf8')) as {
+      scans: { scanId: string }[];
+    };
+    const [newest, before] = index.scans.map((s) => s.scanId);
+    const empty = await serve(join(isolatedHome(), 'no-store-here'));
+    runs.push(empty.run);
+    const views: [name: string, url: () => string, hash: string][] = [
+      ['overview', () => demo.url, ''],
+      ['bucket', () => demo.url, '#view=bucket&name=acme-cmk-no-rotation'],
+      ['compliance', () => demo.url, '#view=compliance'],
+      ['scans', () => demo.url, '#view=scans'],
+      ['compare', () => demo.url, `#view=scans&from=${before}&to=${newest}`],
+      ['state-no-scans', () => empty.url, ''],
+    ];
+    const shots = join(process.cwd(), 'docs', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    const problems: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const)
+      for (const viewport of [
+        { width: 1440, height: 900 },
+        { width: 390, height: 844 },
+      ])
+        for (const [name, url, hash] of views) {
+          // Act
+          const page = await context.newPage();
+          await page.emulateMedia({ colorScheme });
+          await page.setViewportSize(viewport);
+          await page.goto(url());
+          await page.waitForSelector('body[data-ready]:not([data-ready="false"])', {
+            timeout: 15_000,
+          });
+          if (hash) {
+            await page.goto(`${new URL(page.url()).origin}/${hash}`);
+            await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+          }
+          const file = join(shots, `${name}-${viewport.width}-${colorScheme}.png`);
+          await page.screenshot({ path: file });
+          const axe = await new AxeBuilder({ page }).analyze();
+
+          // Assess (collected, so one run names every view that falls short)
+          const where = `${name} at ${viewport.width} px, ${colorScheme}`;
+          if (!existsSync(file)) problems.push(`${where}: no screenshot`);
+          for (const v of axe.violations)
+            if (v.impact === 'serious' || v.impact === 'critical')
+              problems.push(`${where}: ${v.id}: ${v.help} (${v.nodes.length})`);
+          if (
+            ((await page.evaluate('document.documentElement.scrollWidth')) as number) >
+            viewport.width
+          )
+            problems.push(`${where}: scrolls sideways`);
+          await page.close();
+        }
+    expect(problems).toEqual([]);
+  }, 240_000);
 
   it('a shared link straight to compliance, scans or a bucket renders its header and content', async () => {
     // Prepare: a tab of this browser that has the token, then links opened in new tabs.
