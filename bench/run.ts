@@ -10,6 +10,7 @@ import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEffectivePolicies } from './effective-policies.js';
 import { benchEvaluate } from './evaluate.js';
+import { benchFirstRun } from './first-run.js';
 import { benchInventoryFanout } from './inventory-fanout.js';
 import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './objects.js';
 import { benchOrgRoles } from './org-roles.js';
@@ -44,6 +45,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'org-sweep': benchOrgSweep,
   'effective-policies': benchEffectivePolicies,
   bounds: benchBounds,
+  'first-run': benchFirstRun,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */
