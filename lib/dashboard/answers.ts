@@ -5,7 +5,10 @@
  */
 import type { Finding, Status } from '../engine/types.js';
 import type { BucketEvidenceFile } from '../evidence/types.js';
-import type { RuleDocument, ViewOverview } from '../findings-index/format.js';
+import type { PostureOverlay, RuleDocument, ViewOverview } from '../findings-index/format.js';
+
+export type { PostureOverlay };
+
 import type { IndexEntry } from '../report-store/index-types.js';
 
 /** GET /scans. */
@@ -13,21 +16,6 @@ export interface ScanList {
   latest: string | null;
   scans: IndexEntry[];
   nextCursor?: string;
-}
-
-/**
- * The account's posture now: the scan's counts with the buckets rescanned since replaced by
- * their newest rescan (for each bucket, the newest scan that looked at it wins).
- */
-export interface PostureOverlay {
-  /** The rescans since the scan, oldest first, with the buckets each looked at. */
-  rescans: { scanId: string; scanTime: string; buckets: string[] }[];
-  /** Distinct buckets whose verdicts come from a rescan. */
-  buckets: number;
-  /** The status counts now. */
-  byStatus: Record<Status, number>;
-  /** The status counts as the scan found them. */
-  scanned: Record<Status, number>;
 }
 
 /** Which findings an answer is of: the scan as it was stored, or the posture now. */

@@ -8,11 +8,12 @@ import type { BucketEvidenceFile } from '../evidence/types.js';
 import { findingsToCsv } from '../export/csv.js';
 import { toOcsf } from '../export/ocsf.js';
 import {
+  overlayHead,
   overviewCounts,
+  type PostureFile,
   type RuleDocument,
   TOP_BUCKETS,
   VIEW_CHANGES,
-  type ViewOverview,
 } from '../findings-index/format.js';
 import {
   bucketOf,
@@ -24,7 +25,8 @@ import {
 } from '../findings-index/read.js';
 import { previousScanOf, scopeOf } from '../history/drift.js';
 import { diffFindingStreams, peekFinding } from '../history/drift-stream.js';
-import { loadPosture, type PostureLayer } from '../history/posture.js';
+import { loadPosture, type PostureLayer, postureSnapshot } from '../history/posture.js';
+import { postureLine, postureOverview, postureTally } from '../history/posture-overview.js';
 import { isFullScan, rescansOver } from '../history/previous.js';
 import type { IndexEntry, ReportStore, StoreIndex } from '../report-store/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -47,7 +49,7 @@ import {
   selectRows,
   type ViewFilters,
 } from './findings-view.js';
-import { postureFindings, postureOverview, postureTally, selectPosture } from './posture-view.js';
+import { postureFindings, selectPosture } from './posture-view.js';
 
 export type { FindingsPage };
 export { DashboardRequestError };
@@ -80,6 +82,15 @@ export function postureModeOf(value: string | undefined): PostureMode {
 }
 
 /** The posture layer a `posture=now` request answers from; undefined: answer the scan itself. */
+/** The posture now as the newest rescan over the scan stored it, if it covers them all. */
+async function storedPostureOf(
+  store: ReportStore,
+  scan: { entry: IndexEntry; index: StoreIndex },
+): Promise<PostureFile | undefined> {
+  const rescans = rescansOver(scan.index.scans, scan.entry);
+  return rescans.length > 0 ? postureSnapshot(store, scan.entry, rescans) : undefined;
+}
+
 async function layerFor(
   store: ReportStore,
   scan: { entry: IndexEntry; index: StoreIndex },
@@ -262,11 +273,14 @@ export async function getOverview(
   const mode = postureModeOf(query.posture);
   const scan = await scanOrThrow(store, scanId);
   const { id } = scan;
+  // The newest rescan stored the posture now: one small file, nothing else read.
+  const stored = mode === 'now' ? await storedPostureOf(store, scan) : undefined;
+  if (stored) return { ...stored.overview, indexed: true, posture: stored.posture, shows: 'now' };
   const overview = await loadOverview(store, id);
   const layer = overview ? await layerFor(store, scan, mode) : undefined;
   if (overview && layer) {
     const now = await postureOverview(store, layer, overview);
-    return { ...now, indexed: true, posture: overlayOf(layer, now, overview), shows: 'now' };
+    return { ...now, indexed: true, posture: postureLine(layer, now, overview), shows: 'now' };
   }
   // The scan as stored: the posture line from the summaries alone (no rows are read).
   const posture = await postureSince(store, id);
@@ -294,20 +308,6 @@ export async function getOverview(
     drift: null,
     indexed: false,
     reindex: `s3scan evaluate --evidence ${store.describe(id)}/evidence --store ${store.describe()}`,
-  };
-}
-
-/** The posture line of an overview computed from the layer. */
-function overlayOf(layer: PostureLayer, now: ViewOverview, scanned: ViewOverview): PostureOverlay {
-  return {
-    rescans: layer.rescans.map((r) => ({
-      scanId: r.scanId,
-      scanTime: r.scanTime,
-      buckets: r.scope?.buckets ?? [],
-    })),
-    buckets: layer.newest.size,
-    byStatus: now.byStatus,
-    scanned: scanned.byStatus,
   };
 }
 
@@ -634,7 +634,7 @@ export async function getBucket(
   if (rescan) {
     // The newest look at the bucket is a rescan's: its findings and evidence, said so.
     const seenIn = { scanId: rescan.scanId, scanTime: rescan.scanTime };
-    if (!layer?.overlay.some((o) => o.finding.resource.name === name))
+    if (!layer?.overlay.some((o) => overlayHead(o).name === name))
       throw new DashboardRequestError(
         404,
         `rescan ${rescan.scanId} (${rescan.scanTime}) found no bucket ${JSON.stringify(name)}: it was deleted after scan ${scan.id}`,

@@ -10,8 +10,15 @@ import {
   FLAG_SUPPRESSED,
   GROUPS,
   type ObjectsAtRisk,
+  type OverlayFinding,
+  overlayHead,
   overviewCounts,
   PAGE_ROWS,
+  POSTURE_FILE,
+  POSTURE_HEADS_FILE,
+  POSTURE_OVERLAY_FILE,
+  type PostureFile,
+  type PostureHeadsFile,
   type RuleDocument,
   VIEW_CHANGES,
   VIEW_DIR,
@@ -32,6 +39,8 @@ export interface FindingsIndexInput {
   changes?: ChangeColumn;
   changesUnavailable?: string;
   rules?: readonly RuleDocument[];
+  /** A rescan's posture now (written as `view/posture.json` and its overlay). */
+  posture?: { file: PostureFile; overlay: readonly OverlayFinding[] };
 }
 
 /** A file of the scan folder, by its path inside it. */
@@ -158,9 +167,41 @@ export function buildFindingsIndex(input: FindingsIndexInput): ScanFile[] {
     { path: `${VIEW_DIR}/buckets.json`, body: json(dictionary) },
     { path: `${VIEW_DIR}/rules.json`, body: json(input.rules ?? []) },
     { path: `${VIEW_DIR}/overview.json`, body: json(overviewOf(input)) },
+    ...(input.posture ? postureFiles(input.posture.file, input.posture.overlay) : []),
     // Last: a reader that finds index.json finds the rest (the local store renames the folder
     // whole anyway; S3 writes in this order).
     { path: `${VIEW_DIR}/index.json`, body: json(index) },
+  ];
+}
+
+/** A rescan's posture now: the file, the overlay's heads, and its findings one a line. */
+function postureFiles(file: PostureFile, overlay: readonly OverlayFinding[]): ScanFile[] {
+  const rescan = new Map(file.rescans.map((id, i) => [id, i]));
+  const heads: PostureHeadsFile = {
+    rows: overlay.map((o) => {
+      const h = overlayHead(o);
+      const at = rescan.get(o.seen.scanId);
+      if (at === undefined)
+        throw new ReportStoreError(`an overlay finding comes from ${o.seen.scanId}, not listed`);
+      return [
+        h.status,
+        h.severity,
+        h.name,
+        h.account,
+        h.region,
+        h.rule,
+        h.fingerprint,
+        h.title,
+        o.change,
+        at,
+      ];
+    }),
+  };
+  const lines = overlay.map((o) => `${JSON.stringify(o.finding)}\n`).join('');
+  return [
+    { path: POSTURE_FILE, body: Buffer.from(`${JSON.stringify(file)}\n`) },
+    { path: POSTURE_HEADS_FILE, body: Buffer.from(`${JSON.stringify(heads)}\n`) },
+    { path: POSTURE_OVERLAY_FILE, body: gzipSync(lines) },
   ];
 }
 

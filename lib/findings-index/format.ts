@@ -1,5 +1,5 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
-import type { ResourceType, Severity, Status } from '../engine/types.js';
+import type { Finding, ResourceType, Severity, Status } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
 
 /**
@@ -264,4 +264,111 @@ export function decodeColumns(index: ViewIndex, bytes: Uint8Array): ViewColumns 
     rule: view('rule', Uint16Array),
     bucket: view('bucket', Uint32Array),
   };
+}
+
+/**
+ * The account's posture now: the scan's counts with the buckets rescanned since replaced by
+ * their newest rescan (for each bucket, the newest scan that looked at it wins).
+ */
+export interface PostureOverlay {
+  /** The rescans since the scan, oldest first, with the buckets each looked at. */
+  rescans: { scanId: string; scanTime: string; buckets: string[] }[];
+  /** Distinct buckets whose verdicts come from a rescan. */
+  buckets: number;
+  /** The status counts now. */
+  byStatus: Record<Status, number>;
+  /** The status counts as the scan found them. */
+  scanned: Record<Status, number>;
+}
+
+/** A finding a rescan made, with its change since the look before it and the rescan's time. */
+export interface OverlayFinding {
+  finding: Finding;
+  change: ViewChange;
+  seen: { scanId: string; scanTime: string };
+  /** What filters and sorts read, when known without the finding (a stored posture). */
+  head?: OverlayHead;
+}
+
+/** What selecting among the posture now's findings reads of one: no message, no details. */
+export interface OverlayHead {
+  status: Status;
+  severity: Severity;
+  name: string;
+  account: string;
+  region: string;
+  rule: string;
+  fingerprint: string;
+  title: string;
+}
+
+/** The head of an overlay finding: stored, or read off the finding. */
+export function overlayHead(o: OverlayFinding): OverlayHead {
+  if (o.head) return o.head;
+  const f = o.finding;
+  return {
+    status: f.status,
+    severity: f.severity,
+    name: f.resource.name,
+    account: f.resource.account,
+    region: f.resource.region,
+    rule: f.ruleId,
+    fingerprint: f.fingerprint,
+    title: f.title,
+  };
+}
+
+/** Where a rescan keeps the posture now as of its own storing (see {@link PostureFile}). */
+export const POSTURE_FILE = `${VIEW_DIR}/posture.json`;
+/**
+ * The standing rescans' findings of that posture: one line each ({@link PostureHeadsFile} in
+ * the same order says what selection needs), so only the findings shown are parsed.
+ */
+export const POSTURE_OVERLAY_FILE = `${VIEW_DIR}/posture-overlay.ndjson.gz`;
+/** The heads of those findings, with each one's change and rescan. */
+export const POSTURE_HEADS_FILE = `${VIEW_DIR}/posture-heads.json`;
+
+/**
+ * `view/posture-heads.json`: per overlay finding, `[head fields..., change, rescan]` where the
+ * rescan is an index into {@link PostureFile.rescans}.
+ */
+export interface PostureHeadsFile {
+  rows: [
+    status: Status,
+    severity: Severity,
+    name: string,
+    account: string,
+    region: string,
+    rule: string,
+    fingerprint: string,
+    title: string,
+    change: ViewChange,
+    rescan: number,
+  ][];
+}
+
+/**
+ * `view/posture.json` of a rescan: the posture now of the full scan it updates, computed when
+ * the rescan was stored, so the first request after it reads one small file instead of the
+ * full scan's rows and every rescan's findings. It answers only while index.json lists exactly
+ * the rescans it names over that scan (two rescans stored at once each miss the other: the
+ * dashboard then computes the posture on request, as it does for rescans stored before this
+ * file existed).
+ */
+export interface PostureFile {
+  schemaVersion: '1';
+  /** The full scan overlaid. */
+  fullScan: string;
+  /** The rescans over it, oldest first, this rescan last. */
+  rescans: string[];
+  /** The overview of the posture now. */
+  overview: ViewOverview;
+  /** The posture line: the rescans, the buckets re-read, the counts now and as scanned. */
+  posture: PostureOverlay;
+  /** Ids in the full scan's bucket dictionary whose findings a rescan replaced. */
+  replaced: number[];
+  /** Ids in that dictionary that are accounts or listings (never replaced, never ranked). */
+  accountLevel: number[];
+  /** For each rescanned bucket name, the rescan whose findings stand. */
+  newest: Record<string, string>;
 }

@@ -1,12 +1,21 @@
+import { gunzipSync } from 'node:zlib';
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import pLimit from 'p-limit';
 import type { Finding } from '../engine/types.js';
 import { isBucketScoped } from '../engine/types.js';
 import { ReportStoreError } from '../errors.js';
-import type { ViewChange } from '../findings-index/format.js';
+import {
+  type OverlayFinding,
+  POSTURE_FILE,
+  POSTURE_HEADS_FILE,
+  POSTURE_OVERLAY_FILE,
+  type PostureFile,
+  type PostureHeadsFile,
+} from '../findings-index/format.js';
 import {
   allFindings,
   bucketOf,
+  type IndexedFinding,
   type LoadedView,
   loadView,
   readView,
@@ -20,17 +29,13 @@ import { rescansOver, standingRescans } from './previous.js';
  * The posture now: a full scan overlaid with the rescans since. The rule, for each bucket: the
  * newest scan that looked at it wins. A rescan looked at the buckets its scope names, except
  * those of an account it could not reach; one that found a bucket gone leaves none of its
- * findings. Computed when asked, from the full scan's findings index and the rescans'
- * findings, which are few: nothing is written when a rescan is stored, so a rescan's cost
- * does not grow with the account.
+ * findings. A rescan computes it when it is stored (`view/posture.json`, see
+ * {@link PostureFile}); a request reads that file when it covers exactly the rescans listed,
+ * and computes the same from the full scan's findings index and the rescans' findings when it
+ * does not (two rescans stored at once, rescans stored before the file existed).
  */
 
-/** A finding a rescan made, with its change since the look before it and the rescan's time. */
-export interface OverlayFinding {
-  finding: Finding;
-  change: ViewChange;
-  seen: { scanId: string; scanTime: string };
-}
+export type { OverlayFinding };
 
 /** A full scan and the rescans over it, ready to answer from. */
 export interface PostureLayer {
@@ -67,16 +72,29 @@ export function loadPosture(
   const key = `${store.describe(entry.scanId)}|${rescans.map((r) => r.scanId).join(',')}`;
   const cached = layers.get(key);
   if (cached) return cached;
-  const loading = buildLayer(store, entry, rescans);
+  const loading = postureSnapshot(store, entry, rescans).then((file) =>
+    file ? layerOfSnapshot(store, entry, rescans, file) : buildLayer(store, entry, rescans),
+  );
   layers.add(key, loading);
   loading.catch(() => layers.remove(key));
   return loading;
 }
 
-async function buildLayer(
+/** A rescan being stored: its index entry and findings, not readable from the store yet. */
+export interface PendingRescan {
+  entry: IndexEntry;
+  findings: readonly IndexedFinding[];
+}
+
+/**
+ * The layer computed from the findings: the full scan's index and each rescan's findings
+ * (`pending`'s from memory). What a request falls back on, and what a rescan stores.
+ */
+export async function buildLayer(
   store: ReportStore,
   entry: IndexEntry,
   rescans: IndexEntry[],
+  pending?: PendingRescan,
 ): Promise<PostureLayer | undefined> {
   const view = await loadView(store, entry.scanId);
   if (!view) return undefined;
@@ -100,13 +118,8 @@ async function buildLayer(
     await Promise.all(
       rescans.map((rescan) =>
         limit(async () => {
-          const rescanView = await readView(store, rescan.scanId);
-          if (!rescanView)
-            throw new ReportStoreError(
-              `${store.describe(rescan.scanId)} has no findings index: the posture now cannot be computed`,
-            );
           const seen = { scanId: rescan.scanId, scanTime: rescan.scanTime };
-          return (await allFindings(store, rescanView))
+          return (await rescanFindings(store, rescan, pending))
             .filter(
               ({ finding: f }) =>
                 isBucketScoped(f.resource) &&
@@ -124,6 +137,154 @@ async function buildLayer(
     if (rescan && !newest.has(o.finding.resource.name)) newest.set(o.finding.resource.name, rescan);
   }
   return { entry, view, rows, rescans, newest, replaced, accountLevel, overlay };
+}
+
+async function rescanFindings(
+  store: ReportStore,
+  rescan: IndexEntry,
+  pending: PendingRescan | undefined,
+): Promise<readonly IndexedFinding[]> {
+  if (pending?.entry.scanId === rescan.scanId) return pending.findings;
+  const rescanView = await readView(store, rescan.scanId);
+  if (!rescanView)
+    throw new ReportStoreError(
+      `${store.describe(rescan.scanId)} has no findings index: the posture now cannot be computed`,
+    );
+  return allFindings(store, rescanView);
+}
+
+/**
+ * The newest rescan's `view/posture.json` when it covers exactly these rescans over this full
+ * scan; undefined otherwise (none stored, or written before another rescan it missed).
+ */
+export async function postureSnapshot(
+  store: ReportStore,
+  entry: IndexEntry,
+  rescans: readonly IndexEntry[],
+): Promise<PostureFile | undefined> {
+  const newest = rescans.at(-1);
+  if (!newest) return undefined;
+  const bytes = await store.readScanFile(newest.scanId, POSTURE_FILE);
+  if (!bytes) return undefined;
+  const file = parseStored<PostureFile>(bytes, `${store.describe(newest.scanId)}/${POSTURE_FILE}`);
+  const covers =
+    file.schemaVersion === '1' &&
+    file.fullScan === entry.scanId &&
+    file.rescans.length === rescans.length &&
+    file.rescans.every((id, i) => id === rescans[i]?.scanId);
+  return covers ? file : undefined;
+}
+
+/** The layer from a rescan's stored posture: the full scan's index, and the overlay as stored. */
+async function layerOfSnapshot(
+  store: ReportStore,
+  entry: IndexEntry,
+  rescans: IndexEntry[],
+  file: PostureFile,
+): Promise<PostureLayer | undefined> {
+  const newestRescan = rescans.at(-1) as IndexEntry;
+  const [view, overlay] = await Promise.all([
+    loadView(store, entry.scanId),
+    storedOverlay(store, newestRescan.scanId, rescans),
+  ]);
+  if (!view) return undefined;
+  const where = `${store.describe(newestRescan.scanId)}/${POSTURE_FILE}`;
+  const rows = await rowsOf(store, view);
+  const byId = new Map(rescans.map((r) => [r.scanId, r]));
+  const newest = new Map<string, IndexEntry>();
+  for (const [name, id] of Object.entries(file.newest)) {
+    const rescan = byId.get(id);
+    if (!rescan) throw new ReportStoreError(`${where}: names rescan ${id}, which is not listed`);
+    newest.set(name, rescan);
+  }
+  const flags = (ids: readonly number[]) => {
+    const out = new Uint8Array(view.index.buckets);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= out.length)
+        throw new ReportStoreError(`${where}: bucket id ${id} is outside the scan's index`);
+      out[id] = 1;
+    }
+    return out;
+  };
+  return {
+    entry,
+    view,
+    rows,
+    rescans,
+    newest,
+    replaced: flags(file.replaced),
+    accountLevel: flags(file.accountLevel),
+    overlay,
+  };
+}
+
+/**
+ * The overlay a rescan stored: each finding's head, change and rescan from the heads file,
+ * and the finding itself parsed from its line only when read (a page shows a hundred).
+ */
+async function storedOverlay(
+  store: ReportStore,
+  scanId: string,
+  rescans: readonly IndexEntry[],
+): Promise<OverlayFinding[]> {
+  const headsAt = `${store.describe(scanId)}/${POSTURE_HEADS_FILE}`;
+  const linesAt = `${store.describe(scanId)}/${POSTURE_OVERLAY_FILE}`;
+  const [headBytes, lineBytes] = await Promise.all([
+    store.readScanFile(scanId, POSTURE_HEADS_FILE),
+    store.readScanFile(scanId, POSTURE_OVERLAY_FILE),
+  ]);
+  if (!headBytes) throw new ReportStoreError(`${headsAt} is missing`);
+  if (!lineBytes) throw new ReportStoreError(`${linesAt} is missing`);
+  const heads = parseStored<PostureHeadsFile>(headBytes, headsAt).rows;
+  const text = gunzipOrThrow(lineBytes, linesAt);
+  const starts: number[] = [];
+  for (let at = 0; at < text.length; at = text.indexOf(10, at) + 1) {
+    starts.push(at);
+    if (text.indexOf(10, at) < 0) break;
+  }
+  if (!Array.isArray(heads) || starts.length !== heads.length)
+    throw new ReportStoreError(
+      `${linesAt} holds ${starts.length} findings; ${POSTURE_HEADS_FILE} describes ${Array.isArray(heads) ? heads.length : 0}`,
+    );
+  return heads.map((row, i) => {
+    const [status, severity, name, account, region, rule, fingerprint, title, change, at] = row;
+    const rescan = rescans[at];
+    if (!rescan) throw new ReportStoreError(`${headsAt}: rescan ${at} is not listed`);
+    let finding: Finding | undefined;
+    const line = () =>
+      parseStored<Finding>(
+        text.subarray(starts[i] as number, (starts[i + 1] ?? text.length + 1) - 1),
+        linesAt,
+      );
+    return {
+      head: { status, severity, name, account, region, rule, fingerprint, title },
+      change,
+      seen: { scanId: rescan.scanId, scanTime: rescan.scanTime },
+      get finding(): Finding {
+        finding ??= line();
+        return finding;
+      },
+    };
+  });
+}
+
+function gunzipOrThrow(bytes: Buffer, where: string): Buffer {
+  try {
+    return gunzipSync(bytes);
+  } catch (error) {
+    throw new ReportStoreError(`${where} is corrupt: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function parseStored<T>(bytes: Buffer, where: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    // JSON.parse's message quotes the text: a stored file's content never goes into a message.
+    throw new ReportStoreError(`${where} is corrupt: not valid JSON`);
+  }
 }
 
 /**

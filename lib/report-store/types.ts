@@ -1,7 +1,12 @@
 import type { EvaluationSummary } from '../engine/evaluate.js';
 import type { Finding } from '../engine/types.js';
 import type { ScanEvidence } from '../evidence/types.js';
-import type { ChangeColumn, RuleDocument } from '../findings-index/format.js';
+import type {
+  ChangeColumn,
+  OverlayFinding,
+  PostureFile,
+  RuleDocument,
+} from '../findings-index/format.js';
 import type { IndexEntry, StoredScope, StoreIndex } from './index-types.js';
 
 // The index's types are DOM-safe (the dashboard page imports them): they live apart.
@@ -70,6 +75,8 @@ export interface ScanRecord {
   changesUnavailable?: string;
   /** The documentation of the rules that judged the scan, stored with it. */
   rules?: RuleDocument[];
+  /** A rescan's posture now of the full scan it updates, and its standing findings. */
+  posture?: { file: PostureFile; overlay: OverlayFinding[] };
 }
 
 /**

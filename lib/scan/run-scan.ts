@@ -18,12 +18,19 @@ import type { LoadedConfig } from '../config/config.js';
 import type { Finding } from '../engine/types.js';
 import { CollectError, NoCheckpointError, ScanFilesTaken } from '../errors.js';
 import type { ObjectScanEvidence, ScanEvidence } from '../evidence/types.js';
+import type { ChangeColumn } from '../findings-index/format.js';
 import { ruleDocuments } from '../findings-index/rule-documents.js';
 import { changesSincePrevious } from '../history/changes.js';
+import { storedPosture } from '../history/posture-overview.js';
 import type { CheckpointStore } from '../report-store/checkpoints.js';
 import { chunkedObjectSink, objectFilesFromChunks } from '../report-store/object-chunks.js';
 import { newScanId } from '../report-store/scan-id.js';
-import type { ObjectFile, ReportStore, ScanSummaryFile } from '../report-store/types.js';
+import type {
+  ObjectFile,
+  ReportStore,
+  ScanRecord,
+  ScanSummaryFile,
+} from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -496,15 +503,26 @@ export async function storeJudgedScan(
     (column) => (column ? { changes: column } : {}),
     (error: unknown) => ({ changesUnavailable: (error as Error).message }),
   );
-  const write = (summary: ScanSummaryFile) =>
-    store.writeScan({
+  const write = async (summary: ScanSummaryFile) => {
+    const posture = summary.rescanOf
+      ? await postureWithRescan(
+          store,
+          summary,
+          findings,
+          'changes' in changes ? changes.changes : undefined,
+          evidence,
+        )
+      : undefined;
+    return store.writeScan({
       summary,
       findings,
       evidence,
       ...(request.objectFiles?.length ? { objectFiles: request.objectFiles } : {}),
       ...changes,
       rules: ruleDocuments(RULE_CATALOGUE),
+      ...(posture ? { posture } : {}),
     });
+  };
   try {
     return { findings, summary: stored, report: await write(stored) };
   } catch (error) {
@@ -519,4 +537,23 @@ export async function storeJudgedScan(
     };
     return { findings, summary: retried, report: await write(retried) };
   }
+}
+
+/**
+ * The posture now of the full scan a rescan updates, stored with the rescan so the dashboard's
+ * first request after it reads one file. It is a view: when it cannot be computed (the full
+ * scan unreadable), the rescan is stored without it and the dashboard computes it on request.
+ */
+async function postureWithRescan(
+  store: ReportStore,
+  summary: ScanSummaryFile,
+  findings: Finding[],
+  changes: ChangeColumn | undefined,
+  evidence: ScanEvidence,
+): Promise<ScanRecord['posture']> {
+  return storedPosture(
+    store,
+    { summary, findings, ...(changes ? { changes } : {}) },
+    evidence,
+  ).catch(() => undefined);
 }

@@ -16,8 +16,10 @@ import { summarize } from '../../../lib/engine/evaluate.js';
 import type { Finding, Severity, Status } from '../../../lib/engine/types.js';
 import { ReportStoreError } from '../../../lib/errors.js';
 import type { BucketEvidence } from '../../../lib/evidence/types.js';
-import { VIEW_CHANGES } from '../../../lib/findings-index/format.js';
+import { type PostureFile, VIEW_CHANGES } from '../../../lib/findings-index/format.js';
 import { changesSincePrevious } from '../../../lib/history/changes.js';
+import { postureSnapshot } from '../../../lib/history/posture.js';
+import { storedPosture } from '../../../lib/history/posture-overview.js';
 import { composePosture, rescansOver } from '../../../lib/history/previous.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { bucketEvidence, objectScan, scanEvidence, tally } from '../../helpers/evidence.js';
@@ -92,6 +94,33 @@ const accountFinding = (account: string, status: Status): Finding => ({
   },
 });
 
+/**
+ * Where the posture now comes from: computed on each request, stored with each rescan (what
+ * s3scan does), or stored by two rescans written at once, each missing the other (the newest's
+ * file then covers the wrong rescans and the request computes it instead).
+ */
+const POSTURE_SOURCES = [
+  'computed on request',
+  'stored with each rescan',
+  'stored by racing rescans',
+] as const;
+type PostureSource = (typeof POSTURE_SOURCES)[number];
+
+/** The store as a rescan saw it before `hidden` was listed: what a racing writer reads. */
+function without(reports: LocalReportStore, hidden: string): LocalReportStore {
+  return new Proxy(reports, {
+    get(target, property) {
+      if (property === 'readIndex')
+        return async () => {
+          const index = await target.readIndex();
+          return index && { ...index, scans: index.scans.filter((s) => s.scanId !== hidden) };
+        };
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 async function storeScan(
   reports: LocalReportStore,
   scanId: string,
@@ -99,6 +128,7 @@ async function storeScan(
   findings: Finding[],
   buckets: BucketEvidence[],
   rescan?: { of: string; buckets: string[]; unreachable?: string[] },
+  source: PostureSource = 'computed on request',
 ) {
   const evidence = { ...scanEvidence(buckets), scanId, scanTime };
   const summary = {
@@ -119,7 +149,25 @@ async function storeScan(
       : {}),
   };
   const changes = await changesSincePrevious(reports, summary, findings);
-  await reports.writeScan({ summary, findings, evidence, ...(changes ? { changes } : {}) });
+  const seenBy =
+    source === 'stored by racing rescans' && scanId === 'rescan-4'
+      ? without(reports, 'rescan-3')
+      : reports;
+  const posture =
+    rescan && source !== 'computed on request'
+      ? await storedPosture(
+          seenBy,
+          { summary, findings, ...(changes ? { changes } : {}) },
+          evidence,
+        )
+      : undefined;
+  await reports.writeScan({
+    summary,
+    findings,
+    evidence,
+    ...(changes ? { changes } : {}),
+    ...(posture ? { posture } : {}),
+  });
 }
 
 const key = (f: Finding) =>
@@ -153,308 +201,364 @@ async function everyPage(
   return out;
 }
 
-describe('Dashboard: the posture now against the findings index of the same findings', () => {
-  const reports = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-posture-view-')));
-  const reference = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-posture-ref-')));
-  const regions = ['us-east-1', 'eu-west-1', 'ap-south-1'];
-  const buckets: Bucket[] = Array.from({ length: 40 }, (_, i) => ({
-    name: `bucket-${String(i).padStart(2, '0')}`,
-    account: i % 3 === 0 ? MEMBER : ACCOUNT,
-    region: regions[i % 3] as string,
-    ...(i % 4 === 0 ? { objects: i % 8 } : {}),
-  }));
-  const rescans = [
-    {
-      id: 'rescan-1',
-      time: '2026-12-01T08:00:00.000Z',
-      names: buckets.slice(0, 10).map((b) => b.name),
-    },
-    {
-      id: 'rescan-2',
-      time: '2026-12-01T09:00:00.000Z',
-      names: buckets.slice(7, 12).map((b) => b.name),
-    },
-    // Two buckets deleted, one created since the full scan.
-    {
-      id: 'rescan-3',
-      time: '2026-12-01T10:00:00.000Z',
-      names: ['bucket-20', 'bucket-21', 'fresh'],
-    },
-    // The member's role was denied: bucket-30 (the member's) was not looked at, bucket-31 was.
-    {
-      id: 'rescan-4',
-      time: '2026-12-01T10:30:00.000Z',
-      names: ['bucket-30', 'bucket-31'],
-      unreachable: [MEMBER],
-    },
-  ] as { id: string; time: string; names: string[]; unreachable?: string[] }[];
-  const fresh: Bucket = { name: 'fresh', account: ACCOUNT, region: 'eu-west-1', objects: 3 };
-  let expected: Finding[] = [];
+describe.each(POSTURE_SOURCES)(
+  'Dashboard: the posture now (%s) against the findings index of the same findings',
+  (source) => {
+    const reports = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-posture-view-')));
+    const reference = new LocalReportStore(mkdtempSync(join(tmpdir(), 's3scan-posture-ref-')));
+    const regions = ['us-east-1', 'eu-west-1', 'ap-south-1'];
+    const buckets: Bucket[] = Array.from({ length: 40 }, (_, i) => ({
+      name: `bucket-${String(i).padStart(2, '0')}`,
+      account: i % 3 === 0 ? MEMBER : ACCOUNT,
+      region: regions[i % 3] as string,
+      ...(i % 4 === 0 ? { objects: i % 8 } : {}),
+    }));
+    const rescans = [
+      {
+        id: 'rescan-1',
+        time: '2026-12-01T08:00:00.000Z',
+        names: buckets.slice(0, 10).map((b) => b.name),
+      },
+      {
+        id: 'rescan-2',
+        time: '2026-12-01T09:00:00.000Z',
+        names: buckets.slice(7, 12).map((b) => b.name),
+      },
+      // Two buckets deleted, one created since the full scan.
+      {
+        id: 'rescan-3',
+        time: '2026-12-01T10:00:00.000Z',
+        names: ['bucket-20', 'bucket-21', 'fresh'],
+      },
+      // The member's role was denied: bucket-30 (the member's) was not looked at, bucket-31 was.
+      {
+        id: 'rescan-4',
+        time: '2026-12-01T10:30:00.000Z',
+        names: ['bucket-30', 'bucket-31'],
+        unreachable: [MEMBER],
+      },
+    ] as { id: string; time: string; names: string[]; unreachable?: string[] }[];
+    const fresh: Bucket = { name: 'fresh', account: ACCOUNT, region: 'eu-west-1', objects: 3 };
+    let expected: Finding[] = [];
 
-  beforeAll(async () => {
-    // An older full scan: its rescans never reach the newer scan's posture.
-    await storeScan(
-      reports,
-      'full-0',
-      '2026-11-30T06:00:00.000Z',
-      findingsOf(buckets, 1),
-      buckets.map(evidenceOf),
-    );
-    const full = [
-      ...findingsOf(buckets, 2),
-      accountFinding(ACCOUNT, 'PASS'),
-      accountFinding(MEMBER, 'ERROR'),
-    ];
-    await storeScan(reports, 'full-1', '2026-12-01T06:00:00.000Z', full, buckets.map(evidenceOf));
-    const standing = new Map<string, string>();
-    const rescanned = new Map<string, Finding[]>();
-    const rescannedEvidence = new Map<string, BucketEvidence>();
-    for (const [n, r] of rescans.entries()) {
-      const reached = (b: Bucket) => !r.unreachable?.includes(b.account);
-      const present = [...buckets, fresh].filter(
-        (b) =>
-          r.names.includes(b.name) &&
-          b.name !== 'bucket-20' &&
-          b.name !== 'bucket-21' &&
-          reached(b),
+    beforeAll(async () => {
+      // An older full scan: its rescans never reach the newer scan's posture.
+      await storeScan(
+        reports,
+        'full-0',
+        '2026-11-30T06:00:00.000Z',
+        findingsOf(buckets, 1),
+        buckets.map(evidenceOf),
       );
-      // A rescan's objects were carried: the same counts, but some now under a lost key.
-      const seen = present.map((b) => ({
-        ...b,
-        objects: b.objects === undefined ? undefined : b.objects + n,
-      }));
-      const found = [...findingsOf(seen, 10 + n), accountFinding(ACCOUNT, 'FAIL')];
-      await storeScan(reports, r.id, r.time, found, seen.map(evidenceOf), {
-        of: 'full-1',
-        buckets: r.names,
-        ...(r.unreachable ? { unreachable: r.unreachable } : {}),
-      });
-      for (const name of r.names) {
-        const bucket = [...buckets, fresh].find((b) => b.name === name);
-        if (!bucket || reached(bucket)) standing.set(name, r.id);
-      }
-      for (const b of seen) {
-        rescanned.set(
-          `${r.id} ${b.name}`,
-          found.filter((f) => f.resource.name === b.name),
+      const full = [
+        ...findingsOf(buckets, 2),
+        accountFinding(ACCOUNT, 'PASS'),
+        accountFinding(MEMBER, 'ERROR'),
+      ];
+      await storeScan(reports, 'full-1', '2026-12-01T06:00:00.000Z', full, buckets.map(evidenceOf));
+      const standing = new Map<string, string>();
+      const rescanned = new Map<string, Finding[]>();
+      const rescannedEvidence = new Map<string, BucketEvidence>();
+      for (const [n, r] of rescans.entries()) {
+        const reached = (b: Bucket) => !r.unreachable?.includes(b.account);
+        const present = [...buckets, fresh].filter(
+          (b) =>
+            r.names.includes(b.name) &&
+            b.name !== 'bucket-20' &&
+            b.name !== 'bucket-21' &&
+            reached(b),
         );
-        rescannedEvidence.set(`${r.id} ${b.name}`, evidenceOf(b));
+        // A rescan's objects were carried: the same counts, but some now under a lost key.
+        const seen = present.map((b) => ({
+          ...b,
+          objects: b.objects === undefined ? undefined : b.objects + n,
+        }));
+        const found = [...findingsOf(seen, 10 + n), accountFinding(ACCOUNT, 'FAIL')];
+        await storeScan(
+          reports,
+          r.id,
+          r.time,
+          found,
+          seen.map(evidenceOf),
+          {
+            of: 'full-1',
+            buckets: r.names,
+            ...(r.unreachable ? { unreachable: r.unreachable } : {}),
+          },
+          source,
+        );
+        for (const name of r.names) {
+          const bucket = [...buckets, fresh].find((b) => b.name === name);
+          if (!bucket || reached(bucket)) standing.set(name, r.id);
+        }
+        for (const b of seen) {
+          rescanned.set(
+            `${r.id} ${b.name}`,
+            found.filter((f) => f.resource.name === b.name),
+          );
+          rescannedEvidence.set(`${r.id} ${b.name}`, evidenceOf(b));
+        }
       }
-    }
-    // A later full scan of another account does not end this account's rescans.
-    await storeScan(reports, 'other-account', '2026-12-01T11:00:00.000Z', [], []);
-    expected = [
-      ...full.filter(
-        (f) => f.resource.type !== 'AWS::S3::Bucket' || !standing.has(f.resource.name),
-      ),
-      ...[...standing].flatMap(([name, id]) => rescanned.get(`${id} ${name}`) ?? []),
-    ];
-    const expectedEvidence = [
-      ...buckets.filter((b) => !standing.has(b.name)).map(evidenceOf),
-      ...[...standing].flatMap(([name, id]) => rescannedEvidence.get(`${id} ${name}`) ?? []),
-    ];
-    await storeScan(reference, 'composed', '2026-12-01T06:00:00.000Z', expected, expectedEvidence);
-  });
-
-  it.each([
-    ['priority', 'asc'],
-    ['priority', 'desc'],
-    ['status', 'asc'],
-    ['status', 'desc'],
-    ['severity', 'asc'],
-    ['severity', 'desc'],
-    ['bucket', 'asc'],
-    ['bucket', 'desc'],
-    ['rule', 'asc'],
-    ['rule', 'desc'],
-  ])('pages through the same findings in the same order, sorted by %s %s', async (sort, order) => {
-    // Prepare
-    const query = { sort, order };
-
-    // Act
-    const now = await everyPage(reports, 'full-1', { ...query, posture: 'now' });
-    const composed = await everyPage(reference, 'composed', query);
-
-    // Assess
-    expect(now.total).toBe(expected.length);
-    expect(now.findings.map(key)).toEqual(composed.findings.map(key));
-    expect(now.findings).toEqual(composed.findings);
-  });
-
-  it.each<[string, FindingsQuery]>([
-    ['FAIL and ERROR', { status: 'FAIL,ERROR' }],
-    ['a severity', { severity: 'critical,high' }],
-    ['a rule', { rule: 's3-b-tls' }],
-    ['an account', { account: MEMBER }],
-    ['a region', { region: 'eu-west-1' }],
-    ['bucket names', { bucket: 'bucket-08,bucket-30,fresh' }],
-    ['free text', { q: 'BUCKET-0' }],
-    ['free text on a rule title', { q: 'd-versioned', sort: 'bucket', order: 'desc' }],
-    ['everything at once', { status: 'FAIL', region: 'us-east-1', q: 'bucket', sort: 'severity' }],
-  ])('filters on %s as the index does', async (_, query) => {
-    // Act
-    const now = await everyPage(reports, 'full-1', { ...query, posture: 'now' });
-    const composed = await everyPage(reference, 'composed', query);
-
-    // Assess
-    expect(now.total).toBe(composed.total);
-    expect(now.findings.map(key)).toEqual(composed.findings.map(key));
-  });
-
-  it('says which scan each finding comes from, and its change since the look before', async () => {
-    // Act
-    const all = await everyPage(reports, 'full-1', { posture: 'now' });
-    const regressed = await everyPage(reports, 'full-1', { posture: 'now', change: 'regressed' });
-    const byChange = await everyPage(reports, 'full-1', { posture: 'now', sort: 'change' });
-
-    // Assess: bucket-08 is rescan-2's (the newer of two), bucket-01 rescan-1's, the rest full-1's.
-    const sourceOf = (name: string) =>
-      new Set(all.seen.filter((_, i) => all.findings[i]?.resource.name === name));
-    expect(sourceOf('bucket-08')).toEqual(new Set(['rescan-2']));
-    expect(sourceOf('bucket-01')).toEqual(new Set(['rescan-1']));
-    expect(sourceOf('fresh')).toEqual(new Set(['rescan-3']));
-    // rescan-4 could not reach the member: its bucket-30 stays as the full scan saw it.
-    expect(sourceOf('bucket-30')).toEqual(new Set(['full-1']));
-    expect(sourceOf('bucket-31')).toEqual(new Set(['rescan-4']));
-    expect(sourceOf('bucket-20')).toEqual(new Set());
-    // The change filter keeps exactly the rows whose change is regressed, in the table's order.
-    expect(regressed.findings.map(key)).toEqual(
-      all.findings.filter((_, i) => all.changes[i] === 'regressed').map(key),
-    );
-    expect(regressed.total).toBeGreaterThan(0);
-    // Sorted by change: the kinds ascend, ties in the default order.
-    const order: readonly string[] = VIEW_CHANGES;
-    const rank = new Map(all.findings.map((f, i) => [key(f), i]));
-    const sorted = [...all.findings.keys()].sort(
-      (a, b) =>
-        order.indexOf(all.changes[a] as string) - order.indexOf(all.changes[b] as string) || a - b,
-    );
-    expect(byChange.findings.map(key)).toEqual(sorted.map((i) => key(all.findings[i] as Finding)));
-    expect(rank.size).toBe(all.findings.length);
-  });
-
-  it('counts the overview, the objects at risk and compliance as the composed scan does', async () => {
-    // Act
-    const now = await getOverview(reports, 'full-1', { posture: 'now' });
-    const scanned = await getOverview(reports, 'full-1');
-    const composed = await getOverview(reference, 'composed');
-    const complianceNow = await getCompliance(reports, 'full-1', { posture: 'now' });
-    const complianceComposed = await getCompliance(reference, 'composed');
-
-    // Assess
-    expect(now.shows).toBe('now');
-    expect(scanned.shows).toBeUndefined();
-    expect(now.scanId).toBe('full-1');
-    for (const field of [
-      'buckets',
-      'findings',
-      'byStatus',
-      'failedBySeverity',
-      'suppressed',
-      'byRule',
-      'topBuckets',
-      'byAccount',
-      'byRegion',
-      'objectsAtRisk',
-    ] as const)
-      expect([field, now[field]]).toEqual([field, composed[field]]);
-    expect(now.objectsAtRisk?.unencrypted.count).not.toBe(scanned.objectsAtRisk?.unencrypted.count);
-    // The summaries' overlay and the index's agree.
-    expect(now.posture?.byStatus).toEqual(composed.byStatus);
-    expect(scanned.posture?.byStatus).toEqual(composed.byStatus);
-    expect(now.posture?.scanned).toEqual(scanned.byStatus);
-    expect(now.posture?.rescans.map((r) => r.scanId)).toEqual([
-      'rescan-1',
-      'rescan-2',
-      'rescan-3',
-      'rescan-4',
-    ]);
-    expect(complianceNow.frameworks).toEqual(complianceComposed.frameworks);
-    expect(complianceNow.shows).toBe('now');
-  });
-
-  it('exports what the posture now selects, each finding dated by its own scan', async () => {
-    // Act
-    const csv = await exportFindings(reports, 'full-1', { posture: 'now', format: 'csv' });
-    const composed = await exportFindings(reference, 'composed', { format: 'csv' });
-    const ocsf = await exportFindings(reports, 'full-1', {
-      posture: 'now',
-      format: 'ocsf',
-      bucket: 'fresh,bucket-30',
+      // A later full scan of another account does not end this account's rescans.
+      await storeScan(reports, 'other-account', '2026-12-01T11:00:00.000Z', [], []);
+      expected = [
+        ...full.filter(
+          (f) => f.resource.type !== 'AWS::S3::Bucket' || !standing.has(f.resource.name),
+        ),
+        ...[...standing].flatMap(([name, id]) => rescanned.get(`${id} ${name}`) ?? []),
+      ];
+      const expectedEvidence = [
+        ...buckets.filter((b) => !standing.has(b.name)).map(evidenceOf),
+        ...[...standing].flatMap(([name, id]) => rescannedEvidence.get(`${id} ${name}`) ?? []),
+      ];
+      await storeScan(
+        reference,
+        'composed',
+        '2026-12-01T06:00:00.000Z',
+        expected,
+        expectedEvidence,
+      );
     });
 
-    // Assess
-    expect(csv.body).toBe(composed.body);
-    expect(csv.filename).toBe('s3scan-full-1-now-findings.csv');
-    const times = new Set(
-      (JSON.parse(ocsf.body) as { resources: { name: string }[]; time: number }[]).map(
-        (e) => `${e.resources[0]?.name} ${new Date(e.time).toISOString()}`,
-      ),
-    );
-    expect([...times].sort()).toEqual([
-      'bucket-30 2026-12-01T06:00:00.000Z',
-      'fresh 2026-12-01T10:00:00.000Z',
-    ]);
-  });
+    it.each([
+      ['priority', 'asc'],
+      ['priority', 'desc'],
+      ['status', 'asc'],
+      ['status', 'desc'],
+      ['severity', 'asc'],
+      ['severity', 'desc'],
+      ['bucket', 'asc'],
+      ['bucket', 'desc'],
+      ['rule', 'asc'],
+      ['rule', 'desc'],
+    ])(
+      'pages through the same findings in the same order, sorted by %s %s',
+      async (sort, order) => {
+        // Prepare
+        const query = { sort, order };
 
-  it('shows a rescanned bucket as its rescan saw it, and a deleted one as gone', async () => {
-    // Act
-    const rescanned = await getBucket(reports, 'full-1', 'bucket-08', { posture: 'now' });
-    const asScanned = await getBucket(reports, 'full-1', 'bucket-08', {});
-    const untouched = await getBucket(reports, 'full-1', 'bucket-30', { posture: 'now' });
-    const gone = getBucket(reports, 'full-1', 'bucket-20', { posture: 'now' });
+        // Act
+        const now = await everyPage(reports, 'full-1', { ...query, posture: 'now' });
+        const composed = await everyPage(reference, 'composed', query);
 
-    // Assess
-    expect(rescanned.seenIn).toEqual({ scanId: 'rescan-2', scanTime: '2026-12-01T09:00:00.000Z' });
-    expect(rescanned.evidence?.scanId).toBe('rescan-2');
-    expect(asScanned.seenIn).toBeUndefined();
-    expect(asScanned.evidence?.scanId).toBe('full-1');
-    expect(untouched.seenIn).toBeUndefined();
-    await expect(gone).rejects.toThrow(
-      /rescan-3 .* found no bucket "bucket-20": it was deleted after scan full-1/,
-    );
-  });
-
-  it('answers the older full scan with the rescans before the next full scan only', async () => {
-    // Act
-    const older = await getOverview(reports, 'full-0', { posture: 'now' });
-    const rescan = await getFindings(reports, 'rescan-1', { posture: 'now' });
-
-    // Assess: full-0 had no rescans of its own; a rescan is shown as itself.
-    expect(older.shows).toBeUndefined();
-    expect(older.posture).toBeUndefined();
-    expect(rescan.seen).toBeUndefined();
-  });
-
-  it('composes in memory what the CLI reports with --posture now: the same findings', async () => {
-    // Prepare
-    const index = await reports.readIndex();
-    const full = await reports.readScan('full-1');
-    const rescans = await Promise.all(
-      rescansOver(index!.scans, index!.scans.find((s) => s.scanId === 'full-1')!).map(
-        async (entry) => ({ entry, findings: (await reports.readScan(entry.scanId)).findings }),
-      ),
+        // Assess
+        expect(now.total).toBe(expected.length);
+        expect(now.findings.map(key)).toEqual(composed.findings.map(key));
+        expect(now.findings).toEqual(composed.findings);
+      },
     );
 
-    // Act
-    const composed = composePosture(full.findings, rescans);
+    it.each<[string, FindingsQuery]>([
+      ['FAIL and ERROR', { status: 'FAIL,ERROR' }],
+      ['a severity', { severity: 'critical,high' }],
+      ['a rule', { rule: 's3-b-tls' }],
+      ['an account', { account: MEMBER }],
+      ['a region', { region: 'eu-west-1' }],
+      ['bucket names', { bucket: 'bucket-08,bucket-30,fresh' }],
+      ['free text', { q: 'BUCKET-0' }],
+      ['free text on a rule title', { q: 'd-versioned', sort: 'bucket', order: 'desc' }],
+      [
+        'everything at once',
+        { status: 'FAIL', region: 'us-east-1', q: 'bucket', sort: 'severity' },
+      ],
+    ])('filters on %s as the index does', async (_, query) => {
+      // Act
+      const now = await everyPage(reports, 'full-1', { ...query, posture: 'now' });
+      const composed = await everyPage(reference, 'composed', query);
 
-    // Assess
-    expect(composed.map(key).sort()).toEqual(expected.map(key).sort());
-  });
-
-  it('refuses a posture it does not know with 400', async () => {
-    // Act
-    const bad = getFindings(reports, 'full-1', { posture: 'live' });
-
-    // Assess
-    await expect(bad).rejects.toBeInstanceOf(DashboardRequestError);
-    await expect(bad).rejects.toMatchObject({
-      statusCode: 400,
-      message: 'posture must be scan or now',
+      // Assess
+      expect(now.total).toBe(composed.total);
+      expect(now.findings.map(key)).toEqual(composed.findings.map(key));
     });
-  });
-});
+
+    it('says which scan each finding comes from, and its change since the look before', async () => {
+      // Act
+      const all = await everyPage(reports, 'full-1', { posture: 'now' });
+      const regressed = await everyPage(reports, 'full-1', { posture: 'now', change: 'regressed' });
+      const byChange = await everyPage(reports, 'full-1', { posture: 'now', sort: 'change' });
+
+      // Assess: bucket-08 is rescan-2's (the newer of two), bucket-01 rescan-1's, the rest full-1's.
+      const sourceOf = (name: string) =>
+        new Set(all.seen.filter((_, i) => all.findings[i]?.resource.name === name));
+      expect(sourceOf('bucket-08')).toEqual(new Set(['rescan-2']));
+      expect(sourceOf('bucket-01')).toEqual(new Set(['rescan-1']));
+      expect(sourceOf('fresh')).toEqual(new Set(['rescan-3']));
+      // rescan-4 could not reach the member: its bucket-30 stays as the full scan saw it.
+      expect(sourceOf('bucket-30')).toEqual(new Set(['full-1']));
+      expect(sourceOf('bucket-31')).toEqual(new Set(['rescan-4']));
+      expect(sourceOf('bucket-20')).toEqual(new Set());
+      // The change filter keeps exactly the rows whose change is regressed, in the table's order.
+      expect(regressed.findings.map(key)).toEqual(
+        all.findings.filter((_, i) => all.changes[i] === 'regressed').map(key),
+      );
+      expect(regressed.total).toBeGreaterThan(0);
+      // Sorted by change: the kinds ascend, ties in the default order.
+      const order: readonly string[] = VIEW_CHANGES;
+      const rank = new Map(all.findings.map((f, i) => [key(f), i]));
+      const sorted = [...all.findings.keys()].sort(
+        (a, b) =>
+          order.indexOf(all.changes[a] as string) - order.indexOf(all.changes[b] as string) ||
+          a - b,
+      );
+      expect(byChange.findings.map(key)).toEqual(
+        sorted.map((i) => key(all.findings[i] as Finding)),
+      );
+      expect(rank.size).toBe(all.findings.length);
+    });
+
+    it('counts the overview, the objects at risk and compliance as the composed scan does', async () => {
+      // Act
+      const now = await getOverview(reports, 'full-1', { posture: 'now' });
+      const scanned = await getOverview(reports, 'full-1');
+      const composed = await getOverview(reference, 'composed');
+      const complianceNow = await getCompliance(reports, 'full-1', { posture: 'now' });
+      const complianceComposed = await getCompliance(reference, 'composed');
+
+      // Assess
+      expect(now.shows).toBe('now');
+      expect(scanned.shows).toBeUndefined();
+      expect(now.scanId).toBe('full-1');
+      for (const field of [
+        'buckets',
+        'findings',
+        'byStatus',
+        'failedBySeverity',
+        'suppressed',
+        'byRule',
+        'topBuckets',
+        'byAccount',
+        'byRegion',
+        'objectsAtRisk',
+      ] as const)
+        expect([field, now[field]]).toEqual([field, composed[field]]);
+      expect(now.objectsAtRisk?.unencrypted.count).not.toBe(
+        scanned.objectsAtRisk?.unencrypted.count,
+      );
+      // The summaries' overlay and the index's agree.
+      expect(now.posture?.byStatus).toEqual(composed.byStatus);
+      expect(scanned.posture?.byStatus).toEqual(composed.byStatus);
+      expect(now.posture?.scanned).toEqual(scanned.byStatus);
+      expect(now.posture?.rescans.map((r) => r.scanId)).toEqual([
+        'rescan-1',
+        'rescan-2',
+        'rescan-3',
+        'rescan-4',
+      ]);
+      expect(complianceNow.frameworks).toEqual(complianceComposed.frameworks);
+      expect(complianceNow.shows).toBe('now');
+    });
+
+    it('exports what the posture now selects, each finding dated by its own scan', async () => {
+      // Act
+      const csv = await exportFindings(reports, 'full-1', { posture: 'now', format: 'csv' });
+      const composed = await exportFindings(reference, 'composed', { format: 'csv' });
+      const ocsf = await exportFindings(reports, 'full-1', {
+        posture: 'now',
+        format: 'ocsf',
+        bucket: 'fresh,bucket-30',
+      });
+
+      // Assess
+      expect(csv.body).toBe(composed.body);
+      expect(csv.filename).toBe('s3scan-full-1-now-findings.csv');
+      const times = new Set(
+        (JSON.parse(ocsf.body) as { resources: { name: string }[]; time: number }[]).map(
+          (e) => `${e.resources[0]?.name} ${new Date(e.time).toISOString()}`,
+        ),
+      );
+      expect([...times].sort()).toEqual([
+        'bucket-30 2026-12-01T06:00:00.000Z',
+        'fresh 2026-12-01T10:00:00.000Z',
+      ]);
+    });
+
+    it('shows a rescanned bucket as its rescan saw it, and a deleted one as gone', async () => {
+      // Act
+      const rescanned = await getBucket(reports, 'full-1', 'bucket-08', { posture: 'now' });
+      const asScanned = await getBucket(reports, 'full-1', 'bucket-08', {});
+      const untouched = await getBucket(reports, 'full-1', 'bucket-30', { posture: 'now' });
+      const gone = getBucket(reports, 'full-1', 'bucket-20', { posture: 'now' });
+
+      // Assess
+      expect(rescanned.seenIn).toEqual({
+        scanId: 'rescan-2',
+        scanTime: '2026-12-01T09:00:00.000Z',
+      });
+      expect(rescanned.evidence?.scanId).toBe('rescan-2');
+      expect(asScanned.seenIn).toBeUndefined();
+      expect(asScanned.evidence?.scanId).toBe('full-1');
+      expect(untouched.seenIn).toBeUndefined();
+      await expect(gone).rejects.toThrow(
+        /rescan-3 .* found no bucket "bucket-20": it was deleted after scan full-1/,
+      );
+    });
+
+    it('answers the older full scan with the rescans before the next full scan only', async () => {
+      // Act
+      const older = await getOverview(reports, 'full-0', { posture: 'now' });
+      const rescan = await getFindings(reports, 'rescan-1', { posture: 'now' });
+
+      // Assess: full-0 had no rescans of its own; a rescan is shown as itself.
+      expect(older.shows).toBeUndefined();
+      expect(older.posture).toBeUndefined();
+      expect(rescan.seen).toBeUndefined();
+    });
+
+    it('answers from the newest rescan’s stored posture only when it covers every rescan listed', async () => {
+      // Prepare
+      const index = await reports.readIndex();
+      const full = index?.scans.find((s) => s.scanId === 'full-1');
+
+      // Act
+      const bytes = await reports.readScanFile('rescan-4', 'view/posture.json');
+      const used =
+        full && (await postureSnapshot(reports, full, rescansOver(index?.scans ?? [], full)));
+
+      // Assess
+      if (source === 'computed on request') {
+        expect(bytes).toBeUndefined();
+        return;
+      }
+      const file = JSON.parse(String(bytes)) as PostureFile;
+      expect(file.fullScan).toBe('full-1');
+      expect(file.rescans).toEqual(
+        source === 'stored with each rescan'
+          ? ['rescan-1', 'rescan-2', 'rescan-3', 'rescan-4']
+          : ['rescan-1', 'rescan-2', 'rescan-4'],
+      );
+      expect(used === undefined).toBe(source === 'stored by racing rescans');
+    });
+
+    it('composes in memory what the CLI reports with --posture now: the same findings', async () => {
+      // Prepare
+      const index = await reports.readIndex();
+      const full = await reports.readScan('full-1');
+      const rescans = await Promise.all(
+        rescansOver(index!.scans, index!.scans.find((s) => s.scanId === 'full-1')!).map(
+          async (entry) => ({ entry, findings: (await reports.readScan(entry.scanId)).findings }),
+        ),
+      );
+
+      // Act
+      const composed = composePosture(full.findings, rescans);
+
+      // Assess
+      expect(composed.map(key).sort()).toEqual(expected.map(key).sort());
+    });
+
+    it('refuses a posture it does not know with 400', async () => {
+      // Act
+      const bad = getFindings(reports, 'full-1', { posture: 'live' });
+
+      // Assess
+      await expect(bad).rejects.toBeInstanceOf(DashboardRequestError);
+      await expect(bad).rejects.toMatchObject({
+        statusCode: 400,
+        message: 'posture must be scan or now',
+      });
+    });
+  },
+);
 
 describe('Dashboard: the posture now when a rescan cannot be read', () => {
   it('refuses to compose it, naming the rescan, and still answers the scan as stored', async () => {
