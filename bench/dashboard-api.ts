@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,7 +247,7 @@ export async function benchDashboardApi(quick: boolean): Promise<void> {
         metric: `${overlaid}-vs-scan`,
         value: a.coldMs / b.coldMs,
         unit: 'x',
-        note: `${overlaid} first request ${a.coldMs.toFixed(0)} ms against ${stored} ${b.coldMs.toFixed(0)} ms (warm ${a.warmMs.toFixed(1)} against ${b.warmMs.toFixed(1)} ms): the rows read and ${RESCANS} rescans' findings placed among them`,
+        note: `${overlaid} first request ${a.coldMs.toFixed(0)} ms against ${stored} ${b.coldMs.toFixed(0)} ms (warm ${a.warmMs.toFixed(1)} against ${b.warmMs.toFixed(1)} ms): ${overlaid.includes('after-rescan') ? 'the posture now the new rescan stored, against computing it on request; target <= 50 ms' : `the rows read and ${RESCANS} rescans' findings placed among them`}`,
       });
     }
   } finally {
@@ -266,8 +266,19 @@ export async function measureDashboardApi(): Promise<void> {
     // is stored (by the rescan Lambda in production; not timed here), with its posture or not.
     await getOverview(store, 'scan-1', { posture: 'now' });
     await getFindings(store, 'scan-1', { status: 'FAIL', limit: '100', posture: 'now' });
-    const listed = ((await store.readIndex())?.scans ?? []).filter((s) => s.rescanOf).length;
-    await writeSyntheticRescan(store, findings(count, 1), listed, !mode.endsWith('on-request'));
+    // Written by another process, as the rescan Lambda would: this one keeps only its caches,
+    // and its event loop stays free meanwhile (as a server's is between requests).
+    const writer = await spawnAndWait(process.execPath, [
+      fileURLToPath(import.meta.url),
+      '--only',
+      'dashboard-api-rescan',
+      '--root',
+      root,
+      '--count',
+      String(count),
+      ...(mode.endsWith('on-request') ? ['--no-posture'] : []),
+    ]);
+    if (writer !== 0) throw new Error('storing the new rescan failed');
   }
   const startMiB = process.memoryUsage().rss / 2 ** 20;
   let peak = process.memoryUsage().rss;
@@ -332,4 +343,27 @@ export async function measureDashboardApi(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ coldMs: cold.ms, warmMs: warm.ms, peakMiB: peak / 2 ** 20, startMiB })}\n`,
   );
+}
+
+/** Stores the next rescan after `scan-1` (with its posture now, unless `--no-posture`). */
+export async function writeNextRescan(): Promise<void> {
+  const root = process.argv[process.argv.indexOf('--root') + 1] ?? '';
+  const count = Number(process.argv[process.argv.indexOf('--count') + 1]);
+  const store = new LocalReportStore(root);
+  const listed = ((await store.readIndex())?.scans ?? []).filter((s) => s.rescanOf).length;
+  await writeSyntheticRescan(
+    store,
+    findings(count, 1),
+    listed,
+    !process.argv.includes('--no-posture'),
+  );
+}
+
+/** Runs a command to its end without blocking the event loop; its exit code. */
+function spawnAndWait(command: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
 }

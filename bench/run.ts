@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBounds, measureBoundsSweep } from './bounds.js';
 import { benchBucketScan, benchSdkCallCost } from './bucket-scan.js';
 import { benchBundles } from './bundles.js';
-import { benchDashboardApi, measureDashboardApi } from './dashboard-api.js';
+import { benchDashboardApi, measureDashboardApi, writeNextRescan } from './dashboard-api.js';
 import { benchDashboardPage } from './dashboard-page.js';
 import { benchDrift, measureDrift } from './drift.js';
 import { benchEffectivePolicies } from './effective-policies.js';
@@ -52,6 +52,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
 const CHILDREN: Record<string, () => Promise<void>> = {
   'drift-measure': measureDrift,
   'dashboard-api-measure': measureDashboardApi,
+  'dashboard-api-rescan': writeNextRescan,
   'bounds-sweep-measure': measureBoundsSweep,
 };
 

@@ -1,0 +1,13 @@
+import { getFindings, getOverview } from './lib/dashboard/api.js';
+import { LocalReportStore } from './lib/report-store/local.js';
+import { spawnSync } from 'node:child_process';
+const store = new LocalReportStore('/tmp/b200');
+await getOverview(store, 'scan-1', { posture: 'now' });
+await getFindings(store, 'scan-1', { status: 'FAIL', limit: '100', posture: 'now' });
+spawnSync(process.execPath, ['dist/bench/run.js', '--only', 'dashboard-api-rescan', '--root', '/tmp/b200', '--count', '200000'], { stdio: 'inherit' });
+let t = performance.now();
+const o = await getOverview(store, 'scan-1', { posture: 'now' });
+console.log('overview after rescan', (performance.now() - t).toFixed(1), o.posture?.rescans.length);
+t = performance.now();
+await getFindings(store, 'scan-1', { status: 'FAIL', limit: '100', posture: 'now' });
+console.log('page', (performance.now() - t).toFixed(1));
