@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FindingsPage } from '../../../lib/dashboard/answers.js';
 import {
@@ -596,5 +597,109 @@ describe('Dashboard: the posture now when a rescan cannot be read', () => {
     expect(stored.posture?.rescans.map((r) => r.scanId)).toEqual(['rescan-1']);
     expect(page).toBeInstanceOf(ReportStoreError);
     expect((page as Error).message).toMatch(/rescan-1\/view\/pages\.bin: page 0 is corrupt/);
+  });
+});
+
+describe('Dashboard: a damaged posture stored with a rescan', () => {
+  /** A full scan of three buckets, and a rescan of one that stored the posture now. */
+  async function history(): Promise<{ root: string; reports: LocalReportStore }> {
+    const root = mkdtempSync(join(tmpdir(), 's3scan-posture-stored-'));
+    const reports = new LocalReportStore(root);
+    const buckets: Bucket[] = ['bucket-a', 'bucket-b', 'bucket-c'].map((name) => ({
+      name,
+      account: ACCOUNT,
+      region: 'us-east-1',
+    }));
+    await storeScan(
+      reports,
+      'full-1',
+      '2026-12-01T06:00:00.000Z',
+      findingsOf(buckets, 3),
+      buckets.map(evidenceOf),
+    );
+    const a = buckets[0] as Bucket;
+    await storeScan(
+      reports,
+      'rescan-1',
+      '2026-12-01T08:00:00.000Z',
+      findingsOf([a], 4),
+      [evidenceOf(a)],
+      { of: 'full-1', buckets: ['bucket-a'] },
+      'stored with each rescan',
+    );
+    return { root, reports };
+  }
+  const view = (root: string, file: string) => join(root, 'scans', 'rescan-1', 'view', file);
+  const everyFinding = (reports: LocalReportStore) =>
+    everyPage(reports, 'full-1', { posture: 'now', status: '' }).catch((e: Error) => e);
+
+  it('reads every finding of an intact one, each rescanned finding from its own line', async () => {
+    // Prepare
+    const { reports } = await history();
+
+    // Act
+    const all = await everyFinding(reports);
+
+    // Assess
+    if (all instanceof Error) throw all;
+    expect(all.total).toBe(3 * RULES.length);
+    const byRule = (a: Finding, b: Finding) => (a.ruleId < b.ruleId ? -1 : 1);
+    expect(all.findings.filter((f) => f.resource.name === 'bucket-a').sort(byRule)).toEqual(
+      (await reports.readScan('rescan-1')).findings
+        .filter((f) => f.resource.name === 'bucket-a')
+        .sort(byRule),
+    );
+  });
+
+  it.each([
+    {
+      what: 'posture.json is not JSON',
+      damage: (root: string) => writeFileSync(view(root, 'posture.json'), '{"fullScan"'),
+      message: /rescan-1\/view\/posture\.json is corrupt: not valid JSON/,
+    },
+    {
+      what: 'the findings file lost a line',
+      damage: (root: string) => {
+        const lines = gunzipSync(readFileSync(view(root, 'posture-overlay.ndjson.gz')))
+          .toString('utf8')
+          .split('\n');
+        writeFileSync(view(root, 'posture-overlay.ndjson.gz'), gzipSync(lines.slice(1).join('\n')));
+      },
+      message:
+        /posture-overlay\.ndjson\.gz holds 3 findings; view\/posture-heads\.json describes 4/,
+    },
+    {
+      what: 'a head names a rescan that is not listed',
+      damage: (root: string) => {
+        const heads = JSON.parse(readFileSync(view(root, 'posture-heads.json'), 'utf8'));
+        heads.rows[0][9] = 7;
+        writeFileSync(view(root, 'posture-heads.json'), JSON.stringify(heads));
+      },
+      message: /posture-heads\.json: rescan 7 is not listed/,
+    },
+    {
+      what: 'the heads file is missing',
+      damage: (root: string) => rmSync(view(root, 'posture-heads.json')),
+      message: /rescan-1\/view\/posture-heads\.json is missing/,
+    },
+  ])('says so when $what, naming the file (never its content)', async ({ damage, message }) => {
+    // Prepare
+    const { root, reports } = await history();
+    damage(root);
+
+    // Act
+    const overview = await getOverview(reports, 'full-1', { posture: 'now' }).catch(
+      (e: Error) => e,
+    );
+    const all = await everyFinding(reports);
+
+    // Assess: one of the two reads the damaged file, and neither answers as if it were whole.
+    const errors = [overview, all].filter((a): a is Error => a instanceof Error);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ReportStoreError);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toContain('fullScan');
+    }
   });
 });

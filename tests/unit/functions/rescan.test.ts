@@ -12,6 +12,7 @@ import { rescan } from '../../../functions/rescan.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
+import type { PostureFile } from '../../../lib/findings-index/format.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
 import { runScan } from '../../../lib/scan/run-scan.js';
 import { noSuchBucketPolicy } from '../../helpers/aws-errors.js';
@@ -128,6 +129,12 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
         ?.status,
     ).toBe('FAIL');
     expect(findings.some((f) => f.resource.name === 'other')).toBe(false);
+    // The rescan stored the posture now of full-1 with it, for the dashboard's first request.
+    const posture = JSON.parse(
+      String(await store.readScanFile(summary.scanId, 'view/posture.json')),
+    ) as PostureFile;
+    expect(posture).toMatchObject({ fullScan: 'full-1', rescans: [summary.scanId] });
+    expect(Object.keys(posture.newest)).toEqual(['guarded']);
   });
 
   it('sends back every message that asked for a rescan that failed, and none that only dropped', async () => {
