@@ -282,8 +282,11 @@ export async function getOverview(
     const now = await postureOverview(store, layer, overview);
     return { ...now, indexed: true, posture: postureLine(layer, now, overview), shows: 'now' };
   }
-  // The scan as stored: the posture line from the summaries alone (no rows are read).
-  const posture = await postureSince(store, id);
+  // The scan as stored: the posture line the newest rescan stored, else from the summaries
+  // alone (no rows are read).
+  const posture =
+    (mode === 'now' ? undefined : (await storedPostureOf(store, scan))?.posture) ??
+    (await postureSince(store, id));
   if (overview) return { ...overview, indexed: true, ...(posture ? { posture } : {}) };
   const summary = await store.readSummary(id);
   return {
