@@ -1,8 +1,7 @@
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { type DashboardEvent, dashboardRoutes } from '../lib/dashboard/routes.js';
+import { type DashboardEvent, dashboardRouter } from '../lib/dashboard/routes.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import { logger, storeFromEnv } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
@@ -14,7 +13,7 @@ export function dashboardHandler(store: () => ReportStore) {
     .use(
       httpErrorHandler({ logger: (error: unknown) => logger.error('request failed', { error }) }),
     )
-    .handler(httpRouterHandler(dashboardRoutes(store) as never) as never);
+    .handler(dashboardRouter(store));
 }
 
 let store: ReportStore | undefined;

@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { IntegrityError, ReportStoreError } from '../errors.js';
 import type { ReportStore } from '../report-store/types.js';
 import {
@@ -161,4 +162,19 @@ export function dashboardRoutes(store: () => ReportStore) {
       handler: (event: DashboardEvent) => answer(store, () => getRules(store(), scanId(event))),
     },
   ];
+}
+
+/** The dashboard API as one handler of an API Gateway v2 event. */
+export type DashboardRouter = (
+  event: DashboardEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/**
+ * The routes behind middy's router: the one way a request reaches its route, for both hosts.
+ * The Lambda wraps it in its middleware stack; the local server calls it with the event it
+ * builds from the HTTP request. An unknown route throws a 404 (`Route does not exist`).
+ */
+export function dashboardRouter(store: () => ReportStore): DashboardRouter {
+  return httpRouterHandler(dashboardRoutes(store) as never) as unknown as DashboardRouter;
 }

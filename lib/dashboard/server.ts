@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import type { ReportStore } from '../report-store/types.js';
-import { type DashboardEvent, dashboardRoutes } from './routes.js';
+import { type DashboardEvent, dashboardRouter } from './routes.js';
 
 /** The page's files: nothing else is served, so no path can reach outside `webRoot`. */
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -51,21 +52,31 @@ function send(
   res.end(body);
 }
 
-/** The route of the shared dashboard routes a path names, with its path parameters. */
-function route(routes: ReturnType<typeof dashboardRoutes>, path: string) {
-  for (const r of routes) {
-    const pattern = new RegExp(`^${r.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
-    const match = pattern.exec(path);
-    // As API Gateway does, path parameters arrive decoded (a bucket name, a scan id).
-    if (match)
-      return {
-        handler: r.handler,
-        params: Object.fromEntries(
-          Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
-        ),
-      };
+/**
+ * The API Gateway v2 event of a local API request, as the HTTP API would send it: path
+ * parameters arrive decoded (a bucket name, a scan id), so the path is matched decoded, one
+ * segment at a time. `malformed` for a bad escape; undefined for a segment holding an escaped
+ * slash, which no route matches.
+ */
+function apiEvent(url: URL): DashboardEvent | 'malformed' | undefined {
+  let segments: string[];
+  try {
+    segments = url.pathname.slice(4).split('/').map(decodeURIComponent);
+  } catch {
+    return 'malformed';
   }
-  return undefined;
+  if (segments.some((segment) => segment.includes('/'))) return undefined;
+  const path = segments.join('/');
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: url.search.slice(1),
+    headers: {},
+    queryStringParameters: Object.fromEntries(url.searchParams),
+    requestContext: { http: { method: 'GET', path } },
+    isBase64Encoded: false,
+  } as unknown as DashboardEvent;
 }
 
 /**
@@ -84,7 +95,7 @@ export async function startDashboardServer(options: {
   token?: string;
 }): Promise<DashboardServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const routes = dashboardRoutes(() => options.store);
+  const router = dashboardRouter(() => options.store);
   let port = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host ?? '';
@@ -107,20 +118,15 @@ export async function startDashboardServer(options: {
           }),
           'application/json',
         );
-      let found: ReturnType<typeof route>;
-      try {
-        found = route(routes, url.pathname.slice(4));
-      } catch {
+      const event = apiEvent(url);
+      if (event === 'malformed')
         return send(res, 400, JSON.stringify({ message: 'malformed path' }), 'application/json');
-      }
-      if (!found)
+      // An escaped slash inside a segment: no route's parameter holds one (API Gateway would
+      // hand it to the route as a scan id or bucket name that does not exist).
+      if (!event)
         return send(res, 404, JSON.stringify({ message: 'no such route' }), 'application/json');
-      const event = {
-        queryStringParameters: Object.fromEntries(url.searchParams),
-        pathParameters: found.params,
-      } as unknown as DashboardEvent;
       try {
-        const answer = (await found.handler(event)) as {
+        const answer = (await router(event, {} as Context)) as {
           statusCode: number;
           body: string;
           headers?: Record<string, string>;
@@ -129,6 +135,8 @@ export async function startDashboardServer(options: {
         return send(res, answer.statusCode, answer.body, type, headers);
       } catch (error) {
         const { statusCode: status, expose } = error as { statusCode?: number; expose?: boolean };
+        if (status === 404)
+          return send(res, 404, JSON.stringify({ message: 'no such route' }), 'application/json');
         // Client mistakes and a changed store say what was wrong; anything else is a plain 500.
         if (status && (status < 500 || expose))
           return send(
