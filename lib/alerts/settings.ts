@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { CHANGE_KINDS, type ChangeKind } from '../history/drift.js';
 
@@ -11,38 +12,8 @@ export interface SinkFilter {
   accounts?: string[];
 }
 
-/** The `alerts:` section as written. */
-export interface AlertsFile extends SinkFilter {
-  /** Changes listed in a digest (Slack, SNS, the Scan Completed event). */
-  digestSize?: number;
-  /**
-   * The first scan of a scope has nothing to compare with: `quiet` (default) sends one
-   * digest saying so and no per-finding messages, so a new install does not flood anyone.
-   */
-  baseline?: 'quiet' | 'send';
-  /** Days before a suppression expires that s3scan warns, once. */
-  expiringSuppressionDays?: number;
-  /** Where people read the report (the dashboard); put in every digest. */
-  link?: string;
-  slack?: SinkFilter & {
-    /** The environment variable holding the webhook URL (a secret: never in the config). */
-    webhookUrlEnv?: string;
-  };
-  sns?: SinkFilter & {
-    /** Absent in the stack: the stack's own encrypted topic (ALERT_TOPIC_ARN). */
-    topicArn?: string;
-    /** Also one message per change, with attributes for subscription filter policies. */
-    perFinding?: boolean;
-  };
-  eventBridge?: SinkFilter & { busName?: string };
-  securityHub?: SinkFilter & {
-    /**
-     * Unchanged failing findings are imported again after this many days, well before
-     * Security Hub deletes a finding 90 days after its last update.
-     */
-    reimportDays?: number;
-  };
-}
+/** The `alerts:` section as written: the type of its schema ({@link alertsSchema}). */
+export type AlertsFile = FromSchema<ReturnType<typeof alertsSchema>>;
 
 /** The `alerts:` section with defaults applied. */
 export interface AlertSettings extends SinkFilter {
@@ -88,16 +59,39 @@ export function alertsSchema(ruleIds: readonly string[]) {
     additionalProperties: false,
     properties: {
       ...filter,
-      digestSize: { type: 'integer', minimum: 1, maximum: 35 },
-      baseline: { enum: ['quiet', 'send'] },
-      expiringSuppressionDays: { type: 'integer', minimum: 0, maximum: 365 },
-      link: { type: 'string', pattern: '^https?://' },
+      digestSize: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 35,
+        description: 'Changes listed in a digest (Slack, SNS, the Scan Completed event).',
+      },
+      baseline: {
+        enum: ['quiet', 'send'],
+        description:
+          'The first scan of a scope has nothing to compare with: quiet (default) sends one digest saying so and no per-finding messages, so a new install does not flood anyone.',
+      },
+      expiringSuppressionDays: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 365,
+        description: 'Days before a suppression expires that s3scan warns, once.',
+      },
+      link: {
+        type: 'string',
+        pattern: '^https?://',
+        description: 'Where people read the report (the dashboard); put in every digest.',
+      },
       slack: {
         type: 'object',
         additionalProperties: false,
         properties: {
           ...filter,
-          webhookUrlEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+          webhookUrlEnv: {
+            type: 'string',
+            pattern: '^[A-Z_][A-Z0-9_]*$',
+            description:
+              'The environment variable holding the webhook URL (a secret: never in the config).',
+          },
         },
       },
       sns: {
@@ -107,10 +101,15 @@ export function alertsSchema(ruleIds: readonly string[]) {
           ...filter,
           // Standard topics only: a FIFO topic needs a MessageGroupId on every message.
           topicArn: {
+            description: "Absent in the stack: the stack's own encrypted topic (ALERT_TOPIC_ARN).",
             type: 'string',
             pattern: '^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\\d:\\d{12}:[A-Za-z0-9_-]{1,256}$',
           },
-          perFinding: { type: 'boolean' },
+          perFinding: {
+            type: 'boolean',
+            description:
+              'Also one message per change, with attributes for subscription filter policies.',
+          },
         },
       },
       eventBridge: {
@@ -130,7 +129,13 @@ export function alertsSchema(ruleIds: readonly string[]) {
         additionalProperties: false,
         properties: {
           ...filter,
-          reimportDays: { type: 'integer', minimum: 1, maximum: 80 },
+          reimportDays: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 80,
+            description:
+              'Unchanged failing findings are imported again after this many days, well before Security Hub deletes a finding 90 days after its last update.',
+          },
         },
       },
     },

@@ -1,99 +1,22 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
+import type { FromSchema } from 'json-schema-to-ts';
 import { parse as parseYaml } from 'yaml';
-import {
-  type AlertSettings,
-  type AlertsFile,
-  alertSettingsOf,
-  alertsSchema,
-} from '../alerts/settings.js';
+import { type AlertSettings, alertSettingsOf, alertsSchema } from '../alerts/settings.js';
 import { DEFAULT_CALL_DEADLINE_MS, DEFAULT_TIMEOUT_RETRIES } from '../aws/call-bounds.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws/timeouts.js';
-import type { HeadTransport } from '../collect/objects/direct-head.js';
 import { DEFAULT_PREFIX_CONCURRENCY } from '../collect/objects/prefix-limit.js';
 import { DEFAULT_EVALUATION_CONFIG, type EvaluationConfig } from '../engine/evaluate.js';
-import {
-  SEVERITIES,
-  type Severity,
-  UPLOAD_ENCRYPTION_STANCES,
-  type UploadEncryption,
-} from '../engine/types.js';
+import { SEVERITIES, UPLOAD_ENCRYPTION_STANCES } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
-import { compileSchema, formatSchemaErrors } from '../validation/json-schema.js';
-
-/** The config file as written (YAML or JSON). */
-export interface ConfigFile {
-  rules?: Record<string, { enabled?: boolean; severity?: Severity }>;
-  kms?: { allowedKeyArns?: string[]; allowedKeyAccounts?: string[] };
-  tls?: { minVersion?: string | number };
-  suppressions?: { rule: string; resource: string; reason: string; expires: string }[];
-  scan?: {
-    concurrency?: number;
-    maxAttempts?: number;
-    prefixConcurrency?: number;
-    headTransport?: HeadTransport;
-    connectTimeoutMs?: number;
-    requestTimeoutMs?: number;
-    retryMode?: 'standard' | 'adaptive';
-    callDeadlineMs?: number;
-    timeoutRetries?: number;
-    organizationPolicies?: boolean;
-  };
-  alerts?: AlertsFile;
-  /** Which upload-header rule is on: see {@link RuleSettings.uploadEncryption}. */
-  uploadEncryption?: UploadEncryption;
-  /** What the deployed schedule scans: see {@link ScheduleSettings}. */
-  schedule?: ScheduleSettings;
-}
+import { compileSchema, defaultsOf, formatSchemaErrors } from '../validation/json-schema.js';
 
 /** The object modes a scan may ask for. */
 export const OBJECT_MODES = ['none', 'sample', 'full', 'inventory', 'auto'] as const;
 export type ObjectMode = (typeof OBJECT_MODES)[number];
-
-/**
- * What a scheduled (or any Step Functions run without `objects`) scan reads of objects. Unset
- * values come from the stack's objectAccess (`none`: none, `inventory`: inventory, `all`: auto);
- * a mode objectAccess does not grant is refused before any read.
- */
-export interface ScheduleSettings {
-  objects?: ObjectMode;
-  /** Noncurrent versions too (full sweeps and inventories that list them). */
-  versions?: boolean;
-  /** Objects per bucket in `sample` mode (and auto's fallback). */
-  sampleSize?: number;
-}
-
-/** Settings for collection that the config file may set. */
-export interface ScanSettings {
-  concurrency: number;
-  maxAttempts: number;
-  /** Object HEADs in flight per key prefix; S3 serves 5,500 GET/HEAD per second per prefix. */
-  prefixConcurrency: number;
-  /** How object HEADs go out: `direct` (signed, keep-alive sockets) or through the SDK. */
-  headTransport: HeadTransport;
-  /** A TCP (and TLS) connection that takes longer is abandoned and retried. */
-  connectTimeoutMs: number;
-  /** A call with no answer, or a response that stalls, for this long is abandoned and retried. */
-  requestTimeoutMs: number;
-  /** The SDK retry mode: `standard` (default) backs off per call, `adaptive` also rate-limits the whole client. */
-  retryMode: 'standard' | 'adaptive';
-  /**
-   * A call with no final answer after this long, over all its attempts, fails: one never
-   * answered call is one ERROR, not `maxAttempts` × `requestTimeoutMs`.
-   */
-  callDeadlineMs: number;
-  /** Retries of a timed-out attempt per call; throttling keeps `maxAttempts`. */
-  timeoutRetries: number;
-  /**
-   * Read the RCPs and SCPs that apply to each scanned account (AWS Organizations, once per
-   * scan) and judge the policy rules over them. Needs the management account or a delegated
-   * administrator; otherwise the findings say the RCPs were not read, and why.
-   */
-  organizationPolicies: boolean;
-}
 
 export type { ConfigProvenance };
 
@@ -108,22 +31,122 @@ export interface LoadedConfig {
   provenance: ConfigProvenance;
 }
 
-export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
-  concurrency: 16,
-  maxAttempts: 10,
-  prefixConcurrency: DEFAULT_PREFIX_CONCURRENCY,
-  headTransport: 'direct',
-  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-  // Measured (bench retries): at 20 % transient faults adaptive took 9x the wall time of
-  // standard for the same findings; per-prefix limits already keep S3 below its 503 rate.
-  retryMode: 'standard',
-  callDeadlineMs: DEFAULT_CALL_DEADLINE_MS,
-  timeoutRetries: DEFAULT_TIMEOUT_RETRIES,
-  organizationPolicies: true,
-};
-
 const ruleIds = RULE_CATALOGUE.map((r) => r.id);
+
+/**
+ * The `scan:` section, declared once: each setting's type, range, default and meaning. Its
+ * type with every default filled is {@link ScanSettings}; the config file may leave any out.
+ */
+const SCAN_SETTINGS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description: 'Buckets read at once.',
+    },
+    maxAttempts: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 20,
+      default: 10,
+      description: 'Attempts of one AWS call (the SDK retry strategy), throttling included.',
+    },
+    prefixConcurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      default: DEFAULT_PREFIX_CONCURRENCY,
+      description:
+        'Object HEADs in flight per key prefix; S3 serves 5,500 GET/HEAD per second per prefix.',
+    },
+    headTransport: {
+      enum: ['direct', 'sdk'],
+      default: 'direct',
+      description:
+        'How object HEADs go out: direct (signed, keep-alive sockets) or through the SDK.',
+    },
+    connectTimeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 120_000,
+      default: DEFAULT_CONNECT_TIMEOUT_MS,
+      description: 'A TCP (and TLS) connection that takes longer is abandoned and retried.',
+    },
+    requestTimeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 900_000,
+      default: DEFAULT_REQUEST_TIMEOUT_MS,
+      description:
+        'A call with no answer, or a response that stalls, for this long is abandoned and retried.',
+    },
+    retryMode: {
+      enum: ['standard', 'adaptive'],
+      // Measured (bench retries): at 20 % transient faults adaptive took 9x the wall time of
+      // standard for the same findings; per-prefix limits already keep S3 below its 503 rate.
+      default: 'standard',
+      description:
+        'The SDK retry mode: standard backs off per call, adaptive also rate-limits the whole client.',
+    },
+    callDeadlineMs: {
+      type: 'integer',
+      minimum: 1_000,
+      maximum: 900_000,
+      default: DEFAULT_CALL_DEADLINE_MS,
+      description:
+        'A call with no final answer after this long, over all its attempts, fails: one never answered call is one ERROR, not maxAttempts x requestTimeoutMs.',
+    },
+    timeoutRetries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10,
+      default: DEFAULT_TIMEOUT_RETRIES,
+      description: 'Retries of a timed-out attempt per call; throttling keeps maxAttempts.',
+    },
+    organizationPolicies: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Read the RCPs and SCPs that apply to each scanned account (AWS Organizations, once per scan) and judge the policy rules over them. Needs the management account or a delegated administrator; otherwise the findings say the RCPs were not read, and why.',
+    },
+  },
+} as const;
+
+/** Settings for collection that the config file may set, every default filled. */
+export type ScanSettings = FromSchema<typeof SCAN_SETTINGS_SCHEMA>;
+
+/** The scan settings of a config that sets none: the schema's defaults. */
+export const DEFAULT_SCAN_SETTINGS: ScanSettings = defaultsOf(SCAN_SETTINGS_SCHEMA);
+
+/**
+ * What a scheduled (or any Step Functions run without `objects`) scan reads of objects. Unset
+ * values come from the stack's objectAccess (`none`: none, `inventory`: inventory, `all`: auto);
+ * a mode objectAccess does not grant is refused before any read.
+ */
+const SCHEDULE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    objects: { enum: [...OBJECT_MODES] },
+    versions: {
+      type: 'boolean',
+      description: 'Noncurrent versions too (full sweeps and inventories that list them).',
+    },
+    sampleSize: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000,
+      description: "Objects per bucket in sample mode (and auto's fallback).",
+    },
+  },
+} as const;
+
+/** What the deployed schedule scans (see {@link SCHEDULE_SCHEMA}). */
+export type ScheduleSettings = FromSchema<typeof SCHEDULE_SCHEMA>;
 
 /** JSON Schema of the config file; `s3scan` validates every config against it. */
 export const CONFIG_SCHEMA = {
@@ -180,34 +203,20 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
-    scan: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        concurrency: { type: 'integer', minimum: 1, maximum: 256 },
-        maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
-        prefixConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
-        headTransport: { enum: ['direct', 'sdk'] },
-        connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
-        requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 900_000 },
-        retryMode: { enum: ['standard', 'adaptive'] },
-        callDeadlineMs: { type: 'integer', minimum: 1_000, maximum: 900_000 },
-        timeoutRetries: { type: 'integer', minimum: 0, maximum: 10 },
-        organizationPolicies: { type: 'boolean' },
-      },
-    },
+    scan: SCAN_SETTINGS_SCHEMA,
     alerts: alertsSchema(ruleIds),
-    schedule: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        objects: { enum: [...OBJECT_MODES] },
-        versions: { type: 'boolean' },
-        sampleSize: { type: 'integer', minimum: 1, maximum: 10_000 },
-      },
-    },
+    schedule: SCHEDULE_SCHEMA,
   },
 } as const;
+
+/**
+ * The config file as written (YAML or JSON): the schema's type, defaults left out (they are
+ * filled when the config is loaded).
+ */
+export type ConfigFile = FromSchema<
+  typeof CONFIG_SCHEMA,
+  { keepDefaultedPropertiesOptional: true }
+>;
 
 const validateConfig = compileSchema<ConfigFile>(CONFIG_SCHEMA);
 

@@ -2,6 +2,18 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 
+/**
+ * The defaults an object schema declares (`default` of each property), as the object they
+ * make: one declaration gives a setting's type, its validation and its default.
+ */
+export function defaultsOf<T>(schema: { properties: Record<string, { default?: unknown }> }): T {
+  return Object.fromEntries(
+    Object.entries(schema.properties)
+      .filter(([, property]) => property.default !== undefined)
+      .map(([name, property]) => [name, property.default]),
+  ) as T;
+}
+
 /** Compiles a JSON Schema once; the validator is reused for every document. */
 export function compileSchema<T>(schema: object): ValidateFunction<T> {
   return ajv.compile<T>(schema);

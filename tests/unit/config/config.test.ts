@@ -1,12 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  CONFIG_SCHEMA,
+  type ConfigFile,
   configFromDocument,
   configFromText,
+  DEFAULT_SCAN_SETTINGS,
   loadConfigFile,
   MAX_CONFIG_BYTES,
+  type ScanSettings,
 } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 
@@ -161,5 +165,37 @@ describe('Config file', () => {
     await expect(loadConfigFile(join(dir, 'missing.yml'))).rejects.toThrow(
       /cannot read config file/,
     );
+  });
+});
+
+describe('Config options are declared once', () => {
+  it('takes every scan setting’s default from the schema, and the defaults pass it', () => {
+    // Prepare
+    const declared = CONFIG_SCHEMA.properties.scan.properties;
+
+    // Act
+    const loaded = configFromDocument({ scan: DEFAULT_SCAN_SETTINGS });
+    const empty = configFromDocument({});
+
+    // Assess: one default per setting, each the schema's, and a config that sets none gets them.
+    expect(Object.keys(DEFAULT_SCAN_SETTINGS).sort()).toEqual(Object.keys(declared).sort());
+    for (const [name, property] of Object.entries(declared))
+      expect(DEFAULT_SCAN_SETTINGS[name as keyof ScanSettings], name).toBe(property.default);
+    expect(loaded.scan).toEqual(DEFAULT_SCAN_SETTINGS);
+    expect(empty.scan).toEqual(DEFAULT_SCAN_SETTINGS);
+  });
+
+  it('derives the types from the schema: every scan setting set once loaded, optional as written', () => {
+    expectTypeOf<ScanSettings['concurrency']>().toEqualTypeOf<number>();
+    expectTypeOf<ScanSettings['retryMode']>().toEqualTypeOf<'standard' | 'adaptive'>();
+    expectTypeOf<NonNullable<ConfigFile['scan']>['concurrency']>().toEqualTypeOf<
+      number | undefined
+    >();
+    expectTypeOf<NonNullable<ConfigFile['schedule']>['objects']>().toEqualTypeOf<
+      'none' | 'sample' | 'full' | 'inventory' | 'auto' | undefined
+    >();
+    expectTypeOf<
+      NonNullable<NonNullable<ConfigFile['alerts']>['sns']>['perFinding']
+    >().toEqualTypeOf<boolean | undefined>();
   });
 });
