@@ -31,36 +31,26 @@ import {
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-/** The state machine's input: like the scan function's, plus which accounts. */
-export interface EnumerateInput {
-  buckets?: string[];
-  regions?: string[];
-  objects?: 'none' | 'sample' | 'full' | 'inventory' | 'auto';
-  versions?: boolean;
-  sampleSize?: number;
-  scanId?: string;
-  /** Every ACTIVE account of the organisation (else SCAN_ACCOUNTS decides). */
-  org?: boolean;
-  /** The accounts under these OUs or roots, recursively. */
-  ous?: string[];
-  /** These accounts. */
-  accounts?: string[];
-}
-
-export const parseEnumerateInput = validator<EnumerateInput>(
+/** The state machine's input, validated: like the scan function's, plus which accounts. */
+export const parseEnumerateInput = validator(
   {
     type: 'object',
     additionalProperties: false,
     properties: {
       ...SCAN_TARGET_PROPERTIES,
-      org: { type: 'boolean' },
+      org: {
+        type: 'boolean',
+        description: 'Every ACTIVE account of the organisation (else SCAN_ACCOUNTS decides).',
+      },
       ous: {
+        description: 'The accounts under these OUs or roots, recursively.',
         type: 'array',
         minItems: 1,
         maxItems: 100,
         items: { type: 'string', pattern: '^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$' },
       },
       accounts: {
+        description: 'These accounts.',
         type: 'array',
         minItems: 1,
         maxItems: 5000,
@@ -70,6 +60,9 @@ export const parseEnumerateInput = validator<EnumerateInput>(
   },
   'scan',
 );
+
+/** The state machine's input: the type of the schema above. */
+export type EnumerateInput = ReturnType<typeof parseEnumerateInput>;
 
 /**
  * The organisation part of the plan when the input or SCAN_ACCOUNTS asks for accounts: the

@@ -16,7 +16,7 @@ import {
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-export const parseFinalizeInput = validator<{ scanId: string }>(
+export const parseFinalizeInput = validator(
   {
     type: 'object',
     required: ['scanId'],

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import { type ObjectPartItem, scanObjectPartStep } from '../lib/step-functions/object-parts.js';
+import { OBJECT_PART_ITEM_SCHEMA, scanObjectPartStep } from '../lib/step-functions/object-parts.js';
 import { readPlan } from '../lib/step-functions/plan.js';
 import type { MemberClients } from '../lib/step-functions/scan-bucket.js';
 import {
@@ -13,22 +13,7 @@ import {
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-const SCAN_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } as const;
-
-export const parsePartItem = validator<ObjectPartItem>(
-  {
-    type: 'object',
-    additionalProperties: false,
-    required: ['scanId', 'bucket', 'part'],
-    properties: {
-      scanId: SCAN_ID,
-      bucket: { type: 'string', minLength: 1, maxLength: 255 },
-      account: { type: 'string', pattern: '^\\d{12}$' },
-      part: { type: 'integer', minimum: 0, maximum: 10_000_000 },
-    },
-  },
-  'object part item',
-);
+export const parsePartItem = validator(OBJECT_PART_ITEM_SCHEMA, 'object part item');
 
 /** One item of the object-parts map: an inventory data file, or a key-space partition. */
 export async function scanPart(

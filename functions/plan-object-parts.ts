@@ -4,7 +4,7 @@ import { readPlan } from '../lib/step-functions/plan.js';
 import { logger, validator, workFromEnv } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-export const parsePartsInput = validator<{ scanId: string }>(
+export const parsePartsInput = validator(
   {
     type: 'object',
     required: ['scanId'],

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../lib/collect/clients.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
-import type { BucketItem } from '../lib/step-functions/plan.js';
+import { BUCKET_ITEM_SCHEMA } from '../lib/step-functions/plan.js';
 import { type MemberClients, scanBucketStep } from '../lib/step-functions/scan-bucket.js';
 import {
   clientsFromEnv,
@@ -11,20 +11,7 @@ import {
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-export const parseBucketItem = validator<BucketItem>(
-  {
-    type: 'object',
-    additionalProperties: false,
-    required: ['scanId', 'bucket', 'region'],
-    properties: {
-      scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-      bucket: { type: 'string', minLength: 1, maxLength: 255 },
-      region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-      account: { type: 'string', pattern: '^\\d{12}$' },
-    },
-  },
-  'bucket item',
-);
+export const parseBucketItem = validator(BUCKET_ITEM_SCHEMA, 'bucket item');
 
 /** One Distributed Map item: collect a bucket, or checkpoint before the timeout. */
 export async function scanBucket(

@@ -25,18 +25,6 @@ import {
 } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
-/** The invoke payload: every field optional; `{}` scans the whole account. */
-export interface ScanInput {
-  buckets?: string[];
-  regions?: string[];
-  objects?: 'none' | 'sample' | 'full' | 'inventory' | 'auto';
-  versions?: boolean;
-  sampleSize?: number;
-  scanId?: string;
-  /** Continue the scan that an earlier invocation handed over (its scan id). */
-  resume?: string;
-}
-
 /** What an invoke answers when it stopped before the Lambda timeout: how to continue. */
 export interface ScanHandover {
   scanId: string;
@@ -62,8 +50,12 @@ export interface ScanOutput {
 
 const MAX_FINDINGS_IN_RESPONSE = 500;
 
-/** Validates an invoke payload; the error names every invalid field. */
-export const parseScanInput = validator<ScanInput>(
+/**
+ * Validates an invoke payload; the error names every invalid field. Every field is optional
+ * (`{}` scans the whole account); `resume` continues the scan an earlier invocation handed
+ * over (its scan id).
+ */
+export const parseScanInput = validator(
   {
     type: 'object',
     additionalProperties: false,
@@ -74,6 +66,9 @@ export const parseScanInput = validator<ScanInput>(
   },
   'scan',
 );
+
+/** The invoke payload: the type of the schema above. */
+export type ScanInput = ReturnType<typeof parseScanInput>;
 
 /** What the handler needs from outside, injectable for tests. */
 export interface ScanDependencies {

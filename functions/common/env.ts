@@ -1,6 +1,7 @@
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import {
   CONFIG_OBJECT_KEY,
   type ConfigSource,
@@ -152,16 +153,23 @@ export function workFromEnv(scanId: string): S3WorkArea {
   return S3WorkArea.create({ region: region(), scanId, ...reportLocation() });
 }
 
-/** Validates a payload against a JSON Schema; the error names every invalid field. */
-export function validator<T>(schema: object, what: string): (event: unknown) => T {
-  const validate = compileSchema<T>(schema);
+/**
+ * Validates a payload against a JSON Schema; the error names every invalid field. The
+ * payload's type is the schema's own (json-schema-to-ts), so the two cannot drift apart.
+ */
+export function validator<const S extends JSONSchema>(
+  schema: S,
+  what: string,
+): (event: unknown) => FromSchema<S> {
+  const validate = compileSchema<unknown>(schema as object);
   return (event) => {
-    const input = event ?? {};
+    const input: unknown = event ?? {};
     if (!validate(input))
       throw new ConfigError(
         `invalid ${what} payload:\n  ${formatSchemaErrors(validate.errors).join('\n  ')}`,
       );
-    return input;
+    // Checked against the schema just now: its type is the schema's.
+    return input as FromSchema<S>;
   };
 }
 

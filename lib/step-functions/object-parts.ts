@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import type { AwsClients } from '../collect/clients.js';
 import { canonicalKeyRef } from '../collect/kms.js';
 import {
@@ -50,13 +51,21 @@ export type ObjectPartsPlan =
       partitions: KeyPartition[];
     };
 
-/** One item of the object-parts map. */
-export interface ObjectPartItem {
-  scanId: string;
-  bucket: string;
-  account?: string;
-  part: number;
-}
+/** One item of the object-parts map, as the object-parts function validates it. */
+export const OBJECT_PART_ITEM_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['scanId', 'bucket', 'part'],
+  properties: {
+    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+    bucket: { type: 'string', minLength: 1, maxLength: 255 },
+    account: { type: 'string', pattern: '^\\d{12}$' },
+    part: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+  },
+} as const;
+
+/** One item of the object-parts map (see {@link OBJECT_PART_ITEM_SCHEMA}). */
+export type ObjectPartItem = FromSchema<typeof OBJECT_PART_ITEM_SCHEMA>;
 
 /** The file name of the whole object-parts item list (the second map's ItemReader). */
 export const PART_ITEMS = 'object-part-items.json';

@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import type { ObjectScanOptions } from '../collect/scan.js';
 import type { ConfigFile, ConfigProvenance } from '../config/config.js';
 import { configFromDocument, type LoadedConfig } from '../config/config.js';
@@ -49,14 +50,23 @@ export interface PlannedBucket {
 
 /**
  * One item of the Distributed Map: a bucket of a scan. An organisation-wide scan writes one
- * list of account x bucket items, so one MaxConcurrency bounds the whole organisation.
+ * list of account x bucket items, so one MaxConcurrency bounds the whole organisation. The
+ * scan-bucket function validates each item against this schema; the type is the schema's.
  */
-export interface BucketItem {
-  scanId: string;
-  bucket: string;
-  region: string;
-  account?: string;
-}
+export const BUCKET_ITEM_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['scanId', 'bucket', 'region'],
+  properties: {
+    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+    bucket: { type: 'string', minLength: 1, maxLength: 255 },
+    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+    account: { type: 'string', pattern: '^\\d{12}$' },
+  },
+} as const;
+
+/** One item of the Distributed Map (see {@link BUCKET_ITEM_SCHEMA}). */
+export type BucketItem = FromSchema<typeof BUCKET_ITEM_SCHEMA>;
 
 export const PLAN = 'plan.json';
 export const ITEMS = 'items.json';
