@@ -811,6 +811,16 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     for (const [hash, header, content] of [
       ['#view=compliance', /^Account \d{12} · scan \S+ · .* buckets/, '#compliance-view h2'],
       ['#view=scans', /^\d+ scans? in this store · latest \S+$/, '#scans-view form'],
+      [
+        '#view=bucket&name=acme-cmk-no-rotation',
+        /^Account \d{12} · scan \S+ · .* buckets/,
+        '#bucket-view table',
+      ],
+      [
+        '#status=FAIL&severity=critical',
+        /^Account \d{12} · scan \S+ · .* buckets/,
+        '#findings tbody tr',
+      ],
     ] as const) {
       // Act
       const page = await context.newPage();
