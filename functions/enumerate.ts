@@ -158,8 +158,8 @@ export async function enumerate(
       regions: input.regions ?? [],
       config,
       ...objectRequestOf(mode, {
-        ...(versions !== undefined ? { versions } : {}),
-        ...(sampleSize !== undefined ? { sampleSize } : {}),
+        versions,
+        sampleSize,
       }),
       // The stack's objectFanOut: large buckets' objects as items of the object-parts map.
       ...(stackEnv.objectFanOut() ? { objectFanOut: true } : {}),

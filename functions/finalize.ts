@@ -42,7 +42,7 @@ export async function finalize(
     const store = deps.store();
     const result = await finishScan({
       clients,
-      ...(deps.memberClients ? { memberClients: deps.memberClients } : {}),
+      memberClients: deps.memberClients,
       work: deps.work(scanId),
       store,
     });

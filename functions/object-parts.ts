@@ -42,7 +42,7 @@ export async function scanPart(
       item,
       plan,
       limit: (fn) => limiter(fn),
-      ...(signal ? { signal } : {}),
+      signal,
     });
   } finally {
     clients.destroy();

@@ -39,7 +39,7 @@ async function respond(
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
-    ...(data ? { Data: data } : {}),
+    Data: data,
   });
   // The presigned URL is signed without a content type: none may be sent.
   const answer = await fetch(event.ResponseURL, {

@@ -67,7 +67,7 @@ export async function rescan(
       const members = await deps.members?.(scanId);
       const outcome = await runRescan(
         { targets, config, scanId, scanTime: now, accountId: deps.accountId },
-        { clients, store, ...(members ? { members } : {}) },
+        { clients, store, members },
       );
       metrics.addMetric('BucketsRescanned', MetricUnit.Count, outcome.buckets.length);
       logger.info('rescanned', {

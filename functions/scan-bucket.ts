@@ -29,11 +29,11 @@ export async function scanBucket(
   try {
     return await scanBucketStep({
       clients,
-      ...(deps.memberClients ? { memberClients: deps.memberClients } : {}),
+      memberClients: deps.memberClients,
       work: deps.work(item.scanId),
       item,
       concurrency: deps.concurrency,
-      ...(signal ? { signal } : {}),
+      signal,
     });
   } finally {
     clients.destroy();

@@ -120,11 +120,11 @@ export async function scan(
   const work = deps.work?.(scanId);
   const ports: ScanPorts = {
     clients,
-    ...(deps.store ? { store: deps.store } : {}),
+    store: deps.store,
     ...(work
       ? { staging: () => work, checkpoints: workAreaCheckpoints(work, isScanCheckpoint) }
       : {}),
-    ...(signal ? { signal } : {}),
+    signal,
   };
   try {
     let outcome: ScanOutcome;

@@ -285,7 +285,7 @@ export async function dispatchAlerts(
           resendInDoubt:
             options.resendInDoubt?.has(sink.name) === true ||
             options.resendInDoubt?.has('*') === true,
-          ...(options.signal ? { signal: options.signal } : {}),
+          signal: options.signal,
         }),
       );
     } catch (error) {

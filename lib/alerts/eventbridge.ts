@@ -172,10 +172,8 @@ export class EventBridgeSink implements AlertSink<S3scanEvent> {
         return answer;
       },
       {
-        ...(signal ? { signal } : {}),
-        ...(this.options.baseDelayMs !== undefined
-          ? { baseDelayMs: this.options.baseDelayMs }
-          : {}),
+        signal,
+        baseDelayMs: this.options.baseDelayMs,
       },
     );
   }

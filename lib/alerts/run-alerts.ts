@@ -118,8 +118,8 @@ export async function alertScan(
   };
   const report = await dispatchAlerts(scanId, digest, sinks(alerts), ledger, {
     dryRun: options.dryRun ?? false,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.resendInDoubt ? { resendInDoubt: options.resendInDoubt } : {}),
+    signal: options.signal,
+    resendInDoubt: options.resendInDoubt,
   });
   if (!options.dryRun) {
     const imported = { ...state.securityHubImported };

@@ -252,10 +252,8 @@ export class SecurityHubSink implements AlertSink<SecurityHubEntry> {
         return { delivered: entries.map((e) => e.id).filter((id) => !failedIds.has(id)), failed };
       },
       {
-        ...(signal ? { signal } : {}),
-        ...(this.options.baseDelayMs !== undefined
-          ? { baseDelayMs: this.options.baseDelayMs }
-          : {}),
+        signal,
+        baseDelayMs: this.options.baseDelayMs,
       },
     ).then((outcome) => ({
       delivered: outcome.delivered,

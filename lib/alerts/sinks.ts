@@ -151,7 +151,7 @@ export function sinksFromSettings(settings: AlertSettings, host: SinkEnvironment
       new SecurityHubSink({
         client,
         callerAccount: host.callerAccount,
-        ...(memberClient ? { memberClient } : {}),
+        memberClient,
         ...fast,
       }) as AlertSink,
     );

@@ -225,10 +225,8 @@ export class SnsSink implements AlertSink<SnsMessage> {
         };
       },
       {
-        ...(signal ? { signal } : {}),
-        ...(this.options.baseDelayMs !== undefined
-          ? { baseDelayMs: this.options.baseDelayMs }
-          : {}),
+        signal,
+        baseDelayMs: this.options.baseDelayMs,
       },
     );
   }

@@ -84,7 +84,7 @@ export class S3ConfigSource implements ConfigSource {
         new GetObjectCommand({
           Bucket: bucket,
           Key: key,
-          ...(knownVersion !== undefined ? { IfNoneMatch: knownVersion } : {}),
+          IfNoneMatch: knownVersion,
           ...this.owner,
         }),
       );

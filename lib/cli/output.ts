@@ -77,7 +77,7 @@ export function emit(
     renderFindings(options.format, findings, summary, {
       toolVersion: TOOL_VERSION,
       all: options.all ?? false,
-      ...(options.firstSeen ? { firstSeen: options.firstSeen } : {}),
+      firstSeen: options.firstSeen,
     }),
   );
   return options.failOn && failsAt(findings, options.failOn) ? EXIT.failOn : EXIT.ok;
@@ -105,7 +105,7 @@ export async function storeAndEmit(
   const { findings, summary, report } = await judgeAndStore(evidence, config, {
     store,
     source: request.source,
-    ...(request.evaluatedFrom ? { evaluatedFrom: request.evaluatedFrom } : {}),
+    evaluatedFrom: request.evaluatedFrom,
     ...(request.scanId ? { scanId: request.scanId } : {}),
   });
   const code = printStored(io, { findings, summary, output: request.output, report, store });

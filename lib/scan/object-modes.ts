@@ -70,9 +70,7 @@ export function objectRequestOf(
       mode,
       versions: options.versions === true,
       sampleSize: options.sampleSize ?? 100,
-      ...(options.maxInventoryAgeDays !== undefined
-        ? { maxInventoryAgeDays: options.maxInventoryAgeDays }
-        : {}),
+      maxInventoryAgeDays: options.maxInventoryAgeDays,
     },
   };
 }

@@ -115,7 +115,7 @@ export async function planObjectParts(options: {
         bucket: bucket.name,
         owner: bucket.accountId,
         limit,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal,
       }),
     };
   if (objects.mode !== 'inventory' && objects.mode !== 'auto') return undefined;
@@ -131,13 +131,13 @@ export async function planObjectParts(options: {
       scanTime: new Date(plan.scanTime),
       maxAgeDays: objects.maxInventoryAgeDays ?? 8,
       limit,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     const { manifest, ...delivery } = await readInventoryManifest({
       s3,
       choice,
       limit,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     return { kind: 'inventory-files', ...where, delivery, files: manifest.files };
   } catch (error) {
@@ -203,13 +203,11 @@ export async function scanObjectPartStep(options: {
     mode: 'full',
     versions: objects.versions,
     sampleSize: objects.sampleSize,
-    ...(objects.prefixConcurrency !== undefined
-      ? { prefixConcurrency: objects.prefixConcurrency }
-      : {}),
-    ...(objects.headTransport !== undefined ? { headTransport: objects.headTransport } : {}),
+    prefixConcurrency: objects.prefixConcurrency,
+    headTransport: objects.headTransport,
     limit: options.limit,
     partition,
-    ...(resume ? { resume } : {}),
+    resume,
     ...signal,
   }).catch((error: unknown) => {
     if (options.signal?.aborted) return undefined;

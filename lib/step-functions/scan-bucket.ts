@@ -88,7 +88,7 @@ async function scanWith(
       concurrency: options.concurrency,
       scanTime: new Date(plan.scanTime),
       reads: objectReadsOf(plan.objects.mode),
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     }).catch((error: unknown) => {
       if (options.signal?.aborted) return undefined;
       throw error;
@@ -101,7 +101,7 @@ async function scanWith(
       bucket: read.bucket,
       listed,
       limit: (fn) => limiter(fn),
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
     });
     if (parts) {
       await work.put(partsPlanPath(item.bucket, item.account), parts);
@@ -126,8 +126,8 @@ async function scanWith(
             },
           }
         : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(resume ? { resume } : {}),
+      signal: options.signal,
+      resume,
     });
   } catch (error) {
     // Aborted before the sweep began: nothing to keep, the next call starts this bucket again.

@@ -67,8 +67,8 @@ export async function runAlerts(
       }),
     {
       dryRun: options.dryRun,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.resendInDoubt ? { resendInDoubt: options.resendInDoubt } : {}),
+      signal: options.signal,
+      resendInDoubt: options.resendInDoubt,
     },
   );
   if (options.format === 'json') {

@@ -96,7 +96,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           : undefined;
         const outcome = await runRescan(
           { targets, config, scanId, scanTime, accountId: own.accountId },
-          { clients, store, staging, ...(members ? { members } : {}) },
+          { clients, store, staging, members },
         );
         reportTargets(io, outcome);
         const badInput = malformed > 0 ? EXIT.input : EXIT.ok;

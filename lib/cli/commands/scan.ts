@@ -51,7 +51,7 @@ function objectPlanOf(options: {
   inventoryMaxAge: number;
 }): Pick<ScanPlan, 'objects'> {
   return objectRequestOf(options.objects, {
-    ...(options.versions !== undefined ? { versions: options.versions } : {}),
+    versions: options.versions,
     sampleSize: options.sampleSize,
     maxInventoryAgeDays: options.inventoryMaxAge,
   });
@@ -97,7 +97,7 @@ async function finishStored(
     ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.summary.scanId, config, {
         dryRun: false,
         signal,
-        ...(members ? { members } : {}),
+        members,
       })
     : EXIT.ok;
   setExit(code !== EXIT.ok ? code : alerted);
