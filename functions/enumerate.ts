@@ -18,6 +18,7 @@ import {
   objectRequestOf,
 } from '../lib/scan/object-modes.js';
 import { startScan } from '../lib/step-functions/start-scan.js';
+import { ACCOUNT_ID_FIELD } from '../lib/validation/fields.js';
 import {
   accountSourceOf,
   clientsFromEnv,
@@ -54,7 +55,7 @@ export const parseEnumerateInput = validator(
         type: 'array',
         minItems: 1,
         maxItems: 5000,
-        items: { type: 'string', pattern: '^\\d{12}$' },
+        items: ACCOUNT_ID_FIELD,
       },
     },
   },

@@ -4,6 +4,7 @@ import type { ReportStore } from '../lib/report-store/types.js';
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { finishScan } from '../lib/step-functions/finish-scan.js';
 import type { MemberClients } from '../lib/step-functions/scan-bucket.js';
+import { SCAN_ID_FIELD } from '../lib/validation/fields.js';
 import { type AlertDependencies, alertAfterPublish } from './common/alerts.js';
 import {
   clientsFromEnv,
@@ -20,7 +21,7 @@ export const parseFinalizeInput = validator(
   {
     type: 'object',
     required: ['scanId'],
-    properties: { scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } },
+    properties: { scanId: SCAN_ID_FIELD },
   },
   'finalize',
 );

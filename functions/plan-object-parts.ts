@@ -1,6 +1,7 @@
 import type { WorkArea } from '../lib/report-store/work-area.js';
 import { planPartItems } from '../lib/step-functions/object-parts.js';
 import { readPlan } from '../lib/step-functions/plan.js';
+import { SCAN_ID_FIELD } from '../lib/validation/fields.js';
 import { logger, validator, workFromEnv } from './common/env.js';
 import { lambdaStack } from './common/stack.js';
 
@@ -8,7 +9,7 @@ export const parsePartsInput = validator(
   {
     type: 'object',
     required: ['scanId'],
-    properties: { scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } },
+    properties: { scanId: SCAN_ID_FIELD },
   },
   'object parts',
 );

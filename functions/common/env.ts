@@ -20,6 +20,7 @@ import { S3ReportStore } from '../../lib/report-store/s3.js';
 import { S3WorkArea } from '../../lib/report-store/s3-work-area.js';
 import type { ReportStore } from '../../lib/report-store/types.js';
 import type { MemberClients } from '../../lib/step-functions/scan-bucket.js';
+import { REGION_FIELD, SCAN_ID_FIELD } from '../../lib/validation/fields.js';
 import { compileSchema, formatSchemaErrors } from '../../lib/validation/json-schema.js';
 
 /** Shared by every function: one logger and one metrics namespace. */
@@ -183,9 +184,9 @@ export const SCAN_TARGET_PROPERTIES = {
   regions: {
     type: 'array',
     maxItems: 50,
-    items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+    items: REGION_FIELD,
   },
-  scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  scanId: SCAN_ID_FIELD,
   objects: { enum: [...OBJECT_MODES] },
   versions: { type: 'boolean' },
   sampleSize: { type: 'integer', minimum: 1, maximum: 100000 },

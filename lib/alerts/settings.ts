@@ -1,6 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { SEVERITIES, type Severity } from '../engine/types.js';
 import { CHANGE_KINDS, type ChangeKind } from '../history/drift.js';
+import { ACCOUNT_ID_FIELD } from '../validation/fields.js';
 
 /** What every sink may narrow: which changes, how severe, which rules and accounts. */
 export interface SinkFilter {
@@ -48,7 +49,7 @@ const filterProperties = (ruleIds: readonly string[]) =>
     minSeverity: { enum: [...SEVERITIES] },
     changes: { type: 'array', uniqueItems: true, items: { enum: [...CHANGE_KINDS] } },
     rules: { type: 'array', items: { enum: [...ruleIds] } },
-    accounts: { type: 'array', items: { type: 'string', pattern: '^\\d{12}$' } },
+    accounts: { type: 'array', items: ACCOUNT_ID_FIELD },
   }) as const;
 
 /** JSON Schema of the `alerts:` section (part of the config schema). */

@@ -12,6 +12,7 @@ import { SEVERITIES, UPLOAD_ENCRYPTION_STANCES } from '../engine/types.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigProvenance } from '../report-store/types.js';
 import { RULE_CATALOGUE } from '../rules/index.js';
+import { ACCOUNT_ID_FIELD } from '../validation/fields.js';
 import { compileSchema, defaultsOf, formatSchemaErrors } from '../validation/json-schema.js';
 
 /** The object modes a scan may ask for. */
@@ -179,7 +180,7 @@ export const CONFIG_SCHEMA = {
         },
         allowedKeyAccounts: {
           type: 'array',
-          items: { type: 'string', pattern: '^\\d{12}$' },
+          items: ACCOUNT_ID_FIELD,
         },
       },
     },

@@ -1,3 +1,5 @@
+import { ACCOUNT_ID_FIELD } from '../validation/fields.js';
+
 /**
  * JSON Schema of the evidence files (`ScanEvidence` bundles and per-bucket files). The
  * committed copy in `schemas/evidence.schema.json` is checked against this by a test.
@@ -193,7 +195,7 @@ const account = {
   required: ['accountId', 'access', 'status', 'region', 'buckets'],
   additionalProperties: false,
   properties: {
-    accountId: { type: 'string', pattern: '^\\d{12}$' },
+    accountId: ACCOUNT_ID_FIELD,
     name: { type: 'string' },
     access: { enum: ['own', 'role'] },
     roleArn: { type: 'string' },
@@ -249,7 +251,7 @@ const policyLayers = {
   required: ['accountId', 'rcps', 'scps'],
   additionalProperties: false,
   properties: {
-    accountId: { type: 'string', pattern: '^\\d{12}$' },
+    accountId: ACCOUNT_ID_FIELD,
     organizationId: { type: 'string' },
     managementAccountId: { type: 'string' },
     path: { type: 'array', items: policyTarget },

@@ -25,6 +25,7 @@ import { ConfigError, InventoryUnavailableError } from '../errors.js';
 import { safeSegment } from '../evidence/paths.js';
 import type { BucketEvidence, ObjectScanEvidence } from '../evidence/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
+import { ACCOUNT_ID_FIELD, BUCKET_NAME_FIELD, SCAN_ID_FIELD } from '../validation/fields.js';
 import type { DistributedPlan, PlannedBucket } from './plan.js';
 
 /**
@@ -57,9 +58,9 @@ export const OBJECT_PART_ITEM_SCHEMA = {
   additionalProperties: false,
   required: ['scanId', 'bucket', 'part'],
   properties: {
-    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-    bucket: { type: 'string', minLength: 1, maxLength: 255 },
-    account: { type: 'string', pattern: '^\\d{12}$' },
+    scanId: SCAN_ID_FIELD,
+    bucket: BUCKET_NAME_FIELD,
+    account: ACCOUNT_ID_FIELD,
     part: { type: 'integer', minimum: 0, maximum: 10_000_000 },
   },
 } as const;

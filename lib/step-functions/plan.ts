@@ -7,6 +7,12 @@ import { safeSegment } from '../evidence/paths.js';
 import type { AccountEvidence, DirectoryListing } from '../evidence/types.js';
 import type { StoredScope } from '../report-store/types.js';
 import type { WorkArea } from '../report-store/work-area.js';
+import {
+  ACCOUNT_ID_FIELD,
+  BUCKET_NAME_FIELD,
+  REGION_FIELD,
+  SCAN_ID_FIELD,
+} from '../validation/fields.js';
 
 /** What enumerate decided: the scan every later step works on. */
 export interface DistributedPlan {
@@ -58,10 +64,10 @@ export const BUCKET_ITEM_SCHEMA = {
   additionalProperties: false,
   required: ['scanId', 'bucket', 'region'],
   properties: {
-    scanId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-    bucket: { type: 'string', minLength: 1, maxLength: 255 },
-    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
-    account: { type: 'string', pattern: '^\\d{12}$' },
+    scanId: SCAN_ID_FIELD,
+    bucket: BUCKET_NAME_FIELD,
+    region: REGION_FIELD,
+    account: ACCOUNT_ID_FIELD,
   },
 } as const;
 
