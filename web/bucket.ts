@@ -226,6 +226,8 @@ export async function showBucket(
   const requirements = new Map(detail.rules.map((r) => [r.id, r.requirements]));
   // Each requirement id whole (they wrap between ids, never at an id's own hyphens).
   const requirementList = (ids: readonly string[] = []) => {
+    // None: an empty cell, which a phone-width card leaves out.
+    if (ids.length === 0) return '';
     const cell = element('span');
     ids.forEach((id, i) => {
       cell.append(...(i > 0 ? [', '] : []), element('span', id, 'rule-id'));
