@@ -37,17 +37,24 @@ function uniqueSid(wanted: string, statements: unknown[]): string {
  * const { policy, added } = fixPolicy(json, { bucket: 'b', tls: true });
  */
 export function fixPolicy(
-  document: string | Record<string, unknown>,
+  document: string | Record<string, unknown> | undefined,
   options: FixOptions,
 ): FixResult {
+  // undefined: the bucket has no policy; the repaired one holds the added statements only.
   const before = analyzePolicy(document, options);
   const parsed = (
-    typeof document === 'string' ? JSON.parse(document) : structuredClone(document)
+    document === undefined
+      ? { Version: '2012-10-17', Statement: [] }
+      : typeof document === 'string'
+        ? JSON.parse(document)
+        : structuredClone(document)
   ) as Record<string, unknown>;
   const statements: unknown[] = Array.isArray(parsed.Statement)
     ? [...parsed.Statement]
     : [parsed.Statement];
-  const partition = options.partition ?? inferPartition(parsePolicy(parsed), options.bucket);
+  const partition =
+    options.partition ??
+    (document === undefined ? 'aws' : inferPartition(parsePolicy(parsed), options.bucket));
   const bucketArn = `arn:${partition}:s3:::${options.bucket}`;
   const added: string[] = [];
   if (options.tls && !before.tlsEnforced) {

@@ -1,14 +1,23 @@
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
+import { utf8ByteLength } from '../text/utf8.js';
 import {
   type AnalyzeOptions,
   analyzePolicySafely,
   type PolicyAnalysis,
   type PolicyLayerDocument,
 } from './analyze.js';
-import { nestsTooDeep } from './parse.js';
+import { MAX_POLICY_BYTES, nestsTooDeep } from './parse.js';
 
 /** Uppercase and underscores cannot occur in S3 bucket names, so this never names a real bucket. */
 const TEMPLATE_BUCKET = 'S3SCAN_TEMPLATE_BUCKET';
+
+/** Whether the policy's template (the bucket's name swapped for the placeholder) could be over the size limit. */
+function templateMayOverflow(policy: string, bucket: string): boolean {
+  const growth = TEMPLATE_BUCKET.length - bucket.length;
+  if (growth <= 0 || bucket.length === 0) return false;
+  const names = policy.split(bucket).length - 1;
+  return utf8ByteLength(policy) + growth * names > MAX_POLICY_BYTES;
+}
 const S3_ARN = /^arn:([^:]*):s3:::(.*)$/s;
 
 type Outcome = { analysis: PolicyAnalysis } | { error: string };
@@ -106,6 +115,10 @@ export class PolicyAnalysisCache {
     // Too deep to be a policy: refused as `s3scan policy` refuses it, before any parse or
     // template walk (which would otherwise exhaust the stack).
     if (policy !== undefined && nestsTooDeep(policy)) return analyzePolicySafely(policy, options);
+    // The placeholder is longer than most names: near AWS's size limit the template of a real
+    // policy could exceed it and be refused as "cannot be one". Such a policy is analysed as is.
+    if (policy !== undefined && templateMayOverflow(policy, bucket))
+      return analyzePolicySafely(policy, options);
     const layersKey = this.keyOf(options.layers);
     if (layersKey !== '' && (bucket.length < 3 || layersKey.includes(bucket)))
       return analyzePolicySafely(policy, options);

@@ -136,3 +136,42 @@ describe('Class: PolicyAnalysisCache', () => {
     });
   });
 });
+
+describe('PolicyAnalysisCache near the size limit', () => {
+  it('judges a real policy just under 20 KB that names a short bucket often, as direct analysis does', () => {
+    // Prepare: 690 object ARNs of bucket "full"; the placeholder would add 18 bytes to each.
+    const policy = (bucket: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'DenyHttp',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+          {
+            Sid: 'Readers',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+            Action: 's3:GetObject',
+            Resource: Array.from({ length: 690 }, (_, i) => `arn:aws:s3:::${bucket}/${i}/data`),
+          },
+        ],
+      });
+    const text = policy('full');
+    const cache = new PolicyAnalysisCache();
+
+    // Act
+    const cached = cache.analyze(text, options('full'));
+    const again = cache.analyze(policy('fuller'), options('fuller'));
+
+    // Assess: under the limit, judged (TLS enforced), not refused as too large.
+    expect(Buffer.byteLength(text)).toBeLessThan(20 * 1024);
+    expect(cached).toEqual(analyzePolicySafely(text, options('full')));
+    expect('analysis' in cached && cached.analysis.tlsEnforced).toBe(true);
+    expect(again).toEqual(analyzePolicySafely(policy('fuller'), options('fuller')));
+  });
+});
