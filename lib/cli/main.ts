@@ -15,6 +15,7 @@ import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerFixCommand } from './commands/fix.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRescanCommand } from './commands/rescan.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerReportCommand(program, context);
   registerPolicyCommand(program, context);
   registerDiffCommand(program, context);
+  registerFixCommand(program, context);
   registerAlertCommand(program, context);
   registerDashboardCommand(program, context);
   registerDemoCommand(program, context);

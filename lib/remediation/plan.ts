@@ -209,10 +209,9 @@ function tlsFix(finding: Finding, evidence: BucketEvidence): BucketFix | string 
       },
     ],
     keeps: [
-      text === undefined
-        ? 'the bucket has no policy: the new one holds this statement only'
-        : 'every existing statement, unchanged and in order',
-      'the policy Version and Id',
+      ...(text === undefined
+        ? ['the bucket has no policy: the new one holds this statement only']
+        : ['every existing statement, unchanged and in order', 'the policy Version and Id']),
       'ConfirmRemoveSelfBucketAccess is never set: the caller keeps its access',
     ],
   };

@@ -7,26 +7,32 @@ import type { AlertLedgerStore } from './types.js';
 /** Record names are made by the dispatcher: sink and batch ids, dots and slashes only. */
 const RECORD_NAME = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
 
-function checkName(name: string): string {
+function checkName(name: string, root: string): string {
   if (!RECORD_NAME.test(name) || name.includes('..'))
-    throw new ReportStoreError(`invalid alert ledger record name ${JSON.stringify(name)}`);
+    throw new ReportStoreError(
+      `invalid ${root === 'alerts' ? 'alert ledger' : 'fix'} record name ${JSON.stringify(name)}`,
+    );
   return name;
 }
 
 /**
- * The alert ledger of a report store, `alerts/<scanId>/<name>.json` over its byte store.
- * `create` is the byte store's conditional create (a hard link locally, `If-None-Match: *` in
- * S3), so exactly one of two racing runs wins a claim; `write` replaces a record whole.
+ * Records of a report store kept per id, `<root>/<id>/<name>.json` over its byte store: the
+ * alert ledger (`alerts/<scanId>/`) and the fix records (`fixes/<fixId>/`). `create` is the
+ * byte store's conditional create (a hard link locally, `If-None-Match: *` in S3), so exactly
+ * one of two racing runs wins a claim; `write` replaces a record whole.
  */
 export class StoreAlertLedger implements AlertLedgerStore {
-  public constructor(private readonly bytes: ByteStore) {}
+  public constructor(
+    private readonly bytes: ByteStore,
+    private readonly root: 'alerts' | 'fixes' = 'alerts',
+  ) {}
 
   private dir(scanId: string): string {
-    return `alerts/${safeSegment(scanId)}`;
+    return `${this.root}/${safeSegment(scanId)}`;
   }
 
   private path(scanId: string, name: string): string {
-    return `${this.dir(scanId)}/${checkName(name)}.json`;
+    return `${this.dir(scanId)}/${checkName(name, this.root)}.json`;
   }
 
   public describe(scanId: string): string {

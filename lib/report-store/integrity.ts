@@ -160,6 +160,10 @@ export class IntegrityCheckedStore implements ReportStore {
     return this.inner.alertLedger();
   }
 
+  public fixRecords(): AlertLedgerStore {
+    return this.inner.fixRecords();
+  }
+
   public writeScan(record: ScanRecord): Promise<string> {
     return this.inner.writeScan(record);
   }

@@ -58,6 +58,11 @@ export class ScanLayoutStore implements ReportStore {
     return new StoreAlertLedger(this.bytes);
   }
 
+  /** The fix records, in the same byte store. */
+  public fixRecords(): AlertLedgerStore {
+    return new StoreAlertLedger(this.bytes, 'fixes');
+  }
+
   public describe(scanId?: string): string {
     return scanId ? this.bytes.describe(`scans/${safeSegment(scanId)}`) : this.bytes.describe();
   }

@@ -101,6 +101,8 @@ export interface AlertLedgerStore {
 export interface ReportStore {
   /** The ledger of what alerts were sent for each scan. */
   alertLedger(): AlertLedgerStore;
+  /** The records of each fix (`fixes/<fixId>/`: its plan, and what applying it changed). */
+  fixRecords(): AlertLedgerStore;
   /** Writes a scan, then points index.json at it. Returns where the scan was written. */
   writeScan(record: ScanRecord): Promise<string>;
   readIndex(): Promise<StoreIndex | undefined>;

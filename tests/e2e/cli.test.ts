@@ -340,6 +340,63 @@ describe('s3scan CLI', () => {
   });
 });
 
+describe('s3scan fix plans the fixes of a stored scan', () => {
+  it('prints the plan, stores it as a record of its own, and changes nothing', () => {
+    // Prepare
+    const store = join(work, 'fix-store');
+    s3scan(['demo', '--no-serve', '--store', store]);
+    const index = readFileSync(join(store, 'index.json'), 'utf8');
+
+    // Act
+    const table = s3scan([
+      'fix',
+      '--store',
+      store,
+      '--bucket',
+      'acme-legacy-no-default',
+      '--rule',
+      's3-bucket-tls-enforced',
+    ]);
+    const json = s3scan([
+      'fix',
+      '--store',
+      store,
+      '--rule',
+      's3-bucket-tls-enforced',
+      '--format',
+      'json',
+    ]);
+
+    // Assess
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(
+      /^Fix plan fix-\S+, from scan \S+: 1 fix\(es\), 0 not planned\. Nothing is applied\./,
+    );
+    expect(table.stdout).toMatch(/\+ \{"Sid":"DenyInsecureTransport","Effect":"Deny"/);
+    expect(table.stdout).toMatch(/call: PutBucketPolicy \(needs s3:PutBucketPolicy\)/);
+    expect(table.stderr).toMatch(
+      /stored in .*fix-store\/fixes\/fix-\S+\/plan\.json; nothing was applied/,
+    );
+    const plan = JSON.parse(json.stdout) as {
+      fixId: string;
+      fixes: { bucket: string; rule: string }[];
+    };
+    expect(plan.fixes.length).toBeGreaterThan(1);
+    expect(plan.fixes.every((f) => f.rule === 's3-bucket-tls-enforced')).toBe(true);
+    expect(JSON.parse(readFileSync(join(store, 'fixes', plan.fixId, 'plan.json'), 'utf8'))).toEqual(
+      plan,
+    );
+    // A plan is not a scan: the history is as it was.
+    expect(readFileSync(join(store, 'index.json'), 'utf8')).toBe(index);
+  });
+
+  it('refuses a store with no scans, naming what to run', () => {
+    const empty = s3scan(['fix', '--store', join(work, 'no-scans-here')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no scans in .*no-scans-here/);
+  });
+});
+
 describe('s3scan dashboard over a store with no scans', () => {
   it('warns before serving, naming the store and what to run', async () => {
     // Prepare

@@ -100,6 +100,9 @@ describe('Function: scan', () => {
       readScanFileRange: async () => {
         throw new Error('not used');
       },
+      fixRecords: () => {
+        throw new Error('not used');
+      },
     };
 
     // Act

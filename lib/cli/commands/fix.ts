@@ -1,0 +1,141 @@
+import { type Command, Option } from 'commander';
+import type { Finding } from '../../engine/types.js';
+import { ConfigError } from '../../errors.js';
+import { bucketEvidencePath } from '../../evidence/paths.js';
+import type { BucketEvidenceFile } from '../../evidence/types.js';
+import { type BucketFix, FIXABLE_RULES, type FixPlan, planFixes } from '../../remediation/plan.js';
+import type { ReportStore } from '../../report-store/types.js';
+import { collect, parseSeverity } from '../options.js';
+import { type CommandContext, EXIT, findStoredScan } from '../output.js';
+import { DEFAULT_STORE } from '../paths.js';
+import { storeOf, withStoreOptions } from '../store.js';
+
+/**
+ * `s3scan fix`: the plan that would fix a stored scan's failing findings, printed and stored
+ * as a record of its own (`fixes/<fixId>/plan.json`). It changes nothing in AWS.
+ */
+export function registerFixCommand(program: Command, { io, setExit }: CommandContext): void {
+  withStoreOptions(
+    program
+      .command('fix')
+      .description(
+        `Plan the fixes of a stored scan's failing findings (${Object.keys(FIXABLE_RULES).join(', ')}): the exact calls, each setting before and after, and what each call keeps. Nothing is applied.`,
+      ),
+    DEFAULT_STORE,
+  )
+    .option('--scan <id>', 'scan id, or "latest"', 'latest')
+    .option('--bucket <name>', 'only this bucket (repeatable or comma-separated)', collect)
+    .option('--rule <id>', 'only this rule (repeatable or comma-separated)', collect)
+    .option('--account <id>', 'only this account (repeatable or comma-separated)', collect)
+    .option('--severity <severity>', 'only findings at least this severe', parseSeverity)
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .action(async (options) => {
+      const { store } = storeOf(options, io);
+      const { scanId } = await findStoredScan(store, options.scan);
+      const { findings } = await store.readScan(scanId);
+      const evidence = await bucketEvidenceOf(store, scanId, findings);
+      const plan = planFixes({
+        scanId,
+        findings,
+        evidenceOf: (f) => evidence.get(bucketKey(f))?.bucket,
+        filters: {
+          ...(options.bucket ? { buckets: options.bucket } : {}),
+          ...(options.rule ? { rules: options.rule } : {}),
+          ...(options.account ? { accounts: options.account } : {}),
+          ...(options.severity ? { severity: options.severity } : {}),
+        },
+        now: new Date(),
+      });
+      const records = store.fixRecords();
+      if (!(await records.create(plan.fixId, 'plan', plan)))
+        throw new ConfigError(`${records.describe(plan.fixId)} already holds a plan`);
+      if (options.format === 'json') io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
+      else io.stdout(renderPlan(plan));
+      io.stderr(
+        `Plan ${plan.fixId} stored in ${records.describe(plan.fixId)}/plan.json; nothing was applied.\n`,
+      );
+      setExit(EXIT.ok);
+    });
+}
+
+const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
+
+/** Each failing bucket's evidence file of the scan, read once per bucket. */
+async function bucketEvidenceOf(
+  store: ReportStore,
+  scanId: string,
+  findings: readonly Finding[],
+): Promise<Map<string, BucketEvidenceFile>> {
+  const out = new Map<string, BucketEvidenceFile>();
+  const failing = findings.filter(
+    (f) => f.resource.type === 'AWS::S3::Bucket' && (f.status === 'FAIL' || f.status === 'ERROR'),
+  );
+  for (const f of failing) {
+    const key = bucketKey(f);
+    if (out.has(key)) continue;
+    const path = bucketEvidencePath(f.resource.account, f.resource.region, f.resource.name);
+    const bytes = await store.readScanFile(scanId, path);
+    if (!bytes) continue;
+    try {
+      out.set(key, JSON.parse(bytes.toString('utf8')) as BucketEvidenceFile);
+    } catch {
+      throw new ConfigError(`${store.describe(scanId)}/${path} is corrupt: not valid JSON`);
+    }
+  }
+  return out;
+}
+
+/** The plan for a person: per bucket, the change as a diff of the setting, the call, what it keeps. */
+export function renderPlan(plan: FixPlan): string {
+  const lines = [
+    `Fix plan ${plan.fixId}, from scan ${plan.scanId}: ${plan.fixes.length} fix(es), ${plan.refused.length} not planned. Nothing is applied.`,
+  ];
+  const byBucket = new Map<string, BucketFix[]>();
+  for (const fix of plan.fixes) {
+    const key = `${fix.bucket} (${fix.account}, ${fix.region})`;
+    byBucket.set(key, [...(byBucket.get(key) ?? []), fix]);
+  }
+  for (const [bucket, fixes] of byBucket) {
+    lines.push('', bucket);
+    for (const fix of fixes) {
+      lines.push(`  ${fix.rule}: ${fix.setting}`, `    ${fix.change}`);
+      for (const line of settingDiff(fix)) lines.push(`    ${line}`);
+      for (const call of fix.calls) lines.push(`    call: ${call.api} (needs ${call.action})`);
+      for (const kept of fix.keeps) lines.push(`    keeps: ${kept}`);
+    }
+  }
+  if (plan.refused.length > 0) {
+    lines.push('', 'Not planned:');
+    for (const r of plan.refused) lines.push(`  ${r.bucket} ${r.rule}: ${r.reason}`);
+  }
+  if (plan.actions.length > 0) lines.push('', `Applying it needs: ${plan.actions.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The setting's change as `-`/`+` lines: the statements added, or the members set. */
+function settingDiff(fix: BucketFix): string[] {
+  if (fix.setting === 'bucket policy') {
+    const before = statementsOf(fix.before).map((s) => JSON.stringify(s));
+    return statementsOf(fix.after)
+      .map((s) => JSON.stringify(s))
+      .filter((s) => !before.includes(s))
+      .map((s) => `+ ${s}`);
+  }
+  const rule = (config: unknown) =>
+    ((config as { Rules?: Record<string, unknown>[] } | null)?.Rules ?? [])[0] ?? {};
+  const before = rule(fix.before);
+  const after = rule(fix.after);
+  return Object.keys(after)
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .flatMap((k) => [
+      ...(before[k] === undefined ? [] : [`- ${k}: ${JSON.stringify(before[k])}`]),
+      `+ ${k}: ${JSON.stringify(after[k])}`,
+    ]);
+}
+
+function statementsOf(policy: unknown): unknown[] {
+  const statement = (policy as { Statement?: unknown } | null)?.Statement;
+  return Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
+}
