@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { partitionOfRegion } from '../collect/assume-role.js';
 import type { Finding, Severity } from '../engine/types.js';
 import { isOk } from '../evidence/probe.js';
-import type { BucketEvidence, ServerSideEncryptionRule } from '../evidence/types.js';
+import type {
+  BucketEvidence,
+  BucketEvidenceFile,
+  ServerSideEncryptionRule,
+} from '../evidence/types.js';
 import type { PolicyVerdicts } from '../policy/analysis-types.js';
 import { analyzePolicySafely } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
@@ -18,6 +22,7 @@ import { fixPolicy } from '../policy/fix.js';
 export const FIXABLE_RULES = {
   's3-bucket-tls-enforced': 'bucket policy',
   's3-bucket-sse-c-blocked': 'default encryption',
+  's3-bucket-kms-key-rotation': 'key rotation',
 } as const;
 export type FixableRule = keyof typeof FIXABLE_RULES;
 
@@ -26,7 +31,7 @@ export const POLICY_SIZE_LIMIT = 20 * 1024;
 
 /** One AWS call of a fix, with its exact input. */
 export interface PlannedCall {
-  api: 'PutBucketPolicy' | 'PutBucketEncryption';
+  api: 'PutBucketPolicy' | 'PutBucketEncryption' | 'EnableKeyRotation';
   /** The IAM action the caller needs for it. */
   action: string;
   input: Record<string, unknown>;
@@ -88,8 +93,8 @@ const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'inform
 export function planFixes(input: {
   scanId: string;
   findings: readonly Finding[];
-  /** The bucket's evidence as the scan stored it; undefined when it has none. */
-  evidenceOf: (finding: Finding) => BucketEvidence | undefined;
+  /** The bucket's evidence file as the scan stored it; undefined when it has none. */
+  evidenceOf: (finding: Finding) => Pick<BucketEvidenceFile, 'bucket' | 'kmsKeys'> | undefined;
   filters?: FixFilters;
   now: Date;
 }): FixPlan {
@@ -132,8 +137,10 @@ export function planFixes(input: {
     const outcome = !evidence
       ? 'the scan holds no evidence of this bucket'
       : finding.ruleId === 's3-bucket-tls-enforced'
-        ? tlsFix(finding, evidence)
-        : sseCFix(finding, evidence);
+        ? tlsFix(finding, evidence.bucket)
+        : finding.ruleId === 's3-bucket-sse-c-blocked'
+          ? sseCFix(finding, evidence.bucket)
+          : rotationFix(finding, evidence);
     if (typeof outcome === 'string')
       refused.push({ ...where, rule: finding.ruleId, reason: outcome });
     else fixes.push(outcome);
@@ -262,6 +269,64 @@ function sseCFix(finding: Finding, evidence: BucketEvidence): BucketFix | string
       `the default algorithm ${algorithm}${key ? ` and KMS key ${key}` : ''}`,
       `BucketKeyEnabled ${rule.BucketKeyEnabled === true ? 'true' : 'false'}`,
       ...(blocked.length > 0 ? [`the types already blocked: ${blocked.join(', ')}`] : []),
+    ],
+  };
+}
+
+/** The rotation period a fix turns on: KMS's default (remediation.md §2.5: 90 to 2560 days). */
+export const ROTATION_PERIOD_DAYS = 365;
+
+/**
+ * Automatic rotation of the bucket's default key (remediation.md §2.5): EnableKeyRotation
+ * on the key, in its own account. Refused for what KMS refuses: a key of another account, a
+ * key that cannot rotate (asymmetric, HMAC, imported, custom key store), a key pending
+ * deletion.
+ */
+function rotationFix(
+  finding: Finding,
+  evidence: Pick<BucketEvidenceFile, 'bucket' | 'kmsKeys'>,
+): BucketFix | string {
+  const { bucket } = evidence;
+  const key = bucket.defaultKmsKeyRef ? evidence.kmsKeys[bucket.defaultKmsKeyRef] : undefined;
+  if (!key || !isOk(key.describe)) return 'the scan holds no description of the default key';
+  const metadata = key.describe.ok;
+  const keyArn = metadata.Arn ?? key.ref;
+  const owner = keyArn.split(':')[4];
+  if (owner !== bucket.accountId)
+    return `the key ${keyArn} is in account ${owner}: only that account can turn its rotation on`;
+  if (
+    key.rotation &&
+    'error' in key.rotation &&
+    key.rotation.error === 'UnsupportedOperationException'
+  )
+    return `the key ${keyArn} cannot rotate automatically (${metadata.KeySpec ?? 'its key spec'}, origin ${metadata.Origin ?? 'unknown'}): point the default encryption at a symmetric customer managed key instead`;
+  if (metadata.KeyState === 'PendingDeletion')
+    return `the key ${keyArn} is pending deletion: cancel the deletion first`;
+  const before = key.rotation && isOk(key.rotation) ? key.rotation.ok : null;
+  return {
+    bucket: bucket.name,
+    account: bucket.accountId,
+    region: bucket.region,
+    rule: 's3-bucket-kms-key-rotation',
+    fingerprint: finding.fingerprint,
+    setting: FIXABLE_RULES['s3-bucket-kms-key-rotation'],
+    before: { KeyId: keyArn, ...(before ?? { KeyRotationEnabled: false }) },
+    after: {
+      KeyId: keyArn,
+      KeyRotationEnabled: true,
+      RotationPeriodInDays: ROTATION_PERIOD_DAYS,
+    },
+    change: `turns on automatic rotation of the default key every ${ROTATION_PERIOD_DAYS} days`,
+    calls: [
+      {
+        api: 'EnableKeyRotation',
+        action: 'kms:EnableKeyRotation',
+        input: { KeyId: keyArn, RotationPeriodInDays: ROTATION_PERIOD_DAYS },
+      },
+    ],
+    keeps: [
+      'the key and its policy: objects under it stay readable (rotation keeps every earlier key material and re-encrypts nothing)',
+      "the bucket's default encryption",
     ],
   };
 }

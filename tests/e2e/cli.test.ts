@@ -390,6 +390,30 @@ describe('s3scan fix plans the fixes of a stored scan', () => {
     expect(readFileSync(join(store, 'index.json'), 'utf8')).toBe(index);
   });
 
+  it('plans key rotation as a diff of the rotation status, and says why it leaves the others', () => {
+    // Prepare
+    const store = join(work, 'fix-rotation-store');
+    s3scan(['demo', '--no-serve', '--store', store]);
+
+    // Act
+    const rotation = s3scan(['fix', '--store', store, '--rule', 's3-bucket-kms-key-rotation']);
+
+    // Assess
+    expect(rotation.code).toBe(0);
+    expect(rotation.stdout).toContain(
+      [
+        '    - KeyRotationEnabled: false',
+        '    + KeyRotationEnabled: true',
+        '    + RotationPeriodInDays: 365',
+        '    call: EnableKeyRotation (needs kms:EnableKeyRotation)',
+      ].join('\n'),
+    );
+    expect(rotation.stdout).toMatch(
+      /acme-key-pending-deletion s3-bucket-kms-key-rotation: the key \S+ is pending deletion: cancel the deletion first/,
+    );
+    expect(rotation.stdout).toMatch(/Applying it needs: kms:EnableKeyRotation\n$/);
+  });
+
   it('refuses a store with no scans, naming what to run', () => {
     const empty = s3scan(['fix', '--store', join(work, 'no-scans-here')]);
     expect(empty.code).toBe(2);

@@ -39,7 +39,7 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
       const plan = planFixes({
         scanId,
         findings,
-        evidenceOf: (f) => evidence.get(bucketKey(f))?.bucket,
+        evidenceOf: (f) => evidence.get(bucketKey(f)),
         filters: {
           ...(options.bucket ? { buckets: options.bucket } : {}),
           ...(options.rule ? { rules: options.rule } : {}),
@@ -123,10 +123,13 @@ function settingDiff(fix: BucketFix): string[] {
       .filter((s) => !before.includes(s))
       .map((s) => `+ ${s}`);
   }
-  const rule = (config: unknown) =>
-    ((config as { Rules?: Record<string, unknown>[] } | null)?.Rules ?? [])[0] ?? {};
-  const before = rule(fix.before);
-  const after = rule(fix.after);
+  // Default encryption: its one rule's members; key rotation: the rotation status itself.
+  const members = (setting: unknown): Record<string, unknown> =>
+    fix.setting === 'default encryption'
+      ? (((setting as { Rules?: Record<string, unknown>[] } | null)?.Rules ?? [])[0] ?? {})
+      : ((setting as Record<string, unknown> | null) ?? {});
+  const before = members(fix.before);
+  const after = members(fix.after);
   return Object.keys(after)
     .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
     .flatMap((k) => [

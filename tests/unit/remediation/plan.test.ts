@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../lib/engine/types.js';
-import type { BucketEvidence, ScanEvidence } from '../../../lib/evidence/types.js';
+import type { BucketEvidence, KmsKeyEvidence, ScanEvidence } from '../../../lib/evidence/types.js';
 import { type FixPlan, POLICY_SIZE_LIMIT, planFixes } from '../../../lib/remediation/plan.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import {
   ACCOUNT,
   bucketEvidence,
   KEY_ARN,
+  keyEvidence,
+  keyMetadata,
   kmsEncryption,
   scanEvidence,
 } from '../../helpers/evidence.js';
@@ -31,7 +33,10 @@ function planFor(evidence: ScanEvidence, filters = {}): { plan: FixPlan; finding
   const plan = planFixes({
     scanId: evidence.scanId,
     findings,
-    evidenceOf: (f) => byName.get(f.resource.name),
+    evidenceOf: (f) => {
+      const bucket = byName.get(f.resource.name);
+      return bucket && { bucket, kmsKeys: evidence.kmsKeys };
+    },
     filters,
     now: new Date('2026-12-07T06:00:00.000Z'),
   });
@@ -74,7 +79,7 @@ describe('s3scan fix: the evidence a fix rests on', () => {
     const plan = planFixes({
       scanId: 'test-scan',
       findings,
-      evidenceOf: () => lost,
+      evidenceOf: () => ({ bucket: lost, kmsKeys: {} }),
       now: new Date('2026-12-07T06:00:00.000Z'),
     });
     const none = planFixes({
@@ -244,5 +249,74 @@ describe('s3scan fix: the plan', () => {
     expect(plan.refused[0]?.reason).toMatch(
       /^the merged policy would be over S3's 20480-byte limit/,
     );
+  });
+});
+
+describe('s3scan fix: key rotation', () => {
+  const OTHER = 'arn:aws:kms:us-east-1:444455556666:key/abcd1234-0000-1111-2222-333344445555';
+  const HMAC = `arn:aws:kms:us-east-1:${ACCOUNT}:key/hmac0000-0000-1111-2222-333344445555`;
+  const bucket = (name: string, key: string) =>
+    bucketEvidence(name, { ...kmsEncryption(key, { bucketKey: true }) });
+  const evidence = scanEvidence(
+    [bucket('own-key', KEY_ARN), bucket('other-key', OTHER), bucket('hmac-key', HMAC)],
+    [
+      keyEvidence(KEY_ARN, { rotation: { ok: { KeyRotationEnabled: false } } }),
+      keyEvidence(OTHER, { rotation: { ok: { KeyRotationEnabled: false } } }),
+      keyEvidence(HMAC, {
+        describe: {
+          ok: keyMetadata(HMAC, { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }),
+        },
+        rotation: {
+          error: 'UnsupportedOperationException',
+          message: 'The key does not support automatic rotation.',
+        },
+      }),
+    ],
+  );
+
+  it('turns rotation on for a key of the bucket’s account, which the engine then judges PASS', () => {
+    // Act
+    const { plan } = planFor(evidence, { rules: ['s3-bucket-kms-key-rotation'] });
+    const fix = plan.fixes.find((f) => f.bucket === 'own-key');
+    const rotated = {
+      ...evidence,
+      kmsKeys: {
+        ...evidence.kmsKeys,
+        [KEY_ARN]: {
+          ...(evidence.kmsKeys[KEY_ARN] as KmsKeyEvidence),
+          rotation: { ok: { KeyRotationEnabled: true, RotationPeriodInDays: 365 } },
+        },
+      },
+    };
+    const after = evaluateScan(rotated).findings.find(
+      (f) => f.resource.name === 'own-key' && f.ruleId === 's3-bucket-kms-key-rotation',
+    );
+
+    // Assess
+    expect(fix?.calls).toEqual([
+      {
+        api: 'EnableKeyRotation',
+        action: 'kms:EnableKeyRotation',
+        input: { KeyId: KEY_ARN, RotationPeriodInDays: 365 },
+      },
+    ]);
+    expect(fix?.before).toEqual({ KeyId: KEY_ARN, KeyRotationEnabled: false });
+    expect(after?.status).toBe('PASS');
+    expect(plan.actions).toEqual(['kms:EnableKeyRotation']);
+  });
+
+  it('refuses a key of another account and a key that cannot rotate, saying why', () => {
+    // Act
+    const { plan } = planFor(evidence, { rules: ['s3-bucket-kms-key-rotation'] });
+    const reason = (name: string) => plan.refused.find((r) => r.bucket === name)?.reason;
+
+    // Assess
+    expect(reason('other-key')).toBe(
+      `the key ${OTHER} is in account 444455556666: only that account can turn its rotation on`,
+    );
+    expect(reason('hmac-key')).toMatch(
+      /cannot rotate automatically \(HMAC_256, origin AWS_KMS\): point the default encryption at a symmetric customer managed key instead$/,
+    );
+    expect(plan.fixes.map((f) => f.bucket)).toEqual(['own-key']);
   });
 });
