@@ -170,8 +170,11 @@ export async function postureSnapshot(
   if (!bytes) return undefined;
   const file = parseStored<PostureFile>(bytes, `${store.describe(newest.scanId)}/${POSTURE_FILE}`);
   const covers =
+    typeof file === 'object' &&
+    file !== null &&
     file.schemaVersion === '1' &&
     file.fullScan === entry.scanId &&
+    Array.isArray(file.rescans) &&
     file.rescans.length === rescans.length &&
     file.rescans.every((id, i) => id === rescans[i]?.scanId);
   return covers ? file : undefined;
