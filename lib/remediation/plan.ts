@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { partitionOfRegion } from '../collect/assume-role.js';
-import type { Finding, Severity } from '../engine/types.js';
+import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
 import { isOk } from '../evidence/probe.js';
 import type {
   BucketEvidence,
@@ -87,8 +87,6 @@ export interface FixFilters {
   severity?: Severity;
 }
 
-const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'informational'];
-
 /** A plan for the failing findings the filters select, each fixed from its bucket's evidence. */
 export function planFixes(input: {
   scanId: string;
@@ -106,8 +104,7 @@ export function planFixes(input: {
       (!filters.buckets || filters.buckets.includes(f.resource.name)) &&
       (!filters.rules || filters.rules.includes(f.ruleId)) &&
       (!filters.accounts || filters.accounts.includes(f.resource.account)) &&
-      (!filters.severity ||
-        SEVERITY_ORDER.indexOf(f.severity) <= SEVERITY_ORDER.indexOf(filters.severity)),
+      (!filters.severity || SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(filters.severity)),
   );
   const fixes: BucketFix[] = [];
   const refused: FixRefusal[] = [];

@@ -131,6 +131,21 @@ describe('s3scan fix: the plan', () => {
     expect(plan.fixId).toMatch(/^fix-20261207T060000Z-[0-9a-f]{12}$/);
   });
 
+  it('takes only findings at least as severe as --severity', () => {
+    // Act: TLS and SSE-C findings are high.
+    const critical = planFor(evidence, { severity: 'critical' }).plan;
+    const high = planFor(evidence, { severity: 'high' }).plan;
+
+    // Assess
+    expect(critical.fixes).toEqual([]);
+    expect(high.fixes.length).toBeGreaterThan(0);
+    expect(
+      high.fixes.every(
+        (f) => f.rule in { 's3-bucket-tls-enforced': 1, 's3-bucket-sse-c-blocked': 1 },
+      ),
+    ).toBe(true);
+  });
+
   it('merges the TLS statement into the existing policy, keeping every statement, Version and Id', () => {
     // Act
     const { plan } = planFor(evidence, { rules: ['s3-bucket-tls-enforced'] });
