@@ -159,7 +159,24 @@ async function rescanFindings(
  * The newest rescan's `view/posture.json` when it covers exactly these rescans over this full
  * scan; undefined otherwise (none stored, or written before another rescan it missed).
  */
-export async function postureSnapshot(
+export function postureSnapshot(
+  store: ReportStore,
+  entry: IndexEntry,
+  rescans: readonly IndexEntry[],
+): Promise<PostureFile | undefined> {
+  // Stored scans never change: the same scan and rescans read the same file, once per process.
+  const key = `${store.describe(entry.scanId)}|${rescans.map((r) => r.scanId).join(',')}`;
+  const cached = snapshots.get(key);
+  if (cached) return cached;
+  const reading = readSnapshot(store, entry, rescans);
+  snapshots.add(key, reading);
+  reading.catch(() => snapshots.remove(key));
+  return reading;
+}
+
+const snapshots = new LRUCache<string, Promise<PostureFile | undefined>>({ maxSize: 4 });
+
+async function readSnapshot(
   store: ReportStore,
   entry: IndexEntry,
   rescans: readonly IndexEntry[],

@@ -96,16 +96,7 @@ export function planFixes(input: {
   filters?: FixFilters;
   now: Date;
 }): FixPlan {
-  const filters = input.filters ?? {};
-  const selected = input.findings.filter(
-    (f) =>
-      (f.status === 'FAIL' || (f.status === 'ERROR' && f.ruleId in FIXABLE_RULES)) &&
-      !f.suppression &&
-      (!filters.buckets || filters.buckets.includes(f.resource.name)) &&
-      (!filters.rules || filters.rules.includes(f.ruleId)) &&
-      (!filters.accounts || filters.accounts.includes(f.resource.account)) &&
-      (!filters.severity || SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(filters.severity)),
-  );
+  const selected = selectedFindings(input.findings, input.filters ?? {});
   const fixes: BucketFix[] = [];
   const refused: FixRefusal[] = [];
   for (const finding of selected) {
@@ -156,6 +147,29 @@ export function planFixes(input: {
     refused,
     actions: [...new Set(fixes.flatMap((f) => f.calls.map((c) => c.action)))].sort(),
   };
+}
+
+/**
+ * The findings a plan looks at: unsuppressed FAILs the filters select, and the ERRORs of
+ * fixable rules (refused, saying why).
+ */
+function selectedFindings(findings: readonly Finding[], filters: FixFilters): Finding[] {
+  return findings.filter(
+    (f) =>
+      (f.status === 'FAIL' || (f.status === 'ERROR' && f.ruleId in FIXABLE_RULES)) &&
+      !f.suppression &&
+      (!filters.buckets || filters.buckets.includes(f.resource.name)) &&
+      (!filters.rules || filters.rules.includes(f.ruleId)) &&
+      (!filters.accounts || filters.accounts.includes(f.resource.account)) &&
+      (!filters.severity || SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(filters.severity)),
+  );
+}
+
+/** The findings whose bucket evidence a plan reads: the fixable FAILs the filters select. */
+export function findingsToFix(findings: readonly Finding[], filters: FixFilters = {}): Finding[] {
+  return selectedFindings(findings, filters).filter(
+    (f) => f.status === 'FAIL' && f.ruleId in FIXABLE_RULES,
+  );
 }
 
 const VERDICTS: (keyof PolicyVerdicts)[] = [

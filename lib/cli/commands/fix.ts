@@ -1,9 +1,16 @@
 import { type Command, Option } from 'commander';
+import pLimit from 'p-limit';
 import type { Finding } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
 import { bucketEvidencePath } from '../../evidence/paths.js';
 import type { BucketEvidenceFile } from '../../evidence/types.js';
-import { type BucketFix, FIXABLE_RULES, type FixPlan, planFixes } from '../../remediation/plan.js';
+import {
+  type BucketFix,
+  FIXABLE_RULES,
+  type FixPlan,
+  findingsToFix,
+  planFixes,
+} from '../../remediation/plan.js';
 import type { ReportStore } from '../../report-store/types.js';
 import { collect, parseSeverity } from '../options.js';
 import { type CommandContext, EXIT, findStoredScan } from '../output.js';
@@ -35,17 +42,18 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
       const { store } = storeOf(options, io);
       const { scanId } = await findStoredScan(store, options.scan);
       const { findings } = await store.readScan(scanId);
-      const evidence = await bucketEvidenceOf(store, scanId, findings);
+      const filters = {
+        ...(options.bucket ? { buckets: options.bucket } : {}),
+        ...(options.rule ? { rules: options.rule } : {}),
+        ...(options.account ? { accounts: options.account } : {}),
+        ...(options.severity ? { severity: options.severity } : {}),
+      };
+      const evidence = await bucketEvidenceOf(store, scanId, findingsToFix(findings, filters));
       const plan = planFixes({
         scanId,
         findings,
         evidenceOf: (f) => evidence.get(bucketKey(f)),
-        filters: {
-          ...(options.bucket ? { buckets: options.bucket } : {}),
-          ...(options.rule ? { rules: options.rule } : {}),
-          ...(options.account ? { accounts: options.account } : {}),
-          ...(options.severity ? { severity: options.severity } : {}),
-        },
+        filters,
         now: new Date(),
       });
       const records = store.fixRecords();
@@ -62,29 +70,29 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
 
 const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
 
-/** Each failing bucket's evidence file of the scan, read once per bucket. */
+/** The evidence file of each bucket a fix is planned for, read once per bucket, 16 at a time. */
 async function bucketEvidenceOf(
   store: ReportStore,
   scanId: string,
   findings: readonly Finding[],
 ): Promise<Map<string, BucketEvidenceFile>> {
-  const out = new Map<string, BucketEvidenceFile>();
-  const failing = findings.filter(
-    (f) => f.resource.type === 'AWS::S3::Bucket' && (f.status === 'FAIL' || f.status === 'ERROR'),
+  const buckets = new Map(findings.map((f) => [bucketKey(f), f.resource]));
+  const limit = pLimit(16);
+  const read = await Promise.all(
+    [...buckets].map(([key, r]) =>
+      limit(async () => {
+        const path = bucketEvidencePath(r.account, r.region, r.name);
+        const bytes = await store.readScanFile(scanId, path);
+        if (!bytes) return undefined;
+        try {
+          return [key, JSON.parse(bytes.toString('utf8')) as BucketEvidenceFile] as const;
+        } catch {
+          throw new ConfigError(`${store.describe(scanId)}/${path} is corrupt: not valid JSON`);
+        }
+      }),
+    ),
   );
-  for (const f of failing) {
-    const key = bucketKey(f);
-    if (out.has(key)) continue;
-    const path = bucketEvidencePath(f.resource.account, f.resource.region, f.resource.name);
-    const bytes = await store.readScanFile(scanId, path);
-    if (!bytes) continue;
-    try {
-      out.set(key, JSON.parse(bytes.toString('utf8')) as BucketEvidenceFile);
-    } catch {
-      throw new ConfigError(`${store.describe(scanId)}/${path} is corrupt: not valid JSON`);
-    }
-  }
-  return out;
+  return new Map(read.filter((entry) => entry !== undefined));
 }
 
 /** The plan for a person: per bucket, the change as a diff of the setting, the call, what it keeps. */
