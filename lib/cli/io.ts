@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { StoreAdapters } from '../report-store/local.js';
 
 /** Where the CLI writes; tests pass their own. */
@@ -8,6 +9,8 @@ export interface CliIo {
   stderrIsTty: boolean;
   /** A person at a terminal, not a pipe: `s3scan policy` without FILE tells them it waits. */
   stdinIsTty: boolean;
+  /** Asks a person at the terminal a question and answers their line (`fix --apply` confirms). */
+  ask: (question: string) => Promise<string>;
   /**
    * Adapters around a local store's bytes and alert ledger: how the fault tests kill the CLI
    * at a chosen step of a write (tests/helpers/crash-cli.ts); the CLI itself passes none.
@@ -25,4 +28,12 @@ export const processIo: CliIo = {
   },
   stderrIsTty: process.stderr.isTTY === true,
   stdinIsTty: process.stdin.isTTY === true,
+  ask: async (question) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await prompt.question(question);
+    } finally {
+      prompt.close();
+    }
+  },
 };

@@ -7,8 +7,9 @@ import { runCli } from '../../lib/cli/main.js';
  */
 export async function runCliInProcess(
   args: string[],
-  options: { stdin?: string; stdinIsTty?: boolean } = {},
+  options: { stdin?: string; stdinIsTty?: boolean; answers?: string[] } = {},
 ): Promise<{ code: number; out: string; err: string }> {
+  const answers = [...(options.answers ?? [])];
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -21,6 +22,11 @@ export async function runCliInProcess(
     stdin: async () => options.stdin ?? '',
     stderrIsTty: false,
     stdinIsTty: options.stdinIsTty ?? false,
+    // A question is echoed as a terminal would show it; the next prepared answer is typed.
+    ask: async (question) => {
+      err += question;
+      return answers.shift() ?? '';
+    },
   };
   const code = await runCli(args, io);
   return { code, out, err };

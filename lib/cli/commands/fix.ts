@@ -12,21 +12,29 @@ import {
   planFixes,
 } from '../../remediation/plan.js';
 import type { ReportStore } from '../../report-store/types.js';
-import { collect, parseSeverity } from '../options.js';
-import { type CommandContext, EXIT, findStoredScan } from '../output.js';
+import { collect, parseEndpointUrl, parseSeverity } from '../options.js';
+import {
+  assertCanAlert,
+  type CommandContext,
+  EXIT,
+  findStoredScan,
+  loadConfig,
+} from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { storeOf, withStoreOptions } from '../store.js';
+import { applyAndProve, assertCanConfirm, undoAndProve } from './fix-apply.js';
 
 /**
  * `s3scan fix`: the plan that would fix a stored scan's failing findings, printed and stored
- * as a record of its own (`fixes/<fixId>/plan.json`). It changes nothing in AWS.
+ * as a record of its own (`fixes/<fixId>/plan.json`). It changes nothing in AWS unless asked:
+ * `--apply` applies the plan after a yes and proves it by a rescan; `--undo ID` restores.
  */
 export function registerFixCommand(program: Command, { io, setExit }: CommandContext): void {
   withStoreOptions(
     program
       .command('fix')
       .description(
-        `Plan the fixes of a stored scan's failing findings (${Object.keys(FIXABLE_RULES).join(', ')}): the exact calls, each setting before and after, and what each call keeps. Nothing is applied.`,
+        `Plan the fixes of a stored scan's failing findings (${Object.keys(FIXABLE_RULES).join(', ')}): the exact calls, each setting before and after, and what each call keeps. --apply applies them and proves them by a rescan; --undo restores.`,
       ),
     DEFAULT_STORE,
   )
@@ -38,8 +46,29 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
     )
+    .option(
+      '--apply',
+      "apply the plan with the caller's credentials (asks first), then rescan the buckets and show each finding's new verdict",
+    )
+    .option('--yes', 'with --apply or --undo: do not ask')
+    .option('--undo <fixId>', 'restore the settings a fix changed, where nobody changed them since')
+    .option('--config <file>', 'config file (YAML or JSON): the rescan and the alert sinks')
+    .option('--alert', "with --apply or --undo: send the rescan's drift to the sinks of the config")
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option('--endpoint-url <url>', 'send S3 requests to this endpoint', parseEndpointUrl)
+    .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
     .action(async (options) => {
-      const { store } = storeOf(options, io);
+      assertOneMode(options);
+      const config = await loadConfig(options.config);
+      assertCanAlert(options, config);
+      const cliStore = storeOf(options, io);
+      const { store } = cliStore;
+      if (options.undo) {
+        setExit(await undoAndProve(io, cliStore, options.undo, config, options));
+        return;
+      }
+      // Refused before any plan is stored: no terminal to ask at, and no --yes.
+      if (options.apply) assertCanConfirm(io, options, '--apply');
       const { scanId } = await findStoredScan(store, options.scan);
       const { findings } = await store.readScan(scanId);
       const filters = {
@@ -59,13 +88,33 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
       const records = store.fixRecords();
       if (!(await records.create(plan.fixId, 'plan', plan)))
         throw new ConfigError(`${records.describe(plan.fixId)} already holds a plan`);
+      if (options.apply) {
+        // The plan on stderr, read before the question; stdout holds the outcome.
+        if (options.format === 'table') io.stderr(renderPlan(plan, { applying: true }));
+        io.stderr(`Plan ${plan.fixId} stored in ${records.describe(plan.fixId)}/plan.json.\n`);
+        setExit(await applyAndProve(io, cliStore, plan, config, options));
+        return;
+      }
       if (options.format === 'json') io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
       else io.stdout(renderPlan(plan));
       io.stderr(
-        `Plan ${plan.fixId} stored in ${records.describe(plan.fixId)}/plan.json; nothing was applied.\n`,
+        `Plan ${plan.fixId} stored in ${records.describe(plan.fixId)}/plan.json; nothing was applied (--apply applies it).\n`,
       );
       setExit(EXIT.ok);
     });
+}
+
+/** `--undo` restores a fix, and plans nothing: the plan's filters and --apply do not go with it. */
+function assertOneMode(options: Record<string, unknown>): void {
+  if (!options.undo) return;
+  const planning = ['apply', 'bucket', 'rule', 'account', 'severity'].filter(
+    (o) => options[o] !== undefined,
+  );
+  if (options.scan !== 'latest') planning.push('scan');
+  if (planning.length > 0)
+    throw new ConfigError(
+      `--undo restores a fix already applied and plans nothing: drop ${planning.map((o) => `--${o}`).join(', ')}`,
+    );
 }
 
 const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
@@ -96,9 +145,9 @@ async function bucketEvidenceOf(
 }
 
 /** The plan for a person: per bucket, the change as a diff of the setting, the call, what it keeps. */
-export function renderPlan(plan: FixPlan): string {
+export function renderPlan(plan: FixPlan, { applying = false } = {}): string {
   const lines = [
-    `Fix plan ${plan.fixId}, from scan ${plan.scanId}: ${plan.fixes.length} fix(es), ${plan.refused.length} not planned. Nothing is applied.`,
+    `Fix plan ${plan.fixId}, from scan ${plan.scanId}: ${plan.fixes.length} fix(es), ${plan.refused.length} not planned.${applying ? '' : ' Nothing is applied.'}`,
   ];
   const byBucket = new Map<string, BucketFix[]>();
   for (const fix of plan.fixes) {
@@ -118,7 +167,8 @@ export function renderPlan(plan: FixPlan): string {
     lines.push('', 'Not planned:');
     for (const r of plan.refused) lines.push(`  ${r.bucket} ${r.rule}: ${r.reason}`);
   }
-  if (plan.actions.length > 0) lines.push('', `Applying it needs: ${plan.actions.join(', ')}`);
+  if (plan.actions.length > 0 && !applying)
+    lines.push('', `Applying it needs: ${plan.actions.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 

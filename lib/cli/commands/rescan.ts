@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { callerIdentity, stsClient } from '../../collect/assume-role.js';
-import { AwsClients, assertProfileExists } from '../../collect/clients.js';
 import { memberAccess } from '../../collect/member-access.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -13,8 +11,9 @@ import {
 import { sanitiseLine } from '../../export/table.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
+import { withAwsSession } from '../aws-session.js';
 import type { CliIo } from '../io.js';
-import { clientOptionsOf, parseEndpointUrl } from '../options.js';
+import { parseEndpointUrl } from '../options.js';
 import {
   assertCanAlert,
   type CommandContext,
@@ -69,15 +68,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
       const config = await loadConfig(options.config);
       assertCanAlert(options, config);
       const { targets, malformed } = readEventFile(io, await eventFileOf(options.event));
-      if (options.profile) {
-        await assertProfileExists(options.profile);
-        process.env.AWS_PROFILE = options.profile;
-      }
-      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-      const clients = new AwsClients(clientOptionsOf(config, options), region);
-      const sts = stsClient(region, config.scan.maxAttempts);
-      try {
-        const own = await callerIdentity(sts);
+      await withAwsSession(options, config, async ({ clients, sts, own, region }) => {
         const { store, staging } = storeOf(options, io);
         const scanTime = new Date();
         const scanId = newScanId(scanTime);
@@ -121,10 +112,7 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
             })
           : EXIT.ok;
         setExit(badInput !== EXIT.ok ? badInput : code !== EXIT.ok ? code : alerted);
-      } finally {
-        sts.destroy();
-        clients.destroy();
-      }
+      });
     });
 }
 

@@ -14,6 +14,7 @@ function logIo(): { io: CliIo; lines: string[] } {
       stdin: async () => '',
       stderrIsTty: false,
       stdinIsTty: false,
+      ask: async () => '',
     },
   };
 }
