@@ -174,8 +174,8 @@ async function writeAndReadBack(
   let readBack: unknown;
   let readError: unknown;
   try {
+    calls.push(kind.readApi);
     readBack = await kind.read(ports.settings, fix);
-    calls.push(kind.readAction);
   } catch (error) {
     readError = error;
   }
@@ -259,8 +259,8 @@ export async function applyPlan(plan: FixPlan, ports: FixPorts): Promise<FixOutc
       });
     let current: unknown;
     try {
+      calls.push(kind.readApi);
       current = await kind.read(ports.settings, fix);
-      calls.push(kind.readAction);
     } catch (error) {
       return resultOf(fix, calls, {
         status: 'failed',
@@ -338,8 +338,8 @@ export async function undoFix(fixId: string, ports: FixPorts): Promise<FixOutcom
       const calls: string[] = [];
       let current: unknown;
       try {
+        calls.push(kind.readApi);
         current = await kind.read(ports.settings, fix);
-        calls.push(kind.readAction);
       } catch (error) {
         return resultOf(fix, calls, {
           status: 'failed',

@@ -23,6 +23,8 @@ export interface SettingKind {
   /** The IAM actions a write of `value` needs, and a read. */
   writeActions(value: unknown): string[];
   readAction: string;
+  /** The API call of a read. */
+  readApi: string;
 }
 
 const addressOf = (fix: BucketFix): BucketAddress => ({
@@ -44,6 +46,7 @@ export function canonicalJson(value: unknown): string {
 
 const policyKind: SettingKind = {
   readAction: 's3:GetBucketPolicy',
+  readApi: 'GetBucketPolicy',
   read: async (port, fix) => {
     const text = await port.readPolicy(addressOf(fix));
     return text === undefined ? null : (JSON.parse(text) as unknown);
@@ -80,6 +83,7 @@ function normalRule(rule: Rule): Rule {
 
 const encryptionKind: SettingKind = {
   readAction: 's3:GetEncryptionConfiguration',
+  readApi: 'GetBucketEncryption',
   read: async (port, fix) => (await port.readEncryption(addressOf(fix))) ?? null,
   same: (a, b) => {
     const rules = (v: unknown) =>
@@ -112,6 +116,7 @@ const keyOf = (fix: BucketFix): string => (fix.after as KeyRotation).KeyId;
 
 const rotationKind: SettingKind = {
   readAction: 'kms:GetKeyRotationStatus',
+  readApi: 'GetKeyRotationStatus',
   read: async (port, fix) => ({ KeyId: keyOf(fix), ...(await port.readRotation(keyOf(fix))) }),
   same: (a, b) => {
     const x = a as KeyRotation | null;
