@@ -24,14 +24,17 @@ export interface StoreAdapters {
   /** The bytes of the store at `root`; `whileLocked` runs while index.json's lock is held. */
   bytes?: (root: string) => ByteStore;
   ledger?: (ledger: AlertLedgerStore) => AlertLedgerStore;
+  /** The fix records (`fixes/`), as the ledger. */
+  fixes?: (records: AlertLedgerStore) => AlertLedgerStore;
 }
 
 /** The folders and files a local report store's top level holds, besides `index.json*`. */
-const STORE_NAMES = new Set(['scans', 'alerts', 'config', 'checkpoint.json']);
+const STORE_NAMES = new Set(['scans', 'alerts', 'fixes', 'config', 'checkpoint.json']);
 
 export class LocalReportStore extends ScanLayoutStore {
   public readonly root: string;
   readonly #adaptLedger: ((ledger: AlertLedgerStore) => AlertLedgerStore) | undefined;
+  readonly #adaptFixes: ((records: AlertLedgerStore) => AlertLedgerStore) | undefined;
 
   public constructor(root: string, adapters: StoreAdapters = {}) {
     super(adapters.bytes?.(root) ?? new LocalBytes(root), {
@@ -40,6 +43,7 @@ export class LocalReportStore extends ScanLayoutStore {
     });
     this.root = resolve(root);
     this.#adaptLedger = adapters.ledger;
+    this.#adaptFixes = adapters.fixes;
   }
 
   /**
@@ -67,6 +71,11 @@ export class LocalReportStore extends ScanLayoutStore {
   public override alertLedger(): AlertLedgerStore {
     const ledger = super.alertLedger();
     return this.#adaptLedger ? this.#adaptLedger(ledger) : ledger;
+  }
+
+  public override fixRecords(): AlertLedgerStore {
+    const records = super.fixRecords();
+    return this.#adaptFixes ? this.#adaptFixes(records) : records;
   }
 
   protected override beforeWrite(index: StoreIndex | undefined): Promise<void> {

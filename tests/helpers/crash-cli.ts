@@ -9,7 +9,9 @@
  * `store:scan-renamed`, `store:index-locked` (index.json's lock is held), `store:index-written`;
  * `alerts:claimed-<sink>` (a batch is claimed, nothing sent), `alerts:sending-<sink>` (its
  * request is about to leave), `alerts:after-<sink>` (every batch of that sink is answered,
- * before the next sink claims anything).
+ * before the next sink claims anything); `fixes:saved` (a fix saved the setting it replaces,
+ * nothing written in AWS yet), `fixes:written` (a fix's AWS write is done and read back, its
+ * result not recorded).
  */
 
 import { processIo } from '../../lib/cli/io.js';
@@ -98,10 +100,30 @@ function crashingLedger(inner: AlertLedgerStore): AlertLedgerStore {
   };
 }
 
+/** The fix records, killed around a fix's AWS write. */
+function crashingFixes(inner: AlertLedgerStore): AlertLedgerStore {
+  return {
+    describe: (id) => inner.describe(id),
+    list: (id) => inner.list(id),
+    read: (id, name) => inner.read(id, name),
+    create: async (id, name, record) => {
+      const created = await inner.create(id, name, record);
+      if (created && /^apply\/.+\.previous$/.test(name)) at('fixes:saved');
+      return created;
+    },
+    write: async (id, name, record) => {
+      if (/^apply\/.+\.result$/.test(name)) at('fixes:written');
+      await inner.write(id, name, record);
+    },
+  };
+}
+
 const adapters: StoreAdapters = point.startsWith('store:')
   ? { bytes: crashingBytes }
   : point.startsWith('alerts:')
     ? { ledger: crashingLedger }
-    : {};
+    : point.startsWith('fixes:')
+      ? { fixes: crashingFixes }
+      : {};
 
 process.exitCode = await runCli(process.argv.slice(2), { ...processIo, storeAdapters: adapters });
