@@ -419,6 +419,37 @@ describe('s3scan fix plans the fixes of a stored scan', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no scans in .*no-scans-here/);
   });
+
+  it('refuses --undo with planning options, and an undo of a fix the store does not hold', () => {
+    // Act
+    const mixed = s3scan([
+      'fix',
+      '--store',
+      join(work, 'fix-store'),
+      '--undo',
+      'fix-x',
+      '--apply',
+      '--bucket',
+      'b',
+    ]);
+    const unknown = s3scan([
+      'fix',
+      '--store',
+      join(work, 'fix-store'),
+      '--undo',
+      'fix-20261207T000000Z-000000000000',
+    ]);
+
+    // Assess
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain(
+      's3scan: --undo restores a fix already applied and plans nothing: drop --apply, --bucket',
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^s3scan: no fix fix-20261207T000000Z-000000000000 in .*fix-store: s3scan fix prints the fix id$/m,
+    );
+  });
 });
 
 describe('s3scan dashboard over a store with no scans', () => {

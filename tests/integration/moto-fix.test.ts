@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedHome, startCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-io.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 
 /**
@@ -259,5 +260,48 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
     expect(result).toMatchObject({ status: 'applied', verified: false });
     expect(result?.reason).toMatch(/^written, but the read-back is not what was written: /);
     expect(result?.verdict?.status).toBe('FAIL');
+  }, 120_000);
+
+  it('asks at a terminal, naming the account and the caller, and writes nothing on any answer but yes', async () => {
+    // Prepare: the in-process CLI, with a terminal that answers "no", then "yes".
+    boto3('s3.create_bucket(Bucket="asked")\nprint(1)');
+    await scan('asked');
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const args = [
+      'fix',
+      '--store',
+      store('asked'),
+      '--bucket',
+      'asked',
+      '--rule',
+      's3-bucket-tls-enforced',
+      '--apply',
+    ];
+
+    // Act
+    let declined: Awaited<ReturnType<typeof runCliInProcess>>;
+    let accepted: Awaited<ReturnType<typeof runCliInProcess>>;
+    try {
+      declined = await runCliInProcess(args, { stdinIsTty: true, answers: ['no'] });
+      const afterNo = policyOf('asked');
+      expect(afterNo).toBe('NoSuchBucketPolicy');
+      accepted = await runCliInProcess(args, { stdinIsTty: true, answers: ['yes'] });
+    } finally {
+      for (const name of Object.keys(env)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+
+    // Assess
+    expect(declined.code).toBe(0);
+    expect(declined.err).toContain(
+      'Apply 1 fix to 1 bucket in account 123456789012 as arn:aws:sts::123456789012:user/moto? Type "yes" to go on: ',
+    );
+    expect(declined.err).toMatch(/Nothing was applied\. The plan stays in .*fixes\/fix-/);
+    expect(accepted.code, accepted.err).toBe(0);
+    expect(accepted.out).toMatch(
+      /asked {2}s3-bucket-tls-enforced {2}applied → PASS, proven by the rescan/,
+    );
+    expect((policyOf('asked') as { Statement: unknown[] }).Statement).toHaveLength(1);
   }, 120_000);
 });
