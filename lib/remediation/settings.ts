@@ -165,3 +165,19 @@ export function laneOf(fix: BucketFix): string {
     ? `key ${keyOf(fix)}`
     : `bucket ${fix.account}/${fix.bucket}`;
 }
+
+/**
+ * Every IAM action a fix or its undo may call on a customer's bucket or key: each setting's
+ * read and its writes (a policy put or deleted, the encryption configuration put, rotation on
+ * or off). The remediation role of the deployment grants exactly these writes.
+ */
+export const FIX_IAM_ACTIONS = {
+  reads: ['kms:GetKeyRotationStatus', 's3:GetBucketPolicy', 's3:GetEncryptionConfiguration'],
+  writes: [
+    'kms:DisableKeyRotation',
+    'kms:EnableKeyRotation',
+    's3:DeleteBucketPolicy',
+    's3:PutBucketPolicy',
+    's3:PutEncryptionConfiguration',
+  ],
+} as const;

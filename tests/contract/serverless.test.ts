@@ -19,6 +19,7 @@ import {
 } from '../../lib/events/cloudtrail.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
+import { FIX_IAM_ACTIONS } from '../../lib/remediation/settings.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { dependencyCycles, resolve, validateTemplate } from '../helpers/cfn.js';
@@ -65,7 +66,12 @@ function packageStack(extra: string[]): void {
  * objectAccess conditions at their defaults (all).
  */
 function statements(): { Effect: string; Action: string | string[]; Resource: unknown }[] {
-  const documents = Object.values(template.Resources).flatMap((r) =>
+  const created = Object.values(template.Resources).filter(
+    (r) =>
+      r.Condition === undefined ||
+      DEFAULT_CONDITIONS[r.Condition as keyof typeof DEFAULT_CONDITIONS] !== false,
+  );
+  const documents = created.flatMap((r) =>
     r.Type === 'AWS::IAM::Role'
       ? (
           (r.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[] | undefined) ??
@@ -91,6 +97,8 @@ const DEFAULT_CONDITIONS = {
   UseConfigParameter: false,
   UseSlackParameter: false,
   ForwardFromOrganization: false,
+  RemediationEnabled: false,
+  RemediationPrincipalNamed: false,
 };
 
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
@@ -619,6 +627,156 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
         expect(result).toBe(expected);
       },
     );
+
+    describe('the remediation role (remediation: enabled), apart from every scanning role', () => {
+      const ENABLED = { RemediationEnabled: true };
+      const CUSTOMER = 'arn:aws:s3:::customer-data';
+      const own = { 's3:ResourceAccount': '111122223333' };
+
+      it('is created only when remediation is enabled, and the default leaves it out', () => {
+        expect(template.Resources.RemediationRole?.Condition).toBe('RemediationEnabled');
+        expect(template.Conditions?.RemediationEnabled).toEqual({
+          'Fn::Equals': ['disabled', 'enabled'],
+        });
+        expect(
+          (template.Outputs?.RemediationRoleArn as { Condition?: string } | undefined)?.Condition,
+        ).toBe('RemediationEnabled');
+      });
+
+      it.each(FIX_IAM_ACTIONS.writes.map((action) => [action]))(
+        'may %s on a bucket or key of its own account',
+        async (action) => {
+          const target = action.startsWith('kms:') ? OTHER_KEY : CUSTOMER;
+          expect(await allowed('RemediationRole', action, target, ENABLED, own)).toBe(true);
+        },
+      );
+
+      it.each([
+        [
+          's3:PutBucketPolicy',
+          'arn:aws:s3:::customer-data',
+          { 's3:ResourceAccount': '999988887777' },
+        ],
+        ['s3:PutBucketPolicy', names.ReportBucket.arn, own],
+        ['s3:PutEncryptionConfiguration', names.PageBucket.arn, own],
+        ['s3:DeleteBucketPolicy', names.ReportBucket.arn, own],
+        ['kms:DisableKeyRotation', names.ReportKey.arn, {}],
+        ['kms:EnableKeyRotation', OTHER_KEY.replace('111122223333', '999988887777'), {}],
+        ['s3:DeleteBucket', CUSTOMER, own],
+        ['s3:PutObject', `${CUSTOMER}/k`, own],
+        ['s3:DeleteObject', `${CUSTOMER}/k`, own],
+        ['s3:PutBucketAcl', CUSTOMER, own],
+        ['s3:PutBucketPublicAccessBlock', CUSTOMER, own],
+        ['kms:PutKeyPolicy', OTHER_KEY, {}],
+        ['kms:ScheduleKeyDeletion', OTHER_KEY, {}],
+        ['kms:Decrypt', OTHER_KEY, {}],
+      ] as const)('may not %s on %s', async (action, resource, context) => {
+        expect(await allowed('RemediationRole', action, resource, ENABLED, { ...context })).toBe(
+          false,
+        );
+      });
+
+      it("reads what a fix re-reads, and the scanner's set for the rescan that proves it", async () => {
+        for (const action of FIX_IAM_ACTIONS.reads)
+          expect(
+            await allowed(
+              'RemediationRole',
+              action,
+              action.startsWith('kms:') ? OTHER_KEY : CUSTOMER,
+              ENABLED,
+            ),
+            action,
+          ).toBe(true);
+        expect(template.Resources.RemediationRole?.Properties.ManagedPolicyArns).toEqual([
+          { Ref: 'ScanReadPolicy' },
+        ]);
+      });
+
+      it("writes the fix's records under fixes/ and stores its rescan, nothing else of the report store", async () => {
+        expect(
+          await allowed(
+            'RemediationRole',
+            's3:PutObject',
+            `${REPORTS}/fixes/fix-1/plan.json`,
+            ENABLED,
+          ),
+        ).toBe(true);
+        expect(
+          await allowed(
+            'RemediationRole',
+            's3:PutObject',
+            `${REPORTS}/scans/20261101T060000Z-abc/summary.json`,
+            ENABLED,
+            { 's3:if-none-match': '*' },
+          ),
+        ).toBe(true);
+        expect(
+          await allowed(
+            'RemediationRole',
+            's3:PutObject',
+            `${REPORTS}/config/s3scan.config.yml`,
+            ENABLED,
+          ),
+        ).toBe(false);
+        expect(
+          await allowed('RemediationRole', 's3:PutObject', `${REPORTS}/index.json`, ENABLED),
+        ).toBe(false);
+      });
+
+      it('grants exactly the writes the fixes declare on what is not s3scan’s own', () => {
+        const role = resolve(template.Resources.RemediationRole?.Properties, names, pseudo, {
+          ...DEFAULT_CONDITIONS,
+          ...ENABLED,
+        }) as { Policies: { PolicyDocument: { Statement: Record<string, Loose>[] } }[] };
+        const writes = role.Policies.flatMap((p) => p.PolicyDocument.Statement)
+          .filter((st) => st.Effect === 'Allow')
+          // What is not s3scan's own: every bucket, every key of the account.
+          .filter((st) => /"arn:aws:s3:::\*"|:key\/\*"/.test(JSON.stringify(st.Resource)))
+          .flatMap((st) => asList(st.Action));
+        expect([...new Set(writes)].sort()).toEqual([...FIX_IAM_ACTIONS.writes]);
+      });
+
+      it('is assumable by the account (IAM then decides who), or by the one principal named', () => {
+        const trust = (named: boolean) =>
+          resolve(
+            template.Resources.RemediationRole?.Properties.AssumeRolePolicyDocument,
+            names,
+            pseudo,
+            {
+              ...DEFAULT_CONDITIONS,
+              ...ENABLED,
+              RemediationPrincipalNamed: named,
+            },
+          ) as { Statement: { Principal: { AWS: string }; Action: string }[] };
+        expect(trust(false).Statement).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+            Action: 'sts:AssumeRole',
+          },
+        ]);
+        expect(trust(true).Statement[0]?.Principal.AWS).toBe('');
+      });
+
+      it('leaves every scanning role without a single fix write', async () => {
+        const roles = Object.entries(template.Resources)
+          .filter(([name, r]) => r.Type === 'AWS::IAM::Role' && name !== 'RemediationRole')
+          .map(([name]) => name);
+        expect(roles.length).toBeGreaterThan(5);
+        for (const role of roles)
+          for (const action of FIX_IAM_ACTIONS.writes)
+            expect(
+              await allowed(
+                role,
+                action,
+                action.startsWith('kms:') ? OTHER_KEY : CUSTOMER,
+                {},
+                own,
+              ),
+              `${role} ${action}`,
+            ).toBe(false);
+      });
+    });
 
     it('tells the scan, rescan and finalize functions the alert topic, and no other function', () => {
       const told = Object.entries(template.Resources)

@@ -10,6 +10,7 @@ import {
   savedSettings,
   undoFix,
 } from '../../../lib/remediation/apply.js';
+import { FIX_IAM_ACTIONS } from '../../../lib/remediation/settings.js';
 import { evaluateScan } from '../../../lib/scan/evaluate-scan.js';
 import { kmsError, s3AccessDenied, s3Error } from '../../helpers/aws-errors.js';
 import {
@@ -314,6 +315,10 @@ describe('s3scan fix --apply', () => {
       's3:PutBucketPolicy',
       's3:PutEncryptionConfiguration',
     ]);
+    // The deployment's remediation role grants exactly FIX_IAM_ACTIONS: every action here is one.
+    const granted: string[] = [...FIX_IAM_ACTIONS.reads, ...FIX_IAM_ACTIONS.writes];
+    expect([...toApply, ...toUndo].filter((a) => !granted.includes(a))).toEqual([]);
+    expect(new Set([...toApply, ...toUndo])).toEqual(new Set(granted));
   });
 });
 
