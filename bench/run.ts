@@ -16,6 +16,7 @@ import { benchHeadSweep, benchInventory, benchSweepMemory, costModel } from './o
 import { benchOrgRoles } from './org-roles.js';
 import { benchOrgSweep } from './org-sweep.js';
 import { benchPolicy } from './policy.js';
+import { benchRemediation } from './remediation.js';
 import { benchRescan } from './rescan.js';
 import { benchRetries } from './retries.js';
 import { benchSecurityHub } from './security-hub.js';
@@ -46,6 +47,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void> | void> = {
   'effective-policies': benchEffectivePolicies,
   bounds: benchBounds,
   'first-run': benchFirstRun,
+  remediation: benchRemediation,
 };
 
 /** Halves of a benchmark that run in a child process of their own; not run on their own. */
