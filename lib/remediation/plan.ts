@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { partitionOfRegion } from '../collect/assume-role.js';
-import { type Finding, SEVERITIES, type Severity } from '../engine/types.js';
+import type { Finding } from '../engine/types.js';
 import { isOk } from '../evidence/probe.js';
 import type {
   BucketEvidence,
@@ -10,6 +10,8 @@ import type {
 import type { PolicyVerdicts } from '../policy/analysis-types.js';
 import { analyzePolicySafely } from '../policy/analyze.js';
 import { fixPolicy } from '../policy/fix.js';
+import { type FixFilters, selectedBy } from './filters.js';
+import { OBJECT_RULES, type ObjectJob, type ObjectsLeft } from './objects.js';
 
 /**
  * Fix plans (issue 26, its first step): from a stored scan's failing findings and the
@@ -76,16 +78,13 @@ export interface FixPlan {
   refused: FixRefusal[];
   /** The IAM actions applying every fix needs. */
   actions: string[];
+  /** The Batch Operations jobs for the objects failing object rules (manifests apart). */
+  objectJobs?: ObjectJob[];
+  /** Objects of failing object rules no job fixes, and why. */
+  objectsLeft?: ObjectsLeft[];
 }
 
-/** Which failing findings a plan takes. */
-export interface FixFilters {
-  buckets?: readonly string[];
-  rules?: readonly string[];
-  accounts?: readonly string[];
-  /** At least this severe. */
-  severity?: Severity;
-}
+export type { FixFilters } from './filters.js';
 
 /** A plan for the failing findings the filters select, each fixed from its bucket's evidence. */
 export function planFixes(input: {
@@ -157,11 +156,9 @@ function selectedFindings(findings: readonly Finding[], filters: FixFilters): Fi
   return findings.filter(
     (f) =>
       (f.status === 'FAIL' || (f.status === 'ERROR' && f.ruleId in FIXABLE_RULES)) &&
-      !f.suppression &&
-      (!filters.buckets || filters.buckets.includes(f.resource.name)) &&
-      (!filters.rules || filters.rules.includes(f.ruleId)) &&
-      (!filters.accounts || filters.accounts.includes(f.resource.account)) &&
-      (!filters.severity || SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(filters.severity)),
+      // Object rules are planned from the per-object list (objects.ts).
+      !OBJECT_RULES.has(f.ruleId) &&
+      selectedBy(filters, f),
   );
 }
 

@@ -1,3 +1,4 @@
+import { awsBatch } from '../../aws/batch-jobs.js';
 import { awsSettings } from '../../aws/bucket-settings.js';
 import type { LoadedConfig } from '../../config/config.js';
 import { ConfigError } from '../../errors.js';
@@ -13,6 +14,7 @@ import {
   savedSettings,
   undoFix,
 } from '../../remediation/apply.js';
+import { createJobs, JOB_IAM_ACTIONS, type JobResult, jobStatus } from '../../remediation/jobs.js';
 import type { FixPlan } from '../../remediation/plan.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import type { ReportStore } from '../../report-store/types.js';
@@ -26,6 +28,9 @@ import { runAlerts } from './alert.js';
 /** What `fix --apply` and `fix --undo` are given besides the plan or the fix id. */
 export interface FixRunOptions {
   yes?: boolean;
+  jobBucket?: string;
+  batchRole?: string;
+  copy?: boolean;
   alert?: boolean;
   config?: string;
   profile?: string;
@@ -70,25 +75,152 @@ export async function applyAndProve(
   config: LoadedConfig,
   options: FixRunOptions,
 ): Promise<number> {
-  if (plan.fixes.length === 0) {
-    io.stderr('Nothing to apply: the plan holds no fix.\n');
-    return plan.refused.length > 0 ? EXIT.failOn : EXIT.ok;
+  const jobs = (plan.objectJobs ?? []).filter((j) => options.copy || !j.needsConsent);
+  if (plan.fixes.length === 0 && jobs.length === 0) {
+    io.stderr('Nothing to apply: the plan holds no fix and no object job.\n');
+    return plan.refused.length > 0 || (plan.objectsLeft ?? []).length > 0 ? EXIT.failOn : EXIT.ok;
   }
   assertCanConfirm(io, options, '--apply');
   const buckets = new Set(plan.fixes.map((f) => `${f.account}/${f.bucket}`)).size;
   return withAwsSession(options, config, async (session) => {
+    const actions = [
+      ...new Set([...actionsToApply(plan.fixes), ...(jobs.length > 0 ? JOB_IAM_ACTIONS : [])]),
+    ].sort();
     io.stderr(
-      `Applying needs ${actionsToApply(plan.fixes).join(', ')}, and the scanner's read permissions for the rescan.\n`,
+      `Applying needs ${actions.join(', ')}, and the scanner's read permissions for the rescan.\n`,
     );
-    const question = `Apply ${plural(plan.fixes.length, 'fix')} to ${plural(buckets, 'bucket')} in account ${session.own.accountId} as ${session.own.arn}?`;
+    const objects = jobs.reduce((n, j) => n + j.objects, 0);
+    const parts = [
+      ...(plan.fixes.length > 0
+        ? [`apply ${plural(plan.fixes.length, 'fix')} to ${plural(buckets, 'bucket')}`]
+        : []),
+      ...(jobs.length > 0
+        ? [
+            `create ${plural(jobs.length, 'Batch Operations job')} over ${plural(objects, 'object')} (each waits for confirmation)`,
+          ]
+        : []),
+    ];
+    const question = `${parts.join(' and ').replace(/^./, (c) => c.toUpperCase())} in account ${session.own.accountId} as ${session.own.arn}?`;
     if (!(await confirmed(io, options, question))) {
       io.stderr(
         `Nothing was applied. The plan stays in ${store.fixRecords().describe(plan.fixId)}.\n`,
       );
       return EXIT.ok;
     }
-    const outcome = await applyPlan(plan, portsOf(session, store));
-    return rescanAndReport(io, { store, staging }, session, outcome, config, options);
+    let code: number = EXIT.ok;
+    if (plan.fixes.length > 0) {
+      const outcome = await applyPlan(plan, portsOf(session, store));
+      code = await rescanAndReport(io, { store, staging }, session, outcome, config, options);
+    }
+    if ((plan.objectJobs ?? []).length > 0) {
+      const jobCode = await createAndReportJobs(io, store, session, plan, options);
+      code = Math.max(code, jobCode);
+    }
+    return code;
+  });
+}
+
+/** Creates the plan's Batch Operations jobs, once each, and says how to confirm and follow them. */
+async function createAndReportJobs(
+  io: CliIo,
+  store: ReportStore,
+  session: AwsSession,
+  plan: FixPlan,
+  options: FixRunOptions,
+): Promise<number> {
+  const records = store.fixRecords();
+  const missing = [
+    ...(options.jobBucket ? [] : ['--job-bucket (where manifests and completion reports go)']),
+    ...(options.batchRole ? [] : ['--batch-role (the role Batch Operations runs as)']),
+  ];
+  const results: JobResult[] =
+    missing.length > 0
+      ? (plan.objectJobs ?? []).map((job) => ({
+          id: job.id,
+          bucket: job.bucket,
+          operation: job.operation,
+          objects: job.objects,
+          region: job.region,
+          account: job.account,
+          status: 'refused',
+          reason: `creating a job needs ${missing.join(' and ')}`,
+        }))
+      : await createJobs(
+          plan,
+          {
+            jobBucket: options.jobBucket ?? '',
+            batchRoleArn: options.batchRole ?? '',
+            partition: session.own.partition,
+            copies: options.copy === true,
+          },
+          {
+            batch: awsBatch(session.clients),
+            records,
+            by: session.own.arn,
+            account: session.own.accountId,
+          },
+        );
+  const at = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d+)Z$/, '$1Z');
+  await records.write(plan.fixId, `runs/${at}-jobs`, { at, by: session.own.arn, results });
+  io.stdout(renderJobs(plan.fixId, results, options.store));
+  if (results.some((r) => r.status === 'failed')) return EXIT.runtime;
+  return results.every((r) => r.status === 'created' || r.status === 'already')
+    ? EXIT.ok
+    : EXIT.failOn;
+}
+
+/** The jobs of a fix, and how to confirm and follow them. */
+export function renderJobs(fixId: string, results: readonly JobResult[], store: string): string {
+  const lines = [`Batch Operations jobs of fix ${fixId}:`];
+  for (const r of results) {
+    const what = `${r.bucket}  ${r.operation} of ${plural(r.objects, 'object')}`;
+    const state = r.state
+      ? ` ${r.state.status}${r.state.total !== undefined ? `: ${r.state.succeeded ?? 0} of ${r.state.total} succeeded, ${r.state.failed ?? 0} failed` : ''}${r.state.failureReasons.length ? ` (${r.state.failureReasons.join('; ')})` : ''}${r.state.report ? `; completion report in ${r.state.report}` : ''}`
+      : '';
+    lines.push(
+      `  ${what}  ${r.status}${r.jobId ? `: job ${r.jobId}` : ''}${r.reason ? ` (${r.reason})` : ''}${state}`,
+    );
+  }
+  const waiting = results.filter((r) => r.jobId && (!r.state || r.state.status === 'Suspended'));
+  for (const r of waiting)
+    lines.push(
+      `Confirm job ${r.jobId}: aws s3control update-job-status --region ${r.region} --account-id ${r.account} --job-id ${r.jobId} --requested-job-status Ready`,
+    );
+  if (results.some((r) => r.jobId))
+    lines.push(
+      `Follow them: s3scan fix --status ${fixId} --store ${store}; the next scan of each bucket verifies its objects.`,
+    );
+  return `${lines.map(sanitiseLine).join('\n')}\n`;
+}
+
+/** `s3scan fix --status ID`: each created job of the fix as S3 Batch Operations reports it now. */
+export async function showJobStatus(
+  io: CliIo,
+  store: ReportStore,
+  fixId: string,
+  config: LoadedConfig,
+  options: FixRunOptions,
+): Promise<number> {
+  const records = store.fixRecords();
+  if ((await records.read(fixId, 'plan')) === undefined)
+    throw new ConfigError(`no fix ${fixId} in ${store.describe()}: s3scan fix prints the fix id`);
+  const created = (await records.list(fixId)).filter((n) => /^jobs\/.+\.created$/.test(n));
+  if (created.length === 0) {
+    io.stderr(`Fix ${fixId} created no Batch Operations job.\n`);
+    return EXIT.ok;
+  }
+  return withAwsSession(options, config, async (session) => {
+    const results = await jobStatus(fixId, { batch: awsBatch(session.clients), records });
+    if (options.format === 'json') io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+    else io.stdout(renderJobs(fixId, results, options.store));
+    if (results.some((r) => r.status === 'failed')) return EXIT.runtime;
+    const done = results.every(
+      (r) => r.state?.status === 'Complete' && (r.state.failed ?? 0) === 0,
+    );
+    return done ? EXIT.ok : EXIT.failOn;
   });
 }
 

@@ -2,8 +2,14 @@ import { type Command, Option } from 'commander';
 import pLimit from 'p-limit';
 import type { Finding } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
-import { bucketEvidencePath } from '../../evidence/paths.js';
+import { bucketEvidencePath, objectCsvPath } from '../../evidence/paths.js';
 import type { BucketEvidenceFile } from '../../evidence/types.js';
+import { objectRows } from '../../remediation/object-rows.js';
+import {
+  type ObjectPlan,
+  objectFindingsToFix,
+  planBucketObjects,
+} from '../../remediation/objects.js';
 import {
   type BucketFix,
   FIXABLE_RULES,
@@ -22,7 +28,7 @@ import {
 } from '../output.js';
 import { DEFAULT_STORE } from '../paths.js';
 import { storeOf, withStoreOptions } from '../store.js';
-import { applyAndProve, assertCanConfirm, undoAndProve } from './fix-apply.js';
+import { applyAndProve, assertCanConfirm, showJobStatus, undoAndProve } from './fix-apply.js';
 
 /**
  * `s3scan fix`: the plan that would fix a stored scan's failing findings, printed and stored
@@ -57,6 +63,19 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
     .option('--profile <name>', 'AWS shared-config profile')
     .option('--endpoint-url <url>', 'send S3 requests to this endpoint', parseEndpointUrl)
     .option('--path-style', 'with --endpoint-url: address buckets as <endpoint>/<bucket>')
+    .option(
+      '--job-bucket <name>',
+      "with --apply: a bucket of the account for the Batch Operations jobs' manifests and completion reports",
+    )
+    .option(
+      '--batch-role <arn>',
+      'with --apply: the role S3 Batch Operations runs the jobs as (the stack output RemediationBatchRoleArn)',
+    )
+    .option(
+      '--copy',
+      'with --apply: also create the copy jobs the plan offers (they change what an update keeps)',
+    )
+    .option('--status <fixId>', "show the state of a fix's Batch Operations jobs")
     .action(async (options) => {
       assertOneMode(options);
       const config = await loadConfig(options.config);
@@ -65,6 +84,10 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
       const { store } = cliStore;
       if (options.undo) {
         setExit(await undoAndProve(io, cliStore, options.undo, config, options));
+        return;
+      }
+      if (options.status) {
+        setExit(await showJobStatus(io, store, options.status, config, options));
         return;
       }
       // Refused before any plan is stored: no terminal to ask at, and no --yes.
@@ -77,7 +100,11 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
         ...(options.account ? { accounts: options.account } : {}),
         ...(options.severity ? { severity: options.severity } : {}),
       };
-      const evidence = await bucketEvidenceOf(store, scanId, findingsToFix(findings, filters));
+      const objectFindings = objectFindingsToFix(findings, filters);
+      const evidence = await bucketEvidenceOf(store, scanId, [
+        ...findingsToFix(findings, filters),
+        ...objectFindings,
+      ]);
       const plan = planFixes({
         scanId,
         findings,
@@ -85,9 +112,17 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
         filters,
         now: new Date(),
       });
+      const objects = await planObjects(store, scanId, objectFindings, evidence);
+      if (objectFindings.length > 0) {
+        plan.objectJobs = objects.jobs;
+        plan.objectsLeft = objects.left;
+      }
       const records = store.fixRecords();
       if (!(await records.create(plan.fixId, 'plan', plan)))
         throw new ConfigError(`${records.describe(plan.fixId)} already holds a plan`);
+      // Each job's objects, apart from the plan: a manifest may list millions of keys.
+      for (const [id, rows] of objects.manifests)
+        await records.write(plan.fixId, `manifests/${id}`, rows);
       if (options.apply) {
         // The plan on stderr, read before the question; stdout holds the outcome.
         if (options.format === 'table') io.stderr(renderPlan(plan, { applying: true }));
@@ -104,17 +139,67 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
     });
 }
 
-/** `--undo` restores a fix, and plans nothing: the plan's filters and --apply do not go with it. */
+/**
+ * `--undo` and `--status` act on a fix already made and plan nothing: the plan's filters and
+ * --apply do not go with them, nor do they go together.
+ */
 function assertOneMode(options: Record<string, unknown>): void {
-  if (!options.undo) return;
-  const planning = ['apply', 'bucket', 'rule', 'account', 'severity'].filter(
+  const mode = options.undo ? 'undo' : options.status ? 'status' : undefined;
+  if (!mode) return;
+  const planning = ['apply', 'bucket', 'rule', 'account', 'severity', 'copy'].filter(
     (o) => options[o] !== undefined,
   );
   if (options.scan !== 'latest') planning.push('scan');
+  if (mode === 'undo' && options.status) planning.push('status');
   if (planning.length > 0)
     throw new ConfigError(
-      `--undo restores a fix already applied and plans nothing: drop ${planning.map((o) => `--${o}`).join(', ')}`,
+      `--${mode} ${mode === 'undo' ? 'restores a fix already applied' : "shows a fix's jobs"} and plans nothing: drop ${planning.map((o) => `--${o}`).join(', ')}`,
     );
+}
+
+/** The object part of a plan: each bucket's failing object findings, from its per-object CSV. */
+async function planObjects(
+  store: ReportStore,
+  scanId: string,
+  findings: readonly Finding[],
+  evidence: Map<string, BucketEvidenceFile>,
+): Promise<ObjectPlan> {
+  const plan: ObjectPlan = { jobs: [], manifests: new Map(), left: [] };
+  const byBucket = new Map<string, Finding[]>();
+  for (const f of findings) byBucket.set(bucketKey(f), [...(byBucket.get(bucketKey(f)) ?? []), f]);
+  for (const [key, bucketFindings] of byBucket) {
+    const file = evidence.get(key);
+    const resource = bucketFindings[0]?.resource;
+    if (!file || !resource) {
+      for (const f of bucketFindings)
+        plan.left.push({
+          bucket: f.resource.name,
+          account: f.resource.account,
+          rule: f.ruleId,
+          reason: 'the scan holds no evidence of this bucket',
+          objects: 0,
+          examples: [],
+        });
+      continue;
+    }
+    const path = objectCsvPath(resource.account, resource.name);
+    const bytes = await store.readScanFile(scanId, path);
+    try {
+      const part = await planBucketObjects({
+        findings: bucketFindings,
+        evidence: file,
+        rows: bytes ? objectRows(bytes) : undefined,
+      });
+      plan.jobs.push(...part.jobs);
+      plan.left.push(...part.left);
+      for (const [id, rows] of part.manifests) plan.manifests.set(id, rows);
+    } catch (error) {
+      throw new ConfigError(
+        `${store.describe(scanId)}/${path} is corrupt: ${(error as Error).message}`,
+      );
+    }
+  }
+  return plan;
 }
 
 const bucketKey = (f: Finding) => `${f.resource.account}\n${f.resource.region}\n${f.resource.name}`;
@@ -147,7 +232,7 @@ async function bucketEvidenceOf(
 /** The plan for a person: per bucket, the change as a diff of the setting, the call, what it keeps. */
 export function renderPlan(plan: FixPlan, { applying = false } = {}): string {
   const lines = [
-    `Fix plan ${plan.fixId}, from scan ${plan.scanId}: ${plan.fixes.length} fix(es), ${plan.refused.length} not planned.${applying ? '' : ' Nothing is applied.'}`,
+    `Fix plan ${plan.fixId}, from scan ${plan.scanId}: ${plan.fixes.length} fix(es), ${plan.refused.length} not planned${plan.objectJobs?.length ? `, ${plan.objectJobs.length} object job(s)` : ''}.${applying ? '' : ' Nothing is applied.'}`,
   ];
   const byBucket = new Map<string, BucketFix[]>();
   for (const fix of plan.fixes) {
@@ -162,6 +247,27 @@ export function renderPlan(plan: FixPlan, { applying = false } = {}): string {
       for (const call of fix.calls) lines.push(`    call: ${call.api} (needs ${call.action})`);
       for (const kept of fix.keeps) lines.push(`    keeps: ${kept}`);
     }
+  }
+  if ((plan.objectJobs ?? []).length > 0) {
+    lines.push('', 'Objects: S3 Batch Operations jobs (created with confirmation required):');
+    for (const job of plan.objectJobs ?? []) {
+      const target =
+        job.target.algorithm === 'aws:kms'
+          ? `SSE-KMS under ${job.target.kmsKeyArn}${job.target.bucketKeyEnabled ? ', Bucket Key on' : ''}`
+          : 'SSE-S3';
+      lines.push(
+        `  ${job.bucket} (${job.account}, ${job.region}): ${job.operation} of ${job.objects} object(s), ${job.bytes} bytes${job.storageClass ? ` in ${job.storageClass}` : ''}, to ${target}${job.needsConsent ? ' [only with --copy]' : ''}`,
+        `    fixes: ${job.rules.map((r) => r.rule).join(', ')}; e.g. ${job.examples.join(', ')}`,
+      );
+      for (const effect of job.effects) lines.push(`    ${effect}`);
+    }
+  }
+  if ((plan.objectsLeft ?? []).length > 0) {
+    lines.push('', 'Objects not fixed:');
+    for (const left of plan.objectsLeft ?? [])
+      lines.push(
+        `  ${left.bucket} ${left.rule}: ${left.objects > 0 ? `${left.objects} object(s) (e.g. ${left.examples.join(', ')}): ` : ''}${left.reason}`,
+      );
   }
   if (plan.refused.length > 0) {
     lines.push('', 'Not planned:');
