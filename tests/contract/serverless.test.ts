@@ -19,6 +19,7 @@ import {
 } from '../../lib/events/cloudtrail.js';
 import type { BucketEvidence, ScanEvidence } from '../../lib/evidence/types.js';
 import { analyzePolicy } from '../../lib/policy/analyze.js';
+import { JOB_IAM_ACTIONS } from '../../lib/remediation/jobs.js';
 import { FIX_IAM_ACTIONS } from '../../lib/remediation/settings.js';
 import { REPORT_STORE_IAM_ACTIONS } from '../../lib/report-store/s3.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
@@ -65,12 +66,20 @@ function packageStack(extra: string[]): void {
  * Every IAM statement of every role and managed policy in the packaged template, with the
  * objectAccess conditions at their defaults (all).
  */
-function statements(): { Effect: string; Action: string | string[]; Resource: unknown }[] {
-  const created = Object.values(template.Resources).filter(
-    (r) =>
-      r.Condition === undefined ||
-      DEFAULT_CONDITIONS[r.Condition as keyof typeof DEFAULT_CONDITIONS] !== false,
-  );
+function statements(
+  remediation = false,
+): { Effect: string; Action: string | string[]; Resource: unknown }[] {
+  const conditions: Record<string, boolean> = {
+    ...DEFAULT_CONDITIONS,
+    RemediationEnabled: remediation,
+  };
+  const created = Object.entries(template.Resources)
+    .filter(([name, r]) =>
+      remediation
+        ? name === 'RemediationRole'
+        : r.Condition === undefined || conditions[r.Condition] !== false,
+    )
+    .map(([, r]) => r);
   const documents = created.flatMap((r) =>
     r.Type === 'AWS::IAM::Role'
       ? (
@@ -82,7 +91,7 @@ function statements(): { Effect: string; Action: string | string[]; Resource: un
         : [],
   );
   return documents.flatMap((d) =>
-    d.Statement.map((s) => resolve(s, {}, {}, DEFAULT_CONDITIONS)).filter(
+    d.Statement.map((s) => resolve(s, {}, {}, conditions)).filter(
       (s): s is { Effect: string; Action: string | string[]; Resource: unknown } =>
         typeof s === 'object' && s !== null && 'Effect' in s,
     ),
@@ -124,6 +133,14 @@ const names = {
   DashboardUserPoolClient: { ref: '1example23456789clientid', arn: '' },
   DashboardUserPoolDomain: { ref: 's3scan-ci-111122223333', arn: '' },
   HttpApi: { ref: 'abc123api', arn: '' },
+  RemediationJobBucket: {
+    ref: 's3scan-ci-jobs-example',
+    arn: 'arn:aws:s3:::s3scan-ci-jobs-example',
+  },
+  RemediationBatchRole: {
+    ref: 's3scan-ci-remediation-batch',
+    arn: 'arn:aws:iam::111122223333:role/s3scan-ci-remediation-batch',
+  },
   AlertTopic: {
     ref: 'arn:aws:sns:us-east-1:111122223333:s3scan-AlertTopic-EXAMPLE',
     arn: 'arn:aws:sns:us-east-1:111122223333:s3scan-AlertTopic-EXAMPLE',
@@ -756,6 +773,90 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
           },
         ]);
         expect(trust(true).Statement[0]?.Principal.AWS).toBe('');
+      });
+
+      it('creates object jobs run as the Batch role only, their manifests in the job bucket', async () => {
+        const JOBS = names.RemediationJobBucket.arn;
+        const pass = { 'iam:PassedToService': 'batchoperations.s3.amazonaws.com' };
+        expect(await allowed('RemediationRole', 's3:CreateJob', '*', ENABLED)).toBe(true);
+        expect(
+          await allowed(
+            'RemediationRole',
+            's3:DescribeJob',
+            'arn:aws:s3:us-east-1:111122223333:job/a1b2c3',
+            ENABLED,
+          ),
+        ).toBe(true);
+        expect(
+          await allowed(
+            'RemediationRole',
+            'iam:PassRole',
+            names.RemediationBatchRole.arn,
+            ENABLED,
+            pass,
+          ),
+        ).toBe(true);
+        expect(
+          await allowed(
+            'RemediationRole',
+            'iam:PassRole',
+            'arn:aws:iam::111122223333:role/s3scan-ci-scan',
+            ENABLED,
+            pass,
+          ),
+        ).toBe(false);
+        expect(
+          await allowed(
+            'RemediationRole',
+            's3:PutObject',
+            `${JOBS}/s3scan-fixes/f/manifests/m.csv`,
+            ENABLED,
+          ),
+        ).toBe(true);
+        const granted = statements(true).flatMap((st) => asList(st.Action));
+        for (const action of JOB_IAM_ACTIONS) expect(granted, action).toContain(action);
+      });
+
+      it('lets the Batch role update the encryption of the account’s objects in place, and nothing else', async () => {
+        const JOBS = names.RemediationJobBucket.arn;
+        const own = { 's3:ResourceAccount': '111122223333' };
+        const via = { 'kms:ViaService': 's3.us-east-1.amazonaws.com' };
+        const cases: [string, string, Record<string, string>, boolean][] = [
+          ['s3:UpdateObjectEncryption', `${CUSTOMER}/k`, own, true],
+          [
+            's3:UpdateObjectEncryption',
+            `${CUSTOMER}/k`,
+            { 's3:ResourceAccount': '999988887777' },
+            false,
+          ],
+          ['s3:UpdateObjectEncryption', `${REPORTS}/scans/x`, own, false],
+          ['s3:PutObject', `${CUSTOMER}/k`, own, false],
+          ['s3:GetObject', `${CUSTOMER}/k`, own, false],
+          ['s3:DeleteObject', `${CUSTOMER}/k`, own, false],
+          ['s3:GetObject', `${JOBS}/s3scan-fixes/f/manifests/m.csv`, {}, true],
+          ['s3:PutObject', `${JOBS}/s3scan-fixes/f/reports/job-1/report.json`, {}, true],
+          ['s3:PutObject', `${JOBS}/s3scan-fixes/f/manifests/m.csv`, {}, false],
+          ['kms:ReEncryptFrom', OTHER_KEY, via, true],
+          ['kms:Decrypt', OTHER_KEY, {}, false],
+        ];
+        for (const [action, resource, context, expected] of cases)
+          expect(
+            await allowed('RemediationBatchRole', action, resource, ENABLED, context),
+            `${action} ${resource}`,
+          ).toBe(expected);
+        const trust = resolve(
+          template.Resources.RemediationBatchRole?.Properties.AssumeRolePolicyDocument,
+          names,
+          pseudo,
+        ) as { Statement: unknown[] };
+        expect(trust.Statement).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'batchoperations.s3.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+          },
+        ]);
       });
 
       it('leaves every scanning role without a single fix write', async () => {
