@@ -101,6 +101,7 @@ export class EventBridgeSink implements AlertSink<S3scanEvent> {
               expires: f.suppression?.expires,
             })),
             ...(digest.link ? { link: digest.link } : {}),
+            ...(digest.cause ? { cause: digest.cause } : {}),
           }),
           resources: [],
         },

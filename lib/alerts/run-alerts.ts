@@ -115,6 +115,9 @@ export async function alertScan(
     reimport,
     settings: alerts,
     ...(alerts.link ? { link: alerts.link } : {}),
+    ...(summary.rescanOf?.events.length
+      ? { cause: `rescan after ${summary.rescanOf.events.join(', ')}` }
+      : {}),
   };
   const report = await dispatchAlerts(scanId, digest, sinks(alerts), ledger, {
     dryRun: options.dryRun ?? false,

@@ -22,6 +22,11 @@ export interface AlertDigest {
   reimport?: Finding[];
   /** The `alerts:` settings the digest was made with (defaults when absent). */
   settings?: AlertSettings;
+  /**
+   * What the scan was made for, when it is a rescan: the events that asked for it, such as
+   * `s3scan fix --apply fix-…` (a fix proven by this rescan) or CloudTrail event names.
+   */
+  cause?: string;
 }
 
 /** One message (SNS), event (EventBridge), finding (Security Hub) or post (Slack). */

@@ -123,6 +123,7 @@ export function slackMessage(
   const context = [
     ...(more > 0 ? [`${more} more change${more === 1 ? '' : 's'} not shown`] : []),
     `${drift.from.scanId} → ${drift.to.scanId}`,
+    ...(digest.cause ? [digest.cause] : []),
   ];
   blocks.push({
     type: 'context',

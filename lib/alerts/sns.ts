@@ -78,6 +78,7 @@ function digestText(digest: AlertDigest, selected: SelectedChange[]): string {
   const lines = [
     `s3scan ${digest.account}: ${digest.baseline ? 'baseline scan (nothing to compare with)' : describeDrift(drift)}`,
     `Scans: ${drift.from.scanId} -> ${drift.to.scanId}`,
+    ...(digest.cause ? [`Cause: ${digest.cause}`] : []),
     '',
   ];
   if (!digest.baseline)

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedHome, startCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-io.js';
@@ -17,6 +18,8 @@ const availability = motoAvailable();
 if (!availability.ok && process.env.CI) {
   throw new Error(`moto is required for the integration tests: ${availability.reason}`);
 }
+
+const SINKS = fileURLToPath(new URL('./moto/alert-sinks.py', import.meta.url));
 
 const readOnly = (bucket: string) =>
   JSON.stringify({
@@ -104,6 +107,14 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
     await scan('apply');
     const filters = ['--bucket', 'open-door,kept,keyed'];
     const rules = ['--rule', 's3-bucket-tls-enforced,s3-bucket-kms-key-rotation'];
+    const sinks = JSON.parse(
+      execFileSync('python3', [SINKS, moto.endpoint, 'setup'], { encoding: 'utf8' }),
+    ) as { topicArn: string; snsQueue: string; eventsQueue: string };
+    const config = join(home, 'alerts.yml');
+    writeFileSync(
+      config,
+      `alerts:\n  minSeverity: informational\n  sns: { topicArn: "${sinks.topicArn}" }\n`,
+    );
 
     // Act
     const applied = await cli([
@@ -114,9 +125,17 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
       ...rules,
       '--apply',
       '--yes',
+      '--config',
+      config,
+      '--alert',
       '--format',
       'json',
     ]);
+    const arrived = JSON.parse(
+      execFileSync('python3', [SINKS, moto.endpoint, 'read', sinks.snsQueue, sinks.eventsQueue], {
+        encoding: 'utf8',
+      }),
+    ) as { sns: { Subject: string; Message: string }[] };
 
     // Assess: every fix applied, read back, and PASS in the rescan.
     expect(applied.code, applied.stderr).toBe(0);
@@ -133,6 +152,11 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
       /Applying needs kms:EnableKeyRotation, kms:GetKeyRotationStatus, s3:GetBucketPolicy, s3:PutBucketPolicy/,
     );
     expect(applied.stderr).toContain(`To undo: s3scan fix --undo ${outcome.fixId}`);
+    // The rescan's drift went to SNS: the resolutions, and the fix that caused them.
+    const digest = arrived.sns.map((m) => m.Message).join('\n---\n');
+    expect(digest).toMatch(/resolved/);
+    expect(digest).toContain(`Cause: rescan after s3scan fix --apply ${outcome.fixId}`);
+    expect(digest).toMatch(/open-door s3-bucket-tls-enforced/);
     const kept = policyOf('kept') as { Statement: { Sid: string }[] };
     expect(kept.Statement.map((s) => s.Sid)).toEqual(['ReadOnly', 'DenyInsecureTransport']);
     expect(kept.Statement[0]).toEqual(JSON.parse(readOnly('kept')).Statement[0]);

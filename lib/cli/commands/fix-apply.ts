@@ -287,7 +287,10 @@ async function rescanAndReport(
     const rescan = await runRescan(
       {
         targets: {
-          buckets: targets.map((t) => ({ ...t, events: [`s3scan fix --${outcome.mode}`] })),
+          buckets: targets.map((t) => ({
+            ...t,
+            events: [`s3scan fix --${outcome.mode} ${outcome.fixId}`],
+          })),
           keys: [],
         },
         config,

@@ -98,6 +98,9 @@ describe('alertScan after rescans: the previous scan overlaid with the rescans s
       'still-failing': 1,
     });
     expect(full2?.drift.from.scanId).toBe('rescan-2');
+    // A rescan says what asked for it; a full scan has no cause.
+    expect(rescan1?.cause).toBe('rescan after PutBucketPolicy');
+    expect(full2?.cause).toBeUndefined();
     // firstSeen of the FAIL is the rescan's time, carried into the full scan.
     expect(full2?.drift.changes['still-failing'][0]?.firstSeen).toBe(t(2));
     // index.json's latest is the newest full scan throughout.
