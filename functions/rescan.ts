@@ -1,12 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context } from 'aws-lambda';
-import { callerIdentity, stsClient } from '../lib/collect/assume-role.js';
-import type { AwsClients } from '../lib/collect/clients.js';
+import { awsSettings, type SettingsPort } from '../lib/aws/bucket-settings.js';
+import { callerIdentity, MemberRoles, stsClient } from '../lib/collect/assume-role.js';
+import { AwsClients } from '../lib/collect/clients.js';
 import { memberAccess } from '../lib/collect/member-access.js';
 import type { LoadedConfig } from '../lib/config/config.js';
+import type { Finding } from '../lib/engine/types.js';
 import { ConfigError } from '../lib/errors.js';
 import { coalesce, readEvents } from '../lib/events/cloudtrail.js';
+import { autoFix, provingRescan } from '../lib/remediation/auto.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import { runRescan } from '../lib/scan/rescan.js';
@@ -16,6 +19,7 @@ import {
   deployedConfigFromEnv,
   logger,
   metrics,
+  partitionOf,
   region,
   stackEnv,
   storeFromEnv,
@@ -45,6 +49,11 @@ export async function rescan(
     /** Member accounts' buckets through their role, when the stack scans an organisation. */
     members?: (scanId: string) => Promise<Parameters<typeof runRescan>[1]['members']>;
     alerts?: AlertDependencies;
+    /**
+     * The remediation role's settings port and ARN (remediation: enabled), for the config's
+     * automatic fixes; absent: they can only be dry runs.
+     */
+    remediation?: () => Promise<{ settings: SettingsPort; by: string } | undefined>;
   },
 ): Promise<Settled[]> {
   const records = (event as { Records?: unknown[] } | null)?.Records;
@@ -79,6 +88,16 @@ export async function rescan(
         ...(outcome.scan ? { scanId: outcome.scan.scanId } : {}),
       });
       if (outcome.scan) await alertAfterPublish(store, outcome.scan.scanId, config, deps.alerts);
+      if (outcome.scan && config.remediation)
+        await autoFixAfter(outcome.scan, {
+          accountId: deps.accountId,
+          now: deps.now,
+          ...(deps.alerts ? { alerts: deps.alerts } : {}),
+          ...(deps.remediation ? { remediation: deps.remediation } : {}),
+          clients,
+          store,
+          config,
+        });
     } catch (error) {
       failure = error as Error;
       logger.error('rescan failed; its messages will come back', { error: failure.message });
@@ -91,6 +110,58 @@ export async function rescan(
     if (failure && m.changes.length > 0) return { status: 'rejected', reason: failure };
     return { status: 'fulfilled', value: { changes: m.changes.length, dropped: m.dropped.length } };
   });
+}
+
+/**
+ * The config's automatic fixes after a rescan (lib/remediation/auto.ts), written with the
+ * remediation role, never the scanner's; the proving rescan alerted like any rescan. A failure
+ * here is logged and counted, not retried: the rescan is stored, and the next event about the
+ * bucket rescans and plans again from what the setting then is.
+ */
+async function autoFixAfter(
+  scan: { scanId: string; findings: Finding[] },
+  deps: Pick<Parameters<typeof rescan>[1], 'accountId' | 'now' | 'alerts' | 'remediation'> & {
+    clients: AwsClients;
+    store: ReportStore;
+    config: LoadedConfig;
+  },
+): Promise<void> {
+  const { config, store, clients } = deps;
+  if (!config.remediation) return;
+  try {
+    const role = config.remediation.autoFix.dryRun ? undefined : await deps.remediation?.();
+    const auto = await autoFix(
+      { rescan: scan, settings: config.remediation.autoFix, now: deps.now() },
+      {
+        store,
+        ...(role ? { settings: role.settings } : {}),
+        by: role?.by ?? 'none',
+        account: deps.accountId,
+        prove: provingRescan({
+          clients,
+          store,
+          config,
+          accountId: deps.accountId,
+          now: deps.now,
+          after: (scanId) => alertAfterPublish(store, scanId, config, deps.alerts),
+        }),
+      },
+    );
+    if (!auto) return;
+    const applied = auto.outcome?.results.filter((r) => r.status === 'applied').length ?? 0;
+    metrics.addMetric('AutoFixesApplied', MetricUnit.Count, applied);
+    logger.info('automatic fix', {
+      fixId: auto.plan.fixId,
+      dryRun: auto.dryRun,
+      planned: auto.plan.fixes.length,
+      applied,
+      ...(auto.refused ? { refused: auto.refused } : {}),
+      ...(auto.outcome?.rescanId ? { provenBy: auto.outcome.rescanId } : {}),
+    });
+  } catch (error) {
+    metrics.addMetric('AutoFixFailed', MetricUnit.Count, 1);
+    logger.error('automatic fix failed', { error: (error as Error).message });
+  }
 }
 
 const batchHandler = lambdaStack({ metrics: true })
@@ -110,8 +181,30 @@ const batchHandler = lambdaStack({ metrics: true })
       accountId: stackEnv.reportBucketOwner(),
       now: () => new Date(),
       members: membersFromEnv,
+      remediation: remediationFromEnv,
     }),
   );
+
+/**
+ * The remediation role (REMEDIATION_ROLE_NAME, set with remediation: enabled), assumed in the
+ * stack's own account for automatic fixes; undefined without one.
+ */
+async function remediationFromEnv() {
+  const roleName = process.env.REMEDIATION_ROLE_NAME;
+  if (!roleName) return undefined;
+  sts ??= stsClient(region());
+  const account = stackEnv.reportBucketOwner();
+  const roles = new MemberRoles(sts, {
+    partition: partitionOf(region()),
+    roleName,
+    scanId: 'auto-fix',
+  });
+  const clients = new AwsClients(
+    { maxAttempts: 10, credentials: roles.provider(account) },
+    region(),
+  );
+  return { settings: awsSettings(clients), by: roles.roleArn(account) };
+}
 
 /**
  * With SCAN_ACCOUNTS set (the stack scans an organisation), member accounts' buckets are

@@ -27,6 +27,8 @@ export interface LoadedConfig {
   scan: ScanSettings;
   /** Where alerts go, and which; absent: no `alerts:` section, nothing is sent. */
   alerts?: AlertSettings;
+  /** Fixes rescans make by themselves; absent: none. */
+  remediation?: RemediationSettings;
   /** The validated document, as written: what a later step (or host) validates again. */
   document: ConfigFile;
   provenance: ConfigProvenance;
@@ -149,6 +151,51 @@ const SCHEDULE_SCHEMA = {
 /** What the deployed schedule scans (see {@link SCHEDULE_SCHEMA}). */
 export type ScheduleSettings = FromSchema<typeof SCHEDULE_SCHEMA>;
 
+/**
+ * The rules a rescan may fix by itself (lib/remediation FIXABLE_RULES; a test holds them
+ * equal): the bucket settings whose fix is a merge or a carried-forward write.
+ */
+export const AUTO_FIXABLE_RULES = [
+  's3-bucket-tls-enforced',
+  's3-bucket-sse-c-blocked',
+  's3-bucket-kms-key-rotation',
+] as const;
+
+/**
+ * The `remediation:` section: fixes a rescan makes by itself (issue 26, item 6). Off unless
+ * rules are named; a dry run (the plan recorded, nothing written) unless `dryRun: false`.
+ */
+const REMEDIATION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    autoFix: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rules'],
+      properties: {
+        rules: {
+          type: 'array',
+          uniqueItems: true,
+          items: { enum: [...AUTO_FIXABLE_RULES] },
+          description:
+            'Rules whose FAIL a rescan fixes by itself, e.g. a TLS statement someone removed.',
+        },
+        dryRun: {
+          type: 'boolean',
+          default: true,
+          description: 'Record the plan and write nothing (the default); false applies it.',
+        },
+      },
+    },
+  },
+} as const;
+
+/** The `remediation:` settings, defaults filled. */
+export interface RemediationSettings {
+  autoFix: { rules: (typeof AUTO_FIXABLE_RULES)[number][]; dryRun: boolean };
+}
+
 /** JSON Schema of the config file; `s3scan` validates every config against it. */
 export const CONFIG_SCHEMA = {
   $id: 'https://s3scan.dev/schemas/config.json',
@@ -207,6 +254,7 @@ export const CONFIG_SCHEMA = {
     scan: SCAN_SETTINGS_SCHEMA,
     alerts: alertsSchema(ruleIds),
     schedule: SCHEDULE_SCHEMA,
+    remediation: REMEDIATION_SCHEMA,
   },
 } as const;
 
@@ -258,6 +306,16 @@ export function configFromDocument(
     },
     scan: { ...DEFAULT_SCAN_SETTINGS, ...doc.scan },
     ...(doc.alerts ? { alerts: alertSettingsOf(doc.alerts) } : {}),
+    ...(doc.remediation?.autoFix && doc.remediation.autoFix.rules.length > 0
+      ? {
+          remediation: {
+            autoFix: {
+              rules: [...doc.remediation.autoFix.rules],
+              dryRun: doc.remediation.autoFix.dryRun ?? true,
+            },
+          },
+        }
+      : {}),
     document: doc,
     provenance,
   };

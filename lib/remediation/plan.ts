@@ -82,6 +82,8 @@ export interface FixPlan {
   objectJobs?: ObjectJob[];
   /** Objects of failing object rules no job fixes, and why. */
   objectsLeft?: ObjectsLeft[];
+  /** Made by a rescan by itself (the config's `remediation.autoFix`), not by a person. */
+  automatic?: boolean;
 }
 
 export type { FixFilters } from './filters.js';

@@ -137,6 +137,10 @@ const names = {
     ref: 's3scan-ci-jobs-example',
     arn: 'arn:aws:s3:::s3scan-ci-jobs-example',
   },
+  RescanRole: {
+    ref: 's3scan-ci-org-rescan',
+    arn: 'arn:aws:iam::111122223333:role/s3scan-ci-org-rescan',
+  },
   RemediationBatchRole: {
     ref: 's3scan-ci-remediation-batch',
     arn: 'arn:aws:iam::111122223333:role/s3scan-ci-remediation-batch',
@@ -771,6 +775,11 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
             Principal: { AWS: 'arn:aws:iam::111122223333:root' },
             Action: 'sts:AssumeRole',
           },
+          {
+            Effect: 'Allow',
+            Principal: { AWS: names.RescanRole.arn },
+            Action: 'sts:AssumeRole',
+          },
         ]);
         expect(trust(true).Statement[0]?.Principal.AWS).toBe('');
       });
@@ -857,6 +866,31 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
             Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
           },
         ]);
+      });
+
+      it('is assumed by the rescan function for automatic fixes, and only when enabled', async () => {
+        const arn = 'arn:aws:iam::111122223333:role/s3scan-ci-remediation';
+        expect(await allowed('RescanRole', 'sts:AssumeRole', arn, ENABLED)).toBe(true);
+        expect(await allowed('RescanRole', 'sts:AssumeRole', arn, {})).toBe(false);
+        expect(await allowed('ScanRole', 'sts:AssumeRole', arn, ENABLED)).toBe(false);
+        const trust = template.Resources.RemediationRole?.Properties.AssumeRolePolicyDocument as {
+          Statement: { Principal: unknown }[];
+        };
+        expect(trust.Statement[1]?.Principal).toEqual({
+          AWS: { 'Fn::GetAtt': ['RescanRole', 'Arn'] },
+        });
+        const env = (name: string) =>
+          (
+            Object.values(template.Resources).find(
+              (r) =>
+                r.Type === 'AWS::Lambda::Function' &&
+                JSON.stringify(r.Properties.Handler).includes(`functions/${name}/`),
+            )?.Properties.Environment as { Variables: Record<string, unknown> }
+          ).Variables;
+        expect(env('rescan').REMEDIATION_ROLE_NAME).toEqual({
+          'Fn::If': ['RemediationEnabled', 's3scan-ci-remediation', { Ref: 'AWS::NoValue' }],
+        });
+        expect(env('scan')).not.toHaveProperty('REMEDIATION_ROLE_NAME');
       });
 
       it('leaves every scanning role without a single fix write', async () => {

@@ -328,4 +328,68 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
     );
     expect((policyOf('asked') as { Statement: unknown[] }).Statement).toHaveLength(1);
   }, 120_000);
+
+  it('re-adds a TLS statement someone removed, by itself on the rescan path: a dry run first, then applied and proven', async () => {
+    // Prepare: a guarded bucket scanned, then its policy deleted; the CloudTrail record of it.
+    const tls = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: ['arn:aws:s3:::guarded-auto', 'arn:aws:s3:::guarded-auto/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    });
+    boto3(
+      `s3.create_bucket(Bucket="guarded-auto")\ns3.put_bucket_policy(Bucket="guarded-auto", Policy=${JSON.stringify(tls)})\nprint(1)`,
+    );
+    await scan('auto');
+    boto3('s3.delete_bucket_policy(Bucket="guarded-auto")\nprint(1)');
+    const event = join(home, 'deleted-policy.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        eventVersion: '1.09',
+        eventSource: 's3.amazonaws.com',
+        eventName: 'DeleteBucketPolicy',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        recipientAccountId: '123456789012',
+        userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/mallory' },
+        requestParameters: { bucketName: 'guarded-auto' },
+      }),
+    );
+    const configOf = (dryRun: boolean) => {
+      const file = join(home, `auto-${dryRun}.yml`);
+      writeFileSync(
+        file,
+        `remediation:\n  autoFix:\n    rules: [s3-bucket-tls-enforced]\n${dryRun ? '' : '    dryRun: false\n'}`,
+      );
+      return file;
+    };
+    const rescan = (dryRun: boolean) =>
+      cli(['rescan', '--event', event, '--store', store('auto'), '--config', configOf(dryRun)]);
+
+    // Act
+    const dry = await rescan(true);
+    const policyAfterDryRun = policyOf('guarded-auto');
+    const applied = await rescan(false);
+
+    // Assess: the dry run wrote nothing; the real one put the statement back and proved it.
+    expect(dry.stderr).toMatch(
+      /Automatic fix fix-\S+ \(dry run\): 1 fix\(es\) planned, nothing written/,
+    );
+    expect(policyAfterDryRun).toBe('NoSuchBucketPolicy');
+    expect(applied.stderr).toMatch(/Automatic fix (fix-\S+): 1 applied, proven by rescan \S+/);
+    expect(applied.stderr).toMatch(/guarded-auto s3-bucket-tls-enforced: applied → PASS/);
+    const restored = policyOf('guarded-auto') as { Statement: { Sid: string }[] };
+    expect(restored.Statement.map((st) => st.Sid)).toEqual(['DenyInsecureTransport']);
+    const fixes = readdirSync(join(store('auto'), 'fixes'));
+    expect(fixes).toHaveLength(2);
+    for (const id of fixes) expect(id).toMatch(/^fix-\d{8}T\d{6}Z-[0-9a-f]{12}$/);
+  }, 120_000);
 });

@@ -14,11 +14,10 @@ import {
   savedSettings,
   undoFix,
 } from '../../remediation/apply.js';
+import { provingRescan } from '../../remediation/auto.js';
 import { createJobs, JOB_IAM_ACTIONS, type JobResult, jobStatus } from '../../remediation/jobs.js';
 import type { FixPlan } from '../../remediation/plan.js';
-import { newScanId } from '../../report-store/scan-id.js';
 import type { ReportStore } from '../../report-store/types.js';
-import { runRescan } from '../../scan/rescan.js';
 import { type AwsSession, withAwsSession } from '../aws-session.js';
 import type { CliIo } from '../io.js';
 import { EXIT } from '../output.js';
@@ -280,34 +279,29 @@ async function rescanAndReport(
   options: FixRunOptions,
 ): Promise<number> {
   const targets = bucketsToRescan(outcome);
-  let proved = outcome;
   let alerted: number = EXIT.ok;
-  if (targets.length > 0) {
-    const scanTime = new Date();
-    const rescan = await runRescan(
-      {
-        targets: {
-          buckets: targets.map((t) => ({
-            ...t,
-            events: [`s3scan fix --${outcome.mode} ${outcome.fixId}`],
-          })),
-          keys: [],
-        },
-        config,
-        scanId: newScanId(scanTime),
-        scanTime,
-        accountId: session.own.accountId,
-      },
-      { clients: session.clients, store, staging },
-    );
-    if (rescan.scan) {
-      proved = proveFixes(outcome, rescan.scan.scanId, rescan.scan.findings);
-      if (options.alert)
-        alerted = await runAlerts({ ...io, stdout: io.stderr }, store, rescan.scan.scanId, config, {
-          dryRun: false,
-        });
-    }
-  }
+  const prove = provingRescan({
+    clients: session.clients,
+    store,
+    staging,
+    config,
+    accountId: session.own.accountId,
+    now: () => new Date(),
+    ...(options.alert
+      ? {
+          after: async (scanId: string) => {
+            alerted = await runAlerts({ ...io, stdout: io.stderr }, store, scanId, config, {
+              dryRun: false,
+            });
+          },
+        }
+      : {}),
+  });
+  const proof =
+    targets.length > 0
+      ? await prove(targets, `s3scan fix --${outcome.mode} ${outcome.fixId}`)
+      : undefined;
+  const proved = proof ? proveFixes(outcome, proof.scanId, proof.findings) : outcome;
   const records = store.fixRecords();
   // One record per run, never replaced: the fix's history (an undo run twice keeps both).
   const run = `runs/${proved.startedAt.replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z')}-${outcome.mode}`;

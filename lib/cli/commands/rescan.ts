@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { awsSettings } from '../../aws/bucket-settings.js';
 import { memberAccess } from '../../collect/member-access.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   readEvents,
 } from '../../events/cloudtrail.js';
 import { sanitiseLine } from '../../export/table.js';
+import { autoFix, describeAutoFix, provingRescan } from '../../remediation/auto.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
 import { withAwsSession } from '../aws-session.js';
@@ -106,11 +108,42 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           report: outcome.scan.report,
           store,
         });
-        const alerted = options.alert
-          ? await runAlerts({ ...io, stdout: io.stderr }, store, outcome.scan.scanId, config, {
-              dryRun: false,
-            })
-          : EXIT.ok;
+        const alert = (scanId: string) =>
+          runAlerts({ ...io, stdout: io.stderr }, store, scanId, config, { dryRun: false });
+        let alerted = options.alert ? await alert(outcome.scan.scanId) : EXIT.ok;
+        if (config.remediation) {
+          // The config's automatic fixes, with the caller's credentials, as the function does
+          // with its remediation role.
+          const auto = await autoFix(
+            {
+              rescan: outcome.scan,
+              settings: config.remediation.autoFix,
+              now: new Date(),
+            },
+            {
+              store,
+              settings: awsSettings(clients),
+              by: own.arn,
+              account: own.accountId,
+              prove: provingRescan({
+                clients,
+                store,
+                staging,
+                config,
+                accountId: own.accountId,
+                now: () => new Date(),
+                ...(options.alert
+                  ? {
+                      after: async (scanId: string) => {
+                        alerted = Math.max(alerted, await alert(scanId));
+                      },
+                    }
+                  : {}),
+              }),
+            },
+          );
+          if (auto) io.stderr(describeAutoFix(auto));
+        }
         setExit(badInput !== EXIT.ok ? badInput : code !== EXIT.ok ? code : alerted);
       });
     });
