@@ -885,8 +885,8 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
               (r) =>
                 r.Type === 'AWS::Lambda::Function' &&
                 JSON.stringify(r.Properties.Handler).includes(`functions/${name}/`),
-            )?.Properties.Environment as { Variables: Record<string, unknown> }
-          ).Variables;
+            )?.Properties.Environment as { Variables: Record<string, unknown> } | undefined
+          )?.Variables ?? {};
         expect(env('rescan').REMEDIATION_ROLE_NAME).toEqual({
           'Fn::If': ['RemediationEnabled', 's3scan-ci-remediation', { Ref: 'AWS::NoValue' }],
         });
