@@ -7,6 +7,7 @@ import type {
   ComplianceAnswer as Compliance,
   DriftAnswer as Drift,
   FindingsPage,
+  FixHistoryAnswer as FixHistory,
   OverviewAnswer as Overview,
   ScanList,
 } from '../lib/dashboard/answers.js';
@@ -23,6 +24,7 @@ export type {
   Drift,
   Finding,
   FindingsPage,
+  FixHistory,
   IndexEntry,
   Overview,
   RuleDocument,

@@ -2,6 +2,7 @@ import {
   api,
   type BucketDetail,
   type Finding,
+  type FixHistory,
   type PostureMode,
   scanPath,
   withPosture,
@@ -205,6 +206,130 @@ function remediationSection(detail: BucketDetail): HTMLElement {
   return section;
 }
 
+/** How a fix stands, as a badge: proven is PASS's colour, failed or refused FAIL's. */
+const FIX_STATE_CLASS: Record<string, string> = {
+  proven: 'PASS',
+  'not proven': 'FAIL',
+  failed: 'FAIL',
+  refused: 'ERROR',
+  interrupted: 'ERROR',
+  undone: 'SKIPPED',
+  planned: 'SKIPPED',
+  'dry run': 'SKIPPED',
+};
+
+/** A `+`/`-` line of a statement, spread over lines as the policy section shows statements. */
+function readableLine(line: string): string {
+  const mark = line.slice(0, 2);
+  try {
+    const value = JSON.parse(line.slice(2)) as unknown;
+    if (value === null || typeof value !== 'object') return line;
+    return JSON.stringify(value, null, 2)
+      .split('\n')
+      .map((l) => `${mark}${l}`)
+      .join('\n');
+  } catch {
+    return line;
+  }
+}
+
+/** What one run did, in words: the status, why, and the verdict the rescan gave. */
+function runResult(run: FixHistory['fixes'][number]['runs'][number]): string {
+  const verdict = run.verdict
+    ? ` → ${run.verdict.status}${run.verdict.status === 'PASS' ? ' (proven by the rescan)' : `: ${run.verdict.message}`}`
+    : '';
+  return `${run.status}${run.reason ? ` (${run.reason})` : ''}${verdict}`;
+}
+
+/** A bucket's fixes: each plan, what it changes, every run since, and the command that goes on. */
+function fixesSection(history: FixHistory, bucket: string): HTMLElement {
+  const section = element('section', undefined, 'fixes');
+  section.append(element('h3', 'Fixes'));
+  if (history.fixes.length === 0 && history.jobs.length === 0) {
+    section.append(element('p', 'No fix of this bucket is on record.'));
+    section.append(copyableCode('Plan one', `s3scan fix --bucket ${bucket}`));
+  }
+  const article = (fix: FixHistory['fixes'][number]) => {
+    const node = element('article', undefined, 'fix');
+    const head = element('h4');
+    head.append(
+      element('span', fix.rule, 'rule-id'),
+      ' ',
+      element('span', fix.state, `badge ${FIX_STATE_CLASS[fix.state] ?? 'SKIPPED'}`),
+    );
+    node.append(
+      head,
+      element(
+        'p',
+        `${fix.automatic ? 'Automatic fix' : 'Fix'} ${fix.fixId}, planned ${fix.createdAt} from scan ${fix.scanId}: ${fix.change}.`,
+        'muted',
+      ),
+    );
+    if (fix.diff.length > 0) node.append(preformatted(fix.diff.map(readableLine).join('\n')));
+    if (fix.runs.length > 0)
+      node.append(
+        table(
+          ['When', 'Action', 'Who', 'Result'],
+          fix.runs.map((run) => [run.at, run.mode, run.by ? bidi(run.by) : '', runResult(run)]),
+        ),
+      );
+    node.append(
+      copyableCode(
+        fix.state === 'planned' ||
+          fix.state === 'dry run' ||
+          fix.state === 'refused' ||
+          fix.state === 'failed' ||
+          fix.state === 'undone'
+          ? 'Apply a fresh plan'
+          : 'Undo it',
+        fix.next,
+      ),
+    );
+    return node;
+  };
+  const shown = history.fixes.slice(0, 3);
+  section.append(...shown.map(article));
+  if (history.fixes.length > shown.length) {
+    const more = element('details');
+    more.append(element('summary', `${history.fixes.length - shown.length} earlier fix(es)`));
+    more.append(...history.fixes.slice(shown.length).map(article));
+    section.append(more);
+  }
+  if (history.jobs.length > 0) {
+    section.append(element('h4', 'Object jobs (S3 Batch Operations)'));
+    section.append(
+      table(
+        ['Fix', 'Operation', 'Objects', 'Job', 'Status'],
+        history.jobs.map((job) => [
+          job.fixId,
+          job.operation,
+          formatCount(job.objects),
+          job.jobId ?? '',
+          `${job.status}${job.reason ? ` (${job.reason})` : ''}`,
+        ]),
+      ),
+    );
+  }
+  if (history.unreadable.length > 0)
+    section.append(
+      element('p', `Fix records that could not be read: ${history.unreadable.join(', ')}`, 'ERROR'),
+    );
+  return section;
+}
+
+/** The fixes section, loaded after the bucket: a failure there never hides the verdicts. */
+async function loadFixes(holder: HTMLElement, bucket: string, account: string): Promise<void> {
+  const query = new URLSearchParams({ bucket, account });
+  try {
+    holder.replaceWith(fixesSection(await api<FixHistory>(`/fixes?${query}`), bucket));
+  } catch (error) {
+    holder.replaceChildren(
+      element('h3', 'Fixes'),
+      element('p', `The fix history could not be read: ${(error as Error).message}`, 'ERROR'),
+    );
+  }
+}
+
 /** The bucket view: every rule's verdict, the evidence AWS returned, and how to fix it. */
 export async function showBucket(
   scanId: string,
@@ -234,6 +359,8 @@ export async function showBucket(
     });
     return cell;
   };
+  const fixesHolder = element('section', undefined, 'fixes');
+  fixesHolder.append(element('h3', 'Fixes'), element('p', 'Reading the fix history…', 'muted'));
   const order = ['FAIL', 'ERROR', 'PASS', 'SKIPPED'];
   const verdicts = [...detail.findings].sort(
     (a, b) => order.indexOf(a.status) - order.indexOf(b.status),
@@ -268,5 +395,7 @@ export async function showBucket(
     encryptionSection(detail),
     objectsSection(detail),
     remediationSection(detail),
+    fixesHolder,
   );
+  await loadFixes(fixesHolder, detail.bucket.name, detail.bucket.account);
 }

@@ -110,3 +110,64 @@ export interface ComplianceAnswer {
     }[];
   }[];
 }
+
+/** One run of a fix about this bucket and rule. */
+export interface FixRun {
+  mode: 'apply' | 'undo' | 'dry-run' | 'refused' | 'interrupted';
+  at: string;
+  by?: string;
+  status: string;
+  reason?: string;
+  verified?: boolean;
+  verdict?: { status: string; message: string };
+  rescanId?: string;
+  /** The setting as read before the write, and after it. */
+  before?: unknown;
+  after?: unknown;
+}
+
+/** One fix of the bucket, planned, and what became of it. */
+export interface FixHistoryEntry {
+  fixId: string;
+  createdAt: string;
+  /** The scan the plan was made from. */
+  scanId: string;
+  automatic: boolean;
+  rule: string;
+  setting: string;
+  change: string;
+  /** The planned change as `-`/`+` lines. */
+  diff: string[];
+  runs: FixRun[];
+  /** Where it stands now, in a word or two. */
+  state:
+    | 'planned'
+    | 'dry run'
+    | 'proven'
+    | 'not proven'
+    | 'undone'
+    | 'refused'
+    | 'failed'
+    | 'interrupted';
+  /** The command that goes on from here (apply a fresh plan, or undo). */
+  next: string;
+}
+
+/** An object job of the bucket. */
+export interface FixJobEntry {
+  fixId: string;
+  operation: string;
+  objects: number;
+  jobId?: string;
+  status: string;
+  reason?: string;
+}
+
+/** The dashboard's answer: a bucket's fixes, newest first. */
+export interface FixHistoryAnswer {
+  bucket: string;
+  fixes: FixHistoryEntry[];
+  jobs: FixJobEntry[];
+  /** Fix records that could not be read, by id: shown, never hidden. */
+  unreadable: string[];
+}

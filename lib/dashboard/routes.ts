@@ -14,6 +14,7 @@ import {
   getSummaryText,
   listScans,
 } from './api.js';
+import { getBucketFixes } from './fixes-view.js';
 
 /** An HTTP API (payload 2.0) request, with the router's path parameters. */
 export type DashboardEvent = APIGatewayProxyEventV2 & {
@@ -155,6 +156,12 @@ export function dashboardRoutes(store: () => ReportStore) {
       path: '/scans/{id}/compliance',
       handler: (event: DashboardEvent) =>
         answer(store, () => getCompliance(store(), scanId(event), query(event))),
+    },
+    {
+      method: 'GET' as const,
+      path: '/fixes',
+      handler: (event: DashboardEvent) =>
+        answer(store, () => getBucketFixes(store(), query(event))),
     },
     {
       method: 'GET' as const,

@@ -4,6 +4,7 @@ import { errorCode, httpStatus } from '../aws/errors.js';
 import type { Finding } from '../engine/types.js';
 import type { AlertLedgerStore } from '../report-store/types.js';
 import type { BucketFix, FixPlan } from './plan.js';
+import { fixRecordId } from './records.js';
 import { canonicalJson, laneOf, type SettingKind, settingKind } from './settings.js';
 
 /**
@@ -79,10 +80,7 @@ export interface SavedSetting {
   by: string;
 }
 
-/** The record name of a fix: account, region, bucket and rule (names S3 allows only). */
-export function fixRecordId(fix: Pick<BucketFix, 'account' | 'region' | 'bucket' | 'rule'>) {
-  return `${fix.account}.${fix.region}.${fix.bucket}.${fix.rule}`;
-}
+export { fixRecordId } from './records.js';
 
 /** An SDK error as a person reads it: code, status, message. */
 export function describeError(error: unknown): string {

@@ -2,7 +2,7 @@ import { ReportStoreError } from '../errors.js';
 import { safeSegment } from '../evidence/paths.js';
 import type { ByteStore } from './bytes.js';
 import { LocalBytes, withoutContent } from './local-bytes.js';
-import type { AlertLedgerStore } from './types.js';
+import type { FixRecordStore } from './types.js';
 
 /** Record names are made by the dispatcher: sink and batch ids, dots and slashes only. */
 const RECORD_NAME = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
@@ -21,7 +21,7 @@ function checkName(name: string, root: string): string {
  * byte store's conditional create (a hard link locally, `If-None-Match: *` in S3), so exactly
  * one of two racing runs wins a claim; `write` replaces a record whole.
  */
-export class StoreAlertLedger implements AlertLedgerStore {
+export class StoreAlertLedger implements FixRecordStore {
   public constructor(
     private readonly bytes: ByteStore,
     private readonly root: 'alerts' | 'fixes' = 'alerts',
@@ -37,6 +37,17 @@ export class StoreAlertLedger implements AlertLedgerStore {
 
   public describe(scanId: string): string {
     return this.bytes.describe(this.dir(scanId));
+  }
+
+  /** The ids that hold records (`<root>/<id>/…`), sorted. */
+  public async ids(): Promise<string[]> {
+    const prefix = `${this.root}/`;
+    const ids = new Set<string>();
+    for (const path of await this.bytes.list(prefix)) {
+      const id = path.slice(prefix.length).split('/')[0];
+      if (id && path.endsWith('.json')) ids.add(id);
+    }
+    return [...ids].sort();
   }
 
   public async list(scanId: string): Promise<string[]> {

@@ -13,7 +13,13 @@ import { gunzipSync } from 'node:zlib';
 import type { Finding } from '../engine/types.js';
 import { IntegrityError } from '../errors.js';
 import type { IndexEntry, StoreIndex } from './index-types.js';
-import type { AlertLedgerStore, ReportStore, ScanRecord, ScanSummaryFile } from './types.js';
+import type {
+  AlertLedgerStore,
+  FixRecordStore,
+  ReportStore,
+  ScanRecord,
+  ScanSummaryFile,
+} from './types.js';
 
 /** The manifest's name inside a scan folder. */
 export const MANIFEST_PATH = 'manifest.json';
@@ -160,7 +166,7 @@ export class IntegrityCheckedStore implements ReportStore {
     return this.inner.alertLedger();
   }
 
-  public fixRecords(): AlertLedgerStore {
+  public fixRecords(): FixRecordStore {
     return this.inner.fixRecords();
   }
 

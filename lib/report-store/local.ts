@@ -7,7 +7,7 @@ import { TEMP_FILE } from './local-files.js';
 import { alive } from './local-swap.js';
 import { LocalWorkArea } from './local-work-area.js';
 import { ScanLayoutStore } from './scan-layout.js';
-import type { AlertLedgerStore, StoreIndex } from './types.js';
+import type { AlertLedgerStore, FixRecordStore, StoreIndex } from './types.js';
 
 /**
  * The report store in a local folder (the embedded default `./s3scan-reports`). A scan is
@@ -25,7 +25,7 @@ export interface StoreAdapters {
   bytes?: (root: string) => ByteStore;
   ledger?: (ledger: AlertLedgerStore) => AlertLedgerStore;
   /** The fix records (`fixes/`), as the ledger. */
-  fixes?: (records: AlertLedgerStore) => AlertLedgerStore;
+  fixes?: (records: FixRecordStore) => FixRecordStore;
 }
 
 /** The folders and files a local report store's top level holds, besides `index.json*`. */
@@ -34,7 +34,7 @@ const STORE_NAMES = new Set(['scans', 'alerts', 'fixes', 'config', 'checkpoint.j
 export class LocalReportStore extends ScanLayoutStore {
   public readonly root: string;
   readonly #adaptLedger: ((ledger: AlertLedgerStore) => AlertLedgerStore) | undefined;
-  readonly #adaptFixes: ((records: AlertLedgerStore) => AlertLedgerStore) | undefined;
+  readonly #adaptFixes: ((records: FixRecordStore) => FixRecordStore) | undefined;
 
   public constructor(root: string, adapters: StoreAdapters = {}) {
     super(adapters.bytes?.(root) ?? new LocalBytes(root), {
@@ -73,7 +73,7 @@ export class LocalReportStore extends ScanLayoutStore {
     return this.#adaptLedger ? this.#adaptLedger(ledger) : ledger;
   }
 
-  public override fixRecords(): AlertLedgerStore {
+  public override fixRecords(): FixRecordStore {
     const records = super.fixRecords();
     return this.#adaptFixes ? this.#adaptFixes(records) : records;
   }

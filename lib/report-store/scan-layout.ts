@@ -20,6 +20,7 @@ import { gunzippedLines } from './lines.js';
 import { withoutContent } from './local-bytes.js';
 import type {
   AlertLedgerStore,
+  FixRecordStore,
   ReportStore,
   ScanRecord,
   ScanSummaryFile,
@@ -59,7 +60,7 @@ export class ScanLayoutStore implements ReportStore {
   }
 
   /** The fix records, in the same byte store. */
-  public fixRecords(): AlertLedgerStore {
+  public fixRecords(): FixRecordStore {
     return new StoreAlertLedger(this.bytes, 'fixes');
   }
 

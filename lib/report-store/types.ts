@@ -97,12 +97,17 @@ export interface AlertLedgerStore {
   describe(scanId: string): string;
 }
 
+/** The fix records: the ledger's operations per fix id, and the ids of every fix stored. */
+export interface FixRecordStore extends AlertLedgerStore {
+  ids(): Promise<string[]>;
+}
+
 /** Where reports live: a local folder now, the S3 report bucket in the Lambda deployment. */
 export interface ReportStore {
   /** The ledger of what alerts were sent for each scan. */
   alertLedger(): AlertLedgerStore;
   /** The records of each fix (`fixes/<fixId>/`: its plan, and what applying it changed). */
-  fixRecords(): AlertLedgerStore;
+  fixRecords(): FixRecordStore;
   /** Writes a scan, then points index.json at it. Returns where the scan was written. */
   writeScan(record: ScanRecord): Promise<string>;
   readIndex(): Promise<StoreIndex | undefined>;

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../lib/engine/evaluate.js';
 import type { Finding } from '../../lib/engine/types.js';
 import { changesSincePrevious } from '../../lib/history/changes.js';
+import type { FixOutcome } from '../../lib/remediation/apply.js';
+import type { FixPlan } from '../../lib/remediation/plan.js';
 import { LocalReportStore } from '../../lib/report-store/local.js';
 import type { ScanSummaryFile } from '../../lib/report-store/types.js';
 import { type CliRun, isolatedHome, startCli, waitFor } from '../helpers/cli.js';
@@ -36,6 +38,62 @@ const executable = (() => {
 if (!executable && process.env.CI) throw new Error('chromium is required for the browser tests');
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+/**
+ * A fix history for the demo's acme-cmk-no-rotation: the plan made by the real `s3scan fix`,
+ * then the record an `--apply` run leaves (written, read back, proven PASS by its rescan).
+ */
+async function recordFixHistory(store: string, home: string): Promise<void> {
+  const planned = startCli(
+    [
+      'fix',
+      '--store',
+      store,
+      '--bucket',
+      'acme-cmk-no-rotation',
+      '--rule',
+      's3-bucket-tls-enforced',
+      '--format',
+      'json',
+    ],
+    {},
+    home,
+  );
+  expect((await planned.done).code).toBe(0);
+  const plan = JSON.parse(planned.stdout()) as FixPlan;
+  const fix = plan.fixes[0]!;
+  const outcome: FixOutcome = {
+    schemaVersion: '1',
+    fixId: plan.fixId,
+    mode: 'apply',
+    by: `arn:aws:sts::${fix.account}:assumed-role/SecurityAdmin/alice`,
+    startedAt: '2026-12-07T07:30:00.000Z',
+    finishedAt: '2026-12-07T07:30:02.000Z',
+    rescanId: '20261207T073001Z-5e7c0ffee123',
+    results: [
+      {
+        bucket: fix.bucket,
+        account: fix.account,
+        region: fix.region,
+        rule: fix.rule,
+        fingerprint: fix.fingerprint,
+        setting: fix.setting,
+        status: 'applied',
+        previous: fix.before,
+        readBack: fix.after,
+        verified: true,
+        calls: ['GetBucketPolicy', 'PutBucketPolicy', 'GetBucketPolicy'],
+        verdict: {
+          status: 'PASS',
+          message: 'Bucket acme-cmk-no-rotation denies every request over plain HTTP.',
+        },
+      },
+    ],
+  };
+  await new LocalReportStore(store)
+    .fixRecords()
+    .write(plan.fixId, 'runs/20261207T073000000Z-apply', outcome);
+}
 
 async function serve(store: string): Promise<{ run: CliRun; url: string }> {
   const home = isolatedHome();
@@ -79,6 +137,7 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     expect((await startCli(['demo', '--no-serve', '--store', store], {}, home).done).code).toBe(0);
     const index = JSON.parse(readFileSync(join(store, 'index.json'), 'utf8')) as { latest: string };
     demoStore = store;
+    await recordFixHistory(store, home);
     const served = await serve(store);
     runs.push(served.run);
     demo = {
@@ -497,6 +556,16 @@ describe.skipIf(!executable)('the dashboard in Chromium', () => {
     expect(verdicts).toBeGreaterThan(10);
     expect(copied).toContain('aws s3api put-bucket-policy --bucket BUCKET');
     expect(await page2.textContent('#bucket-view')).toContain('KMS keys');
+    // The bucket's fix: its change, who applied it when, proven by the rescan; undo to copy.
+    const fixes = await page2.locator('#bucket-view section.fixes').textContent();
+    expect(fixes).toContain('s3-bucket-tls-enforced proven');
+    expect(fixes).toContain('arn:aws:sts::');
+    expect(fixes).toContain('2026-12-07T07:30:00.000Z');
+    expect(fixes).toContain('applied → PASS (proven by the rescan)');
+    expect(fixes).toMatch(/s3scan fix --undo fix-\S+/);
+    expect(await page2.locator('#bucket-view section.fixes pre').first().textContent()).toMatch(
+      /^\+ \{\n\+ {3}"Sid": "DenyInsecureTransport",\n/,
+    );
     await page2.screenshot({ path: join(ARTIFACTS, 'dashboard-bucket.png'), fullPage: true });
     await page.close();
     await page2.close();

@@ -407,9 +407,17 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
       Policies: { PolicyDocument: { Statement: { Action: string; Resource: unknown }[] } }[];
     };
     const granted = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
-    expect(granted.map((st) => st.Action).sort()).toEqual(['kms:Decrypt', 's3:GetObject']);
+    expect(granted.map((st) => st.Action).sort()).toEqual([
+      'kms:Decrypt',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
     for (const statement of granted)
       expect(JSON.stringify(statement.Resource)).toMatch(/ReportBucket|ReportKey/);
+    // Listing only the fix records (a bucket's fix history), nothing else of the store.
+    expect(granted.find((st) => st.Action === 's3:ListBucket')).toMatchObject({
+      Condition: { StringLike: { 's3:prefix': 'fixes/*' } },
+    });
   });
 
   it.each([

@@ -19,7 +19,7 @@ import { runCli } from '../../lib/cli/main.js';
 import type { ByteStore } from '../../lib/report-store/bytes.js';
 import type { StoreAdapters } from '../../lib/report-store/local.js';
 import { LocalBytes } from '../../lib/report-store/local-bytes.js';
-import type { AlertLedgerStore } from '../../lib/report-store/types.js';
+import type { AlertLedgerStore, FixRecordStore } from '../../lib/report-store/types.js';
 
 const point = process.env.S3SCAN_TEST_CRASH_AT ?? '';
 
@@ -101,8 +101,9 @@ function crashingLedger(inner: AlertLedgerStore): AlertLedgerStore {
 }
 
 /** The fix records, killed around a fix's AWS write. */
-function crashingFixes(inner: AlertLedgerStore): AlertLedgerStore {
+function crashingFixes(inner: FixRecordStore): FixRecordStore {
   return {
+    ids: () => inner.ids(),
     describe: (id) => inner.describe(id),
     list: (id) => inner.list(id),
     read: (id, name) => inner.read(id, name),

@@ -7,7 +7,7 @@ import type {
 import type { Finding } from '../../lib/engine/types.js';
 import type { ScanEvidence } from '../../lib/evidence/types.js';
 import { type FixPlan, planFixes } from '../../lib/remediation/plan.js';
-import type { AlertLedgerStore } from '../../lib/report-store/types.js';
+import type { FixRecordStore } from '../../lib/report-store/types.js';
 import { evaluateScan } from '../../lib/scan/evaluate-scan.js';
 import { noSuchBucketPolicy } from './aws-errors.js';
 
@@ -140,8 +140,12 @@ export class SettingsWorld implements SettingsPort {
 }
 
 /** Fix records in memory, with the store's contract: `create` succeeds once per name. */
-export class MemoryRecords implements AlertLedgerStore {
+export class MemoryRecords implements FixRecordStore {
   public readonly records = new Map<string, unknown>();
+
+  public async ids() {
+    return [...new Set([...this.records.keys()].map((k) => k.split('/')[0] ?? ''))].sort();
+  }
 
   public async list(id: string) {
     return [...this.records.keys()]

@@ -4,6 +4,7 @@ import type { Finding } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
 import { bucketEvidencePath, objectCsvPath } from '../../evidence/paths.js';
 import type { BucketEvidenceFile } from '../../evidence/types.js';
+import { settingDiff } from '../../remediation/diff.js';
 import { objectRows } from '../../remediation/object-rows.js';
 import {
   type ObjectPlan,
@@ -276,33 +277,4 @@ export function renderPlan(plan: FixPlan, { applying = false } = {}): string {
   if (plan.actions.length > 0 && !applying)
     lines.push('', `Applying it needs: ${plan.actions.join(', ')}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** The setting's change as `-`/`+` lines: the statements added, or the members set. */
-function settingDiff(fix: BucketFix): string[] {
-  if (fix.setting === 'bucket policy') {
-    const before = statementsOf(fix.before).map((s) => JSON.stringify(s));
-    return statementsOf(fix.after)
-      .map((s) => JSON.stringify(s))
-      .filter((s) => !before.includes(s))
-      .map((s) => `+ ${s}`);
-  }
-  // Default encryption: its one rule's members; key rotation: the rotation status itself.
-  const members = (setting: unknown): Record<string, unknown> =>
-    fix.setting === 'default encryption'
-      ? (((setting as { Rules?: Record<string, unknown>[] } | null)?.Rules ?? [])[0] ?? {})
-      : ((setting as Record<string, unknown> | null) ?? {});
-  const before = members(fix.before);
-  const after = members(fix.after);
-  return Object.keys(after)
-    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .flatMap((k) => [
-      ...(before[k] === undefined ? [] : [`- ${k}: ${JSON.stringify(before[k])}`]),
-      `+ ${k}: ${JSON.stringify(after[k])}`,
-    ]);
-}
-
-function statementsOf(policy: unknown): unknown[] {
-  const statement = (policy as { Statement?: unknown } | null)?.Statement;
-  return Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
 }
