@@ -190,7 +190,7 @@ const batchHandler = lambdaStack({ metrics: true })
  * stack's own account for automatic fixes; undefined without one.
  */
 async function remediationFromEnv() {
-  const roleName = process.env.REMEDIATION_ROLE_NAME;
+  const roleName = stackEnv.remediationRoleName();
   if (!roleName) return undefined;
   sts ??= stsClient(region());
   const account = stackEnv.reportBucketOwner();

@@ -58,6 +58,8 @@ export const stackEnv = {
     roleName: process.env.MEMBER_ROLE_NAME || 's3scan-read',
     ...(process.env.MEMBER_EXTERNAL_ID ? { externalId: process.env.MEMBER_EXTERNAL_ID } : {}),
   }),
+  /** REMEDIATION_ROLE_NAME: the remediation role automatic fixes assume (remediation: enabled). */
+  remediationRoleName: () => process.env.REMEDIATION_ROLE_NAME || undefined,
   /** DEFAULT_OBJECT_MODE: the schedule's object mode when the config names none. */
   defaultObjectMode: () => process.env.DEFAULT_OBJECT_MODE,
   /** OBJECT_ACCESS: what the stack's roles may read of object data. */

@@ -5,6 +5,7 @@ import {
   DescribeJobCommand,
   type S3ControlClient,
 } from '@aws-sdk/client-s3-control';
+import { AwsResponseError } from '../errors.js';
 
 export type { CreateJobRequest };
 
@@ -49,12 +50,16 @@ export function awsBatch(clients: {
           IfNoneMatch: '*',
         }),
       );
-      if (!answer.ETag) throw new Error(`PutObject of ${at.key} answered no ETag`);
+      if (!answer.ETag)
+        throw new AwsResponseError(`PutObject of ${at.key} answered no ETag`, {
+          name: 'MissingETag',
+        });
       return answer.ETag;
     },
     createJob: async (region, request) => {
       const answer = await (await clients.s3control(region)).send(new CreateJobCommand(request));
-      if (!answer.JobId) throw new Error('CreateJob answered no JobId');
+      if (!answer.JobId)
+        throw new AwsResponseError('CreateJob answered no JobId', { name: 'MissingJobId' });
       return answer.JobId;
     },
     describeJob: async (region, account, jobId) => {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { EvidenceError } from '../errors.js';
 import { OBJECT_CSV_COLUMNS } from '../report-store/objects-csv.js';
 import type { ObjectRow } from './objects.js';
 
@@ -19,7 +20,7 @@ export async function* objectRows(gzipped: Buffer): AsyncGenerator<ObjectRow> {
   for await (const record of parser as AsyncIterable<Record<string, string>>) {
     const missing = OBJECT_CSV_COLUMNS.filter((c) => !(c in record));
     if (missing.length > 0)
-      throw new Error(`the per-object CSV has no ${missing.join(', ')} column`);
+      throw new EvidenceError(`the per-object CSV has no ${missing.join(', ')} column`);
     const raw = record.key ?? '';
     const ambiguous = NEUTRALISED.test(raw);
     yield {
