@@ -9,8 +9,9 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rescan } from '../../../functions/rescan.js';
+import type { SettingsPort } from '../../../lib/aws/bucket-settings.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
-import { defaultConfig } from '../../../lib/config/config.js';
+import { configFromDocument, defaultConfig } from '../../../lib/config/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import type { PostureFile } from '../../../lib/findings-index/format.js';
 import { LocalReportStore } from '../../../lib/report-store/local.js';
@@ -223,5 +224,76 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
 
   it('refuses what is not an SQS batch', async () => {
     await expect(rescan({ hello: 1 }, deps())).rejects.toThrow(/takes an SQS batch/);
+  });
+
+  it('fixes by itself what the config names, with the remediation role, and proves it by a second rescan', async () => {
+    // Prepare: automatic TLS fixes on; the remediation role's port writes into the mocked S3.
+    const written: { bucket: string; policy: string }[] = [];
+    const settings = {
+      readPolicy: async () => undefined,
+      putPolicy: async (at: { bucket: string }, policy: string) => {
+        written.push({ bucket: at.bucket, policy });
+        s3.on(GetBucketPolicyCommand, { Bucket: at.bucket }).resolves({ Policy: policy });
+      },
+    } as unknown as SettingsPort;
+    const role = `arn:aws:iam::${MOCK_ACCOUNT}:role/s3scan-ci-remediation`;
+    let asked = 0;
+    const config = configFromDocument({
+      remediation: { autoFix: { rules: ['s3-bucket-tls-enforced'], dryRun: false } },
+    });
+
+    // Act
+    const settled = await rescan(batch([body('DeleteBucketPolicy', 'guarded')]), {
+      ...deps(),
+      config: async () => config,
+      remediation: async () => {
+        asked += 1;
+        return { settings, by: role };
+      },
+    });
+    const index = await store.readIndex();
+
+    // Assess: the rescan, then the proving rescan, whose event names the fix.
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled']);
+    expect(asked).toBe(1);
+    expect(written.map((w) => w.bucket)).toEqual(['guarded']);
+    const [proof, first] = index?.scans ?? [];
+    const fixId = `fix-${first?.scanId}`;
+    const summary = await store.readSummary(proof!.scanId);
+    expect(summary.rescanOf?.events).toEqual([`s3scan auto-fix ${fixId}`]);
+    const { findings } = await store.readScan(proof!.scanId);
+    expect(
+      findings.find((f) => f.resource.name === 'guarded' && f.ruleId === 's3-bucket-tls-enforced')
+        ?.status,
+    ).toBe('PASS');
+    expect(await store.fixRecords().read(fixId, 'plan')).toMatchObject({ automatic: true });
+    expect((await store.fixRecords().list(fixId)).filter((n) => n.startsWith('runs/')).length).toBe(
+      1,
+    );
+  });
+
+  it('in a dry run records the plan and never asks for the remediation role', async () => {
+    // Prepare
+    let asked = 0;
+    const config = configFromDocument({
+      remediation: { autoFix: { rules: ['s3-bucket-tls-enforced'] } },
+    });
+
+    // Act
+    await rescan(batch([body('DeleteBucketPolicy', 'guarded')]), {
+      ...deps(),
+      config: async () => config,
+      remediation: async () => {
+        asked += 1;
+        return undefined;
+      },
+    });
+    const index = await store.readIndex();
+
+    // Assess: one rescan, the plan recorded, no role asked for, nothing proven.
+    expect(asked).toBe(0);
+    expect(index?.scans).toHaveLength(2);
+    const fixId = `fix-${index?.scans[0]?.scanId}`;
+    expect((await store.fixRecords().list(fixId)).some((n) => n.endsWith('-dry-run'))).toBe(true);
   });
 });
