@@ -85,7 +85,11 @@ export { fixRecordId } from './records.js';
 /** An SDK error as a person reads it: code, status, message. */
 export function describeError(error: unknown): string {
   const status = httpStatus(error);
-  const message = (error as Error)?.message;
+  const raw = (error as Error)?.message;
+  // The SDK's parse failure quotes the body it could not read (an HTML 404 page, say).
+  const message = raw?.includes('Deserialization error')
+    ? 'the answer was not one AWS gives (the endpoint may not implement this call)'
+    : raw;
   return `${errorCode(error)}${status ? ` (HTTP ${status})` : ''}${message && message !== errorCode(error) ? `: ${message}` : ''}`;
 }
 

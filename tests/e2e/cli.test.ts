@@ -420,6 +420,24 @@ describe('s3scan fix plans the fixes of a stored scan', () => {
     expect(empty.stderr).toMatch(/no scans in .*no-scans-here/);
   });
 
+  it('--status says a fix created no job, refuses an unknown fix, and goes with no planning option', () => {
+    // Prepare: a plan of the store (no object job).
+    const plan = s3scan(['fix', '--store', join(work, 'fix-store'), '--format', 'json']);
+    const fixId = (JSON.parse(plan.stdout) as { fixId: string }).fixId;
+
+    // Act
+    const none = s3scan(['fix', '--store', join(work, 'fix-store'), '--status', fixId]);
+    const unknown = s3scan(['fix', '--store', join(work, 'fix-store'), '--status', 'fix-x']);
+    const mixed = s3scan(['fix', '--store', join(work, 'fix-store'), '--status', fixId, '--copy']);
+
+    // Assess
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain(`Fix ${fixId} created no Batch Operations job.`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no fix fix-x in .*fix-store/);
+    expect(mixed.stderr).toContain("--status shows a fix's jobs and plans nothing: drop --copy");
+  });
+
   it('refuses --undo with planning options, and an undo of a fix the store does not hold', () => {
     // Act
     const mixed = s3scan([

@@ -392,4 +392,75 @@ describe.skipIf(!availability.ok)('s3scan fix against moto: apply, prove, undo',
     expect(fixes).toHaveLength(2);
     for (const id of fixes) expect(id).toMatch(/^fix-\d{8}T\d{6}Z-[0-9a-f]{12}$/);
   }, 120_000);
+
+  it('plans object jobs from a full object scan, puts the manifest, and reports a CreateJob moto does not implement per job', async () => {
+    // Prepare: SSE-S3 and plaintext objects under a KMS default; a bucket for the jobs.
+    boto3(
+      [
+        'k = kms.create_key()["KeyMetadata"]["Arn"]',
+        's3.create_bucket(Bucket="objects-fix")',
+        's3.put_object(Bucket="objects-fix", Key="plain one.txt", Body=b"x")',
+        's3.put_object(Bucket="objects-fix", Key="old/ü s3.txt", Body=b"y", ServerSideEncryption="AES256")',
+        's3.put_bucket_encryption(Bucket="objects-fix", ServerSideEncryptionConfiguration={"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":k},"BucketKeyEnabled":True}]})',
+        's3.create_bucket(Bucket="fix-jobs")',
+        'print(1)',
+      ].join('\n'),
+    );
+    const scanned = await cli([
+      'scan',
+      '--store',
+      store('objects'),
+      '--bucket',
+      'objects-fix',
+      '--objects',
+      'full',
+      '--format',
+      'summary',
+    ]);
+    expect(scanned.code, scanned.stderr).toBe(0);
+    const objectRules = ['--rule', 's3-objects-weaker-than-default,s3-objects-unencrypted'];
+
+    // Act
+    const planned = await cli([
+      'fix',
+      '--store',
+      store('objects'),
+      ...objectRules,
+      '--format',
+      'json',
+    ]);
+    const applied = await cli([
+      'fix',
+      '--store',
+      store('objects'),
+      ...objectRules,
+      '--apply',
+      '--yes',
+      '--job-bucket',
+      'fix-jobs',
+      '--batch-role',
+      'arn:aws:iam::123456789012:role/s3scan-ci-remediation-batch',
+    ]);
+    const fixId = /Batch Operations jobs of fix (\S+):/.exec(applied.stdout)?.[1] ?? '';
+    const manifest = boto3(
+      `print(json.dumps(s3.get_object(Bucket="fix-jobs", Key="s3scan-fixes/${fixId}/manifests/123456789012.objects-fix.1.csv")["Body"].read().decode()))`,
+    );
+
+    // Assess: an update job for the SSE-S3 object, a copy job (only with --copy) for the plaintext one.
+    const plan = JSON.parse(planned.stdout) as {
+      objectJobs: { operation: string; objects: number; needsConsent: boolean }[];
+    };
+    expect(plan.objectJobs.map((j) => [j.operation, j.objects, j.needsConsent])).toEqual([
+      ['S3UpdateObjectEncryption', 1, false],
+      ['S3PutObjectCopy', 1, true],
+    ]);
+    expect(manifest).toBe('objects-fix,old%2F%C3%BC%20s3.txt\n');
+    expect(applied.code).toBe(3);
+    expect(applied.stdout).toMatch(
+      /objects-fix {2}S3UpdateObjectEncryption of 1 object {2}failed \(HTTP404 \(HTTP 404\): the answer was not one AWS gives/,
+    );
+    expect(applied.stdout).toMatch(
+      /S3PutObjectCopy of 1 object {2}refused \(a copy changes what an update keeps/,
+    );
+  }, 120_000);
 });

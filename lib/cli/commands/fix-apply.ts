@@ -86,7 +86,7 @@ export async function applyAndProve(
       ...new Set([...actionsToApply(plan.fixes), ...(jobs.length > 0 ? JOB_IAM_ACTIONS : [])]),
     ].sort();
     io.stderr(
-      `Applying needs ${actions.join(', ')}, and the scanner's read permissions for the rescan.\n`,
+      `Applying needs ${actions.join(', ')}${plan.fixes.length > 0 ? ", and the scanner's read permissions for the rescan" : ''}.\n`,
     );
     const objects = jobs.reduce((n, j) => n + j.objects, 0);
     const parts = [
