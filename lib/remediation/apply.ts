@@ -218,6 +218,21 @@ async function writeAndReadBack(
   };
 }
 
+/** The setting as it is now, or why it could not be read. */
+async function reRead(
+  ports: FixPorts,
+  kind: SettingKind,
+  fix: BucketFix,
+  calls: string[],
+): Promise<{ current: unknown } | { failed: string }> {
+  try {
+    calls.push(kind.readApi);
+    return { current: await kind.read(ports.settings, fix) };
+  } catch (error) {
+    return { failed: `could not re-read the ${fix.setting} (${describeError(error)})` };
+  }
+}
+
 /** Runs each fix in its lane: one at a time per bucket or key, `concurrency` lanes at once. */
 async function inLanes<T>(
   fixes: readonly T[],
@@ -259,16 +274,13 @@ export async function applyPlan(plan: FixPlan, ports: FixPorts): Promise<FixOutc
         status: 'refused',
         reason: `the bucket is in account ${fix.account} and these credentials are of account ${ports.account}; nothing was written (apply it with that account's credentials)`,
       });
-    let current: unknown;
-    try {
-      calls.push(kind.readApi);
-      current = await kind.read(ports.settings, fix);
-    } catch (error) {
+    const read = await reRead(ports, kind, fix, calls);
+    if ('failed' in read)
       return resultOf(fix, calls, {
         status: 'failed',
-        reason: `could not re-read the ${fix.setting} (${describeError(error)}); nothing was written`,
+        reason: `${read.failed}; nothing was written`,
       });
-    }
+    const { current } = read;
     if (kind.same(current, fix.after))
       return resultOf(fix, calls, {
         status: 'already',
@@ -338,17 +350,14 @@ export async function undoFix(fixId: string, ports: FixPorts): Promise<FixOutcom
     async ({ fix, previous }) => {
       const kind = settingKind(fix);
       const calls: string[] = [];
-      let current: unknown;
-      try {
-        calls.push(kind.readApi);
-        current = await kind.read(ports.settings, fix);
-      } catch (error) {
+      const read = await reRead(ports, kind, fix, calls);
+      if ('failed' in read)
         return resultOf(fix, calls, {
           status: 'failed',
           previous,
-          reason: `could not re-read the ${fix.setting} (${describeError(error)}); nothing was restored`,
+          reason: `${read.failed}; nothing was restored`,
         });
-      }
+      const { current } = read;
       let result: FixResult;
       if (kind.same(current, previous))
         result = resultOf(fix, calls, {

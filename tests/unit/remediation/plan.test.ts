@@ -12,6 +12,7 @@ import {
   kmsEncryption,
   scanEvidence,
 } from '../../helpers/evidence.js';
+import { planOf } from '../../helpers/fix-world.js';
 
 /** A policy that already denies something else: the fix must keep it as it is. */
 const denyDeletes = (bucket: string) =>
@@ -27,21 +28,7 @@ const denyDeletes = (bucket: string) =>
     },
   });
 
-function planFor(evidence: ScanEvidence, filters = {}): { plan: FixPlan; findings: Finding[] } {
-  const { findings } = evaluateScan(evidence);
-  const byName = new Map(evidence.buckets.map((b) => [b.name, b]));
-  const plan = planFixes({
-    scanId: evidence.scanId,
-    findings,
-    evidenceOf: (f) => {
-      const bucket = byName.get(f.resource.name);
-      return bucket && { bucket, kmsKeys: evidence.kmsKeys };
-    },
-    filters,
-    now: new Date('2026-12-07T06:00:00.000Z'),
-  });
-  return { plan, findings };
-}
+const planFor = planOf;
 
 /** The evidence with each fix's setting written, as AWS would return it after the calls. */
 function applied(evidence: ScanEvidence, plan: FixPlan): ScanEvidence {
