@@ -187,10 +187,18 @@ export async function createJobs(
       by: ports.by,
     });
     try {
-      const rows = ((await ports.records.read(plan.fixId, `manifests/${job.id}`)) ?? []) as {
-        key: string;
-        versionId?: string;
-      }[];
+      const rows = (await ports.records.read(plan.fixId, `manifests/${job.id}`)) as
+        | { key: string; versionId?: string }[]
+        | undefined;
+      // A plan stored without its manifests (its run stopped in between) makes no job.
+      if (!Array.isArray(rows) || rows.length !== job.objects) {
+        results.push({
+          ...base,
+          status: 'failed',
+          reason: `the manifest record of ${job.id} holds ${Array.isArray(rows) ? rows.length : 'no'} objects where the plan counts ${job.objects}: plan again`,
+        });
+        continue;
+      }
       const key = `s3scan-fixes/${plan.fixId}/manifests/${job.id}.csv`;
       const { body, fields } = manifestCsv(job.bucket, rows);
       // The ETag is recorded before CreateJob: a rerun reuses the manifest the job may name.

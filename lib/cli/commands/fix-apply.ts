@@ -164,7 +164,8 @@ async function createAndReportJobs(
     .replace(/[-:]/g, '')
     .replace(/\.(\d+)Z$/, '$1Z');
   await records.write(plan.fixId, `runs/${at}-jobs`, { at, by: session.own.arn, results });
-  io.stdout(renderJobs(plan.fixId, results, options.store));
+  if (options.format === 'json') io.stdout(`${JSON.stringify({ jobs: results }, null, 2)}\n`);
+  else io.stdout(renderJobs(plan.fixId, results, options.store));
   if (results.some((r) => r.status === 'failed')) return EXIT.runtime;
   return results.every((r) => r.status === 'created' || r.status === 'already')
     ? EXIT.ok

@@ -338,10 +338,31 @@ describe('s3scan fix: Batch Operations jobs', () => {
     expect(jobToken(plan.fixId, job.id)).toHaveLength(64);
   });
 
+  it('makes no job whose manifest record is missing or does not hold the objects the plan counts', async () => {
+    // Prepare: the plan stored, its manifests not (a run stopped in between).
+    const records = new MemoryRecords();
+    const { batch, calls } = fakeBatch();
+
+    // Act
+    const results = await createJobs(plan, settings, {
+      batch,
+      records,
+      by: 'me',
+      account: ACCOUNT,
+    });
+
+    // Assess
+    expect(results[0]).toMatchObject({
+      status: 'failed',
+      reason: `the manifest record of ${job.id} holds no objects where the plan counts 2: plan again`,
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('after a failed CreateJob, a rerun reuses the recorded manifest and the same token', async () => {
     // Prepare: the first CreateJob throttled (TooManyRequestsException), the rerun works.
     const records = new MemoryRecords();
-    await records.write(plan.fixId, `manifests/${job.id}`, [{ key: 'c' }]);
+    await records.write(plan.fixId, `manifests/${job.id}`, [{ key: 'b' }, { key: 'c' }]);
     const throttled = Object.assign(new Error('Rate exceeded'), {
       name: 'TooManyRequestsException',
       $metadata: { httpStatusCode: 400 },
@@ -373,6 +394,8 @@ describe('s3scan fix: Batch Operations jobs', () => {
     // Prepare
     const records = new MemoryRecords();
     const { batch, calls } = fakeBatch();
+    for (const j of plan.objectJobs ?? [])
+      await records.write(plan.fixId, `manifests/${j.id}`, [{ key: 'a' }, { key: 'b' }]);
 
     // Act
     await createJobs(
@@ -416,7 +439,7 @@ describe('s3scan fix: Batch Operations jobs', () => {
       },
     });
     const records = new MemoryRecords();
-    await records.write(plan.fixId, `manifests/${job.id}`, [{ key: 'c' }]);
+    await records.write(plan.fixId, `manifests/${job.id}`, [{ key: 'b' }, { key: 'c' }]);
     const batch = awsBatch({
       s3: () => ({ send: async () => ({ ETag: '"e"' }) }) as never,
       s3control: async () => new S3ControlClient({ region: 'eu-west-1' }),
