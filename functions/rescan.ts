@@ -9,7 +9,12 @@ import type { LoadedConfig } from '../lib/config/config.js';
 import type { Finding } from '../lib/engine/types.js';
 import { ConfigError } from '../lib/errors.js';
 import { coalesce, readEvents } from '../lib/events/cloudtrail.js';
-import { autoFix, provingRescan } from '../lib/remediation/auto.js';
+import {
+  type AutoFixOutcome,
+  autoFix,
+  autoFixNote,
+  provingRescan,
+} from '../lib/remediation/auto.js';
 import { newScanId } from '../lib/report-store/scan-id.js';
 import type { ReportStore } from '../lib/report-store/types.js';
 import { runRescan } from '../lib/scan/rescan.js';
@@ -87,9 +92,8 @@ export async function rescan(
         malformed,
         ...(outcome.scan ? { scanId: outcome.scan.scanId } : {}),
       });
-      if (outcome.scan) await alertAfterPublish(store, outcome.scan.scanId, config, deps.alerts);
-      if (outcome.scan && config.remediation)
-        await autoFixAfter(outcome.scan, {
+      if (outcome.scan) {
+        const fixDeps = {
           accountId: deps.accountId,
           now: deps.now,
           ...(deps.alerts ? { alerts: deps.alerts } : {}),
@@ -97,7 +101,20 @@ export async function rescan(
           clients,
           store,
           config,
-        });
+        };
+        // A dry run writes nothing: it is planned first, so the rescan's alert can say what it
+        // would fix. A real fix follows the alert, and its proving rescan alerts the fix.
+        const dryRun = config.remediation?.autoFix.dryRun === true;
+        const planned = dryRun ? await autoFixAfter(outcome.scan, fixDeps) : undefined;
+        await alertAfterPublish(
+          store,
+          outcome.scan.scanId,
+          config,
+          deps.alerts,
+          autoFixNote(planned),
+        );
+        if (config.remediation && !dryRun) await autoFixAfter(outcome.scan, fixDeps);
+      }
     } catch (error) {
       failure = error as Error;
       logger.error('rescan failed; its messages will come back', { error: failure.message });
@@ -125,9 +142,9 @@ async function autoFixAfter(
     store: ReportStore;
     config: LoadedConfig;
   },
-): Promise<void> {
+): Promise<AutoFixOutcome | undefined> {
   const { config, store, clients } = deps;
-  if (!config.remediation) return;
+  if (!config.remediation) return undefined;
   try {
     const role = config.remediation.autoFix.dryRun ? undefined : await deps.remediation?.();
     const auto = await autoFix(
@@ -147,7 +164,7 @@ async function autoFixAfter(
         }),
       },
     );
-    if (!auto) return;
+    if (!auto) return undefined;
     const applied = auto.outcome?.results.filter((r) => r.status === 'applied').length ?? 0;
     metrics.addMetric('AutoFixesApplied', MetricUnit.Count, applied);
     logger.info('automatic fix', {
@@ -158,9 +175,11 @@ async function autoFixAfter(
       ...(auto.refused ? { refused: auto.refused } : {}),
       ...(auto.outcome?.rescanId ? { provenBy: auto.outcome.rescanId } : {}),
     });
+    return auto;
   } catch (error) {
     metrics.addMetric('AutoFixFailed', MetricUnit.Count, 1);
     logger.error('automatic fix failed', { error: (error as Error).message });
+    return undefined;
   }
 }
 

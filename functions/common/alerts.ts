@@ -64,11 +64,19 @@ export async function alertAfterPublish(
   scanId: string,
   config: LoadedConfig,
   deps: AlertDependencies = {},
+  /** Added to the digest's cause: an automatic fix the scan planned. */
+  note?: string,
 ): Promise<AlertsAnswer> {
   if (!config.alerts) return { status: 'off' };
   try {
     const sinks = await (deps.sinks ?? sinksFromStack)(config);
-    const { report } = await alertScan(store, scanId, config.alerts, () => sinks);
+    const { report } = await alertScan(
+      store,
+      scanId,
+      config.alerts,
+      () => sinks,
+      note ? { note } : {},
+    );
     const undelivered = report.sinks.reduce((n, s) => n + s.failed.length + (s.error ? 1 : 0), 0);
     metrics.addMetric('AlertsUndelivered', MetricUnit.Count, undelivered);
     if (!report.ok)

@@ -48,7 +48,13 @@ export async function alertScan(
   scanId: string,
   settings: AlertSettings | undefined,
   sinks: (settings: AlertSettings) => AlertSink[],
-  options: { dryRun?: boolean; signal?: AbortSignal; resendInDoubt?: ReadonlySet<string> } = {},
+  options: {
+    dryRun?: boolean;
+    signal?: AbortSignal;
+    resendInDoubt?: ReadonlySet<string>;
+    /** More of what the scan was for (an automatic fix it planned), added to the digest's cause. */
+    note?: string;
+  } = {},
 ): Promise<AlertRun> {
   const alerts = settings ?? { ...DEFAULT_ALERT_SETTINGS };
   const index = await store.readIndex();
@@ -115,8 +121,15 @@ export async function alertScan(
     reimport,
     settings: alerts,
     ...(alerts.link ? { link: alerts.link } : {}),
-    ...(summary.rescanOf?.events.length
-      ? { cause: `rescan after ${summary.rescanOf.events.join(', ')}` }
+    ...(summary.rescanOf?.events.length || options.note
+      ? {
+          cause: [
+            ...(summary.rescanOf?.events.length
+              ? [`rescan after ${summary.rescanOf.events.join(', ')}`]
+              : []),
+            ...(options.note ? [options.note] : []),
+          ].join('; '),
+        }
       : {}),
   };
   const report = await dispatchAlerts(scanId, digest, sinks(alerts), ledger, {

@@ -171,3 +171,15 @@ export function describeAutoFix(auto: AutoFixOutcome): string {
   for (const r of plan.refused) lines.push(`  not planned ${r.bucket} ${r.rule}: ${r.reason}`);
   return `${lines.map(sanitiseLine).join('\n')}\n`;
 }
+
+/**
+ * What an automatic fix adds to its rescan's alert: a dry run's plan (what it would fix), so
+ * the sinks hear of it although nothing was written. Applied fixes are alerted by their
+ * proving rescan, whose cause names the fix.
+ */
+export function autoFixNote(auto: AutoFixOutcome | undefined): string | undefined {
+  if (!auto || !auto.dryRun || auto.plan.fixes.length === 0) return undefined;
+  const named = auto.plan.fixes.slice(0, 10).map((f) => `${f.bucket} ${f.rule}`);
+  const more = auto.plan.fixes.length - named.length;
+  return `automatic fix ${auto.plan.fixId} (dry run, nothing written) would fix ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}

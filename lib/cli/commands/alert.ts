@@ -26,6 +26,8 @@ export async function runAlerts(
     dryRun: boolean;
     format?: 'table' | 'json';
     signal?: AbortSignal;
+    /** Added to the digest's cause (an automatic fix a rescan planned). */
+    note?: string;
     /** Sinks (or `*`) whose in-doubt entries are sent again. */
     resendInDoubt?: ReadonlySet<string>;
     /**
@@ -69,6 +71,7 @@ export async function runAlerts(
       dryRun: options.dryRun,
       signal: options.signal,
       resendInDoubt: options.resendInDoubt,
+      ...(options.note ? { note: options.note } : {}),
     },
   );
   if (options.format === 'json') {

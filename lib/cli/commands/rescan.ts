@@ -10,7 +10,7 @@ import {
   readEvents,
 } from '../../events/cloudtrail.js';
 import { sanitiseLine } from '../../export/table.js';
-import { autoFix, describeAutoFix, provingRescan } from '../../remediation/auto.js';
+import { autoFix, autoFixNote, describeAutoFix, provingRescan } from '../../remediation/auto.js';
 import { newScanId } from '../../report-store/scan-id.js';
 import { runRescan } from '../../scan/rescan.js';
 import { withAwsSession } from '../aws-session.js';
@@ -108,42 +108,47 @@ export function registerRescanCommand(program: Command, { io, setExit }: Command
           report: outcome.scan.report,
           store,
         });
-        const alert = (scanId: string) =>
-          runAlerts({ ...io, stdout: io.stderr }, store, scanId, config, { dryRun: false });
-        let alerted = options.alert ? await alert(outcome.scan.scanId) : EXIT.ok;
-        if (config.remediation) {
-          // The config's automatic fixes, with the caller's credentials, as the function does
-          // with its remediation role.
-          const auto = await autoFix(
-            {
-              rescan: outcome.scan,
-              settings: config.remediation.autoFix,
-              now: new Date(),
-            },
-            {
-              store,
-              settings: awsSettings(clients),
-              by: own.arn,
-              account: own.accountId,
-              prove: provingRescan({
-                clients,
-                store,
-                staging,
-                config,
-                accountId: own.accountId,
-                now: () => new Date(),
-                ...(options.alert
-                  ? {
-                      after: async (scanId: string) => {
-                        alerted = Math.max(alerted, await alert(scanId));
-                      },
-                    }
-                  : {}),
-              }),
-            },
-          );
-          if (auto) io.stderr(describeAutoFix(auto));
-        }
+        const alert = (scanId: string, note?: string) =>
+          runAlerts({ ...io, stdout: io.stderr }, store, scanId, config, {
+            dryRun: false,
+            ...(note ? { note } : {}),
+          });
+        let alerted: number = EXIT.ok;
+        // The config's automatic fixes, with the caller's credentials, as the function does with
+        // its remediation role: a dry run planned before the rescan's alert (which says what it
+        // would fix), a real fix after it (its proving rescan alerts the fix).
+        const fix = () =>
+          config.remediation
+            ? autoFix(
+                { rescan: outcome.scan!, settings: config.remediation.autoFix, now: new Date() },
+                {
+                  store,
+                  settings: awsSettings(clients),
+                  by: own.arn,
+                  account: own.accountId,
+                  prove: provingRescan({
+                    clients,
+                    store,
+                    staging,
+                    config,
+                    accountId: own.accountId,
+                    now: () => new Date(),
+                    ...(options.alert
+                      ? {
+                          after: async (scanId: string) => {
+                            alerted = Math.max(alerted, await alert(scanId));
+                          },
+                        }
+                      : {}),
+                  }),
+                },
+              )
+            : Promise.resolve(undefined);
+        const dryRun = config.remediation?.autoFix.dryRun === true;
+        const planned = dryRun ? await fix() : undefined;
+        if (options.alert) alerted = await alert(outcome.scan.scanId, autoFixNote(planned));
+        const auto = dryRun ? planned : await fix();
+        if (auto) io.stderr(describeAutoFix(auto));
         setExit(badInput !== EXIT.ok ? badInput : code !== EXIT.ok ? code : alerted);
       });
     });

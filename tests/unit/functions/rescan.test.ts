@@ -9,6 +9,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rescan } from '../../../functions/rescan.js';
+import type { AlertDigest, AlertSink } from '../../../lib/alerts/sink.js';
 import type { SettingsPort } from '../../../lib/aws/bucket-settings.js';
 import { AwsClients } from '../../../lib/collect/clients.js';
 import { configFromDocument, defaultConfig } from '../../../lib/config/config.js';
@@ -272,17 +273,30 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
     );
   });
 
-  it('in a dry run records the plan and never asks for the remediation role', async () => {
-    // Prepare
+  it('in a dry run records the plan, says in the rescan alert what it would fix, and never asks for the remediation role', async () => {
+    // Prepare: alerts to a sink that keeps each digest.
     let asked = 0;
     const config = configFromDocument({
+      alerts: { sns: { topicArn: `arn:aws:sns:us-east-1:${MOCK_ACCOUNT}:alerts` } },
       remediation: { autoFix: { rules: ['s3-bucket-tls-enforced'] } },
     });
+    const digests: AlertDigest[] = [];
+    const sink: AlertSink = {
+      name: 'capture',
+      idempotent: false,
+      plan: (digest) => {
+        digests.push(digest);
+        return [{ id: 'digest', entries: [{ id: 'digest', payload: 'x' }] }];
+      },
+      preview: () => 'capture',
+      deliver: async (b) => ({ delivered: b.entries.map((e) => e.id), failed: [] }),
+    };
 
     // Act
     await rescan(batch([body('DeleteBucketPolicy', 'guarded')]), {
       ...deps(),
       config: async () => config,
+      alerts: { sinks: async () => [sink] },
       remediation: async () => {
         asked += 1;
         return undefined;
@@ -290,7 +304,10 @@ describe('Function: rescan (SQS, partial batch failures)', () => {
     });
     const index = await store.readIndex();
 
-    // Assess: one rescan, the plan recorded, no role asked for, nothing proven.
+    // Assess: one rescan, the plan recorded and alerted, no role asked for, nothing proven.
+    expect(digests[0]?.cause).toMatch(
+      /^rescan after DeleteBucketPolicy; automatic fix fix-\S+ \(dry run, nothing written\) would fix guarded s3-bucket-tls-enforced$/,
+    );
     expect(asked).toBe(0);
     expect(index?.scans).toHaveLength(2);
     const fixId = `fix-${index?.scans[0]?.scanId}`;
