@@ -60,7 +60,7 @@ async function confirmed(io: CliIo, options: { yes?: boolean }, question: string
   return answer === 'yes' || answer === 'y';
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
 
 /**
  * `s3scan fix --apply`: the plan's fixes applied with the caller's credentials after a yes,
@@ -91,7 +91,7 @@ export async function applyAndProve(
     const objects = jobs.reduce((n, j) => n + j.objects, 0);
     const parts = [
       ...(plan.fixes.length > 0
-        ? [`apply ${plural(plan.fixes.length, 'fix')} to ${plural(buckets, 'bucket')}`]
+        ? [`apply ${plural(plan.fixes.length, 'fix', 'fixes')} to ${plural(buckets, 'bucket')}`]
         : []),
       ...(jobs.length > 0
         ? [
