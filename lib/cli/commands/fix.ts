@@ -41,7 +41,7 @@ export function registerFixCommand(program: Command, { io, setExit }: CommandCon
     program
       .command('fix')
       .description(
-        `Plan the fixes of a stored scan's failing findings (${Object.keys(FIXABLE_RULES).join(', ')}): the exact calls, each setting before and after, and what each call keeps. --apply applies them and proves them by a rescan; --undo restores.`,
+        `Plan the fixes of a stored scan's failing findings (${Object.keys(FIXABLE_RULES).join(', ')}; objects of the s3-objects-* rules as S3 Batch Operations jobs): the exact calls, each setting before and after, and what each call keeps. --apply applies them and proves them by a rescan; --undo restores; --status follows the jobs.`,
       ),
     DEFAULT_STORE,
   )
