@@ -73,7 +73,8 @@ export const jobToken = (fixId: string, jobId: string) =>
 export function jobRequest(
   fixId: string,
   job: ObjectJob,
-  manifest: { key: string; etag: string; fields: ('Bucket' | 'Key' | 'VersionId')[] },
+  /** The listed manifest; none when S3 generates the list (`job.source`). */
+  manifest: { key: string; etag: string; fields: ('Bucket' | 'Key' | 'VersionId')[] } | undefined,
   settings: JobSettings,
 ): CreateJobRequest {
   const arn = (resource: string) => `arn:${settings.partition}:s3:::${resource}`;
@@ -106,6 +107,51 @@ export function jobRequest(
               : {}),
           },
         };
+  const source = job.source;
+  const encryptionFilter =
+    source === undefined
+      ? undefined
+      : source.encryption === 'SSE-S3'
+        ? { SSES3: {} }
+        : source.encryption === 'NOTSSE'
+          ? { NOTSSE: {} }
+          : { SSEKMS: { KmsKeyArn: source.encryption.kmsKeyArn } };
+  const objects: Pick<CreateJobRequest, 'Manifest' | 'ManifestGenerator'> =
+    source && encryptionFilter
+      ? {
+          ManifestGenerator: {
+            S3JobManifestGenerator: {
+              ExpectedBucketOwner: job.account,
+              SourceBucket: arn(job.bucket),
+              EnableManifestOutput: true,
+              ManifestOutputLocation: {
+                ExpectedManifestBucketOwner: job.account,
+                Bucket: arn(settings.jobBucket),
+                ManifestPrefix: `s3scan-fixes/${fixId}/generated`,
+                ManifestFormat: 'S3InventoryReport_CSV_20211130',
+              },
+              Filter: {
+                MatchAnyObjectEncryption: [encryptionFilter],
+                ...(source.storageClass
+                  ? {
+                      MatchAnyStorageClass: [source.storageClass as never],
+                      // Batch Copy copies up to 5 GB.
+                      ObjectSizeLessThanBytes: 5 * 1024 ** 3 + 1,
+                    }
+                  : {}),
+              },
+            },
+          },
+        }
+      : {
+          Manifest: {
+            Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: manifest?.fields ?? [] },
+            Location: {
+              ObjectArn: arn(`${settings.jobBucket}/${manifest?.key ?? ''}`),
+              ETag: manifest?.etag ?? '',
+            },
+          },
+        };
   return {
     AccountId: job.account,
     ConfirmationRequired: true,
@@ -118,10 +164,7 @@ export function jobRequest(
         256,
       ),
     Operation: operation,
-    Manifest: {
-      Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: manifest.fields },
-      Location: { ObjectArn: arn(`${settings.jobBucket}/${manifest.key}`), ETag: manifest.etag },
-    },
+    ...objects,
     Report: {
       Enabled: true,
       Bucket: arn(settings.jobBucket),
@@ -131,6 +174,37 @@ export function jobRequest(
       ExpectedBucketOwner: job.account,
     },
   };
+}
+
+/**
+ * The manifest of a job from the scan's list, put in the job bucket once: its ETag is recorded
+ * before CreateJob, so a rerun reuses the manifest the job may already name. A reason instead
+ * when the plan's manifest record is missing or holds another count (a run stopped between
+ * storing the plan and its manifests).
+ */
+async function listedManifest(
+  fixId: string,
+  job: ObjectJob,
+  settings: JobSettings,
+  ports: { batch: BatchPort; records: AlertLedgerStore },
+): Promise<{ key: string; etag: string; fields: ('Bucket' | 'Key' | 'VersionId')[] } | string> {
+  const rows = (await ports.records.read(fixId, `manifests/${job.id}`)) as
+    | { key: string; versionId?: string }[]
+    | undefined;
+  if (!Array.isArray(rows) || rows.length !== job.objects)
+    return `the manifest record of ${job.id} holds ${Array.isArray(rows) ? rows.length : 'no'} objects where the plan counts ${job.objects}: plan again`;
+  const key = `s3scan-fixes/${fixId}/manifests/${job.id}.csv`;
+  const { body, fields } = manifestCsv(job.bucket, rows);
+  const recorded = (await ports.records.read(fixId, `jobs/${job.id}.manifest`)) as
+    | { etag: string }
+    | undefined;
+  if (recorded) return { key, etag: recorded.etag, fields };
+  const etag = await ports.batch.putManifest(
+    { bucket: settings.jobBucket, account: job.account, region: job.region, key },
+    body,
+  );
+  await ports.records.write(fixId, `jobs/${job.id}.manifest`, { etag, key, fields });
+  return { key, etag, fields };
 }
 
 /** The IAM actions creating and following jobs need (besides what the role passed needs). */
@@ -187,40 +261,23 @@ export async function createJobs(
       by: ports.by,
     });
     try {
-      const rows = (await ports.records.read(plan.fixId, `manifests/${job.id}`)) as
-        | { key: string; versionId?: string }[]
-        | undefined;
-      // A plan stored without its manifests (its run stopped in between) makes no job.
-      if (!Array.isArray(rows) || rows.length !== job.objects) {
-        results.push({
-          ...base,
-          status: 'failed',
-          reason: `the manifest record of ${job.id} holds ${Array.isArray(rows) ? rows.length : 'no'} objects where the plan counts ${job.objects}: plan again`,
-        });
+      const manifest = job.source
+        ? undefined
+        : await listedManifest(plan.fixId, job, settings, ports);
+      if (typeof manifest === 'string') {
+        results.push({ ...base, status: 'failed', reason: manifest });
         continue;
-      }
-      const key = `s3scan-fixes/${plan.fixId}/manifests/${job.id}.csv`;
-      const { body, fields } = manifestCsv(job.bucket, rows);
-      // The ETag is recorded before CreateJob: a rerun reuses the manifest the job may name.
-      let put = (await ports.records.read(plan.fixId, `jobs/${job.id}.manifest`)) as
-        | { etag: string }
-        | undefined;
-      if (!put) {
-        const etag = await ports.batch.putManifest(
-          { bucket: settings.jobBucket, account: job.account, region: job.region, key },
-          body,
-        );
-        put = { etag };
-        await ports.records.write(plan.fixId, `jobs/${job.id}.manifest`, { etag, key, fields });
       }
       const jobId = await ports.batch.createJob(
         job.region,
-        jobRequest(plan.fixId, job, { key, etag: put.etag, fields }, settings),
+        jobRequest(plan.fixId, job, manifest, settings),
       );
       const record: CreatedJob = {
         jobId,
         job,
-        manifest: `s3://${settings.jobBucket}/${key}`,
+        manifest: manifest
+          ? `s3://${settings.jobBucket}/${manifest.key}`
+          : `generated by S3 into s3://${settings.jobBucket}/s3scan-fixes/${plan.fixId}/generated`,
         createdAt: now().toISOString(),
         by: ports.by,
       };

@@ -57,6 +57,18 @@ export interface ObjectJob {
   effects: string[];
   /** Copies are created only when asked (`--copy`): they change what an update keeps. */
   needsConsent: boolean;
+  /**
+   * Where the job's objects come from: the scan's per-object list (a manifest s3scan writes),
+   * or, when the scan sampled, S3's own listing of the bucket filtered by encryption at job
+   * time (`objects` is then what the sample saw, not the whole count).
+   */
+  source?: {
+    kind: 'generated';
+    encryption: 'SSE-S3' | 'NOTSSE' | { kmsKeyArn: string };
+    storageClass?: string;
+    seen: number;
+    of: number;
+  };
 }
 
 /** Objects a plan leaves alone, and why. */
@@ -100,12 +112,96 @@ export function objectFindingsToFix(findings: readonly Finding[], filters: FixFi
   );
 }
 
+/**
+ * The jobs of a bucket whose objects the scan sampled (or did not all see): S3 lists the objects
+ * itself when the job runs, filtered by their encryption (`MatchAnyObjectEncryption`), so the
+ * job reaches every such object, the ones the sample missed and any written since.
+ */
+function generatedJobs(
+  plan: ObjectPlan,
+  evidence: Pick<BucketEvidenceFile, 'bucket' | 'kmsKeys'>,
+  rules: Map<string, string>,
+  target: ObjectJob['target'],
+  leave: (rule: string, reason: string) => void,
+): ObjectPlan {
+  const { bucket } = evidence;
+  const objects = bucket.objects!;
+  const seenOf =
+    objects.mode === 'sample' || !objects.complete
+      ? `the scan classified ${objects.classified} of ${objects.listed} objects`
+      : `the scan stored no per-object list, only counts`;
+  const job = (
+    fixes: string[],
+    operation: ObjectJob['operation'],
+    encryption: NonNullable<ObjectJob['source']>['encryption'],
+    tally: { count: number; bytes: number; examples: string[] },
+    storageClass?: string,
+  ) =>
+    plan.jobs.push({
+      id: `${bucket.accountId}.${bucket.name}.${plan.jobs.length + 1}`,
+      bucket: bucket.name,
+      account: bucket.accountId,
+      region: bucket.region,
+      rules: fixes.map((rule) => ({ rule, fingerprint: rules.get(rule) ?? '' })),
+      operation,
+      target,
+      ...(storageClass ? { storageClass } : {}),
+      objects: tally.count,
+      bytes: tally.bytes,
+      examples: tally.examples.slice(0, 3),
+      effects: [
+        `S3 lists the bucket's ${encryption === 'SSE-S3' ? 'SSE-S3 objects' : encryption === 'NOTSSE' ? `unencrypted objects${storageClass ? ` in ${storageClass}` : ''}` : `objects under ${encryption.kmsKeyArn}`} itself when the job runs (${seenOf}; the job reaches every one, also those written since)`,
+        ...(operation === 'S3UpdateObjectEncryption' ? UPDATE_EFFECTS : COPY_EFFECTS),
+      ],
+      needsConsent: operation === 'S3PutObjectCopy',
+      source: {
+        kind: 'generated',
+        encryption,
+        ...(storageClass ? { storageClass } : {}),
+        seen: objects.classified,
+        of: objects.listed,
+      },
+    });
+  const kms = target.algorithm === 'aws:kms' && target.kmsKeyArn !== undefined;
+  const sseS3 = objects.byEncryption['SSE-S3'];
+  if (rules.has('s3-objects-weaker-than-default') && kms && sseS3 && sseS3.count > 0)
+    job(['s3-objects-weaker-than-default'], 'S3UpdateObjectEncryption', 'SSE-S3', sseS3);
+  if (rules.has('s3-objects-kms-key-mismatch') && kms)
+    for (const [key, tally] of Object.entries(objects.byKmsKey))
+      if (key !== target.kmsKeyArn && !target.kmsKeyArn?.endsWith(`/${key}`))
+        job(['s3-objects-kms-key-mismatch'], 'S3UpdateObjectEncryption', { kmsKeyArn: key }, tally);
+  const plaintext = objects.byEncryption.NONE;
+  const copyRules = ['s3-objects-weaker-than-default', 's3-objects-unencrypted'].filter((r) =>
+    rules.has(r),
+  );
+  if (copyRules.length > 0 && plaintext && plaintext.count > 0) {
+    // A copy keeps the class only when told: one job per class the bucket holds.
+    const classes = Object.keys(objects.byStorageClass).sort();
+    for (const storageClass of classes.filter((c) => !NOT_COPYABLE.has(c)))
+      job(copyRules, 'S3PutObjectCopy', 'NOTSSE', plaintext, storageClass);
+    const archived = classes.filter((c) => NOT_COPYABLE.has(c));
+    if (archived.length > 0)
+      leave(
+        copyRules[0] ?? 's3-objects-unencrypted',
+        `unencrypted objects in ${archived.join(', ')}, if any: Batch Copy cannot read archived objects nor write RRS; restore them first`,
+      );
+  }
+  if (rules.has('s3-objects-sse-c'))
+    leave(
+      's3-objects-sse-c',
+      "encrypted with a customer-provided key s3scan never has: only the key's owner can copy them (CopySourceSSECustomer*), and Batch Copy does not take SSE-C",
+    );
+  return plan;
+}
+
 /** The bucket's default: the target of every fix of its objects. */
 function defaultTarget(
   evidence: Pick<BucketEvidenceFile, 'bucket' | 'kmsKeys'>,
 ): ObjectJob['target'] | string {
   const { bucket } = evidence;
   const probe = bucket.encryption;
+  // No default configuration: S3 encrypts new objects with SSE-S3 (since 2023), the target too.
+  if ('absent' in probe) return { algorithm: 'AES256', bucketKeyEnabled: false };
   if (!isOk(probe)) return 'the default encryption was not read: the target of the fix is unknown';
   const rule = probe.ok.Rules[0];
   const algorithm = rule?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? 'AES256';
@@ -164,20 +260,9 @@ export async function planBucketObjects(input: {
   const fixable = [...rules.keys()].filter((r) => r !== 's3-object-versions-unencrypted');
   if (fixable.length === 0) return plan;
   const objects = bucket.objects;
-  if (!objects || !input.rows) {
+  if (!objects) {
     for (const rule of fixable)
-      leave(
-        rule,
-        'the scan holds no per-object list of this bucket: rescan it with --objects full',
-      );
-    return plan;
-  }
-  if (objects.mode === 'sample' || !objects.complete) {
-    for (const rule of fixable)
-      leave(
-        rule,
-        `the scan ${objects.mode === 'sample' ? 'sampled the objects' : 'did not see every object'} (${objects.classified} of ${objects.listed} classified): a job from its list would miss the rest; rescan with --objects full or an inventory`,
-      );
+      leave(rule, 'the scan did not look at the objects of this bucket: rescan it with --objects');
     return plan;
   }
   const target = defaultTarget(input.evidence);
@@ -185,6 +270,17 @@ export async function planBucketObjects(input: {
     for (const rule of fixable) leave(rule, target);
     return plan;
   }
+  if (objects.listError) {
+    for (const rule of fixable)
+      leave(
+        rule,
+        `the scan's listing of the bucket failed (${objects.listError.code}): rescan it before fixing its objects`,
+      );
+    return plan;
+  }
+  // Without the whole list (a sample, objects unseen, or no per-object CSV stored), S3 lists.
+  if (objects.mode === 'sample' || !objects.complete || !input.rows)
+    return generatedJobs(plan, input.evidence, rules, target, leave);
   const update: Group = { rows: [], rules: new Map() };
   const copies = new Map<string, Group>();
   const sseC: ObjectRow[] = [];

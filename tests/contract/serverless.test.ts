@@ -853,6 +853,9 @@ describe('serverless.yml, packaged by the real osls (offline)', () => {
           ['s3:GetObject', `${JOBS}/s3scan-fixes/f/manifests/m.csv`, {}, true],
           ['s3:PutObject', `${JOBS}/s3scan-fixes/f/reports/job-1/report.json`, {}, true],
           ['s3:PutObject', `${JOBS}/s3scan-fixes/f/manifests/m.csv`, {}, false],
+          ['s3:ListBucket', CUSTOMER, own, true],
+          ['s3:ListBucket', CUSTOMER, { 's3:ResourceAccount': '999988887777' }, false],
+          ['s3:PutObject', `${JOBS}/s3scan-fixes/f/generated/job-1/manifest.json`, {}, true],
           ['kms:ReEncryptFrom', OTHER_KEY, via, true],
           ['kms:Decrypt', OTHER_KEY, {}, false],
         ];

@@ -163,6 +163,25 @@ describe('s3scan fix on the wire', () => {
           effects: [],
           needsConsent: false,
         },
+        {
+          id: `${ACCOUNT}.orders.2`,
+          bucket: 'orders',
+          account: ACCOUNT,
+          region: 'us-east-1',
+          rules: [],
+          operation: 'S3UpdateObjectEncryption',
+          target: {
+            algorithm: 'aws:kms',
+            kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+            bucketKeyEnabled: true,
+          },
+          objects: 40,
+          bytes: 400,
+          examples: [],
+          effects: [],
+          needsConsent: false,
+          source: { kind: 'generated', encryption: 'SSE-S3', seen: 100, of: 5000 },
+        },
       ],
     } as unknown as FixPlan;
     const records = new MemoryRecords();
@@ -199,6 +218,14 @@ describe('s3scan fix on the wire', () => {
     );
     expect(create?.body).toContain('<ETag>&quot;0f343b0931126a20f133d67c2b018a3b&quot;</ETag>');
     expect(create?.body).toContain('<ReportScope>AllTasks</ReportScope>');
+    // A sampled bucket's job: S3 lists the SSE-S3 objects itself; no manifest is put.
+    const generated = server.requests.filter((r) => r.path === '/v20180820/jobs')[1];
+    expect(created[1]).toMatchObject({ status: 'created' });
+    expect(generated?.body).not.toContain('<Manifest>');
+    expect(generated?.body).toMatch(
+      /<ManifestGenerator><S3JobManifestGenerator>.*<SourceBucket>arn:aws:s3:::orders<\/SourceBucket>.*<MatchAnyObjectEncryption><ObjectEncryption><SSE-S3\s*\/?>(<\/SSE-S3>)?<\/ObjectEncryption><\/MatchAnyObjectEncryption>/,
+    );
+    expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
     expect(followed[0]).toMatchObject({ state: { status: 'Suspended', total: 0 } });
   });
 });

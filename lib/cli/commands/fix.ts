@@ -257,7 +257,7 @@ export function renderPlan(plan: FixPlan, { applying = false } = {}): string {
           ? `SSE-KMS under ${job.target.kmsKeyArn}${job.target.bucketKeyEnabled ? ', Bucket Key on' : ''}`
           : 'SSE-S3';
       lines.push(
-        `  ${job.bucket} (${job.account}, ${job.region}): ${job.operation} of ${job.objects} object(s), ${job.bytes} bytes${job.storageClass ? ` in ${job.storageClass}` : ''}, to ${target}${job.needsConsent ? ' [only with --copy]' : ''}`,
+        `  ${job.bucket} (${job.account}, ${job.region}): ${job.operation} of ${job.source ? `every such object (the scan saw ${job.objects})` : `${job.objects} object(s), ${job.bytes} bytes`}${job.storageClass ? ` in ${job.storageClass}` : ''}, to ${target}${job.needsConsent ? ' [only with --copy]' : ''}`,
         `    fixes: ${job.rules.map((r) => r.rule).join(', ')}; e.g. ${job.examples.join(', ')}`,
       );
       for (const effect of job.effects) lines.push(`    ${effect}`);

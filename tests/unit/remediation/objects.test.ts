@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { awsBatch, type BatchPort } from '../../../lib/aws/batch-jobs.js';
 import type { Finding } from '../../../lib/engine/types.js';
 import type { ObjectScanEvidence } from '../../../lib/evidence/types.js';
-import { createJobs, jobStatus, jobToken, manifestCsv } from '../../../lib/remediation/jobs.js';
+import {
+  createJobs,
+  jobRequest,
+  jobStatus,
+  jobToken,
+  manifestCsv,
+} from '../../../lib/remediation/jobs.js';
 import { objectRows } from '../../../lib/remediation/object-rows.js';
 import {
   COPY_LIMIT_BYTES,
@@ -141,16 +147,101 @@ describe('s3scan fix: objects, from the scan per-object list', () => {
     ]);
   });
 
-  it('refuses a sampled or incomplete object list, a missing one, and an aws/s3 default, saying why', async () => {
+  it('lets S3 list the objects by their encryption when the scan sampled: an update per source, a copy per storage class', async () => {
+    // Act: 100 of 5,000 objects classified; SSE-S3, another key and plaintext among them.
+    const sampled = await planBucketObjects({
+      findings: [
+        finding('s3-objects-weaker-than-default'),
+        finding('s3-objects-kms-key-mismatch'),
+        finding('s3-objects-unencrypted'),
+      ],
+      evidence: kmsBucket(
+        objectsEvidence({
+          mode: 'sample',
+          listed: 5000,
+          classified: 100,
+          complete: false,
+          byEncryption: {
+            'SSE-S3': { count: 7, bytes: 70, examples: ['a'] },
+            NONE: { count: 2, bytes: 20, examples: ['p'] },
+          },
+          byKmsKey: { [OTHER_KEY]: { count: 3, bytes: 30, examples: ['k'] } },
+          byStorageClass: {
+            STANDARD: { count: 90, bytes: 900 },
+            GLACIER: { count: 10, bytes: 100 },
+          },
+        }),
+      ),
+      rows: rowsOf([]),
+    });
+
+    // Assess
+    expect(
+      sampled.jobs.map((j) => [
+        j.operation,
+        j.source?.encryption,
+        j.source?.storageClass,
+        j.objects,
+      ]),
+    ).toEqual([
+      ['S3UpdateObjectEncryption', 'SSE-S3', undefined, 7],
+      ['S3UpdateObjectEncryption', { kmsKeyArn: OTHER_KEY }, undefined, 3],
+      ['S3PutObjectCopy', 'NOTSSE', 'STANDARD', 2],
+    ]);
+    expect(sampled.jobs[0]?.effects[0]).toBe(
+      "S3 lists the bucket's SSE-S3 objects itself when the job runs (the scan classified 100 of 5000 objects; the job reaches every one, also those written since)",
+    );
+    expect(sampled.manifests.size).toBe(0);
+    expect(sampled.left.map((l) => l.reason)).toEqual([
+      'unencrypted objects in GLACIER, if any: Batch Copy cannot read archived objects nor write RRS; restore them first',
+    ]);
+    const request = jobRequest('fix-1', sampled.jobs[2]!, undefined, {
+      jobBucket: 'ops-jobs',
+      batchRoleArn: 'arn:aws:iam::111122223333:role/b',
+      partition: 'aws',
+      copies: true,
+    });
+    expect(request.Manifest).toBeUndefined();
+    expect(request.ManifestGenerator).toEqual({
+      S3JobManifestGenerator: {
+        ExpectedBucketOwner: ACCOUNT,
+        SourceBucket: 'arn:aws:s3:::data',
+        EnableManifestOutput: true,
+        ManifestOutputLocation: {
+          ExpectedManifestBucketOwner: ACCOUNT,
+          Bucket: 'arn:aws:s3:::ops-jobs',
+          ManifestPrefix: 's3scan-fixes/fix-1/generated',
+          ManifestFormat: 'S3InventoryReport_CSV_20211130',
+        },
+        Filter: {
+          MatchAnyObjectEncryption: [{ NOTSSE: {} }],
+          MatchAnyStorageClass: ['STANDARD'],
+          ObjectSizeLessThanBytes: 5 * 1024 ** 3 + 1,
+        },
+      },
+    });
+  });
+
+  it('refuses a failed listing, a bucket whose objects were not scanned, and an aws/s3 default, saying why', async () => {
     // Act
     const sampled = await planBucketObjects({
       findings: [finding('s3-objects-weaker-than-default')],
-      evidence: kmsBucket(objectsEvidence({ mode: 'sample', listed: 5000, classified: 100 })),
+      evidence: kmsBucket(
+        objectsEvidence({
+          mode: 'sample',
+          listed: 5000,
+          classified: 100,
+          listError: { code: 'AccessDenied', message: 'Access Denied' },
+        }),
+      ),
       rows: rowsOf([]),
     });
     const missing = await planBucketObjects({
       findings: [finding('s3-objects-weaker-than-default')],
-      evidence: kmsBucket(),
+      evidence: {
+        bucket: bucketEvidence('data', { ...kmsEncryption(KEY_ARN, { bucketKey: true }) }),
+        kmsKeys: { [KEY_ARN]: keyEvidence(KEY_ARN) },
+      },
       rows: undefined,
     });
     const awsManaged = await planBucketObjects({
@@ -173,10 +264,10 @@ describe('s3scan fix: objects, from the scan per-object list', () => {
     // Assess
     expect(sampled.jobs).toEqual([]);
     expect(sampled.left[0]?.reason).toBe(
-      'the scan sampled the objects (100 of 5000 classified): a job from its list would miss the rest; rescan with --objects full or an inventory',
+      "the scan's listing of the bucket failed (AccessDenied): rescan it before fixing its objects",
     );
     expect(missing.left[0]?.reason).toBe(
-      'the scan holds no per-object list of this bucket: rescan it with --objects full',
+      'the scan did not look at the objects of this bucket: rescan it with --objects',
     );
     expect(awsManaged.left[0]?.reason).toBe(
       'the default is the AWS managed key aws/s3: UpdateObjectEncryption needs the full ARN of a customer managed key',
