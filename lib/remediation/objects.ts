@@ -99,6 +99,7 @@ const COPY_EFFECTS = [
   'in a versioned bucket the copy is a new version: the plaintext version stays until a lifecycle rule or a deliberate delete removes it',
   'ACL grants are reset to private, website redirects are dropped, Object Lock settings must be set again',
   'replication may copy the new version again',
+  "it runs as the role --batch-role names, which must read and write the bucket's objects: the stack's Batch role only updates encryption",
 ];
 const UPDATE_EFFECTS = [
   'changes the encryption in place without copying data: LastModified, ETag, storage class, checksums and metadata are kept',
