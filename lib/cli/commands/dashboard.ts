@@ -21,9 +21,9 @@ export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): P
     webRoot: WEB_ROOT,
     port,
   });
-  io.stdout(`Dashboard: ${server.url}\n`);
-  io.stderr('Serving on 127.0.0.1 only; Ctrl-C stops it.\n');
-  await new Promise<void>((resolve) => {
+  // The handlers go in before the line is printed: a Ctrl-C (or a test's SIGINT) the moment
+  // the line appears stops the server cleanly instead of killing the process.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -32,6 +32,9 @@ export async function serveDashboard(io: CliIo, store: ReportStore, port = 0): P
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  io.stdout(`Dashboard: ${server.url}\n`);
+  io.stderr('Serving on 127.0.0.1 only; Ctrl-C stops it.\n');
+  await stopped;
   await server.close();
 }
 
