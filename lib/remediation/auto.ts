@@ -40,6 +40,10 @@ export type ProvingRescan = (
 /** An automatic fix's id: the rescan it follows (`fix-<rescanId>`, the shape of every fix id). */
 export const autoFixId = (rescanId: string) => `fix-${rescanId}`;
 
+/**
+ * Plans the config's automatic fixes after a rescan and, unless it is a dry run, applies them
+ * with the remediation port and proves them by `ports.prove`; undefined when no named rule fails.
+ */
 export async function autoFix(
   input: {
     rescan: { scanId: string; findings: readonly Finding[] };
