@@ -208,21 +208,27 @@ const batchHandler = lambdaStack({ metrics: true })
  * The remediation role (REMEDIATION_ROLE_NAME, set with remediation: enabled), assumed in the
  * stack's own account for automatic fixes; undefined without one.
  */
+let remediation: { settings: SettingsPort; by: string } | undefined;
 async function remediationFromEnv() {
   const roleName = stackEnv.remediationRoleName();
   if (!roleName) return undefined;
-  sts ??= stsClient(region());
-  const account = stackEnv.reportBucketOwner();
-  const roles = new MemberRoles(sts, {
-    partition: partitionOf(region()),
-    roleName,
-    scanId: 'auto-fix',
-  });
-  const clients = new AwsClients(
-    { maxAttempts: 10, credentials: roles.provider(account) },
-    region(),
-  );
-  return { settings: awsSettings(clients), by: roles.roleArn(account) };
+  // One port per container, like the STS client: its clients' sockets and the role's
+  // credentials (refreshed as they expire) serve every invocation.
+  if (!remediation) {
+    sts ??= stsClient(region());
+    const account = stackEnv.reportBucketOwner();
+    const roles = new MemberRoles(sts, {
+      partition: partitionOf(region()),
+      roleName,
+      scanId: 'auto-fix',
+    });
+    const clients = new AwsClients(
+      { maxAttempts: 10, credentials: roles.provider(account) },
+      region(),
+    );
+    remediation = { settings: awsSettings(clients), by: roles.roleArn(account) };
+  }
+  return remediation;
 }
 
 /**

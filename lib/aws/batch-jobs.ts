@@ -11,7 +11,7 @@ export type { CreateJobRequest };
 
 /** What a fix needs of S3 Batch Operations: a manifest put, a job created, a job described. */
 export interface BatchPort {
-  /** Puts a manifest object; answers its ETag (CreateJob requires it). */
+  /** Puts a manifest object, replacing one already there; answers its ETag (CreateJob requires it). */
   putManifest(
     at: { bucket: string; account: string; region: string; key: string },
     body: string,
@@ -46,8 +46,9 @@ export function awsBatch(clients: {
           Body: body,
           ContentType: 'text/csv',
           ExpectedBucketOwner: at.account,
-          // Never replaces a manifest: a job already made from it keeps pointing at its ETag.
-          IfNoneMatch: '*',
+          // Replacing is safe: a job is created only after this manifest's ETag is recorded, so
+          // a run stopped between the put and the record puts the same list again, no job
+          // naming it yet (refusing the second put would leave the fix stuck on a 412).
         }),
       );
       if (!answer.ETag)

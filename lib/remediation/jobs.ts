@@ -8,9 +8,10 @@ import type { FixPlan } from './plan.js';
 /**
  * Creating a plan's S3 Batch Operations jobs (issue 26, item 4) and following them. A job is
  * created with confirmation required (it waits, Suspended, for a person's `Ready`) and a
- * completion report of every task. Exactly once: the claim record is created once per job, the
- * manifest's ETag is recorded before CreateJob, and CreateJob carries a token derived from the
- * fix and the job, which S3 answers with the same job when a retry sends it again.
+ * completion report of every task. Exactly once: a created job is recorded (`jobs/<id>.created`)
+ * and not created again; the manifest's ETag is recorded before CreateJob; and CreateJob carries
+ * a token derived from the fix and the job, which S3 answers with the same job when a run that
+ * stopped before recording it sends it again.
  */
 
 /** Where a job's manifest and completion report go, and the role Batch Operations runs as. */
@@ -36,6 +37,20 @@ export interface JobResult {
   region: string;
   account: string;
   state?: JobState;
+}
+
+/** What every result says of its job. */
+export function jobBase(
+  job: ObjectJob,
+): Pick<JobResult, 'id' | 'bucket' | 'operation' | 'objects' | 'region' | 'account'> {
+  return {
+    id: job.id,
+    bucket: job.bucket,
+    operation: job.operation,
+    objects: job.objects,
+    region: job.region,
+    account: job.account,
+  };
 }
 
 /** The record of a created job. */
@@ -225,14 +240,7 @@ export async function createJobs(
   const now = ports.now ?? (() => new Date());
   const results: JobResult[] = [];
   for (const job of plan.objectJobs ?? []) {
-    const base = {
-      id: job.id,
-      bucket: job.bucket,
-      operation: job.operation,
-      objects: job.objects,
-      region: job.region,
-      account: job.account,
-    };
+    const base = jobBase(job);
     if (job.account !== ports.account) {
       results.push({
         ...base,
@@ -256,10 +264,6 @@ export async function createJobs(
       results.push({ ...base, status: 'already', jobId: created.jobId });
       continue;
     }
-    await ports.records.create(plan.fixId, `jobs/${job.id}.claim`, {
-      at: now().toISOString(),
-      by: ports.by,
-    });
     try {
       const manifest = job.source
         ? undefined
@@ -303,15 +307,7 @@ export async function jobStatus(
     const created = (await ports.records.read(fixId, name)) as CreatedJob | undefined;
     if (!created) continue;
     const { job } = created;
-    const base = {
-      id: job.id,
-      bucket: job.bucket,
-      operation: job.operation,
-      objects: job.objects,
-      region: job.region,
-      account: job.account,
-      jobId: created.jobId,
-    };
+    const base = { ...jobBase(job), jobId: created.jobId };
     try {
       const state = await ports.batch.describeJob(job.region, job.account, created.jobId);
       await ports.records.write(fixId, `jobs/${job.id}.status`, {

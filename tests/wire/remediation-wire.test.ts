@@ -209,7 +209,8 @@ describe('s3scan fix on the wire', () => {
       `/ops-jobs/s3scan-fixes/${fixPlan.fixId}/manifests/${ACCOUNT}.orders.1.csv`,
     );
     expect(manifest?.body).toBe('orders,a%20b.txt\n');
-    expect(manifest?.headers['if-none-match']).toBe('*');
+    // A rerun after a stop between the put and its record puts the list again: no 412.
+    expect(manifest?.headers).not.toHaveProperty('if-none-match');
     const create = server.requests.find((r) => r.path === '/v20180820/jobs');
     expect(create?.headers['x-amz-account-id']).toBe(ACCOUNT);
     expect(create?.body).toContain('<ConfirmationRequired>true</ConfirmationRequired>');

@@ -15,7 +15,13 @@ import {
   undoFix,
 } from '../../remediation/apply.js';
 import { provingRescan } from '../../remediation/auto.js';
-import { createJobs, JOB_IAM_ACTIONS, type JobResult, jobStatus } from '../../remediation/jobs.js';
+import {
+  createJobs,
+  JOB_IAM_ACTIONS,
+  type JobResult,
+  jobBase,
+  jobStatus,
+} from '../../remediation/jobs.js';
 import type { FixPlan } from '../../remediation/plan.js';
 import type { ReportStore } from '../../report-store/types.js';
 import { type AwsSession, withAwsSession } from '../aws-session.js';
@@ -135,12 +141,7 @@ async function createAndReportJobs(
   const results: JobResult[] =
     missing.length > 0
       ? (plan.objectJobs ?? []).map((job) => ({
-          id: job.id,
-          bucket: job.bucket,
-          operation: job.operation,
-          objects: job.objects,
-          region: job.region,
-          account: job.account,
+          ...jobBase(job),
           status: 'refused',
           reason: `creating a job needs ${missing.join(' and ')}`,
         }))
@@ -196,6 +197,14 @@ export function renderJobs(fixId: string, results: readonly JobResult[], store: 
   return `${lines.map(sanitiseLine).join('\n')}\n`;
 }
 
+/** The records of a stored fix; an input error naming the store when it holds no such fix. */
+async function storedFix(store: ReportStore, fixId: string) {
+  const records = store.fixRecords();
+  if ((await records.read(fixId, 'plan')) === undefined)
+    throw new ConfigError(`no fix ${fixId} in ${store.describe()}: s3scan fix prints the fix id`);
+  return records;
+}
+
 /** `s3scan fix --status ID`: each created job of the fix as S3 Batch Operations reports it now. */
 export async function showJobStatus(
   io: CliIo,
@@ -204,9 +213,7 @@ export async function showJobStatus(
   config: LoadedConfig,
   options: FixRunOptions,
 ): Promise<number> {
-  const records = store.fixRecords();
-  if ((await records.read(fixId, 'plan')) === undefined)
-    throw new ConfigError(`no fix ${fixId} in ${store.describe()}: s3scan fix prints the fix id`);
+  const records = await storedFix(store, fixId);
   const created = (await records.list(fixId)).filter((n) => /^jobs\/.+\.created$/.test(n));
   if (created.length === 0) {
     io.stderr(`Fix ${fixId} created no Batch Operations job.\n`);
@@ -235,9 +242,7 @@ export async function undoAndProve(
   config: LoadedConfig,
   options: FixRunOptions,
 ): Promise<number> {
-  const records = store.fixRecords();
-  if ((await records.read(fixId, 'plan')) === undefined)
-    throw new ConfigError(`no fix ${fixId} in ${store.describe()}: s3scan fix prints the fix id`);
+  const records = await storedFix(store, fixId);
   const saved = await savedSettings(records, fixId);
   if (saved.length === 0) {
     io.stderr(

@@ -450,6 +450,32 @@ describe('s3scan fix: Batch Operations jobs', () => {
     expect(calls).toEqual([]);
   });
 
+  it('after a run stopped between the manifest put and its record, a rerun puts it again and creates the job once', async () => {
+    // Prepare: the record of the manifest's ETag fails once, as a run killed there leaves it.
+    const records = new MemoryRecords();
+    await records.write(plan.fixId, `manifests/${job.id}`, [{ key: 'b' }, { key: 'c' }]);
+    const write = records.write.bind(records);
+    let stopped = false;
+    records.write = async (id, name, record) => {
+      if (!stopped && name.endsWith('.manifest')) {
+        stopped = true;
+        throw new Error('killed');
+      }
+      return write(id, name, record);
+    };
+    const { batch, calls } = fakeBatch();
+    const ports = { batch, records, by: 'me', account: ACCOUNT };
+
+    // Act
+    const first = await createJobs(plan, settings, ports);
+    const rerun = await createJobs(plan, settings, ports);
+
+    // Assess
+    expect(first[0]?.status).toBe('failed');
+    expect(rerun[0]).toMatchObject({ status: 'created', jobId: 'job-1' });
+    expect(calls.map((c) => c.op)).toEqual(['put', 'put', 'create']);
+  });
+
   it('after a failed CreateJob, a rerun reuses the recorded manifest and the same token', async () => {
     // Prepare: the first CreateJob throttled (TooManyRequestsException), the rerun works.
     const records = new MemoryRecords();
